@@ -1,0 +1,204 @@
+// Package connector defines how sources, sinks and formats plug into the
+// engine: their interfaces, the option declarations that validate DDL and
+// feed the API and docs, and the registries that connector packages fill
+// from init functions (cmd/arroyo chooses the bundle with blank imports).
+//
+// It must not import sqlplan, connectors, controlplane, udf or cmd.
+package connector
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// Source produces the rows of a source table.
+//
+// Every batch a source emits has the table's columns followed by the hidden
+// event-time column types.TimestampField (TIMESTAMP, not null), so its
+// schema is Table.Schema plus one trailing column.
+type Source interface {
+	// Run produces batches through ctx.Emit until the source is exhausted
+	// (bounded sources return nil) or ctx.Context() is cancelled (return
+	// ctx.Context().Err() or nil). Run is called once per subtask.
+	Run(ctx SourceContext) error
+}
+
+// SourceContext is what the runtime gives a running source subtask.
+type SourceContext interface {
+	Context() context.Context
+	// Subtask is this subtask's index in [0, Parallelism()).
+	Subtask() int
+	Parallelism() int
+	// Emit hands a batch downstream; it blocks while downstream is busy
+	// (backpressure). The source must not modify b afterwards.
+	Emit(b *coldata.Batch) error
+	// Counter adds n to the named metric of this subtask (e.g. the number
+	// of records dropped as bad data).
+	Counter(name string, n int64)
+}
+
+// Sink consumes the rows written to a sink table.
+//
+// Batches have the table's columns followed by the hidden event-time column.
+// A sink is used by one goroutine at a time.
+type Sink interface {
+	// Write consumes the logical rows of b (mind b.Sel). b must not be
+	// retained after Write returns unless copied (see coldata ownership).
+	Write(ctx context.Context, b *coldata.Batch) error
+	// Finish is called once at end of stream, after the last Write, and
+	// must flush everything written.
+	Finish(ctx context.Context) error
+}
+
+// Closer is an optional interface of sources and sinks that hold resources;
+// Close is called exactly once, whether the pipeline succeeded or not.
+type Closer interface {
+	Close() error
+}
+
+// Table is the validated description of one connector table, as the planner
+// builds it from CREATE TABLE. It is serializable: it travels inside the
+// dataflow program to the workers.
+type Table struct {
+	Name      string `json:"name"`
+	Connector string `json:"connector"`
+	// Options holds the connector's options, validated, defaults filled.
+	Options Options `json:"options"`
+	// Schema is the table's columns (without the hidden event-time column).
+	Schema *types.Schema `json:"schema"`
+	// Format is nil for connectors that produce typed rows themselves.
+	Format *FormatConfig `json:"format,omitempty"`
+	// BadData is "fail" or "drop": what a source does with a record its
+	// format cannot decode.
+	BadData string `json:"bad_data,omitempty"`
+}
+
+// FormatConfig names a format and its validated options.
+type FormatConfig struct {
+	Name    string  `json:"name"`
+	Options Options `json:"options"`
+}
+
+// Connector declares a connector: its options once, and constructors for the
+// roles it supports.
+type Connector struct {
+	Name        string
+	Description string
+	Options     []Option
+	// Schema, if set, returns the fixed schema of every table of this
+	// connector; CREATE TABLE then needs no column list.
+	Schema func(opts Options) (*types.Schema, error)
+	// NeedsFormat is true for connectors that read or write bytes and
+	// therefore need a format option.
+	NeedsFormat bool
+	// DefaultFormat is used when NeedsFormat and the table names none.
+	DefaultFormat string
+	NewSource     func(t *Table) (Source, error)
+	NewSink       func(t *Table) (Sink, error)
+}
+
+// Decoder turns records in a format into rows of a schema, appending to
+// column builders.
+type Decoder interface {
+	// Decode appends the rows of one record. On error it appends nothing;
+	// the error says what is wrong with the record.
+	Decode(rec []byte) error
+	// Rows returns the number of rows appended since the last Flush.
+	Rows() int
+	// Flush returns the built vectors, one per schema field, and starts
+	// new ones.
+	Flush() []coldata.Vector
+}
+
+// Encoder turns rows into records in a format.
+type Encoder interface {
+	// Encode calls emit once per logical row of b, in order, with the
+	// encoded record; rec is only valid during the call. The trailing
+	// event-time column is not encoded.
+	Encode(b *coldata.Batch, emit func(rec []byte) error) error
+}
+
+// Format declares a serialization format.
+type Format struct {
+	Name        string
+	Description string
+	Options     []Option
+	// Schema, if set, returns the fixed schema of tables in this format
+	// (e.g. raw_string's single column); nil means the user declares it.
+	Schema     func(opts Options) (*types.Schema, error)
+	NewDecoder func(schema *types.Schema, opts Options) (Decoder, error)
+	NewEncoder func(schema *types.Schema, opts Options) (Encoder, error)
+}
+
+var (
+	mu         sync.RWMutex
+	connectors = map[string]*Connector{}
+	formats    = map[string]*Format{}
+)
+
+// Register adds a connector to the registry; it panics on a duplicate name,
+// which is a programming error.
+func Register(c *Connector) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, ok := connectors[c.Name]; ok {
+		panic(fmt.Sprintf("connector %q registered twice", c.Name))
+	}
+	checkOptions(c.Name, c.Options)
+	connectors[c.Name] = c
+}
+
+// RegisterFormat adds a format to the registry.
+func RegisterFormat(f *Format) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, ok := formats[f.Name]; ok {
+		panic(fmt.Sprintf("format %q registered twice", f.Name))
+	}
+	checkOptions(f.Name, f.Options)
+	formats[f.Name] = f
+}
+
+// Lookup returns the connector called name.
+func Lookup(name string) (*Connector, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	c, ok := connectors[name]
+	return c, ok
+}
+
+// LookupFormat returns the format called name.
+func LookupFormat(name string) (*Format, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	f, ok := formats[name]
+	return f, ok
+}
+
+// Names returns the registered connector names, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return sortedKeys(connectors)
+}
+
+// FormatNames returns the registered format names, sorted.
+func FormatNames() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return sortedKeys(formats)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

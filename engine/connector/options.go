@@ -1,0 +1,240 @@
+package connector
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OptionType is the type of an option's value. Values are always written as
+// SQL strings; the type says how they are parsed and validated.
+type OptionType string
+
+const (
+	TypeString   OptionType = "string"
+	TypeInt      OptionType = "int"
+	TypeFloat    OptionType = "float"
+	TypeBool     OptionType = "bool"
+	TypeEnum     OptionType = "enum"
+	TypeDuration OptionType = "duration" // Go syntax ("10s") or a number of seconds
+)
+
+// Option declares one connector or format option. The declaration is the one
+// place that validates DDL options and describes them to the API and docs.
+type Option struct {
+	Name        string     `json:"name"`
+	Type        OptionType `json:"type"`
+	Description string     `json:"description"`
+	// Default is the value used when the option is absent ("" = none).
+	Default  string   `json:"default,omitempty"`
+	Required bool     `json:"required,omitempty"`
+	Secret   bool     `json:"secret,omitempty"`
+	Enum     []string `json:"enum,omitempty"`
+	Example  string   `json:"example,omitempty"`
+	// Min bounds int and float options from below when MinSet is true.
+	Min    float64 `json:"min,omitempty"`
+	MinSet bool    `json:"-"`
+}
+
+// Options is a validated set of option values. Absent options without a
+// default are missing from the map.
+type Options map[string]string
+
+// OptionError is a bad option value: it names the option and what is
+// allowed, so a person can fix it.
+type OptionError struct {
+	Owner   string // connector or format name
+	Option  string
+	Value   string
+	Problem string
+}
+
+func (e *OptionError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("%s: option '%s' %s", e.Owner, e.Option, e.Problem)
+	}
+	return fmt.Sprintf("%s: invalid value '%s' for option '%s': %s", e.Owner, e.Value, e.Option, e.Problem)
+}
+
+// ErrUnknownOption is wrapped by errors for options nobody declared.
+var ErrUnknownOption = errors.New("unknown option")
+
+// Validate checks the given raw options against specs: every option must be
+// declared, required ones present, values of the declared type. It returns
+// the options with defaults filled in. Options consumed elsewhere (e.g. by
+// the planner) must be removed from given before calling.
+func Validate(owner string, specs []Option, given map[string]string) (Options, error) {
+	out := Options{}
+	for name, v := range given {
+		spec := findOption(specs, name)
+		if spec == nil {
+			names := make([]string, len(specs))
+			for i, s := range specs {
+				names[i] = s.Name
+			}
+			return nil, fmt.Errorf("%s: %w '%s' (known options: %s)", owner, ErrUnknownOption, name, strings.Join(names, ", "))
+		}
+		if err := spec.check(owner, v); err != nil {
+			return nil, err
+		}
+		out[name] = v
+	}
+	for _, s := range specs {
+		if _, ok := out[s.Name]; ok {
+			continue
+		}
+		if s.Required {
+			return nil, &OptionError{Owner: owner, Option: s.Name, Problem: "is required" + s.hint()}
+		}
+		if s.Default != "" {
+			out[s.Name] = s.Default
+		}
+	}
+	return out, nil
+}
+
+func findOption(specs []Option, name string) *Option {
+	for i := range specs {
+		if specs[i].Name == name {
+			return &specs[i]
+		}
+	}
+	return nil
+}
+
+func (s *Option) hint() string {
+	switch {
+	case s.Type == TypeEnum:
+		return " (one of " + quoteList(s.Enum) + ")"
+	case s.Example != "":
+		return " (for example '" + s.Example + "')"
+	}
+	return ""
+}
+
+func quoteList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = "'" + v + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+func (s *Option) check(owner, v string) error {
+	bad := func(problem string) error {
+		return &OptionError{Owner: owner, Option: s.Name, Value: v, Problem: problem}
+	}
+	switch s.Type {
+	case TypeString:
+		if s.Required && v == "" {
+			return bad("must not be empty")
+		}
+	case TypeInt:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return bad("expected an integer")
+		}
+		if s.MinSet && float64(n) < s.Min {
+			return bad(fmt.Sprintf("must be at least %v", s.Min))
+		}
+	case TypeFloat:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return bad("expected a number")
+		}
+		if s.MinSet && f < s.Min {
+			return bad(fmt.Sprintf("must be at least %v", s.Min))
+		}
+	case TypeBool:
+		if _, err := strconv.ParseBool(v); err != nil {
+			return bad("expected 'true' or 'false'")
+		}
+	case TypeEnum:
+		for _, e := range s.Enum {
+			if v == e {
+				return nil
+			}
+		}
+		return bad("allowed values are " + quoteList(s.Enum))
+	case TypeDuration:
+		if _, err := ParseDuration(v); err != nil {
+			return bad("expected a duration such as '10s', '500ms' or a number of seconds")
+		}
+	}
+	return nil
+}
+
+func checkOptions(owner string, specs []Option) {
+	seen := map[string]bool{}
+	for _, s := range specs {
+		if seen[s.Name] {
+			panic(fmt.Sprintf("%s declares option %q twice", owner, s.Name))
+		}
+		seen[s.Name] = true
+		if s.Default != "" {
+			if err := s.check(owner, s.Default); err != nil {
+				panic(fmt.Sprintf("%s: bad default: %v", owner, err))
+			}
+		}
+	}
+}
+
+// ParseDuration parses Go duration syntax or a plain number of seconds.
+func ParseDuration(v string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		if f < 0 {
+			return 0, errors.New("negative duration")
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err == nil && d < 0 {
+		return 0, errors.New("negative duration")
+	}
+	return d, err
+}
+
+// String returns the option's value ("" if absent).
+func (o Options) String(name string) string { return o[name] }
+
+// Has reports whether the option is set (given or defaulted).
+func (o Options) Has(name string) bool { _, ok := o[name]; return ok }
+
+// Int returns the option as an integer (0 if absent). Options are validated
+// before use, so a parse error here is a programming error.
+func (o Options) Int(name string) int64 {
+	v, ok := o[name]
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}
+
+// Float returns the option as a float (0 if absent).
+func (o Options) Float(name string) float64 {
+	v, ok := o[name]
+	if !ok {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(v, 64)
+	return f
+}
+
+// Bool returns the option as a boolean (false if absent).
+func (o Options) Bool(name string) bool {
+	b, _ := strconv.ParseBool(o[name])
+	return b
+}
+
+// Duration returns the option as a duration (0 if absent).
+func (o Options) Duration(name string) time.Duration {
+	v, ok := o[name]
+	if !ok {
+		return 0
+	}
+	d, _ := ParseDuration(v)
+	return d
+}

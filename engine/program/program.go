@@ -1,0 +1,157 @@
+// Package program defines the dataflow program: the serializable contract
+// between the planner (which produces it), the controller (which schedules
+// it) and the workers (which run it). A program is a DAG of nodes, each an
+// operator with a parallelism, joined by forward or shuffle edges.
+//
+// It must not import the runtime or operators: a program is data.
+package program
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// Program is a dataflow graph. Node IDs are indexes into Nodes.
+type Program struct {
+	Name  string  `json:"name"`
+	Nodes []*Node `json:"nodes"`
+	Edges []*Edge `json:"edges"`
+}
+
+// OpKind names an operator.
+type OpKind string
+
+const (
+	OpSource OpKind = "source" // a connector source; Source is set
+	OpCalc   OpKind = "calc"   // filter then project; Calc is set
+	OpSink   OpKind = "sink"   // a connector sink; Sink is set
+)
+
+// Node is one operator of the program. Exactly one of the op-specific
+// fields is set, matching Op.
+type Node struct {
+	ID          int    `json:"id"`
+	Op          OpKind `json:"op"`
+	Description string `json:"description"`
+	Parallelism int    `json:"parallelism"`
+	// Schema is the schema of the node's output batches. Its last field is
+	// always types.TimestampField (sinks: the schema they receive).
+	Schema *types.Schema `json:"schema"`
+
+	Source *connector.Table `json:"source,omitempty"`
+	Calc   *Calc            `json:"calc,omitempty"`
+	Sink   *connector.Table `json:"sink,omitempty"`
+}
+
+// Calc filters its input, then computes its output columns. Filter and
+// projection are fused into one operator so a row that fails the filter is
+// never projected.
+type Calc struct {
+	// Filter, if set, is a BOOLEAN expression; rows where it is not TRUE
+	// are dropped.
+	Filter *Expr `json:"filter,omitempty"`
+	// Project computes the output columns, in order, over the input schema.
+	Project []*Expr `json:"project"`
+}
+
+// EdgeKind says how batches move from the subtasks of one node to those of
+// the next.
+type EdgeKind string
+
+const (
+	// Forward connects subtask i to subtask i; both nodes must have the
+	// same parallelism.
+	Forward EdgeKind = "forward"
+	// Shuffle hash-partitions rows by Keys across all downstream subtasks
+	// (round-robin by batch when Keys is empty).
+	Shuffle EdgeKind = "shuffle"
+)
+
+// Edge connects two nodes.
+type Edge struct {
+	From int      `json:"from"`
+	To   int      `json:"to"`
+	Kind EdgeKind `json:"kind"`
+	Keys []int    `json:"keys,omitempty"`
+}
+
+// Inputs returns the edges into node id.
+func (p *Program) Inputs(id int) []*Edge {
+	var out []*Edge
+	for _, e := range p.Edges {
+		if e.To == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Outputs returns the edges out of node id.
+func (p *Program) Outputs(id int) []*Edge {
+	var out []*Edge
+	for _, e := range p.Edges {
+		if e.From == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Validate checks the structural invariants the runtime relies on.
+func (p *Program) Validate() error {
+	for i, n := range p.Nodes {
+		if n.ID != i {
+			return fmt.Errorf("node %d has id %d", i, n.ID)
+		}
+		if n.Parallelism < 1 {
+			return fmt.Errorf("node %d (%s): parallelism %d", i, n.Description, n.Parallelism)
+		}
+		set := 0
+		for _, b := range []bool{n.Source != nil, n.Calc != nil, n.Sink != nil} {
+			if b {
+				set++
+			}
+		}
+		if set != 1 {
+			return fmt.Errorf("node %d (%s): expected exactly one operator config", i, n.Description)
+		}
+		if n.Schema == nil || n.Schema.TimestampIndex() != n.Schema.Len()-1 {
+			return fmt.Errorf("node %d (%s): schema must end with %s", i, n.Description, types.TimestampField)
+		}
+		ins := len(p.Inputs(i))
+		switch n.Op {
+		case OpSource:
+			if ins != 0 {
+				return fmt.Errorf("node %d (%s): a source has no inputs", i, n.Description)
+			}
+		default:
+			if ins == 0 {
+				return fmt.Errorf("node %d (%s): no inputs", i, n.Description)
+			}
+		}
+	}
+	for _, e := range p.Edges {
+		if e.From < 0 || e.From >= len(p.Nodes) || e.To < 0 || e.To >= len(p.Nodes) {
+			return fmt.Errorf("edge %d->%d: no such node", e.From, e.To)
+		}
+		if e.Kind == Forward && p.Nodes[e.From].Parallelism != p.Nodes[e.To].Parallelism {
+			return fmt.Errorf("forward edge %d->%d joins different parallelisms", e.From, e.To)
+		}
+	}
+	return nil
+}
+
+// Marshal encodes the program as JSON.
+func (p *Program) Marshal() ([]byte, error) { return json.MarshalIndent(p, "", "  ") }
+
+// Unmarshal decodes a program encoded by Marshal and validates it.
+func Unmarshal(data []byte) (*Program, error) {
+	var p Program
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("decode program: %w", err)
+	}
+	return &p, p.Validate()
+}
