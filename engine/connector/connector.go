@@ -98,8 +98,12 @@ type Connector struct {
 	NeedsFormat bool
 	// DefaultFormat is used when NeedsFormat and the table names none.
 	DefaultFormat string
-	NewSource     func(t *Table) (Source, error)
-	NewSink       func(t *Table) (Sink, error)
+	// MaxParallelism caps the parallelism of this connector's sources and
+	// sinks (0 = no cap); e.g. a single file is read and written by one
+	// subtask.
+	MaxParallelism int
+	NewSource      func(t *Table) (Source, error)
+	NewSink        func(t *Table) (Sink, error)
 }
 
 // Decoder turns records in a format into rows of a schema, appending to

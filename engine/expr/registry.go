@@ -1,8 +1,3 @@
-// Package expr compiles program.Expr trees into vectorized evaluators and
-// holds the scalar function registry that built-in functions and, later,
-// WASM UDFs plug into by name.
-//
-// It must not import sqlplan, connectors, controlplane, udf or cmd.
 package expr
 
 import (

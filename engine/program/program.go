@@ -50,9 +50,11 @@ type Node struct {
 // projection are fused into one operator so a row that fails the filter is
 // never projected.
 type Calc struct {
-	// Filter, if set, is a BOOLEAN expression; rows where it is not TRUE
-	// are dropped.
-	Filter *Expr `json:"filter,omitempty"`
+	// Filters are BOOLEAN expressions applied in order, each to the rows
+	// the previous ones kept; rows where one is not TRUE are dropped. They
+	// are separate (not one AND) so that fusing a view's filter with a
+	// query's never evaluates the query's on rows the view dropped.
+	Filters []*Expr `json:"filters,omitempty"`
 	// Project computes the output columns, in order, over the input schema.
 	Project []*Expr `json:"project"`
 }

@@ -1,0 +1,50 @@
+package impulse
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+)
+
+type discard struct {
+	ctx  context.Context
+	rows int
+}
+
+func (d *discard) Context() context.Context    { return d.ctx }
+func (d *discard) Subtask() int                { return 0 }
+func (d *discard) Parallelism() int            { return 1 }
+func (d *discard) Counter(string, int64)       {}
+func (d *discard) Emit(b *coldata.Batch) error { d.rows += b.Rows(); return nil }
+
+// BenchmarkImpulse runs an unthrottled source for b.N messages.
+//
+//	go test -run '^$' -bench Impulse -benchmem -cpu 1 ./connectors/impulse/
+func BenchmarkImpulse(b *testing.B) {
+	for _, interval := range []string{"", "1ms"} {
+		name := "wallclock"
+		opts := map[string]string{"event_rate": "1e9", "message_count": strconv.Itoa(b.N)}
+		if interval != "" {
+			name = "interval"
+			opts[OptEventTimeInterval] = interval
+		}
+		b.Run(name, func(b *testing.B) {
+			opts[OptMessageCount] = strconv.Itoa(b.N)
+			src, err := NewSource(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := &discard{ctx: b.Context()}
+			b.ReportAllocs()
+			if err := src.Run(d); err != nil {
+				b.Fatal(err)
+			}
+			if d.rows != b.N {
+				b.Fatalf("%d rows, want %d", d.rows, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

@@ -1,0 +1,201 @@
+package jsonfmt
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// The benchmarks decode and encode Nexmark events shaped like the rows of
+// Arroyo's nexmark connector: {"person":...,"auction":...,"bid":...} with
+// exactly one non-null struct. Run with
+//
+//	go test ./connectors/jsonfmt -run '^$' -bench . -cpu 1
+
+func nexmarkSchema() *types.Schema {
+	ts := types.TimestampT
+	person := types.StructOf(
+		notNull("id", types.Int64T), notNull("name", types.StringT), notNull("email_address", types.StringT),
+		notNull("credit_card", types.StringT), notNull("city", types.StringT), notNull("state", types.StringT),
+		notNull("datetime", ts), notNull("extra", types.StringT))
+	auction := types.StructOf(
+		notNull("id", types.Int64T), notNull("item_name", types.StringT), notNull("description", types.StringT),
+		notNull("initial_bid", types.Int64T), notNull("reserve", types.Int64T), notNull("datetime", ts),
+		notNull("expires", ts), notNull("seller", types.Int64T), notNull("category", types.Int64T),
+		notNull("extra", types.StringT))
+	bid := types.StructOf(
+		notNull("auction", types.Int64T), notNull("bidder", types.Int64T), notNull("price", types.Int64T),
+		notNull("channel", types.StringT), notNull("url", types.StringT), notNull("datetime", ts),
+		notNull("extra", types.StringT))
+	return types.NewSchema(field("person", person), field("auction", auction), field("bid", bid))
+}
+
+// nexmarkCorpus returns n JSON lines: 2% persons, 6% auctions, 92% bids
+// (by event number, as the generator decides), with extra padding each
+// event's values to about 200 / 500 / 100 bytes.
+func nexmarkCorpus(n int) [][]byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ "
+	word := func(k int) string {
+		b := make([]byte, k)
+		for i := range b {
+			b[i] = letters[r.IntN(len(letters))]
+		}
+		return string(b)
+	}
+	// extra pads the event's value bytes (ints and timestamps count 8) to
+	// about want bytes.
+	extra := func(have, want int) string {
+		k := want - have + r.IntN(21) - 10
+		return word(max(k, 0))
+	}
+	base := int64(1_700_000_000_000) * 1_000_000
+	var out [][]byte
+	for e := 0; e < n; e++ {
+		now := base + int64(e)*1_000_000 + int64(r.IntN(1000))*1_000
+		dt := string(AppendTimestampRFC3339(nil, now))
+		var b []byte
+		id := strconv.Itoa(1000 + e)
+		switch m := e % 50; {
+		case m < 1:
+			name, email, card := word(5)+" "+word(7), word(8)+"@"+word(5)+".com", "4000 1234 5678 9012"
+			city, state := word(8), "OR"
+			b = append(b, `{"person":{"id":`+id+`,"name":"`+name+`","email_address":"`+email+
+				`","credit_card":"`+card+`","city":"`+city+`","state":"`+state+`","datetime":"`+dt+
+				`","extra":"`+extra(8+len(name)+len(email)+len(card)+len(city)+len(state)+8, 200)+`"},"auction":null,"bid":null}`...)
+		case m < 4:
+			item, desc := word(12), word(60)
+			initial := int64(math.Round(math.Pow(10, r.Float64()*6) * 100))
+			expires := string(AppendTimestampRFC3339(nil, now+int64(r.IntN(10_000))*1_000_000))
+			b = append(b, `{"person":null,"auction":{"id":`+id+`,"item_name":"`+item+`","description":"`+desc+
+				`","initial_bid":`+strconv.FormatInt(initial, 10)+`,"reserve":`+strconv.FormatInt(initial*2, 10)+
+				`,"datetime":"`+dt+`","expires":"`+expires+`","seller":`+strconv.Itoa(1000+r.IntN(1000))+
+				`,"category":`+strconv.Itoa(10+r.IntN(5))+`,"extra":"`+extra(8+len(item)+len(desc)+8*6, 500)+`"},"bid":null}`...)
+		default:
+			price := int64(math.Round(math.Pow(10, r.Float64()*6) * 100))
+			channel := []string{"Google", "Facebook", "Baidu", "Apple"}[r.IntN(4)]
+			url := "https://www.nexmark.com/" + word(5) + "/" + word(5) + "/item.htm?query=1"
+			b = append(b, `{"person":null,"auction":null,"bid":{"auction":`+strconv.Itoa(1000+r.IntN(100))+
+				`,"bidder":`+strconv.Itoa(1000+r.IntN(1000))+`,"price":`+strconv.FormatInt(price, 10)+
+				`,"channel":"`+channel+`","url":"`+url+`","datetime":"`+dt+
+				`","extra":"`+extra(8*4+len(channel)+len(url), 100)+`"}}`...)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+const batchRows = 1024
+
+func corpusBytes(c [][]byte) int {
+	n := 0
+	for _, r := range c {
+		n += len(r)
+	}
+	return n
+}
+
+func BenchmarkDecodeNexmark(b *testing.B) {
+	corpus := nexmarkCorpus(10_000)
+	d, err := NewDecoder(nexmarkSchema(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	k := 0
+	for i := 0; i < b.N; i++ {
+		if err := d.Decode(corpus[k]); err != nil {
+			b.Fatal(err)
+		}
+		if k++; k == len(corpus) {
+			k = 0
+		}
+		if d.Rows() == batchRows {
+			d.Flush()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkDecodeUnstructured(b *testing.B) {
+	corpus := nexmarkCorpus(10_000)
+	d, err := NewDecoder(types.NewSchema(field("value", types.JSONT)), map[string]string{OptUnstructured: "true"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
+	b.ResetTimer()
+	k := 0
+	for i := 0; i < b.N; i++ {
+		if err := d.Decode(corpus[k]); err != nil {
+			b.Fatal(err)
+		}
+		if k++; k == len(corpus) {
+			k = 0
+		}
+		if d.Rows() == batchRows {
+			d.Flush()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// nexmarkBatches decodes the corpus into batches of batchRows rows with the
+// trailing event-time column, as a sink receives them.
+func nexmarkBatches(tb testing.TB, corpus [][]byte) []*coldata.Batch {
+	d, err := NewDecoder(nexmarkSchema(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []*coldata.Batch
+	flush := func() {
+		n := d.Rows()
+		cols := d.Flush()
+		tsv := coldata.New(types.TimestampT, n).(*coldata.Vec[int64])
+		for i := 0; i < n; i++ {
+			tsv.Append(int64(i))
+		}
+		out = append(out, coldata.NewBatch(append(cols, tsv), n))
+	}
+	for _, rec := range corpus {
+		if err := d.Decode(rec); err != nil {
+			tb.Fatal(err)
+		}
+		if d.Rows() == batchRows {
+			flush()
+		}
+	}
+	if d.Rows() > 0 {
+		flush()
+	}
+	return out
+}
+
+func BenchmarkEncodeNexmark(b *testing.B) {
+	corpus := nexmarkCorpus(10_000)
+	batches := nexmarkBatches(b, corpus)
+	e, err := NewEncoder(nexmarkSchema(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out int
+	emit := func(rec []byte) error { out += len(rec); return nil }
+	b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	events := 0
+	for i := 0; events < b.N; i++ {
+		batch := batches[i%len(batches)]
+		if err := e.Encode(batch, emit); err != nil {
+			b.Fatal(err)
+		}
+		events += batch.Rows()
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

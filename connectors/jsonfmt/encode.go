@@ -1,0 +1,439 @@
+package jsonfmt
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// Encoder writes rows as JSON objects, one per record. It is not safe for
+// concurrent use.
+//
+// Encoding rules: NULL is null; floats are the shortest text that reads back
+// as the same value, with ".0" on integral values (as Arroyo writes them)
+// and exponents only outside [1e-6, 1e21); NaN and infinities are null;
+// strings are escaped (invalid UTF-8 becomes U+FFFD); BYTEA is base64; JSON
+// columns are embedded as they are if they hold valid JSON (compacted if
+// they span lines) and as strings otherwise; TIMESTAMP follows
+// json.timestamp_format; INTERVAL is an ISO 8601 duration in seconds
+// ("PT90.5S").
+type Encoder struct {
+	cols         []*encNode
+	millis       bool
+	unstructured bool
+	prefix       []byte // {"schema":...,"payload": with json.include_schema
+	buf          []byte
+}
+
+// encNode is the compiled plan of one field; its vector is bound per batch.
+type encNode struct {
+	kind types.Kind
+	key  []byte // "name": (escaped), for struct fields and columns
+	name string
+
+	fields []*encNode
+	elem   *encNode
+
+	// Bound per batch (and cleared afterwards, not to retain the batch).
+	nulls *coldata.Nulls
+	vb    *coldata.Vec[bool]
+	vi32  *coldata.Vec[int32]
+	vi64  *coldata.Vec[int64]
+	vu32  *coldata.Vec[uint32]
+	vu64  *coldata.Vec[uint64]
+	vf32  *coldata.Vec[float32]
+	vf64  *coldata.Vec[float64]
+	vby   *coldata.Bytes
+	vst   *coldata.Struct
+	vli   *coldata.List
+}
+
+// NewEncoder returns an encoder for rows of schema. A trailing hidden
+// event-time column in schema is not encoded; batches may carry columns
+// beyond the encoded ones (the event-time column), which are ignored.
+func NewEncoder(schema *types.Schema, opts connector.Options) (*Encoder, error) {
+	millis, err := unixMillis(opts)
+	if err != nil {
+		return nil, err
+	}
+	fields := schema.Fields
+	if n := len(fields); n > 0 && fields[n-1].Name == types.TimestampField {
+		fields = fields[:n-1]
+	}
+	e := &Encoder{millis: millis, unstructured: opts.Bool(OptUnstructured)}
+	if e.unstructured {
+		if _, err := unstructuredColumn(fields); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range fields {
+		n, err := compileEnc(f.Type, f.Name)
+		if err != nil {
+			return nil, err
+		}
+		e.cols = append(e.cols, n)
+	}
+	if opts.Bool(OptIncludeSchema) && !e.unstructured {
+		e.prefix = append([]byte(`{"schema":`), connectSchema(fields, millis)...)
+		e.prefix = append(e.prefix, `,"payload":`...)
+	}
+	return e, nil
+}
+
+func compileEnc(t types.Type, name string) (*encNode, error) {
+	n := &encNode{kind: t.Kind, name: name}
+	n.key = appendString(nil, []byte(name))
+	n.key = append(n.key, ':')
+	switch t.Kind {
+	case types.Struct:
+		for _, f := range t.Fields {
+			c, err := compileEnc(f.Type, f.Name)
+			if err != nil {
+				return nil, err
+			}
+			n.fields = append(n.fields, c)
+		}
+	case types.List:
+		c, err := compileEnc(*t.Elem, name)
+		if err != nil {
+			return nil, err
+		}
+		n.elem = c
+	case types.Invalid:
+		return nil, fmt.Errorf("json: column '%s' has no type", name)
+	}
+	return n, nil
+}
+
+// bind points n at v, checking that v is the vector n's type is stored in.
+func (n *encNode) bind(v coldata.Vector) error {
+	ok := false
+	switch n.kind {
+	case types.Bool, types.Null:
+		n.vb, ok = v.(*coldata.Vec[bool])
+	case types.Int32:
+		n.vi32, ok = v.(*coldata.Vec[int32])
+	case types.Int64, types.Timestamp, types.Interval:
+		n.vi64, ok = v.(*coldata.Vec[int64])
+	case types.UInt32:
+		n.vu32, ok = v.(*coldata.Vec[uint32])
+	case types.UInt64:
+		n.vu64, ok = v.(*coldata.Vec[uint64])
+	case types.Float32:
+		n.vf32, ok = v.(*coldata.Vec[float32])
+	case types.Float64:
+		n.vf64, ok = v.(*coldata.Vec[float64])
+	case types.String, types.Bytes, types.JSON:
+		n.vby, ok = v.(*coldata.Bytes)
+	case types.Struct:
+		if n.vst, ok = v.(*coldata.Struct); ok && len(n.vst.Fields) == len(n.fields) {
+			for i, f := range n.fields {
+				if err := f.bind(n.vst.Fields[i]); err != nil {
+					return err
+				}
+			}
+		} else {
+			ok = false
+		}
+	case types.List:
+		if n.vli, ok = v.(*coldata.List); ok {
+			if err := n.elem.bind(n.vli.Elems); err != nil {
+				return err
+			}
+		}
+	}
+	if !ok {
+		return fmt.Errorf("json: column '%s': got a %T vector, which does not hold %s", n.name, v, n.kind)
+	}
+	n.nulls = v.Nulls()
+	return nil
+}
+
+func (n *encNode) unbind() {
+	for _, f := range n.fields {
+		f.unbind()
+	}
+	if n.elem != nil {
+		n.elem.unbind()
+	}
+	*n = encNode{kind: n.kind, key: n.key, name: n.name, fields: n.fields, elem: n.elem}
+}
+
+// Encode calls emit with one JSON object per logical row of b (b.Sel is
+// respected); rec is only valid during the call.
+func (e *Encoder) Encode(b *coldata.Batch, emit func(rec []byte) error) error {
+	if len(b.Cols) < len(e.cols) {
+		return fmt.Errorf("json: batch has %d columns, the schema %d", len(b.Cols), len(e.cols))
+	}
+	defer func() {
+		for _, c := range e.cols {
+			c.unbind()
+		}
+	}()
+	for i, c := range e.cols {
+		if err := c.bind(b.Cols[i]); err != nil {
+			return err
+		}
+	}
+	if b.Sel != nil {
+		for _, i := range b.Sel {
+			if err := emit(e.row(int(i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := 0; i < b.Len; i++ {
+		if err := emit(e.row(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Encoder) row(i int) []byte {
+	buf := e.buf[:0]
+	if e.unstructured {
+		c := e.cols[0]
+		if c.nulls.IsNull(i) {
+			buf = append(buf, "null"...)
+		} else {
+			buf = append(buf, c.vby.Get(i)...)
+		}
+		e.buf = buf
+		return buf
+	}
+	buf = append(buf, e.prefix...)
+	buf = append(buf, '{')
+	for k, c := range e.cols {
+		if k > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, c.key...)
+		buf = e.value(buf, c, i)
+	}
+	buf = append(buf, '}')
+	if e.prefix != nil {
+		buf = append(buf, '}')
+	}
+	e.buf = buf
+	return buf
+}
+
+func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {
+	if n.nulls.IsNull(i) {
+		return append(buf, "null"...)
+	}
+	switch n.kind {
+	case types.Null:
+		return append(buf, "null"...)
+	case types.Bool:
+		return strconv.AppendBool(buf, n.vb.Vals[i])
+	case types.Int32:
+		return strconv.AppendInt(buf, int64(n.vi32.Vals[i]), 10)
+	case types.Int64:
+		return strconv.AppendInt(buf, n.vi64.Vals[i], 10)
+	case types.UInt32:
+		return strconv.AppendUint(buf, uint64(n.vu32.Vals[i]), 10)
+	case types.UInt64:
+		return strconv.AppendUint(buf, n.vu64.Vals[i], 10)
+	case types.Float32:
+		return appendFloat(buf, float64(n.vf32.Vals[i]), 32)
+	case types.Float64:
+		return appendFloat(buf, n.vf64.Vals[i], 64)
+	case types.String:
+		return appendString(buf, n.vby.Get(i))
+	case types.Bytes:
+		buf = append(buf, '"')
+		buf = base64.StdEncoding.AppendEncode(buf, n.vby.Get(i))
+		return append(buf, '"')
+	case types.JSON:
+		return appendJSON(buf, n.vby.Get(i))
+	case types.Timestamp:
+		ts := n.vi64.Vals[i]
+		if e.millis {
+			ms := ts / nanosPerMs
+			if ts%nanosPerMs < 0 {
+				ms--
+			}
+			return strconv.AppendInt(buf, ms, 10)
+		}
+		buf = append(buf, '"')
+		buf = AppendTimestampRFC3339(buf, ts)
+		return append(buf, '"')
+	case types.Interval:
+		return appendInterval(buf, n.vi64.Vals[i])
+	case types.Struct:
+		buf = append(buf, '{')
+		for k, f := range n.fields {
+			if k > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, f.key...)
+			buf = e.value(buf, f, i)
+		}
+		return append(buf, '}')
+	case types.List:
+		buf = append(buf, '[')
+		lo, hi := int(n.vli.Offsets[i]), int(n.vli.Offsets[i+1])
+		for k := lo; k < hi; k++ {
+			if k > lo {
+				buf = append(buf, ',')
+			}
+			buf = e.value(buf, n.elem, k)
+		}
+		return append(buf, ']')
+	}
+	return append(buf, "null"...)
+}
+
+// appendFloat appends f as JSON: the shortest decimal that parses back to
+// the same float of bitSize bits, integral values with ".0", exponents only
+// for magnitudes outside [1e-6, 1e21), non-finite values as null.
+func appendFloat(buf []byte, f float64, bitSize int) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(buf, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	start := len(buf)
+	buf = strconv.AppendFloat(buf, f, format, -1, bitSize)
+	if format == 'e' {
+		// 1e-07 -> 1e-7, 1e+21 -> 1e21
+		k := bytes.IndexByte(buf[start:], 'e') + start + 1
+		if buf[k] == '+' {
+			buf = append(buf[:k], buf[k+1:]...)
+		} else {
+			k++
+		}
+		if len(buf)-k > 1 && buf[k] == '0' {
+			buf = append(buf[:k], buf[k+1:]...)
+		}
+		return buf
+	}
+	if bytes.IndexByte(buf[start:], '.') < 0 {
+		buf = append(buf, ".0"...)
+	}
+	return buf
+}
+
+// safe[c] is true for ASCII bytes that need no escaping in a JSON string.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendString(buf []byte, s []byte) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safe[c] {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, "\uFFFD"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+// appendJSON embeds a JSON column's value: as is if it is valid JSON on one
+// line, compacted if it spans lines (records are often newline-delimited),
+// else as a string.
+func appendJSON(buf, v []byte) []byte {
+	if !validJSON(v) {
+		return appendString(buf, v)
+	}
+	v = bytes.TrimSpace(v)
+	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
+		return append(buf, v...)
+	}
+	inStr := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case inStr:
+			if c == '\\' {
+				buf = append(buf, c)
+				i++
+				c = v[i]
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case isSpace[c]:
+			continue
+		}
+		buf = append(buf, c)
+	}
+	return buf
+}
+
+// appendInterval appends nanoseconds as an ISO 8601 duration in seconds.
+func appendInterval(buf []byte, ns int64) []byte {
+	buf = append(buf, '"')
+	u := uint64(ns)
+	if ns < 0 {
+		buf = append(buf, '-')
+		u = -u
+	}
+	buf = append(buf, 'P', 'T')
+	buf = strconv.AppendUint(buf, u/nanosPerSec, 10)
+	if frac := u % nanosPerSec; frac != 0 {
+		buf = append(buf, '.')
+		k := len(buf)
+		buf = appendN(buf, int64(frac), 9)
+		for len(buf) > k && buf[len(buf)-1] == '0' {
+			buf = buf[:len(buf)-1]
+		}
+	}
+	return append(buf, 'S', '"')
+}

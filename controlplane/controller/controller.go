@@ -1,0 +1,179 @@
+// Package controller plans pipelines and drives their jobs through Arroyo's
+// job state machine, placing each job's workers with a Scheduler.
+//
+// The same controller serves `arroyo run` (embedded scheduler, one process)
+// and, later, `arroyo cluster` behind the REST API.
+//
+// It must not import connectors, udf or cmd.
+package controller
+
+import (
+	"context"
+	"sync"
+
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/sqlplan"
+)
+
+// State is a job's state, as in Arroyo's state machine.
+type State string
+
+const (
+	Created    State = "Created"
+	Compiling  State = "Compiling"
+	Scheduling State = "Scheduling"
+	Running    State = "Running"
+	Stopping   State = "Stopping"
+	Stopped    State = "Stopped"
+	Finishing  State = "Finishing"
+	Finished   State = "Finished"
+	Recovering State = "Recovering"
+	Restarting State = "Restarting"
+	Failing    State = "Failing"
+	Failed     State = "Failed"
+)
+
+// Pipeline is what a user submits.
+type Pipeline struct {
+	Name string
+	// File names the query's origin in error messages.
+	File        string
+	Query       string
+	Parallelism int
+	// DefaultSink receives bare SELECTs (e.g. "stdout").
+	DefaultSink string
+}
+
+// Scheduler places a job's workers and runs them.
+type Scheduler interface {
+	// Start begins running prog; the returned Worker reports when it ends.
+	Start(ctx context.Context, prog *program.Program) (Worker, error)
+}
+
+// Worker is a running program, wherever it runs.
+type Worker interface {
+	// Stop asks the sources to stop; data in flight drains and sinks
+	// finish. Wait then returns nil unless something failed.
+	Stop()
+	// Wait blocks until the program has ended and returns its error.
+	Wait() error
+	// Counters reports the program's metrics ("operator/name" -> value).
+	Counters() map[string]int64
+}
+
+// Controller plans and runs pipelines.
+type Controller struct {
+	sched Scheduler
+}
+
+// New returns a controller that places workers with sched.
+func New(sched Scheduler) *Controller { return &Controller{sched: sched} }
+
+// Job is one run of a pipeline.
+type Job struct {
+	Program *program.Program
+
+	mu      sync.Mutex
+	state   State
+	history []State
+	worker  Worker
+	done    chan struct{}
+	err     error
+}
+
+// State returns the job's current state.
+func (j *Job) State() State {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.state
+}
+
+// History returns every state the job has been in, in order.
+func (j *Job) History() []State {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]State(nil), j.history...)
+}
+
+func (j *Job) setState(s State) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.state = s
+	j.history = append(j.history, s)
+}
+
+// PlanError is an error found while compiling a pipeline's SQL: the
+// user's query is wrong and retrying cannot help. Its message is the
+// planner's (file, line, column and what is wrong).
+type PlanError struct{ Err error }
+
+func (e *PlanError) Error() string { return e.Err.Error() }
+func (e *PlanError) Unwrap() error { return e.Err }
+
+// Submit compiles the pipeline and starts it. A compile error is a
+// *PlanError and the job never runs.
+func (c *Controller) Submit(ctx context.Context, p Pipeline) (*Job, error) {
+	j := &Job{done: make(chan struct{})}
+	j.setState(Created)
+	j.setState(Compiling)
+	prog, err := sqlplan.Plan(p.File, p.Query, sqlplan.Options{
+		Name:        p.Name,
+		Parallelism: p.Parallelism,
+		DefaultSink: p.DefaultSink,
+	})
+	if err != nil {
+		j.setState(Failed)
+		return nil, &PlanError{Err: err}
+	}
+	j.Program = prog
+	j.setState(Scheduling)
+	w, err := c.sched.Start(ctx, prog)
+	if err != nil {
+		j.setState(Failed)
+		return nil, err
+	}
+	j.worker = w
+	j.setState(Running)
+	go func() {
+		err := w.Wait()
+		j.mu.Lock()
+		stopping := j.state == Stopping
+		j.mu.Unlock()
+		switch {
+		case err != nil:
+			j.setState(Failing)
+			j.setState(Failed)
+		case stopping:
+			j.setState(Stopped)
+		default:
+			j.setState(Finishing)
+			j.setState(Finished)
+		}
+		j.err = err
+		close(j.done)
+	}()
+	return j, nil
+}
+
+// Stop asks the job to stop gracefully.
+func (j *Job) Stop() {
+	j.mu.Lock()
+	if j.state == Running {
+		j.state = Stopping
+		j.history = append(j.history, Stopping)
+	}
+	j.mu.Unlock()
+	j.worker.Stop()
+}
+
+// Done is closed when the job has ended.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// Wait blocks until the job ends and returns its error.
+func (j *Job) Wait() error {
+	<-j.done
+	return j.err
+}
+
+// Counters reports the job's metrics.
+func (j *Job) Counters() map[string]int64 { return j.worker.Counters() }

@@ -1,0 +1,107 @@
+package connector
+
+import (
+	"fmt"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// BadData values.
+const (
+	BadDataFail = "fail"
+	BadDataDrop = "drop"
+)
+
+// CounterBadData is the SourceContext counter of records dropped because
+// they could not be decoded (bad_data = 'drop').
+const CounterBadData = "bad_records_dropped"
+
+// NewDecoder returns a decoder for the table's format and schema.
+func NewDecoder(t *Table) (Decoder, error) {
+	if t.Format == nil {
+		return nil, fmt.Errorf("table '%s' has no format", t.Name)
+	}
+	f, ok := LookupFormat(t.Format.Name)
+	if !ok || f.NewDecoder == nil {
+		return nil, fmt.Errorf("format '%s' cannot be read", t.Format.Name)
+	}
+	return f.NewDecoder(t.Schema, t.Format.Options)
+}
+
+// NewEncoder returns an encoder for the table's format and schema.
+func NewEncoder(t *Table, schema *types.Schema) (Encoder, error) {
+	if t.Format == nil {
+		return nil, fmt.Errorf("table '%s' has no format", t.Name)
+	}
+	f, ok := LookupFormat(t.Format.Name)
+	if !ok || f.NewEncoder == nil {
+		return nil, fmt.Errorf("format '%s' cannot be written", t.Format.Name)
+	}
+	return f.NewEncoder(schema, t.Format.Options)
+}
+
+// Batcher turns records of a byte-oriented source into batches: it decodes
+// each record with the table's format, applies the bad_data policy and
+// appends the event-time column. Sources call Add per record and emit Flush
+// when Full or when they pause.
+type Batcher struct {
+	dec     Decoder
+	badData string
+	max     int
+	ts      *coldata.Vec[int64]
+	dropped int64
+}
+
+// NewBatcher returns a batcher for t producing batches of at most maxRows.
+func NewBatcher(t *Table, maxRows int) (*Batcher, error) {
+	dec, err := NewDecoder(t)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batcher{dec: dec, badData: t.BadData, max: maxRows}
+	b.ts = coldata.New(types.TimestampT, maxRows).(*coldata.Vec[int64])
+	return b, nil
+}
+
+// Add decodes one record with event time ts (nanoseconds). With bad_data =
+// 'drop' an undecodable record is counted and skipped; otherwise the decode
+// error is returned (the caller adds where the record came from).
+func (b *Batcher) Add(rec []byte, ts int64) error {
+	before := b.dec.Rows()
+	if err := b.dec.Decode(rec); err != nil {
+		if b.badData == BadDataDrop {
+			b.dropped++
+			return nil
+		}
+		return err
+	}
+	for r := before; r < b.dec.Rows(); r++ {
+		b.ts.Append(ts)
+	}
+	return nil
+}
+
+// Full reports whether the batch has reached its size limit.
+func (b *Batcher) Full() bool { return b.dec.Rows() >= b.max }
+
+// Rows returns the number of rows waiting to be flushed.
+func (b *Batcher) Rows() int { return b.dec.Rows() }
+
+// TakeDropped returns the number of records dropped since the last call.
+func (b *Batcher) TakeDropped() int64 {
+	n := b.dropped
+	b.dropped = 0
+	return n
+}
+
+// Flush returns the rows decoded so far as a batch (nil if none).
+func (b *Batcher) Flush() *coldata.Batch {
+	n := b.dec.Rows()
+	if n == 0 {
+		return nil
+	}
+	cols := append(b.dec.Flush(), b.ts)
+	b.ts = coldata.New(types.TimestampT, b.max).(*coldata.Vec[int64])
+	return coldata.NewBatch(cols, n)
+}

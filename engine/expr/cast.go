@@ -1,0 +1,715 @@
+package expr
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// CastError reports a value that cannot be converted to the target type of
+// a CAST.
+type CastError struct {
+	// Value is the offending value as text.
+	Value string
+	To    types.Type
+	// OutOfRange is set when the value is well-formed but does not fit To.
+	OutOfRange bool
+}
+
+func (e *CastError) Error() string {
+	if e.OutOfRange {
+		return fmt.Sprintf("value %s out of range for %s", e.Value, e.To)
+	}
+	return fmt.Sprintf("cannot cast '%s' to %s", e.Value, e.To)
+}
+
+// CanCast reports whether CAST(x AS to) is defined for x of type from; the
+// planner calls it at plan time. Casts between:
+//
+//   - equal types, and from NULL to anything;
+//   - numeric types and BOOLEAN (in both directions);
+//   - integers and TIMESTAMP or INTERVAL (nanoseconds);
+//   - TEXT and numbers, BOOLEAN, TIMESTAMP, JSON and BYTEA, in both
+//     directions, and INTERVAL to TEXT.
+func CanCast(from, to types.Type) error {
+	if from.Equal(to) || from.Kind == types.Null {
+		return nil
+	}
+	f, t := from.Kind, to.Kind
+	numOrBool := func(k types.Kind) bool { return k.IsNumeric() || k == types.Bool }
+	temporal := func(k types.Kind) bool { return k == types.Timestamp || k == types.Interval }
+	switch {
+	case numOrBool(f) && numOrBool(t):
+		return nil
+	case f.IsInteger() && temporal(t), temporal(f) && t.IsInteger():
+		return nil
+	case t == types.String && (numOrBool(f) || temporal(f) || f == types.JSON || f == types.Bytes):
+		return nil
+	case f == types.String && (numOrBool(t) || t == types.Timestamp || t == types.JSON || t == types.Bytes):
+		return nil
+	}
+	return fmt.Errorf("cannot cast %s to %s", from, to)
+}
+
+// castVec converts the live rows of v to type to. Casts that do not change
+// the physical representation share v's buffers.
+func castVec(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vector, error) {
+	from := v.Type()
+	if from.Equal(to) {
+		return v, nil
+	}
+	if from.Kind == types.Null {
+		return nullVector(to, n), nil
+	}
+	switch x := v.(type) {
+	case *coldata.Vec[bool]:
+		if to.Kind == types.String {
+			return buildBytes(to, n, sel, words(x), n*5, func(dst []byte, i int) []byte {
+				return strconv.AppendBool(dst, x.Vals[i])
+			}), nil
+		}
+		return castFromBool(x, to, n)
+	case *coldata.Vec[int32]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[int64]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[uint32]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[uint64]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[float32]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[float64]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Bytes:
+		return castFromBytes(x, to, n, sel)
+	}
+	return nil, fmt.Errorf("cannot cast %s to %s", from, to)
+}
+
+func castFromBool(x *coldata.Vec[bool], to types.Type, n int) (coldata.Vector, error) {
+	switch to.Kind {
+	case types.Int32:
+		return boolTo[int32](x, to, n), nil
+	case types.Int64:
+		return boolTo[int64](x, to, n), nil
+	case types.UInt32:
+		return boolTo[uint32](x, to, n), nil
+	case types.UInt64:
+		return boolTo[uint64](x, to, n), nil
+	case types.Float32:
+		return boolTo[float32](x, to, n), nil
+	case types.Float64:
+		return boolTo[float64](x, to, n), nil
+	}
+	return nil, fmt.Errorf("cannot cast %s to %s", x.T, to)
+}
+
+func boolTo[T num](x *coldata.Vec[bool], to types.Type, n int) coldata.Vector {
+	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+	for i, b := range x.Vals[:n] {
+		out.Vals[i] = T(b2i(b))
+	}
+	out.N.SetWords(words(x))
+	return out
+}
+
+func castFrom[F num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (coldata.Vector, error) {
+	switch to.Kind {
+	case types.Bool:
+		out := &coldata.Vec[bool]{T: to, Vals: make([]bool, n)}
+		for i, v := range x.Vals[:n] {
+			out.Vals[i] = v != 0
+		}
+		out.N.SetWords(words(x))
+		return out, nil
+	case types.Int32:
+		return castTo[F, int32](x, to, n, sel)
+	case types.Int64, types.Timestamp, types.Interval:
+		if xs, ok := any(x).(*coldata.Vec[int64]); ok {
+			// Same physical type: only the logical type changes.
+			return &coldata.Vec[int64]{T: to, Vals: xs.Vals, N: xs.N}, nil
+		}
+		return castTo[F, int64](x, to, n, sel)
+	case types.UInt32:
+		return castTo[F, uint32](x, to, n, sel)
+	case types.UInt64:
+		return castTo[F, uint64](x, to, n, sel)
+	case types.Float32:
+		return castTo[F, float32](x, to, n, sel)
+	case types.Float64:
+		return castTo[F, float64](x, to, n, sel)
+	case types.String:
+		w := words(x)
+		switch x.T.Kind {
+		case types.Timestamp:
+			xs := any(x).(*coldata.Vec[int64])
+			return buildBytes(to, n, sel, w, n*20, func(dst []byte, i int) []byte {
+				return appendTimestamp(dst, xs.Vals[i])
+			}), nil
+		case types.Interval:
+			xs := any(x).(*coldata.Vec[int64])
+			return buildBytes(to, n, sel, w, n*10, func(dst []byte, i int) []byte {
+				return appendInterval(dst, xs.Vals[i])
+			}), nil
+		}
+		return buildBytes(to, n, sel, w, n*8, func(dst []byte, i int) []byte {
+			return appendNum(dst, x.Vals[i])
+		}), nil
+	}
+	return nil, fmt.Errorf("cannot cast %s to %s", x.T, to)
+}
+
+// isFloat reports whether T is a floating-point type; it folds to a
+// constant in each instantiation.
+func isFloat[T num]() bool {
+	var h T = 1
+	h /= 2
+	return h != 0
+}
+
+// castTo converts numbers of type F to T, failing on values out of T's
+// range (and NaN) when T is an integer type.
+func castTo[F, T num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (coldata.Vector, error) {
+	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+	xs := x.Vals[:n]
+	ys := out.Vals
+	suspect := 0
+	switch {
+	case isFloat[T]():
+		for i, a := range xs {
+			ys[i] = T(a)
+		}
+	case isFloat[F]():
+		lo, hi := intRange[T]()
+		for i, a := range xs {
+			t := math.Trunc(float64(a))
+			suspect |= b2i(!(t >= lo && t < hi))
+			ys[i] = T(a)
+		}
+	default:
+		for i, a := range xs {
+			y := T(a)
+			suspect |= b2i(F(y) != a || (a < 0) != (y < 0))
+			ys[i] = y
+		}
+	}
+	w := words(x)
+	if suspect != 0 {
+		lo, hi := intRange[T]()
+		bad := firstBad(n, sel, w, func(i int) bool {
+			a := xs[i]
+			if isFloat[F]() {
+				t := math.Trunc(float64(a))
+				return !(t >= lo && t < hi)
+			}
+			y := T(a)
+			return F(y) != a || (a < 0) != (y < 0)
+		})
+		if bad >= 0 {
+			return nil, &CastError{Value: fmt.Sprint(xs[bad]), To: to, OutOfRange: true}
+		}
+	}
+	out.N.SetWords(w)
+	return out, nil
+}
+
+// intRange returns the range [lo, hi) of the integer type T as floats.
+func intRange[T num]() (lo, hi float64) {
+	size := int(unsafe.Sizeof(T(0))) * 8
+	var m T
+	m-- // -1, or the maximum of an unsigned type
+	if m < 0 {
+		return -math.Ldexp(1, size-1), math.Ldexp(1, size-1)
+	}
+	return 0, math.Ldexp(1, size)
+}
+
+// appendNum formats an integer or float.
+func appendNum[T num](dst []byte, v T) []byte {
+	switch x := any(v).(type) {
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(dst, x, 10)
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint64:
+		return strconv.AppendUint(dst, x, 10)
+	case float32:
+		return appendFloat(dst, float64(x), 32)
+	case float64:
+		return appendFloat(dst, x, 64)
+	}
+	return dst
+}
+
+// appendFloat formats f in the shortest form that reads back exactly.
+// Like Arrow, integral values keep a ".0" (1.0, not 1) and infinities are
+// "inf" and "-inf". Magnitudes in [1e-7, 1e21) are written in positional
+// notation, others in exponent notation (1e+21).
+func appendFloat(dst []byte, f float64, size int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	}
+	start := len(dst)
+	if a := math.Abs(f); a == 0 || (a >= 1e-7 && a < 1e21) {
+		dst = strconv.AppendFloat(dst, f, 'f', -1, size)
+	} else {
+		dst = strconv.AppendFloat(dst, f, 'e', -1, size)
+	}
+	for _, c := range dst[start:] {
+		if c == '.' || c == 'e' {
+			return dst
+		}
+	}
+	return append(dst, ".0"...)
+}
+
+// appendTimestamp formats nanoseconds since the epoch as
+// 2006-01-02T15:04:05, followed by 3, 6 or 9 fractional digits when the
+// fraction is not zero (like Arrow).
+func appendTimestamp(dst []byte, ns int64) []byte {
+	t := time.Unix(0, ns).UTC()
+	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
+	return appendFraction(dst, t.Nanosecond())
+}
+
+func appendFraction(dst []byte, frac int) []byte {
+	if frac == 0 {
+		return dst
+	}
+	digits := 9
+	switch {
+	case frac%1e6 == 0:
+		frac /= 1e6
+		digits = 3
+	case frac%1e3 == 0:
+		frac /= 1e3
+		digits = 6
+	}
+	dst = append(dst, '.')
+	var buf [9]byte
+	for i := digits - 1; i >= 0; i-- {
+		buf[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(dst, buf[:digits]...)
+}
+
+// appendInterval formats a duration like PostgreSQL: [N day[s] ]HH:MM:SS
+// with a fraction when not zero, and a leading '-' when negative.
+func appendInterval(dst []byte, ns int64) []byte {
+	u := uint64(ns)
+	if ns < 0 {
+		dst = append(dst, '-')
+		u = -u
+	}
+	const day = 24 * uint64(time.Hour)
+	if d := u / day; d > 0 {
+		dst = strconv.AppendUint(dst, d, 10)
+		if d == 1 {
+			dst = append(dst, " day "...)
+		} else {
+			dst = append(dst, " days "...)
+		}
+		u %= day
+	}
+	secs := u / uint64(time.Second)
+	two := func(dst []byte, v uint64) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
+	dst = two(dst, secs/3600)
+	dst = append(dst, ':')
+	dst = two(dst, secs/60%60)
+	dst = append(dst, ':')
+	dst = two(dst, secs%60)
+	return appendFraction(dst, int(u%uint64(time.Second)))
+}
+
+// buildBytes builds a bytes vector of type t and length n whose live,
+// non-NULL rows are produced by f (which appends row i to dst). Other rows
+// are empty; rows NULL in nulls are NULL.
+func buildBytes(t types.Type, n int, sel []int32, nulls []uint64, sizeHint int, f func(dst []byte, i int) []byte) *coldata.Bytes {
+	out := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: make([]byte, 0, sizeHint)}
+	data := out.Data
+	k := 0
+	for i := 0; i < n; i++ {
+		live := sel == nil
+		if !live && k < len(sel) && int(sel[k]) == i {
+			live = true
+			k++
+		}
+		if live && !nullAt(nulls, i) {
+			data = f(data, i)
+		}
+		out.Offsets[i+1] = int32(len(data))
+	}
+	out.Data = data
+	out.N.SetWords(nulls)
+	return out
+}
+
+// forLive calls f for every live row of (n, sel) not NULL in nulls, stopping
+// at the first error.
+func forLive(n int, sel []int32, nulls []uint64, f func(i int) error) error {
+	if sel != nil {
+		for _, i := range sel {
+			if !nullAt(nulls, int(i)) {
+				if err := f(int(i)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		if !nullAt(nulls, i) {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// str views b as a string without copying; the result must not outlive b
+// nor be retained (error values copy it).
+func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+func castFromBytes(x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata.Vector, error) {
+	w := words(x)
+	from := x.T.Kind
+	share := func() coldata.Vector {
+		return &coldata.Bytes{T: to, Offsets: x.Offsets, Data: x.Data, N: x.N}
+	}
+	badText := func(i int) error { return &CastError{Value: x.GetString(i), To: to} }
+	switch {
+	case from == types.JSON && to.Kind == types.String, from == types.String && to.Kind == types.Bytes:
+		return share(), nil
+	case from == types.Bytes && to.Kind == types.String:
+		err := forLive(n, sel, w, func(i int) error {
+			if !utf8.Valid(x.Get(i)) {
+				return fmt.Errorf("cannot cast BYTEA to TEXT: invalid UTF-8 %q", x.Get(i))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return share(), nil
+	case from == types.String && to.Kind == types.JSON:
+		err := forLive(n, sel, w, func(i int) error {
+			if !json.Valid(x.Get(i)) {
+				return badText(i)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return share(), nil
+	case from != types.String:
+		return nil, fmt.Errorf("cannot cast %s to %s", x.T, to)
+	}
+	switch to.Kind {
+	case types.Bool:
+		out := &coldata.Vec[bool]{T: to, Vals: make([]bool, n)}
+		err := forLive(n, sel, w, func(i int) error {
+			v, ok := parseBool(trimSpace(x.Get(i)))
+			if !ok {
+				return badText(i)
+			}
+			out.Vals[i] = v
+			return nil
+		})
+		out.N.SetWords(w)
+		return out, err
+	case types.Int32:
+		return parseInts[int32](x, to, n, sel, 32)
+	case types.Int64:
+		return parseInts[int64](x, to, n, sel, 64)
+	case types.UInt32:
+		return parseUints[uint32](x, to, n, sel, 32)
+	case types.UInt64:
+		return parseUints[uint64](x, to, n, sel, 64)
+	case types.Float32:
+		return parseFloats[float32](x, to, n, sel, 32)
+	case types.Float64:
+		return parseFloats[float64](x, to, n, sel, 64)
+	case types.Timestamp:
+		out := &coldata.Vec[int64]{T: to, Vals: make([]int64, n)}
+		err := forLive(n, sel, w, func(i int) error {
+			v, ok := parseTimestamp(trimSpace(x.Get(i)))
+			if !ok {
+				return badText(i)
+			}
+			out.Vals[i] = v
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.N.SetWords(w)
+		return out, nil
+	}
+	return nil, fmt.Errorf("cannot cast %s to %s", x.T, to)
+}
+
+func parseErr(x *coldata.Bytes, i int, to types.Type, err error) error {
+	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return &CastError{Value: string(trimSpace(x.Get(i))), To: to, OutOfRange: true}
+	}
+	return &CastError{Value: x.GetString(i), To: to}
+}
+
+func parseInts[T ~int32 | ~int64](x *coldata.Bytes, to types.Type, n int, sel []int32, size int) (coldata.Vector, error) {
+	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+	w := words(x)
+	err := forLive(n, sel, w, func(i int) error {
+		v, err := strconv.ParseInt(str(trimSpace(x.Get(i))), 10, size)
+		if err != nil {
+			return parseErr(x, i, to, err)
+		}
+		out.Vals[i] = T(v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.N.SetWords(w)
+	return out, nil
+}
+
+func parseUints[T ~uint32 | ~uint64](x *coldata.Bytes, to types.Type, n int, sel []int32, size int) (coldata.Vector, error) {
+	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+	w := words(x)
+	err := forLive(n, sel, w, func(i int) error {
+		v, err := strconv.ParseUint(str(trimSpace(x.Get(i))), 10, size)
+		if err != nil {
+			return parseErr(x, i, to, err)
+		}
+		out.Vals[i] = T(v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.N.SetWords(w)
+	return out, nil
+}
+
+func parseFloats[T ~float32 | ~float64](x *coldata.Bytes, to types.Type, n int, sel []int32, size int) (coldata.Vector, error) {
+	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+	w := words(x)
+	err := forLive(n, sel, w, func(i int) error {
+		v, err := strconv.ParseFloat(str(trimSpace(x.Get(i))), size)
+		if err != nil {
+			return parseErr(x, i, to, err)
+		}
+		out.Vals[i] = T(v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.N.SetWords(w)
+	return out, nil
+}
+
+// parseBool accepts true/false, t/f, yes/no, y/n, on/off and 1/0, in any
+// case.
+func parseBool(b []byte) (v, ok bool) {
+	if len(b) > 5 {
+		return false, false
+	}
+	var lower [5]byte
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	switch string(lower[:len(b)]) {
+	case "true", "t", "yes", "y", "on", "1":
+		return true, true
+	case "false", "f", "no", "n", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// parseTimestamp parses
+//
+//	YYYY-MM-DD
+//	YYYY-MM-DD[T ]HH:MM[:SS[.fraction]][zone]
+//
+// where zone is Z or ±HH[:MM] (or ±HHMM); without a zone the time is UTC.
+// It returns nanoseconds since the epoch.
+func parseTimestamp(b []byte) (int64, bool) {
+	p := tsParser{b: b}
+	year, ok1 := p.digits(4)
+	ok2 := p.lit('-')
+	month, ok3 := p.digits(2)
+	ok4 := p.lit('-')
+	day, ok5 := p.digits(2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5) || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
+		return 0, false
+	}
+	var hour, minute, sec, nanos, offset int64
+	if p.more() {
+		if c := p.b[p.i]; c != 'T' && c != 't' && c != ' ' {
+			return 0, false
+		}
+		p.i++
+		var ok bool
+		if hour, ok = p.digits(2); !ok || hour > 23 || !p.lit(':') {
+			return 0, false
+		}
+		if minute, ok = p.digits(2); !ok || minute > 59 {
+			return 0, false
+		}
+		if p.more() && p.b[p.i] == ':' {
+			p.i++
+			if sec, ok = p.digits(2); !ok || sec > 59 {
+				return 0, false
+			}
+			if p.more() && p.b[p.i] == '.' {
+				p.i++
+				start := p.i
+				scale := int64(1e8)
+				for p.more() && isDigit(p.b[p.i]) {
+					nanos += int64(p.b[p.i]-'0') * scale
+					scale /= 10
+					p.i++
+				}
+				if p.i == start {
+					return 0, false
+				}
+			}
+		}
+		if p.more() && p.b[p.i] == ' ' {
+			p.i++
+		}
+		if p.more() {
+			switch c := p.b[p.i]; c {
+			case 'Z', 'z':
+				p.i++
+			case '+', '-':
+				p.i++
+				oh, ok := p.digits(2)
+				if !ok || oh > 23 {
+					return 0, false
+				}
+				var om int64
+				if p.more() {
+					p.lit(':')
+					if om, ok = p.digits(2); !ok || om > 59 {
+						return 0, false
+					}
+				}
+				offset = oh*3600 + om*60
+				if c == '-' {
+					offset = -offset
+				}
+			default:
+				return 0, false
+			}
+		}
+		if p.more() {
+			return 0, false
+		}
+	}
+	secs := daysFromCivil(year, month, day)*86400 + hour*3600 + minute*60 + sec - offset
+	const maxSecs = math.MaxInt64 / int64(time.Second)
+	if secs >= maxSecs || secs <= -maxSecs {
+		return 0, false
+	}
+	return secs*int64(time.Second) + nanos, true
+}
+
+type tsParser struct {
+	b []byte
+	i int
+}
+
+func (p *tsParser) more() bool { return p.i < len(p.b) }
+
+func (p *tsParser) lit(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *tsParser) digits(k int) (int64, bool) {
+	if p.i+k > len(p.b) {
+		return 0, false
+	}
+	var v int64
+	for _, c := range p.b[p.i : p.i+k] {
+		if !isDigit(c) {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	p.i += k
+	return v, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func daysIn(year, month int64) int64 {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the number of days from 1970-01-01 to the given
+// proleptic Gregorian date (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}

@@ -1,0 +1,54 @@
+// Package expr compiles program.Expr trees into vectorized evaluators and
+// holds the scalar function registry that built-in functions and, later,
+// WASM UDFs plug into by name.
+//
+// It must not import sqlplan, connectors, controlplane, udf or cmd, nor the
+// engine's runtime or operators (dep_test.go enforces this): it depends on
+// engine/types, engine/coldata and engine/program only.
+//
+// # Contract
+//
+// Compile turns an expression into an Evaluator, CompileFilter a predicate
+// into a Filter. Both work on whole batches: Eval returns a vector of the
+// batch's physical length whose live rows (those in Sel) hold the result;
+// Select returns a new selection of the rows where the predicate is TRUE.
+// Vectors are immutable: evaluators build new vectors, may return an input
+// vector unchanged (a column, an identity cast) and may share buffers with
+// their inputs (a cast that only relabels the type, a struct field).
+//
+// # File map
+//
+//	registry.go   Func/Resolved/Kernel and the registry
+//	eval.go       Compile, CompileFilter, evaluators for columns, literals,
+//	              calls, casts, AND/OR/NOT, IS NULL, field access
+//	cond.go       CASE, COALESCE, IN (narrowed-selection evaluation)
+//	lit.go        literal decoding and broadcast
+//	arith.go      + - * / % and neg, checked integer kernels
+//	compare.go    = <> < <= > >=
+//	cast.go       CanCast and cast kernels, text formats of values
+//	coerce.go     CommonType, the planner's implicit-cast rule
+//	like.go       LIKE / ILIKE
+//	strings.go    string functions
+//	math.go       math functions
+//	resolve.go    signature-based Resolve for built-ins
+//	nulls.go      null-bitmap and selection helpers
+//
+// # Invariants worth knowing
+//
+//   - Rows outside Sel and NULL rows hold garbage. Fixed-width kernels still
+//     compute densely over every physical row (a tight loop beats an
+//     indexed one); checked kernels only raise a "suspect" flag there and a
+//     precise pass over the live non-NULL rows decides whether to fail. So
+//     a division by zero in a filtered-out row is never an error.
+//   - CASE evaluates each branch on a batch view whose Sel holds only the
+//     rows that take it, COALESCE evaluates an argument only on rows still
+//     NULL, and AND/OR evaluate their right side only where the left does
+//     not decide. Errors in untaken branches are therefore not raised.
+//   - Built-in calls whose arguments are all constants are folded at
+//     compile time (unless evaluation fails: that error is kept for run
+//     time, when a row actually reaches it). Comparisons and arithmetic
+//     with a constant operand never broadcast the constant.
+//   - An empty selection is a non-nil empty slice; nil means all rows.
+//   - Floats compare like PostgreSQL: NaN equals NaN and sorts above all
+//     other values.
+package expr

@@ -1,0 +1,742 @@
+package expr
+
+import (
+	"fmt"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// Evaluator computes a compiled expression over batches.
+//
+// Eval returns a vector of physical length b.Len whose rows listed in b.Sel
+// (all rows when b.Sel is nil) hold the result; the other rows hold
+// anything. The result may be one of b's vectors or a vector shared with an
+// earlier call (a cached literal): like every vector it is immutable.
+//
+// An Evaluator may be called many times, by one goroutine at a time, and
+// keeps no reference to a batch after Eval returns.
+type Evaluator interface {
+	Eval(b *coldata.Batch) (coldata.Vector, error)
+}
+
+// Filter selects the rows of a batch where a BOOLEAN expression is TRUE.
+//
+// Select returns a new, non-nil, ascending selection of physical row
+// indexes: the rows of b (only those in b.Sel when it is set) where the
+// predicate is TRUE; rows where it is FALSE or NULL are dropped. It never
+// writes into b.Sel. The same calling rules as Evaluator apply.
+type Filter interface {
+	Select(b *coldata.Batch) ([]int32, error)
+}
+
+// Compile compiles a resolved expression. Calls are bound to registered
+// functions through Func.Resolve with the argument types; the planner must
+// have inserted the casts Resolve asks for (Compile fails if an argument
+// type differs from the resolved one, or the result from e.Type).
+func Compile(e *program.Expr) (Evaluator, error) { return compile(e, "") }
+
+// CompileFilter compiles a BOOLEAN predicate into a Filter. Conjunctions
+// narrow the selection term by term and comparisons write the selection
+// directly, without materializing BOOLEAN vectors.
+func CompileFilter(e *program.Expr) (Filter, error) {
+	if e == nil {
+		return nil, fmt.Errorf("compile filter: nil expression")
+	}
+	if k := e.Type.Kind; k != types.Bool && k != types.Null {
+		return nil, fmt.Errorf("compile filter: predicate has type %s, want BOOLEAN", e.Type)
+	}
+	return compileFilter(e, "")
+}
+
+func compileFilter(e *program.Expr, text string) (Filter, error) {
+	if e.Text != "" {
+		text = e.Text
+	}
+	switch e.Op {
+	case program.ExprAnd, program.ExprOr:
+		if len(e.Args) >= 2 {
+			fs := make([]Filter, len(e.Args))
+			for i, a := range e.Args {
+				if k := a.Type.Kind; k != types.Bool && k != types.Null {
+					return nil, compileErr(text, fmt.Errorf("%s operand has type %s, want BOOLEAN", e.Op, a.Type))
+				}
+				f, err := compileFilter(a, text)
+				if err != nil {
+					return nil, err
+				}
+				fs[i] = f
+			}
+			if e.Op == program.ExprAnd {
+				return &andFilter{fs: fs}, nil
+			}
+			return &orFilter{fs: fs}, nil
+		}
+	}
+	ev, err := compile(e, text)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := ev.(Filter); ok {
+		return f, nil
+	}
+	return &evalFilter{ev: ev}, nil
+}
+
+func compileErr(text string, err error) error {
+	if text == "" {
+		return err
+	}
+	return fmt.Errorf("compile '%s': %w", text, err)
+}
+
+// wrap attaches the expression text to a runtime error.
+func wrap(text string, err error) error {
+	if err == nil || text == "" {
+		return err
+	}
+	return fmt.Errorf("evaluate '%s': %w", text, err)
+}
+
+// compile compiles e; text is the nearest SQL text (e's own or an
+// ancestor's) used to wrap errors raised by e's own kernel. Errors coming
+// from children are passed through, already wrapped.
+func compile(e *program.Expr, text string) (Evaluator, error) {
+	if e == nil {
+		return nil, compileErr(text, fmt.Errorf("nil expression"))
+	}
+	if e.Text != "" {
+		text = e.Text
+	}
+	fail := func(format string, args ...any) (Evaluator, error) {
+		return nil, compileErr(text, fmt.Errorf(format, args...))
+	}
+	nargs := func(want int) bool { return len(e.Args) == want }
+	switch e.Op {
+	case program.ExprCol:
+		if e.Col < 0 {
+			return fail("negative column index %d", e.Col)
+		}
+		return &colEval{col: e.Col, t: e.Type}, nil
+	case program.ExprLit:
+		sc, err := decodeLit(e.Type, e.Value)
+		if err != nil {
+			return fail("%w", err)
+		}
+		return &litEval{sc: sc}, nil
+	case program.ExprCall:
+		return compileCall(e, text)
+	case program.ExprCast:
+		if !nargs(1) {
+			return fail("CAST takes 1 argument, got %d", len(e.Args))
+		}
+		if err := CanCast(e.Args[0].Type, e.Type); err != nil {
+			return fail("%w", err)
+		}
+		arg, err := compile(e.Args[0], text)
+		if err != nil {
+			return nil, err
+		}
+		if e.Args[0].Type.Equal(e.Type) {
+			return arg, nil
+		}
+		return fold(&castEval{arg: arg, to: e.Type, text: text}, e.Type, arg), nil
+	case program.ExprAnd, program.ExprOr:
+		if len(e.Args) < 2 {
+			return fail("%s takes at least 2 arguments, got %d", e.Op, len(e.Args))
+		}
+		args, err := compileArgs(e.Args, text, types.BoolT)
+		if err != nil {
+			return nil, err
+		}
+		ev := args[0]
+		for _, a := range args[1:] {
+			ev = &logicEval{or: e.Op == program.ExprOr, l: ev, r: a}
+		}
+		return ev, nil
+	case program.ExprNot:
+		if !nargs(1) {
+			return fail("NOT takes 1 argument, got %d", len(e.Args))
+		}
+		args, err := compileArgs(e.Args, text, types.BoolT)
+		if err != nil {
+			return nil, err
+		}
+		return &notEval{arg: args[0]}, nil
+	case program.ExprIsNull, program.ExprIsNotNull:
+		if !nargs(1) {
+			return fail("%s takes 1 argument, got %d", e.Op, len(e.Args))
+		}
+		arg, err := compile(e.Args[0], text)
+		if err != nil {
+			return nil, err
+		}
+		return &isNullEval{arg: arg, not: e.Op == program.ExprIsNotNull}, nil
+	case program.ExprCase:
+		return compileCase(e, text)
+	case program.ExprCoalesce:
+		if len(e.Args) == 0 {
+			return fail("COALESCE takes at least 1 argument")
+		}
+		args, err := compileArgs(e.Args, text, e.Type)
+		if err != nil {
+			return nil, err
+		}
+		return &coalesceEval{args: args, t: e.Type}, nil
+	case program.ExprIn:
+		return compileIn(e, text)
+	case program.ExprField:
+		if !nargs(1) {
+			return fail("field access takes 1 argument, got %d", len(e.Args))
+		}
+		st := e.Args[0].Type
+		if st.Kind != types.Struct {
+			return fail("field access on %s, want a STRUCT", st)
+		}
+		if e.Field < 0 || e.Field >= len(st.Fields) {
+			return fail("field %d out of range for %s", e.Field, st)
+		}
+		if ft := st.Fields[e.Field].Type; !ft.Equal(e.Type) {
+			return fail("field %s has type %s, expression has type %s", st.Fields[e.Field].Name, ft, e.Type)
+		}
+		arg, err := compile(e.Args[0], text)
+		if err != nil {
+			return nil, err
+		}
+		return &fieldEval{arg: arg, field: e.Field}, nil
+	}
+	return fail("unknown expression op %q", e.Op)
+}
+
+// compileArgs compiles args, which must have type t; NULL-typed args are
+// accepted and converted.
+func compileArgs(args []*program.Expr, text string, t types.Type) ([]Evaluator, error) {
+	out := make([]Evaluator, len(args))
+	for i, a := range args {
+		if !a.Type.Equal(t) && a.Type.Kind != types.Null {
+			return nil, compileErr(text, fmt.Errorf("argument %d has type %s, want %s", i+1, a.Type, t))
+		}
+		ev, err := compile(a, text)
+		if err != nil {
+			return nil, err
+		}
+		if a.Type.Kind == types.Null && t.Kind != types.Null {
+			ev = fold(&castEval{arg: ev, to: t, text: text}, t, ev)
+		}
+		out[i] = ev
+	}
+	return out, nil
+}
+
+func compileCall(e *program.Expr, text string) (Evaluator, error) {
+	f, ok := Lookup(e.Func)
+	if !ok {
+		return nil, compileErr(text, fmt.Errorf("unknown function %s", e.Func))
+	}
+	argTypes := make([]types.Type, len(e.Args))
+	for i, a := range e.Args {
+		argTypes[i] = a.Type
+	}
+	r, err := f.Resolve(argTypes)
+	if err != nil {
+		return nil, compileErr(text, err)
+	}
+	if len(r.Args) != len(argTypes) {
+		return nil, compileErr(text, fmt.Errorf("function %s resolved %d arguments for %d", e.Func, len(r.Args), len(argTypes)))
+	}
+	for i, t := range r.Args {
+		if !t.Equal(argTypes[i]) {
+			return nil, compileErr(text, fmt.Errorf("argument %d of %s has type %s, function expects %s (missing cast)",
+				i+1, e.Func, argTypes[i], t))
+		}
+	}
+	if !r.Result.Equal(e.Type) {
+		return nil, compileErr(text, fmt.Errorf("function %s returns %s, expression has type %s", e.Func, r.Result, e.Type))
+	}
+	args := make([]Evaluator, len(e.Args))
+	for i, a := range e.Args {
+		if args[i], err = compile(a, text); err != nil {
+			return nil, err
+		}
+	}
+	ev := specialize(f, args, r, text)
+	if ev == nil {
+		ev = &callEval{kernel: r.Kernel, args: args, vecs: make([]coldata.Vector, len(args)), text: text}
+	}
+	if b, ok := builtins[f.Name]; ok && b == f {
+		// Built-ins are deterministic; UDFs may not be.
+		ev = fold(ev, e.Type, args...)
+	}
+	return ev, nil
+}
+
+// litArg returns the scalar of ev when it is a non-NULL constant.
+func litArg(ev Evaluator) *scalar {
+	l, ok := ev.(*litEval)
+	if !ok || l.sc.null {
+		return nil
+	}
+	return l.sc
+}
+
+// fold evaluates ev once when all its arguments are constants and returns
+// the constant, or ev unchanged. A constant that fails to evaluate (CAST('x'
+// AS BIGINT)) is left to fail at run time, when a row reaches it.
+func fold(ev Evaluator, t types.Type, args ...Evaluator) Evaluator {
+	for _, a := range args {
+		if _, ok := a.(*litEval); !ok {
+			return ev
+		}
+	}
+	v, err := ev.Eval(&coldata.Batch{Len: 1})
+	if err != nil {
+		return ev
+	}
+	sc, ok := scalarAt(v, 0, t)
+	if !ok {
+		return ev
+	}
+	return &litEval{sc: sc}
+}
+
+// specialize replaces calls of built-in operators by evaluators that know
+// their operands: comparisons that can write a selection, and operators
+// with a constant operand that is never broadcast.
+func specialize(f *Func, args []Evaluator, r *Resolved, text string) Evaluator {
+	if b, ok := builtins[f.Name]; !ok || b != f {
+		return nil
+	}
+	name := f.Name
+	if op, ok := arithOps[name]; ok && len(args) == 2 {
+		if sc := litArg(args[1]); sc != nil {
+			return &arithEval{op: op, t: r.Result, l: args[0], sc: sc, text: text}
+		}
+		if op == opAdd || op == opMul {
+			if sc := litArg(args[0]); sc != nil {
+				return &arithEval{op: op, t: r.Result, l: args[1], sc: sc, text: text}
+			}
+		}
+		return nil
+	}
+	if op, ok := cmpOps[name]; ok && len(args) == 2 {
+		if sc := litArg(args[1]); sc != nil {
+			return &cmpEval{op: op, l: args[0], sc: sc, text: text}
+		}
+		if sc := litArg(args[0]); sc != nil {
+			return &cmpEval{op: op.flip(), l: args[1], sc: sc, text: text}
+		}
+		return &cmpEval{op: op, l: args[0], r: args[1], text: text}
+	}
+	if name == "like" || name == "ilike" {
+		if sc := litArg(args[1]); sc != nil {
+			return &likeEval{arg: args[0], m: compileLike(sc.s, name == "ilike")}
+		}
+	}
+	return nil
+}
+
+var (
+	arithOps = map[string]arithOp{"+": opAdd, "-": opSub, "*": opMul, "/": opDiv, "%": opMod}
+	cmpOps   = map[string]cmpOp{"=": cmpEQ, "<>": cmpNE, "<": cmpLT, "<=": cmpLE, ">": cmpGT, ">=": cmpGE}
+	// builtins records the Funcs registered by this package, so that only
+	// they are specialized.
+	builtins = map[string]*Func{}
+)
+
+// register registers a built-in function.
+func register(f *Func) {
+	Register(f)
+	builtins[f.Name] = f
+}
+
+type colEval struct {
+	col int
+	t   types.Type
+}
+
+func (c *colEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	if c.col >= len(b.Cols) {
+		return nil, fmt.Errorf("column %d out of range: batch has %d columns", c.col, len(b.Cols))
+	}
+	v := b.Cols[c.col]
+	if k := v.Type().Kind; k != c.t.Kind {
+		return nil, fmt.Errorf("column %d has type %s, expression expects %s", c.col, v.Type(), c.t)
+	}
+	return v, nil
+}
+
+type litEval struct {
+	sc  *scalar
+	n   int
+	vec coldata.Vector
+}
+
+func (l *litEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	if l.vec == nil || l.n != b.Len {
+		l.vec, l.n = l.sc.broadcast(b.Len), b.Len
+	}
+	return l.vec, nil
+}
+
+type castEval struct {
+	arg  Evaluator
+	to   types.Type
+	text string
+}
+
+func (c *castEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	v, err := c.arg.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	out, err := castVec(v, c.to, b.Len, b.Sel)
+	return out, wrap(c.text, err)
+}
+
+type callEval struct {
+	kernel Kernel
+	args   []Evaluator
+	vecs   []coldata.Vector
+	text   string
+}
+
+func (c *callEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	defer clear(c.vecs)
+	for i, a := range c.args {
+		v, err := a.Eval(b)
+		if err != nil {
+			return nil, err
+		}
+		c.vecs[i] = v
+	}
+	out, err := c.kernel(c.vecs, b.Len, b.Sel)
+	return out, wrap(c.text, err)
+}
+
+// arithEval is an arithmetic operator with a constant right operand.
+type arithEval struct {
+	op   arithOp
+	t    types.Type
+	l    Evaluator
+	sc   *scalar
+	text string
+}
+
+func (a *arithEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	v, err := a.l.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	out, err := arith(a.op, a.t, v, nil, a.sc, b.Len, b.Sel)
+	return out, wrap(a.text, err)
+}
+
+// cmpEval is a comparison; r is nil when the right operand is the constant
+// sc. It is also a Filter.
+type cmpEval struct {
+	op      cmpOp
+	l, r    Evaluator
+	sc      *scalar
+	text    string
+	scratch []bool
+}
+
+func (c *cmpEval) operands(b *coldata.Batch) (l, r coldata.Vector, err error) {
+	if l, err = c.l.Eval(b); err != nil {
+		return nil, nil, err
+	}
+	if c.r != nil {
+		if r, err = c.r.Eval(b); err != nil {
+			return nil, nil, err
+		}
+	}
+	return l, r, nil
+}
+
+func (c *cmpEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	l, r, err := c.operands(b)
+	if err != nil {
+		return nil, err
+	}
+	out, err := compare(c.op, l, r, c.sc, b.Len, b.Sel)
+	return out, wrap(c.text, err)
+}
+
+func (c *cmpEval) Select(b *coldata.Batch) ([]int32, error) {
+	l, r, err := c.operands(b)
+	if err != nil {
+		return nil, err
+	}
+	if cap(c.scratch) < b.Len {
+		c.scratch = make([]bool, b.Len)
+	}
+	out := c.scratch[:b.Len]
+	if err := compareInto(c.op, l, r, c.sc, out, b.Len, b.Sel); err != nil {
+		return nil, wrap(c.text, err)
+	}
+	nulls := words(l)
+	if r != nil {
+		nulls = orWords(nulls, words(r))
+	}
+	return collect(out, b.Len, b.Sel, nulls), nil
+}
+
+type evalFilter struct{ ev Evaluator }
+
+func (f *evalFilter) Select(b *coldata.Batch) ([]int32, error) {
+	v, err := f.ev.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	bv, ok := v.(*coldata.Vec[bool])
+	if !ok {
+		return nil, fmt.Errorf("filter predicate produced %s, want BOOLEAN", v.Type())
+	}
+	return collect(bv.Vals, b.Len, b.Sel, words(bv)), nil
+}
+
+type andFilter struct{ fs []Filter }
+
+func (f *andFilter) Select(b *coldata.Batch) ([]int32, error) {
+	sel, err := f.fs[0].Select(b)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range f.fs[1:] {
+		if len(sel) == 0 {
+			break
+		}
+		if sel, err = g.Select(view(b, sel)); err != nil {
+			return nil, err
+		}
+	}
+	return sel, nil
+}
+
+type orFilter struct{ fs []Filter }
+
+func (f *orFilter) Select(b *coldata.Batch) ([]int32, error) {
+	sel, err := f.fs[0].Select(b)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range f.fs[1:] {
+		rest := diffSel(b.Len, b.Sel, sel)
+		if len(rest) == 0 {
+			break
+		}
+		more, err := g.Select(view(b, rest))
+		if err != nil {
+			return nil, err
+		}
+		sel = unionSel(sel, more)
+	}
+	return sel, nil
+}
+
+func boolVec(v coldata.Vector) (*coldata.Vec[bool], error) {
+	bv, ok := v.(*coldata.Vec[bool])
+	if !ok {
+		return nil, fmt.Errorf("operand is %s, want BOOLEAN", v.Type())
+	}
+	return bv, nil
+}
+
+// logicEval is l AND r or l OR r in three-valued logic. r is evaluated only
+// for the rows l does not decide (not FALSE for AND, not TRUE for OR), so
+// "b <> 0 AND a / b > 1" does not divide by zero.
+type logicEval struct {
+	or   bool
+	l, r Evaluator
+}
+
+func (e *logicEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	lv0, err := e.l.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	lv, err := boolVec(lv0)
+	if err != nil {
+		return nil, err
+	}
+	n := b.Len
+	lw := words(lv)
+	// The rows the left side decides: FALSE for AND, TRUE for OR.
+	decided := func(i int) bool { return lv.Vals[i] == e.or && !nullAt(lw, i) }
+	need := make([]int32, 0, selLen(n, b.Sel))
+	if b.Sel != nil {
+		for _, i := range b.Sel {
+			if !decided(int(i)) {
+				need = append(need, i)
+			}
+		}
+	} else {
+		for i := 0; i < n; i++ {
+			if !decided(i) {
+				need = append(need, int32(i))
+			}
+		}
+	}
+	if len(need) == 0 {
+		return lv, nil
+	}
+	rb := b
+	if len(need) != selLen(n, b.Sel) {
+		rb = view(b, need)
+	}
+	rv0, err := e.r.Eval(rb)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := boolVec(rv0)
+	if err != nil {
+		return nil, err
+	}
+	return combine3(e.or, lv, rv, n), nil
+}
+
+// combine3 computes l AND r (or l OR r) in three-valued logic over all n
+// rows. Where l decides the result, r may hold anything.
+func combine3(or bool, l, r *coldata.Vec[bool], n int) *coldata.Vec[bool] {
+	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+	lw, rw := words(l), words(r)
+	lv, rv, ov := l.Vals[:n], r.Vals[:n], out.Vals
+	if lw == nil && rw == nil {
+		if or {
+			for i, a := range lv {
+				ov[i] = a || rv[i]
+			}
+		} else {
+			for i, a := range lv {
+				ov[i] = a && rv[i]
+			}
+		}
+		return out
+	}
+	var nw []uint64
+	for i, a := range lv {
+		ln, rn := nullAt(lw, i), nullAt(rw, i)
+		ld := a == or && !ln // l decides
+		rd := rv[i] == or && !rn
+		switch {
+		case ld || rd:
+			ov[i] = or
+		case ln || rn:
+			if nw == nil {
+				nw = make([]uint64, (n+63)>>6)
+			}
+			setBit(nw, i)
+		default:
+			ov[i] = !or
+		}
+	}
+	out.N.SetWords(nw)
+	return out
+}
+
+type notEval struct{ arg Evaluator }
+
+func (e *notEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	v0, err := e.arg.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	v, err := boolVec(v0)
+	if err != nil {
+		return nil, err
+	}
+	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, b.Len)}
+	for i, x := range v.Vals[:b.Len] {
+		out.Vals[i] = !x
+	}
+	out.N.SetWords(words(v))
+	return out, nil
+}
+
+type isNullEval struct {
+	arg Evaluator
+	not bool
+}
+
+func (e *isNullEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	v, err := e.arg.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, b.Len)}
+	w := words(v)
+	if w == nil {
+		if e.not {
+			for i := range out.Vals {
+				out.Vals[i] = true
+			}
+		}
+		return out, nil
+	}
+	for i := range out.Vals {
+		out.Vals[i] = nullAt(w, i) != e.not
+	}
+	return out, nil
+}
+
+func (e *isNullEval) Select(b *coldata.Batch) ([]int32, error) {
+	v, err := e.arg.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	return collectBits(words(v), b.Len, b.Sel, !e.not), nil
+}
+
+type fieldEval struct {
+	arg   Evaluator
+	field int
+}
+
+func (e *fieldEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+	v, err := e.arg.Eval(b)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := v.(*coldata.Struct)
+	if !ok {
+		return nil, fmt.Errorf("field access on %s, want a STRUCT", v.Type())
+	}
+	f := s.Fields[e.field]
+	sw := words(s)
+	if sw == nil {
+		return f, nil
+	}
+	return withNulls(f, orWords(words(f), sw)), nil
+}
+
+// withNulls returns a vector sharing v's values with null bitmap w.
+func withNulls(v coldata.Vector, w []uint64) coldata.Vector {
+	var out coldata.Vector
+	switch v := v.(type) {
+	case *coldata.Vec[bool]:
+		out = &coldata.Vec[bool]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[int32]:
+		out = &coldata.Vec[int32]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[int64]:
+		out = &coldata.Vec[int64]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[uint32]:
+		out = &coldata.Vec[uint32]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[uint64]:
+		out = &coldata.Vec[uint64]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[float32]:
+		out = &coldata.Vec[float32]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[float64]:
+		out = &coldata.Vec[float64]{T: v.T, Vals: v.Vals}
+	case *coldata.Bytes:
+		out = &coldata.Bytes{T: v.T, Offsets: v.Offsets, Data: v.Data}
+	case *coldata.Struct:
+		out = &coldata.Struct{T: v.T, Fields: v.Fields, Length: v.Length}
+	case *coldata.List:
+		out = &coldata.List{T: v.T, Offsets: v.Offsets, Elems: v.Elems}
+	default:
+		panic(fmt.Sprintf("expr: withNulls of %T", v))
+	}
+	out.Nulls().SetWords(w)
+	return out
+}

@@ -1,0 +1,218 @@
+package expr
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// scalar is a decoded literal: one value of type t held in the field that
+// matches its physical type.
+type scalar struct {
+	t    types.Type
+	null bool
+	b    bool    // Bool
+	i    int64   // Int32, Int64, Timestamp, Interval
+	u    uint64  // UInt32, UInt64
+	f    float64 // Float32, Float64
+	s    []byte  // String, Bytes, JSON
+}
+
+// decodeLit decodes a literal from the JSON encoding documented on
+// program.Expr.Value.
+func decodeLit(t types.Type, raw json.RawMessage) (*scalar, error) {
+	sc := &scalar{t: t}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		sc.null = true
+		return sc, nil
+	}
+	bad := func(err error) error {
+		if err != nil {
+			return fmt.Errorf("literal %s of type %s: %w", raw, t, err)
+		}
+		return fmt.Errorf("literal %s is not a valid %s", raw, t)
+	}
+	switch t.Kind {
+	case types.Null:
+		return nil, bad(nil)
+	case types.Bool:
+		if err := json.Unmarshal(raw, &sc.b); err != nil {
+			return nil, bad(err)
+		}
+	case types.Int32, types.Int64, types.Timestamp, types.Interval:
+		size := 64
+		if t.Kind == types.Int32 {
+			size = 32
+		}
+		v, err := strconv.ParseInt(string(raw), 10, size)
+		if err != nil {
+			return nil, bad(err)
+		}
+		sc.i = v
+	case types.UInt32, types.UInt64:
+		size := 64
+		if t.Kind == types.UInt32 {
+			size = 32
+		}
+		v, err := strconv.ParseUint(string(raw), 10, size)
+		if err != nil {
+			return nil, bad(err)
+		}
+		sc.u = v
+	case types.Float32, types.Float64:
+		var v float64
+		if raw[0] == '"' {
+			// JSON has no NaN or infinities; accept them as strings.
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, bad(err)
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				return nil, bad(err)
+			}
+			v = f
+		} else {
+			f, err := strconv.ParseFloat(string(raw), 64)
+			if err != nil {
+				return nil, bad(err)
+			}
+			v = f
+		}
+		if t.Kind == types.Float32 {
+			v = float64(float32(v))
+		}
+		sc.f = v
+	case types.String, types.JSON:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, bad(err)
+		}
+		if t.Kind == types.JSON && !json.Valid([]byte(s)) {
+			return nil, bad(nil)
+		}
+		sc.s = []byte(s)
+	case types.Bytes:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, bad(err)
+		}
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, bad(err)
+		}
+		sc.s = b
+	default:
+		return nil, fmt.Errorf("literals of type %s are not supported", t)
+	}
+	return sc, nil
+}
+
+// broadcast returns a vector of n copies of the scalar.
+func (sc *scalar) broadcast(n int) coldata.Vector {
+	t := sc.t
+	if sc.null {
+		return nullVector(t, n)
+	}
+	switch t.Kind {
+	case types.Bool:
+		return fill(t, n, sc.b)
+	case types.Int32:
+		return fill(t, n, int32(sc.i))
+	case types.Int64, types.Timestamp, types.Interval:
+		return fill(t, n, sc.i)
+	case types.UInt32:
+		return fill(t, n, uint32(sc.u))
+	case types.UInt64:
+		return fill(t, n, sc.u)
+	case types.Float32:
+		return fill(t, n, float32(sc.f))
+	case types.Float64:
+		return fill(t, n, sc.f)
+	case types.String, types.Bytes, types.JSON:
+		out := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: bytes.Repeat(sc.s, n)}
+		for i := 1; i <= n; i++ {
+			out.Offsets[i] = int32(i * len(sc.s))
+		}
+		return out
+	}
+	panic(fmt.Sprintf("expr: broadcast of %s literal", t))
+}
+
+func fill[T coldata.Fixed](t types.Type, n int, x T) *coldata.Vec[T] {
+	vals := make([]T, n)
+	var zero T
+	if x != zero {
+		for i := range vals {
+			vals[i] = x
+		}
+	}
+	return &coldata.Vec[T]{T: t, Vals: vals}
+}
+
+// nullVector returns a vector of type t holding n NULLs, built without
+// per-row appends where the layout allows.
+func nullVector(t types.Type, n int) coldata.Vector {
+	w := allNullWords(n)
+	var v coldata.Vector
+	switch t.Kind {
+	case types.Bool, types.Null:
+		v = &coldata.Vec[bool]{T: t, Vals: make([]bool, n)}
+	case types.Int32:
+		v = &coldata.Vec[int32]{T: t, Vals: make([]int32, n)}
+	case types.Int64, types.Timestamp, types.Interval:
+		v = &coldata.Vec[int64]{T: t, Vals: make([]int64, n)}
+	case types.UInt32:
+		v = &coldata.Vec[uint32]{T: t, Vals: make([]uint32, n)}
+	case types.UInt64:
+		v = &coldata.Vec[uint64]{T: t, Vals: make([]uint64, n)}
+	case types.Float32:
+		v = &coldata.Vec[float32]{T: t, Vals: make([]float32, n)}
+	case types.Float64:
+		v = &coldata.Vec[float64]{T: t, Vals: make([]float64, n)}
+	case types.String, types.Bytes, types.JSON:
+		v = &coldata.Bytes{T: t, Offsets: make([]int32, n+1)}
+	default:
+		return coldata.NewNulls(t, n)
+	}
+	v.Nulls().SetWords(w)
+	return v
+}
+
+// scalarAt returns row i of v as a scalar of type t; ok is false for
+// nested types, which have no scalar form.
+func scalarAt(v coldata.Vector, i int, t types.Type) (*scalar, bool) {
+	sc := &scalar{t: t}
+	if v.IsNull(i) {
+		sc.null = true
+		return sc, true
+	}
+	switch v := v.(type) {
+	case *coldata.Vec[bool]:
+		sc.b = v.Vals[i]
+	case *coldata.Vec[int32]:
+		sc.i = int64(v.Vals[i])
+	case *coldata.Vec[int64]:
+		sc.i = v.Vals[i]
+	case *coldata.Vec[uint32]:
+		sc.u = uint64(v.Vals[i])
+	case *coldata.Vec[uint64]:
+		sc.u = v.Vals[i]
+	case *coldata.Vec[float32]:
+		sc.f = float64(v.Vals[i])
+	case *coldata.Vec[float64]:
+		sc.f = v.Vals[i]
+	case *coldata.Bytes:
+		sc.s = append([]byte{}, v.Get(i)...)
+	default:
+		return nil, false
+	}
+	return sc, true
+}

@@ -1,0 +1,23 @@
+CREATE TABLE orders (
+    id BIGINT NOT NULL,
+    customer TEXT,
+    amount DOUBLE,
+    quantity INT,
+    status TEXT,
+    created TIMESTAMP,
+    discount DOUBLE,
+    priority BOOLEAN
+) WITH (
+    connector = 'single_file',
+    path = '$input_dir/orders.json',
+    format = 'json',
+    type = 'source'
+);
+
+CREATE TABLE shipped (id BIGINT, customer TEXT, amount DOUBLE);
+
+INSERT INTO shipped SELECT id, customer, amount FROM orders WHERE status = 'shipped';
+
+CREATE TABLE out WITH (connector = 'single_file', path = '$output_path', format = 'json', type = 'sink');
+
+INSERT INTO out SELECT id, upper(customer) AS customer FROM shipped WHERE amount > 40;

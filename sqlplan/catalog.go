@@ -1,0 +1,350 @@
+package sqlplan
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/types"
+	"github.com/arroyogo/arroyo/sqlplan/dialect"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+type tableKind int
+
+const (
+	tableConnector tableKind = iota
+	// tableMemory is a CREATE TABLE without WITH: a named stream that
+	// INSERTs write into and queries read from, inside the pipeline.
+	tableMemory
+)
+
+type tableRole int
+
+const (
+	roleAny tableRole = iota
+	roleSource
+	roleSink
+)
+
+type table struct {
+	name string
+	kind tableKind
+	conn *connector.Connector
+	role tableRole
+	// schema is the table's columns, without the hidden event-time
+	// column; nil while it is still to be inferred from an INSERT.
+	schema      *types.Schema
+	inferSchema bool
+	desc        *connector.Table
+	// eventTime computes the event time from the columns (WATERMARK FOR
+	// or event_time_field); nil keeps the source's own timestamps.
+	eventTime *program.Expr
+	def       *dialect.CreateTable
+	// inserts are the queries written into a memory table.
+	inserts []*rel
+	// planned caches the memory table's union while lowering.
+	planned *rel
+}
+
+func (t *table) setSchema(s *types.Schema) {
+	t.schema = s
+	if t.desc != nil {
+		t.desc.Schema = s
+	}
+}
+
+type view struct {
+	name string
+	stmt *dialect.Statement
+	sel  ast.ResultSetNode
+	cols []string
+}
+
+// tableOptions are consumed by the planner, not passed to the connector.
+var tableOptions = map[string]bool{
+	"connector": true, "format": true, "bad_data": true,
+	"event_time_field": true, "watermark_field": true,
+}
+
+func (p *planner) createTable(ct *dialect.CreateTable) error {
+	s := ct.Stmt
+	key := strings.ToLower(ct.Name)
+	if _, ok := p.tables[key]; ok {
+		if ct.IfNotExists {
+			return nil
+		}
+		return &dialect.Error{File: s.File(), Pos: ct.NamePos, Msg: "table '" + ct.Name + "' is already defined"}
+	}
+	if _, ok := p.views[key]; ok {
+		return &dialect.Error{File: s.File(), Pos: ct.NamePos, Msg: "'" + ct.Name + "' is already defined as a view"}
+	}
+	errAt := func(pos dialect.Pos, msg string) error {
+		return &dialect.Error{File: s.File(), Pos: pos, Msg: msg}
+	}
+	var fields []types.Field
+	seen := map[string]bool{}
+	for _, c := range ct.Columns {
+		if seen[strings.ToLower(c.Name)] {
+			return errAt(c.Pos, "duplicate column '"+c.Name+"'")
+		}
+		seen[strings.ToLower(c.Name)] = true
+		if c.Name == types.TimestampField {
+			return errAt(c.Pos, "'"+types.TimestampField+"' is reserved for the event time")
+		}
+		if c.Generated != nil {
+			return errAt(c.Pos, "generated columns are not supported yet")
+		}
+		t, err := sqlType(s, c.Type)
+		if err != nil {
+			return err
+		}
+		fields = append(fields, types.Field{Name: c.Name, Type: t, Nullable: !c.NotNull})
+	}
+	t := &table{name: ct.Name, def: ct}
+	if !ct.HasWith {
+		if !ct.HasColumns || len(fields) == 0 {
+			return errAt(ct.NamePos, "table '"+ct.Name+"' needs a column list or a WITH (connector = ...) clause")
+		}
+		if ct.Watermark != nil {
+			return errAt(ct.Watermark.Pos, "a memory table cannot declare a WATERMARK")
+		}
+		t.kind = tableMemory
+		t.schema = types.NewSchema(fields...)
+		p.tables[key] = t
+		return nil
+	}
+	raw := map[string]string{}
+	rawPos := map[string]dialect.Pos{}
+	for _, o := range ct.Options {
+		if _, dup := raw[o.Key]; dup {
+			return errAt(o.KeyPos, "option '"+o.Key+"' is given twice")
+		}
+		raw[o.Key] = o.Value
+		rawPos[o.Key] = o.ValuePos
+	}
+	optErr := func(key string, err error) error {
+		pos, ok := rawPos[key]
+		if !ok {
+			pos = ct.NamePos
+		}
+		return errAt(pos, err.Error())
+	}
+	cname, ok := raw["connector"]
+	if !ok {
+		return errAt(ct.NamePos, "table '"+ct.Name+"' needs a 'connector' option (one of "+quoteList(connector.Names())+")")
+	}
+	c, ok := connector.Lookup(cname)
+	if !ok {
+		return errAt(rawPos["connector"], "unknown connector '"+cname+"' (available: "+quoteList(connector.Names())+")")
+	}
+	t.conn = c
+	desc := &connector.Table{Name: ct.Name, Connector: c.Name, BadData: connector.BadDataFail}
+	if v, ok := raw["bad_data"]; ok {
+		if v != connector.BadDataFail && v != connector.BadDataDrop {
+			return errAt(rawPos["bad_data"], "invalid value '"+v+"' for option 'bad_data': allowed values are 'fail', 'drop'")
+		}
+		desc.BadData = v
+	}
+	if _, ok := raw["watermark_field"]; ok {
+		return errAt(rawPos["watermark_field"], "option 'watermark_field' is not supported yet; use WATERMARK FOR <column> AS <expr>")
+	}
+	// Format and its options.
+	connOpts := map[string]string{}
+	var fmtDef *connector.Format
+	if c.NeedsFormat {
+		name := raw["format"]
+		if name == "" {
+			name = c.DefaultFormat
+		}
+		if name == "" {
+			return errAt(ct.NamePos, "connector '"+c.Name+"' needs a 'format' option (one of "+quoteList(connector.FormatNames())+")")
+		}
+		f, ok := connector.LookupFormat(name)
+		if !ok {
+			return errAt(rawPos["format"], "unknown format '"+name+"' (available: "+quoteList(connector.FormatNames())+")")
+		}
+		fmtDef = f
+	} else if v, ok := raw["format"]; ok {
+		return errAt(rawPos["format"], "connector '"+c.Name+"' produces typed rows and takes no format (got format = '"+v+"')")
+	}
+	fmtOpts := map[string]string{}
+	for k, v := range raw {
+		switch {
+		case tableOptions[k]:
+		case fmtDef != nil && hasOption(fmtDef.Options, k):
+			fmtOpts[k] = v
+		default:
+			connOpts[k] = v
+		}
+	}
+	opts, err := connector.Validate(c.Name, c.Options, connOpts)
+	if err != nil {
+		for k := range connOpts {
+			if strings.Contains(err.Error(), "'"+k+"'") {
+				return optErr(k, err)
+			}
+		}
+		return errAt(ct.NamePos, err.Error())
+	}
+	desc.Options = opts
+	if fmtDef != nil {
+		fo, err := connector.Validate(fmtDef.Name, fmtDef.Options, fmtOpts)
+		if err != nil {
+			for k := range fmtOpts {
+				if strings.Contains(err.Error(), "'"+k+"'") {
+					return optErr(k, err)
+				}
+			}
+			return errAt(ct.NamePos, err.Error())
+		}
+		desc.Format = &connector.FormatConfig{Name: fmtDef.Name, Options: fo}
+	}
+	switch opts.String("type") {
+	case "source":
+		t.role = roleSource
+	case "sink":
+		t.role = roleSink
+	}
+	t.desc = desc
+	// Schema: fixed by the connector or format, declared, or inferred from
+	// the first INSERT for sinks.
+	var fixed *types.Schema
+	if c.Schema != nil {
+		if fixed, err = c.Schema(opts); err != nil {
+			return errAt(ct.NamePos, err.Error())
+		}
+	} else if fmtDef != nil && fmtDef.Schema != nil {
+		if fixed, err = fmtDef.Schema(desc.Format.Options); err != nil {
+			return errAt(ct.NamePos, err.Error())
+		}
+	}
+	switch {
+	case fixed != nil && len(fields) > 0:
+		return errAt(ct.NamePos, "connector '"+c.Name+"' has a fixed schema "+fixed.String()+"; remove the column list")
+	case fixed != nil:
+		t.setSchema(fixed)
+	case len(fields) > 0:
+		t.setSchema(types.NewSchema(fields...))
+	case c.NewSource != nil && t.role != roleSink && c.NewSink == nil:
+		return errAt(ct.NamePos, "table '"+ct.Name+"' needs a column list")
+	default:
+		// A sink without columns takes its schema from the query that
+		// writes into it.
+		t.inferSchema = true
+	}
+	// Event time.
+	etCol, etPos := "", dialect.Pos{}
+	if v, ok := raw["event_time_field"]; ok {
+		etCol, etPos = v, rawPos["event_time_field"]
+	}
+	if ct.Watermark != nil {
+		if etCol != "" {
+			return errAt(ct.Watermark.Pos, "use either WATERMARK FOR or event_time_field, not both")
+		}
+		etCol, etPos = ct.Watermark.Column, ct.Watermark.Pos
+		if ct.Watermark.Expr != nil {
+			return errAt(ct.Watermark.Pos, "WATERMARK FOR ... AS <expr> is not supported yet; use WATERMARK FOR <column>")
+		}
+	}
+	if etCol != "" {
+		if t.schema == nil {
+			return errAt(etPos, "an event-time column needs a declared schema")
+		}
+		i := t.schema.Index(etCol)
+		if i < 0 {
+			return errAt(etPos, "event-time column '"+etCol+"' is not a column of '"+ct.Name+"'")
+		}
+		if t.schema.Fields[i].Type.Kind != types.Timestamp {
+			return errAt(etPos, "event-time column '"+etCol+"' must be TIMESTAMP, not "+t.schema.Fields[i].Type.String())
+		}
+		t.eventTime = &program.Expr{Op: program.ExprCol, Col: i, Type: types.TimestampT, Nullable: t.schema.Fields[i].Nullable}
+	}
+	p.tables[key] = t
+	return nil
+}
+
+func hasOption(specs []connector.Option, name string) bool {
+	for _, s := range specs {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = "'" + v + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+func sortStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}
+
+// supportedTypes is listed in unknown-type errors.
+const supportedTypes = "BOOLEAN, INT, BIGINT, INT UNSIGNED, BIGINT UNSIGNED, FLOAT, DOUBLE, TEXT, VARCHAR, BYTEA, TIMESTAMP, INTERVAL, JSON, <type>[], STRUCT<name type, ...>"
+
+// sqlType maps a parsed type name to an engine type.
+func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
+	errAt := func(msg string) error { return &dialect.Error{File: s.File(), Pos: tn.Pos, Msg: msg} }
+	if tn.Array {
+		if tn.Elem == nil {
+			return types.Type{}, errAt("array type without element type")
+		}
+		e, err := sqlType(s, *tn.Elem)
+		if err != nil {
+			return types.Type{}, err
+		}
+		return types.ListOf(e), nil
+	}
+	switch strings.ToUpper(tn.Name) {
+	case "BOOLEAN", "BOOL":
+		return types.BoolT, nil
+	case "TINYINT", "SMALLINT", "INT", "INTEGER", "INT4", "MEDIUMINT":
+		return types.Int32T, nil
+	case "BIGINT", "INT8":
+		return types.Int64T, nil
+	case "TINYINT UNSIGNED", "SMALLINT UNSIGNED", "INT UNSIGNED", "INTEGER UNSIGNED":
+		return types.UInt32T, nil
+	case "BIGINT UNSIGNED":
+		return types.UInt64T, nil
+	case "FLOAT", "REAL", "FLOAT4":
+		return types.Float32T, nil
+	case "DOUBLE", "DOUBLE PRECISION", "FLOAT8":
+		return types.Float64T, nil
+	case "TEXT", "VARCHAR", "STRING", "CHAR", "CHARACTER VARYING":
+		return types.StringT, nil
+	case "BYTEA", "BINARY", "VARBINARY", "BLOB":
+		return types.BytesT, nil
+	case "TIMESTAMP", "DATETIME":
+		return types.TimestampT, nil
+	case "INTERVAL":
+		return types.IntervalT, nil
+	case "JSON":
+		return types.JSONT, nil
+	case "DECIMAL", "NUMERIC":
+		return types.Type{}, errAt("DECIMAL is not supported yet; use DOUBLE or BIGINT")
+	case "DATE", "TIME":
+		return types.Type{}, errAt(strings.ToUpper(tn.Name) + " is not supported yet; use TIMESTAMP")
+	case "STRUCT":
+		var fs []types.Field
+		for _, f := range tn.Fields {
+			ft, err := sqlType(s, f.Type)
+			if err != nil {
+				return types.Type{}, err
+			}
+			fs = append(fs, types.Field{Name: f.Name, Type: ft, Nullable: !f.NotNull})
+		}
+		if len(fs) == 0 {
+			return types.Type{}, errAt("STRUCT needs at least one field")
+		}
+		return types.StructOf(fs...), nil
+	}
+	return types.Type{}, errAt("unknown type '" + tn.Text + "' (supported: " + supportedTypes + ")")
+}

@@ -1,0 +1,151 @@
+package sqlplan
+
+import (
+	"fmt"
+
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// lowerer turns relations into program nodes. Sources, memory tables and
+// sinks are shared: one node per table however many queries use it.
+type lowerer struct {
+	p      *planner
+	prog   *program.Program
+	tables map[*table]int
+}
+
+func (p *planner) lower() (*program.Program, error) {
+	l := &lowerer{p: p, prog: &program.Program{Name: p.opts.Name}, tables: map[*table]int{}}
+	for _, o := range p.outputs {
+		in, err := l.node(o.query)
+		if err != nil {
+			return nil, err
+		}
+		sink, ok := l.tables[o.sink]
+		if !ok {
+			sink = l.add(&program.Node{
+				Op:          program.OpSink,
+				Description: fmt.Sprintf("sink '%s'", o.sink.name),
+				Parallelism: l.parallelism(o.sink),
+				Schema:      streamSchema(o.sink.schema),
+				Sink:        o.sink.desc,
+			})
+			l.tables[o.sink] = sink
+		}
+		l.connect(in, sink)
+	}
+	return l.prog, nil
+}
+
+func (l *lowerer) parallelism(t *table) int {
+	p := l.p.opts.Parallelism
+	if t != nil && t.conn != nil && t.conn.MaxParallelism > 0 && t.conn.MaxParallelism < p {
+		p = t.conn.MaxParallelism
+	}
+	return p
+}
+
+func (l *lowerer) add(n *program.Node) int {
+	n.ID = len(l.prog.Nodes)
+	l.prog.Nodes = append(l.prog.Nodes, n)
+	return n.ID
+}
+
+// connect adds an edge: forward when parallelisms match, else a
+// round-robin shuffle.
+func (l *lowerer) connect(from, to int) {
+	kind := program.Forward
+	if l.prog.Nodes[from].Parallelism != l.prog.Nodes[to].Parallelism {
+		kind = program.Shuffle
+	}
+	l.prog.Edges = append(l.prog.Edges, &program.Edge{From: from, To: to, Kind: kind})
+}
+
+func (l *lowerer) node(r *rel) (int, error) {
+	switch r.kind {
+	case relScan:
+		return l.source(r.table), nil
+	case relMemory:
+		return l.memory(r.table)
+	case relCalc:
+		in, err := l.node(r.input)
+		if err != nil {
+			return 0, err
+		}
+		id := l.add(&program.Node{
+			Op:          program.OpCalc,
+			Description: "calc",
+			Parallelism: l.p.opts.Parallelism,
+			Schema:      relSchema(r),
+			Calc:        &program.Calc{Filters: r.filters, Project: r.project},
+		})
+		l.connect(in, id)
+		return id, nil
+	}
+	return 0, fmt.Errorf("internal planner error: relation kind %d", r.kind)
+}
+
+func (l *lowerer) source(t *table) int {
+	if id, ok := l.tables[t]; ok {
+		return id
+	}
+	id := l.add(&program.Node{
+		Op:          program.OpSource,
+		Description: fmt.Sprintf("source '%s'", t.name),
+		Parallelism: l.parallelism(t),
+		Schema:      streamSchema(t.schema),
+		Source:      t.desc,
+	})
+	if t.eventTime != nil {
+		// Replace the source's timestamps with the declared event time.
+		var project []*program.Expr
+		for i, f := range t.schema.Fields {
+			project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: f.Type, Nullable: f.Nullable})
+		}
+		project = append(project, t.eventTime)
+		calc := l.add(&program.Node{
+			Op:          program.OpCalc,
+			Description: fmt.Sprintf("event time '%s'", t.name),
+			Parallelism: l.prog.Nodes[id].Parallelism,
+			Schema:      streamSchema(t.schema),
+			Calc:        &program.Calc{Project: project},
+		})
+		l.connect(id, calc)
+		id = calc
+	}
+	l.tables[t] = id
+	return id
+}
+
+// memory lowers a memory table to an identity calc fed by every INSERT
+// into it.
+func (l *lowerer) memory(t *table) (int, error) {
+	if id, ok := l.tables[t]; ok {
+		return id, nil
+	}
+	if len(t.inserts) == 0 {
+		return 0, fmt.Errorf("memory table '%s' is read but nothing is inserted into it (add INSERT INTO %s SELECT ...)", t.name, t.name)
+	}
+	var project []*program.Expr
+	for i, f := range t.schema.Fields {
+		project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: f.Type, Nullable: f.Nullable})
+	}
+	project = append(project, &program.Expr{Op: program.ExprCol, Col: len(t.schema.Fields), Type: types.TimestampT})
+	id := l.add(&program.Node{
+		Op:          program.OpCalc,
+		Description: fmt.Sprintf("memory table '%s'", t.name),
+		Parallelism: l.p.opts.Parallelism,
+		Schema:      streamSchema(t.schema),
+		Calc:        &program.Calc{Project: project},
+	})
+	l.tables[t] = id
+	for _, q := range t.inserts {
+		in, err := l.node(q)
+		if err != nil {
+			return 0, err
+		}
+		l.connect(in, id)
+	}
+	return id, nil
+}

@@ -1,0 +1,230 @@
+// Package sqlplan turns a SQL file in Arroyo's dialect into a dataflow
+// program: it parses (through sqlplan/dialect, the TiDB parser behind our
+// own bridge), builds a catalog from CREATE TABLE / CREATE VIEW, resolves
+// names and types, and lowers each INSERT and bare SELECT into program
+// nodes, fusing filters and projections into single calc operators.
+//
+// Every error a person can cause names the file, line and column (or the
+// option and its allowed values).
+//
+// It imports the engine (types, program, function and connector
+// registries) and never operators or the runtime; it must not import
+// connectors, controlplane, udf or cmd.
+package sqlplan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/sqlplan/dialect"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// Options control planning.
+type Options struct {
+	// Name of the pipeline (the program's name).
+	Name string
+	// Parallelism of every operator, capped by connectors that can't
+	// run in parallel (default 1).
+	Parallelism int
+	// DefaultSink is the connector (and its options) that bare SELECT
+	// statements write to, e.g. "stdout"; empty means a bare SELECT is an
+	// error.
+	DefaultSink        string
+	DefaultSinkOptions map[string]string
+}
+
+// Plan parses and plans the SQL text of file.
+func Plan(file, text string, opts Options) (*program.Program, error) {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 1
+	}
+	stmts, err := dialect.Parse(file, text)
+	if err != nil {
+		return nil, err
+	}
+	p := newPlanner(opts)
+	for _, s := range stmts {
+		if err := p.statement(s); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.outputs) == 0 {
+		return nil, &dialect.Error{File: file, Pos: dialect.Pos{Line: 1, Col: 1}, Msg: "no query: the file has no INSERT INTO or SELECT statement"}
+	}
+	prog, err := p.lower()
+	if err != nil {
+		return nil, err
+	}
+	if err := prog.Validate(); err != nil {
+		return nil, fmt.Errorf("internal planner error: %w", err)
+	}
+	return prog, nil
+}
+
+type planner struct {
+	opts    Options
+	tables  map[string]*table // lower-cased name -> table
+	views   map[string]*view
+	outputs []*output // INSERTs and bare SELECTs, in order
+	nSelect int
+}
+
+// output is one stream written into one sink table.
+type output struct {
+	sink  *table
+	query *rel
+}
+
+func newPlanner(opts Options) *planner {
+	return &planner{opts: opts, tables: map[string]*table{}, views: map[string]*view{}}
+}
+
+func (p *planner) statement(s *dialect.Statement) error {
+	if s.CreateTable != nil {
+		return p.createTable(s.CreateTable)
+	}
+	switch n := s.Node.(type) {
+	case *ast.CreateViewStmt:
+		return p.createView(s, n)
+	case *ast.InsertStmt:
+		return p.insert(s, n)
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		return p.bareSelect(s, n.(ast.ResultSetNode))
+	}
+	return s.Errorf(s.Node, "unsupported statement: %s", stmtKind(s.Node))
+}
+
+func stmtKind(n ast.StmtNode) string {
+	t := fmt.Sprintf("%T", n)
+	t = strings.TrimPrefix(t, "*ast.")
+	return strings.TrimSuffix(t, "Stmt")
+}
+
+func (p *planner) bareSelect(s *dialect.Statement, n ast.ResultSetNode) error {
+	if p.opts.DefaultSink == "" {
+		return s.Errorf(n, "a bare SELECT needs a sink: write INSERT INTO <sink table> SELECT ...")
+	}
+	q, err := p.query(s, n, nil)
+	if err != nil {
+		return err
+	}
+	p.nSelect++
+	name := "select"
+	if p.nSelect > 1 {
+		name = fmt.Sprintf("select_%d", p.nSelect)
+	}
+	c, ok := connector.Lookup(p.opts.DefaultSink)
+	if !ok {
+		return fmt.Errorf("default sink connector %q is not registered", p.opts.DefaultSink)
+	}
+	t := &table{name: name, kind: tableConnector, conn: c, role: roleSink, inferSchema: true}
+	opts, err := connector.Validate(c.Name, c.Options, p.opts.DefaultSinkOptions)
+	if err != nil {
+		return err
+	}
+	t.desc = &connector.Table{Name: name, Connector: c.Name, Options: opts}
+	if c.NeedsFormat {
+		t.desc.Format = &connector.FormatConfig{Name: c.DefaultFormat, Options: connector.Options{}}
+	}
+	t.setSchema(outputSchema(q))
+	p.outputs = append(p.outputs, &output{sink: t, query: q})
+	return nil
+}
+
+func (p *planner) createView(s *dialect.Statement, n *ast.CreateViewStmt) error {
+	name := n.ViewName.Name.O
+	key := strings.ToLower(name)
+	if _, ok := p.tables[key]; ok {
+		return s.Errorf(n.ViewName, "'%s' is already defined as a table", name)
+	}
+	if _, ok := p.views[key]; ok {
+		return s.Errorf(n.ViewName, "view '%s' is already defined", name)
+	}
+	sel, ok := n.Select.(ast.ResultSetNode)
+	if !ok {
+		return s.Errorf(n, "CREATE VIEW needs a SELECT")
+	}
+	v := &view{name: name, stmt: s, sel: sel}
+	for _, c := range n.Cols {
+		v.cols = append(v.cols, c.O)
+	}
+	// Plan it now so errors in a view are reported at its definition,
+	// even if nothing reads it.
+	if _, err := p.planView(v); err != nil {
+		return err
+	}
+	p.views[key] = v
+	return nil
+}
+
+func (p *planner) insert(s *dialect.Statement, n *ast.InsertStmt) error {
+	if n.IsReplace {
+		return s.Errorf(n, "REPLACE is not supported; use INSERT INTO")
+	}
+	if n.Select == nil {
+		return s.Errorf(n, "INSERT needs a query: INSERT INTO <table> SELECT ... (VALUES is not supported)")
+	}
+	ts, ok := n.Table.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return s.Errorf(n, "INSERT INTO needs a table name")
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return s.Errorf(n, "INSERT INTO needs a table name")
+	}
+	t, ok := p.tables[strings.ToLower(tn.Name.O)]
+	if !ok {
+		if _, isView := p.views[strings.ToLower(tn.Name.O)]; isView {
+			return s.Errorf(tn, "cannot INSERT INTO view '%s'", tn.Name.O)
+		}
+		return s.Errorf(tn, "unknown table '%s'%s", tn.Name.O, p.tableHint())
+	}
+	if len(n.Columns) > 0 {
+		return s.Errorf(n, "INSERT with a column list is not supported; select the sink's columns in order")
+	}
+	switch {
+	case t.kind == tableConnector && t.role == roleSource:
+		return s.Errorf(tn, "cannot INSERT INTO '%s': it is a source table (type = 'source')", t.name)
+	case t.kind == tableConnector && t.conn.NewSink == nil:
+		return s.Errorf(tn, "cannot INSERT INTO '%s': connector '%s' has no sink", t.name, t.conn.Name)
+	}
+	sel, ok := n.Select.(ast.ResultSetNode)
+	if !ok {
+		return s.Errorf(n, "INSERT needs a SELECT")
+	}
+	q, err := p.query(s, sel, nil)
+	if err != nil {
+		return err
+	}
+	if t.inferSchema && t.schema == nil {
+		t.setSchema(outputSchema(q))
+	}
+	q, err = coerceToSink(s, n.Select, q, t)
+	if err != nil {
+		return err
+	}
+	t.role = roleSink
+	if t.kind == tableMemory {
+		t.inserts = append(t.inserts, q)
+		return nil
+	}
+	p.outputs = append(p.outputs, &output{sink: t, query: q})
+	return nil
+}
+
+func (p *planner) tableHint() string {
+	if len(p.tables) == 0 {
+		return " (no tables are defined: use CREATE TABLE)"
+	}
+	var names []string
+	for _, t := range p.tables {
+		names = append(names, t.name)
+	}
+	for _, v := range p.views {
+		names = append(names, v.name)
+	}
+	return " (defined: " + strings.Join(sortStrings(names), ", ") + ")"
+}

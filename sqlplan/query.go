@@ -1,0 +1,224 @@
+package sqlplan
+
+import (
+	"strings"
+
+	"github.com/arroyogo/arroyo/engine/expr"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/types"
+	"github.com/arroyogo/arroyo/sqlplan/dialect"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// query plans a SELECT (or other result set) into a relation.
+func (p *planner) query(s *dialect.Statement, n ast.ResultSetNode, _ *rel) (*rel, error) {
+	switch n := n.(type) {
+	case *ast.SelectStmt:
+		return p.selectStmt(s, n)
+	case *ast.SetOprStmt:
+		return nil, s.Errorf(n, "UNION, INTERSECT and EXCEPT are not supported yet")
+	case *ast.SubqueryExpr:
+		return p.query(s, n.Query, nil)
+	}
+	return nil, s.Errorf(n, "unsupported query")
+}
+
+func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, error) {
+	switch {
+	case n.With != nil:
+		return nil, s.Errorf(n, "WITH (common table expressions) is not supported yet; use CREATE VIEW")
+	case n.GroupBy != nil:
+		return nil, s.Errorf(n.GroupBy.Items[0].Expr, "GROUP BY is not supported yet")
+	case n.Having != nil:
+		return nil, s.Errorf(n.Having.Expr, "HAVING is not supported yet")
+	case n.OrderBy != nil:
+		return nil, s.Errorf(n.OrderBy.Items[0].Expr, "ORDER BY is not supported on streams")
+	case n.Limit != nil:
+		return nil, s.Errorf(n.Limit.Count, "LIMIT is not supported on streams")
+	case n.Distinct:
+		return nil, s.Errorf(n, "SELECT DISTINCT is not supported yet")
+	case len(n.WindowSpecs) > 0:
+		return nil, s.Errorf(n, "WINDOW clauses are not supported yet")
+	case n.From == nil:
+		return nil, s.Errorf(n, "SELECT needs a FROM clause: a streaming query reads a table")
+	}
+	in, err := p.from(s, n.From.TableRefs)
+	if err != nil {
+		return nil, err
+	}
+	var filters []*program.Expr
+	if n.Where != nil {
+		f, err := p.expr(s, in.cols, n.Where)
+		if err != nil {
+			return nil, err
+		}
+		if f.Type.Kind != types.Bool && f.Type.Kind != types.Null {
+			return nil, s.Errorf(n.Where, "WHERE needs a BOOLEAN condition, got %s", f.Type)
+		}
+		filters = append(filters, f)
+	}
+	var project []*program.Expr
+	var cols []column
+	for _, f := range n.Fields.Fields {
+		if f.WildCard != nil {
+			qual := f.WildCard.Table.O
+			found := false
+			for i, c := range in.cols {
+				if c.hidden || (qual != "" && !strings.EqualFold(c.qual, qual)) {
+					continue
+				}
+				found = true
+				project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable})
+				cols = append(cols, column{name: c.name, typ: c.typ, nullable: c.nullable})
+			}
+			if !found && qual != "" {
+				return nil, s.Errorf(f, "unknown table '%s' in %s.*", qual, qual)
+			}
+			continue
+		}
+		e, err := p.expr(s, in.cols, f.Expr)
+		if err != nil {
+			return nil, err
+		}
+		name := f.AsName.O
+		if name == "" {
+			name = fieldName(s, f.Expr)
+		}
+		project = append(project, e)
+		cols = append(cols, column{name: name, typ: e.Type, nullable: e.Nullable})
+	}
+	return calcRel(in, filters, project, cols), nil
+}
+
+// fieldName is the output name of an unaliased select expression: the
+// column or struct field name, else the expression's text.
+func fieldName(s *dialect.Statement, e ast.ExprNode) string {
+	switch e := e.(type) {
+	case *ast.ColumnNameExpr:
+		return e.Name.Name.O
+	case *ast.ParenthesesExpr:
+		return fieldName(s, e.Expr)
+	}
+	return s.TextOf(e)
+}
+
+func (p *planner) from(s *dialect.Statement, j *ast.Join) (*rel, error) {
+	if j.Right != nil {
+		return nil, s.Errorf(j.Right, "JOIN is not supported yet")
+	}
+	switch l := j.Left.(type) {
+	case *ast.Join:
+		return p.from(s, l)
+	case *ast.TableSource:
+		alias := l.AsName.O
+		switch src := l.Source.(type) {
+		case *ast.TableName:
+			name := src.Name.O
+			if alias == "" {
+				alias = name
+			}
+			return p.tableRef(s, src, alias)
+		case ast.ResultSetNode:
+			r, err := p.query(s, src, nil)
+			if err != nil {
+				return nil, err
+			}
+			return requalify(r, alias), nil
+		}
+	}
+	return nil, s.Errorf(j, "unsupported FROM clause")
+}
+
+func requalify(r *rel, qual string) *rel {
+	c := *r
+	c.cols = make([]column, len(r.cols))
+	for i, col := range r.cols {
+		col.qual = qual
+		c.cols[i] = col
+	}
+	return &c
+}
+
+func (p *planner) tableRef(s *dialect.Statement, tn *ast.TableName, alias string) (*rel, error) {
+	key := strings.ToLower(tn.Name.O)
+	if t, ok := p.tables[key]; ok {
+		if t.kind == tableConnector {
+			if t.role == roleSink || t.conn.NewSource == nil {
+				return nil, s.Errorf(tn, "cannot read from '%s': it is a sink table", t.name)
+			}
+			t.role = roleSource
+		}
+		if t.schema == nil {
+			return nil, s.Errorf(tn, "table '%s' has no schema", t.name)
+		}
+		return scanRel(t, alias), nil
+	}
+	if v, ok := p.views[key]; ok {
+		r, err := p.planView(v)
+		if err != nil {
+			return nil, err
+		}
+		return requalify(r, alias), nil
+	}
+	return nil, s.Errorf(tn, "unknown table '%s'%s", tn.Name.O, p.tableHint())
+}
+
+// planView plans a view's query afresh for each reference, so the
+// resulting relation tree is never shared.
+func (p *planner) planView(v *view) (*rel, error) {
+	r, err := p.query(v.stmt, v.sel, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(v.cols) > 0 {
+		vis := r.visible()
+		if len(v.cols) != len(vis) {
+			return nil, v.stmt.Errorf(v.sel, "view '%s' names %d columns but its query has %d", v.name, len(v.cols), len(vis))
+		}
+		c := *r
+		c.cols = append([]column(nil), r.cols...)
+		for i := range vis {
+			c.cols[i].name = v.cols[i]
+		}
+		r = &c
+	}
+	return r, nil
+}
+
+// coerceToSink checks that q's columns fit sink t's schema, inserting
+// widening casts, and returns the relation to write.
+func coerceToSink(s *dialect.Statement, at ast.Node, q *rel, t *table) (*rel, error) {
+	vis := q.visible()
+	want := t.schema.Fields
+	if len(vis) != len(want) {
+		return nil, s.Errorf(at, "query has %d columns but table '%s' has %d %s", len(vis), t.name, len(want), t.schema)
+	}
+	changed := false
+	project := make([]*program.Expr, len(vis))
+	cols := make([]column, len(vis))
+	for i, c := range vis {
+		e := &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable}
+		w := want[i]
+		if !c.typ.Equal(w.Type) {
+			ct, err := expr.CommonType(c.typ, w.Type)
+			if err != nil || !ct.Equal(w.Type) {
+				return nil, s.Errorf(at, "column %d ('%s') of the query is %s but column '%s' of '%s' is %s; add a CAST", i+1, c.name, c.typ, w.Name, t.name, w.Type)
+			}
+			e = castExpr(e, w.Type)
+			changed = true
+		}
+		project[i] = e
+		cols[i] = column{name: w.Name, typ: w.Type, nullable: c.nullable}
+	}
+	if !changed {
+		return q, nil
+	}
+	return calcRel(q, nil, project, cols), nil
+}
+
+func castExpr(e *program.Expr, t types.Type) *program.Expr {
+	if e.Type.Equal(t) {
+		return e
+	}
+	return &program.Expr{Op: program.ExprCast, Type: t, Nullable: e.Nullable, Args: []*program.Expr{e}, Text: e.Text}
+}
