@@ -3,6 +3,7 @@ package sqlplan
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -369,6 +370,9 @@ func call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr)
 	if !ok {
 		return nil, s.Errorf(at, "unknown function '%s'", name)
 	}
+	if len(args) == 2 {
+		args[0], args[1] = adaptLiteral(args[0], args[1].Type), adaptLiteral(args[1], args[0].Type)
+	}
 	ts := make([]types.Type, len(args))
 	nullable := false
 	for i, a := range args {
@@ -384,6 +388,37 @@ func call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr)
 		cast[i] = castExpr(a, r.Args[i])
 	}
 	return &program.Expr{Op: program.ExprCall, Func: strings.ToLower(name), Type: r.Result, Nullable: true || nullable, Args: cast}, nil
+}
+
+// adaptLiteral gives an integer literal the numeric type of the other
+// operand when its value fits, as Postgres types untyped literals: `counter
+// % 2` on a BIGINT UNSIGNED column then stays unsigned, with no cast per
+// row.
+func adaptLiteral(e *program.Expr, other types.Type) *program.Expr {
+	if e.Op != program.ExprLit || e.Type.Kind != types.Int64 || !other.Kind.IsNumeric() || other.Kind == types.Int64 {
+		return e
+	}
+	v, err := strconv.ParseInt(string(e.Value), 10, 64)
+	if err != nil {
+		return e
+	}
+	fits := false
+	switch other.Kind {
+	case types.Int32:
+		fits = v >= math.MinInt32 && v <= math.MaxInt32
+	case types.UInt32:
+		fits = v >= 0 && v <= math.MaxUint32
+	case types.UInt64:
+		fits = v >= 0
+	case types.Float32, types.Float64:
+		fits = v > -1<<53 && v < 1<<53
+	}
+	if !fits {
+		return e
+	}
+	c := *e
+	c.Type = other
+	return &c
 }
 
 func (p *planner) caseExpr(s *dialect.Statement, cols []column, n *ast.CaseExpr) (*program.Expr, error) {

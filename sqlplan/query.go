@@ -200,8 +200,12 @@ func coerceToSink(s *dialect.Statement, at ast.Node, q *rel, t *table) (*rel, er
 		e := &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable}
 		w := want[i]
 		if !c.typ.Equal(w.Type) {
+			// Widening casts are implicit, and so are numeric narrowing
+			// ones (BIGINT into BIGINT UNSIGNED), which the cast checks
+			// row by row; anything else needs an explicit CAST.
 			ct, err := expr.CommonType(c.typ, w.Type)
-			if err != nil || !ct.Equal(w.Type) {
+			numeric := c.typ.Kind.IsNumeric() && w.Type.Kind.IsNumeric()
+			if !numeric && (err != nil || !ct.Equal(w.Type)) {
 				return nil, s.Errorf(at, "column %d ('%s') of the query is %s but column '%s' of '%s' is %s; add a CAST", i+1, c.name, c.typ, w.Name, t.name, w.Type)
 			}
 			e = castExpr(e, w.Type)

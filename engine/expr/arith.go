@@ -125,6 +125,9 @@ func intDense[T integer](op arithOp, x, y []T, s T, scalar bool, out []T) bool {
 	if !scalar {
 		y = y[:len(x)]
 	}
+	if ^T(0) < 0 && (op == opAdd || op == opSub) {
+		return signedAddSub(op, x, y, s, scalar, out)
+	}
 	acc := 0
 	switch op {
 	case opAdd:
@@ -175,6 +178,44 @@ func intDense[T integer](op arithOp, x, y []T, s T, scalar bool, out []T) bool {
 		return intDivDense(op, x, y, s, scalar, out)
 	}
 	return acc != 0
+}
+
+// signedAddSub is the signed + and - of intDense with the overflow
+// condition accumulated in the sign bit, the cheapest form of the check.
+func signedAddSub[T integer](op arithOp, x, y []T, s T, scalar bool, out []T) bool {
+	out = out[:len(x)]
+	var acc T
+	switch {
+	case op == opAdd && scalar:
+		for i, a := range x {
+			r := a + s
+			acc |= (a ^ r) & (s ^ r)
+			out[i] = r
+		}
+	case op == opAdd:
+		y = y[:len(x)]
+		for i, a := range x {
+			b := y[i]
+			r := a + b
+			acc |= (a ^ r) & (b ^ r)
+			out[i] = r
+		}
+	case scalar:
+		for i, a := range x {
+			r := a - s
+			acc |= (a ^ s) & (a ^ r)
+			out[i] = r
+		}
+	default:
+		y = y[:len(x)]
+		for i, a := range x {
+			b := y[i]
+			r := a - b
+			acc |= (a ^ b) & (a ^ r)
+			out[i] = r
+		}
+	}
+	return acc < 0
 }
 
 func intDivDense[T integer](op arithOp, x, y []T, s T, scalar bool, out []T) bool {

@@ -119,6 +119,9 @@ func parseCreateTable(s *Statement, tidb *parser.Parser, toks []token) (*CreateT
 		if ct.HasWith {
 			return nil, p.errorf("unexpected %s after the WITH options", describe(t))
 		}
+		if ct.HasColumns {
+			return nil, p.errorf("unexpected %s after the column list; expected WITH (...)", describe(t))
+		}
 		return nil, p.errorf("unexpected %s in CREATE TABLE; expected a column list or WITH (...)", describe(t))
 	}
 	return ct, nil

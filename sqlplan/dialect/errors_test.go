@@ -68,6 +68,8 @@ func TestErrors(t *testing.T) {
 		{"CREATE TABLE t WITH (source. = 'x')", "f.sql:1:30: expected a name after '.' in option key, found '='"},
 		{"CREATE TABLE t WITH connector = 'x'", "f.sql:1:21: expected '(' after WITH, found 'connector'"},
 		{"CREATE TABLE t (a INT) WITH (x = 'y') extra", "f.sql:1:39: unexpected 'extra' after the WITH options"},
+		{"CREATE TABLE t (a INT) extra", "f.sql:1:24: unexpected 'extra' after the column list; expected WITH (...)"},
+		{"CREATE TABLE t extra", "f.sql:1:16: unexpected 'extra' in CREATE TABLE; expected a column list or WITH (...)"},
 		{"CREATE TABLE t AS SELECT 1", "f.sql:1:16: CREATE TABLE ... AS SELECT is not supported; use CREATE VIEW or INSERT INTO"},
 		{"CREATE TABLE", "f.sql:1:13: expected a table name, found end of statement"},
 		{"CREATE TABLE WITH (connector = 'x')", "f.sql:1:14: expected a table name, found 'WITH'"},

@@ -54,6 +54,7 @@ func TestRewrite(t *testing.T) {
 		{"SELECT a /* one */ -- two\n FROM t", "SELECT a                 \n FROM t"},
 		{"SELECT /*+ hint */ /*! 1 */ a FROM t", "SELECT                      a FROM t"},
 		{"SELECT 'it''s', '\\d+', 'a::b', 'INTERVAL 1' FROM t", "SELECT 'it''s', '\\d+', 'a::b', 'INTERVAL 1' FROM t"},
+		{"SELECT $$it's$$, $x$a$$b$x$ FROM t", "SELECT 'it''s', 'a$$b' FROM t"},
 		// Reserved words used as names.
 		{"SELECT key, value FROM t", `SELECT "key", value FROM t`},
 		{"SELECT window.start, window.end FROM t", `SELECT "window".start, "window".end FROM t`},

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests build the real binary and run it as a user would.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "arroyo-cmd-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "arroyo")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("build arroyo: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runArroyo(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestQuickstartExample(t *testing.T) {
+	r := runArroyo(t, "", "run", "../../examples/nexmark_bids.sql")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 10 {
+		t.Fatalf("expected many rows, got %d:\n%s", len(lines), r.stdout)
+	}
+	for _, l := range lines {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatalf("not a JSON line: %q", l)
+		}
+		for _, k := range []string{"auction", "bidder", "price_usd", "price_eur", "channel"} {
+			if _, ok := row[k]; !ok {
+				t.Fatalf("row %s lacks %q", l, k)
+			}
+		}
+		if row["price_usd"].(float64) <= 1000000 {
+			t.Fatalf("filter not applied: %s", l)
+		}
+	}
+}
+
+func TestSingleFilePipeline(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.json", `{"id": 1, "name": "a", "price": "12.5"}
+{"id": 2, "name": "b", "price": "7"}
+{"id": 3, "name": null, "price": "100"}
+`)
+	out := filepath.Join(dir, "out.json")
+	sql := writeFile(t, dir, "p.sql", `
+CREATE TABLE src (id BIGINT, name TEXT, price TEXT) WITH (connector = 'single_file', path = '`+in+`', format = 'json', type = 'source');
+CREATE TABLE dst (id BIGINT, label TEXT, price DOUBLE) WITH (connector = 'single_file', path = '`+out+`', format = 'json', type = 'sink');
+INSERT INTO dst
+SELECT id, COALESCE(upper(name), 'none') || '#' || CAST(id AS TEXT), CAST(price AS DOUBLE) * 2
+FROM src WHERE CAST(price AS DOUBLE) > 10;
+`)
+	for _, p := range []string{"1", "3"} {
+		r := runArroyo(t, "", "run", "-p", p, sql)
+		if r.code != 0 || r.stdout != "" {
+			t.Fatalf("p=%s: exit %d, stdout %q, stderr %s", p, r.code, r.stdout, r.stderr)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+		want := map[string]bool{`{"id":1,"label":"A#1","price":25.0}`: true, `{"id":3,"label":"none#3","price":200.0}`: true}
+		if len(lines) != len(want) {
+			t.Fatalf("p=%s: got %q", p, got)
+		}
+		for _, l := range lines {
+			if !want[l] {
+				t.Fatalf("p=%s: unexpected row %s in %q", p, l, got)
+			}
+		}
+	}
+}
+
+func TestQueryFromStdin(t *testing.T) {
+	r := runArroyo(t, `CREATE TABLE impulse WITH (connector = 'impulse', event_rate = '1000000', message_count = '5');
+SELECT counter, counter * 10 AS tens FROM impulse;`, "run", "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	want := []string{`{"counter":0,"tens":0}`, `{"counter":1,"tens":10}`, `{"counter":2,"tens":20}`, `{"counter":3,"tens":30}`, `{"counter":4,"tens":40}`}
+	if got := strings.Split(strings.TrimSpace(r.stdout), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s", r.stdout)
+	}
+}
+
+func TestBadInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.json", "{\"id\": 1}\n{\"id\": \"x\"}\n{\"id\": 3}\n")
+	cases := []struct {
+		name, sql, want string
+	}{
+		{"syntax", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', event_count = '1');\nSELECT bid.price\nFROM n WHERE bid.price > > 1;", "syntax.sql:3:"},
+		{"unknown_column", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', event_count = '1');\nSELECT bid.prize FROM n;", "syntax.sql:2:8: struct has no field 'prize'"},
+		{"bad_option", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = 'fast');\nSELECT bid FROM n;", "invalid value 'fast' for option 'event_rate'"},
+		{"unknown_option", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '1', speed = '2');\nSELECT bid FROM n;", "unknown option 'speed'"},
+		{"missing_file", "CREATE TABLE s (id BIGINT) WITH (connector = 'single_file', path = '" + dir + "/nope.json', format = 'json');\nSELECT id FROM s;", "no such file or directory"},
+		{"bad_record", "CREATE TABLE s (id BIGINT) WITH (connector = 'single_file', path = '" + in + "', format = 'json');\nSELECT id FROM s;", "in.json:2: bad record: field 'id': expected integer"},
+		{"unknown_function", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', event_count = '1');\nSELECT nope(bid.price) FROM n;", "unknown function 'nope'"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := writeFile(t, dir, "syntax.sql", c.sql)
+			r := runArroyo(t, "", "run", f)
+			if r.code == 0 {
+				t.Fatalf("expected failure, got exit 0; stdout %q", r.stdout)
+			}
+			if !strings.Contains(r.stderr, c.want) {
+				t.Fatalf("stderr %q does not contain %q", r.stderr, c.want)
+			}
+			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
+				t.Fatalf("expected one error line, got:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine") {
+				t.Fatalf("panicked: %s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestBadDataDropIsCounted(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.json", "{\"id\": 1}\nnot json\n{\"id\": \"x\"}\n{\"id\": 3}\n")
+	sql := writeFile(t, dir, "p.sql", "CREATE TABLE s (id BIGINT) WITH (connector = 'single_file', path = '"+in+"', format = 'json', bad_data = 'drop');\nSELECT id FROM s;")
+	r := runArroyo(t, "", "run", sql)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r.stdout != "{\"id\":1}\n{\"id\":3}\n" {
+		t.Fatalf("stdout %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "source 's': dropped 2 bad records") {
+		t.Fatalf("stderr %q", r.stderr)
+	}
+}
+
+func TestParallelismFlag(t *testing.T) {
+	r := runArroyo(t, "SELECT 1", "run", "-p", "0", "-")
+	if r.code == 0 || !strings.Contains(r.stderr, "--parallelism must be at least 1") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// An unbounded pipeline stops cleanly on SIGINT: exit 0, complete lines.
+func TestInterruptStopsCleanly(t *testing.T) {
+	cmd := exec.Command(binary, "run", "-p", "2", "-")
+	cmd.Stdin = strings.NewReader("CREATE TABLE n WITH (connector = 'nexmark', event_rate = '2000');\nSELECT bid.auction, bid.price FROM n WHERE bid IS NOT NULL;")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	lines := 0
+	for sc.Scan() {
+		var row map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatalf("bad line %q", sc.Text())
+		}
+		lines++
+		if lines == 20 {
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v; stderr %s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("did not stop within 30s of SIGINT")
+	}
+	if lines < 20 {
+		t.Fatalf("only %d lines", lines)
+	}
+}

@@ -1,0 +1,131 @@
+package sqlplan
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/arroyogo/arroyo/connectors/all"
+	"github.com/arroyogo/arroyo/engine/program"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite golden plan files")
+
+// TestPlans plans testdata/plans/NAME.sql and compares the program's text
+// with NAME.plan. A first line "-- parallelism=N" sets the parallelism.
+func TestPlans(t *testing.T) {
+	files, _ := filepath.Glob("testdata/plans/*.sql")
+	if len(files) == 0 {
+		t.Fatal("no plan cases")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".sql")
+		t.Run(name, func(t *testing.T) {
+			sql, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := 1
+			if strings.HasPrefix(string(sql), "-- parallelism=3") {
+				p = 3
+			}
+			prog, err := Plan(f, string(sql), Options{Name: name, Parallelism: p, DefaultSink: "stdout"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := prog.String()
+			golden := strings.TrimSuffix(f, ".sql") + ".plan"
+			if *rewrite {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./sqlplan -rewrite)", err)
+			}
+			if got != string(want) {
+				t.Fatalf("plan differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+			// The program survives serialization (the planner/worker contract).
+			data, err := prog.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := program.Unmarshal(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if back.String() != got {
+				t.Fatalf("program changed through JSON:\n%s", back.String())
+			}
+		})
+	}
+}
+
+func TestPlanShape(t *testing.T) {
+	const src = `CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', event_count = '10');
+CREATE TABLE out WITH (connector = 'blackhole');
+`
+	cases := []struct {
+		name, sql string
+		check     func(t *testing.T, p *program.Program)
+	}{
+		{"views and filters fuse into one calc", src + `
+CREATE VIEW bids AS SELECT bid.auction AS a, bid.price AS p FROM n WHERE bid IS NOT NULL;
+CREATE VIEW pricey AS SELECT a, p * 2 AS p2 FROM bids WHERE p > 100;
+INSERT INTO out SELECT a FROM pricey WHERE p2 < 1000;`, func(t *testing.T, p *program.Program) {
+			if ops := opCounts(p); ops[program.OpCalc] != 1 || len(p.Nodes) != 3 {
+				t.Fatalf("want source -> 1 calc -> sink, got:\n%s", p)
+			}
+			c := calcs(p)[0]
+			if len(c.Filters) != 3 {
+				t.Fatalf("want the 3 filters kept in order, got %d:\n%s", len(c.Filters), p)
+			}
+		}},
+		{"one source node per table, one sink node per sink", src + `
+INSERT INTO out SELECT bid.price FROM n WHERE bid IS NOT NULL;
+INSERT INTO out SELECT auction.reserve FROM n WHERE auction IS NOT NULL;`, func(t *testing.T, p *program.Program) {
+			ops := opCounts(p)
+			if ops[program.OpSource] != 1 || ops[program.OpSink] != 1 || ops[program.OpCalc] != 2 {
+				t.Fatalf("got:\n%s", p)
+			}
+		}},
+		{"bare select goes to the default sink", src + `SELECT bid.price FROM n;`, func(t *testing.T, p *program.Program) {
+			for _, n := range p.Nodes {
+				if n.Op == program.OpSink && n.Sink.Connector != "stdout" {
+					t.Fatalf("got:\n%s", p)
+				}
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Plan("t.sql", c.sql, Options{Parallelism: 2, DefaultSink: "stdout"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.check(t, p)
+		})
+	}
+}
+
+func opCounts(p *program.Program) map[program.OpKind]int {
+	m := map[program.OpKind]int{}
+	for _, n := range p.Nodes {
+		m[n.Op]++
+	}
+	return m
+}
+
+func calcs(p *program.Program) []*program.Calc {
+	var out []*program.Calc
+	for _, n := range p.Nodes {
+		if n.Calc != nil {
+			out = append(out, n.Calc)
+		}
+	}
+	return out
+}
