@@ -59,7 +59,6 @@ func formatOptions(o map[string]string) string {
 	return " (" + strings.Join(parts, ", ") + ")"
 }
 
-
 // String renders the expression compactly: #i for input column i,
 // literals as JSON with their type, calls as name(args).
 func (e *Expr) String() string {
