@@ -24,10 +24,23 @@
 //     NO_BACKSLASH_ESCAPES, because in Arroyo (as in Postgres) a backslash
 //     in a string literal is an ordinary character ('\d+' is a regex).
 //   - Comments are blanked to spaces so TiDB never interprets MySQL
-//     /*! ... */ or /*+ ... */ comments.
+//     /*! ... */ or /*+ ... */ comments; $$dollar-quoted$$ and E'escaped\n'
+//     strings become '...' strings.
 //
 // Each rewrite keeps a map from rewritten byte offsets to original offsets,
-// so [Statement.PosOf] and syntax errors report original positions.
+// so [Statement.PosOf], [Statement.TextOf] and syntax errors report the
+// user's text: TiDB's 'line 1 column 15 near "..."' becomes
+// FILE:LINE:COL: syntax error near "<original text>". positions.go says how
+// node positions are found and how exact they are.
+//
+// Not bridged (TiDB rejects them; the error points at them): -> and ->>
+// on anything but a column (TiDB turns col->'k' into JSON_EXTRACT), array
+// subscripts a[1], IS [NOT] DISTINCT FROM, regex operators
+// (~, ~*), MySQL compound interval units (HOUR_MINUTE).
+//
+// Files: lex.go (tokenizer), parse.go (Parse, Statement, TiDB errors),
+// rewrite.go (rewrites and position maps), quote.go (automatic quoting),
+// createtable.go, types.go, interval.go, positions.go (PosOf, TextOf).
 //
 // This package is a leaf of the module: it must not import any other
 // package of github.com/arroyogo/arroyo (dep_test.go enforces this).

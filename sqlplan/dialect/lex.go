@@ -14,7 +14,7 @@ type tokKind uint8
 const (
 	tkWord   tokKind = iota // identifier or keyword, unquoted
 	tkQIdent                // "quoted identifier" or `backquoted identifier`
-	tkString                // 'string', or $tag$dollar string$tag$
+	tkString                // 'string', E'escape string' or $tag$dollar string$tag$
 	tkNumber                // 1, 1.5, .5, 1e10
 	tkOp                    // punctuation and operators, incl. :: || -> ->>
 )
@@ -57,11 +57,89 @@ func (t token) identName() string {
 // Backslashes are literal, as in Arroyo (and in TiDB with the
 // NO_BACKSLASH_ESCAPES mode that Parse sets).
 func (t token) stringValue() string {
-	if strings.HasPrefix(t.text, "$") {
+	switch t.text[0] {
+	case '$':
 		i := strings.IndexByte(t.text[1:], '$') + 2
 		return t.text[i : len(t.text)-i]
+	case 'E', 'e':
+		return unescape(t.text[2 : len(t.text)-1])
 	}
 	return strings.ReplaceAll(t.text[1:len(t.text)-1], "''", "'")
+}
+
+// rewritten reports whether TiDB needs a string token rewritten as a plain
+// '...' string: dollar-quoted and E'...' strings.
+func (t token) rewritten() bool {
+	return t.kind == tkString && t.text[0] != '\''
+}
+
+// unescape undoes the escapes of the body of an E'...' string: \b \f \n
+// \r \t, \ooo (octal), \xHH, \uXXXX, \UXXXXXXXX, '' and \c for any other c.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\'' && i+1 < len(s) && s[i+1] == '\'' {
+			b.WriteByte('\'')
+			i++
+			continue
+		}
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch c = s[i]; c {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'x', 'u', 'U', '0', '1', '2', '3', '4', '5', '6', '7':
+			base, maxDigits, j := 16, map[byte]int{'x': 2, 'u': 4, 'U': 8}[c], i+1
+			if maxDigits == 0 {
+				base, maxDigits, j = 8, 3, i
+			}
+			v, n := 0, 0
+			for ; n < maxDigits && j < len(s); n, j = n+1, j+1 {
+				d := hexDigit(s[j])
+				if d < 0 || d >= base {
+					break
+				}
+				v = v*base + d
+			}
+			if n == 0 {
+				b.WriteByte(c)
+				continue
+			}
+			if c == 'x' || base == 8 {
+				b.WriteByte(byte(v))
+			} else {
+				b.WriteRune(rune(v))
+			}
+			i = j - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func hexDigit(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }
 
 // multiOps are the operators of more than one character, longest first.
@@ -185,6 +263,8 @@ func (l *lexer) next(f *file) *Error {
 		}
 		l.emit(kind, start)
 		return nil
+	case (c == 'E' || c == 'e') && l.pos+1 < len(l.src) && l.src[l.pos+1] == '\'':
+		return l.escapeString(f)
 	case r != utf8.RuneError && isWordStart(r):
 		l.pos += size
 		for l.pos < len(l.src) {
@@ -260,6 +340,30 @@ func (l *lexer) quoted(f *file, q byte, k tokKind, unterminated string) *Error {
 		l.emit(k, start)
 		return nil
 	}
+}
+
+// escapeString scans a Postgres E'...' string, in which a backslash
+// escapes the next character.
+func (l *lexer) escapeString(f *file) *Error {
+	start := l.pos
+	l.pos += 2
+	for l.pos < len(l.src) {
+		switch l.src[l.pos] {
+		case '\\':
+			l.pos += 2
+			continue
+		case '\'':
+			if l.pos+1 < len(l.src) && l.src[l.pos+1] == '\'' {
+				l.pos += 2
+				continue
+			}
+			l.pos++
+			l.emit(tkString, start)
+			return nil
+		}
+		l.pos++
+	}
+	return f.errorf(start, "unterminated string literal")
 }
 
 func (l *lexer) number() {

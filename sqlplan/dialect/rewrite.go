@@ -246,8 +246,8 @@ func (r *rewriter) scan() *Error {
 			}
 			k = e
 			continue
-		case t.kind == tkString && strings.HasPrefix(t.text, "$"):
-			// TiDB has no dollar-quoted strings.
+		case t.rewritten():
+			// TiDB has neither dollar-quoted nor E'...' strings.
 			r.repl[k] = &replacement{s: sqlString(t.stringValue()), n: 1}
 		case t.kind == tkWord && quoteWord(toks, k):
 			r.repl[k] = &replacement{s: `"` + t.text + `"`, n: 1}
