@@ -1,4 +1,4 @@
-package sqlplan
+package sqlplan_test
 
 import (
 	"flag"
@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
 	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/sqlplan"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite golden plan files")
@@ -31,7 +32,7 @@ func TestPlans(t *testing.T) {
 			if strings.HasPrefix(string(sql), "-- parallelism=3") {
 				p = 3
 			}
-			prog, err := Plan(f, string(sql), Options{Name: name, Parallelism: p, DefaultSink: "stdout"})
+			prog, err := sqlplan.Plan(f, string(sql), sqlplan.Options{Name: name, Parallelism: p, DefaultSink: "stdout"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ INSERT INTO out SELECT auction.reserve FROM n WHERE auction IS NOT NULL;`, func(
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := Plan("t.sql", c.sql, Options{Parallelism: 2, DefaultSink: "stdout"})
+			p, err := sqlplan.Plan("t.sql", c.sql, sqlplan.Options{Parallelism: 2, DefaultSink: "stdout"})
 			if err != nil {
 				t.Fatal(err)
 			}

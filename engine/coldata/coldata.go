@@ -102,8 +102,9 @@ type Fixed interface {
 	~bool | ~int32 | ~int64 | ~uint32 | ~uint64 | ~float32 | ~float64
 }
 
-// Vec is a vector of fixed-width values. Vals[i] of a NULL row is the zero
-// value (kernels may compute on it and discard the result).
+// Vec is a vector of fixed-width values. Vals[i] of a NULL row may hold
+// anything (kernels compute on it and discard the result); readers must
+// check the null bitmap, as they must check Sel.
 type Vec[T Fixed] struct {
 	T    types.Type
 	Vals []T

@@ -198,6 +198,13 @@ func collectBits(w []uint64, n int, sel []int32, set bool) []int32 {
 		if r := n - base; r < 64 {
 			x &= 1<<uint(r) - 1
 		}
+		if x == ^uint64(0) {
+			for j := range 64 {
+				out[k+j] = int32(base + j)
+			}
+			k += 64
+			continue
+		}
 		for x != 0 {
 			out[k] = int32(base + bits.TrailingZeros64(x))
 			k++

@@ -99,6 +99,10 @@ func TestCreateTableOption(t *testing.T) {
 	if o := ct.Option("connector"); o == nil || o.Value != "kafka" {
 		t.Errorf("Option(connector) = %+v", o)
 	}
+	ct = parseOne(t, `CREATE TABLE t WITH (a = E'x\ty', b = $$it's$$)`).CreateTable
+	if a, b := ct.Option("a"), ct.Option("b"); a.Value != "x\ty" || b.Value != "it's" || !a.String || !b.String {
+		t.Errorf("options %+v %+v", a, b)
+	}
 	if o := ct.Option("format"); o != nil {
 		t.Errorf("Option(format) = %+v, want nil", o)
 	}

@@ -12,8 +12,11 @@ func TestErrors(t *testing.T) {
 		{"SELECT 'abc FROM t", "f.sql:1:8: unterminated string literal"},
 		{"SELECT 1 /* x\n y", "f.sql:1:10: unterminated /* comment"},
 		{"SELECT 1 /* a /* b */ c", "f.sql:1:10: unterminated /* comment"},
+		{`SELECT E'abc\' FROM t`, "f.sql:1:8: unterminated string literal"},
 		{"SELECT \"abc FROM t", "f.sql:1:8: unterminated quoted identifier"},
 		{"SELECT $$abc FROM t", "f.sql:1:8: unterminated dollar-quoted string"},
+		{"SELECT 1." + strings.Repeat("0", 65) + " FROM t", "f.sql:1:8: numeric literal has more than 65 digits"},
+		{"SELECT 1e99999, " + strings.Repeat("9", 65) + " FROM t", "f.sql:1:8: syntax error: Illegal double '1e99999' value found during parsing"},
 		{"SELECT a # comment", "f.sql:1:10: unexpected character '#'"},
 		{"SELECT a\n  FROM t WHERE b = @x", "f.sql:2:20: unexpected character '@'"},
 		// Statements.

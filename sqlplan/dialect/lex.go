@@ -74,7 +74,8 @@ func (t token) rewritten() bool {
 }
 
 // unescape undoes the escapes of the body of an E'...' string: \b \f \n
-// \r \t, \ooo (octal), \xHH, \uXXXX, \UXXXXXXXX, '' and \c for any other c.
+// \r \t, \ooo (octal), \xHH, \uXXXX, \UXXXXXXXX, a doubled quote, and \c for any
+// other c.
 func unescape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -141,6 +142,10 @@ func hexDigit(c byte) int {
 	}
 	return -1
 }
+
+// maxDigits bounds the digits of a numeric literal, as MySQL's DECIMAL
+// does; TiDB's literal driver panics on much longer ones.
+const maxDigits = 65
 
 // multiOps are the operators of more than one character, longest first.
 var multiOps = []string{"->>", "<=>", "!~*", "::", "||", "->", "<=", ">=", "<>", "!=", "==", "&&", "!~", "~*", "<<"}
@@ -250,6 +255,9 @@ func (l *lexer) next(f *file) *Error {
 		return nil
 	case isDigit(c) || (c == '.' && l.pos+1 < len(l.src) && isDigit(l.src[l.pos+1]) && !l.afterName()):
 		l.number()
+		if mantissaDigits(l.src[start:l.pos]) > maxDigits {
+			return f.errorf(start, "numeric literal has more than %d digits", maxDigits)
+		}
 		// MySQL allows identifiers that start with digits (1abc); keep
 		// such a run in one token so the rewrites never split it.
 		kind := tkNumber
@@ -364,6 +372,17 @@ func (l *lexer) escapeString(f *file) *Error {
 		l.pos++
 	}
 	return f.errorf(start, "unterminated string literal")
+}
+
+// mantissaDigits counts the digits of a number before its exponent.
+func mantissaDigits(num string) int {
+	n := 0
+	for i := 0; i < len(num) && num[i] != 'e' && num[i] != 'E'; i++ {
+		if isDigit(num[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *lexer) number() {

@@ -14,6 +14,7 @@ func TestTokenize(t *testing.T) {
 		{"t.5 1abc 2e 3e+4", "w:t o:. n:5 w:1abc w:2e n:3e+4"},
 		{"über_naïve x$1", "w:über_naïve w:x$1"},
 		{"a\u00a0b", "w:a w:b"},
+		{`E'a\'b' e'' E 'x' Ex'y'`, `s:E'a\'b' s:e'' w:E s:'x' w:Ex s:'y'`},
 		{"STRUCT<a STRUCT<b INT>>", "w:STRUCT o:< w:a w:STRUCT o:< w:b w:INT o:> o:>"},
 	}
 	kinds := map[tokKind]string{tkWord: "w", tkQIdent: "q", tkString: "s", tkNumber: "n", tkOp: "o"}

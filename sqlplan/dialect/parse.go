@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,6 +46,21 @@ func newTiDBParser() *parser.Parser {
 	p := parser.New()
 	p.SetSQLMode(mysql.ModeANSIQuotes | mysql.ModePipesAsConcat | mysql.ModeNoBackslashEscapes)
 	return p
+}
+
+// errParserPanic reports a panic inside TiDB's parser.
+var errParserPanic = errors.New("the SQL parser failed on this statement")
+
+// parseSQL runs TiDB's parser, turning a panic (its test driver panics on
+// some literals) into an error.
+func parseSQL(p *parser.Parser, sql string) (nodes []ast.StmtNode, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			nodes, err = nil, errParserPanic
+		}
+	}()
+	nodes, _, err = p.ParseSQL(sql)
+	return nodes, err
 }
 
 // Parse splits a SQL file into statements and parses them. file names the
@@ -109,7 +125,7 @@ func parseStatement(f *file, p *parser.Parser, toks []token) (*Statement, *Error
 	if err != nil {
 		return nil, err
 	}
-	nodes, _, perr := p.ParseSQL(u.text)
+	nodes, perr := parseSQL(p, u.text)
 	if perr != nil {
 		return nil, syntaxError(f, u, perr)
 	}
@@ -128,7 +144,7 @@ func parseExpr(s *Statement, p *parser.Parser, toks []token) (ast.ExprNode, *Err
 	if err != nil {
 		return nil, err
 	}
-	nodes, _, perr := p.ParseSQL(u.text)
+	nodes, perr := parseSQL(p, u.text)
 	if perr != nil {
 		return nil, syntaxError(f, u, perr)
 	}
@@ -163,12 +179,19 @@ func syntaxError(f *file, u *unit, err error) *Error {
 	msg := err.Error()
 	off, ok := tidbErrorOffset(u.text, msg)
 	if !ok {
-		// Errors raised by grammar actions carry no position.
+		// Errors raised by grammar actions carry no position, but often
+		// quote the offending text: point at it if it can be found.
 		m := msg
 		if i := strings.Index(m, "]"); strings.HasPrefix(m, "[") && i > 0 {
 			m = m[i+1:]
 		}
-		return f.errorf(u.orig(0), "syntax error: %s", strings.TrimSpace(m))
+		at := 0
+		if parts := strings.Split(m, "'"); len(parts) >= 3 && parts[1] != "" {
+			if i := strings.Index(u.text, parts[1]); i >= 0 {
+				at = i
+			}
+		}
+		return f.errorf(u.orig(at), "syntax error: %s", strings.TrimSpace(m))
 	}
 	if strings.TrimSpace(u.text[off:]) == "" {
 		return f.errorf(u.origEnd(len(u.text)), "syntax error: unexpected end of statement")

@@ -380,7 +380,7 @@ func (s *Statement) exprEnd(u *unit, n ast.ExprNode, start int) (int, bool) {
 		if tries++; tries > maxCandidates {
 			break
 		}
-		nodes, _, err := s.tidb.ParseSQL("SELECT " + u.text[start:t.end])
+		nodes, err := parseSQL(s.tidb, "SELECT "+u.text[start:t.end])
 		if err != nil || len(nodes) != 1 {
 			continue
 		}

@@ -55,6 +55,7 @@ func TestRewrite(t *testing.T) {
 		{"SELECT /*+ hint */ /*! 1 */ a FROM t", "SELECT                      a FROM t"},
 		{"SELECT 'it''s', '\\d+', 'a::b', 'INTERVAL 1' FROM t", "SELECT 'it''s', '\\d+', 'a::b', 'INTERVAL 1' FROM t"},
 		{"SELECT $$it's$$, $x$a$$b$x$ FROM t", "SELECT 'it''s', 'a$$b' FROM t"},
+		{`SELECT E'a\nb\'c''d\\', e'\x41\101\u00e9\q', E'' FROM t`, "SELECT 'a\nb''c''d\\', 'AAéq', '' FROM t"},
 		// Reserved words used as names.
 		{"SELECT key, value FROM t", `SELECT "key", value FROM t`},
 		{"SELECT window.start, window.end FROM t", `SELECT "window".start, "window".end FROM t`},
