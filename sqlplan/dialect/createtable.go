@@ -64,7 +64,7 @@ type Watermark struct {
 type Option struct {
 	Key, Value       string
 	KeyPos, ValuePos Pos
-	String           bool // the value was a 'string' literal
+	Quoted           bool // the value was a 'string' literal, not a number or true/false
 }
 
 // ctparser parses a CREATE TABLE statement.
@@ -336,7 +336,7 @@ func (p *ctparser) options(ct *CreateTable) *Error {
 		o := &Option{Key: key, KeyPos: p.f.pos(kt.start), ValuePos: p.f.pos(vt.start)}
 		switch {
 		case vt.kind == tkString:
-			o.Value, o.String = vt.stringValue(), true
+			o.Value, o.Quoted = vt.stringValue(), true
 			p.i++
 		case vt.kind == tkNumber:
 			o.Value = vt.text

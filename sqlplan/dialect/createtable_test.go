@@ -46,7 +46,7 @@ func describeCT(ct *CreateTable) string {
 				b.WriteString(", ")
 			}
 			q := ""
-			if o.String {
+			if o.Quoted {
 				q = "'"
 			}
 			fmt.Fprintf(&b, "%s@%v=%s%s%s@%v", o.Key, o.KeyPos, q, o.Value, q, o.ValuePos)
@@ -100,7 +100,7 @@ func TestCreateTableOption(t *testing.T) {
 		t.Errorf("Option(connector) = %+v", o)
 	}
 	ct = parseOne(t, `CREATE TABLE t WITH (a = E'x\ty', b = $$it's$$)`).CreateTable
-	if a, b := ct.Option("a"), ct.Option("b"); a.Value != "x\ty" || b.Value != "it's" || !a.String || !b.String {
+	if a, b := ct.Option("a"), ct.Option("b"); a.Value != "x\ty" || b.Value != "it's" || !a.Quoted || !b.Quoted {
 		t.Errorf("options %+v %+v", a, b)
 	}
 	if o := ct.Option("format"); o != nil {
