@@ -172,8 +172,8 @@ func (s *Source) Run(ctx connector.SourceContext) error {
 		return fmt.Errorf("impulse: bad subtask %d of %d", sub, p)
 	}
 	rows := int64(batchRows(s.cfg.rate, int(p)))
-	pace := newPacer(c)
-	defer pace.stop()
+	pace := connector.NewPacer(c)
+	defer pace.Stop()
 	start := time.Now()
 	for n := sub; s.cfg.total < 0 || n < s.cfg.total; {
 		if err := c.Err(); err != nil {
@@ -184,7 +184,7 @@ func (s *Source) Run(ctx connector.SourceContext) error {
 			k = min(k, (s.cfg.total-n+p-1)/p)
 		}
 		last := n + (k-1)*p
-		if err := pace.until(start.Add(s.due(last))); err != nil {
+		if err := pace.Until(start.Add(s.due(last))); err != nil {
 			return err
 		}
 		if err := ctx.Emit(s.batch(n, p, int(k), sub)); err != nil {

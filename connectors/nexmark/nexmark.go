@@ -209,8 +209,8 @@ func (s *Source) Run(ctx connector.SourceContext) error {
 		return fmt.Errorf("nexmark: bad subtask %d of %d", sub, p)
 	}
 	rows := int64(batchRows(s.cfg.rate, int(p)))
-	pace := newPacer(c)
-	defer pace.stop()
+	pace := connector.NewPacer(c)
+	defer pace.Stop()
 	start := time.Now()
 	for n := sub; s.cfg.total < 0 || n < s.cfg.total; {
 		if err := c.Err(); err != nil {
@@ -222,7 +222,7 @@ func (s *Source) Run(ctx connector.SourceContext) error {
 		}
 		last := n + (k-1)*p
 		b := s.gen.batch(n, p, int(k))
-		if err := pace.until(start.Add(time.Duration(s.gen.clock.offset(last)))); err != nil {
+		if err := pace.Until(start.Add(time.Duration(s.gen.clock.offset(last)))); err != nil {
 			return err
 		}
 		if err := ctx.Emit(b); err != nil {
