@@ -26,7 +26,8 @@ import (
 //     BETWEEN, IN, FROM, JOIN, INTO, USING. The SQL meanings of these words
 //     are left alone: PARTITION BY, ROWS/RANGE/GROUPS BETWEEN|UNBOUNDED|
 //     CURRENT|<number>, WINDOW w AS, and any of them followed by "(".
-//  4. A TiDB keyword followed by "(" where an expression starts, when TiDB
+//  4. An unreserved TiDB keyword (or RANGE) followed by "(" where an
+//     expression starts (same tokens as in 3), when TiDB
 //     parses no call of it ("session(...)", "start(...)", "hash(...)"); it
 //     becomes "session"(...), a plain FuncCallExpr. The check is done once
 //     per word by asking the parser, so built-ins TiDB does parse (count,
@@ -37,14 +38,15 @@ import (
 //   - reserved words outside reservedNames used as bare column names
 //     (order, group, desc, from, select, ...), e.g. SELECT "order" FROM t;
 //   - reserved words as implicit aliases without AS (SELECT a window);
-//   - reserved words as names of tables, views or CTEs after CREATE VIEW,
-//     WITH or INSERT INTO ... ( -- those after FROM, JOIN and INTO are
-//     covered when they are in reservedNames;
+//   - reserved words naming a view or CTE (CREATE VIEW key AS, WITH key
+//     AS); table names after FROM, JOIN and INTO are covered when they are
+//     in reservedNames;
 //   - names in positions the rules above do not reach, such as the element
 //     of a comma list that starts after a clause keyword not listed in 3.
 //
-// Quoting does not change an identifier's spelling: "key" names the same
-// column as key did.
+// Words after "." are left alone: TiDB accepts any word there (t.key,
+// window.end). Quoting does not change an identifier's spelling: "key"
+// names the same column as key did.
 
 // reservedNames are the TiDB-reserved words rule 3 quotes in expression
 // position: plausible column names with no meaning inside a query
