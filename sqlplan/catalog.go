@@ -208,15 +208,15 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		t.role = roleSink
 	}
 	t.desc = desc
-	// Schema: fixed by the connector or format, declared, or inferred from
-	// the first INSERT for sinks.
-	var fixed *types.Schema
+	// Schema: fixed by the connector, declared, the format's default, or
+	// inferred from the first INSERT for sinks.
+	var fixed, formatDefault *types.Schema
 	if c.Schema != nil {
 		if fixed, err = c.Schema(opts); err != nil {
 			return errAt(ct.NamePos, err.Error())
 		}
 	} else if fmtDef != nil && fmtDef.Schema != nil {
-		if fixed, err = fmtDef.Schema(desc.Format.Options); err != nil {
+		if formatDefault, err = fmtDef.Schema(desc.Format.Options); err != nil {
 			return errAt(ct.NamePos, err.Error())
 		}
 	}
@@ -227,6 +227,8 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		t.setSchema(fixed)
 	case len(fields) > 0:
 		t.setSchema(types.NewSchema(fields...))
+	case formatDefault != nil:
+		t.setSchema(formatDefault)
 	case c.NewSource != nil && t.role != roleSink && c.NewSink == nil:
 		return errAt(ct.NamePos, "table '"+ct.Name+"' needs a column list")
 	default:

@@ -55,6 +55,14 @@ func init() {
 		Name:        Name,
 		Description: "JSON objects, one per record; keys are column names.",
 		Options:     options,
+		// An unstructured table declared without columns gets Arroyo's
+		// single `value JSON` column.
+		Schema: func(opts connector.Options) (*types.Schema, error) {
+			if !opts.Bool(OptUnstructured) {
+				return nil, nil
+			}
+			return types.NewSchema(types.Field{Name: "value", Type: types.JSONT}), nil
+		},
 		NewDecoder: func(schema *types.Schema, opts connector.Options) (connector.Decoder, error) {
 			return NewDecoder(schema, opts)
 		},

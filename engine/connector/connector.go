@@ -132,8 +132,9 @@ type Format struct {
 	Name        string
 	Description string
 	Options     []Option
-	// Schema, if set, returns the fixed schema of tables in this format
-	// (e.g. raw_string's single column); nil means the user declares it.
+	// Schema, if set, returns the schema of tables in this format that
+	// declare no columns (e.g. raw_string's single `value` column); a nil
+	// schema means the user must declare one.
 	Schema     func(opts Options) (*types.Schema, error)
 	NewDecoder func(schema *types.Schema, opts Options) (Decoder, error)
 	NewEncoder func(schema *types.Schema, opts Options) (Encoder, error)
