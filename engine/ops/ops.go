@@ -95,6 +95,11 @@ func NewCalc(c *program.Calc) (*Calc, error) {
 
 // Process implements Operator.
 func (c *Calc) Process(_ context.Context, b *coldata.Batch, out Collector) error {
+	if b.Rows() == 0 {
+		// Without filters, nothing below would notice: never emit an empty
+		// batch.
+		return nil
+	}
 	for _, f := range c.filters {
 		sel, err := f.Select(b)
 		if err != nil {

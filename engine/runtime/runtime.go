@@ -101,6 +101,32 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 		op  []ops.Operator
 	}
 	nodes := make([]built, len(p.Nodes))
+	// abort closes whatever Start had built (Close is owed to every source
+	// and operator constructed, even if it never runs) and cancels the job.
+	abort := func(err error) (*Job, error) {
+		errs := []error{err}
+		for id, b := range nodes {
+			for _, s := range b.src {
+				if c, ok := s.(connector.Closer); ok {
+					if cerr := c.Close(); cerr != nil {
+						errs = append(errs, fmt.Errorf("%s: close: %w", p.Nodes[id].Description, cerr))
+					}
+				}
+			}
+			for _, op := range b.op {
+				if c, ok := op.(ops.Closer); ok {
+					if cerr := c.Close(); cerr != nil {
+						errs = append(errs, fmt.Errorf("%s: close: %w", p.Nodes[id].Description, cerr))
+					}
+				}
+			}
+		}
+		if len(errs) > 1 {
+			err = errors.Join(errs...)
+		}
+		j.cancel(err)
+		return nil, err
+	}
 	j.inputs = make([][]chan message, len(p.Nodes))
 	for _, n := range p.Nodes {
 		j.inputs[n.ID] = make([]chan message, n.Parallelism)
@@ -108,18 +134,18 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 			if n.Op == program.OpSource {
 				c, ok := connector.Lookup(n.Source.Connector)
 				if !ok || c.NewSource == nil {
-					return nil, j.abort(fmt.Errorf("%s: no source connector %q", n.Description, n.Source.Connector))
+					return abort(fmt.Errorf("%s: no source connector %q", n.Description, n.Source.Connector))
 				}
 				s, err := c.NewSource(n.Source)
 				if err != nil {
-					return nil, j.abort(fmt.Errorf("%s: %w", n.Description, err))
+					return abort(fmt.Errorf("%s: %w", n.Description, err))
 				}
 				nodes[n.ID].src = append(nodes[n.ID].src, s)
 				continue
 			}
 			op, err := ops.New(n)
 			if err != nil {
-				return nil, j.abort(fmt.Errorf("%s: %w", n.Description, err))
+				return abort(fmt.Errorf("%s: %w", n.Description, err))
 			}
 			nodes[n.ID].op = append(nodes[n.ID].op, op)
 			j.inputs[n.ID][i] = make(chan message, opts.QueueSize)
@@ -139,12 +165,6 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 	return j, nil
 }
 
-// abort closes whatever Start had built; used before any goroutine runs.
-func (j *Job) abort(err error) error {
-	j.cancel(err)
-	return err
-}
-
 // Stop asks the sources to stop; the data already produced drains through
 // the pipeline and the sinks finish normally. Wait then returns nil unless
 // something failed.
@@ -156,6 +176,10 @@ func (j *Job) Cancel() { j.fail(context.Canceled) }
 // Wait blocks until every subtask has exited and returns the first error.
 func (j *Job) Wait() error {
 	j.wg.Wait()
+	// Every subtask has exited: the result is final. Completing errOnce
+	// makes a later Cancel a no-op, and orders j.err's write (by a Cancel
+	// racing with the end of the job) before the read below.
+	j.errOnce.Do(func() {})
 	j.cancel(nil)
 	return j.err
 }
@@ -222,10 +246,8 @@ func (s *sourceCtx) Context() context.Context { return s.j.stopCtx }
 func (s *sourceCtx) Subtask() int             { return s.subtask }
 func (s *sourceCtx) Parallelism() int         { return s.n.Parallelism }
 func (s *sourceCtx) Emit(b *coldata.Batch) error {
-	if b.Rows() == 0 {
-		return nil
-	}
-	return s.out.send(message{kind: msgData, batch: b})
+	// Collect skips empty batches and counts the source's rows_out.
+	return s.out.Collect(b)
 }
 func (s *sourceCtx) Counter(name string, n int64) { s.j.counter(s.n, name).Add(n) }
 
@@ -283,6 +305,12 @@ func (j *Job) operatorLoop(n *program.Node, i int, op ops.Operator, out *output)
 		select {
 		case m = <-in:
 		case <-j.ctx.Done():
+			return context.Cause(j.ctx)
+		}
+		if j.ctx.Err() != nil {
+			// Both cases were ready and select chose the input: a failed or
+			// cancelled job must not process, nor finish (flush, commit),
+			// anything more.
 			return context.Cause(j.ctx)
 		}
 		switch m.kind {

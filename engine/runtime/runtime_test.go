@@ -1,0 +1,872 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/expr"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/runtime"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+var errBoom = errors.New("boom")
+
+// pipelineCalc is WHERE v % 3 <> 0 AND k < 40 (two filters, applied in
+// order) projecting (k, v + k, s, _timestamp).
+func pipelineCalc() *program.Calc {
+	return &program.Calc{
+		Filters: []*program.Expr{
+			call("<>", types.BoolT, call("%", types.Int64T, col(colV), int64Lit(3)), int64Lit(0)),
+			call("<", types.BoolT, col(colK), int64Lit(40)),
+		},
+		Project: []*program.Expr{col(colK), call("+", types.Int64T, col(colV), col(colK)), col(colS), col(colTS)},
+	}
+}
+
+// applyPipelineCalc is pipelineCalc in Go.
+func applyPipelineCalc(rows []row) []row {
+	var out []row
+	for _, r := range rows {
+		if r.V%3 != 0 && r.K < 40 {
+			r.V += r.K
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestForwardPipeline runs source -> calc -> sink over forward edges with
+// random batch sizes and counts: each sink subtask receives exactly its
+// source subtask's rows, filtered and projected, in order; Finish follows the
+// last Write once; every source and sink is closed once.
+func TestForwardPipeline(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	for iter := range 8 {
+		t.Run(fmt.Sprint(iter), func(t *testing.T) {
+			par := 1 + rnd.IntN(3)
+			var id int64
+			src := &testSource{batches: make([][]*coldata.Batch, par)}
+			want := make([][]row, par)
+			for i := range par {
+				var rows []row
+				for range rnd.IntN(10) {
+					rs := randRows(rnd, 1+rnd.IntN(5000), &id)
+					src.batches[i] = append(src.batches[i], makeBatch(rnd, rs, rnd.IntN(3) == 0))
+					rows = append(rows, rs...)
+				}
+				want[i] = applyPipelineCalc(rows)
+			}
+			sink := &testSink{}
+			b := newBuilder(t)
+			s := b.source("source 'in'", par, src)
+			c := b.calc("calc 'c'", par, pipelineCalc())
+			o := b.sink("sink 'out'", par, sink)
+			b.forward(s, c)
+			b.forward(c, o)
+			j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(4)})
+			if err := wait(t, j); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			for i, sub := range sink.snapshot() {
+				if !slices.Equal(sub.rows, want[i]) {
+					t.Errorf("sink subtask %d: %s", i, sameRows(sub.rows, want[i]))
+				}
+			}
+			sink.checkLifecycle(t, "out", par, true)
+			src.checkClosed(t, "in", par)
+		})
+	}
+}
+
+// TestShuffleKeyed checks keyed shuffles between different parallelisms:
+// every row arrives once and lands on the subtask that owns its key group.
+func TestShuffleKeyed(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	cases := []struct {
+		name              string
+		srcP, midP, sinkP int // midP 0: no calc in between
+		keys              []int
+	}{
+		{"1-3-2 by k", 1, 3, 2, []int{colK}},
+		{"3-1 by k", 3, 0, 1, []int{colK}},
+		{"1-3 by k,s", 1, 0, 3, []int{colK, colS}},
+		{"2-4 by s", 2, 0, 4, []int{colS}},
+		{"4-3-2 by s,k", 4, 3, 2, []int{colS, colK}},
+		{"2-2 by ts", 2, 0, 2, []int{colTS}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var id int64
+			src := &testSource{batches: make([][]*coldata.Batch, tc.srcP)}
+			var want []row
+			for i := range tc.srcP {
+				rows := randRows(rnd, rnd.IntN(3000), &id)
+				src.batches[i] = splitBatches(rnd, rows, 500)
+				want = append(want, rows...)
+			}
+			sink := &testSink{}
+			b := newBuilder(t)
+			s := b.source("source 'in'", tc.srcP, src)
+			o := b.sink("sink 'out'", tc.sinkP, sink)
+			if tc.midP > 0 {
+				c := b.calc("calc 'mid'", tc.midP, &program.Calc{Project: identity()})
+				b.shuffle(s, c, tc.keys...)
+				b.shuffle(c, o, tc.keys...)
+			} else {
+				b.shuffle(s, o, tc.keys...)
+			}
+			j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(4)})
+			if err := wait(t, j); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if d := sameRows(sink.allRows(), want); d != "" {
+				t.Errorf("rows: %s", d)
+			}
+			owner := map[string]int{}
+			for _, sub := range sink.snapshot() {
+				for _, r := range sub.rows {
+					key := keyString(r, tc.keys)
+					if o, ok := owner[key]; ok && o != sub.idx {
+						t.Fatalf("key %s on subtasks %d and %d", key, o, sub.idx)
+					}
+					owner[key] = sub.idx
+					if want := keySubtask(r, tc.keys, tc.sinkP); want != sub.idx {
+						t.Fatalf("row %v on subtask %d, its key group belongs to %d", r, sub.idx, want)
+					}
+				}
+			}
+			if tc.sinkP > 1 && len(want) > 100 && len(owner) > 0 {
+				used := map[int]bool{}
+				for _, o := range owner {
+					used[o] = true
+				}
+				if len(used) < 2 {
+					t.Errorf("all keys on one subtask: %v", used)
+				}
+			}
+			sink.checkLifecycle(t, "out", tc.sinkP, true)
+			src.checkClosed(t, "in", tc.srcP)
+		})
+	}
+}
+
+func keyString(r row, keys []int) string {
+	var sb strings.Builder
+	for _, k := range keys {
+		switch k {
+		case colK:
+			fmt.Fprintf(&sb, "k=%d ", r.K)
+		case colV:
+			fmt.Fprintf(&sb, "v=%d ", r.V)
+		case colS:
+			if r.SNull {
+				sb.WriteString("s=NULL ")
+			} else {
+				fmt.Fprintf(&sb, "s=%q ", r.S)
+			}
+		case colTS:
+			fmt.Fprintf(&sb, "ts=%d ", r.TS)
+		}
+	}
+	return sb.String()
+}
+
+// TestShuffleRoundRobin checks shuffles without keys: every row arrives
+// once, and batches are spread over all receivers.
+func TestShuffleRoundRobin(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	for _, tc := range []struct{ srcP, midP, sinkP int }{{2, 0, 3}, {1, 0, 4}, {3, 2, 1}, {1, 3, 2}} {
+		t.Run(fmt.Sprintf("%d-%d-%d", tc.srcP, tc.midP, tc.sinkP), func(t *testing.T) {
+			var id int64
+			src := &testSource{batches: make([][]*coldata.Batch, tc.srcP)}
+			var want []row
+			for i := range tc.srcP {
+				// At least 4 batches per subtask so every receiver gets one.
+				for range 4 + rnd.IntN(10) {
+					rs := randRows(rnd, 1+rnd.IntN(300), &id)
+					src.batches[i] = append(src.batches[i], makeBatch(rnd, rs, rnd.IntN(2) == 0))
+					want = append(want, rs...)
+				}
+			}
+			sink := &testSink{}
+			b := newBuilder(t)
+			s := b.source("source 'in'", tc.srcP, src)
+			o := b.sink("sink 'out'", tc.sinkP, sink)
+			if tc.midP > 0 {
+				c := b.calc("calc 'mid'", tc.midP, &program.Calc{Project: identity()})
+				b.shuffle(s, c)
+				b.shuffle(c, o)
+			} else {
+				b.shuffle(s, o)
+			}
+			j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(4)})
+			if err := wait(t, j); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if d := sameRows(sink.allRows(), want); d != "" {
+				t.Errorf("rows: %s", d)
+			}
+			for _, sub := range sink.snapshot() {
+				if len(sub.rows) == 0 {
+					t.Errorf("sink subtask %d received nothing", sub.idx)
+				}
+			}
+			sink.checkLifecycle(t, "out", tc.sinkP, true)
+		})
+	}
+}
+
+// TestUnion sends two sources (like two INSERTs into one table) into one
+// sink: the sink must not finish while one of them is still running, and
+// gets every row of both.
+func TestUnion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rnd := newRand(t)
+		var id int64
+		var want []row
+		fast := &testSource{batches: make([][]*coldata.Batch, 2)}
+		slow := &testSource{batches: make([][]*coldata.Batch, 3), gate: make(chan struct{})}
+		for i := range 2 {
+			rows := randRows(rnd, 1+rnd.IntN(1000), &id)
+			fast.batches[i] = splitBatches(rnd, rows, 100)
+			want = append(want, rows...)
+		}
+		var slowRows []row
+		for i := range 3 {
+			rows := randRows(rnd, 1+rnd.IntN(1000), &id)
+			slow.batches[i] = splitBatches(rnd, rows, 100)
+			slowRows = append(slowRows, rows...)
+		}
+		sink := &testSink{}
+		b := newBuilder(t)
+		f := b.source("source 'fast'", 2, fast)
+		s := b.source("source 'slow'", 3, slow)
+		o := b.sink("sink 'out'", 2, sink)
+		b.forward(f, o)
+		b.shuffle(s, o, colK)
+		j := start(t, &b.p, runtime.Options{QueueSize: 2})
+
+		// Everything but the gated source has run to completion.
+		synctest.Wait()
+		if n := fast.closed.Load(); n != 2 {
+			t.Fatalf("fast source: %d of 2 subtasks done", n)
+		}
+		if n := sink.finishes(); n != 0 {
+			t.Fatalf("sink finished %d times while a sender was still running", n)
+		}
+		if d := sameRows(sink.allRows(), want); d != "" {
+			t.Errorf("rows before the slow source ran: %s", d)
+		}
+
+		close(slow.gate)
+		if err := j.Wait(); err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+		want = append(want, slowRows...)
+		if d := sameRows(sink.allRows(), want); d != "" {
+			t.Errorf("rows: %s", d)
+		}
+		sink.checkLifecycle(t, "out", 2, true)
+		fast.checkClosed(t, "fast", 2)
+		slow.checkClosed(t, "slow", 3)
+	})
+}
+
+// TestTwoEdgesSameNodes joins one source to one sink by two edges (a
+// self-union): every row arrives twice, end of stream is counted per edge.
+func TestTwoEdgesSameNodes(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	var id int64
+	src := &testSource{batches: make([][]*coldata.Batch, 2)}
+	var want []row
+	for i := range 2 {
+		rows := randRows(rnd, 1+rnd.IntN(2000), &id)
+		src.batches[i] = splitBatches(rnd, rows, 300)
+		want = append(want, rows...)
+		want = append(want, rows...)
+	}
+	sink := &testSink{}
+	b := newBuilder(t)
+	s := b.source("source 'in'", 2, src)
+	o := b.sink("sink 'out'", 2, sink)
+	b.forward(s, o)
+	b.shuffle(s, o, colK)
+	j := start(t, &b.p, runtime.Options{QueueSize: 3})
+	if err := wait(t, j); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if d := sameRows(sink.allRows(), want); d != "" {
+		t.Errorf("rows: %s", d)
+	}
+	sink.checkLifecycle(t, "out", 2, true)
+}
+
+// TestFanOut sends one calc's output to two sinks, each of which gets all
+// of it.
+func TestFanOut(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	var id int64
+	rows := randRows(rnd, 5000, &id)
+	src := &testSource{batches: [][]*coldata.Batch{splitBatches(rnd, rows, 700)}}
+	a, c := &testSink{}, &testSink{}
+	b := newBuilder(t)
+	s := b.source("source 'in'", 1, src)
+	k := b.calc("calc 'c'", 1, pipelineCalc())
+	oa := b.sink("sink 'a'", 1, a)
+	oc := b.sink("sink 'c'", 3, c)
+	b.forward(s, k)
+	b.forward(k, oa)
+	b.shuffle(k, oc, colS)
+	j := start(t, &b.p, runtime.Options{QueueSize: 1})
+	if err := wait(t, j); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	want := applyPipelineCalc(rows)
+	if got := a.allRows(); !slices.Equal(got, want) {
+		t.Errorf("sink a: %s", sameRows(got, want))
+	}
+	if d := sameRows(c.allRows(), want); d != "" {
+		t.Errorf("sink c: %s", d)
+	}
+	a.checkLifecycle(t, "a", 1, true)
+	c.checkLifecycle(t, "c", 3, true)
+}
+
+// TestErrors fails one part of a job while another, independent branch has
+// an unbounded source blocked on backpressure: the whole job stops, Wait
+// returns the first error labelled with its operator, every source and sink
+// is closed once and no goroutine is left.
+func TestErrors(t *testing.T) {
+	const queue = 2
+	cases := []struct {
+		name      string
+		setup     func(bad *testSource, out *testSink)
+		divByZero bool // a visible row has v = 0
+		want      string
+		wantErr   error
+		// wantFinish says whether sink 'out' finished: 0 no subtask did,
+		// 1 some did (the others may have been cancelled first), -1 either.
+		wantFinish int
+	}{
+		{
+			name:  "source run",
+			setup: func(bad *testSource, _ *testSink) { bad.failAfter, bad.failErr = 2, errBoom },
+			want:  "source 'bad': boom", wantErr: errBoom,
+		},
+		{
+			name:      "calc",
+			divByZero: true,
+			want:      "calc 'div': evaluate '100 / v': division by zero", wantErr: expr.ErrDivisionByZero,
+		},
+		{
+			name:  "sink write",
+			setup: func(_ *testSource, out *testSink) { out.failWrite, out.writeErr = 2, errBoom },
+			want:  "sink 'out': boom", wantErr: errBoom,
+		},
+		{
+			name:  "sink finish",
+			setup: func(_ *testSource, out *testSink) { out.finishErr = errBoom },
+			want:  "sink 'out': boom", wantErr: errBoom, wantFinish: 1,
+		},
+		{
+			name:  "sink close",
+			setup: func(_ *testSource, out *testSink) { out.closeErr = errBoom },
+			want:  "sink 'out': close: boom", wantErr: errBoom, wantFinish: 1,
+		},
+		{
+			name:  "source close",
+			setup: func(bad *testSource, _ *testSink) { bad.closeErr = errBoom },
+			want:  "source 'bad': close: boom", wantErr: errBoom, wantFinish: -1,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			rnd := newRand(t)
+			// Branch 1: an endless source into a sink that never accepts.
+			endless := &testSource{next: unboundedRows(3)}
+			stuck := &testSink{gate: make(chan struct{})}
+			// Branch 2: a bounded source, a calc dividing by v, a sink.
+			bad := &testSource{batches: make([][]*coldata.Batch, 2), gate: make(chan struct{})}
+			var id int64
+			for i := range 2 {
+				rows := randRows(rnd, 50, &id) // v >= 1
+				if tc.divByZero && i == 1 {
+					rows[len(rows)/2].V = 0
+				}
+				// Garbage rows hidden by selections have v = 0: they must
+				// never raise the division error.
+				for len(rows) > 0 {
+					n := min(1+rnd.IntN(10), len(rows))
+					bad.batches[i] = append(bad.batches[i], makeBatch(rnd, rows[:n], true))
+					rows = rows[n:]
+				}
+			}
+			out := &testSink{}
+			if tc.setup != nil {
+				tc.setup(bad, out)
+			}
+			b := newBuilder(t)
+			e := b.source("source 'endless'", 1, endless)
+			st := b.sink("sink 'stuck'", 1, stuck)
+			b.forward(e, st)
+			s := b.source("source 'bad'", 2, bad)
+			c := b.calc("calc 'div'", 2, &program.Calc{Project: []*program.Expr{
+				col(colK),
+				{Op: program.ExprCall, Func: "/", Type: types.Int64T, Args: []*program.Expr{int64Lit(100), col(colV)}, Text: "100 / v"},
+				col(colS), col(colTS),
+			}})
+			o := b.sink("sink 'out'", 3, out)
+			b.forward(s, c)
+			b.shuffle(c, o, colK)
+			j := start(t, &b.p, runtime.Options{QueueSize: queue})
+
+			// One batch in the stuck sink's Write, queue in its channel, one
+			// more Emit started: the endless source is blocked.
+			eventually(t, "the endless source to block", func() bool { return endless.attempts.Load() == queue+2 })
+			close(bad.gate)
+
+			err := wait(t, j)
+			if err == nil {
+				t.Fatal("Wait returned nil")
+			}
+			if err.Error() != tc.want {
+				t.Errorf("Wait error %q, want %q", err, tc.want)
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("Wait error %q does not wrap %v", err, tc.wantErr)
+			}
+			if n := endless.emitted.Load(); n != queue+1 {
+				t.Errorf("endless source emitted %d batches into a stuck sink, want %d", n, queue+1)
+			}
+			endless.checkClosed(t, "endless", 1)
+			bad.checkClosed(t, "bad", 2)
+			stuck.checkLifecycle(t, "stuck", 1, false)
+			if tc.wantFinish == 0 {
+				out.checkLifecycle(t, "out", 3, false)
+			} else {
+				finished := 0
+				for _, s := range out.snapshot() {
+					if s.closes != 1 || s.finishes > 1 || s.writeAfterFinish || s.writeAfterClose {
+						t.Errorf("sink out[%d]: %d closes, %d finishes, write after finish or close: %v",
+							s.idx, s.closes, s.finishes, s.writeAfterFinish || s.writeAfterClose)
+					}
+					finished += s.finishes
+				}
+				if tc.wantFinish == 1 && finished == 0 {
+					t.Errorf("sink 'out' never finished")
+				}
+			}
+		})
+	}
+}
+
+// TestStartErrors checks that configuration errors make Start fail, run
+// nothing, and close whatever had already been built.
+func TestStartErrors(t *testing.T) {
+	errNope := errors.New("nope")
+	cases := []struct {
+		name  string
+		build func(b *builder, ok *testSource, okSink *testSink)
+		want  string
+	}{
+		{
+			// The sink is built before the failing source (node order).
+			name: "new source",
+			build: func(b *builder, ok *testSource, okSink *testSink) {
+				s := b.source("source 'ok'", 2, ok)
+				o := b.sink("sink 'ok'", 2, okSink)
+				bad := b.source("source 'bad'", 1, &testSource{newErr: errNope})
+				b.forward(s, o)
+				b.shuffle(bad, o)
+			},
+			want: "source 'bad': nope",
+		},
+		{
+			name: "new sink",
+			build: func(b *builder, ok *testSource, okSink *testSink) {
+				s := b.source("source 'ok'", 2, ok)
+				o := b.sink("sink 'ok'", 2, okSink)
+				bad := b.sink("sink 'bad'", 2, &testSink{newErr: errNope})
+				b.forward(s, o)
+				b.forward(s, bad)
+			},
+			want: "sink 'bad': nope",
+		},
+		{
+			name: "calc compile",
+			build: func(b *builder, ok *testSource, okSink *testSink) {
+				s := b.source("source 'ok'", 2, ok)
+				o := b.sink("sink 'ok'", 2, okSink)
+				c := b.calc("calc 'bad'", 2, &program.Calc{Project: []*program.Expr{call("no_such_function", types.Int64T)}})
+				b.forward(s, o)
+				b.forward(s, c)
+				b.forward(c, o)
+			},
+			want: "calc 'bad': unknown function no_such_function",
+		},
+		{
+			name: "unknown connector",
+			build: func(b *builder, ok *testSource, okSink *testSink) {
+				s := b.source("source 'ok'", 2, ok)
+				o := b.sink("sink 'ok'", 2, okSink)
+				b.forward(s, o)
+				u := b.source("source 'unknown'", 1, &testSource{})
+				b.p.Nodes[u].Source.Connector = "test_runtime_no_such_connector"
+				b.shuffle(u, o)
+			},
+			want: `source 'unknown': no source connector "test_runtime_no_such_connector"`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			ok, okSink := &testSource{batches: [][]*coldata.Batch{nil, nil}}, &testSink{}
+			b := newBuilder(t)
+			tc.build(b, ok, okSink)
+			j, err := runtime.Start(context.Background(), &b.p, runtime.Options{})
+			if err == nil {
+				j.Wait()
+				t.Fatal("Start succeeded")
+			}
+			if err.Error() != tc.want {
+				t.Errorf("Start error %q, want %q", err, tc.want)
+			}
+			if strings.Contains(tc.want, "nope") && !errors.Is(err, errNope) {
+				t.Errorf("Start error %q does not wrap the constructor's", err)
+			}
+			if ok.runCalls != 0 {
+				t.Errorf("a source ran")
+			}
+			// What was built must be closed: Close is called exactly once
+			// whether the pipeline succeeded or not.
+			if b, c := ok.built.Load(), ok.closed.Load(); b != c {
+				t.Errorf("source 'ok': %d subtasks built, %d closed", b, c)
+			}
+			for _, s := range okSink.snapshot() {
+				if s.closes != 1 || s.finishes != 0 || s.writes != 0 {
+					t.Errorf("sink 'ok'[%d]: %d closes, %d finishes, %d writes; want 1, 0, 0", s.idx, s.closes, s.finishes, s.writes)
+				}
+			}
+		})
+	}
+	t.Run("close error while aborting", func(t *testing.T) {
+		checkNoLeaks(t)
+		ok := &testSource{closeErr: errBoom}
+		b := newBuilder(t)
+		s := b.source("source 'ok'", 1, ok)
+		o := b.sink("sink 'bad'", 1, &testSink{newErr: errNope})
+		b.forward(s, o)
+		_, err := runtime.Start(context.Background(), &b.p, runtime.Options{})
+		if err == nil || !errors.Is(err, errNope) || !errors.Is(err, errBoom) ||
+			err.Error() != "sink 'bad': nope\nsource 'ok': close: boom" {
+			t.Errorf("Start error %q, want the constructor's and the close's", err)
+		}
+		if ok.closed.Load() != 1 {
+			t.Errorf("source closed %d times", ok.closed.Load())
+		}
+	})
+	t.Run("invalid program", func(t *testing.T) {
+		b := newBuilder(t)
+		b.source("source 'ok'", 2, &testSource{})
+		b.sink("sink 'orphan'", 1, &testSink{}) // no input edge
+		if _, err := runtime.Start(context.Background(), &b.p, runtime.Options{}); err == nil || !strings.HasPrefix(err.Error(), "invalid program: ") {
+			t.Errorf("Start error %v, want an invalid program", err)
+		}
+	})
+}
+
+// TestStop stops an endless source feeding a shuffle, a calc and a sink:
+// Wait returns nil, the sinks finish, and every row the source emitted
+// reaches them.
+func TestStop(t *testing.T) {
+	checkNoLeaks(t)
+	src := &testSource{next: unboundedRows(7)}
+	sink := &testSink{}
+	b := newBuilder(t)
+	s := b.source("source 'endless'", 2, src)
+	c := b.calc("calc 'c'", 3, &program.Calc{Project: identity()})
+	o := b.sink("sink 'out'", 3, sink)
+	b.shuffle(s, c, colK)
+	b.forward(c, o)
+	j := start(t, &b.p, runtime.Options{QueueSize: 2})
+	eventually(t, "some output", func() bool { return src.emitted.Load() > 100 && len(sink.allRows()) > 0 })
+	j.Stop()
+	if err := wait(t, j); err != nil {
+		t.Fatalf("Wait after Stop: %v", err)
+	}
+	if d := sameRows(sink.allRows(), src.sentRows()); d != "" {
+		t.Errorf("rows: %s", d)
+	}
+	sink.checkLifecycle(t, "out", 3, true)
+	src.checkClosed(t, "endless", 2)
+	for _, err := range src.runErrs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("source Run returned %v", err)
+		}
+	}
+}
+
+// TestStopWhileBlocked stops a source that is blocked in Emit: the blocked
+// batch is still delivered, and nothing after it.
+func TestStopWhileBlocked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const queue = 3
+		src := &testSource{next: unboundedRows(2)}
+		sink := &testSink{gate: make(chan struct{})}
+		b := newBuilder(t)
+		s := b.source("source 'endless'", 1, src)
+		o := b.sink("sink 'out'", 1, sink)
+		b.forward(s, o)
+		j := start(t, &b.p, runtime.Options{QueueSize: queue})
+		synctest.Wait()
+		if n := src.attempts.Load(); n != queue+2 {
+			t.Fatalf("%d Emit calls before blocking, want %d", n, queue+2)
+		}
+		j.Stop()
+		synctest.Wait()
+		close(sink.gate)
+		if err := j.Wait(); err != nil {
+			t.Fatalf("Wait after Stop: %v", err)
+		}
+		if n := src.emitted.Load(); n != queue+2 {
+			t.Errorf("%d batches emitted, want %d", n, queue+2)
+		}
+		if d := sameRows(sink.allRows(), src.sentRows()); d != "" {
+			t.Errorf("rows: %s", d)
+		}
+		sink.checkLifecycle(t, "out", 1, true)
+	})
+}
+
+// TestCancel cancels a running job: Wait returns an error, no sink
+// finishes, everything is closed.
+func TestCancel(t *testing.T) {
+	checkNoLeaks(t)
+	src := &testSource{next: unboundedRows(5)}
+	sink := &testSink{}
+	b := newBuilder(t)
+	s := b.source("source 'endless'", 2, src)
+	o := b.sink("sink 'out'", 1, sink)
+	b.shuffle(s, o)
+	j := start(t, &b.p, runtime.Options{})
+	eventually(t, "some output", func() bool { return len(sink.allRows()) > 0 })
+	j.Cancel()
+	if err := wait(t, j); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait after Cancel: %v, want context.Canceled", err)
+	}
+	sink.checkLifecycle(t, "out", 1, false)
+	src.checkClosed(t, "endless", 2)
+}
+
+// TestCancelAfterSourcesEnded cancels a job whose sources have all ended
+// while the sink is still busy: the end of stream waiting in the sink's
+// queue must not make it finish (commit) a cancelled job.
+func TestCancelAfterSourcesEnded(t *testing.T) {
+	checkNoLeaks(t)
+	// Without the check, the receive of end of stream races with the
+	// cancellation in a select: 30 rounds make a miss vanishingly unlikely.
+	for i := range 30 {
+		src := &testSource{batches: [][]*coldata.Batch{{makeBatch(nil, []row{{K: 1, V: 1}}, false)}}}
+		sink := &testSink{gate: make(chan struct{}), ignoreCtx: true, entered: make(chan struct{}, 1)}
+		b := newBuilder(t)
+		s := b.source("source 'in'", 1, src)
+		o := b.sink("sink 'out'", 1, sink)
+		b.forward(s, o)
+		j := start(t, &b.p, runtime.Options{})
+		<-sink.entered
+		// Close runs after the source subtask has sent end of stream.
+		eventually(t, "the source to end", func() bool { return src.closed.Load() == 1 })
+		j.Cancel()
+		close(sink.gate)
+		if err := wait(t, j); !errors.Is(err, context.Canceled) {
+			t.Fatalf("round %d: Wait after Cancel: %v, want context.Canceled", i, err)
+		}
+		if n := sink.finishes(); n != 0 {
+			t.Fatalf("round %d: cancelled sink finished", i)
+		}
+	}
+}
+
+// TestCancelAfterWait checks that a finished job's result is fixed: a Cancel
+// racing with the end of the job (a signal handler, say) does not race with
+// Wait, and once Wait has returned, a later Cancel changes nothing.
+func TestCancelAfterWait(t *testing.T) {
+	checkNoLeaks(t)
+	run := func() (*runtime.Job, *testSink) {
+		src := &testSource{batches: [][]*coldata.Batch{{makeBatch(nil, []row{{K: 1, V: 1}}, false)}}}
+		sink := &testSink{}
+		b := newBuilder(t)
+		s := b.source("source 'in'", 1, src)
+		o := b.sink("sink 'out'", 1, sink)
+		b.forward(s, o)
+		return start(t, &b.p, runtime.Options{}), sink
+	}
+
+	j, _ := run()
+	if err := wait(t, j); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	j.Cancel()
+	if err := j.Wait(); err != nil {
+		t.Fatalf("Wait after a late Cancel: %v, want nil as before", err)
+	}
+
+	for i := range 20 {
+		j, sink := run()
+		done := make(chan error, 1)
+		go func() { done <- j.Wait() }()
+		eventually(t, "the sink to close", func() bool {
+			subs := sink.snapshot()
+			return len(subs) == 1 && subs[0].closes == 1
+		})
+		j.Cancel() // not synchronized with the Wait above
+		first := <-done
+		if first != nil && !errors.Is(first, context.Canceled) {
+			t.Fatalf("round %d: Wait: %v", i, first)
+		}
+		j.Cancel()
+		if err := j.Wait(); err != first {
+			t.Fatalf("round %d: Wait returned %v, then %v", i, first, err)
+		}
+	}
+}
+
+// TestBackpressure blocks a sink and checks that the source's Emit blocks
+// once every queue and every subtask in between holds a batch, then that
+// everything drains when the sink resumes.
+func TestBackpressure(t *testing.T) {
+	const queue = 4
+	cases := []struct {
+		name  string
+		build func(b *builder, src *testSource, sink *testSink)
+		// held is how many batches the pipeline absorbs before the
+		// source blocks.
+		held int
+	}{
+		{
+			name: "source-sink",
+			build: func(b *builder, src *testSource, sink *testSink) {
+				b.forward(b.source("source 'in'", 1, src), b.sink("sink 'out'", 1, sink))
+			},
+			// One in the sink's Write, a full queue.
+			held: 1 + queue,
+		},
+		{
+			name: "source-calc-sink",
+			build: func(b *builder, src *testSource, sink *testSink) {
+				s := b.source("source 'in'", 1, src)
+				c := b.calc("calc 'c'", 1, &program.Calc{Project: identity()})
+				o := b.sink("sink 'out'", 1, sink)
+				b.forward(s, c)
+				b.forward(c, o)
+			},
+			// The sink's as above, plus one in the calc's Collect and a full
+			// queue in front of the calc.
+			held: 2 * (1 + queue),
+		},
+		{
+			name: "round robin to 3",
+			build: func(b *builder, src *testSource, sink *testSink) {
+				b.shuffle(b.source("source 'in'", 1, src), b.sink("sink 'out'", 3, sink))
+			},
+			held: 3 * (1 + queue),
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const batches = 100
+				rnd := rand.New(rand.NewPCG(1, 2))
+				var id int64
+				src := &testSource{batches: [][]*coldata.Batch{nil}}
+				var want []row
+				for range batches {
+					rows := randRows(rnd, 3, &id)
+					src.batches[0] = append(src.batches[0], makeBatch(nil, rows, false))
+					want = append(want, rows...)
+				}
+				sink := &testSink{gate: make(chan struct{})}
+				b := newBuilder(t)
+				tc.build(b, src, sink)
+				j := start(t, &b.p, runtime.Options{QueueSize: queue})
+				synctest.Wait()
+				if n := src.emitted.Load(); n != int64(tc.held) {
+					t.Errorf("%d batches emitted before blocking, want %d", n, tc.held)
+				}
+				if n := src.attempts.Load(); n != int64(tc.held)+1 {
+					t.Errorf("%d Emit calls, want %d (the last one blocked)", n, tc.held+1)
+				}
+				close(sink.gate)
+				if err := j.Wait(); err != nil {
+					t.Fatalf("Wait: %v", err)
+				}
+				if d := sameRows(sink.allRows(), want); d != "" {
+					t.Errorf("rows: %s", d)
+				}
+			})
+		})
+	}
+}
+
+// TestCounters checks the row counters of every operator and a source's
+// own counter.
+func TestCounters(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	var id int64
+	src := &testSource{batches: make([][]*coldata.Batch, 2), counter: "bad_records_dropped"}
+	var all []row
+	for i := range 2 {
+		rows := randRows(rnd, 1+rnd.IntN(5000), &id)
+		src.batches[i] = splitBatches(rnd, rows, 400)
+		all = append(all, rows...)
+	}
+	kept := int64(len(applyPipelineCalc(all)))
+	total := int64(len(all))
+	sink := &testSink{}
+	b := newBuilder(t)
+	s := b.source("source 'in'", 2, src)
+	c := b.calc("calc 'c'", 2, pipelineCalc())
+	o := b.sink("sink 'out'", 1, sink)
+	b.forward(s, c)
+	b.shuffle(c, o)
+	j := start(t, &b.p, runtime.Options{})
+	if err := wait(t, j); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	want := map[string]int64{
+		"source 'in'/rows_out":            total,
+		"source 'in'/bad_records_dropped": total,
+		"calc 'c'/rows_in":                total,
+		"calc 'c'/rows_out":               kept,
+		"sink 'out'/rows_in":              kept,
+	}
+	got := j.Counters()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("counter %s = %d, want %d", k, got[k], v)
+		}
+	}
+	var names []string
+	for k := range want {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if gotNames := j.CounterNames(); !slices.Equal(gotNames, names) {
+		t.Errorf("CounterNames = %q, want %q", gotNames, names)
+	}
+}
