@@ -120,7 +120,7 @@ func (p *Program) Validate() error {
 		if set != 1 {
 			return fmt.Errorf("node %d (%s): expected exactly one operator config", i, n.Description)
 		}
-		if n.Schema == nil || n.Schema.TimestampIndex() != n.Schema.Len()-1 {
+		if n.Schema == nil || n.Schema.Len() == 0 || n.Schema.TimestampIndex() != n.Schema.Len()-1 {
 			return fmt.Errorf("node %d (%s): schema must end with %s", i, n.Description, types.TimestampField)
 		}
 		ins := len(p.Inputs(i))
@@ -139,8 +139,52 @@ func (p *Program) Validate() error {
 		if e.From < 0 || e.From >= len(p.Nodes) || e.To < 0 || e.To >= len(p.Nodes) {
 			return fmt.Errorf("edge %d->%d: no such node", e.From, e.To)
 		}
-		if e.Kind == Forward && p.Nodes[e.From].Parallelism != p.Nodes[e.To].Parallelism {
-			return fmt.Errorf("forward edge %d->%d joins different parallelisms", e.From, e.To)
+		switch e.Kind {
+		case Forward:
+			if p.Nodes[e.From].Parallelism != p.Nodes[e.To].Parallelism {
+				return fmt.Errorf("forward edge %d->%d joins different parallelisms", e.From, e.To)
+			}
+		case Shuffle:
+			for _, k := range e.Keys {
+				if k < 0 || k >= p.Nodes[e.From].Schema.Len() {
+					return fmt.Errorf("shuffle edge %d->%d: key column %d out of range", e.From, e.To, k)
+				}
+			}
+		default:
+			return fmt.Errorf("edge %d->%d: unknown kind %q", e.From, e.To, e.Kind)
+		}
+	}
+	return p.checkAcyclic()
+}
+
+// checkAcyclic rejects cycles, which would never see end of stream.
+func (p *Program) checkAcyclic() error {
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := make([]int, len(p.Nodes))
+	var visit func(id int) error
+	visit = func(id int) error {
+		switch state[id] {
+		case visiting:
+			return fmt.Errorf("node %d (%s) is part of a cycle", id, p.Nodes[id].Description)
+		case done:
+			return nil
+		}
+		state[id] = visiting
+		for _, e := range p.Outputs(id) {
+			if err := visit(e.To); err != nil {
+				return err
+			}
+		}
+		state[id] = done
+		return nil
+	}
+	for id := range p.Nodes {
+		if err := visit(id); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -133,7 +133,13 @@ func hammerOnce(t *testing.T, rnd *rand.Rand, iter int) {
 	if rnd.IntN(6) == 0 {
 		if rnd.IntN(2) == 0 {
 			i := rnd.IntN(len(sources))
-			sources[i].failAfter, sources[i].failErr = rnd.IntN(3), errBoom
+			// Fail after at most as many emits as some subtask makes, or
+			// the failure would never happen.
+			most := 0
+			for _, bs := range sources[i].batches {
+				most = max(most, len(bs))
+			}
+			sources[i].failAfter, sources[i].failErr = rnd.IntN(min(3, most+1)), errBoom
 			wantErr = fmt.Sprintf("source 's%d': boom", i)
 		} else {
 			i := rnd.IntN(len(sinks))

@@ -324,14 +324,15 @@ func unboundedRows(n int) func(subtask, seq int) *coldata.Batch {
 // builds the subtasks of a node in order, which is how the test knows which
 // subtask received a row.
 type testSink struct {
-	gate      chan struct{} // if set, every Write waits for it
-	ignoreCtx bool          // Write waits for gate only, not for cancellation
-	entered   chan struct{} // if set, receives (non-blocking) when a Write starts
-	failWrite int           // the failWrite-th Write (1-based, any subtask) fails with err
-	writeErr  error
-	finishErr error
-	closeErr  error
-	newErr    error
+	gate       chan struct{} // if set, every Write waits for it
+	panicWrite bool          // if set, Write panics
+	ignoreCtx  bool          // Write waits for gate only, not for cancellation
+	entered    chan struct{} // if set, receives (non-blocking) when a Write starts
+	failWrite  int           // the failWrite-th Write (1-based, any subtask) fails with err
+	writeErr   error
+	finishErr  error
+	closeErr   error
+	newErr     error
 
 	mu   sync.Mutex
 	subs []*sinkSubtask
@@ -362,6 +363,9 @@ func (f *testSink) build() (connector.Sink, error) {
 
 func (s *sinkSubtask) Write(ctx context.Context, b *coldata.Batch) error {
 	f := s.f
+	if f.panicWrite {
+		panic("sink bug")
+	}
 	if f.entered != nil {
 		select {
 		case f.entered <- struct{}{}:
@@ -461,10 +465,17 @@ func (f *testSink) checkLifecycle(t *testing.T, name string, par int, finished b
 	}
 }
 
+// checkClosed checks the source was built once for its node (its par
+// subtasks share it) and closed once, after all of them ran.
 func (f *testSource) checkClosed(t *testing.T, name string, par int) {
 	t.Helper()
-	if b, c := f.built.Load(), f.closed.Load(); b != int32(par) || c != int32(par) {
-		t.Errorf("source %s: built %d, closed %d times, want %d and %d", name, b, c, par, par)
+	if b, c := f.built.Load(), f.closed.Load(); b != 1 || c != 1 {
+		t.Errorf("source %s: built %d, closed %d times, want 1 and 1", name, b, c)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.runCalls != par && f.newErr == nil {
+		t.Errorf("source %s: Run called %d times, want once per subtask (%d)", name, f.runCalls, par)
 	}
 }
 

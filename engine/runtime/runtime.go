@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -130,19 +131,22 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 	j.inputs = make([][]chan message, len(p.Nodes))
 	for _, n := range p.Nodes {
 		j.inputs[n.ID] = make([]chan message, n.Parallelism)
-		for i := 0; i < n.Parallelism; i++ {
-			if n.Op == program.OpSource {
-				c, ok := connector.Lookup(n.Source.Connector)
-				if !ok || c.NewSource == nil {
-					return abort(fmt.Errorf("%s: no source connector %q", n.Description, n.Source.Connector))
-				}
-				s, err := c.NewSource(n.Source)
-				if err != nil {
-					return abort(fmt.Errorf("%s: %w", n.Description, err))
-				}
-				nodes[n.ID].src = append(nodes[n.ID].src, s)
-				continue
+		if n.Op == program.OpSource {
+			// One source object per node: its subtasks share it (each
+			// calls Run), so whatever it fixes at construction (a
+			// generator's base time, an opened file) is the same for all.
+			c, ok := connector.Lookup(n.Source.Connector)
+			if !ok || c.NewSource == nil {
+				return abort(fmt.Errorf("%s: no source connector %q", n.Description, n.Source.Connector))
 			}
+			s, err := c.NewSource(n.Source)
+			if err != nil {
+				return abort(fmt.Errorf("%s: %w", n.Description, err))
+			}
+			nodes[n.ID].src = append(nodes[n.ID].src, s)
+			continue
+		}
+		for i := 0; i < n.Parallelism; i++ {
 			op, err := ops.New(n)
 			if err != nil {
 				return abort(fmt.Errorf("%s: %w", n.Description, err))
@@ -152,11 +156,16 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 		}
 	}
 	for _, n := range p.Nodes {
+		var running *atomic.Int32
+		if n.Op == program.OpSource {
+			running = new(atomic.Int32)
+			running.Store(int32(n.Parallelism))
+		}
 		for i := 0; i < n.Parallelism; i++ {
 			out := j.newOutput(n, i)
 			j.wg.Add(1)
 			if n.Op == program.OpSource {
-				go j.runSource(n, i, nodes[n.ID].src[i], out)
+				go j.runSource(n, i, nodes[n.ID].src[0], running, out)
 			} else {
 				go j.runOperator(n, i, nodes[n.ID].op[i], out)
 			}
@@ -251,15 +260,21 @@ func (s *sourceCtx) Emit(b *coldata.Batch) error {
 }
 func (s *sourceCtx) Counter(name string, n int64) { s.j.counter(s.n, name).Add(n) }
 
-func (j *Job) runSource(n *program.Node, i int, src connector.Source, out *output) {
+// runSource runs subtask i of a source node; running counts the node's
+// subtasks still running, and the last one to exit closes the shared source.
+func (j *Job) runSource(n *program.Node, i int, src connector.Source, running *atomic.Int32, out *output) {
 	defer j.wg.Done()
-	if c, ok := src.(connector.Closer); ok {
-		defer func() {
+	defer func() {
+		if running.Add(-1) != 0 {
+			return
+		}
+		if c, ok := src.(connector.Closer); ok {
 			if err := c.Close(); err != nil {
 				j.fail(j.subtaskError(n, fmt.Errorf("close: %w", err)))
 			}
-		}()
-	}
+		}
+	}()
+	defer j.recoverPanic(n)
 	err := src.Run(&sourceCtx{j: j, n: n, subtask: i, out: out})
 	if err != nil && !(errors.Is(err, context.Canceled) && j.ctx.Err() == nil) {
 		// A cancellation caused by Stop is a normal end; anything else
@@ -284,8 +299,18 @@ func (j *Job) runOperator(n *program.Node, i int, op ops.Operator, out *output) 
 			}
 		}()
 	}
+	defer j.recoverPanic(n)
 	if err := j.operatorLoop(n, i, op, out); err != nil {
 		j.fail(j.subtaskError(n, err))
+	}
+}
+
+// recoverPanic turns a panic in a subtask (a bug in an operator, kernel or
+// connector) into the job's error, so it fails this job, labelled with the
+// operator and with the stack for the bug report, instead of the process.
+func (j *Job) recoverPanic(n *program.Node) {
+	if r := recover(); r != nil {
+		j.fail(fmt.Errorf("%s: internal error: panic: %v\n%s", n.Description, r, debug.Stack()))
 	}
 }
 

@@ -259,8 +259,8 @@ func TestUnion(t *testing.T) {
 
 		// Everything but the gated source has run to completion.
 		synctest.Wait()
-		if n := fast.closed.Load(); n != 2 {
-			t.Fatalf("fast source: %d of 2 subtasks done", n)
+		if n := fast.closed.Load(); n != 1 {
+			t.Fatalf("fast source: closed %d times after both subtasks ended, want 1", n)
 		}
 		if n := sink.finishes(); n != 0 {
 			t.Fatalf("sink finished %d times while a sender was still running", n)
@@ -869,4 +869,21 @@ func TestCounters(t *testing.T) {
 	if gotNames := j.CounterNames(); !slices.Equal(gotNames, names) {
 		t.Errorf("CounterNames = %q, want %q", gotNames, names)
 	}
+}
+
+// TestPanicFailsTheJob: a panic in an operator (a bug) fails the job with a
+// labelled error instead of killing the process, and the other subtasks stop.
+func TestPanicFailsTheJob(t *testing.T) {
+	checkNoLeaks(t)
+	src := &testSource{next: unboundedRows(10)}
+	sink := &testSink{panicWrite: true}
+	b := newBuilder(t)
+	s := b.source("source 'in'", 2, src)
+	o := b.sink("sink 'out'", 2, sink)
+	b.forward(s, o)
+	err := wait(t, start(t, &b.p, runtime.Options{}))
+	if err == nil || !strings.Contains(err.Error(), "sink 'out': internal error: panic: sink bug") {
+		t.Fatalf("Wait: %v", err)
+	}
+	src.checkClosed(t, "in", 2)
 }
