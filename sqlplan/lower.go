@@ -5,6 +5,7 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/engine/types"
+	"github.com/arroyogo/arroyo/sqlplan/dialect"
 )
 
 // lowerer turns relations into program nodes. Sources, memory tables and
@@ -13,10 +14,13 @@ type lowerer struct {
 	p      *planner
 	prog   *program.Program
 	tables map[*table]int
+	// lowering holds the memory tables whose inserts are being lowered, to
+	// reject a table that reads itself (a cycle would never end).
+	lowering map[*table]bool
 }
 
 func (p *planner) lower() (*program.Program, error) {
-	l := &lowerer{p: p, prog: &program.Program{Name: p.opts.Name}, tables: map[*table]int{}}
+	l := &lowerer{p: p, prog: &program.Program{Name: p.opts.Name}, tables: map[*table]int{}, lowering: map[*table]bool{}}
 	for _, o := range p.outputs {
 		in, err := l.node(o.query)
 		if err != nil {
@@ -121,11 +125,14 @@ func (l *lowerer) source(t *table) int {
 // memory lowers a memory table to an identity calc fed by every INSERT
 // into it.
 func (l *lowerer) memory(t *table) (int, error) {
+	if l.lowering[t] {
+		return 0, tableError(t, fmt.Sprintf("memory table '%s' reads from itself (directly or through another memory table); a pipeline cannot feed back into itself", t.name))
+	}
 	if id, ok := l.tables[t]; ok {
 		return id, nil
 	}
 	if len(t.inserts) == 0 {
-		return 0, fmt.Errorf("memory table '%s' is read but nothing is inserted into it (add INSERT INTO %s SELECT ...)", t.name, t.name)
+		return 0, tableError(t, fmt.Sprintf("memory table '%s' is read but nothing is inserted into it (add INSERT INTO %s SELECT ...)", t.name, t.name))
 	}
 	var project []*program.Expr
 	for i, f := range t.schema.Fields {
@@ -139,7 +146,7 @@ func (l *lowerer) memory(t *table) (int, error) {
 		Schema:      streamSchema(t.schema),
 		Calc:        &program.Calc{Project: project},
 	})
-	l.tables[t] = id
+	l.lowering[t] = true
 	for _, q := range t.inserts {
 		in, err := l.node(q)
 		if err != nil {
@@ -147,5 +154,12 @@ func (l *lowerer) memory(t *table) (int, error) {
 		}
 		l.connect(in, id)
 	}
+	delete(l.lowering, t)
+	l.tables[t] = id
 	return id, nil
+}
+
+// tableError reports a problem with a table at its CREATE TABLE.
+func tableError(t *table, msg string) error {
+	return &dialect.Error{File: t.def.Stmt.File(), Pos: t.def.NamePos, Msg: msg}
 }

@@ -24,7 +24,9 @@ import (
 type Source interface {
 	// Run produces batches through ctx.Emit until the source is exhausted
 	// (bounded sources return nil) or ctx.Context() is cancelled (return
-	// ctx.Context().Err() or nil). Run is called once per subtask.
+	// ctx.Context().Err() or nil). The runtime builds one Source per node
+	// and calls Run once per subtask, concurrently; what NewSource fixed
+	// (a base time, an open file) is therefore shared by all subtasks.
 	Run(ctx SourceContext) error
 }
 
@@ -45,7 +47,8 @@ type SourceContext interface {
 // Sink consumes the rows written to a sink table.
 //
 // Batches have the table's columns followed by the hidden event-time column.
-// A sink is used by one goroutine at a time.
+// NewSink is called once per subtask; a sink is used by one goroutine at a
+// time.
 type Sink interface {
 	// Write consumes the logical rows of b (mind b.Sel). b must not be
 	// retained after Write returns unless copied (see coldata ownership).
