@@ -2,7 +2,6 @@ package sqlplan
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -374,10 +373,8 @@ func call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr)
 		args[0], args[1] = adaptLiteral(args[0], args[1].Type), adaptLiteral(args[1], args[0].Type)
 	}
 	ts := make([]types.Type, len(args))
-	nullable := false
 	for i, a := range args {
 		ts[i] = a.Type
-		nullable = nullable || a.Nullable
 	}
 	r, err := f.Resolve(ts)
 	if err != nil {
@@ -387,7 +384,9 @@ func call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr)
 	for i, a := range args {
 		cast[i] = castExpr(a, r.Args[i])
 	}
-	return &program.Expr{Op: program.ExprCall, Func: strings.ToLower(name), Type: r.Result, Nullable: true || nullable, Args: cast}, nil
+	// A function may return NULL on non-NULL input, so a call is
+	// conservatively nullable.
+	return &program.Expr{Op: program.ExprCall, Func: strings.ToLower(name), Type: r.Result, Nullable: true, Args: cast}, nil
 }
 
 // adaptLiteral gives an integer literal the numeric type of the other
@@ -599,4 +598,3 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 	return call(s, n, name, args...)
 }
 
-var _ = fmt.Sprint

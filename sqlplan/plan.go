@@ -107,7 +107,7 @@ func (p *planner) bareSelect(s *dialect.Statement, n ast.ResultSetNode) error {
 	if p.opts.DefaultSink == "" {
 		return s.Errorf(n, "a bare SELECT needs a sink: write INSERT INTO <sink table> SELECT ...")
 	}
-	q, err := p.query(s, n, nil)
+	q, err := p.query(s, n)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (p *planner) insert(s *dialect.Statement, n *ast.InsertStmt) error {
 	if !ok {
 		return s.Errorf(n, "INSERT needs a SELECT")
 	}
-	q, err := p.query(s, sel, nil)
+	q, err := p.query(s, sel)
 	if err != nil {
 		return err
 	}

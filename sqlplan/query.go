@@ -11,14 +11,14 @@ import (
 )
 
 // query plans a SELECT (or other result set) into a relation.
-func (p *planner) query(s *dialect.Statement, n ast.ResultSetNode, _ *rel) (*rel, error) {
+func (p *planner) query(s *dialect.Statement, n ast.ResultSetNode) (*rel, error) {
 	switch n := n.(type) {
 	case *ast.SelectStmt:
 		return p.selectStmt(s, n)
 	case *ast.SetOprStmt:
 		return nil, s.Errorf(n, "UNION, INTERSECT and EXCEPT are not supported yet")
 	case *ast.SubqueryExpr:
-		return p.query(s, n.Query, nil)
+		return p.query(s, n.Query)
 	}
 	return nil, s.Errorf(n, "unsupported query")
 }
@@ -119,7 +119,7 @@ func (p *planner) from(s *dialect.Statement, j *ast.Join) (*rel, error) {
 			}
 			return p.tableRef(s, src, alias)
 		case ast.ResultSetNode:
-			r, err := p.query(s, src, nil)
+			r, err := p.query(s, src)
 			if err != nil {
 				return nil, err
 			}
@@ -166,7 +166,7 @@ func (p *planner) tableRef(s *dialect.Statement, tn *ast.TableName, alias string
 // planView plans a view's query afresh for each reference, so the
 // resulting relation tree is never shared.
 func (p *planner) planView(v *view) (*rel, error) {
-	r, err := p.query(v.stmt, v.sel, nil)
+	r, err := p.query(v.stmt, v.sel)
 	if err != nil {
 		return nil, err
 	}

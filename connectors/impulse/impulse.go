@@ -19,7 +19,6 @@
 package impulse
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -151,48 +150,12 @@ func NewSource(opts connector.Options) (*Source, error) {
 // StartTime is the event time of counter 0 when event_time_interval is set.
 func (s *Source) StartTime() time.Time { return time.Unix(0, s.start).UTC() }
 
-const (
-	maxBatchRows = 4096
-	// batchSpan is the most time one batch covers at low rates, so
-	// messages appear at least this often.
-	batchSpan = 100 * time.Millisecond
-)
-
-func batchRows(rate float64, parallelism int) int {
-	n := rate / float64(parallelism) * batchSpan.Seconds()
-	return int(max(1, min(maxBatchRows, n)))
-}
-
 // Run emits this subtask's counters, each batch when its last counter is
 // due.
 func (s *Source) Run(ctx connector.SourceContext) error {
-	c := ctx.Context()
-	p, sub := int64(ctx.Parallelism()), int64(ctx.Subtask())
-	if p <= 0 || sub < 0 || sub >= p {
-		return fmt.Errorf("impulse: bad subtask %d of %d", sub, p)
-	}
-	rows := int64(batchRows(s.cfg.rate, int(p)))
-	pace := connector.NewPacer(c)
-	defer pace.Stop()
-	start := time.Now()
-	for n := sub; s.cfg.total < 0 || n < s.cfg.total; {
-		if err := c.Err(); err != nil {
-			return err
-		}
-		k := rows
-		if s.cfg.total >= 0 {
-			k = min(k, (s.cfg.total-n+p-1)/p)
-		}
-		last := n + (k-1)*p
-		if err := pace.Until(start.Add(s.due(last))); err != nil {
-			return err
-		}
-		if err := ctx.Emit(s.batch(n, p, int(k), sub)); err != nil {
-			return fmt.Errorf("impulse: emit: %w", err)
-		}
-		n = last + p
-	}
-	return nil
+	return connector.RunGenerator(ctx, connector.Generator{
+		Name: "impulse", Rate: s.cfg.rate, Total: s.cfg.total, Due: s.due, Batch: s.batch,
+	})
 }
 
 // batch builds counters first, first+stride, ... (rows of them).

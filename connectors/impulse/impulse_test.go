@@ -345,8 +345,8 @@ func TestBatchRows(t *testing.T) {
 		{100, 2, 5},
 		{1e5, 4, 2500},
 	} {
-		if got := batchRows(tc.rate, tc.p); got != tc.want {
-			t.Errorf("batchRows(%v, %d) = %d, want %d", tc.rate, tc.p, got, tc.want)
+		if got := connector.GeneratorBatchRows(tc.rate, tc.p); got != tc.want {
+			t.Errorf("GeneratorBatchRows(%v, %d) = %d, want %d", tc.rate, tc.p, got, tc.want)
 		}
 	}
 }

@@ -36,7 +36,6 @@ package nexmark
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"time"
 
@@ -186,51 +185,16 @@ func NewSource(opts connector.Options) (*Source, error) {
 	return &Source{cfg: cfg, gen: newGen(newClock(cfg.base, cfg.rate))}, nil
 }
 
-const (
-	maxBatchRows = 4096
-	// batchSpan is the most event time one batch covers at low rates, so
-	// rows appear at least this often.
-	batchSpan = 100 * time.Millisecond
-)
-
-// batchRows is the number of rows per batch for a subtask producing
-// rate/parallelism events per second.
-func batchRows(rate float64, parallelism int) int {
-	n := rate / float64(parallelism) * batchSpan.Seconds()
-	return int(max(1, min(maxBatchRows, n)))
-}
-
 // Run generates this subtask's events, paced so that event n is not
 // emitted before the wall clock has advanced n/event_rate since Run started.
 func (s *Source) Run(ctx connector.SourceContext) error {
-	c := ctx.Context()
-	p, sub := int64(ctx.Parallelism()), int64(ctx.Subtask())
-	if p <= 0 || sub < 0 || sub >= p {
-		return fmt.Errorf("nexmark: bad subtask %d of %d", sub, p)
-	}
-	rows := int64(batchRows(s.cfg.rate, int(p)))
-	pace := connector.NewPacer(c)
-	defer pace.Stop()
-	start := time.Now()
-	for n := sub; s.cfg.total < 0 || n < s.cfg.total; {
-		if err := c.Err(); err != nil {
-			return err
-		}
-		k := rows
-		if s.cfg.total >= 0 {
-			k = min(k, (s.cfg.total-n+p-1)/p)
-		}
-		last := n + (k-1)*p
-		b := s.gen.batch(n, p, int(k))
-		if err := pace.Until(start.Add(time.Duration(s.gen.clock.offset(last)))); err != nil {
-			return err
-		}
-		if err := ctx.Emit(b); err != nil {
-			return fmt.Errorf("nexmark: emit: %w", err)
-		}
-		n = last + p
-	}
-	return nil
+	return connector.RunGenerator(ctx, connector.Generator{
+		Name: "nexmark", Rate: s.cfg.rate, Total: s.cfg.total,
+		Due: func(n int64) time.Duration { return time.Duration(s.gen.clock.offset(n)) },
+		Batch: func(first, stride int64, rows int, _ int64) *coldata.Batch {
+			return s.gen.batch(first, stride, rows)
+		},
+	})
 }
 
 // Batch returns events first, first+stride, ... (rows of them) as one

@@ -246,7 +246,7 @@ func TestEvents(t *testing.T) {
 	cs := run(t, map[string]string{"event_rate": "1e9", "event_count": "10000", "base_time": testBase}, 1)
 	var events []event
 	for _, b := range cs[0].batches {
-		if b.Len > maxBatchRows {
+		if b.Len > connector.MaxGeneratorBatch {
 			t.Fatalf("batch of %d rows", b.Len)
 		}
 		events = append(events, decode(t, b)...)
@@ -549,8 +549,8 @@ func TestBatchRows(t *testing.T) {
 		{1000, 2, 50},
 		{100_000, 4, 2500},
 	} {
-		if got := batchRows(tc.rate, tc.p); got != tc.want {
-			t.Errorf("batchRows(%v, %d) = %d, want %d", tc.rate, tc.p, got, tc.want)
+		if got := connector.GeneratorBatchRows(tc.rate, tc.p); got != tc.want {
+			t.Errorf("GeneratorBatchRows(%v, %d) = %d, want %d", tc.rate, tc.p, got, tc.want)
 		}
 	}
 }
