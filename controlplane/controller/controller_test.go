@@ -1,0 +1,72 @@
+package controller_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	_ "github.com/arroyogo/arroyo/connectors/all"
+	"github.com/arroyogo/arroyo/controlplane/controller"
+	"github.com/arroyogo/arroyo/controlplane/scheduler"
+)
+
+func submit(t *testing.T, query string) (*controller.Job, error) {
+	t.Helper()
+	ctl := controller.New(&scheduler.Embedded{})
+	return ctl.Submit(context.Background(), controller.Pipeline{Name: "t", File: "t.sql", Query: query, Parallelism: 2})
+}
+
+func TestJobStates(t *testing.T) {
+	const src = "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1000000', message_count = '%s');\nCREATE TABLE out WITH (connector = 'blackhole');\n"
+	cases := []struct {
+		name  string
+		query string
+		stop  bool
+		want  []controller.State
+		err   string
+	}{
+		{"finishes", strings.Replace(src, "%s", "100", 1) + "INSERT INTO out SELECT counter FROM i;", false,
+			[]controller.State{controller.Created, controller.Compiling, controller.Scheduling, controller.Running, controller.Finishing, controller.Finished}, ""},
+		{"fails at run time", strings.Replace(src, "%s", "100", 1) + "INSERT INTO out SELECT 10 / (counter - counter) FROM i;", false,
+			[]controller.State{controller.Created, controller.Compiling, controller.Scheduling, controller.Running, controller.Failing, controller.Failed}, "division by zero"},
+		{"stops", "CREATE TABLE i WITH (connector = 'impulse', event_rate = '100');\nCREATE TABLE out WITH (connector = 'blackhole');\nINSERT INTO out SELECT counter FROM i;", true,
+			[]controller.State{controller.Created, controller.Compiling, controller.Scheduling, controller.Running, controller.Stopping, controller.Stopped}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			j, err := submit(t, c.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.stop {
+				j.Stop()
+			}
+			err = j.Wait()
+			if c.err == "" && err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+				t.Fatalf("Wait: %v, want %q", err, c.err)
+			}
+			if got := j.History(); !slices.Equal(got, c.want) {
+				t.Fatalf("states %v, want %v", got, c.want)
+			}
+			if j.State() != c.want[len(c.want)-1] {
+				t.Fatalf("state %s", j.State())
+			}
+		})
+	}
+}
+
+func TestPlanErrorIsTyped(t *testing.T) {
+	_, err := submit(t, "SELECT nope FROM nowhere;")
+	var pe *controller.PlanError
+	if !errors.As(err, &pe) {
+		t.Fatalf("want a *PlanError, got %T: %v", err, err)
+	}
+	if !strings.HasPrefix(err.Error(), "t.sql:1:") {
+		t.Fatalf("message %q should point into the file", err)
+	}
+}
