@@ -597,4 +597,3 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 	}
 	return call(s, n, name, args...)
 }
-
