@@ -1,6 +1,7 @@
 package sqlplan
 
 import (
+	"errors"
 	"sort"
 	"strings"
 
@@ -124,12 +125,21 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		raw[o.Key] = o.Value
 		rawPos[o.Key] = o.ValuePos
 	}
-	optErr := func(key string, err error) error {
-		pos, ok := rawPos[key]
-		if !ok {
-			pos = ct.NamePos
+	// optErr reports an option error at the option's value when it names
+	// one (OptionError, or an unknown option quoted in the message).
+	optErr := func(err error) error {
+		var oe *connector.OptionError
+		if errors.As(err, &oe) {
+			if pos, ok := rawPos[oe.Option]; ok {
+				return errAt(pos, err.Error())
+			}
 		}
-		return errAt(pos, err.Error())
+		for k, pos := range rawPos {
+			if strings.Contains(err.Error(), "'"+k+"'") {
+				return errAt(pos, err.Error())
+			}
+		}
+		return errAt(ct.NamePos, err.Error())
 	}
 	cname, ok := raw["connector"]
 	if !ok {
@@ -181,23 +191,13 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 	}
 	opts, err := connector.Validate(c.Name, c.Options, connOpts)
 	if err != nil {
-		for k := range connOpts {
-			if strings.Contains(err.Error(), "'"+k+"'") {
-				return optErr(k, err)
-			}
-		}
-		return errAt(ct.NamePos, err.Error())
+		return optErr(err)
 	}
 	desc.Options = opts
 	if fmtDef != nil {
 		fo, err := connector.Validate(fmtDef.Name, fmtDef.Options, fmtOpts)
 		if err != nil {
-			for k := range fmtOpts {
-				if strings.Contains(err.Error(), "'"+k+"'") {
-					return optErr(k, err)
-				}
-			}
-			return errAt(ct.NamePos, err.Error())
+			return optErr(err)
 		}
 		desc.Format = &connector.FormatConfig{Name: fmtDef.Name, Options: fo}
 	}
@@ -213,11 +213,11 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 	var fixed, formatDefault *types.Schema
 	if c.Schema != nil {
 		if fixed, err = c.Schema(opts); err != nil {
-			return errAt(ct.NamePos, err.Error())
+			return optErr(err)
 		}
 	} else if fmtDef != nil && fmtDef.Schema != nil {
 		if formatDefault, err = fmtDef.Schema(desc.Format.Options); err != nil {
-			return errAt(ct.NamePos, err.Error())
+			return optErr(err)
 		}
 	}
 	switch {
