@@ -110,10 +110,14 @@ func (s *source) Run(ctx connector.SourceContext) error {
 	}
 }
 
+// sink creates its file when the first row arrives or at end of stream,
+// never at construction: a pipeline that fails to start leaves an existing
+// output file untouched.
 type sink struct {
-	f   *os.File
-	w   *bufio.Writer
-	enc connector.Encoder
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	enc  connector.Encoder
 }
 
 func newSink(t *connector.Table) (connector.Sink, error) {
@@ -121,14 +125,25 @@ func newSink(t *connector.Table) (connector.Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Create(t.Options.String("path"))
-	if err != nil {
-		return nil, fmt.Errorf("create output file: %w", err)
+	return &sink{path: t.Options.String("path"), enc: enc}, nil
+}
+
+func (s *sink) open() error {
+	if s.f != nil {
+		return nil
 	}
-	return &sink{f: f, w: bufio.NewWriterSize(f, 256<<10), enc: enc}, nil
+	f, err := os.Create(s.path)
+	if err != nil {
+		return fmt.Errorf("create output file: %w", err)
+	}
+	s.f, s.w = f, bufio.NewWriterSize(f, 256<<10)
+	return nil
 }
 
 func (s *sink) Write(_ context.Context, b *coldata.Batch) error {
+	if err := s.open(); err != nil {
+		return err
+	}
 	return s.enc.Encode(b, func(rec []byte) error {
 		s.w.Write(rec)
 		return s.w.WriteByte('\n')
@@ -136,10 +151,18 @@ func (s *sink) Write(_ context.Context, b *coldata.Batch) error {
 }
 
 func (s *sink) Finish(context.Context) error {
+	if err := s.open(); err != nil {
+		return err
+	}
 	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", s.f.Name(), err)
+		return fmt.Errorf("write %s: %w", s.path, err)
 	}
 	return s.f.Sync()
 }
 
-func (s *sink) Close() error { return s.f.Close() }
+func (s *sink) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	return s.f.Close()
+}
