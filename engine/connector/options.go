@@ -3,6 +3,7 @@ package connector
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -141,7 +142,7 @@ func (s *Option) check(owner, v string) error {
 		}
 	case TypeFloat:
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) { // NaN would also pass any Min
 			return bad("expected a number")
 		}
 		if s.MinSet && f < s.Min {
@@ -187,7 +188,13 @@ func ParseDuration(v string) (time.Duration, error) {
 		if f < 0 {
 			return 0, errors.New("negative duration")
 		}
-		return time.Duration(f * float64(time.Second)), nil
+		// NaN, Inf and values past ~292 years have no time.Duration;
+		// converting them is implementation-defined (negative on amd64).
+		ns := f * float64(time.Second)
+		if math.IsNaN(ns) || ns >= math.MaxInt64 {
+			return 0, errors.New("duration out of range")
+		}
+		return time.Duration(ns), nil
 	}
 	d, err := time.ParseDuration(v)
 	if err == nil && d < 0 {
