@@ -450,17 +450,17 @@ func castFromBytes(x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata
 		out.N.SetWords(w)
 		return out, err
 	case types.Int32:
-		return parseInts[int32](x, to, n, sel, 32)
+		return parseNumbers(x, to, n, sel, intParser[int32](32))
 	case types.Int64:
-		return parseInts[int64](x, to, n, sel, 64)
+		return parseNumbers(x, to, n, sel, intParser[int64](64))
 	case types.UInt32:
-		return parseUints[uint32](x, to, n, sel, 32)
+		return parseNumbers(x, to, n, sel, uintParser[uint32](32))
 	case types.UInt64:
-		return parseUints[uint64](x, to, n, sel, 64)
+		return parseNumbers(x, to, n, sel, uintParser[uint64](64))
 	case types.Float32:
-		return parseFloats[float32](x, to, n, sel, 32)
+		return parseNumbers(x, to, n, sel, floatParser[float32](32))
 	case types.Float64:
-		return parseFloats[float64](x, to, n, sel, 64)
+		return parseNumbers(x, to, n, sel, floatParser[float64](64))
 	case types.Timestamp:
 		out := &coldata.Vec[int64]{T: to, Vals: make([]int64, n)}
 		err := forLive(n, sel, w, func(i int) error {
@@ -487,15 +487,17 @@ func parseErr(x *coldata.Bytes, i int, to types.Type, err error) error {
 	return &CastError{Value: x.GetString(i), To: to}
 }
 
-func parseInts[T ~int32 | ~int64](x *coldata.Bytes, to types.Type, n int, sel []int32, size int) (coldata.Vector, error) {
+// parseNumbers casts TEXT to a numeric type with parse, which gets the
+// trimmed text of one row.
+func parseNumbers[T coldata.Fixed](x *coldata.Bytes, to types.Type, n int, sel []int32, parse func(string) (T, error)) (coldata.Vector, error) {
 	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
 	w := words(x)
 	err := forLive(n, sel, w, func(i int) error {
-		v, err := strconv.ParseInt(str(trimSpace(x.Get(i))), 10, size)
+		v, err := parse(str(trimSpace(x.Get(i))))
 		if err != nil {
 			return parseErr(x, i, to, err)
 		}
-		out.Vals[i] = T(v)
+		out.Vals[i] = v
 		return nil
 	})
 	if err != nil {
@@ -505,40 +507,16 @@ func parseInts[T ~int32 | ~int64](x *coldata.Bytes, to types.Type, n int, sel []
 	return out, nil
 }
 
-func parseUints[T ~uint32 | ~uint64](x *coldata.Bytes, to types.Type, n int, sel []int32, size int) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
-	w := words(x)
-	err := forLive(n, sel, w, func(i int) error {
-		v, err := strconv.ParseUint(str(trimSpace(x.Get(i))), 10, size)
-		if err != nil {
-			return parseErr(x, i, to, err)
-		}
-		out.Vals[i] = T(v)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out.N.SetWords(w)
-	return out, nil
+func intParser[T ~int32 | ~int64](size int) func(string) (T, error) {
+	return func(s string) (T, error) { v, err := strconv.ParseInt(s, 10, size); return T(v), err }
 }
 
-func parseFloats[T ~float32 | ~float64](x *coldata.Bytes, to types.Type, n int, sel []int32, size int) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
-	w := words(x)
-	err := forLive(n, sel, w, func(i int) error {
-		v, err := strconv.ParseFloat(str(trimSpace(x.Get(i))), size)
-		if err != nil {
-			return parseErr(x, i, to, err)
-		}
-		out.Vals[i] = T(v)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out.N.SetWords(w)
-	return out, nil
+func uintParser[T ~uint32 | ~uint64](size int) func(string) (T, error) {
+	return func(s string) (T, error) { v, err := strconv.ParseUint(s, 10, size); return T(v), err }
+}
+
+func floatParser[T ~float32 | ~float64](size int) func(string) (T, error) {
+	return func(s string) (T, error) { v, err := strconv.ParseFloat(s, size); return T(v), err }
 }
 
 // parseBool accepts true/false, t/f, yes/no, y/n, on/off and 1/0, in any
