@@ -44,64 +44,90 @@ func hashBytes(b []byte) uint64 {
 
 // HashInto folds row rows[k] of v into hashes[k] for every k. Call it once
 // per key column, starting from hashes all zero, to hash composite keys.
+// A NULL row folds in a fixed null hash instead of its value. Scalar and
+// bytes vectors hash without allocating.
 func HashInto(v Vector, rows []int32, hashes []uint64) {
 	n := v.Nulls()
-	var prev []uint64
-	if n.Any() {
-		prev = append(prev, hashes[:len(rows)]...)
-	}
 	switch v := v.(type) {
 	case *Vec[bool]:
-		for k, i := range rows {
-			x := uint64(0)
-			if v.Vals[i] {
-				x = 1
+		hashFixed(v.Vals, n, rows, hashes, func(x bool) uint64 {
+			if x {
+				return 1
 			}
-			hashes[k] = combine(hashes[k], x)
-		}
+			return 0
+		})
 	case *Vec[int32]:
-		hashFixed(v.Vals, rows, hashes, func(x int32) uint64 { return uint64(int64(x)) })
+		hashFixed(v.Vals, n, rows, hashes, func(x int32) uint64 { return uint64(int64(x)) })
 	case *Vec[int64]:
-		hashFixed(v.Vals, rows, hashes, func(x int64) uint64 { return uint64(x) })
+		hashFixed(v.Vals, n, rows, hashes, func(x int64) uint64 { return uint64(x) })
 	case *Vec[uint32]:
-		hashFixed(v.Vals, rows, hashes, func(x uint32) uint64 { return uint64(x) })
+		hashFixed(v.Vals, n, rows, hashes, func(x uint32) uint64 { return uint64(x) })
 	case *Vec[uint64]:
-		hashFixed(v.Vals, rows, hashes, func(x uint64) uint64 { return x })
+		hashFixed(v.Vals, n, rows, hashes, func(x uint64) uint64 { return x })
 	case *Vec[float32]:
-		hashFixed(v.Vals, rows, hashes, func(x float32) uint64 { return math.Float64bits(float64(x) + 0) })
+		hashFixed(v.Vals, n, rows, hashes, func(x float32) uint64 { return math.Float64bits(float64(x) + 0) })
 	case *Vec[float64]:
-		hashFixed(v.Vals, rows, hashes, func(x float64) uint64 { return math.Float64bits(x + 0) })
+		hashFixed(v.Vals, n, rows, hashes, func(x float64) uint64 { return math.Float64bits(x + 0) })
 	case *Bytes:
+		hasNulls := n.Any()
 		for k, i := range rows {
+			if hasNulls && n.IsNull(int(i)) {
+				hashes[k] = combine(hashes[k], nullHash)
+				continue
+			}
 			hashes[k] = combine(hashes[k], hashBytes(v.Data[v.Offsets[i]:v.Offsets[i+1]]))
 		}
-	case *Struct:
-		for _, f := range v.Fields {
-			HashInto(f, rows, hashes)
+	case *Struct, *List:
+		// Nested keys are rare: remember the incoming hashes so NULL rows
+		// can fold the null hash into them instead of the children's.
+		var prev []uint64
+		if n.Any() {
+			prev = append(prev, hashes[:len(rows)]...)
 		}
-	case *List:
-		for k, i := range rows {
-			lh := uint64(v.Offsets[i+1] - v.Offsets[i])
-			for e := v.Offsets[i]; e < v.Offsets[i+1]; e++ {
-				one := [1]uint64{lh}
-				HashInto(v.Elems, []int32{e}, one[:])
-				lh = one[0]
+		if st, ok := v.(*Struct); ok {
+			for _, f := range st.Fields {
+				HashInto(f, rows, hashes)
 			}
-			hashes[k] = combine(hashes[k], lh)
+		} else {
+			hashList(v.(*List), rows, hashes)
+		}
+		if prev != nil {
+			for k, i := range rows {
+				if n.IsNull(int(i)) {
+					hashes[k] = combine(prev[k], nullHash)
+				}
+			}
 		}
 	default:
 		panic(fmt.Sprintf("coldata.HashInto: unsupported vector %T", v))
 	}
-	if prev != nil {
-		for k, i := range rows {
-			if n.IsNull(int(i)) {
-				hashes[k] = combine(prev[k], nullHash)
-			}
+}
+
+func hashList(v *List, rows []int32, hashes []uint64) {
+	var one [1]uint64
+	var idx [1]int32
+	for k, i := range rows {
+		lh := uint64(v.Offsets[i+1] - v.Offsets[i])
+		for e := v.Offsets[i]; e < v.Offsets[i+1]; e++ {
+			one[0], idx[0] = lh, e
+			HashInto(v.Elems, idx[:], one[:])
+			lh = one[0]
 		}
+		hashes[k] = combine(hashes[k], lh)
 	}
 }
 
-func hashFixed[T Fixed](vals []T, rows []int32, hashes []uint64, bits func(T) uint64) {
+func hashFixed[T Fixed](vals []T, n *Nulls, rows []int32, hashes []uint64, bits func(T) uint64) {
+	if n.Any() {
+		for k, i := range rows {
+			if n.IsNull(int(i)) {
+				hashes[k] = combine(hashes[k], nullHash)
+				continue
+			}
+			hashes[k] = combine(hashes[k], bits(vals[i]))
+		}
+		return
+	}
 	for k, i := range rows {
 		hashes[k] = combine(hashes[k], bits(vals[i]))
 	}

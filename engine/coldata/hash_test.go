@@ -311,12 +311,16 @@ func TestHashIntoTouchesOnlyItsRows(t *testing.T) {
 func TestHashIntoNoAllocs(t *testing.T) {
 	ints := int64s(1, 2, 3, 4)
 	ss := strs("a", "bb", "abcdefghijklmnopq", "")
+	nullInts := int64s(1, nil, 3, nil)
+	nullStrs := strs(nil, "bb", nil, "")
 	rows := []int32{0, 1, 2, 3}
 	h := make([]uint64, 4)
 	if a := testing.AllocsPerRun(100, func() {
 		clear(h)
 		HashInto(ints, rows, h)
 		HashInto(ss, rows, h)
+		HashInto(nullInts, rows, h)
+		HashInto(nullStrs, rows, h)
 	}); a != 0 {
 		t.Fatalf("HashInto allocates %v times per call", a)
 	}
