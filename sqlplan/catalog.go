@@ -289,9 +289,6 @@ func sortStrings(s []string) []string {
 	return s
 }
 
-// supportedTypes is listed in unknown-type errors.
-const supportedTypes = "BOOLEAN, INT, BIGINT, INT UNSIGNED, BIGINT UNSIGNED, FLOAT, DOUBLE, TEXT, VARCHAR, BYTEA, TIMESTAMP, INTERVAL, JSON, <type>[], STRUCT<name type, ...>"
-
 // sqlType maps a parsed type name to an engine type.
 func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
 	errAt := func(msg string) error { return &dialect.Error{File: s.File(), Pos: tn.Pos, Msg: msg} }
@@ -312,7 +309,7 @@ func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
 		return types.Int32T, nil
 	case "BIGINT", "INT8":
 		return types.Int64T, nil
-	case "TINYINT UNSIGNED", "SMALLINT UNSIGNED", "INT UNSIGNED", "INTEGER UNSIGNED":
+	case "TINYINT UNSIGNED", "SMALLINT UNSIGNED", "MEDIUMINT UNSIGNED", "INT UNSIGNED", "INTEGER UNSIGNED":
 		return types.UInt32T, nil
 	case "BIGINT UNSIGNED":
 		return types.UInt64T, nil
@@ -348,5 +345,5 @@ func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
 		}
 		return types.StructOf(fs...), nil
 	}
-	return types.Type{}, errAt("unknown type '" + tn.Text + "' (supported: " + supportedTypes + ")")
+	return types.Type{}, errAt("unknown type '" + tn.Text + "' (supported: " + dialect.SupportedTypes + ")")
 }

@@ -515,6 +515,8 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 			return v, nil
 		}
 		return c, nil
+	case dialect.TryCastFunc:
+		return nil, s.Errorf(n, "TRY_CAST is not supported yet; use CAST")
 	case dialect.IntervalFunc:
 		tv, ok := n.Args[0].(*driver.ValueExpr)
 		if len(n.Args) != 1 || !ok {

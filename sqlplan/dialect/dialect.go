@@ -43,7 +43,7 @@
 // createtable.go, types.go, interval.go, positions.go (PosOf, TextOf).
 //
 // This package is a leaf of the module: it must not import any other
-// package of github.com/arroyogo/arroyo (dep_test.go enforces this).
+// package of github.com/arroyogo/arroyo (engine/dep_test.go enforces this).
 package dialect
 
 import (
