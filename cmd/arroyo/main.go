@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -23,7 +24,17 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
 )
 
+// defaultGCPercent is the GOGC the binary runs with unless the environment
+// sets one. Batches are allocated per batch and die young while the live
+// heap (queued batches) stays small, so Go's default of 100 collects several
+// hundred times a second; on two cores that took a third of Nexmark q1's
+// throughput (see docs/RATIONALE.md).
+const defaultGCPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if err := newRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
