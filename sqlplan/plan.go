@@ -129,8 +129,25 @@ func (p *planner) bareSelect(s *dialect.Statement, n ast.ResultSetNode) error {
 	if c.NeedsFormat {
 		t.desc.Format = &connector.FormatConfig{Name: c.DefaultFormat, Options: connector.Options{}}
 	}
+	if err := uniqueNames(s, n, q); err != nil {
+		return err
+	}
 	t.setSchema(outputSchema(q))
 	p.outputs = append(p.outputs, &output{sink: t, query: q})
+	return nil
+}
+
+// uniqueNames checks that a query whose output defines a sink's schema has
+// no two columns of the same name (they would collide as JSON keys).
+func uniqueNames(s *dialect.Statement, at ast.Node, q *rel) error {
+	seen := map[string]bool{}
+	for _, c := range q.visible() {
+		key := strings.ToLower(c.name)
+		if seen[key] {
+			return s.Errorf(at, "the query has two columns named '%s'; give one an alias (AS ...)", c.name)
+		}
+		seen[key] = true
+	}
 	return nil
 }
 
@@ -200,6 +217,9 @@ func (p *planner) insert(s *dialect.Statement, n *ast.InsertStmt) error {
 		return err
 	}
 	if t.inferSchema && t.schema == nil {
+		if err := uniqueNames(s, n.Select, q); err != nil {
+			return err
+		}
 		t.setSchema(outputSchema(q))
 	}
 	q, err = coerceToSink(s, n.Select, q, t)
