@@ -235,3 +235,27 @@ func TestInterruptStopsCleanly(t *testing.T) {
 		t.Fatalf("only %d lines", lines)
 	}
 }
+
+// Every bounded example in examples/ runs and exits 0, so the README's tour
+// stays true. impulse.sql is unbounded and bench_q1.sql is a 20M-event
+// throughput check; they are left out.
+func TestExamplesRun(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.sql")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		switch filepath.Base(f) {
+		case "impulse.sql", "bench_q1.sql":
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cmd := exec.Command(binary, "run", "examples/"+filepath.Base(f))
+			cmd.Dir = "../.."
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
+	}
+}
