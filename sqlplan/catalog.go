@@ -45,8 +45,6 @@ type table struct {
 	def       *dialect.CreateTable
 	// inserts are the queries written into a memory table.
 	inserts []*rel
-	// planned caches the memory table's union while lowering.
-	planned *rel
 }
 
 func (t *table) setSchema(s *types.Schema) {

@@ -32,8 +32,5 @@ func (r *rng) intn(n int64) int64 {
 	return int64(hi)
 }
 
-// float64 returns a value in [0, 1).
-func (r *rng) float64() float64 { return float64(r.next()>>11) * (1.0 / (1 << 53)) }
-
 // bool returns true with probability 1/2.
 func (r *rng) bool() bool { return r.next()>>63 != 0 }

@@ -3,6 +3,8 @@
 // one record per line. It is what the spec tests read and write.
 //
 // A file is read and written by a single subtask (MaxParallelism 1).
+// A row's event time is the time it was read unless the table declares
+// one (WATERMARK FOR or event_time_field).
 package singlefile
 
 import (

@@ -32,10 +32,6 @@ var (
 	pDouble = param{"DOUBLE", func(t types.Type) (types.Type, bool) {
 		return types.Float64T, t.Kind.IsNumeric() || t.Kind == types.Null
 	}}
-	// pToText accepts anything that casts to TEXT and asks for TEXT.
-	pToText = param{"any", func(t types.Type) (types.Type, bool) {
-		return types.StringT, CanCast(t, types.StringT) == nil
-	}}
 )
 
 func (s sig) String() string {

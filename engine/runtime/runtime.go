@@ -64,7 +64,6 @@ type Options struct {
 // Job is a running program.
 type Job struct {
 	prog *program.Program
-	opts Options
 
 	ctx    context.Context // cancelled on failure
 	cancel context.CancelCauseFunc
@@ -91,7 +90,7 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 16
 	}
-	j := &Job{prog: p, opts: opts}
+	j := &Job{prog: p}
 	j.ctx, j.cancel = context.WithCancelCause(ctx)
 	j.stopCtx, j.stopFunc = context.WithCancel(j.ctx)
 
