@@ -6,6 +6,7 @@ package types
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -157,6 +158,17 @@ func (k Kind) IsFloat() bool { return k == Float32 || k == Float64 }
 // IsBytesLike reports whether values of k are stored as variable-length
 // bytes (coldata.Bytes).
 func (k Kind) IsBytesLike() bool { return k == String || k == Bytes || k == JSON }
+
+// RangeText describes the values of an integer kind for messages about
+// values that do not fit: "-128 to 127" for TINYINT. It is "" for other
+// kinds.
+func (k Kind) RangeText() string {
+	lo, hi, ok := k.IntRange()
+	if !ok {
+		return ""
+	}
+	return strconv.FormatInt(lo, 10) + " to " + strconv.FormatUint(hi, 10)
+}
 
 // Type is a SQL data type. Scalar types are fully described by Kind; lists
 // carry their element type and structs their fields. Types are values and are
