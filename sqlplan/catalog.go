@@ -303,11 +303,20 @@ func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
 	switch strings.ToUpper(tn.Name) {
 	case "BOOLEAN", "BOOL":
 		return types.BoolT, nil
-	case "TINYINT", "SMALLINT", "INT", "INTEGER", "INT4", "MEDIUMINT":
+	case "TINYINT":
+		return types.Int8T, nil
+	case "SMALLINT", "INT2":
+		return types.Int16T, nil
+	case "INT", "INTEGER", "INT4", "MEDIUMINT":
+		// MEDIUMINT (24 bits) has no Arrow type; Arroyo stores it as INT.
 		return types.Int32T, nil
 	case "BIGINT", "INT8":
 		return types.Int64T, nil
-	case "TINYINT UNSIGNED", "SMALLINT UNSIGNED", "MEDIUMINT UNSIGNED", "INT UNSIGNED", "INTEGER UNSIGNED":
+	case "TINYINT UNSIGNED":
+		return types.UInt8T, nil
+	case "SMALLINT UNSIGNED", "INT2 UNSIGNED":
+		return types.UInt16T, nil
+	case "MEDIUMINT UNSIGNED", "INT UNSIGNED", "INTEGER UNSIGNED":
 		return types.UInt32T, nil
 	case "BIGINT UNSIGNED":
 		return types.UInt64T, nil

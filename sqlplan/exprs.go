@@ -403,8 +403,16 @@ func adaptLiteral(e *program.Expr, other types.Type) *program.Expr {
 	}
 	fits := false
 	switch other.Kind {
+	case types.Int8:
+		fits = v >= math.MinInt8 && v <= math.MaxInt8
+	case types.Int16:
+		fits = v >= math.MinInt16 && v <= math.MaxInt16
 	case types.Int32:
 		fits = v >= math.MinInt32 && v <= math.MaxInt32
+	case types.UInt8:
+		fits = v >= 0 && v <= math.MaxUint8
+	case types.UInt16:
+		fits = v >= 0 && v <= math.MaxUint16
 	case types.UInt32:
 		fits = v >= 0 && v <= math.MaxUint32
 	case types.UInt64:

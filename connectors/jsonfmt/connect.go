@@ -35,7 +35,12 @@ func connectType(b []byte, t types.Type, optional, millis bool) []byte {
 	switch t.Kind {
 	case types.Bool:
 		b = append(b, `"boolean"`...)
-	case types.Int32:
+	case types.Int8:
+		b = append(b, `"int8"`...)
+	case types.Int16, types.UInt8:
+		// Kafka Connect has no unsigned types: the next wider signed one.
+		b = append(b, `"int16"`...)
+	case types.Int32, types.UInt16:
 		b = append(b, `"int32"`...)
 	case types.Int64, types.UInt32, types.UInt64:
 		b = append(b, `"int64"`...)

@@ -49,8 +49,12 @@ type node struct {
 
 	// The builder, by kind (exactly one is set).
 	vb   *coldata.Vec[bool]
+	vi8  *coldata.Vec[int8]
+	vi16 *coldata.Vec[int16]
 	vi32 *coldata.Vec[int32]
 	vi64 *coldata.Vec[int64] // BIGINT and TIMESTAMP
+	vu8  *coldata.Vec[uint8]
+	vu16 *coldata.Vec[uint16]
 	vu32 *coldata.Vec[uint32]
 	vu64 *coldata.Vec[uint64]
 	vf32 *coldata.Vec[float32]
@@ -104,8 +108,8 @@ func compile(t types.Type, name, path string, nullable bool) (*node, error) {
 		return r < 0x20 || r == '"' || r == '\\'
 	})
 	switch t.Kind {
-	case types.Bool, types.Int32, types.Int64, types.UInt32, types.UInt64,
-		types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp:
+	case types.Bool, types.Int8, types.Int16, types.Int32, types.Int64,
+		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp:
 	case types.Struct:
 		for _, f := range t.Fields {
 			p := f.Name
@@ -143,10 +147,18 @@ func (n *node) fresh() {
 	switch n.kind {
 	case types.Bool:
 		n.vb = &coldata.Vec[bool]{T: n.typ, Vals: make([]bool, 0, c)}
+	case types.Int8:
+		n.vi8 = &coldata.Vec[int8]{T: n.typ, Vals: make([]int8, 0, c)}
+	case types.Int16:
+		n.vi16 = &coldata.Vec[int16]{T: n.typ, Vals: make([]int16, 0, c)}
 	case types.Int32:
 		n.vi32 = &coldata.Vec[int32]{T: n.typ, Vals: make([]int32, 0, c)}
 	case types.Int64, types.Timestamp:
 		n.vi64 = &coldata.Vec[int64]{T: n.typ, Vals: make([]int64, 0, c)}
+	case types.UInt8:
+		n.vu8 = &coldata.Vec[uint8]{T: n.typ, Vals: make([]uint8, 0, c)}
+	case types.UInt16:
+		n.vu16 = &coldata.Vec[uint16]{T: n.typ, Vals: make([]uint16, 0, c)}
 	case types.UInt32:
 		n.vu32 = &coldata.Vec[uint32]{T: n.typ, Vals: make([]uint32, 0, c)}
 	case types.UInt64:
@@ -176,10 +188,18 @@ func (n *node) vector() coldata.Vector {
 	switch n.kind {
 	case types.Bool:
 		return n.vb
+	case types.Int8:
+		return n.vi8
+	case types.Int16:
+		return n.vi16
 	case types.Int32:
 		return n.vi32
 	case types.Int64, types.Timestamp:
 		return n.vi64
+	case types.UInt8:
+		return n.vu8
+	case types.UInt16:
+		return n.vu16
 	case types.UInt32:
 		return n.vu32
 	case types.UInt64:
@@ -455,7 +475,7 @@ func (d *Decoder) value(n *node, i int) (int, error) {
 			}
 			return end, err
 		}
-	case types.Int32, types.Int64, types.UInt32, types.UInt64:
+	case types.Int8, types.Int16, types.Int32, types.Int64, types.UInt8, types.UInt16, types.UInt32, types.UInt64:
 		if c == '-' || isDigit(c) {
 			return d.integer(n, i)
 		}
@@ -581,6 +601,22 @@ func (d *Decoder) integer(n *node, i int) (int, error) {
 	}
 	var ok bool
 	switch n.kind {
+	case types.Int8:
+		if ok = !overflow && (u <= math.MaxInt8 || neg && u <= -math.MinInt8); ok {
+			x := int8(u)
+			if neg {
+				x = -x
+			}
+			n.vi8.Append(x)
+		}
+	case types.Int16:
+		if ok = !overflow && (u <= math.MaxInt16 || neg && u <= -math.MinInt16); ok {
+			x := int16(u)
+			if neg {
+				x = -x
+			}
+			n.vi16.Append(x)
+		}
 	case types.Int32:
 		if ok = !overflow && (u <= math.MaxInt32 || neg && u <= -math.MinInt32); ok {
 			x := int32(u)
@@ -597,6 +633,14 @@ func (d *Decoder) integer(n *node, i int) (int, error) {
 			}
 			n.vi64.Append(x)
 		}
+	case types.UInt8:
+		if ok = !overflow && u <= math.MaxUint8 && (!neg || u == 0); ok {
+			n.vu8.Append(uint8(u))
+		}
+	case types.UInt16:
+		if ok = !overflow && u <= math.MaxUint16 && (!neg || u == 0); ok {
+			n.vu16.Append(uint16(u))
+		}
 	case types.UInt32:
 		if ok = !overflow && u <= math.MaxUint32 && (!neg || u == 0); ok {
 			n.vu32.Append(uint32(u))
@@ -607,7 +651,7 @@ func (d *Decoder) integer(n *node, i int) (int, error) {
 		}
 	}
 	if !ok {
-		return i, n.err(start, "integer "+string(s[start:i])+" out of range for "+n.typ.String())
+		return i, n.err(start, "integer "+string(s[start:i])+" out of range for "+n.typ.String()+" ("+n.kind.RangeText()+")")
 	}
 	return i, nil
 }
@@ -752,10 +796,18 @@ func (n *node) appendNull() {
 	switch n.kind {
 	case types.Bool:
 		n.vb.AppendNull()
+	case types.Int8:
+		n.vi8.AppendNull()
+	case types.Int16:
+		n.vi16.AppendNull()
 	case types.Int32:
 		n.vi32.AppendNull()
 	case types.Int64, types.Timestamp:
 		n.vi64.AppendNull()
+	case types.UInt8:
+		n.vu8.AppendNull()
+	case types.UInt16:
+		n.vu16.AppendNull()
 	case types.UInt32:
 		n.vu32.AppendNull()
 	case types.UInt64:
@@ -783,12 +835,24 @@ func (n *node) appendNulls(k int) {
 	case types.Bool:
 		nl, from = &n.vb.N, len(n.vb.Vals)
 		n.vb.Vals = appendZeros(n.vb.Vals, k)
+	case types.Int8:
+		nl, from = &n.vi8.N, len(n.vi8.Vals)
+		n.vi8.Vals = appendZeros(n.vi8.Vals, k)
+	case types.Int16:
+		nl, from = &n.vi16.N, len(n.vi16.Vals)
+		n.vi16.Vals = appendZeros(n.vi16.Vals, k)
 	case types.Int32:
 		nl, from = &n.vi32.N, len(n.vi32.Vals)
 		n.vi32.Vals = appendZeros(n.vi32.Vals, k)
 	case types.Int64, types.Timestamp:
 		nl, from = &n.vi64.N, len(n.vi64.Vals)
 		n.vi64.Vals = appendZeros(n.vi64.Vals, k)
+	case types.UInt8:
+		nl, from = &n.vu8.N, len(n.vu8.Vals)
+		n.vu8.Vals = appendZeros(n.vu8.Vals, k)
+	case types.UInt16:
+		nl, from = &n.vu16.N, len(n.vu16.Vals)
+		n.vu16.Vals = appendZeros(n.vu16.Vals, k)
 	case types.UInt32:
 		nl, from = &n.vu32.N, len(n.vu32.Vals)
 		n.vu32.Vals = appendZeros(n.vu32.Vals, k)
@@ -865,10 +929,18 @@ func (n *node) truncate(rows int) {
 	switch n.kind {
 	case types.Bool:
 		n.vb.Vals = n.vb.Vals[:min(rows, len(n.vb.Vals))]
+	case types.Int8:
+		n.vi8.Vals = n.vi8.Vals[:min(rows, len(n.vi8.Vals))]
+	case types.Int16:
+		n.vi16.Vals = n.vi16.Vals[:min(rows, len(n.vi16.Vals))]
 	case types.Int32:
 		n.vi32.Vals = n.vi32.Vals[:min(rows, len(n.vi32.Vals))]
 	case types.Int64, types.Timestamp:
 		n.vi64.Vals = n.vi64.Vals[:min(rows, len(n.vi64.Vals))]
+	case types.UInt8:
+		n.vu8.Vals = n.vu8.Vals[:min(rows, len(n.vu8.Vals))]
+	case types.UInt16:
+		n.vu16.Vals = n.vu16.Vals[:min(rows, len(n.vu16.Vals))]
 	case types.UInt32:
 		n.vu32.Vals = n.vu32.Vals[:min(rows, len(n.vu32.Vals))]
 	case types.UInt64:

@@ -44,8 +44,12 @@ type encNode struct {
 	// Bound per batch (and cleared afterwards, not to retain the batch).
 	nulls *coldata.Nulls
 	vb    *coldata.Vec[bool]
+	vi8   *coldata.Vec[int8]
+	vi16  *coldata.Vec[int16]
 	vi32  *coldata.Vec[int32]
 	vi64  *coldata.Vec[int64]
+	vu8   *coldata.Vec[uint8]
+	vu16  *coldata.Vec[uint16]
 	vu32  *coldata.Vec[uint32]
 	vu64  *coldata.Vec[uint64]
 	vf32  *coldata.Vec[float32]
@@ -118,10 +122,18 @@ func (n *encNode) bind(v coldata.Vector) error {
 	switch n.kind {
 	case types.Bool, types.Null:
 		n.vb, ok = v.(*coldata.Vec[bool])
+	case types.Int8:
+		n.vi8, ok = v.(*coldata.Vec[int8])
+	case types.Int16:
+		n.vi16, ok = v.(*coldata.Vec[int16])
 	case types.Int32:
 		n.vi32, ok = v.(*coldata.Vec[int32])
 	case types.Int64, types.Timestamp, types.Interval:
 		n.vi64, ok = v.(*coldata.Vec[int64])
+	case types.UInt8:
+		n.vu8, ok = v.(*coldata.Vec[uint8])
+	case types.UInt16:
+		n.vu16, ok = v.(*coldata.Vec[uint16])
 	case types.UInt32:
 		n.vu32, ok = v.(*coldata.Vec[uint32])
 	case types.UInt64:
@@ -236,10 +248,18 @@ func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {
 		return append(buf, "null"...)
 	case types.Bool:
 		return strconv.AppendBool(buf, n.vb.Vals[i])
+	case types.Int8:
+		return strconv.AppendInt(buf, int64(n.vi8.Vals[i]), 10)
+	case types.Int16:
+		return strconv.AppendInt(buf, int64(n.vi16.Vals[i]), 10)
 	case types.Int32:
 		return strconv.AppendInt(buf, int64(n.vi32.Vals[i]), 10)
 	case types.Int64:
 		return strconv.AppendInt(buf, n.vi64.Vals[i], 10)
+	case types.UInt8:
+		return strconv.AppendUint(buf, uint64(n.vu8.Vals[i]), 10)
+	case types.UInt16:
+		return strconv.AppendUint(buf, uint64(n.vu16.Vals[i]), 10)
 	case types.UInt32:
 		return strconv.AppendUint(buf, uint64(n.vu32.Vals[i]), 10)
 	case types.UInt64:

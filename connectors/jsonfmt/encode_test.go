@@ -49,10 +49,18 @@ func column(typ types.Type, vals ...any) coldata.Vector {
 		switch v := v.(type) {
 		case *coldata.Vec[bool]:
 			v.Append(x.(bool))
+		case *coldata.Vec[int8]:
+			v.Append(x.(int8))
+		case *coldata.Vec[int16]:
+			v.Append(x.(int16))
 		case *coldata.Vec[int32]:
 			v.Append(x.(int32))
 		case *coldata.Vec[int64]:
 			v.Append(x.(int64))
+		case *coldata.Vec[uint8]:
+			v.Append(x.(uint8))
+		case *coldata.Vec[uint16]:
+			v.Append(x.(uint16))
 		case *coldata.Vec[uint32]:
 			v.Append(x.(uint32))
 		case *coldata.Vec[uint64]:
@@ -85,6 +93,12 @@ func TestEncodeScalars(t *testing.T) {
 	}{
 		{typ: types.BoolT, val: true, want: `true`},
 		{typ: types.BoolT, val: nil, want: `null`},
+		{typ: types.Int8T, val: int8(math.MinInt8), want: `-128`},
+		{typ: types.Int8T, val: int8(math.MaxInt8), want: `127`},
+		{typ: types.Int16T, val: int16(math.MinInt16), want: `-32768`},
+		{typ: types.UInt8T, val: uint8(math.MaxUint8), want: `255`},
+		{typ: types.UInt16T, val: uint16(math.MaxUint16), want: `65535`},
+		{typ: types.UInt16T, val: nil, want: `null`},
 		{typ: types.Int32T, val: int32(math.MinInt32), want: `-2147483648`},
 		{typ: types.Int64T, val: int64(math.MaxInt64), want: `9223372036854775807`},
 		{typ: types.UInt32T, val: uint32(math.MaxUint32), want: `4294967295`},
@@ -290,15 +304,16 @@ func TestRoundTrip(t *testing.T) {
 	fields := []types.Field{
 		notNull("id", types.Int64T),
 		field("b", types.BoolT), field("i", types.Int32T), field("u", types.UInt32T), field("ul", types.UInt64T),
+		field("i8", types.Int8T), field("i16", types.Int16T), field("u8", types.UInt8T), field("u16", types.UInt16T),
 		field("f", types.Float32T), field("d", types.Float64T), field("s", types.StringT), field("y", types.BytesT),
 		field("j", types.JSONT), field("t", types.TimestampT),
 		field("st", types.StructOf(field("a", types.StringT), field("l", types.ListOf(types.TimestampT)))),
 		field("l", types.ListOf(types.ListOf(types.Float64T))),
 	}
 	recs := []string{
-		`{"id":1,"b":true,"i":-5,"u":7,"ul":18446744073709551615,"f":0.3,"d":-1e-9,"s":"a\"\\\u0001\ud83d\ude00","y":"AAEC","j":{"k":[1,"x",null]},"t":"2020-02-29T12:00:00.123+05:30","st":{"a":"x","l":["2023-01-01 00:00:00",1]},"l":[[1.5,null],[]]}`,
+		`{"id":1,"b":true,"i":-5,"u":7,"i8":-128,"i16":32767,"u8":255,"u16":65535,"ul":18446744073709551615,"f":0.3,"d":-1e-9,"s":"a\"\\\u0001\ud83d\ude00","y":"AAEC","j":{"k":[1,"x",null]},"t":"2020-02-29T12:00:00.123+05:30","st":{"a":"x","l":["2023-01-01 00:00:00",1]},"l":[[1.5,null],[]]}`,
 		`{"id":2}`,
-		`{"id":3,"d":1e300,"f":3.4e38,"t":-5000000000001,"j":"str","st":{"l":null},"l":[null]}`,
+		`{"id":3,"i8":127,"i16":-32768,"u8":0,"u16":1,"d":1e300,"f":3.4e38,"t":-5000000000001,"j":"str","st":{"l":null},"l":[null]}`,
 		`{"id":4,"d":-0.0,"j":-0,"s":"","y":""}`,
 	}
 	for _, millis := range []bool{false, true} {
@@ -444,4 +459,26 @@ func ExampleAppendTimestampRFC3339() {
 	// 1970-01-01T00:00:01.500Z
 	// 1970-01-01T00:00:00.000001Z
 	// 1969-12-31T23:59:59.999999999Z
+}
+
+// TestEncodeIncludeSchemaSmallInts: the narrow integers get Kafka Connect's
+// int8 and int16; the unsigned ones the next wider signed type, which holds
+// every value.
+func TestEncodeIncludeSchemaSmallInts(t *testing.T) {
+	fields := []types.Field{
+		notNull("a", types.Int8T), notNull("b", types.Int16T),
+		notNull("c", types.UInt8T), notNull("d", types.UInt16T),
+	}
+	b := nestedBatch(t, fields, `{"a":-128,"b":-32768,"c":255,"d":65535}`)
+	e := newEncoder(t, connector.Options{OptIncludeSchema: "true"}, fields...)
+	got := encodeAll(t, e, b)
+	want := `{"schema":{"type":"struct","name":"ArroyoJson","optional":false,"fields":[` +
+		`{"type":"int8","optional":false,"field":"a"},` +
+		`{"type":"int16","optional":false,"field":"b"},` +
+		`{"type":"int16","optional":false,"field":"c"},` +
+		`{"type":"int32","optional":false,"field":"d"}]},` +
+		`"payload":{"a":-128,"b":-32768,"c":255,"d":65535}}`
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
 }

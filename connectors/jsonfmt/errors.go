@@ -83,7 +83,7 @@ func wantName(t types.Type) string {
 	switch t.Kind {
 	case types.Bool:
 		return "boolean"
-	case types.Int32, types.Int64, types.UInt32, types.UInt64:
+	case types.Int8, types.Int16, types.Int32, types.Int64, types.UInt8, types.UInt16, types.UInt32, types.UInt64:
 		return "integer"
 	case types.Float32, types.Float64:
 		return "number"

@@ -15,6 +15,7 @@ import (
 var fuzzFields = []types.Field{
 	notNull("id", types.Int64T),
 	field("b", types.BoolT), field("i", types.Int32T), field("u", types.UInt32T), field("ul", types.UInt64T),
+	field("i8", types.Int8T), field("i16", types.Int16T), field("u8", types.UInt8T), field("u16", types.UInt16T),
 	field("f", types.Float32T), field("d", types.Float64T), field("s", types.StringT), field("y", types.BytesT),
 	field("j", types.JSONT), field("t", types.TimestampT),
 	field("st", types.StructOf(notNull("a", types.StringT), field("l", types.ListOf(types.TimestampT)),

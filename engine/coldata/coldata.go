@@ -4,7 +4,8 @@
 // Physical layout, one per types.Kind:
 //
 //	Bool                               *Vec[bool]
-//	Int32, Int64, UInt32, UInt64       *Vec[int32], *Vec[int64], *Vec[uint32], *Vec[uint64]
+//	Int8, Int16, Int32, Int64          *Vec[int8], *Vec[int16], *Vec[int32], *Vec[int64]
+//	UInt8, UInt16, UInt32, UInt64      *Vec[uint8], *Vec[uint16], *Vec[uint32], *Vec[uint64]
 //	Float32, Float64                   *Vec[float32], *Vec[float64]
 //	Timestamp, Interval                *Vec[int64] (nanoseconds)
 //	String, Bytes, JSON                *Bytes (offsets + one data buffer)
@@ -99,7 +100,7 @@ type Vector interface {
 
 // Fixed is the set of Go types stored in fixed-width vectors.
 type Fixed interface {
-	~bool | ~int32 | ~int64 | ~uint32 | ~uint64 | ~float32 | ~float64
+	~bool | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
 }
 
 // Vec is a vector of fixed-width values. Vals[i] of a NULL row may hold
@@ -226,10 +227,18 @@ func New(t types.Type, n int) Vector {
 	switch t.Kind {
 	case types.Bool:
 		return &Vec[bool]{T: t, Vals: make([]bool, 0, n)}
+	case types.Int8:
+		return &Vec[int8]{T: t, Vals: make([]int8, 0, n)}
+	case types.Int16:
+		return &Vec[int16]{T: t, Vals: make([]int16, 0, n)}
 	case types.Int32:
 		return &Vec[int32]{T: t, Vals: make([]int32, 0, n)}
 	case types.Int64, types.Timestamp, types.Interval:
 		return &Vec[int64]{T: t, Vals: make([]int64, 0, n)}
+	case types.UInt8:
+		return &Vec[uint8]{T: t, Vals: make([]uint8, 0, n)}
+	case types.UInt16:
+		return &Vec[uint16]{T: t, Vals: make([]uint16, 0, n)}
 	case types.UInt32:
 		return &Vec[uint32]{T: t, Vals: make([]uint32, 0, n)}
 	case types.UInt64:

@@ -24,7 +24,8 @@ var (
 // testTypes is one type per physical layout and nesting, used by the
 // randomized Gather, AppendValue and hash tests.
 var testTypes = []types.Type{
-	types.NullT, types.BoolT, types.Int32T, types.Int64T, types.UInt32T, types.UInt64T,
+	types.NullT, types.BoolT, types.Int8T, types.Int16T, types.Int32T, types.Int64T,
+	types.UInt8T, types.UInt16T, types.UInt32T, types.UInt64T,
 	types.Float32T, types.Float64T, types.StringT, types.BytesT, types.JSONT,
 	types.TimestampT, types.IntervalT,
 	pairT, types.ListOf(types.Int64T), listOfPairsT, structOfListsT, listOfListsT, nestedStructT,
@@ -112,8 +113,12 @@ func TestNewEveryKind(t *testing.T) {
 	want := map[types.Kind]reflect.Type{
 		types.Null:      reflect.TypeFor[*Vec[bool]](),
 		types.Bool:      reflect.TypeFor[*Vec[bool]](),
+		types.Int8:      reflect.TypeFor[*Vec[int8]](),
+		types.Int16:     reflect.TypeFor[*Vec[int16]](),
 		types.Int32:     reflect.TypeFor[*Vec[int32]](),
 		types.Int64:     reflect.TypeFor[*Vec[int64]](),
+		types.UInt8:     reflect.TypeFor[*Vec[uint8]](),
+		types.UInt16:    reflect.TypeFor[*Vec[uint16]](),
 		types.UInt32:    reflect.TypeFor[*Vec[uint32]](),
 		types.UInt64:    reflect.TypeFor[*Vec[uint64]](),
 		types.Float32:   reflect.TypeFor[*Vec[float32]](),
@@ -203,6 +208,32 @@ func TestBuildAndValue(t *testing.T) {
 			v.Append(false)
 			return v
 		}, []any{true, nil, false}},
+		{"int8", func() Vector {
+			v := New(types.Int8T, 0).(*Vec[int8])
+			v.Append(math.MinInt8)
+			v.AppendNull()
+			v.Append(math.MaxInt8)
+			return v
+		}, []any{int8(math.MinInt8), nil, int8(math.MaxInt8)}},
+		{"int16", func() Vector {
+			v := New(types.Int16T, 0).(*Vec[int16])
+			v.Append(math.MinInt16)
+			v.AppendNull()
+			v.Append(math.MaxInt16)
+			return v
+		}, []any{int16(math.MinInt16), nil, int16(math.MaxInt16)}},
+		{"uint8", func() Vector {
+			v := New(types.UInt8T, 0).(*Vec[uint8])
+			v.Append(math.MaxUint8)
+			v.AppendNull()
+			return v
+		}, []any{uint8(math.MaxUint8), nil}},
+		{"uint16", func() Vector {
+			v := New(types.UInt16T, 0).(*Vec[uint16])
+			v.AppendNull()
+			v.Append(math.MaxUint16)
+			return v
+		}, []any{nil, uint16(math.MaxUint16)}},
 		{"int32", func() Vector {
 			v := New(types.Int32T, 0).(*Vec[int32])
 			v.Append(math.MinInt32)
@@ -446,6 +477,22 @@ func appendRandom(r *rand.Rand, v Vector, nullPct int) any {
 	switch v := v.(type) {
 	case *Vec[bool]:
 		x := r.IntN(2) == 1
+		v.Append(x)
+		return x
+	case *Vec[int8]:
+		x := []int8{math.MinInt8, -1, 0, 1, math.MaxInt8}[r.IntN(5)]
+		v.Append(x)
+		return x
+	case *Vec[int16]:
+		x := []int16{math.MinInt16, -1, 0, 1, math.MaxInt16}[r.IntN(5)]
+		v.Append(x)
+		return x
+	case *Vec[uint8]:
+		x := []uint8{0, 1, 7, math.MaxUint8}[r.IntN(4)]
+		v.Append(x)
+		return x
+	case *Vec[uint16]:
+		x := []uint16{0, 1, 7, math.MaxUint16}[r.IntN(4)]
 		v.Append(x)
 		return x
 	case *Vec[int32]:

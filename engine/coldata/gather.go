@@ -11,9 +11,17 @@ func Gather(v Vector, idx []int32) Vector {
 	switch v := v.(type) {
 	case *Vec[bool]:
 		return gatherFixed(v, idx)
+	case *Vec[int8]:
+		return gatherFixed(v, idx)
+	case *Vec[int16]:
+		return gatherFixed(v, idx)
 	case *Vec[int32]:
 		return gatherFixed(v, idx)
 	case *Vec[int64]:
+		return gatherFixed(v, idx)
+	case *Vec[uint8]:
+		return gatherFixed(v, idx)
+	case *Vec[uint16]:
 		return gatherFixed(v, idx)
 	case *Vec[uint32]:
 		return gatherFixed(v, idx)
@@ -92,10 +100,18 @@ func AppendValue(dst, src Vector, i int) {
 	switch s := src.(type) {
 	case *Vec[bool]:
 		dst.(*Vec[bool]).Append(s.Vals[i])
+	case *Vec[int8]:
+		dst.(*Vec[int8]).Append(s.Vals[i])
+	case *Vec[int16]:
+		dst.(*Vec[int16]).Append(s.Vals[i])
 	case *Vec[int32]:
 		dst.(*Vec[int32]).Append(s.Vals[i])
 	case *Vec[int64]:
 		dst.(*Vec[int64]).Append(s.Vals[i])
+	case *Vec[uint8]:
+		dst.(*Vec[uint8]).Append(s.Vals[i])
+	case *Vec[uint16]:
+		dst.(*Vec[uint16]).Append(s.Vals[i])
 	case *Vec[uint32]:
 		dst.(*Vec[uint32]).Append(s.Vals[i])
 	case *Vec[uint64]:
@@ -123,8 +139,8 @@ func AppendValue(dst, src Vector, i int) {
 	}
 }
 
-// Value returns row i of v as a Go value: nil for NULL, bool, int32, int64,
-// uint32, uint64, float32, float64, string (String, JSON), []byte (Bytes),
+// Value returns row i of v as a Go value: nil for NULL, bool, int8, int16,
+// int32, int64, uint8, uint16, uint32, uint64, float32, float64, string (String, JSON), []byte (Bytes),
 // time nanoseconds as int64 (Timestamp, Interval), []any (List) or []any of
 // field values (Struct). It allocates and is meant for tests and debugging.
 func Value(v Vector, i int) any {
@@ -134,9 +150,17 @@ func Value(v Vector, i int) any {
 	switch v := v.(type) {
 	case *Vec[bool]:
 		return v.Vals[i]
+	case *Vec[int8]:
+		return v.Vals[i]
+	case *Vec[int16]:
+		return v.Vals[i]
 	case *Vec[int32]:
 		return v.Vals[i]
 	case *Vec[int64]:
+		return v.Vals[i]
+	case *Vec[uint8]:
+		return v.Vals[i]
+	case *Vec[uint16]:
 		return v.Vals[i]
 	case *Vec[uint32]:
 		return v.Vals[i]

@@ -140,6 +140,14 @@ func cloneVector(v Vector) Vector {
 	switch v := v.(type) {
 	case *Vec[bool]:
 		return cloneVec(v)
+	case *Vec[int8]:
+		return cloneVec(v)
+	case *Vec[int16]:
+		return cloneVec(v)
+	case *Vec[uint8]:
+		return cloneVec(v)
+	case *Vec[uint16]:
+		return cloneVec(v)
 	case *Vec[int32]:
 		return cloneVec(v)
 	case *Vec[int64]:
@@ -183,6 +191,14 @@ func scribble(v Vector) {
 		for i := range v.Vals {
 			v.Vals[i] = !v.Vals[i]
 		}
+	case *Vec[int8]:
+		scribbleVec(v)
+	case *Vec[int16]:
+		scribbleVec(v)
+	case *Vec[uint8]:
+		scribbleVec(v)
+	case *Vec[uint16]:
+		scribbleVec(v)
 	case *Vec[int32]:
 		scribbleVec(v)
 	case *Vec[int64]:
@@ -208,7 +224,7 @@ func scribble(v Vector) {
 	}
 }
 
-func scribbleVec[T int32 | int64 | uint32 | uint64 | float32 | float64](v *Vec[T]) {
+func scribbleVec[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64](v *Vec[T]) {
 	for i := range v.Vals {
 		v.Vals[i] = v.Vals[i]*3 + 1
 	}

@@ -56,10 +56,20 @@ func HashInto(v Vector, rows []int32, hashes []uint64) {
 			}
 			return 0
 		})
+	// Integers hash their value widened to 64 bits (sign-extended when
+	// signed), so equal numbers hash alike whatever their width.
+	case *Vec[int8]:
+		hashFixed(v.Vals, n, rows, hashes, func(x int8) uint64 { return uint64(int64(x)) })
+	case *Vec[int16]:
+		hashFixed(v.Vals, n, rows, hashes, func(x int16) uint64 { return uint64(int64(x)) })
 	case *Vec[int32]:
 		hashFixed(v.Vals, n, rows, hashes, func(x int32) uint64 { return uint64(int64(x)) })
 	case *Vec[int64]:
 		hashFixed(v.Vals, n, rows, hashes, func(x int64) uint64 { return uint64(x) })
+	case *Vec[uint8]:
+		hashFixed(v.Vals, n, rows, hashes, func(x uint8) uint64 { return uint64(x) })
+	case *Vec[uint16]:
+		hashFixed(v.Vals, n, rows, hashes, func(x uint16) uint64 { return uint64(x) })
 	case *Vec[uint32]:
 		hashFixed(v.Vals, n, rows, hashes, func(x uint32) uint64 { return uint64(x) })
 	case *Vec[uint64]:

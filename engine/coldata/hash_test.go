@@ -74,6 +74,14 @@ func TestHashGolden(t *testing.T) {
 	pair.AppendRow()
 	i32 := New(types.Int32T, 1).(*Vec[int32])
 	i32.Append(-1)
+	i8 := New(types.Int8T, 1).(*Vec[int8])
+	i8.Append(-1)
+	i16 := New(types.Int16T, 1).(*Vec[int16])
+	i16.Append(-1)
+	u8 := New(types.UInt8T, 1).(*Vec[uint8])
+	u8.Append(1)
+	u16 := New(types.UInt16T, 1).(*Vec[uint16])
+	u16.Append(1)
 	b := New(types.BoolT, 1).(*Vec[bool])
 	b.Append(true)
 	f := New(types.Float64T, 1).(*Vec[float64])
@@ -90,6 +98,11 @@ func TestHashGolden(t *testing.T) {
 		{"int64 max", []Vector{int64s(math.MaxInt64)}, 0xc08bd8386a9ce924},
 		// INT and BIGINT keys hash alike (sign-extended).
 		{"int32 -1", []Vector{i32}, 0x25b775faeca8f520},
+		// So do TINYINT and SMALLINT, and the unsigned widths by value.
+		{"int8 -1", []Vector{i8}, 0x25b775faeca8f520},
+		{"int16 -1", []Vector{i16}, 0x25b775faeca8f520},
+		{"uint8 1", []Vector{u8}, 0xe5fdc025e13eeed5},
+		{"uint16 1", []Vector{u16}, 0xe5fdc025e13eeed5},
 		{"bool true", []Vector{b}, 0xe5fdc025e13eeed5},
 		{"float64 1.5", []Vector{f}, 0x7849cfd64eb7a65d},
 		{"NULL bigint", []Vector{int64s(nil)}, 0x178259168ce456af},
@@ -157,6 +170,14 @@ func zeroRow(t types.Type) Vector {
 	switch v := v.(type) {
 	case *Vec[bool]:
 		v.Append(false)
+	case *Vec[int8]:
+		v.Append(0)
+	case *Vec[int16]:
+		v.Append(0)
+	case *Vec[uint8]:
+		v.Append(0)
+	case *Vec[uint16]:
+		v.Append(0)
 	case *Vec[int32]:
 		v.Append(0)
 	case *Vec[int64]:

@@ -33,7 +33,7 @@ var (
 // Go types, so the ~ forms are for generic code's convenience.
 type (
 	integer interface {
-		~int32 | ~int64 | ~uint32 | ~uint64
+		~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64
 	}
 	float interface{ ~float32 | ~float64 }
 	num   interface{ integer | float }
@@ -74,13 +74,15 @@ func subOvf[T integer](a, b, r T) bool {
 
 // mulOvf returns a*b (wrapped) and whether it overflowed.
 func mulOvf[T integer](a, b T) (T, bool) {
-	if unsafe.Sizeof(a) == 4 {
+	if unsafe.Sizeof(a) <= 4 {
+		// The exact product fits 64 bits; it overflowed iff it does not
+		// survive the round trip through T.
 		if ^T(0) < 0 {
 			p := int64(a) * int64(b)
 			return T(p), p != int64(T(p))
 		}
 		p := uint64(a) * uint64(b)
-		return T(p), p>>32 != 0
+		return T(p), p != uint64(T(p))
 	}
 	hi, lo := bits.Mul64(uint64(a), uint64(b))
 	if ^T(0) < 0 {
@@ -463,10 +465,18 @@ func arith(op arithOp, t types.Type, a, b coldata.Vector, sc *scalar, n int, sel
 		sc = &scalar{}
 	}
 	switch av := a.(type) {
+	case *coldata.Vec[int8]:
+		return arithIntVec(op, t, av, b, int8(sc.i), n, sel)
+	case *coldata.Vec[int16]:
+		return arithIntVec(op, t, av, b, int16(sc.i), n, sel)
 	case *coldata.Vec[int32]:
 		return arithIntVec(op, t, av, b, int32(sc.i), n, sel)
 	case *coldata.Vec[int64]:
 		return arithIntVec(op, t, av, b, sc.i, n, sel)
+	case *coldata.Vec[uint8]:
+		return arithIntVec(op, t, av, b, uint8(sc.u), n, sel)
+	case *coldata.Vec[uint16]:
+		return arithIntVec(op, t, av, b, uint16(sc.u), n, sel)
 	case *coldata.Vec[uint32]:
 		return arithIntVec(op, t, av, b, uint32(sc.u), n, sel)
 	case *coldata.Vec[uint64]:
@@ -561,6 +571,10 @@ func arithResolve(op arithOp) func(args []types.Type) (*Resolved, error) {
 // neg is unary minus.
 func neg(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	switch v := args[0].(type) {
+	case *coldata.Vec[int8]:
+		return negInt(v, n, sel)
+	case *coldata.Vec[int16]:
+		return negInt(v, n, sel)
 	case *coldata.Vec[int32]:
 		return negInt(v, n, sel)
 	case *coldata.Vec[int64]:
@@ -604,7 +618,10 @@ func negResolve(args []types.Type) (*Resolved, error) {
 	}
 	t := args[0]
 	switch t.Kind {
-	case types.Int32, types.Int64, types.Float32, types.Float64, types.Interval:
+	case types.Int8, types.Int16, types.Int32, types.Int64, types.Float32, types.Float64, types.Interval:
+	case types.UInt8, types.UInt16:
+		// The narrowest signed type that holds the negated value.
+		t = types.Type{Kind: types.IntKind(true, 2*t.Kind.Bits())}
 	case types.UInt32, types.UInt64, types.Null:
 		t = types.Int64T
 	default:

@@ -254,15 +254,11 @@ func bigOf(v any) *big.Int {
 }
 
 func bounds(t types.Type) (lo, hi *big.Int) {
-	switch t.Kind {
-	case types.Int32:
-		return big.NewInt(math.MinInt32), big.NewInt(math.MaxInt32)
-	case types.UInt32:
-		return big.NewInt(0), big.NewInt(math.MaxUint32)
-	case types.UInt64:
-		return big.NewInt(0), new(big.Int).SetUint64(math.MaxUint64)
+	l, h, ok := t.Kind.IntRange()
+	if !ok {
+		panic(t)
 	}
-	return big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64)
+	return big.NewInt(l), new(big.Int).SetUint64(h)
 }
 
 // randValue draws from values that exercise edge cases.
@@ -272,6 +268,14 @@ func randValue(t types.Type, rng *rand.Rand, nulls bool) any {
 	}
 	small := int64(rng.IntN(21) - 10)
 	switch t.Kind {
+	case types.Int8:
+		return []any{small, small, int64(int8(rng.Uint32())), int64(math.MaxInt8), int64(math.MinInt8), int64(0), int64(-1), int64(11)}[rng.IntN(8)]
+	case types.Int16:
+		return []any{small, small, int64(int16(rng.Uint32())), int64(math.MaxInt16), int64(math.MinInt16), int64(0), int64(-1), int64(181)}[rng.IntN(8)]
+	case types.UInt8:
+		return []any{uint64(small + 10), uint64(uint8(rng.Uint32())), uint64(math.MaxUint8), uint64(0), uint64(16)}[rng.IntN(5)]
+	case types.UInt16:
+		return []any{uint64(small + 10), uint64(uint16(rng.Uint32())), uint64(math.MaxUint16), uint64(0), uint64(1 << 8)}[rng.IntN(5)]
 	case types.Int32:
 		return []any{small, small, int64(rng.Int32()), int64(-rng.Int32()), int64(math.MaxInt32), int64(math.MinInt32), int64(0), int64(-1)}[rng.IntN(8)]
 	case types.Int64:
@@ -297,8 +301,16 @@ func goValue(t types.Type, v any) any {
 		return nil
 	}
 	switch t.Kind {
+	case types.Int8:
+		return int8(toInt(v))
+	case types.Int16:
+		return int16(toInt(v))
 	case types.Int32:
 		return int32(toInt(v))
+	case types.UInt8:
+		return uint8(v.(uint64))
+	case types.UInt16:
+		return uint16(v.(uint64))
 	case types.UInt32:
 		if u, ok := v.(uint64); ok {
 			return uint32(u)
@@ -311,7 +323,7 @@ func goValue(t types.Type, v any) any {
 // random batch sizes and selections, column and literal operands.
 func TestArithRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	typs := []types.Type{tI32, tI64, tU32, tU64, tF64}
+	typs := []types.Type{types.Int8T, types.Int16T, tI32, tI64, types.UInt8T, types.UInt16T, tU32, tU64, tF64}
 	var nOK, nErr int
 	defer func() {
 		// Guard against a vacuous test: both outcomes must be exercised.
@@ -319,7 +331,7 @@ func TestArithRandom(t *testing.T) {
 			t.Errorf("only %d successful and %d failing cases", nOK, nErr)
 		}
 	}()
-	for iter := 0; iter < 300; iter++ {
+	for iter := 0; iter < 500; iter++ {
 		typ := typs[rng.IntN(len(typs))]
 		op := []string{"+", "-", "*", "/", "%"}[rng.IntN(5)]
 		n := 1 + rng.IntN(70)
@@ -345,7 +357,7 @@ func TestArithRandom(t *testing.T) {
 				break
 			}
 			if bi, ok := r.(*big.Int); ok {
-				if typ.Kind == types.UInt64 || typ.Kind == types.UInt32 {
+				if typ.Kind.IsUnsigned() {
 					r = bi.Uint64()
 				} else {
 					r = bi.Int64()

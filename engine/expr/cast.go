@@ -25,6 +25,9 @@ type CastError struct {
 
 func (e *CastError) Error() string {
 	if e.OutOfRange {
+		if r := e.To.Kind.RangeText(); r != "" {
+			return fmt.Sprintf("value %s out of range for %s (%s)", e.Value, e.To, r)
+		}
 		return fmt.Sprintf("value %s out of range for %s", e.Value, e.To)
 	}
 	return fmt.Sprintf("cannot cast '%s' to %s", e.Value, e.To)
@@ -76,9 +79,17 @@ func castVec(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vecto
 			}), nil
 		}
 		return castFromBool(x, to, n)
+	case *coldata.Vec[int8]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[int16]:
+		return castFrom(x, to, n, sel)
 	case *coldata.Vec[int32]:
 		return castFrom(x, to, n, sel)
 	case *coldata.Vec[int64]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[uint8]:
+		return castFrom(x, to, n, sel)
+	case *coldata.Vec[uint16]:
 		return castFrom(x, to, n, sel)
 	case *coldata.Vec[uint32]:
 		return castFrom(x, to, n, sel)
@@ -96,10 +107,18 @@ func castVec(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vecto
 
 func castFromBool(x *coldata.Vec[bool], to types.Type, n int) (coldata.Vector, error) {
 	switch to.Kind {
+	case types.Int8:
+		return boolTo[int8](x, to, n), nil
+	case types.Int16:
+		return boolTo[int16](x, to, n), nil
 	case types.Int32:
 		return boolTo[int32](x, to, n), nil
 	case types.Int64:
 		return boolTo[int64](x, to, n), nil
+	case types.UInt8:
+		return boolTo[uint8](x, to, n), nil
+	case types.UInt16:
+		return boolTo[uint16](x, to, n), nil
 	case types.UInt32:
 		return boolTo[uint32](x, to, n), nil
 	case types.UInt64:
@@ -130,6 +149,10 @@ func castFrom[F num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (cold
 		}
 		out.N.SetWords(words(x))
 		return out, nil
+	case types.Int8:
+		return castTo[F, int8](x, to, n, sel)
+	case types.Int16:
+		return castTo[F, int16](x, to, n, sel)
 	case types.Int32:
 		return castTo[F, int32](x, to, n, sel)
 	case types.Int64, types.Timestamp, types.Interval:
@@ -138,6 +161,10 @@ func castFrom[F num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (cold
 			return &coldata.Vec[int64]{T: to, Vals: xs.Vals, N: xs.N}, nil
 		}
 		return castTo[F, int64](x, to, n, sel)
+	case types.UInt8:
+		return castTo[F, uint8](x, to, n, sel)
+	case types.UInt16:
+		return castTo[F, uint16](x, to, n, sel)
 	case types.UInt32:
 		return castTo[F, uint32](x, to, n, sel)
 	case types.UInt64:
@@ -235,10 +262,18 @@ func intRange[T num]() (lo, hi float64) {
 // appendNum formats an integer or float.
 func appendNum[T num](dst []byte, v T) []byte {
 	switch x := any(v).(type) {
+	case int8:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int16:
+		return strconv.AppendInt(dst, int64(x), 10)
 	case int32:
 		return strconv.AppendInt(dst, int64(x), 10)
 	case int64:
 		return strconv.AppendInt(dst, x, 10)
+	case uint8:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint16:
+		return strconv.AppendUint(dst, uint64(x), 10)
 	case uint32:
 		return strconv.AppendUint(dst, uint64(x), 10)
 	case uint64:
@@ -449,10 +484,18 @@ func castFromBytes(x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata
 		})
 		out.N.SetWords(w)
 		return out, err
+	case types.Int8:
+		return parseNumbers(x, to, n, sel, intParser[int8](8))
+	case types.Int16:
+		return parseNumbers(x, to, n, sel, intParser[int16](16))
 	case types.Int32:
 		return parseNumbers(x, to, n, sel, intParser[int32](32))
 	case types.Int64:
 		return parseNumbers(x, to, n, sel, intParser[int64](64))
+	case types.UInt8:
+		return parseNumbers(x, to, n, sel, uintParser[uint8](8))
+	case types.UInt16:
+		return parseNumbers(x, to, n, sel, uintParser[uint16](16))
 	case types.UInt32:
 		return parseNumbers(x, to, n, sel, uintParser[uint32](32))
 	case types.UInt64:
@@ -507,11 +550,11 @@ func parseNumbers[T coldata.Fixed](x *coldata.Bytes, to types.Type, n int, sel [
 	return out, nil
 }
 
-func intParser[T ~int32 | ~int64](size int) func(string) (T, error) {
+func intParser[T ~int8 | ~int16 | ~int32 | ~int64](size int) func(string) (T, error) {
 	return func(s string) (T, error) { v, err := strconv.ParseInt(s, 10, size); return T(v), err }
 }
 
-func uintParser[T ~uint32 | ~uint64](size int) func(string) (T, error) {
+func uintParser[T ~uint8 | ~uint16 | ~uint32 | ~uint64](size int) func(string) (T, error) {
 	return func(s string) (T, error) { v, err := strconv.ParseUint(s, 10, size); return T(v), err }
 }
 

@@ -11,8 +11,11 @@ import (
 // lists, UNION columns). The planner casts each side to it.
 //
 //   - equal types and NULL with anything combine to that type;
-//   - integers widen: INT < BIGINT, INT UNSIGNED < BIGINT UNSIGNED, and
-//     mixing signed with unsigned gives BIGINT;
+//   - integers of one signedness widen to the wider one: TINYINT < SMALLINT
+//     < INT < BIGINT, and likewise for the UNSIGNED forms;
+//   - a signed with an unsigned integer gives the narrowest signed type that
+//     holds both (TINYINT with TINYINT UNSIGNED gives SMALLINT, INT with INT
+//     UNSIGNED gives BIGINT), at most BIGINT, as DataFusion coerces them;
 //   - an integer with a float, and FLOAT with DOUBLE, give DOUBLE;
 //   - TEXT with TIMESTAMP gives TIMESTAMP (the text is parsed);
 //   - anything else is an error ("cannot combine TEXT and BIGINT").
@@ -27,25 +30,27 @@ func CommonType(a, b types.Type) (types.Type, error) {
 		return a, nil
 	}
 	ka, kb := a.Kind, b.Kind
-	if ka > kb {
-		ka, kb = kb, ka
-	}
 	switch {
 	case ka.IsInteger() && kb.IsInteger():
-		switch {
-		case ka == types.Int32 && kb == types.Int64:
-			return types.Int64T, nil
-		case ka == types.UInt32 && kb == types.UInt64:
-			return types.UInt64T, nil
-		default:
-			// Signed with unsigned: BIGINT, the widest signed type.
-			return types.Int64T, nil
-		}
+		return types.Type{Kind: commonInt(ka, kb)}, nil
 	case ka.IsNumeric() && kb.IsNumeric():
 		// At least one float: integers and FLOAT meet in DOUBLE.
 		return types.Float64T, nil
-	case ka == types.String && kb == types.Timestamp:
+	case ka == types.String && kb == types.Timestamp, ka == types.Timestamp && kb == types.String:
 		return types.TimestampT, nil
 	}
 	return types.Type{}, fmt.Errorf("cannot combine %s and %s", a, b)
+}
+
+// commonInt is CommonType for two integer kinds.
+func commonInt(a, b types.Kind) types.Kind {
+	if a.IsSigned() == b.IsSigned() {
+		return types.IntKind(a.IsSigned(), max(a.Bits(), b.Bits()))
+	}
+	s, u := a, b
+	if u.IsSigned() {
+		s, u = u, s
+	}
+	// An unsigned value of w bits needs a signed type of 2w bits.
+	return types.IntKind(true, min(64, max(s.Bits(), 2*u.Bits())))
 }

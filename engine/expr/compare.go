@@ -188,10 +188,18 @@ func compareInto(op cmpOp, a, b coldata.Vector, sc *scalar, out []bool, n int, s
 		sc = &scalar{}
 	}
 	switch av := a.(type) {
+	case *coldata.Vec[int8]:
+		return cmpVec(op, av, b, int8(sc.i), out)
+	case *coldata.Vec[int16]:
+		return cmpVec(op, av, b, int16(sc.i), out)
 	case *coldata.Vec[int32]:
 		return cmpVec(op, av, b, int32(sc.i), out)
 	case *coldata.Vec[int64]:
 		return cmpVec(op, av, b, sc.i, out)
+	case *coldata.Vec[uint8]:
+		return cmpVec(op, av, b, uint8(sc.u), out)
+	case *coldata.Vec[uint16]:
+		return cmpVec(op, av, b, uint16(sc.u), out)
 	case *coldata.Vec[uint32]:
 		return cmpVec(op, av, b, uint32(sc.u), out)
 	case *coldata.Vec[uint64]:

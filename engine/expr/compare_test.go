@@ -164,7 +164,7 @@ func TestCompareResolve(t *testing.T) {
 // random data, batch sizes and selections.
 func TestCompareRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	typs := []types.Type{tI32, tI64, tU64, tF64, tStr}
+	typs := []types.Type{types.Int8T, types.Int16T, tI32, tI64, types.UInt8T, types.UInt16T, tU64, tF64, tStr}
 	for iter := 0; iter < 200; iter++ {
 		typ := typs[rng.IntN(len(typs))]
 		o := cmpOpNames[rng.IntN(len(cmpOpNames))]

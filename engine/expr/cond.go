@@ -173,10 +173,18 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 		return nullVector(t, n)
 	case types.Bool:
 		out = assembleFixed[bool](t, which, parts)
+	case types.Int8:
+		out = assembleFixed[int8](t, which, parts)
+	case types.Int16:
+		out = assembleFixed[int16](t, which, parts)
 	case types.Int32:
 		out = assembleFixed[int32](t, which, parts)
 	case types.Int64, types.Timestamp, types.Interval:
 		out = assembleFixed[int64](t, which, parts)
+	case types.UInt8:
+		out = assembleFixed[uint8](t, which, parts)
+	case types.UInt16:
+		out = assembleFixed[uint16](t, which, parts)
 	case types.UInt32:
 		out = assembleFixed[uint32](t, which, parts)
 	case types.UInt64:
@@ -283,24 +291,24 @@ func newInSet(t types.Type, consts []*scalar) inSet {
 			s[c.b] = struct{}{}
 		}
 		return s
+	case types.Int8:
+		return intSet[int8](consts)
+	case types.Int16:
+		return intSet[int16](consts)
 	case types.Int32:
-		s := fixedSet[int32]{}
-		for _, c := range consts {
-			s[int32(c.i)] = struct{}{}
-		}
-		return s
+		return intSet[int32](consts)
 	case types.Int64, types.Timestamp, types.Interval:
 		s := fixedSet[int64]{}
 		for _, c := range consts {
 			s[c.i] = struct{}{}
 		}
 		return s
+	case types.UInt8:
+		return uintSet[uint8](consts)
+	case types.UInt16:
+		return uintSet[uint16](consts)
 	case types.UInt32:
-		s := fixedSet[uint32]{}
-		for _, c := range consts {
-			s[uint32(c.u)] = struct{}{}
-		}
-		return s
+		return uintSet[uint32](consts)
 	case types.UInt64:
 		s := fixedSet[uint64]{}
 		for _, c := range consts {
@@ -318,6 +326,24 @@ func newInSet(t types.Type, consts []*scalar) inSet {
 }
 
 type fixedSet[T coldata.Fixed] map[T]struct{}
+
+// intSet and uintSet build the set of the constants of a signed or unsigned
+// integer type narrower than 64 bits (the planner has cast them to it).
+func intSet[T ~int8 | ~int16 | ~int32](consts []*scalar) fixedSet[T] {
+	s := fixedSet[T]{}
+	for _, c := range consts {
+		s[T(c.i)] = struct{}{}
+	}
+	return s
+}
+
+func uintSet[T ~uint8 | ~uint16 | ~uint32](consts []*scalar) fixedSet[T] {
+	s := fixedSet[T]{}
+	for _, c := range consts {
+		s[T(c.u)] = struct{}{}
+	}
+	return s
+}
 
 func (s fixedSet[T]) contains(v coldata.Vector, out []bool, n int, sel []int32) error {
 	vv, ok := v.(*coldata.Vec[T])

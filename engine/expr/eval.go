@@ -716,10 +716,18 @@ func withNulls(v coldata.Vector, w []uint64) coldata.Vector {
 	switch v := v.(type) {
 	case *coldata.Vec[bool]:
 		out = &coldata.Vec[bool]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[int8]:
+		out = &coldata.Vec[int8]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[int16]:
+		out = &coldata.Vec[int16]{T: v.T, Vals: v.Vals}
 	case *coldata.Vec[int32]:
 		out = &coldata.Vec[int32]{T: v.T, Vals: v.Vals}
 	case *coldata.Vec[int64]:
 		out = &coldata.Vec[int64]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[uint8]:
+		out = &coldata.Vec[uint8]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[uint16]:
+		out = &coldata.Vec[uint16]{T: v.T, Vals: v.Vals}
 	case *coldata.Vec[uint32]:
 		out = &coldata.Vec[uint32]{T: v.T, Vals: v.Vals}
 	case *coldata.Vec[uint64]:

@@ -36,10 +36,18 @@ func appendGo(v coldata.Vector, x any) {
 	switch v := v.(type) {
 	case *coldata.Vec[bool]:
 		v.Append(x.(bool))
+	case *coldata.Vec[int8]:
+		v.Append(int8(toInt(x)))
+	case *coldata.Vec[int16]:
+		v.Append(int16(toInt(x)))
 	case *coldata.Vec[int32]:
 		v.Append(int32(toInt(x)))
 	case *coldata.Vec[int64]:
 		v.Append(toInt(x))
+	case *coldata.Vec[uint8]:
+		v.Append(uint8(toInt(x)))
+	case *coldata.Vec[uint16]:
+		v.Append(uint16(toInt(x)))
 	case *coldata.Vec[uint32]:
 		v.Append(uint32(toInt(x)))
 	case *coldata.Vec[uint64]:
@@ -73,10 +81,18 @@ func toInt(x any) int64 {
 	switch x := x.(type) {
 	case int:
 		return int64(x)
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
 	case int32:
 		return int64(x)
 	case int64:
 		return x
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
 	case uint32:
 		return int64(x)
 	case uint64:
@@ -197,10 +213,18 @@ func garbage(v coldata.Vector, rng *rand.Rand) {
 	switch v := v.(type) {
 	case *coldata.Vec[bool]:
 		v.Append(rng.IntN(2) == 0)
+	case *coldata.Vec[int8]:
+		v.Append([]int8{0, math.MinInt8, -1}[rng.IntN(3)])
+	case *coldata.Vec[int16]:
+		v.Append([]int16{0, math.MinInt16, -1}[rng.IntN(3)])
 	case *coldata.Vec[int32]:
 		v.Append([]int32{0, math.MinInt32, -1}[rng.IntN(3)])
 	case *coldata.Vec[int64]:
 		v.Append([]int64{0, math.MinInt64, -1}[rng.IntN(3)])
+	case *coldata.Vec[uint8]:
+		v.Append([]uint8{0, math.MaxUint8}[rng.IntN(2)])
+	case *coldata.Vec[uint16]:
+		v.Append([]uint16{0, math.MaxUint16}[rng.IntN(2)])
 	case *coldata.Vec[uint32]:
 		v.Append([]uint32{0, math.MaxUint32}[rng.IntN(2)])
 	case *coldata.Vec[uint64]:

@@ -18,8 +18,8 @@ type scalar struct {
 	t    types.Type
 	null bool
 	b    bool    // Bool
-	i    int64   // Int32, Int64, Timestamp, Interval
-	u    uint64  // UInt32, UInt64
+	i    int64   // signed integers, Timestamp, Interval
+	u    uint64  // unsigned integers
 	f    float64 // Float32, Float64
 	s    []byte  // String, Bytes, JSON
 }
@@ -46,22 +46,18 @@ func decodeLit(t types.Type, raw json.RawMessage) (*scalar, error) {
 		if err := json.Unmarshal(raw, &sc.b); err != nil {
 			return nil, bad(err)
 		}
-	case types.Int32, types.Int64, types.Timestamp, types.Interval:
+	case types.Int8, types.Int16, types.Int32, types.Int64, types.Timestamp, types.Interval:
 		size := 64
-		if t.Kind == types.Int32 {
-			size = 32
+		if t.Kind.IsInteger() {
+			size = t.Kind.Bits()
 		}
 		v, err := strconv.ParseInt(string(raw), 10, size)
 		if err != nil {
 			return nil, bad(err)
 		}
 		sc.i = v
-	case types.UInt32, types.UInt64:
-		size := 64
-		if t.Kind == types.UInt32 {
-			size = 32
-		}
-		v, err := strconv.ParseUint(string(raw), 10, size)
+	case types.UInt8, types.UInt16, types.UInt32, types.UInt64:
+		v, err := strconv.ParseUint(string(raw), 10, t.Kind.Bits())
 		if err != nil {
 			return nil, bad(err)
 		}
@@ -124,10 +120,18 @@ func (sc *scalar) broadcast(n int) coldata.Vector {
 	switch t.Kind {
 	case types.Bool:
 		return fill(t, n, sc.b)
+	case types.Int8:
+		return fill(t, n, int8(sc.i))
+	case types.Int16:
+		return fill(t, n, int16(sc.i))
 	case types.Int32:
 		return fill(t, n, int32(sc.i))
 	case types.Int64, types.Timestamp, types.Interval:
 		return fill(t, n, sc.i)
+	case types.UInt8:
+		return fill(t, n, uint8(sc.u))
+	case types.UInt16:
+		return fill(t, n, uint16(sc.u))
 	case types.UInt32:
 		return fill(t, n, uint32(sc.u))
 	case types.UInt64:
@@ -165,10 +169,18 @@ func nullVector(t types.Type, n int) coldata.Vector {
 	switch t.Kind {
 	case types.Bool, types.Null:
 		v = &coldata.Vec[bool]{T: t, Vals: make([]bool, n)}
+	case types.Int8:
+		v = &coldata.Vec[int8]{T: t, Vals: make([]int8, n)}
+	case types.Int16:
+		v = &coldata.Vec[int16]{T: t, Vals: make([]int16, n)}
 	case types.Int32:
 		v = &coldata.Vec[int32]{T: t, Vals: make([]int32, n)}
 	case types.Int64, types.Timestamp, types.Interval:
 		v = &coldata.Vec[int64]{T: t, Vals: make([]int64, n)}
+	case types.UInt8:
+		v = &coldata.Vec[uint8]{T: t, Vals: make([]uint8, n)}
+	case types.UInt16:
+		v = &coldata.Vec[uint16]{T: t, Vals: make([]uint16, n)}
 	case types.UInt32:
 		v = &coldata.Vec[uint32]{T: t, Vals: make([]uint32, n)}
 	case types.UInt64:
@@ -197,10 +209,18 @@ func scalarAt(v coldata.Vector, i int, t types.Type) (*scalar, bool) {
 	switch v := v.(type) {
 	case *coldata.Vec[bool]:
 		sc.b = v.Vals[i]
+	case *coldata.Vec[int8]:
+		sc.i = int64(v.Vals[i])
+	case *coldata.Vec[int16]:
+		sc.i = int64(v.Vals[i])
 	case *coldata.Vec[int32]:
 		sc.i = int64(v.Vals[i])
 	case *coldata.Vec[int64]:
 		sc.i = v.Vals[i]
+	case *coldata.Vec[uint8]:
+		sc.u = uint64(v.Vals[i])
+	case *coldata.Vec[uint16]:
+		sc.u = uint64(v.Vals[i])
 	case *coldata.Vec[uint32]:
 		sc.u = uint64(v.Vals[i])
 	case *coldata.Vec[uint64]:

@@ -107,18 +107,22 @@ func mathKernel(op mathOp) Kernel {
 			return mathFloatVec(op, v, n), nil
 		case *coldata.Vec[float64]:
 			return mathFloatVec(op, v, n), nil
+		case *coldata.Vec[int8]:
+			return absInt(v, n, sel)
+		case *coldata.Vec[int16]:
+			return absInt(v, n, sel)
 		case *coldata.Vec[int32]:
 			return absInt(v, n, sel)
 		case *coldata.Vec[int64]:
 			return absInt(v, n, sel)
-		case *coldata.Vec[uint32], *coldata.Vec[uint64]:
+		case *coldata.Vec[uint8], *coldata.Vec[uint16], *coldata.Vec[uint32], *coldata.Vec[uint64]:
 			return v, nil // abs of unsigned
 		}
 		return nil, fmt.Errorf("unsupported operand %T", args[0])
 	}
 }
 
-func absInt[T ~int32 | ~int64](v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, error) {
+func absInt[T ~int8 | ~int16 | ~int32 | ~int64](v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, error) {
 	out := &coldata.Vec[T]{T: v.T, Vals: make([]T, n)}
 	minT := minOf[T]()
 	suspect := 0

@@ -6,6 +6,7 @@ package types
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -37,6 +38,12 @@ const (
 	JSON
 	List
 	Struct
+	// The narrow integers come last so that the numbers of the kinds above,
+	// which the serialized program carries, keep their values.
+	Int8
+	Int16
+	UInt8
+	UInt16
 )
 
 var kindNames = [...]string{
@@ -56,6 +63,10 @@ var kindNames = [...]string{
 	JSON:      "JSON",
 	List:      "LIST",
 	Struct:    "STRUCT",
+	Int8:      "TINYINT",
+	Int16:     "SMALLINT",
+	UInt8:     "TINYINT UNSIGNED",
+	UInt16:    "SMALLINT UNSIGNED",
 }
 
 // String returns the SQL name of the kind.
@@ -67,10 +78,79 @@ func (k Kind) String() string {
 }
 
 // IsInteger reports whether k is a signed or unsigned integer kind.
-func (k Kind) IsInteger() bool { return k >= Int32 && k <= UInt64 }
+func (k Kind) IsInteger() bool { return k.IsSigned() || k.IsUnsigned() }
+
+// IsSigned reports whether k is a signed integer kind.
+func (k Kind) IsSigned() bool {
+	switch k {
+	case Int8, Int16, Int32, Int64:
+		return true
+	}
+	return false
+}
+
+// IsUnsigned reports whether k is an unsigned integer kind.
+func (k Kind) IsUnsigned() bool {
+	switch k {
+	case UInt8, UInt16, UInt32, UInt64:
+		return true
+	}
+	return false
+}
 
 // IsNumeric reports whether k is an integer or floating-point kind.
-func (k Kind) IsNumeric() bool { return k >= Int32 && k <= Float64 }
+func (k Kind) IsNumeric() bool { return k.IsInteger() || k.IsFloat() }
+
+// Bits returns the width in bits of an integer or floating-point kind, and
+// 0 for other kinds.
+func (k Kind) Bits() int {
+	switch k {
+	case Int8, UInt8:
+		return 8
+	case Int16, UInt16:
+		return 16
+	case Int32, UInt32, Float32:
+		return 32
+	case Int64, UInt64, Float64:
+		return 64
+	}
+	return 0
+}
+
+// IntKind returns the integer kind of the given signedness and width (8,
+// 16, 32 or 64 bits), or Invalid.
+func IntKind(signed bool, bits int) Kind {
+	ks := [2][4]Kind{{UInt8, UInt16, UInt32, UInt64}, {Int8, Int16, Int32, Int64}}
+	s := 0
+	if signed {
+		s = 1
+	}
+	switch bits {
+	case 8:
+		return ks[s][0]
+	case 16:
+		return ks[s][1]
+	case 32:
+		return ks[s][2]
+	case 64:
+		return ks[s][3]
+	}
+	return Invalid
+}
+
+// IntRange returns the smallest and largest value of an integer kind (ok is
+// false for other kinds). The smallest is at most 0 and the largest at least
+// 0, so they fit int64 and uint64 respectively.
+func (k Kind) IntRange() (lo int64, hi uint64, ok bool) {
+	b := k.Bits()
+	switch {
+	case k.IsSigned():
+		return -1 << (b - 1), 1<<(b-1) - 1, true
+	case k.IsUnsigned():
+		return 0, 1<<b - 1, true // b == 64 wraps to MaxUint64, as meant
+	}
+	return 0, 0, false
+}
 
 // IsFloat reports whether k is FLOAT or DOUBLE.
 func (k Kind) IsFloat() bool { return k == Float32 || k == Float64 }
@@ -78,6 +158,17 @@ func (k Kind) IsFloat() bool { return k == Float32 || k == Float64 }
 // IsBytesLike reports whether values of k are stored as variable-length
 // bytes (coldata.Bytes).
 func (k Kind) IsBytesLike() bool { return k == String || k == Bytes || k == JSON }
+
+// RangeText describes the values of an integer kind for messages about
+// values that do not fit: "-128 to 127" for TINYINT. It is "" for other
+// kinds.
+func (k Kind) RangeText() string {
+	lo, hi, ok := k.IntRange()
+	if !ok {
+		return ""
+	}
+	return strconv.FormatInt(lo, 10) + " to " + strconv.FormatUint(hi, 10)
+}
 
 // Type is a SQL data type. Scalar types are fully described by Kind; lists
 // carry their element type and structs their fields. Types are values and are
@@ -99,8 +190,12 @@ type Field struct {
 var (
 	NullT      = Type{Kind: Null}
 	BoolT      = Type{Kind: Bool}
+	Int8T      = Type{Kind: Int8}
+	Int16T     = Type{Kind: Int16}
 	Int32T     = Type{Kind: Int32}
 	Int64T     = Type{Kind: Int64}
+	UInt8T     = Type{Kind: UInt8}
+	UInt16T    = Type{Kind: UInt16}
 	UInt32T    = Type{Kind: UInt32}
 	UInt64T    = Type{Kind: UInt64}
 	Float32T   = Type{Kind: Float32}
