@@ -24,9 +24,9 @@ func TestSpacing(t *testing.T) {
 		{1000, math.MaxInt64/1_000_000 + 1, 0, false}, // whole interval, n*d overflows
 		{3, 1, 333_333_333, true},
 		{MinEventRate, 9, 9e18, true},
-		{MinEventRate, 10, 0, false}, // 1e19 ns: wrapped negative before
-		{1e-10, 1, 0, false},         // the interval itself does not fit
-		{5e-324, 1, 0, false},        // 1e9/rate is +Inf
+		{MinEventRate, 10, 0, false},        // 1e19 ns: wrapped negative before
+		{1e-10, 1, 0, false},                // the interval itself does not fit
+		{5e-324, 1, 0, false},               // 1e9/rate is +Inf
 		{2e9, math.MaxInt64, 1 << 62, true}, // float64(MaxInt64) rounds up to 2^63
 	} {
 		s := NewSpacing(tc.rate)
