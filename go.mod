@@ -3,6 +3,7 @@ module github.com/arroyogo/arroyo
 go 1.26
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/pingcap/tidb/pkg/parser v0.0.0-20260418072757-ce92298d1124
 	github.com/spf13/cobra v1.10.2
 )

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
+	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
 )
@@ -101,7 +102,7 @@ func TestSpec(t *testing.T) {
 func runCase(file, sql string, parallelism int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ctl := controller.New(&scheduler.Embedded{})
+	ctl := controller.New(&scheduler.Embedded{}, config.Default())
 	job, err := ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: file, Query: sql, Parallelism: parallelism})
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
+	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
 )
@@ -45,19 +46,25 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "arroyo",
 		Short:         "A distributed, exactly-once SQL stream processor",
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRun())
+	root.SetVersionTemplate("arroyo {{.Version}}\n")
+	var configFile string
+	root.PersistentFlags().StringVar(&configFile, "config", "", "TOML configuration file (keys section.key; ARROYO__SECTION__KEY environment variables override it)")
+	root.AddCommand(newRun(&configFile))
 	return root
 }
 
 type runFlags struct {
 	parallelism int
 	name        string
+	// configFile is the --config path ("" = none).
+	configFile string
 }
 
-func newRun() *cobra.Command {
+func newRun(configFile *string) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run [flags] [FILE|-]",
@@ -72,6 +79,7 @@ drain into the sinks and exits 0.`,
 			if len(args) == 1 {
 				file = args[0]
 			}
+			f.configFile = *configFile
 			return run(cmd.Context(), f, file, cmd.InOrStdin(), cmd.ErrOrStderr())
 		},
 	}
@@ -84,9 +92,20 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if f.parallelism < 1 {
 		return fmt.Errorf("--parallelism must be at least 1, got %d", f.parallelism)
 	}
+	cfg, err := config.Load(f.configFile, os.Environ())
+	if err != nil {
+		return err
+	}
+	// Before reading a query from a terminal: the user should not type
+	// one only to be told the flags are wrong. Submit checks again.
+	if err := controller.CheckParallelism(f.parallelism, cfg); err != nil {
+		return fmt.Errorf("--parallelism: %w", err)
+	}
 	var text []byte
-	var err error
 	if file == "-" {
+		if isTerminal(stdin) {
+			fmt.Fprintln(stderr, "reading SQL from standard input (Ctrl-D to end)")
+		}
 		text, err = io.ReadAll(stdin)
 		file = "<stdin>"
 	} else {
@@ -102,7 +121,7 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctl := controller.New(&scheduler.Embedded{})
+	ctl := controller.New(&scheduler.Embedded{}, cfg)
 	job, err := ctl.Submit(ctx, controller.Pipeline{
 		Name:        name,
 		File:        file,
@@ -137,4 +156,15 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 		}
 	}
 	return err
+}
+
+// isTerminal reports whether r is a character device, such as a terminal
+// (or /dev/null, where the notice is harmless), rather than a pipe or file.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

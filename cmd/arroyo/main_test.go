@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -257,5 +260,105 @@ func TestExamplesRun(t *testing.T) {
 				t.Fatalf("%v\n%s", err, out)
 			}
 		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runArroyo(t, "", "--version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "arroyo ") || !strings.HasSuffix(r.stdout, ", "+runtime.Version()+"\n") {
+		t.Fatalf("--version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	for _, tc := range []struct {
+		bi   debug.BuildInfo
+		want string
+	}{
+		{debug.BuildInfo{GoVersion: "go1.26", Main: debug.Module{Version: "v1.2.3"}}, "v1.2.3, go1.26"},
+		{debug.BuildInfo{GoVersion: "go1.26", Main: debug.Module{Version: "(devel)"}}, "(devel), go1.26"},
+		{debug.BuildInfo{GoVersion: "go1.26", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}}}, "revision 0123456789ab+dirty, go1.26"},
+		{debug.BuildInfo{GoVersion: "go1.26", Main: debug.Module{Version: "v0.1.0"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "abc"}, {Key: "vcs.modified", Value: "false"}}}, "v0.1.0, revision abc, go1.26"},
+	} {
+		if got := versionOf(&tc.bi); got != tc.want {
+			t.Errorf("versionOf(%+v) = %q, want %q", tc.bi, got, tc.want)
+		}
+	}
+}
+
+// With a character device (a terminal; /dev/null is one too) on standard
+// input and no file, run says it is waiting for SQL; with a pipe it does
+// not.
+func TestStdinNotice(t *testing.T) {
+	const notice = "reading SQL from standard input (Ctrl-D to end)\n"
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	cmd := exec.Command(binary, "run")
+	cmd.Stdin = devNull
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	_ = cmd.Run() // an empty query fails; the notice comes first
+	if !strings.HasPrefix(errb.String(), notice) {
+		t.Fatalf("stdin a character device: stderr %q, want the notice first", errb.String())
+	}
+	r := runArroyo(t, "SELECT 1 AS x;", "run")
+	if strings.Contains(r.stderr, "reading SQL") {
+		t.Fatalf("stdin a pipe: stderr %q has the notice", r.stderr)
+	}
+}
+
+func runArroyoEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader("")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+}
+
+// -p had no upper bound: 100,000,000 ran out of memory. It is capped by
+// pipeline.max_parallelism (default 1024), from a --config file or
+// ARROYO__PIPELINE__MAX_PARALLELISM, before the query is read.
+func TestParallelismCap(t *testing.T) {
+	dir := t.TempDir()
+	sql := writeFile(t, dir, "p.sql", "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1e9', message_count = '6');\nSELECT counter FROM i;\n")
+	cfg := writeFile(t, dir, "arroyo.toml", "[pipeline]\nmax-parallelism = 2\n")
+	bad := writeFile(t, dir, "bad.toml", "[pipeline]\nmax_parallelism = 'many'\n")
+	const capMsg = "error: --parallelism: bad parallelism: parallelism %d exceeds the maximum of %d (set pipeline.max_parallelism in the config file or ARROYO__PIPELINE__MAX_PARALLELISM to allow more)\n"
+	for _, tc := range []struct {
+		env    []string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{nil, []string{"run", "-p", "100000000", sql}, 1, fmt.Sprintf(capMsg, 100000000, 1024)},
+		{nil, []string{"run", "-p", "1025", sql}, 1, fmt.Sprintf(capMsg, 1025, 1024)},
+		{[]string{"ARROYO__PIPELINE__MAX_PARALLELISM=2"}, []string{"run", "-p", "3", sql}, 1, fmt.Sprintf(capMsg, 3, 2)},
+		{nil, []string{"--config", cfg, "run", "-p", "3", sql}, 1, fmt.Sprintf(capMsg, 3, 2)},
+		{nil, []string{"run", "--config", cfg, "-p", "2", sql}, 0, ""},
+		// The environment overrides the file.
+		{[]string{"ARROYO__PIPELINE__MAX_PARALLELISM=3"}, []string{"--config", cfg, "run", "-p", "3", sql}, 0, ""},
+		{[]string{"ARROYO__PIPELINE__MAX_PARALLELISM=none"}, []string{"run", sql}, 1,
+			"error: environment variable ARROYO__PIPELINE__MAX_PARALLELISM: pipeline.max_parallelism: expected an integer\n"},
+		{nil, []string{"--config", bad, "run", sql}, 1, "error: config " + bad + ": pipeline.max_parallelism: expected an integer\n"},
+	} {
+		r := runArroyoEnv(t, tc.env, tc.args...)
+		if r.code != tc.code || r.stderr != tc.stderr {
+			t.Errorf("%v %v: exit %d, stderr %q; want %d, %q", tc.env, tc.args, r.code, r.stderr, tc.code, tc.stderr)
+		}
+		if tc.code == 0 && strings.Count(r.stdout, "\n") != 6 {
+			t.Errorf("%v %v: stdout %q, want 6 rows", tc.env, tc.args, r.stdout)
+		}
 	}
 }

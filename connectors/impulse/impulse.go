@@ -11,7 +11,10 @@
 // set), so the counters of all subtasks together are 0, 1, 2, ... whatever
 // the parallelism. Counter c is due c/event_rate seconds after the source
 // starts; its timestamp is the wall clock when its batch is generated, or,
-// with event_time_interval, start + c*event_time_interval.
+// with event_time_interval, start + c*event_time_interval. Timestamps
+// never wrap: a message_count whose last timestamp would not fit int64
+// nanoseconds is refused when the table is created, and an unbounded source
+// fails at the first counter past 2262-04-11T23:47:16Z.
 //
 // It registers itself from init; import it for effect. It must not import
 // sqlplan, controlplane, udf, cmd, engine/runtime, engine/ops or other
@@ -19,6 +22,7 @@
 package impulse
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -39,9 +43,9 @@ var Options = []connector.Option{
 	{
 		Name:        OptEventRate,
 		Type:        connector.TypeFloat,
-		Description: "Messages per second across all subtasks; must be greater than 0 (a very large rate such as 1e9 is effectively unthrottled).",
+		Description: "Messages per second across all subtasks; at least 1e-9 (one message every 31.7 years: the interval is held in int64 nanoseconds). A very large rate such as 1e9 is effectively unthrottled.",
 		Required:    true,
-		Min:         0,
+		Min:         connector.MinEventRate,
 		MinSet:      true,
 		Example:     "100",
 	},
@@ -56,7 +60,7 @@ var Options = []connector.Option{
 	{
 		Name:        OptEventTimeInterval,
 		Type:        connector.TypeDuration,
-		Description: "Event time between consecutive messages (seconds or a duration such as '100ms'): message c gets timestamp start + c*interval. If absent, timestamps are the wall clock when the message is generated.",
+		Description: "Event time between consecutive messages (seconds or a duration such as '100ms'): message c gets timestamp start + c*interval. If absent, timestamps are the wall clock when the message is generated. Timestamps must stay before 2262-04-11T23:47:16Z (int64 nanoseconds): with message_count the last one is checked when the table is created, otherwise the source fails at the first message past it.",
 		Example:     "1s",
 	},
 }
@@ -67,7 +71,7 @@ func init() {
 		Description: "Emits an increasing counter at a fixed rate.",
 		Options:     Options,
 		Schema: func(opts connector.Options) (*types.Schema, error) {
-			if _, err := parseConfig(opts); err != nil {
+			if _, err := parseConfig(opts, time.Now().Truncate(time.Second).UnixNano()); err != nil {
 				return nil, err
 			}
 			return Schema(), nil
@@ -97,13 +101,16 @@ type config struct {
 	interval int64
 }
 
-func parseConfig(opts connector.Options) (config, error) {
+// parseConfig checks what the option declarations cannot express. start
+// is the event time of counter 0 (the wall clock, at planning a close
+// guess at it).
+func parseConfig(opts connector.Options, start int64) (config, error) {
 	c := config{rate: opts.Float(OptEventRate), total: -1}
 	if !opts.Has(OptEventRate) {
 		return c, &connector.OptionError{Owner: "impulse", Option: OptEventRate, Problem: "is required (for example '100')"}
 	}
-	if !(c.rate > 0) || math.IsInf(c.rate, 0) {
-		return c, &connector.OptionError{Owner: "impulse", Option: OptEventRate, Value: opts.String(OptEventRate), Problem: "must be a finite number greater than 0"}
+	if !(c.rate >= connector.MinEventRate) || math.IsInf(c.rate, 0) {
+		return c, &connector.OptionError{Owner: "impulse", Option: OptEventRate, Value: opts.String(OptEventRate), Problem: fmt.Sprintf("must be a finite number of at least %v", connector.MinEventRate)}
 	}
 	if opts.Has(OptMessageCount) {
 		c.total = opts.Int(OptMessageCount)
@@ -112,7 +119,22 @@ func parseConfig(opts connector.Options) (config, error) {
 		}
 	}
 	c.interval = int64(opts.Duration(OptEventTimeInterval))
+	if lim := c.limit(start); lim > 0 && c.total > lim {
+		return c, &connector.OptionError{Owner: "impulse", Option: OptEventTimeInterval, Value: opts.String(OptEventTimeInterval),
+			Problem: fmt.Sprintf("counter %d (of message_count %d) would have a timestamp after %s, the latest a TIMESTAMP holds (int64 nanoseconds); at most %d messages fit at this interval",
+				lim, c.total, connector.MaxTimestamp.Format(time.RFC3339Nano), lim)}
+	}
 	return c, nil
+}
+
+// limit is the first counter whose timestamp start + c*interval does not
+// fit int64 nanoseconds, or 0 if there is none (wall-clock timestamps).
+// start is at most now, so counter 0 always fits.
+func (c config) limit(start int64) int64 {
+	if c.interval <= 0 || start < 0 {
+		return 0
+	}
+	return (math.MaxInt64-start)/c.interval + 1
 }
 
 // Source emits counters. It is safe for concurrent use: Run keeps its
@@ -122,7 +144,11 @@ type Source struct {
 	// start is the event time of counter 0 with event_time_interval.
 	start int64
 	// due maps a counter to its wall-clock offset from the start of Run.
-	due func(c int64) time.Duration
+	due connector.Spacing
+	// limit is the first counter whose timestamp does not fit (0: none),
+	// limitErr the error the source stops with there.
+	limit    int64
+	limitErr error
 }
 
 var _ connector.Source = (*Source)(nil)
@@ -132,17 +158,15 @@ var _ connector.Source = (*Source)(nil)
 // second, like nexmark's base time; the runtime creates every subtask's
 // Source at about the same moment, so they agree on it.
 func NewSource(opts connector.Options) (*Source, error) {
-	cfg, err := parseConfig(opts)
+	start := time.Now().Truncate(time.Second).UnixNano()
+	cfg, err := parseConfig(opts, start)
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{cfg: cfg, start: time.Now().Truncate(time.Second).UnixNano()}
-	d := 1e9 / cfg.rate
-	if d >= 1 && d < 1<<53 && d == math.Trunc(d) {
-		step := time.Duration(d)
-		s.due = func(c int64) time.Duration { return time.Duration(c) * step }
-	} else {
-		s.due = func(c int64) time.Duration { return time.Duration(float64(c) * d) }
+	s := &Source{cfg: cfg, start: start, due: connector.NewSpacing(cfg.rate), limit: cfg.limit(start)}
+	if s.limit > 0 {
+		s.limitErr = fmt.Errorf("impulse: counter %d: timestamp start + %d * event_time_interval '%s' would be after %s, the latest a TIMESTAMP holds (int64 nanoseconds); set message_count to at most %d or use a smaller event_time_interval",
+			s.limit, s.limit, opts.String(OptEventTimeInterval), connector.MaxTimestamp.Format(time.RFC3339Nano), s.limit)
 	}
 	return s, nil
 }
@@ -154,7 +178,8 @@ func (s *Source) StartTime() time.Time { return time.Unix(0, s.start).UTC() }
 // due.
 func (s *Source) Run(ctx connector.SourceContext) error {
 	return connector.RunGenerator(ctx, connector.Generator{
-		Name: "impulse", Rate: s.cfg.rate, Total: s.cfg.total, Due: s.due, Batch: s.batch,
+		Name: "impulse", Rate: s.cfg.rate, Total: s.cfg.total, Due: s.due.Due, Batch: s.batch,
+		Limit: s.limit, LimitErr: s.limitErr,
 	})
 }
 

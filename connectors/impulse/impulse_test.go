@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -349,4 +351,93 @@ func TestBatchRows(t *testing.T) {
 			t.Errorf("GeneratorBatchRows(%v, %d) = %d, want %d", tc.rate, tc.p, got, tc.want)
 		}
 	}
+}
+
+// Timestamps past the int64 nanosecond range used to wrap around to the
+// 1700s. With message_count the overflow is known when the table is
+// created; the bubble's clock starts at 2000-01-01, so its start is known.
+func TestIntervalOverflowAtPlanning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := connector.Lookup("impulse")
+		for _, tc := range []struct {
+			count, interval, err string
+		}{
+			// 2000-01-01 + 8e18 ns is 2253; + 9e18 ns is past 2262.
+			{"9", "1000000000s", ""},
+			{"10", "1000000000s", "impulse: invalid value '1000000000s' for option 'event_time_interval': counter 9 (of message_count 10) would have a timestamp after 2262-04-11T23:47:16.854775807Z, the latest a TIMESTAMP holds (int64 nanoseconds); at most 9 messages fit at this interval"},
+			{"2", "2562047h", "counter 1 (of message_count 2)"},
+			{"1", "2562047h", ""},
+		} {
+			opts, err := connector.Validate(c.Name, c.Options, map[string]string{"event_rate": "1e9", "message_count": tc.count, "event_time_interval": tc.interval})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Schema(opts)
+			switch {
+			case tc.err == "" && err != nil:
+				t.Errorf("%s x %s: %v", tc.count, tc.interval, err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("%s x %s: %v, want %q", tc.count, tc.interval, err, tc.err)
+			}
+		}
+	})
+}
+
+// An unbounded source emits every counter whose timestamp fits and then
+// fails, naming the option, instead of wrapping.
+func TestIntervalOverflowAtRuntime(t *testing.T) {
+	for _, tc := range []struct {
+		interval string
+		p        int
+		fit      int
+	}{
+		{"2562047h", 1, 1},    // the repro: counter 1 was stamped in 1734
+		{"1000000000s", 3, 9}, // counters 0..8 fit, 9 would not
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			begin := time.Now().Truncate(time.Second).UnixNano()
+			cs, wait := start(t, t.Context(), map[string]string{"event_rate": "1e9", "event_time_interval": tc.interval}, tc.p)
+			errs := wait()
+			var counters []int
+			for i, c := range cs {
+				if errs[i] == nil || !strings.Contains(errs[i].Error(), "impulse: counter "+strconv.Itoa(tc.fit)+": timestamp start + "+strconv.Itoa(tc.fit)+" * event_time_interval '"+tc.interval+"' would be after 2262-04-11T23:47:16.854775807Z") {
+					t.Fatalf("%s: subtask %d: %v", tc.interval, i, errs[i])
+				}
+				for _, r := range c.rows(t) {
+					if r.ts < begin {
+						t.Fatalf("%s: counter %d has timestamp %v, before the start", tc.interval, r.counter, time.Unix(0, r.ts).UTC())
+					}
+					counters = append(counters, int(r.counter))
+				}
+			}
+			slices.Sort(counters)
+			if len(counters) != tc.fit || counters[len(counters)-1] != tc.fit-1 {
+				t.Fatalf("%s: counters %v, want 0..%d", tc.interval, counters, tc.fit-1)
+			}
+		})
+	}
+}
+
+// A rate so small that 1e9/rate overflowed made every message due at once.
+// The smallest accepted rate paces them 31.7 years apart; smaller ones are
+// refused, saying the minimum.
+func TestTinyEventRate(t *testing.T) {
+	c, _ := connector.Lookup("impulse")
+	for _, rate := range []string{"1e-10", "5e-324"} {
+		_, err := connector.Validate(c.Name, c.Options, map[string]string{"event_rate": rate})
+		if err == nil || err.Error() != "impulse: invalid value '"+rate+"' for option 'event_rate': must be at least 1e-09" {
+			t.Errorf("event_rate %s: %v", rate, err)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 365*24*time.Hour)
+		defer cancel()
+		cs, wait := start(t, ctx, map[string]string{"event_rate": "1e-9", "message_count": "100"}, 1)
+		if err := wait()[0]; !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Run = %v, want the deadline", err)
+		}
+		if rows := cs[0].rows(t); len(rows) != 1 {
+			t.Fatalf("%d messages in a year at 1e-9 per second, want 1", len(rows))
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -174,27 +175,43 @@ func Schema() *types.Schema {
 type clock struct {
 	// base is the event time of event 0, nanoseconds since the epoch.
 	base int64
-	// intDelay is the inter-event delay in nanoseconds when it is a whole
-	// number (exact arithmetic for any n); otherwise 0 and delay is used.
-	intDelay int64
-	delay    float64
+	sp   connector.Spacing
 }
 
 func newClock(base int64, eventRate float64) clock {
-	d := 1e9 / eventRate
-	c := clock{base: base, delay: d}
-	if d >= 1 && d < 1<<53 && d == math.Trunc(d) {
-		c.intDelay = int64(d)
-	}
-	return c
+	return clock{base: base, sp: connector.NewSpacing(eventRate)}
 }
 
-// offset is the event time of event n relative to event 0.
-func (c *clock) offset(n int64) int64 {
-	if c.intDelay > 0 {
-		return n * c.intDelay
+// offset is the event time of event n relative to event 0. n must be
+// below limit().
+func (c *clock) offset(n int64) int64 { return c.sp.At(n) }
+
+// limit is the first event that cannot be generated because one of its
+// timestamps would not fit int64 nanoseconds, or 0 if even event 0
+// cannot. Event n's timestamps are its event time base + offset(n) and,
+// for an auction, its expiry, at most max(2*(offset(n+K) - offset(n)),
+// 1ms) later (auctionLength, K = numEventsForAuctions). The bound
+// 2*K*interval + 10µs covers that: float offsets are within 2049ns of
+// n*interval below 2^63.
+func (c *clock) limit() int64 {
+	margin := max(2*numEventsForAuctions*c.sp.Interval()+10_000, 1e6)
+	if !(margin < 1<<63) {
+		return 0
 	}
-	return int64(float64(n) * c.delay)
+	// Offsets up to maxOff keep base + offset + margin and offset(n+K)
+	// within int64.
+	maxOff := math.MaxInt64 - int64(margin)
+	if c.base > 0 {
+		maxOff -= c.base
+	}
+	if maxOff < 0 {
+		return 0
+	}
+	n := c.sp.First(maxOff)
+	if n < 0 || n > math.MaxInt64-numEventsForAuctions {
+		n = math.MaxInt64 - numEventsForAuctions
+	}
+	return n
 }
 
 // gen builds batches of events. It holds only immutable configuration, so

@@ -19,6 +19,13 @@
 // base_time defaults to the wall clock when the source is created, rounded
 // down to the second; set the option for reproducible event times.
 //
+// Range: timestamps are int64 nanoseconds (1677 to 2262) and never wrap.
+// A base_time outside that range, or an event_count (or runtime) whose
+// last event's timestamps would pass 2262-04-11T23:47:16Z, is refused when
+// the table is created; an unbounded source fails at the first such event
+// (Limit). An auction's expiry counts: it is up to 2*numEventsForAuctions
+// events after its start, which also bounds event_rate from below.
+//
 // Pacing: a subtask emits a batch when the wall clock, measured from the
 // start of Run, reaches the due time (n / event_rate) of the batch's last
 // event. Batches hold up to 4096 rows, fewer at low rates so that a batch
@@ -36,6 +43,7 @@ package nexmark
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"time"
 
@@ -57,9 +65,9 @@ var Options = []connector.Option{
 	{
 		Name:        OptEventRate,
 		Type:        connector.TypeFloat,
-		Description: "Events per second generated across all subtasks; must be greater than 0. Event time advances by 1/event_rate per event; a very large rate (1e9) is effectively unthrottled.",
+		Description: "Events per second generated across all subtasks; at least 1e-9 (the interval is held in int64 nanoseconds), and in practice above about 1e-6 so that auctions, which expire up to 3332 events after they start, expire before 2262. Event time advances by 1/event_rate per event; a very large rate (1e9) is effectively unthrottled.",
 		Required:    true,
-		Min:         0,
+		Min:         connector.MinEventRate,
 		MinSet:      true,
 		Example:     "1000",
 	},
@@ -80,7 +88,7 @@ var Options = []connector.Option{
 	{
 		Name:        OptBaseTime,
 		Type:        connector.TypeString,
-		Description: "Event time of the first event, as an RFC 3339 timestamp; default: the wall clock when the source is created, rounded down to the second. Set it for reproducible output.",
+		Description: "Event time of the first event, as an RFC 3339 timestamp between 1677-09-21T00:12:44Z and 2262-04-11T23:47:16Z (int64 nanoseconds); default: the wall clock when the source is created, rounded down to the second. Set it for reproducible output. With event_count or runtime, the last event's timestamps are checked when the table is created; an unbounded source fails at the first event whose timestamps would pass 2262-04-11T23:47:16Z.",
 		Example:     "2024-01-01T00:00:00Z",
 	},
 }
@@ -91,7 +99,7 @@ func init() {
 		Description: "Generates the Nexmark benchmark's stream of persons, auctions and bids.",
 		Options:     Options,
 		Schema: func(opts connector.Options) (*types.Schema, error) {
-			if _, err := parseConfig(opts); err != nil {
+			if _, err := parseConfig(opts, time.Now().Truncate(time.Second).UnixNano()); err != nil {
 				return nil, err
 			}
 			return Schema(), nil
@@ -107,34 +115,44 @@ type config struct {
 	rate float64
 	// total is the number of events to generate; -1 is unbounded.
 	total int64
-	// base is base_time in nanoseconds, if hasBase.
+	// base is base_time in nanoseconds (if hasBase), else the wall clock
+	// given to parseConfig.
 	base    int64
 	hasBase bool
+	// limit is the first event whose timestamps would not fit int64
+	// nanoseconds (clock.limit), and limitErr the error a run stops with
+	// there.
+	limit    int64
+	limitErr error
 }
 
 func optionError(name, value, problem string) error {
 	return &connector.OptionError{Owner: "nexmark", Option: name, Value: value, Problem: problem}
 }
 
-// parseConfig checks what the option declarations cannot express.
-func parseConfig(opts connector.Options) (config, error) {
-	c := config{rate: opts.Float(OptEventRate), total: -1}
+// parseConfig checks what the option declarations cannot express. now is
+// the event time of event 0 when base_time is absent (at planning a close
+// guess at it).
+func parseConfig(opts connector.Options, now int64) (config, error) {
+	c := config{rate: opts.Float(OptEventRate), total: -1, base: now}
 	if !opts.Has(OptEventRate) {
 		return c, &connector.OptionError{Owner: "nexmark", Option: OptEventRate, Problem: "is required (for example '1000')"}
 	}
-	if !(c.rate > 0) || math.IsInf(c.rate, 0) {
-		return c, optionError(OptEventRate, opts.String(OptEventRate), "must be a finite number greater than 0")
+	if !(c.rate >= connector.MinEventRate) || math.IsInf(c.rate, 0) {
+		return c, optionError(OptEventRate, opts.String(OptEventRate), fmt.Sprintf("must be a finite number of at least %v", connector.MinEventRate))
 	}
+	totalFrom := ""
 	if opts.Has(OptEventCount) {
 		c.total = opts.Int(OptEventCount)
 		if c.total < 0 {
 			return c, optionError(OptEventCount, opts.String(OptEventCount), "must be at least 0")
 		}
+		totalFrom = OptEventCount
 	}
 	if opts.Has(OptRuntime) {
 		n := eventsWithin(newClock(0, c.rate), opts.Duration(OptRuntime))
 		if c.total < 0 || n < c.total {
-			c.total = n
+			c.total, totalFrom = n, OptRuntime
 		}
 	}
 	if v := opts.String(OptBaseTime); v != "" {
@@ -142,20 +160,40 @@ func parseConfig(opts connector.Options) (config, error) {
 		if err != nil {
 			return c, optionError(OptBaseTime, v, "expected an RFC 3339 timestamp such as '2024-01-01T00:00:00Z'")
 		}
+		// UnixNano of a time outside this range wraps around silently.
+		if t.Before(connector.MinTimestamp) || t.After(connector.MaxTimestamp) {
+			return c, optionError(OptBaseTime, v, fmt.Sprintf("must be between %s and %s, the range of a TIMESTAMP (int64 nanoseconds)",
+				connector.MinTimestamp.Format(time.RFC3339Nano), connector.MaxTimestamp.Format(time.RFC3339Nano)))
+		}
 		c.base, c.hasBase = t.UnixNano(), true
 	}
+	clk := newClock(c.base, c.rate)
+	c.limit = clk.limit()
+	maxTS := connector.MaxTimestamp.Format(time.RFC3339Nano)
+	if c.limit == 0 {
+		name, value := OptBaseTime, opts.String(OptBaseTime)
+		if fromNow := newClock(min(now, c.base), c.rate); !c.hasBase || fromNow.limit() == 0 {
+			name, value = OptEventRate, opts.String(OptEventRate)
+		}
+		return c, optionError(name, value, fmt.Sprintf("the first events' timestamps would be after %s, the latest a TIMESTAMP holds (int64 nanoseconds): an auction expires up to %d events after it starts, which is %v at event_rate %v; use a higher event_rate or an earlier base_time",
+			maxTS, 2*numEventsForAuctions, time.Duration(min(2*numEventsForAuctions*clk.sp.Interval(), math.MaxInt64)), c.rate))
+	}
+	if c.total > c.limit {
+		return c, optionError(totalFrom, opts.String(totalFrom), fmt.Sprintf("event %d would have timestamps after %s, the latest a TIMESTAMP holds (int64 nanoseconds); at most %d events fit after base_time %s at event_rate %v",
+			c.limit, maxTS, c.limit, time.Unix(0, c.base).UTC().Format(time.RFC3339Nano), c.rate))
+	}
+	c.limitErr = fmt.Errorf("nexmark: event %d would have timestamps after %s, the latest a TIMESTAMP holds (int64 nanoseconds); at most %d events fit after base_time %s at event_rate %v: set event_count or an earlier base_time",
+		c.limit, maxTS, c.limit, time.Unix(0, c.base).UTC().Format(time.RFC3339Nano), c.rate)
 	return c, nil
 }
 
 // eventsWithin returns how many events have an event time less than d
-// after the first.
+// after the first: the first event at d or later, or math.MaxInt64 if
+// there is none.
 func eventsWithin(c clock, d time.Duration) int64 {
-	n := int64(math.Ceil(float64(d) / c.delay))
-	for n > 0 && c.offset(n-1) >= int64(d) {
-		n--
-	}
-	for c.offset(n) < int64(d) {
-		n++
+	n := c.sp.First(int64(d) - 1)
+	if n < 0 {
+		return math.MaxInt64
 	}
 	return n
 }
@@ -175,12 +213,9 @@ var _ connector.Source = (*Source)(nil)
 // subtasks of a job agree on it unless they straddle a second boundary; set
 // base_time where that matters.)
 func NewSource(opts connector.Options) (*Source, error) {
-	cfg, err := parseConfig(opts)
+	cfg, err := parseConfig(opts, time.Now().Truncate(time.Second).UnixNano())
 	if err != nil {
 		return nil, err
-	}
-	if !cfg.hasBase {
-		cfg.base = time.Now().Truncate(time.Second).UnixNano()
 	}
 	return &Source{cfg: cfg, gen: newGen(newClock(cfg.base, cfg.rate))}, nil
 }
@@ -190,6 +225,7 @@ func NewSource(opts connector.Options) (*Source, error) {
 func (s *Source) Run(ctx connector.SourceContext) error {
 	return connector.RunGenerator(ctx, connector.Generator{
 		Name: "nexmark", Rate: s.cfg.rate, Total: s.cfg.total,
+		Limit: s.cfg.limit, LimitErr: s.cfg.limitErr,
 		Due: func(n int64) time.Duration { return time.Duration(s.gen.clock.offset(n)) },
 		Batch: func(first, stride int64, rows int, _ int64) *coldata.Batch {
 			return s.gen.batch(first, stride, rows)
@@ -199,13 +235,17 @@ func (s *Source) Run(ctx connector.SourceContext) error {
 
 // Batch returns events first, first+stride, ... (rows of them) as one
 // batch, exactly as Run would emit them. It is for tests and tools that
-// want events without running a source.
+// want events without running a source; the events must be below Limit.
 func (s *Source) Batch(first, stride int64, rows int) *coldata.Batch {
-	if first < 0 || stride <= 0 || rows <= 0 {
-		panic(errors.New("nexmark: Batch needs first >= 0, stride > 0, rows > 0"))
+	if first < 0 || stride <= 0 || rows <= 0 || first >= s.cfg.limit || (s.cfg.limit-1-first)/stride < int64(rows-1) {
+		panic(errors.New("nexmark: Batch needs first >= 0, stride > 0, rows > 0 and events below Limit"))
 	}
 	return s.gen.batch(first, stride, rows)
 }
+
+// Limit is the first event whose timestamps would not fit int64
+// nanoseconds (2262-04-11): Run stops there with an error.
+func (s *Source) Limit() int64 { return s.cfg.limit }
 
 // BaseTime is the event time of event 0.
 func (s *Source) BaseTime() time.Time { return time.Unix(0, s.cfg.base).UTC() }

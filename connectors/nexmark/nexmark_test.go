@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -572,4 +573,97 @@ func TestAllocsPerBatch(t *testing.T) {
 		}
 	}
 	t.Logf("%v allocations per batch", small)
+}
+
+// planErr runs options through the declarations and Schema, as the
+// planner does, and returns the first error.
+func planErr(given map[string]string) error {
+	c, _ := connector.Lookup("nexmark")
+	opts, err := connector.Validate(c.Name, c.Options, given)
+	if err != nil {
+		return err
+	}
+	_, err = c.Schema(opts)
+	return err
+}
+
+// Timestamps that do not fit int64 nanoseconds used to wrap around
+// (base_time 9999-01-01 gave dates in 1815). What a bounded source will
+// generate is checked when the table is created.
+func TestTimestampRangeAtPlanning(t *testing.T) {
+	const nearMax = "2262-04-11T23:47:00Z" // 16.85s before the last nanosecond
+	for _, tc := range []struct {
+		given  map[string]string
+		option string // "" = valid
+		msg    string
+	}{
+		{map[string]string{"event_rate": "10", "base_time": "9999-01-01T00:00:00Z"}, "base_time",
+			"nexmark: invalid value '9999-01-01T00:00:00Z' for option 'base_time': must be between 1677-09-21T00:12:43.145224192Z and 2262-04-11T23:47:16.854775807Z, the range of a TIMESTAMP (int64 nanoseconds)"},
+		{map[string]string{"event_rate": "10", "base_time": "1600-01-01T00:00:00Z"}, "base_time", "must be between"},
+		{map[string]string{"event_rate": "10", "base_time": "1677-09-21T00:12:44Z", "event_count": "100"}, "", ""},
+		// At 1000/s, with auctions expiring up to 3.332s after they
+		// start, events 0..13522 fit.
+		{map[string]string{"event_rate": "1000", "base_time": nearMax, "event_count": "13523"}, "", ""},
+		{map[string]string{"event_rate": "1000", "base_time": nearMax, "event_count": "13524"}, "event_count",
+			"nexmark: invalid value '13524' for option 'event_count': event 13523 would have timestamps after 2262-04-11T23:47:16.854775807Z, the latest a TIMESTAMP holds (int64 nanoseconds); at most 13523 events fit after base_time 2262-04-11T23:47:00Z at event_rate 1000"},
+		{map[string]string{"event_rate": "1000", "base_time": nearMax, "runtime": "20s"}, "runtime", "event 13523 would have timestamps after"},
+		{map[string]string{"event_rate": "1000", "base_time": nearMax, "runtime": "20s", "event_count": "100"}, "", ""},
+		{map[string]string{"event_rate": "1000", "base_time": "2262-04-11T23:47:15Z"}, "base_time", "the first events' timestamps would be after"},
+		// An auction 3332 events of 10^7s after its start is in 3026.
+		{map[string]string{"event_rate": "1e-7", "event_count": "10"}, "event_rate", "an auction expires up to 3332 events after it starts"},
+		{map[string]string{"event_rate": "1e-6", "event_count": "10"}, "", ""},
+		{map[string]string{"event_rate": "1e-10"}, "event_rate", "nexmark: invalid value '1e-10' for option 'event_rate': must be at least 1e-09"},
+	} {
+		err := planErr(tc.given)
+		if tc.option == "" {
+			if err != nil {
+				t.Errorf("%v: %v", tc.given, err)
+			}
+			continue
+		}
+		var oe *connector.OptionError
+		if !errors.As(err, &oe) || oe.Option != tc.option || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%v: %v; want an error for option %s containing %q", tc.given, err, tc.option, tc.msg)
+		}
+	}
+}
+
+// An unbounded source whose event time reaches 2262 emits every event
+// that fits, with timestamps that never wrap, and then fails naming the
+// options. base_time near the end makes the point reachable.
+func TestTimestampRangeAtRuntime(t *testing.T) {
+	for _, p := range []int{1, 3} {
+		synctest.Test(t, func(t *testing.T) {
+			opts := validated(t, map[string]string{"event_rate": "1000", "base_time": "2262-04-11T23:47:00Z"})
+			base := time.Date(2262, 4, 11, 23, 47, 0, 0, time.UTC).UnixNano()
+			n := 0
+			for i := range p {
+				src, err := NewSource(opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if src.Limit() != 13523 {
+					t.Fatalf("Limit() = %d, want 13523", src.Limit())
+				}
+				c := &collector{ctx: t.Context(), sub: i, par: p}
+				err = src.Run(c)
+				if err == nil || err.Error() != "nexmark: event 13523 would have timestamps after 2262-04-11T23:47:16.854775807Z, the latest a TIMESTAMP holds (int64 nanoseconds); at most 13523 events fit after base_time 2262-04-11T23:47:00Z at event_rate 1000: set event_count or an earlier base_time" {
+					t.Fatalf("subtask %d: Run = %v", i, err)
+				}
+				for _, b := range c.batches {
+					auction := b.Cols[1].(*coldata.Struct)
+					expires := auction.Fields[6].(*coldata.Vec[int64])
+					for r, ts := range b.Cols[3].(*coldata.Vec[int64]).Vals {
+						if ts < base || (!auction.IsNull(r) && expires.Vals[r] < ts) {
+							t.Fatalf("row %d: timestamp %v, auction expires %v: wrapped", r, time.Unix(0, ts).UTC(), time.Unix(0, expires.Vals[r]).UTC())
+						}
+					}
+					n += b.Rows()
+				}
+			}
+			if n != 13523 {
+				t.Fatalf("p=%d: %d events before the limit, want 13523", p, n)
+			}
+		})
+	}
 }

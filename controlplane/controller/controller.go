@@ -9,8 +9,11 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 
+	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan"
 )
@@ -64,10 +67,31 @@ type Worker interface {
 // Controller plans and runs pipelines.
 type Controller struct {
 	sched Scheduler
+	cfg   config.Config
 }
 
-// New returns a controller that places workers with sched.
-func New(sched Scheduler) *Controller { return &Controller{sched: sched} }
+// New returns a controller that places workers with sched, configured by
+// cfg (config.Default() unless the caller loaded one).
+func New(sched Scheduler, cfg config.Config) *Controller {
+	return &Controller{sched: sched, cfg: cfg}
+}
+
+// ErrParallelism is wrapped by the error for a parallelism out of range.
+var ErrParallelism = errors.New("bad parallelism")
+
+// CheckParallelism checks a requested parallelism (0 means 1) against
+// the configured maximum. Submit calls it, so every way of submitting a
+// pipeline gets the check; the CLI also calls it before reading a query.
+func CheckParallelism(p int, cfg config.Config) error {
+	maxP := cfg.Pipeline.MaxParallelism
+	switch {
+	case p < 0:
+		return fmt.Errorf("%w: parallelism must be at least 1, got %d", ErrParallelism, p)
+	case p > maxP:
+		return fmt.Errorf("%w: parallelism %d exceeds the maximum of %d (set pipeline.max_parallelism in the config file or %sPIPELINE__MAX_PARALLELISM to allow more)", ErrParallelism, p, maxP, config.EnvPrefix)
+	}
+	return nil
+}
 
 // Job is one run of a pipeline.
 type Job struct {
@@ -113,6 +137,9 @@ func (e *PlanError) Unwrap() error { return e.Err }
 // Submit compiles the pipeline and starts it. A compile error is a
 // *PlanError and the job never runs.
 func (c *Controller) Submit(ctx context.Context, p Pipeline) (*Job, error) {
+	if err := CheckParallelism(p.Parallelism, c.cfg); err != nil {
+		return nil, err
+	}
 	j := &Job{done: make(chan struct{})}
 	j.setState(Created)
 	j.setState(Compiling)

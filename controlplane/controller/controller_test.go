@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
+	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
 )
 
 func submit(t *testing.T, query string) (*controller.Job, error) {
 	t.Helper()
-	ctl := controller.New(&scheduler.Embedded{})
+	ctl := controller.New(&scheduler.Embedded{}, config.Default())
 	return ctl.Submit(context.Background(), controller.Pipeline{Name: "t", File: "t.sql", Query: query, Parallelism: 2})
 }
 
@@ -68,5 +69,37 @@ func TestPlanErrorIsTyped(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), "t.sql:1:") {
 		t.Fatalf("message %q should point into the file", err)
+	}
+}
+
+// The cap lives in Submit, so the API gets it as well as the CLI: a huge
+// parallelism used to run out of memory building subtasks.
+func TestSubmitCapsParallelism(t *testing.T) {
+	cfg := config.Default()
+	cfg.Pipeline.MaxParallelism = 4
+	ctl := controller.New(&scheduler.Embedded{}, cfg)
+	q := "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1e9', message_count = '10');\nSELECT counter FROM i;"
+	for _, tc := range []struct {
+		p   int
+		err string
+	}{
+		{5, "bad parallelism: parallelism 5 exceeds the maximum of 4 (set pipeline.max_parallelism in the config file or ARROYO__PIPELINE__MAX_PARALLELISM to allow more)"},
+		{100_000_000, "parallelism 100000000 exceeds the maximum of 4"},
+		{-1, "parallelism must be at least 1, got -1"},
+	} {
+		_, err := ctl.Submit(context.Background(), controller.Pipeline{Name: "t", File: "t.sql", Query: q, Parallelism: tc.p, DefaultSink: "blackhole"})
+		if !errors.Is(err, controller.ErrParallelism) || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("parallelism %d: %v, want %q", tc.p, err, tc.err)
+		}
+	}
+	job, err := ctl.Submit(context.Background(), controller.Pipeline{Name: "t", File: "t.sql", Query: q, Parallelism: 4, DefaultSink: "blackhole"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if d := config.Default().Pipeline.MaxParallelism; d != 1024 {
+		t.Fatalf("default max_parallelism %d, want 1024", d)
 	}
 }

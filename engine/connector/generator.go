@@ -36,10 +36,19 @@ type Generator struct {
 	Due func(n int64) time.Duration
 	// Batch builds events first, first+stride, ... (rows of them).
 	Batch func(first, stride int64, rows int, subtask int64) *coldata.Batch
+	// Limit, if positive, is the first event number the generator cannot
+	// produce because its timestamps would not fit int64 nanoseconds. A
+	// run that reaches it emits the events before it and then fails with
+	// LimitErr, rather than wrap around to dates centuries away. (A
+	// generator that cannot produce even event 0 refuses its options
+	// instead.)
+	Limit    int64
+	LimitErr error
 }
 
 // RunGenerator emits this subtask's events, each batch when its last event
-// is due, until Total is reached or the context is cancelled.
+// is due, until Total is reached (nil), Limit is reached (LimitErr) or the
+// context is cancelled (its error).
 func RunGenerator(ctx SourceContext, g Generator) error {
 	c := ctx.Context()
 	p, sub := int64(ctx.Parallelism()), int64(ctx.Subtask())
@@ -49,14 +58,22 @@ func RunGenerator(ctx SourceContext, g Generator) error {
 	rows := int64(GeneratorBatchRows(g.Rate, int(p)))
 	pace := NewPacer(c)
 	defer pace.Stop()
+	end, endErr := g.Total, error(nil)
+	if g.Limit > 0 && (end < 0 || g.Limit < end) {
+		end, endErr = g.Limit, g.LimitErr
+		if endErr == nil {
+			endErr = fmt.Errorf("%s: event %d: timestamp out of range", g.Name, g.Limit)
+		}
+	}
 	start := time.Now()
-	for n := sub; g.Total < 0 || n < g.Total; {
+	for n := sub; end < 0 || n < end; {
 		if err := c.Err(); err != nil {
 			return err
 		}
 		k := rows
-		if g.Total >= 0 {
-			k = min(k, (g.Total-n+p-1)/p)
+		if end >= 0 {
+			// ceil((end-n)/p), without overflow for end near MaxInt64.
+			k = min(k, (end-n-1)/p+1)
 		}
 		last := n + (k-1)*p
 		if err := pace.Until(start.Add(g.Due(last))); err != nil {
@@ -67,5 +84,5 @@ func RunGenerator(ctx SourceContext, g Generator) error {
 		}
 		n = last + p
 	}
-	return nil
+	return endErr
 }

@@ -1,0 +1,69 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	file := func(text string) string {
+		p := filepath.Join(dir, "c.toml")
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name    string
+		file    string // TOML text; "" = no file
+		env     []string
+		want    int
+		wantErr string
+	}{
+		{name: "default", want: DefaultMaxParallelism},
+		{name: "file", file: "[pipeline]\nmax_parallelism = 64\n", want: 64},
+		{name: "kebab-case", file: "[pipeline]\nmax-parallelism = 32\n", want: 32},
+		{name: "env", env: []string{"ARROYO__PIPELINE__MAX_PARALLELISM=8"}, want: 8},
+		{name: "env overrides file", file: "[pipeline]\nmax_parallelism = 64\n", env: []string{"ARROYO__PIPELINE__MAX_PARALLELISM=8"}, want: 8},
+		{name: "other variables", env: []string{"PATH=/bin", "ARROYO__API__HTTP_PORT=8000", "ARROYO__A__B__C=1", "ARROYO=1"}, want: DefaultMaxParallelism},
+		{name: "sections we lack are ignored", file: "[controller]\nrpc-port = 9190\n[pipeline]\nmax_parallelism = 2\n", want: 2},
+		{name: "bad env value", env: []string{"ARROYO__PIPELINE__MAX_PARALLELISM=lots"},
+			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALLELISM: pipeline.max_parallelism: expected an integer"},
+		{name: "zero", env: []string{"ARROYO__PIPELINE__MAX_PARALLELISM=0"}, wantErr: "must be a positive integer, got 0"},
+		{name: "typo in env", env: []string{"ARROYO__PIPELINE__MAX_PARALELLISM=8"},
+			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALELLISM: unknown key 'pipeline.max_paralellism' (known keys: pipeline.max_parallelism)"},
+		{name: "typo in file", file: "[pipeline]\nmax_paralelism = 8\n", wantErr: "unknown key 'pipeline.max_paralelism'"},
+		{name: "float in file", file: "[pipeline]\nmax_parallelism = 1.5\n", wantErr: "pipeline.max_parallelism: expected an integer, got float64"},
+		{name: "not TOML", file: "[pipeline\n", wantErr: "config " + filepath.Join(dir, "c.toml") + ": toml:"},
+		{name: "section as a value", file: "pipeline = 3\n", wantErr: "'pipeline' must be a section ([pipeline])"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.file != "" {
+				path = file(tc.file)
+			}
+			c, err := Load(path, tc.env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Load = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Pipeline.MaxParallelism != tc.want {
+				t.Fatalf("max_parallelism = %d, want %d", c.Pipeline.MaxParallelism, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "none.toml"), nil); err == nil || !strings.Contains(err.Error(), "read config:") {
+		t.Fatalf("Load = %v", err)
+	}
+}
