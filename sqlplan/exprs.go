@@ -583,7 +583,9 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		}
 		// TiDB parses `a || b` as concat(a, b); `||` is NULL when either side
 		// is, concat() skips NULLs, so tell them apart by the source text.
-		if len(args) == 2 && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(s.TextOf(n))), "concat") {
+		// Only the first bytes are compared: lowering the whole text
+		// would make a chain of || quadratic.
+		if text := s.TextOf(n); len(args) == 2 && !(len(text) >= 6 && strings.EqualFold(text[:6], "concat")) {
 			return call(s, n, "||", args...)
 		}
 		return call(s, n, name, args...)
