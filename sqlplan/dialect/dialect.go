@@ -49,6 +49,7 @@ package dialect
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -106,11 +107,18 @@ func newFile(name, text string) *file {
 	return f
 }
 
+// bom is the UTF-8 byte-order mark, which some editors put at the start of
+// a file. The tokenizer skips it and columns do not count it.
+const bom = "\uFEFF"
+
 // pos converts a byte offset of the file to a line and column.
 func (f *file) pos(off int) Pos {
 	off = max(0, min(off, len(f.text)))
 	line := sort.Search(len(f.lineStarts), func(i int) bool { return f.lineStarts[i] > off }) - 1
 	start := f.lineStarts[line]
+	if line == 0 && strings.HasPrefix(f.text, bom) {
+		start = min(len(bom), off)
+	}
 	return Pos{Line: line + 1, Col: utf8.RuneCountInString(f.text[start:off]) + 1}
 }
 
