@@ -272,6 +272,24 @@ func (s *Statement) PosOf(n ast.Node) Pos {
 	return s.f.pos(u.origText(off))
 }
 
+// AliasPos returns the position of the alias of a select field (the name
+// after AS), or the field's position when it has none.
+func (s *Statement) AliasPos(f *ast.SelectField) Pos {
+	if f.AsName.L == "" || f.OriginalText() == "" {
+		return s.PosOf(f)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.unitOf(f)
+	toks := s.index().tokensOf(u)
+	end := f.Offset + len(f.OriginalText())
+	q := sort.Search(len(toks), func(i int) bool { return toks[i].end >= end })
+	if q >= len(toks) || toks[q].end != end || !identIs(toks[q], f.AsName.O) && toks[q].kind != tkString {
+		return s.f.pos(u.origText(f.Offset))
+	}
+	return s.f.pos(u.orig(toks[q].start))
+}
+
 // Errorf returns an error at the position of n (the statement's start if n
 // is nil).
 func (s *Statement) Errorf(n ast.Node, format string, args ...any) *Error {
