@@ -266,7 +266,10 @@ func (s *Statement) PosOf(n ast.Node) Pos {
 	// A rewritten cast is located at its '::' (or CAST); anything else that
 	// starts at the same place, like the a::INT + 1 around it, starts
 	// where its text does.
-	if fn, ok := n.(*ast.FuncCallExpr); ok && (fn.FnName.L == CastFunc || fn.FnName.L == TryCastFunc) {
+	// Likewise a field access is located at its field's name and a
+	// subscript at its '['.
+	if fn, ok := n.(*ast.FuncCallExpr); ok && (fn.FnName.L == CastFunc || fn.FnName.L == TryCastFunc ||
+		fn.FnName.L == FieldFunc || fn.FnName.L == IndexFunc) {
 		return s.f.pos(u.orig(off))
 	}
 	return s.f.pos(u.origText(off))
