@@ -114,17 +114,23 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		p.tables[key] = t
 		return nil
 	}
+	// Option keys are case-insensitive (CONNECTOR = 'impulse'); values
+	// are not: connector, format and enum values are compared exactly, as
+	// in Arroyo, and a value that differs only in case gets a hint.
 	raw := map[string]string{}
-	rawPos := map[string]dialect.Pos{}
+	rawPos := map[string]dialect.Pos{} // of the value
+	keyPos := map[string]dialect.Pos{}
 	for _, o := range ct.Options {
-		if _, dup := raw[o.Key]; dup {
+		key := strings.ToLower(o.Key)
+		if _, dup := raw[key]; dup {
 			return errAt(o.KeyPos, "option '"+o.Key+"' is given twice")
 		}
-		raw[o.Key] = o.Value
-		rawPos[o.Key] = o.ValuePos
+		raw[key] = o.Value
+		rawPos[key] = o.ValuePos
+		keyPos[key] = o.KeyPos
 	}
-	// optErr reports an option error at the option's value when it names
-	// one (OptionError, or an unknown option quoted in the message).
+	// optErr reports an option error where the user can fix it: a bad
+	// value (OptionError) at the value, an unknown option at its key.
 	optErr := func(err error) error {
 		var oe *connector.OptionError
 		if errors.As(err, &oe) {
@@ -132,7 +138,7 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 				return errAt(pos, err.Error())
 			}
 		}
-		for k, pos := range rawPos {
+		for k, pos := range keyPos {
 			if strings.Contains(err.Error(), "'"+k+"'") {
 				return errAt(pos, err.Error())
 			}
@@ -145,13 +151,14 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 	}
 	c, ok := connector.Lookup(cname)
 	if !ok {
-		return errAt(rawPos["connector"], "unknown connector '"+cname+"' (available: "+quoteList(connector.Names())+")")
+		return errAt(rawPos["connector"], "unknown connector '"+cname+"' (available: "+quoteList(connector.Names())+")"+connector.CaseHint(cname, connector.Names()))
 	}
 	t.conn = c
 	desc := &connector.Table{Name: ct.Name, Connector: c.Name, BadData: connector.BadDataFail}
 	if v, ok := raw["bad_data"]; ok {
 		if v != connector.BadDataFail && v != connector.BadDataDrop {
-			return errAt(rawPos["bad_data"], "invalid value '"+v+"' for option 'bad_data': allowed values are 'fail', 'drop'")
+			return errAt(rawPos["bad_data"], "invalid value '"+v+"' for option 'bad_data': allowed values are 'fail', 'drop'"+
+				connector.CaseHint(v, []string{connector.BadDataFail, connector.BadDataDrop}))
 		}
 		desc.BadData = v
 	}
@@ -171,7 +178,7 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		}
 		f, ok := connector.LookupFormat(name)
 		if !ok {
-			return errAt(rawPos["format"], "unknown format '"+name+"' (available: "+quoteList(connector.FormatNames())+")")
+			return errAt(rawPos["format"], "unknown format '"+name+"' (available: "+quoteList(connector.FormatNames())+")"+connector.CaseHint(name, connector.FormatNames()))
 		}
 		fmtDef = f
 	} else if v, ok := raw["format"]; ok {

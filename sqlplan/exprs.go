@@ -266,11 +266,17 @@ func literal(s *dialect.Statement, n *driver.ValueExpr) (*program.Expr, error) {
 	return nil, s.Errorf(n, "unsupported literal %s", s.TextOf(n))
 }
 
+// resolveColumn resolves a column reference: col, t.col, and struct field
+// access on either (col.field, t.col.field.field; names of more than three
+// parts reach here as __field calls around the first three). A qualified
+// column wins over a struct of the same name as the qualifier, as in
+// Postgres.
 func resolveColumn(s *dialect.Statement, cols []column, n *ast.ColumnNameExpr) (*program.Expr, error) {
-	schema, tbl, name := n.Name.Schema.O, n.Name.Table.O, n.Name.Name.O
-	colExpr := func(i int) *program.Expr {
-		c := cols[i]
-		return &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable}
+	var parts []string
+	for _, p := range []string{n.Name.Schema.O, n.Name.Table.O, n.Name.Name.O} {
+		if p != "" {
+			parts = append(parts, p)
+		}
 	}
 	find := func(qual, name string) (int, error) {
 		found := -1
@@ -287,57 +293,94 @@ func resolveColumn(s *dialect.Statement, cols []column, n *ast.ColumnNameExpr) (
 		}
 		return found, nil
 	}
-	field := func(base *program.Expr, fname string) (*program.Expr, error) {
-		if base.Type.Kind != types.Struct {
-			return nil, s.Errorf(n, "'%s' is %s, not a struct: it has no field '%s'", s.TextOf(n), base.Type, fname)
-		}
-		fi := base.Type.FieldIndex(fname)
-		if fi < 0 {
-			var names []string
-			for _, f := range base.Type.Fields {
-				names = append(names, f.Name)
-			}
-			return nil, s.Errorf(n, "struct has no field '%s' (fields: %s)", fname, strings.Join(names, ", "))
-		}
-		f := base.Type.Fields[fi]
-		return &program.Expr{Op: program.ExprField, Type: f.Type, Nullable: f.Nullable || base.Nullable, Field: fi, Args: []*program.Expr{base}}, nil
-	}
-	switch {
-	case schema == "" && tbl == "":
-		i, err := find("", name)
+	col, rest := -1, parts[1:]
+	if len(parts) >= 2 {
+		i, err := find(parts[0], parts[1])
 		if err != nil {
 			return nil, err
 		}
-		if i < 0 {
-			return nil, s.Errorf(n, "unknown column '%s'%s", name, columnHint(cols))
-		}
-		return colExpr(i), nil
-	case schema == "":
-		// t.col, or struct.field
-		if i, err := find(tbl, name); err != nil || i >= 0 {
-			if err != nil {
-				return nil, err
-			}
-			return colExpr(i), nil
-		}
-		if i, err := find("", tbl); err == nil && i >= 0 {
-			return field(colExpr(i), name)
-		}
-		if hasQual(cols, tbl) {
-			return nil, s.Errorf(n, "unknown column '%s' in '%s'%s", name, tbl, columnHint(cols))
-		}
-		return nil, s.Errorf(n, "unknown table or column '%s'%s", tbl, columnHint(cols))
-	default:
-		// t.struct.field
-		i, err := find(schema, tbl)
+		col, rest = i, parts[2:]
+	}
+	if col < 0 {
+		i, err := find("", parts[0])
 		if err != nil {
 			return nil, err
 		}
-		if i < 0 {
-			return nil, s.Errorf(n, "unknown column '%s.%s'%s", schema, tbl, columnHint(cols))
-		}
-		return field(colExpr(i), name)
+		col, rest = i, parts[1:]
 	}
+	if col < 0 {
+		switch {
+		case len(parts) == 1:
+			return nil, s.Errorf(n, "unknown column '%s'%s", parts[0], columnHint(cols))
+		case hasQual(cols, parts[0]):
+			return nil, s.Errorf(n, "unknown column '%s' in '%s'%s", parts[1], parts[0], columnHint(cols))
+		}
+		return nil, s.Errorf(n, "unknown table or column '%s'%s", parts[0], columnHint(cols))
+	}
+	c := cols[col]
+	e := &program.Expr{Op: program.ExprCol, Col: col, Type: c.typ, Nullable: c.nullable}
+	for k, f := range rest {
+		var err error
+		prefix := strings.Join(parts[:len(parts)-len(rest)+k], ".")
+		if e, err = fieldOf(s, n, e, prefix, f); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// fieldOf is the field name of the struct base (whose text is baseText),
+// with errors at n.
+func fieldOf(s *dialect.Statement, n ast.Node, base *program.Expr, baseText, name string) (*program.Expr, error) {
+	if base.Type.Kind != types.Struct {
+		return nil, s.Errorf(n, "'%s' is %s, not a struct: it has no field '%s'", baseText, base.Type, name)
+	}
+	fi := base.Type.FieldIndex(name)
+	if fi < 0 {
+		names := make([]string, len(base.Type.Fields))
+		for i, f := range base.Type.Fields {
+			names[i] = f.Name
+		}
+		return nil, s.Errorf(n, "struct '%s' has no field '%s' (fields: %s)", baseText, name, strings.Join(names, ", "))
+	}
+	f := base.Type.Fields[fi]
+	return &program.Expr{Op: program.ExprField, Type: f.Type, Nullable: f.Nullable || base.Nullable, Field: fi, Args: []*program.Expr{base}}, nil
+}
+
+// fieldAccess plans __field(x, 'name') (x.name where x is not a column
+// reference TiDB can take).
+func (p *planner) fieldAccess(s *dialect.Statement, cols []column, n *ast.FuncCallExpr) (*program.Expr, error) {
+	name, ok := n.Args[1].(*driver.ValueExpr)
+	if len(n.Args) != 2 || !ok {
+		return nil, s.Errorf(n, "malformed field access")
+	}
+	base, err := p.expr(s, cols, n.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return fieldOf(s, n, base, s.TextOf(n.Args[0]), name.GetString())
+}
+
+// subscript plans __index(x, i), x[i]: the 1-based element of a list.
+func (p *planner) subscript(s *dialect.Statement, cols []column, n *ast.FuncCallExpr) (*program.Expr, error) {
+	if len(n.Args) != 2 {
+		return nil, s.Errorf(n, "malformed subscript")
+	}
+	base, err := p.expr(s, cols, n.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	if base.Type.Kind != types.List {
+		return nil, s.Errorf(n, "cannot index '%s': it is %s, not an array", s.TextOf(n.Args[0]), base.Type)
+	}
+	i, err := p.expr(s, cols, n.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if !i.Type.Kind.IsInteger() && i.Type.Kind != types.Null {
+		return nil, s.Errorf(n.Args[1], "an array index must be an integer, got %s: %s", i.Type, s.TextOf(n.Args[1]))
+	}
+	return call(s, n, "array_element", base, i)
 }
 
 func hasQual(cols []column, q string) bool {
@@ -523,6 +566,10 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 			return v, nil
 		}
 		return c, nil
+	case dialect.FieldFunc:
+		return p.fieldAccess(s, cols, n)
+	case dialect.IndexFunc:
+		return p.subscript(s, cols, n)
 	case dialect.TryCastFunc:
 		return nil, s.Errorf(n, "TRY_CAST is not supported yet; use CAST")
 	case dialect.IntervalFunc:
@@ -591,7 +638,9 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		}
 		// TiDB parses `a || b` as concat(a, b); `||` is NULL when either side
 		// is, concat() skips NULLs, so tell them apart by the source text.
-		if len(args) == 2 && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(s.TextOf(n))), "concat") {
+		// Only the first bytes are compared: lowering the whole text
+		// would make a chain of || quadratic.
+		if text := s.TextOf(n); len(args) == 2 && !(len(text) >= 6 && strings.EqualFold(text[:6], "concat")) {
 			return call(s, n, "||", args...)
 		}
 		return call(s, n, name, args...)

@@ -94,13 +94,11 @@ func (p *planner) statement(s *dialect.Statement) error {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		return p.bareSelect(s, n.(ast.ResultSetNode))
 	}
-	return s.Errorf(s.Node, "unsupported statement: %s", stmtKind(s.Node))
-}
-
-func stmtKind(n ast.StmtNode) string {
-	t := fmt.Sprintf("%T", n)
-	t = strings.TrimPrefix(t, "*ast.")
-	return strings.TrimSuffix(t, "Stmt")
+	verb := s.Verb()
+	if verb == "" {
+		verb = "this statement"
+	}
+	return s.Errorf(s.Node, "%s is not supported (a file holds CREATE TABLE, CREATE VIEW, INSERT INTO and SELECT statements)", verb)
 }
 
 func (p *planner) bareSelect(s *dialect.Statement, n ast.ResultSetNode) error {
@@ -144,9 +142,39 @@ func uniqueNames(s *dialect.Statement, at ast.Node, q *rel) error {
 	for _, c := range q.visible() {
 		key := strings.ToLower(c.name)
 		if seen[key] {
-			return s.Errorf(at, "the query has two columns named '%s'; give one an alias (AS ...)", c.name)
+			msg := fmt.Sprintf("the query has two columns named '%s'; give one an alias (AS ...)", c.name)
+			if f := secondField(s, at, key); f != nil {
+				return &dialect.Error{File: s.File(), Pos: s.AliasPos(f), Msg: msg}
+			}
+			return s.Errorf(at, "%s", msg)
 		}
 		seen[key] = true
+	}
+	return nil
+}
+
+// secondField returns the select field of the query at that gives the
+// second column named key (lower case), when no wildcard or set operation
+// makes the mapping from fields to columns unclear.
+func secondField(s *dialect.Statement, at ast.Node, key string) *ast.SelectField {
+	sel, ok := at.(*ast.SelectStmt)
+	if !ok || sel.Fields == nil {
+		return nil
+	}
+	n := 0
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			return nil
+		}
+		name := f.AsName.O
+		if name == "" {
+			name = fieldName(s, f.Expr)
+		}
+		if strings.ToLower(name) == key {
+			if n++; n == 2 {
+				return f
+			}
+		}
 	}
 	return nil
 }

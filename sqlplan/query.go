@@ -8,6 +8,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/types"
 	"github.com/arroyogo/arroyo/sqlplan/dialect"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // query plans a SELECT (or other result set) into a relation.
@@ -98,6 +99,11 @@ func fieldName(s *dialect.Statement, e ast.ExprNode) string {
 		return e.Name.Name.O
 	case *ast.ParenthesesExpr:
 		return fieldName(s, e.Expr)
+	case *ast.FuncCallExpr:
+		// x.a.b.c.d: named by its last field, as a shorter one is.
+		if v, ok := e.Args[len(e.Args)-1].(*driver.ValueExpr); e.FnName.L == dialect.FieldFunc && ok && len(e.Args) == 2 {
+			return v.GetString()
+		}
 	}
 	return s.TextOf(e)
 }

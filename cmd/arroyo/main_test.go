@@ -146,7 +146,7 @@ func TestBadInputErrors(t *testing.T) {
 		name, sql, want string
 	}{
 		{"syntax", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', event_count = '1');\nSELECT bid.price\nFROM n WHERE bid.price > > 1;", "syntax.sql:3:"},
-		{"unknown_column", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', event_count = '1');\nSELECT bid.prize FROM n;", "syntax.sql:2:8: struct has no field 'prize'"},
+		{"unknown_column", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', event_count = '1');\nSELECT bid.prize FROM n;", "syntax.sql:2:8: struct 'bid' has no field 'prize'"},
 		{"bad_option", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = 'fast');\nSELECT bid FROM n;", "invalid value 'fast' for option 'event_rate'"},
 		{"unknown_option", "CREATE TABLE n WITH (connector = 'nexmark', event_rate = '1', speed = '2');\nSELECT bid FROM n;", "unknown option 'speed'"},
 		{"missing_file", "CREATE TABLE s (id BIGINT) WITH (connector = 'single_file', path = '" + dir + "/nope.json', format = 'json');\nSELECT id FROM s;", "no such file or directory"},

@@ -71,6 +71,9 @@ func Validate(owner string, specs []Option, given map[string]string) (Options, e
 	for name, v := range given {
 		spec := findOption(specs, name)
 		if spec == nil {
+			if len(specs) == 0 {
+				return nil, fmt.Errorf("%s: %w '%s' (%s takes no options)", owner, ErrUnknownOption, name, owner)
+			}
 			names := make([]string, len(specs))
 			for i, s := range specs {
 				names[i] = s.Name
@@ -123,6 +126,18 @@ func quoteList(vs []string) string {
 	return strings.Join(q, ", ")
 }
 
+// CaseHint is the note for a value that matches one of allowed but for
+// its case: values are case-sensitive, as in Arroyo ("; values are
+// case-sensitive: did you mean 'impulse'?"), or "" when none matches.
+func CaseHint(v string, allowed []string) string {
+	for _, a := range allowed {
+		if a != v && strings.EqualFold(a, v) {
+			return "; values are case-sensitive: did you mean '" + a + "'?"
+		}
+	}
+	return ""
+}
+
 func (s *Option) check(owner, v string) error {
 	bad := func(problem string) error {
 		return &OptionError{Owner: owner, Option: s.Name, Value: v, Problem: problem}
@@ -158,7 +173,7 @@ func (s *Option) check(owner, v string) error {
 				return nil
 			}
 		}
-		return bad("allowed values are " + quoteList(s.Enum))
+		return bad("allowed values are " + quoteList(s.Enum) + CaseHint(v, s.Enum))
 	case TypeDuration:
 		if _, err := ParseDuration(v); err != nil {
 			return bad("expected a duration such as '10s', '500ms' or a number of seconds")

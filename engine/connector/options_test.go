@@ -104,7 +104,13 @@ func TestValidate(t *testing.T) {
 		{
 			name:  "enum is case-sensitive",
 			given: map[string]string{"path": "/x", "mode": "APPEND"},
-			err:   "src: invalid value 'APPEND' for option 'mode': allowed values are 'append', 'overwrite'",
+			err:   "src: invalid value 'APPEND' for option 'mode': allowed values are 'append', 'overwrite'; values are case-sensitive: did you mean 'append'?",
+		},
+		{
+			name:  "no options at all",
+			specs: []Option{},
+			given: map[string]string{"path": "/x"},
+			err:   "src: unknown option 'path' (src takes no options)",
 		},
 		{
 			name:  "duration",

@@ -1,4 +1,4 @@
---fail=unknown option 'paht'
+--fail=error_unknown_option.sql:4:5: single_file: unknown option 'paht'
 CREATE TABLE input (id BIGINT) WITH (
     connector = 'single_file',
     paht = '$input_dir/orders.json',

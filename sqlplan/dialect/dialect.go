@@ -33,9 +33,13 @@
 // FILE:LINE:COL: syntax error near "<original text>". positions.go says how
 // node positions are found and how exact they are.
 //
+//   - Subscripts x[i] become __index(x, i); dotted names of more than
+//     three parts (TiDB's limit: db.table.column) keep three parts and wrap
+//     the others, like field access after ']' or ')', in __field(x, 'name').
+//
 // Not bridged (TiDB rejects them; the error points at them): -> and ->>
-// on anything but a column (TiDB turns col->'k' into JSON_EXTRACT), array
-// subscripts a[1], IS [NOT] DISTINCT FROM, regex operators
+// on anything but a column (TiDB turns col->'k' into JSON_EXTRACT),
+// IS [NOT] DISTINCT FROM, regex operators
 // (~, ~*), MySQL compound interval units (HOUR_MINUTE).
 //
 // Files: lex.go (tokenizer), parse.go (Parse, Statement, TiDB errors),
@@ -49,6 +53,7 @@ package dialect
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -64,6 +69,12 @@ const (
 	// IntervalFunc is __interval('text'): INTERVAL literals. The argument is
 	// a string literal that ParseInterval accepts.
 	IntervalFunc = "__interval"
+	// FieldFunc is __field(expr, 'name'): the field access expr.name where
+	// TiDB has no syntax for it (a fourth dotted part, or after ']' or
+	// ')'). The second argument is a string literal holding the name.
+	FieldFunc = "__field"
+	// IndexFunc is __index(expr, i): the subscript expr[i].
+	IndexFunc = "__index"
 )
 
 // Pos is a position in the original SQL text. Line and Col are 1-based; Col
@@ -106,11 +117,18 @@ func newFile(name, text string) *file {
 	return f
 }
 
+// bom is the UTF-8 byte-order mark, which some editors put at the start of
+// a file. The tokenizer skips it and columns do not count it.
+const bom = "\uFEFF"
+
 // pos converts a byte offset of the file to a line and column.
 func (f *file) pos(off int) Pos {
 	off = max(0, min(off, len(f.text)))
 	line := sort.Search(len(f.lineStarts), func(i int) bool { return f.lineStarts[i] > off }) - 1
 	start := f.lineStarts[line]
+	if line == 0 && strings.HasPrefix(f.text, bom) {
+		start = min(len(bom), off)
+	}
 	return Pos{Line: line + 1, Col: utf8.RuneCountInString(f.text[start:off]) + 1}
 }
 

@@ -9,11 +9,14 @@ import (
 func TestErrors(t *testing.T) {
 	tests := []struct{ sql, want string }{
 		// Tokens.
-		{"SELECT 'abc FROM t", "f.sql:1:8: unterminated string literal"},
+		{"SELECT 'abc FROM t", "f.sql:1:8: unterminated string literal starting here"},
+		// A stray quote shifts the pairs after it: point at it, not at the
+		// quote left over.
+		{"SELECT 'a, b FROM t;\nSELECT c FROM t\nWHERE d = 'x';", "f.sql:1:8: unterminated string literal: the ' at 3:13 is never closed; the literal starting here runs on to line 3, so a quote here is probably missing or stray"},
 		{"SELECT 1 /* x\n y", "f.sql:1:10: unterminated /* comment"},
 		{"SELECT 1 /* a /* b */ c", "f.sql:1:10: unterminated /* comment"},
 		{`SELECT E'abc\' FROM t`, "f.sql:1:8: unterminated string literal"},
-		{"SELECT \"abc FROM t", "f.sql:1:8: unterminated quoted identifier"},
+		{"SELECT \"abc FROM t", "f.sql:1:8: unterminated quoted identifier starting here"},
 		{"SELECT $$abc FROM t", "f.sql:1:8: unterminated dollar-quoted string"},
 		{"SELECT 1." + strings.Repeat("0", 65) + " FROM t", "f.sql:1:8: numeric literal has more than 65 digits"},
 		{"SELECT 1e99999, " + strings.Repeat("9", 65) + " FROM t", "f.sql:1:8: syntax error: Illegal double '1e99999' value found during parsing"},
@@ -139,5 +142,21 @@ func TestNoStatements(t *testing.T) {
 		if len(stmts) != want {
 			t.Errorf("Parse(%q): %d statements, want %d", sql, len(stmts), want)
 		}
+	}
+}
+
+// TestByteOrderMark: a UTF-8 byte-order mark at the start of a file is
+// skipped, and columns on line 1 are counted as without it.
+func TestByteOrderMark(t *testing.T) {
+	for _, sql := range []string{"SELECT a frm t", "SELECT a\nFROM t WHERE"} {
+		_, plain := Parse("f.sql", sql)
+		_, withBOM := Parse("f.sql", "\uFEFF"+sql)
+		if plain == nil || withBOM == nil || plain.Error() != withBOM.Error() {
+			t.Errorf("%q: with a BOM %v, without %v", sql, withBOM, plain)
+		}
+	}
+	s := parseOne(t, "\uFEFFSELECT a FROM t")
+	if s.Text != "SELECT a FROM t" || s.Pos() != (Pos{1, 1}) {
+		t.Errorf("statement %q at %v", s.Text, s.Pos())
 	}
 }

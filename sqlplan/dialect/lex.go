@@ -161,6 +161,9 @@ type lexer struct {
 // token: the gaps between tokens hold them.
 func tokenize(f *file) ([]token, *Error) {
 	l := &lexer{src: f.text}
+	if strings.HasPrefix(l.src, bom) {
+		l.pos = len(bom)
+	}
 	for {
 		if err := l.skipSpace(f); err != nil {
 			return nil, err
@@ -338,7 +341,7 @@ func (l *lexer) quoted(f *file, q byte, k tokKind, unterminated string) *Error {
 	for {
 		i := strings.IndexByte(l.src[l.pos:], q)
 		if i < 0 {
-			return f.errorf(start, "%s", unterminated)
+			return l.unterminated(f, q, start, unterminated)
 		}
 		l.pos += i + 1
 		if l.pos < len(l.src) && l.src[l.pos] == q {
@@ -348,6 +351,22 @@ func (l *lexer) quoted(f *file, q byte, k tokKind, unterminated string) *Error {
 		l.emit(k, start)
 		return nil
 	}
+}
+
+// unterminated reports the quote q at start that is never closed. A stray
+// quote earlier in the file pairs with the next quote, shifting every pair
+// after it, so that the quote left over is not the culprit: the culprit
+// starts the first earlier literal quoted by q that spans lines. Point at
+// that one when there is one (a literal may span lines, so this is a guess
+// the message says it is).
+func (l *lexer) unterminated(f *file, q byte, start int, what string) *Error {
+	for _, t := range l.toks {
+		if t.text[0] == q && strings.IndexByte(t.text, '\n') >= 0 {
+			return f.errorf(t.start, "%s: the %c at %v is never closed; the literal starting here runs on to line %d, so a quote here is probably missing or stray",
+				what, q, f.pos(start), f.pos(t.end-1).Line)
+		}
+	}
+	return f.errorf(start, "%s starting here", what)
 }
 
 // escapeString scans a Postgres E'...' string, in which a backslash

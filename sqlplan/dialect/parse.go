@@ -41,6 +41,27 @@ func (s *Statement) File() string { return s.f.name }
 // Pos is where the statement starts in the file.
 func (s *Statement) Pos() Pos { return s.f.pos(s.start) }
 
+// Verb is what the statement is, in SQL words: its leading keywords in
+// upper case, at most two ("DROP TABLE", "DELETE FROM", "SHOW TABLES",
+// "UPDATE"), for messages about statements the planner does not support.
+func (s *Statement) Verb() string {
+	toks, err := tokenize(newFile("", s.Text))
+	if err != nil {
+		return ""
+	}
+	var words []string
+	for _, t := range toks {
+		if len(words) == 2 || t.kind != tkWord {
+			break
+		}
+		if _, kw := tidbKeywords[strings.ToUpper(t.text)]; !kw && len(words) > 0 {
+			break
+		}
+		words = append(words, strings.ToUpper(t.text))
+	}
+	return strings.Join(words, " ")
+}
+
 // newTiDBParser returns a TiDB parser set up for the rewritten dialect.
 func newTiDBParser() *parser.Parser {
 	p := parser.New()

@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -24,25 +25,29 @@ import (
 // where the previous match left off. That is exact unless the same name
 // appears in several table positions visited out of source order.
 //
-// Expression ends are not recorded either. TextOf finds the end of an
-// expression by trying the token boundaries after its last sub-expression
-// until "SELECT <candidate>" parses to the same expression.
+// Expression ends are not recorded either. One walk over the tree, when the
+// index is built, computes every expression's last token from its
+// sub-expressions' and the syntax that closes it (ends.go), so TextOf costs
+// no parse and planning stays linear in the size of an expression.
 
 // index holds positions TiDB does not record, as offsets in the rewritten
 // text of the node's unit.
 type index struct {
 	toks map[*unit][]token
 	pos  map[ast.Node]int
-	end  map[ast.Node]int
+	end  map[ast.Node]int  // rewritten end offset (exclusive)
+	done map[ast.Node]bool // trialEnd was tried
 }
 
 // index returns the statement's index, building it on first use; the
 // caller holds s.mu.
 func (s *Statement) index() *index {
 	if s.idx == nil {
-		idx := &index{toks: map[*unit][]token{}, pos: map[ast.Node]int{}, end: map[ast.Node]int{}}
+		idx := &index{toks: map[*unit][]token{}, pos: map[ast.Node]int{}, end: map[ast.Node]int{}, done: map[ast.Node]bool{}}
+		s.idx = idx
 		if s.Node != nil && s.main != nil {
 			s.Node.Accept(newIndexer(idx, s.main))
+			s.walkEnds(s.main, s.Node)
 		}
 		if ct := s.CreateTable; ct != nil {
 			var roots []ast.ExprNode
@@ -57,10 +62,10 @@ func (s *Statement) index() *index {
 			for _, r := range roots {
 				if u := s.sub[r]; u != nil {
 					r.Accept(newIndexer(idx, u))
+					s.walkEnds(u, r)
 				}
 			}
 		}
-		s.idx = idx
 	}
 	return s.idx
 }
@@ -126,16 +131,20 @@ func (x *indexer) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 func (x *indexer) nameAt(n ast.Node, off int) {
 	x.idx.pos[n] = off
 	toks := x.toks
-	for q, t := range toks {
-		if t.start != off || !t.isIdent() {
-			continue
-		}
-		for q+2 < len(toks) && toks[q+1].is(".") && toks[q+2].isIdent() {
-			q += 2
-		}
-		x.idx.end[n] = toks[q].end
+	q, ok := tokenAt(toks, off)
+	if !ok || !toks[q].isIdent() {
 		return
 	}
+	for q+2 < len(toks) && toks[q+1].is(".") && toks[q+2].isIdent() {
+		q += 2
+	}
+	x.idx.end[n] = toks[q].end
+}
+
+// tokenAt returns the index of the token that starts at off.
+func tokenAt(toks []token, off int) (int, bool) {
+	q := sort.Search(len(toks), func(i int) bool { return toks[i].start >= off })
+	return q, q < len(toks) && toks[q].start == off
 }
 
 // advance moves the cursor past the token that starts at off.
@@ -257,10 +266,31 @@ func (s *Statement) PosOf(n ast.Node) Pos {
 	// A rewritten cast is located at its '::' (or CAST); anything else that
 	// starts at the same place, like the a::INT + 1 around it, starts
 	// where its text does.
-	if fn, ok := n.(*ast.FuncCallExpr); ok && (fn.FnName.L == CastFunc || fn.FnName.L == TryCastFunc) {
+	// Likewise a field access is located at its field's name and a
+	// subscript at its '['.
+	if fn, ok := n.(*ast.FuncCallExpr); ok && (fn.FnName.L == CastFunc || fn.FnName.L == TryCastFunc ||
+		fn.FnName.L == FieldFunc || fn.FnName.L == IndexFunc) {
 		return s.f.pos(u.orig(off))
 	}
 	return s.f.pos(u.origText(off))
+}
+
+// AliasPos returns the position of the alias of a select field (the name
+// after AS), or the field's position when it has none.
+func (s *Statement) AliasPos(f *ast.SelectField) Pos {
+	if f.AsName.L == "" || f.OriginalText() == "" {
+		return s.PosOf(f)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.unitOf(f)
+	toks := s.index().tokensOf(u)
+	end := f.Offset + len(f.OriginalText())
+	q := sort.Search(len(toks), func(i int) bool { return toks[i].end >= end })
+	if q >= len(toks) || toks[q].end != end || !identIs(toks[q], f.AsName.O) && toks[q].kind != tkString {
+		return s.f.pos(u.origText(f.Offset))
+	}
+	return s.f.pos(u.orig(toks[q].start))
 }
 
 // Errorf returns an error at the position of n (the statement's start if n
@@ -337,11 +367,34 @@ func (s *Statement) span(u *unit, n ast.Node) (int, int, bool) {
 	return 0, 0, false
 }
 
-// maxCandidates bounds the parses exprEnd tries.
+// maxCandidates bounds the parses trialEnd tries.
 const maxCandidates = 64
 
-// exprEnd finds where the expression n starting at start ends.
+// exprEnd returns where the expression n starting at start ends. Ends are
+// computed for the whole tree in one walk when the index is built (see
+// ends.go); a node kind that walk does not know falls back on trialEnd.
 func (s *Statement) exprEnd(u *unit, n ast.ExprNode, start int) (int, bool) {
+	idx := s.index()
+	if end, ok := idx.end[n]; ok {
+		return end, true
+	}
+	if idx.done[n] {
+		return 0, false
+	}
+	end, ok := s.trialEnd(u, n, start)
+	if ok {
+		idx.end[n] = end
+	}
+	idx.done[n] = true
+	return end, ok
+}
+
+// trialEnd finds where the expression n starting at start ends by trying
+// the token boundaries after its last sub-expression until "SELECT
+// <candidate>" parses to the same expression. Each try parses the
+// candidate, so this is only for the rare node kinds the end walk does not
+// know.
+func (s *Statement) trialEnd(u *unit, n ast.ExprNode, start int) (int, bool) {
 	want := restore(n)
 	if want == "" {
 		return 0, false
@@ -352,11 +405,7 @@ func (s *Statement) exprEnd(u *unit, n ast.ExprNode, start int) (int, bool) {
 			last = max(last, e.OriginTextPosition())
 		}
 	}})
-	idx := s.index()
-	if end, ok := idx.end[n]; ok {
-		return end, true
-	}
-	toks := idx.tokensOf(u)
+	toks := s.idx.tokensOf(u)
 	if s.tidb == nil {
 		s.tidb = newTiDBParser()
 	}
@@ -389,7 +438,6 @@ func (s *Statement) exprEnd(u *unit, n ast.ExprNode, start int) (int, bool) {
 			continue
 		}
 		if restore(sel.Fields.Fields[0].Expr) == want {
-			idx.end[n] = t.end
 			return t.end, true
 		}
 	}

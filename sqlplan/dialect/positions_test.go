@@ -196,3 +196,25 @@ func TestStatementText(t *testing.T) {
 		t.Errorf("statement 2 at %v", p)
 	}
 }
+
+// TestFieldAndIndexPositions: a rewritten field access is located at its
+// field's name, a subscript at its '[', and both have the user's text.
+func TestFieldAndIndexPositions(t *testing.T) {
+	s := parseOne(t, "SELECT t.p.geo.lat,\n  tags[i + 1] FROM t")
+	f := s.Node.(*ast.SelectStmt).Fields.Fields
+	for _, tt := range []struct {
+		n          ast.Node
+		text, want string
+	}{
+		{f[0].Expr, "t.p.geo.lat", "1:16"},
+		{f[0].Expr.(*ast.FuncCallExpr).Args[0], "t.p.geo", "1:8"},
+		{f[1].Expr, "tags[i + 1]", "2:7"},
+	} {
+		if got := s.TextOf(tt.n); got != tt.text {
+			t.Errorf("TextOf = %q, want %q", got, tt.text)
+		}
+		if got := s.PosOf(tt.n).String(); got != tt.want {
+			t.Errorf("PosOf(%q) = %s, want %s", tt.text, got, tt.want)
+		}
+	}
+}

@@ -130,3 +130,20 @@ func TestExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestVerb: a statement kind is named in SQL words.
+func TestVerb(t *testing.T) {
+	for sql, want := range map[string]string{
+		"DROP TABLE t":           "DROP TABLE",
+		"drop view v":            "DROP VIEW",
+		"DELETE FROM t WHERE a":  "DELETE FROM",
+		"UPDATE t SET a = 1":     "UPDATE",
+		"SHOW TABLES":            "SHOW TABLES",
+		"TRUNCATE TABLE t":       "TRUNCATE TABLE",
+		"CREATE INDEX i ON t(a)": "CREATE INDEX",
+	} {
+		if got := parseOne(t, sql).Verb(); got != want {
+			t.Errorf("Verb(%q) = %q, want %q", sql, got, want)
+		}
+	}
+}

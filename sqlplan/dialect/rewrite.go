@@ -220,12 +220,18 @@ var notCallee = setOf(
 
 func (r *rewriter) scan() *Error {
 	toks := r.toks
+	cut := -1 // the '.' after the third part of a long dotted name
 	for k := 0; k < len(toks); k++ {
 		if r.consumed[k] {
 			continue
 		}
 		t := toks[k]
 		afterDot := k > 0 && toks[k-1].is(".")
+		if t.isIdent() && !afterDot && chainParts(toks, k) > 3 {
+			// TiDB takes at most db.table.column: keep three parts for
+			// it and turn the others into field accesses.
+			cut = k + 5
+		}
 		switch {
 		case t.kind == tkWord && !afterDot && t.is("INTERVAL") && r.intervalValue(k+1) > 0:
 			e, err := r.interval(k)
@@ -245,6 +251,12 @@ func (r *rewriter) scan() *Error {
 				return err
 			}
 			k = e
+			continue
+		case t.is("[") && k > 0 && r.pstart[k-1] >= 0 && !toks[k-1].is("ARRAY"):
+			r.index(k)
+		case t.is(".") && k > 0 && (toks[k-1].is("]") || toks[k-1].is(")") || cut == k) && r.pstart[k-1] >= 0 &&
+			k+1 < len(toks) && toks[k+1].isIdent():
+			k = r.fields(r.pstart[k-1], k)
 			continue
 		case t.rewritten():
 			// TiDB has neither dollar-quoted nor E'...' strings.
@@ -431,6 +443,42 @@ func (r *rewriter) colonCast(k int) (int, *Error) {
 	r.repl[k] = &replacement{s: ", " + sqlString(typ.String()) + ")", n: e - k + 1}
 	r.pstart[e] = p
 	return e, nil
+}
+
+// chainParts counts the parts of the dotted name a.b.c... starting at k.
+func chainParts(toks []token, k int) int {
+	n := 1
+	for k+2 < len(toks) && toks[k+1].is(".") && toks[k+2].isIdent() {
+		n++
+		k += 2
+	}
+	return n
+}
+
+// index rewrites <primary>[i] with its '[' at k into __index(<primary>, i).
+// The index itself is rewritten by the main scan.
+func (r *rewriter) index(k int) {
+	p, t := r.pstart[k-1], r.toks[k]
+	r.pre[p] = append([]insertion{{s: IndexFunc + "(", orig: t.start, origEnd: t.end, textStart: r.toks[p].start}}, r.pre[p]...)
+	r.repl[k] = &replacement{s: ", ", n: 1}
+	r.repl[r.match[k]] = &replacement{s: ")", n: 1}
+}
+
+// fields rewrites the field accesses .name.name... starting with the '.' at
+// k, of the primary expression that starts at token p, into
+// __field(__field(<primary>, 'name'), 'name'), and returns the index of the
+// last name.
+func (r *rewriter) fields(p, k int) int {
+	toks := r.toks
+	last := k - 1
+	for ; k+1 < len(toks) && toks[k].is(".") && toks[k+1].isIdent(); k += 2 {
+		name := toks[k+1]
+		r.pre[p] = append([]insertion{{s: FieldFunc + "(", orig: name.start, origEnd: name.end, textStart: toks[p].start}}, r.pre[p]...)
+		r.repl[k] = &replacement{s: ", " + sqlString(name.identName()) + ")", n: 2}
+		last = k + 1
+	}
+	r.pstart[last] = p
+	return last
 }
 
 // emit writes the rewritten text.

@@ -36,6 +36,10 @@ func TestRewrite(t *testing.T) {
 		{"SELECT CASE a WHEN 1 THEN CASE WHEN b THEN 2 END::int END::text FROM t",
 			"SELECT __cast(CASE a WHEN 1 THEN __cast(CASE WHEN b THEN 2 END, 'INT') END, 'TEXT') FROM t"},
 		{"SELECT interval '1' hour::text FROM t", "SELECT __cast(__interval('1 HOUR'), 'TEXT') FROM t"},
+		// Subscripts and field access beyond TiDB's three parts.
+		{"SELECT a[1], a[i + 1][2], f(x)[1], t.s.a[1] FROM t", "SELECT __index(a, 1), __index(__index(a, i + 1), 2), __index(f(x), 1), __index(t.s.a, 1) FROM t"},
+		{"SELECT t.p.geo.lat, a.b.c.d.\"E\" FROM t", "SELECT __field(t.p.geo, 'lat'), __field(__field(a.b.c, 'd'), 'E') FROM t"},
+		{"SELECT a[1].x.y, (p).geo, a[1]::text FROM t", "SELECT __field(__field(__index(a, 1), 'x'), 'y'), __field((p), 'geo'), __cast(__index(a, 1), 'TEXT') FROM t"},
 		// Intervals.
 		{"SELECT INTERVAL '1 hour' FROM t", "SELECT __interval('1 hour') FROM t"},
 		{"SELECT INTERVAL '10 seconds' FROM t", "SELECT __interval('10 seconds') FROM t"},

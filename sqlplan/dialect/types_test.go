@@ -113,3 +113,18 @@ func TestParseTypeErrors(t *testing.T) {
 		t.Errorf("unknown type error does not list the types: %v", err)
 	}
 }
+
+// TestSupportedTypesListsOnlySupported: the list an unknown type's message
+// gives has no type the planner then refuses.
+func TestSupportedTypesListsOnlySupported(t *testing.T) {
+	for _, w := range strings.Split(SupportedTypes, ", ") {
+		for _, bad := range []string{"DATE", "TIME", "DECIMAL", "NUMERIC"} {
+			if w == bad {
+				t.Errorf("SupportedTypes lists %s: %s", bad, SupportedTypes)
+			}
+		}
+	}
+	if !strings.Contains(SupportedTypes, "TIMESTAMP") || !strings.Contains(SupportedTypes, "BIGINT") {
+		t.Errorf("SupportedTypes = %s", SupportedTypes)
+	}
+}
