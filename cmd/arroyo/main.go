@@ -99,7 +99,7 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	// Before reading a query from a terminal: the user should not type
 	// one only to be told the flags are wrong. Submit checks again.
 	if err := controller.CheckParallelism(f.parallelism, cfg); err != nil {
-		return fmt.Errorf("--parallelism: %w", err)
+		return fmt.Errorf("--%w", err)
 	}
 	var text []byte
 	if file == "-" {

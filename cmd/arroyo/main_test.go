@@ -335,7 +335,7 @@ func TestParallelismCap(t *testing.T) {
 	sql := writeFile(t, dir, "p.sql", "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1e9', message_count = '6');\nSELECT counter FROM i;\n")
 	cfg := writeFile(t, dir, "arroyo.toml", "[pipeline]\nmax-parallelism = 2\n")
 	bad := writeFile(t, dir, "bad.toml", "[pipeline]\nmax_parallelism = 'many'\n")
-	const capMsg = "error: --parallelism: bad parallelism: parallelism %d exceeds the maximum of %d (set pipeline.max_parallelism in the config file or ARROYO__PIPELINE__MAX_PARALLELISM to allow more)\n"
+	const capMsg = "error: --parallelism %d exceeds the maximum of %d (set pipeline.max_parallelism in the config file or ARROYO__PIPELINE__MAX_PARALLELISM to allow more)\n"
 	for _, tc := range []struct {
 		env    []string
 		args   []string

@@ -76,8 +76,16 @@ func New(sched Scheduler, cfg config.Config) *Controller {
 	return &Controller{sched: sched, cfg: cfg}
 }
 
-// ErrParallelism is wrapped by the error for a parallelism out of range.
+// ErrParallelism is what errors.Is finds in the error for a parallelism
+// out of range.
 var ErrParallelism = errors.New("bad parallelism")
+
+// parallelismError says what is wrong in its own words; it is
+// ErrParallelism for errors.Is.
+type parallelismError struct{ msg string }
+
+func (e *parallelismError) Error() string        { return e.msg }
+func (e *parallelismError) Is(target error) bool { return target == ErrParallelism }
 
 // CheckParallelism checks a requested parallelism (0 means 1) against
 // the configured maximum. Submit calls it, so every way of submitting a
@@ -86,9 +94,9 @@ func CheckParallelism(p int, cfg config.Config) error {
 	maxP := cfg.Pipeline.MaxParallelism
 	switch {
 	case p < 0:
-		return fmt.Errorf("%w: parallelism must be at least 1, got %d", ErrParallelism, p)
+		return &parallelismError{fmt.Sprintf("parallelism must be at least 1, got %d", p)}
 	case p > maxP:
-		return fmt.Errorf("%w: parallelism %d exceeds the maximum of %d (set pipeline.max_parallelism in the config file or %sPIPELINE__MAX_PARALLELISM to allow more)", ErrParallelism, p, maxP, config.EnvPrefix)
+		return &parallelismError{fmt.Sprintf("parallelism %d exceeds the maximum of %d (set pipeline.max_parallelism in the config file or %sPIPELINE__MAX_PARALLELISM to allow more)", p, maxP, config.EnvPrefix)}
 	}
 	return nil
 }

@@ -83,7 +83,7 @@ func TestSubmitCapsParallelism(t *testing.T) {
 		p   int
 		err string
 	}{
-		{5, "bad parallelism: parallelism 5 exceeds the maximum of 4 (set pipeline.max_parallelism in the config file or ARROYO__PIPELINE__MAX_PARALLELISM to allow more)"},
+		{5, "parallelism 5 exceeds the maximum of 4 (set pipeline.max_parallelism in the config file or ARROYO__PIPELINE__MAX_PARALLELISM to allow more)"},
 		{100_000_000, "parallelism 100000000 exceeds the maximum of 4"},
 		{-1, "parallelism must be at least 1, got -1"},
 	} {
