@@ -35,8 +35,16 @@ func (p *planner) expr(s *dialect.Statement, cols []column, n ast.ExprNode) (*pr
 	}
 	if e.Text == "" && (e.Op == program.ExprCall || e.Op == program.ExprCast) {
 		e.Text = s.TextOf(n)
+		e.Pos = sourcePos(s, n)
 	}
 	return e, nil
+}
+
+// sourcePos is where n is in the user's file, for error messages of the
+// program.
+func sourcePos(s *dialect.Statement, n ast.Node) *program.SourcePos {
+	p := s.PosOf(n)
+	return &program.SourcePos{File: s.File(), Line: p.Line, Col: p.Col}
 }
 
 func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*program.Expr, error) {

@@ -134,8 +134,10 @@ func absInt[T ~int8 | ~int16 | ~int32 | ~int64](v *coldata.Vec[T], n int, sel []
 		suspect |= b2i(a == minT)
 	}
 	w := words(v)
-	if suspect != 0 && firstBad(n, sel, w, func(i int) bool { return v.Vals[i] == minT }) >= 0 {
-		return nil, ErrOverflow
+	if suspect != 0 {
+		if bad := firstBad(n, sel, w, func(i int) bool { return v.Vals[i] == minT }); bad >= 0 {
+			return nil, &rowError{row: bad, err: ErrOverflow}
+		}
 	}
 	out.N.SetWords(w)
 	return out, nil
