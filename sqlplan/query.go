@@ -217,11 +217,13 @@ func coerceToSink(s *dialect.Statement, at ast.Node, q *rel, t *table) (*rel, er
 			}
 			e = castExpr(e, w.Type)
 			// Its errors name the query's column and the sink column.
-			e.Text, e.Pos = c.name, sourcePos(s, at)
-			if src := columnExpr(q, i); src != nil && src.Pos != nil {
+			switch src, f := columnExpr(q, i), selectField(at, i); {
+			case src != nil && src.Pos != nil:
 				e.Text, e.Pos = src.Text, src.Pos
-			} else if f := selectField(at, i); f != nil {
-				e.Pos = sourcePos(s, f)
+			case f != nil:
+				e.Text, e.Pos = c.name, sourcePos(s, f)
+			default:
+				e.Text, e.Pos = c.name, sourcePos(s, at)
 			}
 			e.Note = fmt.Sprintf("column '%s' of sink '%s' is %s", w.Name, t.name, w.Type)
 			changed = true
