@@ -499,7 +499,7 @@ func TestErrorRow(t *testing.T) {
 		{e: at(call("substr", tStr, col(0, tStr), col(1, tI64), col(2, tI64)), "substr(s, a, b)"), cols: cols(vec(tStr, "it's"), vec(tI64, 1), vec(tI64, -1)),
 			row: 0, values: "substr('it''s', 1, -1)"},
 		{e: at(cast(a, tI32), "n"), cols: cols(vec(tI64, 1, 2000000000000)),
-			row: 1, msg: "orders.sql:3:8: value 2000000000000 out of range for INT in 'n'"},
+			row: 1, msg: "orders.sql:3:8: value 2000000000000 out of range for INT (-2147483648 to 2147483647) in 'n'"},
 		{e: at(cast(col(0, tStr), tI64), "CAST(s AS BIGINT)"), cols: cols(vec(tStr, "1", "x")),
 			row: 1, msg: "orders.sql:3:8: cannot cast 'x' to BIGINT in 'CAST(s AS BIGINT)'"},
 	} {
@@ -521,7 +521,7 @@ func TestErrorRow(t *testing.T) {
 	e := at(cast(a, tI32), "id * 1000000000000")
 	e.Note = "column 'n' of sink 'out'"
 	_, err := evalRows(t, e, vec(tI64, 2000000000000))
-	if err == nil || err.Error() != "orders.sql:3:8: value 2000000000000 out of range for INT in 'id * 1000000000000' (column 'n' of sink 'out')" {
+	if err == nil || err.Error() != "orders.sql:3:8: value 2000000000000 out of range for INT (-2147483648 to 2147483647) in 'id * 1000000000000' (column 'n' of sink 'out')" {
 		t.Fatalf("got %v", err)
 	}
 }

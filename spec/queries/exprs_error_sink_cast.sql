@@ -1,4 +1,4 @@
---fail=queries/exprs_error_sink_cast.sql:23:26: value 1000000000000 out of range for INT in 'id * 1000000000000' (column 'n' of sink 'small' is INT)
+--fail=queries/exprs_error_sink_cast.sql:23:26: value 1000000000000 out of range for INT (-2147483648 to 2147483647) in 'id * 1000000000000' (column 'n' of sink 'small' is INT)
 CREATE TABLE orders (
     id BIGINT NOT NULL,
     customer TEXT,
