@@ -35,8 +35,16 @@ func (p *planner) expr(s *dialect.Statement, cols []column, n ast.ExprNode) (*pr
 	}
 	if e.Text == "" && (e.Op == program.ExprCall || e.Op == program.ExprCast) {
 		e.Text = s.TextOf(n)
+		e.Pos = sourcePos(s, n)
 	}
 	return e, nil
+}
+
+// sourcePos is where n is in the user's file, for error messages of the
+// program.
+func sourcePos(s *dialect.Statement, n ast.Node) *program.SourcePos {
+	p := s.PosOf(n)
+	return &program.SourcePos{File: s.File(), Line: p.Line, Col: p.Col}
 }
 
 func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*program.Expr, error) {
@@ -74,6 +82,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		if !ok {
 			return nil, s.Errorf(n, "operator %s is not supported", n.Op)
 		}
+		l, r = adaptLiterals(n.L, n.R, l, r)
 		return call(s, n, name, l, r)
 	case *ast.UnaryOperationExpr:
 		v, err := p.expr(s, cols, n.V)
@@ -84,6 +93,11 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		case opcode.Plus:
 			return v, nil
 		case opcode.Minus:
+			if isLiteral(n.V) {
+				if neg, ok := negateLiteral(v); ok {
+					return neg, nil
+				}
+			}
 			return call(s, n, "neg", v)
 		case opcode.Not, opcode.Not2:
 			if err := wantBool(s, n.V, v); err != nil {
@@ -134,11 +148,13 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		if err != nil {
 			return nil, err
 		}
-		ge, err := call(s, n, ">=", v, lo)
+		v1, lo := adaptLiterals(n.Expr, n.Left, v, lo)
+		ge, err := call(s, n, ">=", v1, lo)
 		if err != nil {
 			return nil, err
 		}
-		le, err := call(s, n, "<=", v, hi)
+		v2, hi := adaptLiterals(n.Expr, n.Right, v, hi)
+		le, err := call(s, n, "<=", v2, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -412,9 +428,6 @@ func call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr)
 	if !ok {
 		return nil, s.Errorf(at, "unknown function '%s'", name)
 	}
-	if len(args) == 2 {
-		args[0], args[1] = adaptLiteral(args[0], args[1].Type), adaptLiteral(args[1], args[0].Type)
-	}
 	ts := make([]types.Type, len(args))
 	for i, a := range args {
 		ts[i] = a.Type
@@ -430,6 +443,88 @@ func call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr)
 	// A function may return NULL on non-NULL input, so a call is
 	// conservatively nullable.
 	return &program.Expr{Op: program.ExprCall, Func: strings.ToLower(name), Type: r.Result, Nullable: true, Args: cast}, nil
+}
+
+// adaptLiterals adapts the operands l and r (planned from the SQL ln and
+// rn) of a binary operator to each other: an integer literal written as
+// such takes the numeric type of the other operand (see adaptLiteral). A
+// literal under an explicit cast (2::BIGINT) is the user's word and keeps
+// its type, and so does the argument of a function, whose signature says
+// what it takes (round(x, 2) keeps 2 a BIGINT).
+func adaptLiterals(ln, rn ast.ExprNode, l, r *program.Expr) (*program.Expr, *program.Expr) {
+	if isLiteral(ln) {
+		l = adaptLiteral(l, r.Type)
+	}
+	if isLiteral(rn) {
+		r = adaptLiteral(r, l.Type)
+	}
+	return l, r
+}
+
+// isLiteral reports whether n is a literal as written, possibly in
+// parentheses or negated: an untyped constant whose type the planner may
+// choose.
+func isLiteral(n ast.ExprNode) bool {
+	for {
+		switch x := n.(type) {
+		case *driver.ValueExpr:
+			return true
+		case *ast.ParenthesesExpr:
+			n = x.Expr
+		case *ast.UnaryOperationExpr:
+			if x.Op != opcode.Minus && x.Op != opcode.Plus {
+				return false
+			}
+			n = x.V
+		default:
+			return false
+		}
+	}
+}
+
+// negateLiteral folds unary minus on a numeric literal, so that
+// -9223372036854775808 (whose digits alone are a BIGINT UNSIGNED) is the
+// smallest BIGINT. As in DataFusion, a negative integer literal below the
+// BIGINT range becomes a DOUBLE. It reports false when the literal is not
+// a number or its negation overflows (-(-9223372036854775808)), which is
+// then left to neg to report.
+func negateLiteral(e *program.Expr) (*program.Expr, bool) {
+	if e.Op != program.ExprLit {
+		return nil, false
+	}
+	var v any
+	t := e.Type
+	switch e.Type.Kind {
+	case types.Int64:
+		i, err := strconv.ParseInt(string(e.Value), 10, 64)
+		if err != nil || i == math.MinInt64 {
+			return nil, false
+		}
+		v = -i
+	case types.UInt64:
+		u, err := strconv.ParseUint(string(e.Value), 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		if u <= 1<<63 {
+			v, t = -int64(u-1)-1, types.Int64T
+		} else {
+			v, t = -float64(u), types.Float64T
+		}
+	case types.Float64:
+		f, err := strconv.ParseFloat(string(e.Value), 64)
+		if err != nil {
+			return nil, false
+		}
+		v = -f
+	default:
+		return nil, false
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	return &program.Expr{Op: program.ExprLit, Type: t, Value: raw}, true
 }
 
 // adaptLiteral gives an integer literal the numeric type of the other
@@ -489,7 +584,8 @@ func (p *planner) caseExpr(s *dialect.Statement, cols []column, n *ast.CaseExpr)
 			return nil, err
 		}
 		if base != nil {
-			if c, err = call(s, w.Expr, "=", base, c); err != nil {
+			b, cv := adaptLiterals(n.Value, w.Expr, base, c)
+			if c, err = call(s, w.Expr, "=", b, cv); err != nil {
 				return nil, err
 			}
 		} else if err := wantBool(s, w.Expr, c); err != nil {
@@ -610,7 +706,8 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		if len(args) != 2 {
 			return nil, s.Errorf(n, "nullif takes 2 arguments")
 		}
-		eq, err := call(s, n, "=", args[0], args[1])
+		l, r := adaptLiterals(n.Args[0], n.Args[1], args[0], args[1])
+		eq, err := call(s, n, "=", l, r)
 		if err != nil {
 			return nil, err
 		}

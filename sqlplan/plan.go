@@ -13,10 +13,12 @@
 package sqlplan
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan/dialect"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -61,7 +63,39 @@ func Plan(file, text string, opts Options) (*program.Program, error) {
 	if err := prog.Validate(); err != nil {
 		return nil, fmt.Errorf("internal planner error: %w", err)
 	}
+	if err := compileExprs(prog); err != nil {
+		return nil, err
+	}
 	return prog, nil
+}
+
+// compileExprs compiles every expression of prog as the workers will, so
+// that a constant that must fail (1 / 0, CAST('abc' AS BIGINT)) is reported
+// now, at its position, rather than when the first row arrives.
+func compileExprs(prog *program.Program) error {
+	check := func(err error) error {
+		var ee *expr.Error
+		if err == nil || errors.As(err, &ee) {
+			return err
+		}
+		return fmt.Errorf("internal planner error: %w", err)
+	}
+	for _, n := range prog.Nodes {
+		if n.Calc == nil {
+			continue
+		}
+		for _, f := range n.Calc.Filters {
+			if _, err := expr.CompileFilter(f); err != nil {
+				return check(err)
+			}
+		}
+		for _, e := range n.Calc.Project {
+			if _, err := expr.Compile(e); err != nil {
+				return check(err)
+			}
+		}
+	}
+	return nil
 }
 
 type planner struct {

@@ -130,3 +130,57 @@ func calcs(p *program.Program) []*program.Calc {
 	}
 	return out
 }
+
+// TestExprPositions: the planner records each expression's text and
+// position in the program (for run-time errors), and a constant that must
+// fail is a planning error at its position.
+func TestExprPositions(t *testing.T) {
+	const src = "CREATE TABLE t (id BIGINT, n INT) WITH (connector = 'single_file', path = '/tmp/in.json', format = 'json', type = 'source');\n" +
+		"CREATE TABLE o (v INT) WITH (connector = 'single_file', path = '/tmp/out.json', format = 'json', type = 'sink');\n" +
+		"INSERT INTO o SELECT\n  id / (n - 1) FROM t;\n"
+	prog, err := sqlplan.Plan("q.sql", src, sqlplan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, n := range prog.Nodes {
+		if n.Calc == nil {
+			continue
+		}
+		for _, e := range n.Calc.Project {
+			var walk func(e *program.Expr)
+			walk = func(e *program.Expr) {
+				if e.Pos != nil {
+					found = append(found, e.Pos.String()+" "+e.Text+" "+e.Note)
+				}
+				for _, a := range e.Args {
+					walk(a)
+				}
+			}
+			walk(e)
+		}
+	}
+	want := []string{
+		// The sink cast names the query's expression and the sink column.
+		"q.sql:4:3 id / (n - 1) column 'v' of sink 'o' is INT",
+		"q.sql:4:3 id / (n - 1) ",
+		// The implicit cast of n - 1 to BIGINT has the text it casts.
+		"q.sql:4:9 n - 1 ",
+		"q.sql:4:9 n - 1 ",
+	}
+	if strings.Join(found, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(found, "\n"), strings.Join(want, "\n"))
+	}
+
+	for _, c := range []struct{ query, want string }{
+		{"SELECT id,\n  id + 1 / 0 FROM t WHERE false", "q.sql:3:8: division by zero in '1 / 0', computing 1 / 0"},
+		{"SELECT id FROM t WHERE n = CAST('x' AS INT)", "q.sql:2:28: cannot cast 'x' to INT in 'CAST('x' AS INT)'"},
+		{"SELECT - -9223372036854775808 AS v FROM t", "q.sql:2:8: integer overflow in '- -9223372036854775808', computing -(-9223372036854775808)"},
+	} {
+		sql := "CREATE TABLE t (id BIGINT, n INT) WITH (connector = 'single_file', path = '/tmp/in.json', format = 'json', type = 'source');\n" + c.query + ";\n"
+		_, err := sqlplan.Plan("q.sql", sql, sqlplan.Options{DefaultSink: "stdout"})
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: got %v, want %q", c.query, err, c.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package sqlplan
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/arroyogo/arroyo/engine/expr"
@@ -215,6 +216,16 @@ func coerceToSink(s *dialect.Statement, at ast.Node, q *rel, t *table) (*rel, er
 				return nil, s.Errorf(at, "column %d ('%s') of the query is %s but column '%s' of '%s' is %s; add a CAST", i+1, c.name, c.typ, w.Name, t.name, w.Type)
 			}
 			e = castExpr(e, w.Type)
+			// Its errors name the query's column and the sink column.
+			switch src, f := columnExpr(q, i), selectField(at, i); {
+			case src != nil && src.Pos != nil:
+				e.Text, e.Pos = src.Text, src.Pos
+			case f != nil:
+				e.Text, e.Pos = c.name, sourcePos(s, f)
+			default:
+				e.Text, e.Pos = c.name, sourcePos(s, at)
+			}
+			e.Note = fmt.Sprintf("column '%s' of sink '%s' is %s", w.Name, t.name, w.Type)
 			changed = true
 		}
 		project[i] = e
@@ -230,5 +241,42 @@ func castExpr(e *program.Expr, t types.Type) *program.Expr {
 	if e.Type.Equal(t) {
 		return e
 	}
-	return &program.Expr{Op: program.ExprCast, Type: t, Nullable: e.Nullable, Args: []*program.Expr{e}, Text: e.Text}
+	return &program.Expr{Op: program.ExprCast, Type: t, Nullable: e.Nullable, Args: []*program.Expr{e}, Text: e.Text, Pos: e.Pos}
+}
+
+// columnExpr returns the expression computing visible column i of q when q
+// is a calc, else nil.
+func columnExpr(q *rel, i int) *program.Expr {
+	if q.kind != relCalc {
+		return nil
+	}
+	k := 0
+	for j, c := range q.cols {
+		if c.hidden {
+			continue
+		}
+		if k == i {
+			if j < len(q.project) {
+				return q.project[j]
+			}
+			return nil
+		}
+		k++
+	}
+	return nil
+}
+
+// selectField returns the i-th field of the SELECT n when the fields map
+// one-to-one onto the query's columns (no *), else nil.
+func selectField(n ast.Node, i int) ast.Node {
+	sel, ok := n.(*ast.SelectStmt)
+	if !ok || sel.Fields == nil || i >= len(sel.Fields.Fields) {
+		return nil
+	}
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			return nil
+		}
+	}
+	return sel.Fields.Fields[i]
 }

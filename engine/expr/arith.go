@@ -427,14 +427,26 @@ func arithIntVec[T integer](op arithOp, t types.Type, a *coldata.Vec[T], b colda
 		nulls = orWords(nulls, words(bv))
 	}
 	if intDense(op, x, y, s, bv == nil, out.Vals) {
-		err := firstErr(n, sel, nulls, func(i int) error {
-			if bv == nil {
-				return intRowErr(op, x[i], s)
+		var err error
+		bad := firstBad(n, sel, nulls, func(i int) bool {
+			b := s
+			if bv != nil {
+				b = y[i]
 			}
-			return intRowErr(op, x[i], y[i])
+			err = intRowErr(op, x[i], b)
+			return err != nil
 		})
-		if err != nil {
-			return nil, err
+		if bad >= 0 {
+			b := s
+			if bv != nil {
+				b = y[bad]
+			}
+			vals := appendNum(nil, x[bad])
+			vals = append(vals, ' ')
+			vals = append(vals, arithNames[op]...)
+			vals = append(vals, ' ')
+			vals = appendNum(vals, b)
+			return nil, &rowError{row: bad, values: string(vals), err: err}
 		}
 	}
 	out.N.SetWords(nulls)
@@ -487,17 +499,6 @@ func arith(op arithOp, t types.Type, a, b coldata.Vector, sc *scalar, n int, sel
 		return arithFloatVec(op, t, av, b, sc.f, n)
 	}
 	return nil, fmt.Errorf("operator %s: unsupported operand %T", arithNames[op], a)
-}
-
-// firstErr runs check on the live rows of (n, sel) that are not NULL in w
-// and returns the first error.
-func firstErr(n int, sel []int32, w []uint64, check func(i int) error) error {
-	var err error
-	firstBad(n, sel, w, func(i int) bool {
-		err = check(i)
-		return err != nil
-	})
-	return err
 }
 
 // arithResolve returns the Resolve of an arithmetic operator.
@@ -596,8 +597,10 @@ func negInt[T integer](v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, e
 		suspect |= b2i(x == minT)
 	}
 	w := words(v)
-	if suspect != 0 && firstBad(n, sel, w, func(i int) bool { return v.Vals[i] == minT }) >= 0 {
-		return nil, ErrOverflow
+	if suspect != 0 {
+		if bad := firstBad(n, sel, w, func(i int) bool { return v.Vals[i] == minT }); bad >= 0 {
+			return nil, &rowError{row: bad, values: "-(" + string(appendNum(nil, v.Vals[bad])) + ")", err: ErrOverflow}
+		}
 	}
 	out.N.SetWords(w)
 	return out, nil

@@ -241,7 +241,7 @@ func castTo[F, T num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (col
 			return F(y) != a || (a < 0) != (y < 0)
 		})
 		if bad >= 0 {
-			return nil, &CastError{Value: fmt.Sprint(xs[bad]), To: to, OutOfRange: true}
+			return nil, &rowError{row: bad, err: &CastError{Value: fmt.Sprint(xs[bad]), To: to, OutOfRange: true}}
 		}
 	}
 	out.N.SetWords(w)
@@ -396,13 +396,13 @@ func buildBytes(t types.Type, n int, sel []int32, nulls []uint64, sizeHint int, 
 }
 
 // forLive calls f for every live row of (n, sel) not NULL in nulls, stopping
-// at the first error.
+// at the first error, which it returns with the failing row attached.
 func forLive(n int, sel []int32, nulls []uint64, f func(i int) error) error {
 	if sel != nil {
 		for _, i := range sel {
 			if !nullAt(nulls, int(i)) {
 				if err := f(int(i)); err != nil {
-					return err
+					return atRow(int(i), err)
 				}
 			}
 		}
@@ -411,7 +411,7 @@ func forLive(n int, sel []int32, nulls []uint64, f func(i int) error) error {
 	for i := 0; i < n; i++ {
 		if !nullAt(nulls, i) {
 			if err := f(i); err != nil {
-				return err
+				return atRow(i, err)
 			}
 		}
 	}

@@ -12,19 +12,24 @@ import (
 // parts of the batch (batch views with a narrowed selection) and assemble
 // the result from several vectors.
 
-func compileCase(e *program.Expr, text string) (Evaluator, error) {
+func compileCase(e *program.Expr, at src) (Evaluator, error) {
 	nargs := len(e.Args)
 	pairs := nargs / 2
 	if pairs == 0 || (e.HasElse != (nargs%2 == 1)) {
-		return nil, compileErr(text, fmt.Errorf("CASE has %d arguments (has_else=%v)", nargs, e.HasElse))
+		return nil, compileErr(at, fmt.Errorf("CASE has %d arguments (has_else=%v)", nargs, e.HasElse))
 	}
 	c := &caseEval{t: e.Type}
 	for i := 0; i < pairs; i++ {
 		cond := e.Args[2*i]
 		if k := cond.Type.Kind; k != types.Bool && k != types.Null {
-			return nil, compileErr(text, fmt.Errorf("CASE condition %d has type %s, want BOOLEAN", i+1, cond.Type))
+			return nil, compileErr(at, fmt.Errorf("CASE condition %d has type %s, want BOOLEAN", i+1, cond.Type))
 		}
-		f, err := compileFilter(cond, text)
+		// Only the first condition is evaluated for every row.
+		sub := at
+		if i > 0 {
+			sub = at.guard()
+		}
+		f, err := compileFilter(cond, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -37,7 +42,7 @@ func compileCase(e *program.Expr, text string) (Evaluator, error) {
 	if e.HasElse {
 		vals = append(vals, e.Args[nargs-1])
 	}
-	evs, err := compileArgs(vals, text, e.Type)
+	evs, err := compileArgs(vals, at.guard(), e.Type, false)
 	if err != nil {
 		return nil, err
 	}
@@ -240,9 +245,9 @@ func assembleFixed[T coldata.Fixed](t types.Type, which []int32, parts []part) c
 	return out
 }
 
-func compileIn(e *program.Expr, text string) (Evaluator, error) {
+func compileIn(e *program.Expr, at src) (Evaluator, error) {
 	if len(e.Args) < 2 {
-		return nil, compileErr(text, fmt.Errorf("IN needs a probe and at least one list element, got %d arguments", len(e.Args)))
+		return nil, compileErr(at, fmt.Errorf("IN needs a probe and at least one list element, got %d arguments", len(e.Args)))
 	}
 	pt := e.Args[0].Type
 	if pt.Kind == types.Null {
@@ -250,9 +255,9 @@ func compileIn(e *program.Expr, text string) (Evaluator, error) {
 		return &litEval{sc: &scalar{t: types.BoolT, null: true}}, nil
 	}
 	if !isComparable(pt.Kind) {
-		return nil, compileErr(text, fmt.Errorf("IN cannot compare values of type %s", pt))
+		return nil, compileErr(at, fmt.Errorf("IN cannot compare values of type %s", pt))
 	}
-	args, err := compileArgs(e.Args, text, pt)
+	args, err := compileArgs(e.Args, at, pt, false)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@
 //	registry.go   Func/Resolved/Kernel and the registry
 //	eval.go       Compile, CompileFilter, evaluators for columns, literals,
 //	              calls, casts, AND/OR/NOT, IS NULL, field access
+//	errors.go     Error (position, text, failing row and operands)
 //	cond.go       CASE, COALESCE, IN (narrowed-selection evaluation)
 //	lit.go        literal decoding and broadcast
 //	arith.go      + - * / % and neg, checked integer kernels
@@ -45,9 +46,15 @@
 //     NULL, and AND/OR evaluate their right side only where the left does
 //     not decide. Errors in untaken branches are therefore not raised.
 //   - Built-in calls whose arguments are all constants are folded at
-//     compile time (unless evaluation fails: that error is kept for run
-//     time, when a row actually reaches it). Comparisons and arithmetic
-//     with a constant operand never broadcast the constant.
+//     compile time. A constant that fails is a compile error when every
+//     row evaluates it, and is kept for run time when it sits where rows may
+//     skip it (a CASE branch, the right side of AND/OR, a later COALESCE
+//     argument). Comparisons and arithmetic with a constant operand never
+//     broadcast the constant.
+//   - Every evaluation error is an *Error carrying the nearest SQL text and
+//     position (program.Expr.Text/Pos, an ancestor's when a node has none)
+//     and, from the kernels' precise second pass, the failing row and its
+//     operands.
 //   - An empty selection is a non-nil empty slice; nil means all rows.
 //   - Floats compare like PostgreSQL: NaN equals NaN and sorts above all
 //     other values.

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -35,7 +36,11 @@ type Filter interface {
 // functions through Func.Resolve with the argument types; the planner must
 // have inserted the casts Resolve asks for (Compile fails if an argument
 // type differs from the resolved one, or the result from e.Type).
-func Compile(e *program.Expr) (Evaluator, error) { return compile(e, "") }
+//
+// A constant sub-expression that every row evaluates and that fails
+// (1 / 0, CAST('abc' AS BIGINT)) is a compile error, an *Error with the
+// expression's position, so the planner reports it before anything runs.
+func Compile(e *program.Expr) (Evaluator, error) { return compile(e, src{}) }
 
 // CompileFilter compiles a BOOLEAN predicate into a Filter. Conjunctions
 // narrow the selection term by term and comparisons write the selection
@@ -47,22 +52,24 @@ func CompileFilter(e *program.Expr) (Filter, error) {
 	if k := e.Type.Kind; k != types.Bool && k != types.Null {
 		return nil, fmt.Errorf("compile filter: predicate has type %s, want BOOLEAN", e.Type)
 	}
-	return compileFilter(e, "")
+	return compileFilter(e, src{})
 }
 
-func compileFilter(e *program.Expr, text string) (Filter, error) {
-	if e.Text != "" {
-		text = e.Text
-	}
+func compileFilter(e *program.Expr, at src) (Filter, error) {
+	at = at.of(e)
 	switch e.Op {
 	case program.ExprAnd, program.ExprOr:
 		if len(e.Args) >= 2 {
 			fs := make([]Filter, len(e.Args))
 			for i, a := range e.Args {
 				if k := a.Type.Kind; k != types.Bool && k != types.Null {
-					return nil, compileErr(text, fmt.Errorf("%s operand has type %s, want BOOLEAN", e.Op, a.Type))
+					return nil, compileErr(at, fmt.Errorf("%s operand has type %s, want BOOLEAN", e.Op, a.Type))
 				}
-				f, err := compileFilter(a, text)
+				sub := at
+				if i > 0 {
+					sub = at.guard()
+				}
+				f, err := compileFilter(a, sub)
 				if err != nil {
 					return nil, err
 				}
@@ -74,7 +81,7 @@ func compileFilter(e *program.Expr, text string) (Filter, error) {
 			return &orFilter{fs: fs}, nil
 		}
 	}
-	ev, err := compile(e, text)
+	ev, err := compile(e, at)
 	if err != nil {
 		return nil, err
 	}
@@ -84,33 +91,16 @@ func compileFilter(e *program.Expr, text string) (Filter, error) {
 	return &evalFilter{ev: ev}, nil
 }
 
-func compileErr(text string, err error) error {
-	if text == "" {
-		return err
-	}
-	return fmt.Errorf("compile '%s': %w", text, err)
-}
-
-// wrap attaches the expression text to a runtime error.
-func wrap(text string, err error) error {
-	if err == nil || text == "" {
-		return err
-	}
-	return fmt.Errorf("evaluate '%s': %w", text, err)
-}
-
-// compile compiles e; text is the nearest SQL text (e's own or an
-// ancestor's) used to wrap errors raised by e's own kernel. Errors coming
-// from children are passed through, already wrapped.
-func compile(e *program.Expr, text string) (Evaluator, error) {
+// compile compiles e; at says where it came from (see src), used to wrap
+// errors raised by e's own kernel. Errors coming from children are passed
+// through, already wrapped.
+func compile(e *program.Expr, at src) (Evaluator, error) {
 	if e == nil {
-		return nil, compileErr(text, fmt.Errorf("nil expression"))
+		return nil, compileErr(at, fmt.Errorf("nil expression"))
 	}
-	if e.Text != "" {
-		text = e.Text
-	}
+	at = at.of(e)
 	fail := func(format string, args ...any) (Evaluator, error) {
-		return nil, compileErr(text, fmt.Errorf(format, args...))
+		return nil, compileErr(at, fmt.Errorf(format, args...))
 	}
 	nargs := func(want int) bool { return len(e.Args) == want }
 	switch e.Op {
@@ -126,7 +116,7 @@ func compile(e *program.Expr, text string) (Evaluator, error) {
 		}
 		return &litEval{sc: sc}, nil
 	case program.ExprCall:
-		return compileCall(e, text)
+		return compileCall(e, at)
 	case program.ExprCast:
 		if !nargs(1) {
 			return fail("CAST takes 1 argument, got %d", len(e.Args))
@@ -134,19 +124,19 @@ func compile(e *program.Expr, text string) (Evaluator, error) {
 		if err := CanCast(e.Args[0].Type, e.Type); err != nil {
 			return fail("%w", err)
 		}
-		arg, err := compile(e.Args[0], text)
+		arg, err := compile(e.Args[0], at)
 		if err != nil {
 			return nil, err
 		}
 		if e.Args[0].Type.Equal(e.Type) {
 			return arg, nil
 		}
-		return fold(&castEval{arg: arg, to: e.Type, text: text}, e.Type, arg), nil
+		return fold(&castEval{arg: arg, to: e.Type, at: &at}, e.Type, at, arg)
 	case program.ExprAnd, program.ExprOr:
 		if len(e.Args) < 2 {
 			return fail("%s takes at least 2 arguments, got %d", e.Op, len(e.Args))
 		}
-		args, err := compileArgs(e.Args, text, types.BoolT)
+		args, err := compileArgs(e.Args, at, types.BoolT, true)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +149,7 @@ func compile(e *program.Expr, text string) (Evaluator, error) {
 		if !nargs(1) {
 			return fail("NOT takes 1 argument, got %d", len(e.Args))
 		}
-		args, err := compileArgs(e.Args, text, types.BoolT)
+		args, err := compileArgs(e.Args, at, types.BoolT, false)
 		if err != nil {
 			return nil, err
 		}
@@ -168,24 +158,24 @@ func compile(e *program.Expr, text string) (Evaluator, error) {
 		if !nargs(1) {
 			return fail("%s takes 1 argument, got %d", e.Op, len(e.Args))
 		}
-		arg, err := compile(e.Args[0], text)
+		arg, err := compile(e.Args[0], at)
 		if err != nil {
 			return nil, err
 		}
 		return &isNullEval{arg: arg, not: e.Op == program.ExprIsNotNull}, nil
 	case program.ExprCase:
-		return compileCase(e, text)
+		return compileCase(e, at)
 	case program.ExprCoalesce:
 		if len(e.Args) == 0 {
 			return fail("COALESCE takes at least 1 argument")
 		}
-		args, err := compileArgs(e.Args, text, e.Type)
+		args, err := compileArgs(e.Args, at, e.Type, true)
 		if err != nil {
 			return nil, err
 		}
 		return &coalesceEval{args: args, t: e.Type}, nil
 	case program.ExprIn:
-		return compileIn(e, text)
+		return compileIn(e, at)
 	case program.ExprField:
 		if !nargs(1) {
 			return fail("field access takes 1 argument, got %d", len(e.Args))
@@ -200,7 +190,7 @@ func compile(e *program.Expr, text string) (Evaluator, error) {
 		if ft := st.Fields[e.Field].Type; !ft.Equal(e.Type) {
 			return fail("field %s has type %s, expression has type %s", st.Fields[e.Field].Name, ft, e.Type)
 		}
-		arg, err := compile(e.Args[0], text)
+		arg, err := compile(e.Args[0], at)
 		if err != nil {
 			return nil, err
 		}
@@ -210,29 +200,35 @@ func compile(e *program.Expr, text string) (Evaluator, error) {
 }
 
 // compileArgs compiles args, which must have type t; NULL-typed args are
-// accepted and converted.
-func compileArgs(args []*program.Expr, text string, t types.Type) ([]Evaluator, error) {
+// accepted and converted. With lazy, only the first arg is evaluated for
+// every row (AND, OR, COALESCE).
+func compileArgs(args []*program.Expr, at src, t types.Type, lazy bool) ([]Evaluator, error) {
 	out := make([]Evaluator, len(args))
 	for i, a := range args {
 		if !a.Type.Equal(t) && a.Type.Kind != types.Null {
-			return nil, compileErr(text, fmt.Errorf("argument %d has type %s, want %s", i+1, a.Type, t))
+			return nil, compileErr(at, fmt.Errorf("argument %d has type %s, want %s", i+1, a.Type, t))
 		}
-		ev, err := compile(a, text)
+		sub := at
+		if lazy && i > 0 {
+			sub = at.guard()
+		}
+		ev, err := compile(a, sub)
 		if err != nil {
 			return nil, err
 		}
 		if a.Type.Kind == types.Null && t.Kind != types.Null {
-			ev = fold(&castEval{arg: ev, to: t, text: text}, t, ev)
+			// A cast of NULL cannot fail.
+			ev, _ = fold(&castEval{arg: ev, to: t, at: &sub}, t, sub, ev)
 		}
 		out[i] = ev
 	}
 	return out, nil
 }
 
-func compileCall(e *program.Expr, text string) (Evaluator, error) {
+func compileCall(e *program.Expr, at src) (Evaluator, error) {
 	f, ok := Lookup(e.Func)
 	if !ok {
-		return nil, compileErr(text, fmt.Errorf("unknown function %s", e.Func))
+		return nil, compileErr(at, fmt.Errorf("unknown function %s", e.Func))
 	}
 	argTypes := make([]types.Type, len(e.Args))
 	for i, a := range e.Args {
@@ -240,33 +236,33 @@ func compileCall(e *program.Expr, text string) (Evaluator, error) {
 	}
 	r, err := f.Resolve(argTypes)
 	if err != nil {
-		return nil, compileErr(text, err)
+		return nil, compileErr(at, err)
 	}
 	if len(r.Args) != len(argTypes) {
-		return nil, compileErr(text, fmt.Errorf("function %s resolved %d arguments for %d", e.Func, len(r.Args), len(argTypes)))
+		return nil, compileErr(at, fmt.Errorf("function %s resolved %d arguments for %d", e.Func, len(r.Args), len(argTypes)))
 	}
 	for i, t := range r.Args {
 		if !t.Equal(argTypes[i]) {
-			return nil, compileErr(text, fmt.Errorf("argument %d of %s has type %s, function expects %s (missing cast)",
+			return nil, compileErr(at, fmt.Errorf("argument %d of %s has type %s, function expects %s (missing cast)",
 				i+1, e.Func, argTypes[i], t))
 		}
 	}
 	if !r.Result.Equal(e.Type) {
-		return nil, compileErr(text, fmt.Errorf("function %s returns %s, expression has type %s", e.Func, r.Result, e.Type))
+		return nil, compileErr(at, fmt.Errorf("function %s returns %s, expression has type %s", e.Func, r.Result, e.Type))
 	}
 	args := make([]Evaluator, len(e.Args))
 	for i, a := range e.Args {
-		if args[i], err = compile(a, text); err != nil {
+		if args[i], err = compile(a, at); err != nil {
 			return nil, err
 		}
 	}
-	ev := specialize(f, args, r, text)
+	ev := specialize(f, args, r, &at)
 	if ev == nil {
-		ev = &callEval{kernel: r.Kernel, args: args, vecs: make([]coldata.Vector, len(args)), text: text}
+		ev = &callEval{name: f.Name, kernel: r.Kernel, args: args, vecs: make([]coldata.Vector, len(args)), at: &at}
 	}
 	if b, ok := builtins[f.Name]; ok && b == f {
 		// Built-ins are deterministic; UDFs may not be.
-		ev = fold(ev, e.Type, args...)
+		return fold(ev, e.Type, at, args...)
 	}
 	return ev, nil
 }
@@ -282,51 +278,66 @@ func litArg(ev Evaluator) *scalar {
 
 // fold evaluates ev once when all its arguments are constants and returns
 // the constant, or ev unchanged. A constant that fails to evaluate (CAST('x'
-// AS BIGINT)) is left to fail at run time, when a row reaches it.
-func fold(ev Evaluator, t types.Type, args ...Evaluator) Evaluator {
+// AS BIGINT)) is an error when every row evaluates it; when it is guarded
+// (a CASE branch) it is left to fail at run time, if a row reaches it.
+func fold(ev Evaluator, t types.Type, at src, args ...Evaluator) (Evaluator, error) {
 	for _, a := range args {
 		if _, ok := a.(*litEval); !ok {
-			return ev
+			return ev, nil
 		}
 	}
 	v, err := ev.Eval(&coldata.Batch{Len: 1})
 	if err != nil {
-		return ev
+		if at.guarded {
+			return ev, nil
+		}
+		var ee *Error
+		if errors.As(err, &ee) {
+			// The row of a constant is not a row of the input.
+			c := *ee
+			c.Row = -1
+			if c.Text == "" {
+				// Name the constant even when its SQL text is unknown.
+				c.Text = at.text
+			}
+			return nil, &c
+		}
+		return nil, &Error{Pos: at.pos, Text: at.text, Note: at.note, Row: -1, Err: err}
 	}
 	sc, ok := scalarAt(v, 0, t)
 	if !ok {
-		return ev
+		return ev, nil
 	}
-	return &litEval{sc: sc}
+	return &litEval{sc: sc}, nil
 }
 
 // specialize replaces calls of built-in operators by evaluators that know
 // their operands: comparisons that can write a selection, and operators
 // with a constant operand that is never broadcast.
-func specialize(f *Func, args []Evaluator, r *Resolved, text string) Evaluator {
+func specialize(f *Func, args []Evaluator, r *Resolved, at *src) Evaluator {
 	if b, ok := builtins[f.Name]; !ok || b != f {
 		return nil
 	}
 	name := f.Name
 	if op, ok := arithOps[name]; ok && len(args) == 2 {
 		if sc := litArg(args[1]); sc != nil {
-			return &arithEval{op: op, t: r.Result, l: args[0], sc: sc, text: text}
+			return &arithEval{op: op, t: r.Result, l: args[0], sc: sc, at: at}
 		}
 		if op == opAdd || op == opMul {
 			if sc := litArg(args[0]); sc != nil {
-				return &arithEval{op: op, t: r.Result, l: args[1], sc: sc, text: text}
+				return &arithEval{op: op, t: r.Result, l: args[1], sc: sc, at: at}
 			}
 		}
 		return nil
 	}
 	if op, ok := cmpOps[name]; ok && len(args) == 2 {
 		if sc := litArg(args[1]); sc != nil {
-			return &cmpEval{op: op, l: args[0], sc: sc, text: text}
+			return &cmpEval{op: op, l: args[0], sc: sc, at: at}
 		}
 		if sc := litArg(args[0]); sc != nil {
-			return &cmpEval{op: op.flip(), l: args[1], sc: sc, text: text}
+			return &cmpEval{op: op.flip(), l: args[1], sc: sc, at: at}
 		}
-		return &cmpEval{op: op, l: args[0], r: args[1], text: text}
+		return &cmpEval{op: op, l: args[0], r: args[1], at: at}
 	}
 	if name == "like" || name == "ilike" {
 		if sc := litArg(args[1]); sc != nil {
@@ -380,9 +391,9 @@ func (l *litEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 }
 
 type castEval struct {
-	arg  Evaluator
-	to   types.Type
-	text string
+	arg Evaluator
+	to  types.Type
+	at  *src
 }
 
 func (c *castEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
@@ -391,14 +402,15 @@ func (c *castEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 		return nil, err
 	}
 	out, err := castVec(v, c.to, b.Len, b.Sel)
-	return out, wrap(c.text, err)
+	return out, wrap(c.at, err, "", nil)
 }
 
 type callEval struct {
+	name   string
 	kernel Kernel
 	args   []Evaluator
 	vecs   []coldata.Vector
-	text   string
+	at     *src
 }
 
 func (c *callEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
@@ -411,16 +423,19 @@ func (c *callEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 		c.vecs[i] = v
 	}
 	out, err := c.kernel(c.vecs, b.Len, b.Sel)
-	return out, wrap(c.text, err)
+	if err != nil {
+		return nil, wrap(c.at, err, c.name, c.vecs)
+	}
+	return out, nil
 }
 
 // arithEval is an arithmetic operator with a constant right operand.
 type arithEval struct {
-	op   arithOp
-	t    types.Type
-	l    Evaluator
-	sc   *scalar
-	text string
+	op arithOp
+	t  types.Type
+	l  Evaluator
+	sc *scalar
+	at *src
 }
 
 func (a *arithEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
@@ -429,7 +444,7 @@ func (a *arithEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 		return nil, err
 	}
 	out, err := arith(a.op, a.t, v, nil, a.sc, b.Len, b.Sel)
-	return out, wrap(a.text, err)
+	return out, wrap(a.at, err, "", nil)
 }
 
 // cmpEval is a comparison; r is nil when the right operand is the constant
@@ -438,7 +453,7 @@ type cmpEval struct {
 	op      cmpOp
 	l, r    Evaluator
 	sc      *scalar
-	text    string
+	at      *src
 	scratch []bool
 }
 
@@ -460,7 +475,7 @@ func (c *cmpEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 		return nil, err
 	}
 	out, err := compare(c.op, l, r, c.sc, b.Len, b.Sel)
-	return out, wrap(c.text, err)
+	return out, wrap(c.at, err, "", nil)
 }
 
 func (c *cmpEval) Select(b *coldata.Batch) ([]int32, error) {
@@ -473,7 +488,7 @@ func (c *cmpEval) Select(b *coldata.Batch) ([]int32, error) {
 	}
 	out := c.scratch[:b.Len]
 	if err := compareInto(c.op, l, r, c.sc, out, b.Len, b.Sel); err != nil {
-		return nil, wrap(c.text, err)
+		return nil, wrap(c.at, err, "", nil)
 	}
 	nulls := words(l)
 	if r != nil {

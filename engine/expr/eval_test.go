@@ -273,7 +273,7 @@ func TestErrorsWrapText(t *testing.T) {
 	outer := call("+", tI64, e, lit(tI64, 1))
 	outer.Text = "a / b + 1"
 	_, err := evalRows(t, outer, vec(tI64, 1), vec(tI64, 0))
-	if err == nil || err.Error() != "evaluate 'a / b': division by zero" {
+	if err == nil || err.Error() != "division by zero in 'a / b', computing 1 / 0" {
 		t.Fatalf("got %v", err)
 	}
 	if !errors.Is(err, ErrDivisionByZero) {
@@ -282,13 +282,13 @@ func TestErrorsWrapText(t *testing.T) {
 	// A node without text uses its nearest ancestor's.
 	e.Text = ""
 	_, err = evalRows(t, outer, vec(tI64, 1), vec(tI64, 0))
-	if err == nil || err.Error() != "evaluate 'a / b + 1': division by zero" {
+	if err == nil || err.Error() != "division by zero in 'a / b + 1', computing 1 / 0" {
 		t.Fatalf("got %v", err)
 	}
 	c := cast(col(0, tStr), tI64)
 	c.Text = "CAST(s AS BIGINT)"
 	_, err = evalRows(t, c, vec(tStr, "abc"))
-	if err == nil || err.Error() != "evaluate 'CAST(s AS BIGINT)': cannot cast 'abc' to BIGINT" {
+	if err == nil || err.Error() != "cannot cast 'abc' to BIGINT in 'CAST(s AS BIGINT)'" {
 		t.Fatalf("got %v", err)
 	}
 	var ce *CastError
@@ -402,12 +402,126 @@ func TestConstantFolding(t *testing.T) {
 	if in, ok := ev.(*inEval); !ok || in.set == nil || !in.hasNull {
 		t.Fatalf("IN list of constants not a set: %+v", ev)
 	}
-	// A constant that fails is an error only when a row evaluates it.
-	bad := cast(lit(tStr, "abc"), tI64)
-	if isConst(bad) {
-		t.Fatalf("failing constant folded")
+}
+
+// TestFailingConstants: a constant that fails and that every row evaluates
+// is a compile error naming its position; in a branch that rows may skip it
+// fails only when a row reaches it.
+func TestFailingConstants(t *testing.T) {
+	pos := &program.SourcePos{File: "q.sql", Line: 3, Col: 8}
+	bad := func() *program.Expr {
+		e := cast(lit(tStr, "abc"), tI64)
+		e.Text, e.Pos = "CAST('abc' AS BIGINT)", pos
+		return e
 	}
-	wantErr(t, bad, cols(vec(tI64, 1)), "cannot cast 'abc' to BIGINT")
-	e := op(program.ExprCase, tI64, lit(tBool, false), bad)
-	want(t, e, cols(vec(tI64, 1)), nil)
+	div := func() *program.Expr {
+		e := call("/", tI64, lit(tI64, 1), lit(tI64, 0))
+		e.Text, e.Pos = "1/0", pos
+		return e
+	}
+	for _, c := range []struct {
+		e    *program.Expr
+		want string
+	}{
+		{bad(), "q.sql:3:8: cannot cast 'abc' to BIGINT in 'CAST('abc' AS BIGINT)'"},
+		{div(), "q.sql:3:8: division by zero in '1/0', computing 1 / 0"},
+		{call("+", tI64, col(0, tI64), div()), "q.sql:3:8: division by zero in '1/0', computing 1 / 0"},
+		{op(program.ExprAnd, tBool, call("=", tBool, div(), lit(tI64, 1)), col(1, tBool)), "q.sql:3:8: division by zero in '1/0', computing 1 / 0"},
+		{op(program.ExprCoalesce, tI64, div(), col(0, tI64)), "q.sql:3:8: division by zero in '1/0', computing 1 / 0"},
+		{op(program.ExprCase, tI64, call("=", tBool, div(), lit(tI64, 1)), col(0, tI64)), "q.sql:3:8: division by zero in '1/0', computing 1 / 0"},
+	} {
+		_, err := Compile(c.e)
+		var ee *Error
+		if err == nil || err.Error() != c.want || !errors.As(err, &ee) || ee.Row != -1 {
+			t.Errorf("%s: got %v, want %q", c.e, err, c.want)
+		}
+	}
+	// Guarded: a CASE branch, a later CASE condition, the right side of AND
+	// and OR, a later COALESCE argument.
+	x := col(0, tI64)
+	elseCase := func(args ...*program.Expr) *program.Expr {
+		e := op(program.ExprCase, tI64, args...)
+		e.HasElse = true
+		return e
+	}
+	for _, c := range []struct {
+		e    *program.Expr
+		want []any
+	}{
+		{op(program.ExprCase, tI64, lit(tBool, false), bad()), []any{nil, nil}},
+		{elseCase(call(">", tBool, x, lit(tI64, 0)), x, bad()), []any{1, 2}},
+		{op(program.ExprCase, tI64, call(">", tBool, x, lit(tI64, 0)), x, call("=", tBool, div(), x), x), []any{1, 2}},
+		{op(program.ExprCoalesce, tI64, x, div()), []any{1, 2}},
+		{elseCase(op(program.ExprAnd, tBool, call("<", tBool, x, lit(tI64, 0)), call("=", tBool, div(), x)), x, x), []any{1, 2}},
+		{elseCase(op(program.ExprOr, tBool, call(">", tBool, x, lit(tI64, 0)), call("=", tBool, div(), x)), x, x), []any{1, 2}},
+	} {
+		want(t, c.e, cols(vec(tI64, 1, 2)), c.want...)
+	}
+	// ... and when a row reaches it, the run-time error has the position.
+	wantErr(t, op(program.ExprCoalesce, tI64, x, div()), cols(vec(tI64, 1, nil)), "q.sql:3:8: division by zero in '1/0'")
+	f, err := CompileFilter(op(program.ExprAnd, tBool, call(">", tBool, x, lit(tI64, 0)), call("=", tBool, div(), x)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Select(&coldata.Batch{Cols: cols(vec(tI64, 0, 1)), Len: 2}); !errContains(err, "q.sql:3:8: division by zero") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestErrorRow: a run-time error names the failing row and its operands.
+func TestErrorRow(t *testing.T) {
+	pos := &program.SourcePos{File: "orders.sql", Line: 3, Col: 8}
+	at := func(e *program.Expr, text string) *program.Expr {
+		e.Text, e.Pos = text, pos
+		return e
+	}
+	a, b := col(0, tI64), col(1, tI64)
+	for _, c := range []struct {
+		e      *program.Expr
+		cols   []coldata.Vector
+		sel    []int32
+		row    int
+		values string
+		msg    string
+	}{
+		{e: at(call("/", tI64, a, b), "a / b"), cols: cols(vec(tI64, 1, 5, 7, 9), vec(tI64, 0, 1, 0, 0)), sel: []int32{1, 2, 3},
+			row: 2, values: "7 / 0", msg: "orders.sql:3:8: division by zero in 'a / b', computing 7 / 0"},
+		{e: at(call("%", tI64, a, lit(tI64, 0)), "a % 0"), cols: cols(vec(tI64, nil, 4)),
+			row: 1, values: "4 % 0", msg: "orders.sql:3:8: division by zero in 'a % 0', computing 4 % 0"},
+		{e: at(call("+", tI64, a, b), "a + b"), cols: cols(vec(tI64, 1, math.MaxInt64), vec(tI64, 1, 1)),
+			row: 1, values: "9223372036854775807 + 1", msg: "integer overflow in 'a + b', computing 9223372036854775807 + 1"},
+		{e: at(call("*", tI32, col(0, tI32), lit(tI32, 2)), "i * 2"), cols: cols(vec(tI32, 1, 2000000000)),
+			row: 1, values: "2000000000 * 2"},
+		{e: at(call("neg", tI64, a), "-a"), cols: cols(vec(tI64, 3, math.MinInt64)),
+			row: 1, values: "-(-9223372036854775808)"},
+		{e: at(call("abs", tI64, a), "abs(a)"), cols: cols(vec(tI64, math.MinInt64)),
+			row: 0, values: "abs(-9223372036854775808)"},
+		{e: at(call("substr", tStr, col(0, tStr), col(1, tI64), col(2, tI64)), "substr(s, a, b)"), cols: cols(vec(tStr, "it's"), vec(tI64, 1), vec(tI64, -1)),
+			row: 0, values: "substr('it''s', 1, -1)"},
+		{e: at(cast(a, tI32), "n"), cols: cols(vec(tI64, 1, 2000000000000)),
+			row: 1, msg: "orders.sql:3:8: value 2000000000000 out of range for INT (-2147483648 to 2147483647) in 'n'"},
+		{e: at(cast(col(0, tStr), tI64), "CAST(s AS BIGINT)"), cols: cols(vec(tStr, "1", "x")),
+			row: 1, msg: "orders.sql:3:8: cannot cast 'x' to BIGINT in 'CAST(s AS BIGINT)'"},
+	} {
+		ev, err := Compile(c.e)
+		if err != nil {
+			t.Fatalf("%s: %v", c.e, err)
+		}
+		n := c.cols[0].Len()
+		_, err = ev.Eval(&coldata.Batch{Cols: c.cols, Len: n, Sel: c.sel})
+		var ee *Error
+		if !errors.As(err, &ee) {
+			t.Fatalf("%s: got %v, want an *Error", c.e, err)
+		}
+		if ee.Row != c.row || ee.Values != c.values || ee.Pos != pos || (c.msg != "" && !strings.HasSuffix(err.Error(), c.msg)) {
+			t.Errorf("%s: got %q (row %d, values %q), want row %d, values %q, message %q", c.e, err, ee.Row, ee.Values, c.row, c.values, c.msg)
+		}
+	}
+	// A note names why the planner put the expression there.
+	e := at(cast(a, tI32), "id * 1000000000000")
+	e.Note = "column 'n' of sink 'out'"
+	_, err := evalRows(t, e, vec(tI64, 2000000000000))
+	if err == nil || err.Error() != "orders.sql:3:8: value 2000000000000 out of range for INT (-2147483648 to 2147483647) in 'id * 1000000000000' (column 'n' of sink 'out')" {
+		t.Fatalf("got %v", err)
+	}
 }

@@ -134,8 +134,10 @@ func absInt[T ~int8 | ~int16 | ~int32 | ~int64](v *coldata.Vec[T], n int, sel []
 		suspect |= b2i(a == minT)
 	}
 	w := words(v)
-	if suspect != 0 && firstBad(n, sel, w, func(i int) bool { return v.Vals[i] == minT }) >= 0 {
-		return nil, ErrOverflow
+	if suspect != 0 {
+		if bad := firstBad(n, sel, w, func(i int) bool { return v.Vals[i] == minT }); bad >= 0 {
+			return nil, &rowError{row: bad, err: ErrOverflow}
+		}
 	}
 	out.N.SetWords(w)
 	return out, nil
@@ -181,24 +183,51 @@ func roundTo(x float64, d int64) float64 {
 	return math.Round(x/q) * q
 }
 
-func round2(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-	x, d := args[0].(*coldata.Vec[float64]), args[1].(*coldata.Vec[int64])
-	out := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, n)}
-	for i, a := range x.Vals[:n] {
-		out.Vals[i] = roundTo(a, d.Vals[i])
+// truncTo truncates x toward zero to d decimal places (d < 0 truncates to
+// tens, hundreds...), as DataFusion's trunc(x, d).
+func truncTo(x float64, d int64) float64 {
+	switch {
+	case d > 308:
+		return x
+	case d < -308:
+		return math.Copysign(0, x)
+	case d >= 0:
+		p := math.Pow10(int(d))
+		if y := x * p; !math.IsInf(y, 0) {
+			return math.Trunc(y) / p
+		}
+		return x
 	}
-	out.N.SetWords(orWords(words(x), words(d)))
-	return out, nil
+	q := math.Pow10(int(-d))
+	return math.Trunc(x/q) * q
 }
 
-func roundResolve(args []types.Type) (*Resolved, error) {
-	if len(args) == 2 {
-		return sigs("round", types.Float64T, round2, sig{pDouble, pInt})(args)
+// toPlaces is the kernel of round(x, d) or trunc(x, d) with f one of
+// roundTo and truncTo.
+func toPlaces(f func(x float64, d int64) float64) Kernel {
+	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		x, d := args[0].(*coldata.Vec[float64]), args[1].(*coldata.Vec[int64])
+		out := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, n)}
+		for i, a := range x.Vals[:n] {
+			out.Vals[i] = f(a, d.Vals[i])
+		}
+		out.N.SetWords(orWords(words(x), words(d)))
+		return out, nil
 	}
-	if len(args) == 1 {
-		return floatResolve("round", mathKernel(mRound), false)(args)
+}
+
+// placesResolve is the Resolve of round and trunc: one number, or a number
+// and an integer count of decimal places.
+func placesResolve(name string, op mathOp, f func(x float64, d int64) float64) func([]types.Type) (*Resolved, error) {
+	return func(args []types.Type) (*Resolved, error) {
+		if len(args) == 2 {
+			return sigs(name, types.Float64T, toPlaces(f), sig{pDouble, pInt})(args)
+		}
+		if len(args) == 1 {
+			return floatResolve(name, mathKernel(op), false)(args)
+		}
+		return nil, fmt.Errorf("function %s expects (DOUBLE) or (DOUBLE, BIGINT), got %s", name, typeList(args))
 	}
-	return nil, fmt.Errorf("function round expects (DOUBLE) or (DOUBLE, BIGINT), got %s", typeList(args))
 }
 
 func binaryFloat(f func(a, b float64) float64) Kernel {
@@ -286,7 +315,6 @@ func init() {
 	}{
 		{[]string{"floor"}, mFloor, "largest integer not greater than the argument"},
 		{[]string{"ceil", "ceiling"}, mCeil, "smallest integer not less than the argument"},
-		{[]string{"trunc"}, mTrunc, "the argument truncated toward zero"},
 		{[]string{"sqrt"}, mSqrt, "square root"},
 		{[]string{"cbrt"}, mCbrt, "cube root"},
 		{[]string{"ln"}, mLn, "natural logarithm"},
@@ -302,7 +330,8 @@ func init() {
 		})
 	}
 	register(&Func{Name: "abs", Description: "absolute value", Resolve: floatResolve("abs", mathKernel(mAbs), true)})
-	register(&Func{Name: "round", Description: "round half away from zero, optionally to a number of decimals", Resolve: roundResolve})
+	register(&Func{Name: "round", Description: "round half away from zero, optionally to a number of decimals", Resolve: placesResolve("round", mRound, roundTo)})
+	register(&Func{Name: "trunc", Description: "truncate toward zero, optionally to a number of decimals", Resolve: placesResolve("trunc", mTrunc, truncTo)})
 	registerAll([]string{"power", "pow"}, "a raised to the power b", powerResolve)
 	register(&Func{Name: "log", Description: "base-10 logarithm, or log(base, x)", Resolve: logResolve})
 	register(&Func{Name: "pi", Description: "the constant pi", Resolve: sigs("pi", types.Float64T, pi, sig{})})

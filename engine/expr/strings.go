@@ -48,7 +48,7 @@ func textKernel(setup func(args []coldata.Vector) textRow) Kernel {
 			var e error
 			dst, e = f(dst, i)
 			if e != nil {
-				err = e
+				err = atRow(i, e)
 			}
 			return dst
 		})

@@ -2,6 +2,7 @@ package program
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/arroyogo/arroyo/engine/types"
 )
@@ -64,7 +65,31 @@ type Expr struct {
 	Args    []*Expr         `json:"args,omitempty"`
 	Field   int             `json:"field,omitempty"`
 	HasElse bool            `json:"has_else,omitempty"`
-	// Text is the SQL the expression came from, for runtime error messages
-	// ("evaluate 'a / b': division by zero"). It may be empty.
+	// Text is the SQL the expression came from, for error messages
+	// ("division by zero in 'a / b'"). It may be empty.
 	Text string `json:"text,omitempty"`
+	// Pos is where Text starts in the SQL file, for error messages. It may
+	// be nil.
+	Pos *SourcePos `json:"pos,omitempty"`
+	// Note, when set, is added to this expression's error messages to say
+	// why the planner put it there ("column 'n' of sink 'out'" for the
+	// cast that fits a query's column to its sink).
+	Note string `json:"note,omitempty"`
+}
+
+// SourcePos is a position in a SQL file: 1-based line and column (in
+// bytes), and the file's name when it has one.
+type SourcePos struct {
+	File string `json:"file,omitempty"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+}
+
+// String formats p as FILE:LINE:COL, or LINE:COL without a file name, the
+// form of the planner's error messages.
+func (p *SourcePos) String() string {
+	if p.File == "" {
+		return fmt.Sprintf("%d:%d", p.Line, p.Col)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }

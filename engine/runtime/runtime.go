@@ -25,6 +25,7 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
 )
@@ -232,9 +233,13 @@ func (j *Job) fail(err error) {
 }
 
 // subtaskError labels an error with the operator it came from, unless it
-// already is the job's cancellation.
+// already is the job's cancellation or names its place in the SQL file (an
+// expression's error), which says more than the operator's name.
 func (j *Job) subtaskError(n *program.Node, err error) error {
 	if j.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return err
+	}
+	if ee := (*expr.Error)(nil); errors.As(err, &ee) && ee.Pos != nil {
 		return err
 	}
 	if strings.HasPrefix(err.Error(), n.Description+": ") {

@@ -369,7 +369,7 @@ func TestErrors(t *testing.T) {
 		{
 			name:      "calc",
 			divByZero: true,
-			want:      "calc 'div': evaluate '100 / v': division by zero", wantErr: expr.ErrDivisionByZero,
+			want:      "q.sql:4:8: division by zero in '100 / v', computing 100 / 0", wantErr: expr.ErrDivisionByZero,
 		},
 		{
 			name:  "sink write",
@@ -426,7 +426,8 @@ func TestErrors(t *testing.T) {
 			s := b.source("source 'bad'", 2, bad)
 			c := b.calc("calc 'div'", 2, &program.Calc{Project: []*program.Expr{
 				col(colK),
-				{Op: program.ExprCall, Func: "/", Type: types.Int64T, Args: []*program.Expr{int64Lit(100), col(colV)}, Text: "100 / v"},
+				{Op: program.ExprCall, Func: "/", Type: types.Int64T, Args: []*program.Expr{int64Lit(100), col(colV)}, Text: "100 / v",
+					Pos: &program.SourcePos{File: "q.sql", Line: 4, Col: 8}},
 				col(colS), col(colTS),
 			}})
 			o := b.sink("sink 'out'", 3, out)

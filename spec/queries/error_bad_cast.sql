@@ -1,4 +1,4 @@
---fail=cannot cast
+--fail=queries/error_bad_cast.sql:20:24: cannot cast 'alice' to BIGINT in 'CAST(customer AS BIGINT)'
 CREATE TABLE orders (
     id BIGINT NOT NULL,
     customer TEXT,

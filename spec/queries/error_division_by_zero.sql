@@ -1,4 +1,4 @@
---fail=division by zero
+--fail=queries/error_division_by_zero.sql:20:28: division by zero in 'id / (quantity - quantity)', computing 
 CREATE TABLE orders (
     id BIGINT NOT NULL,
     customer TEXT,

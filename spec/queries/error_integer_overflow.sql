@@ -1,4 +1,4 @@
---fail=integer overflow
+--fail=queries/error_integer_overflow.sql:21:24: integer overflow in 'big + 1', computing 9223372036854775807 + 1
 CREATE TABLE orders (
     id BIGINT NOT NULL,
     customer TEXT,
