@@ -600,60 +600,54 @@ func (d *Decoder) integer(n *node, i int) (int, error) {
 		return end, n.err(start, "expected integer, found number "+string(s[start:end]))
 	}
 	var ok bool
-	switch n.kind {
-	case types.Int8:
-		if ok = !overflow && (u <= math.MaxInt8 || neg && u <= -math.MinInt8); ok {
-			x := int8(u)
-			if neg {
-				x = -x
-			}
-			n.vi8.Append(x)
-		}
-	case types.Int16:
-		if ok = !overflow && (u <= math.MaxInt16 || neg && u <= -math.MinInt16); ok {
-			x := int16(u)
-			if neg {
-				x = -x
-			}
-			n.vi16.Append(x)
-		}
-	case types.Int32:
-		if ok = !overflow && (u <= math.MaxInt32 || neg && u <= -math.MinInt32); ok {
-			x := int32(u)
-			if neg {
-				x = -x
-			}
-			n.vi32.Append(x)
-		}
-	case types.Int64:
-		if ok = !overflow && (u <= math.MaxInt64 || neg && u <= 1<<63); ok {
-			x := int64(u)
-			if neg {
-				x = -x
-			}
-			n.vi64.Append(x)
-		}
-	case types.UInt8:
-		if ok = !overflow && u <= math.MaxUint8 && (!neg || u == 0); ok {
-			n.vu8.Append(uint8(u))
-		}
-	case types.UInt16:
-		if ok = !overflow && u <= math.MaxUint16 && (!neg || u == 0); ok {
-			n.vu16.Append(uint16(u))
-		}
-	case types.UInt32:
-		if ok = !overflow && u <= math.MaxUint32 && (!neg || u == 0); ok {
-			n.vu32.Append(uint32(u))
-		}
-	case types.UInt64:
-		if ok = !overflow && (!neg || u == 0); ok {
-			n.vu64.Append(u)
+	if !overflow {
+		switch n.kind {
+		case types.Int8:
+			ok = appendSigned(n.vi8, u, neg, math.MaxInt8)
+		case types.Int16:
+			ok = appendSigned(n.vi16, u, neg, math.MaxInt16)
+		case types.Int32:
+			ok = appendSigned(n.vi32, u, neg, math.MaxInt32)
+		case types.Int64:
+			ok = appendSigned(n.vi64, u, neg, math.MaxInt64)
+		case types.UInt8:
+			ok = appendUnsigned(n.vu8, u, neg, math.MaxUint8)
+		case types.UInt16:
+			ok = appendUnsigned(n.vu16, u, neg, math.MaxUint16)
+		case types.UInt32:
+			ok = appendUnsigned(n.vu32, u, neg, math.MaxUint32)
+		case types.UInt64:
+			ok = appendUnsigned(n.vu64, u, neg, math.MaxUint64)
 		}
 	}
 	if !ok {
 		return i, n.err(start, "integer "+string(s[start:i])+" out of range for "+n.typ.String()+" ("+n.kind.RangeText()+")")
 	}
 	return i, nil
+}
+
+// appendSigned appends the integer with magnitude u (negative if neg) if it
+// fits a type whose largest value is max (the smallest is -max-1).
+func appendSigned[T int8 | int16 | int32 | int64](v *coldata.Vec[T], u uint64, neg bool, max uint64) bool {
+	if u > max && !(neg && u == max+1) {
+		return false
+	}
+	x := T(u) // max+1 wraps to the smallest value, whose negation is itself
+	if neg {
+		x = -x
+	}
+	v.Append(x)
+	return true
+}
+
+// appendUnsigned appends u if it fits a type whose largest value is max
+// (-0 is 0; any other negative number does not fit).
+func appendUnsigned[T uint8 | uint16 | uint32 | uint64](v *coldata.Vec[T], u uint64, neg bool, max uint64) bool {
+	if u > max || neg && u != 0 {
+		return false
+	}
+	v.Append(T(u))
+	return true
 }
 
 // float decodes any JSON number into a FLOAT or DOUBLE.
