@@ -157,20 +157,35 @@ func (s *source) Run(ctx connector.SourceContext) error {
 		now = time.Now().UnixNano()
 		return ctx.Context().Err()
 	}
+	// tooLong applies bad_data to line lineNo, longer than the limit: it
+	// fails at once (an endless line such as /dev/zero's is never read to
+	// its end) or skips to the end of the line, holding none of it.
+	tooLong := func(lineNo int, err error) error {
+		if rerr := b.Reject(fmt.Errorf("%s:%d: record is longer than %s = %d bytes", s.f.Name(), lineNo, OptMaxRecordBytes, s.max)); rerr != nil {
+			return rerr
+		}
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if cerr := ctx.Context().Err(); cerr != nil {
+				return cerr
+			}
+			_, err = r.ReadSlice('\n')
+		}
+		return err
+	}
 	for lineNo := 1; ; lineNo++ {
 		chunk, err := r.ReadSlice('\n')
-		tooLong := false
+		skipped := false
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// A line longer than the buffer: assemble it, but never more
-			// than the limit; past it, skip to the end of the line.
+			// than the limit.
 			line = append(line[:0], chunk...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				chunk, err = r.ReadSlice('\n')
 				if recordLen(line)+recordLen(chunk) > s.max {
-					tooLong = true
-					for errors.Is(err, bufio.ErrBufferFull) {
-						_, err = r.ReadSlice('\n')
+					if err = tooLong(lineNo, err); err != nil && !errors.Is(err, io.EOF) {
+						return err
 					}
+					skipped = true
 					break
 				}
 				line = append(line, chunk...)
@@ -183,11 +198,13 @@ func (s *source) Run(ctx connector.SourceContext) error {
 		if lineNo == 1 {
 			chunk = bytes.TrimPrefix(chunk, bom)
 		}
-		if tooLong || recordLen(chunk) > s.max {
-			if rerr := b.Reject(fmt.Errorf("%s:%d: record is longer than %s = %d bytes", s.f.Name(), lineNo, OptMaxRecordBytes, s.max)); rerr != nil {
+		switch rec := bytes.TrimSpace(chunk); {
+		case skipped: // already refused by tooLong
+		case recordLen(chunk) > s.max:
+			if rerr := tooLong(lineNo, nil); rerr != nil {
 				return rerr
 			}
-		} else if rec := bytes.TrimSpace(chunk); len(rec) > 0 {
+		case len(rec) > 0:
 			if derr := b.Add(rec, now); derr != nil {
 				return fmt.Errorf("%s:%d: bad record: %w", s.f.Name(), lineNo, derr)
 			}
