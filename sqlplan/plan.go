@@ -60,6 +60,9 @@ func Plan(file, text string, opts Options) (*program.Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkLocalPaths(file, prog); err != nil {
+		return nil, err
+	}
 	if err := prog.Validate(); err != nil {
 		return nil, fmt.Errorf("internal planner error: %w", err)
 	}

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,9 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -37,9 +40,53 @@ func main() {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	if err := newRoot().Execute(); err != nil {
+		if errors.Is(err, errAborted) {
+			os.Exit(130) // 128 + SIGINT, as a shell reports an interrupted command
+		}
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
+}
+
+// errAborted is returned by run when a second interrupt aborted the job.
+var errAborted = errors.New("aborted")
+
+// abortGrace bounds how long an aborted job may take to close its sinks
+// before the process exits anyway.
+const abortGrace = 5 * time.Second
+
+// handleSignals implements the interrupt protocol of `arroyo run`: the first
+// interrupt stops the sources and lets the data in flight drain into the
+// sinks (a normal, successful end); the second aborts: abort cancels the
+// job, whose sinks then close at a record boundary without committing (a
+// single_file sink keeps its previous file, stdout has only whole lines),
+// and the process exits 130 when the job has ended, or after abortGrace,
+// or at a third interrupt.
+func handleSignals(sigs <-chan os.Signal, job *controller.Job, stderr io.Writer, abort func()) {
+	select {
+	case <-sigs:
+	case <-job.Done():
+		return
+	}
+	fmt.Fprintln(stderr, "stopping: draining in-flight data (interrupt again to abort)")
+	job.Stop()
+	select {
+	case <-sigs:
+	case <-job.Done():
+		return
+	}
+	abort()
+	// Said after the cancellation, so whoever reads it knows no sink can
+	// commit any more.
+	fmt.Fprintln(stderr, "aborting: cancelled; waiting for the sinks to close (interrupt again to exit at once)")
+	select {
+	case <-job.Done():
+		return // run returns errAborted: exit 130
+	case <-sigs:
+	case <-time.After(abortGrace):
+		fmt.Fprintf(stderr, "aborting: the sinks did not close within %s\n", abortGrace)
+	}
+	os.Exit(130)
 }
 
 func newRoot() *cobra.Command {
@@ -72,7 +119,9 @@ func newRun(configFile *string) *cobra.Command {
 		Long: `Run plans the SQL file and runs it in this process. A bare SELECT writes
 JSON lines to standard output. The command exits 0 when every source is
 bounded and has finished; Ctrl-C stops the sources, lets the data in flight
-drain into the sinks and exits 0.`,
+drain into the sinks and exits 0. A second Ctrl-C aborts: nothing more is
+committed (a single_file sink keeps its previous file, standard output ends
+at a whole line) and the command exits 130.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := "-"
@@ -121,6 +170,10 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// Cancelling ctx aborts the job (the second interrupt): operators stop
+	// at once and sinks are closed without Finish.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	ctl := controller.New(&scheduler.Embedded{}, cfg)
 	job, err := ctl.Submit(ctx, controller.Pipeline{
 		Name:        name,
@@ -135,21 +188,15 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case <-sigs:
-			fmt.Fprintln(stderr, "stopping: draining in-flight data (interrupt again to abort)")
-			job.Stop()
-		case <-job.Done():
-			return
-		}
-		select {
-		case <-sigs:
-			os.Exit(130)
-		case <-job.Done():
-		}
-	}()
+	var aborted atomic.Bool
+	go handleSignals(sigs, job, stderr, func() {
+		aborted.Store(true)
+		cancel()
+	})
 	err = job.Wait()
+	if aborted.Load() {
+		return errAborted
+	}
 	for k, v := range job.Counters() {
 		if strings.HasSuffix(k, "/bad_records_dropped") && v > 0 {
 			fmt.Fprintf(stderr, "warning: %s: dropped %d bad records (bad_data = 'drop')\n", strings.TrimSuffix(k, "/bad_records_dropped"), v)

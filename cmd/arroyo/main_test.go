@@ -362,3 +362,66 @@ func TestParallelismCap(t *testing.T) {
 		}
 	}
 }
+
+// A run that fails part-way (a bad record after many good rows, with
+// bad_data = 'fail') leaves the previous output file exactly as it was and
+// no temporary file beside it: a failed run writes nothing to its target.
+//
+// The bad record is far enough in (about 73 batches) that backpressure (the
+// bounded queues hold far fewer) makes the sink write rows before the
+// source reaches it.
+func TestFailedRunKeepsPreviousOutput(t *testing.T) {
+	dir := t.TempDir()
+	var in strings.Builder
+	const bad = 300000
+	for i := 1; i <= bad; i++ {
+		if i == bad {
+			in.WriteString("{\"id\": \"bad\"}\n")
+			break
+		}
+		fmt.Fprintf(&in, "{\"id\": %d}\n", i)
+	}
+	inPath := writeFile(t, dir, "in.json", in.String())
+	out := writeFile(t, dir, "out.json", "{\"id\": -1}\n")
+	sql := writeFile(t, dir, "p.sql", "CREATE TABLE s (id BIGINT) WITH (connector = 'single_file', path = '"+inPath+"', format = 'json', type = 'source');\n"+
+		"CREATE TABLE o (id BIGINT) WITH (connector = 'single_file', path = '"+out+"', format = 'json', type = 'sink');\n"+
+		"INSERT INTO o SELECT id FROM s;\n")
+	r := runArroyo(t, "", "run", sql)
+	if r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("in.json:%d: bad record", bad)) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "{\"id\": -1}\n" {
+		t.Fatalf("previous output changed to %d bytes", len(got))
+	}
+	if names, _ := filepath.Glob(filepath.Join(dir, ".*")); len(names) != 0 {
+		t.Fatalf("left behind: %v", names)
+	}
+}
+
+// A sink over its own input or over the SQL file is refused at planning,
+// and neither file is touched.
+func TestSinkOverInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.json", "{\"id\": 1}\n{\"id\": 2}\n")
+	sqlPath := filepath.Join(dir, "p.sql")
+	cases := map[string]string{
+		"sink table 'o' would overwrite the input of source table 's'": in,
+		"sink table 'o' would overwrite the SQL file being run":        sqlPath,
+	}
+	for want, target := range cases {
+		sql := "CREATE TABLE s (id BIGINT) WITH (connector = 'single_file', path = '" + in + "', format = 'json', type = 'source');\n" +
+			"CREATE TABLE o (id BIGINT) WITH (connector = 'single_file', path = '" + target + "', format = 'json', type = 'sink');\n" +
+			"INSERT INTO o SELECT id FROM s;\n"
+		writeFile(t, dir, "p.sql", sql)
+		r := runArroyo(t, "", "run", sqlPath)
+		if r.code != 1 || !strings.Contains(r.stderr, "p.sql:2:14: "+want) {
+			t.Fatalf("exit %d, stderr %q, want %q", r.code, r.stderr, want)
+		}
+		if got, _ := os.ReadFile(in); string(got) != "{\"id\": 1}\n{\"id\": 2}\n" {
+			t.Fatalf("input changed to %q", got)
+		}
+		if got, _ := os.ReadFile(sqlPath); string(got) != sql {
+			t.Fatalf("SQL file changed to %q", got)
+		}
+	}
+}

@@ -1,10 +1,19 @@
 // Package stdout registers the "stdout" sink: one encoded record per line
 // on the process's standard output (JSON by default). It is the default sink
 // of `arroyo run` for a bare SELECT.
+//
+// Output is only ever written in whole records: rows are encoded into a
+// buffer and written with one Write per flush, and a flush happens only at a
+// record boundary (when the buffer passes flushBytes, and at the end of
+// every batch). Nothing stays buffered between batches, so a job that is
+// aborted (Close without Finish) has nothing half-written to lose, and a
+// process that exits between Writes never leaves a torn last line.
+//
+// It must not import other connectors, sqlplan, controlplane, udf, cmd,
+// engine/ops or engine/runtime.
 package stdout
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"os"
@@ -14,8 +23,12 @@ import (
 	"github.com/arroyogo/arroyo/engine/connector"
 )
 
-// mu serializes whole batches from parallel sink subtasks so lines never
-// interleave.
+// flushBytes is the buffer size past which a batch's records are written
+// before the batch is complete.
+const flushBytes = 64 << 10
+
+// mu serializes writes from parallel sink subtasks; each write holds whole
+// records, so lines never interleave.
 var mu sync.Mutex
 
 func init() {
@@ -29,39 +42,53 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return &sink{enc: enc, w: bufio.NewWriterSize(os.Stdout, 64<<10)}, nil
+			return &sink{enc: enc, w: os.Stdout, limit: flushBytes}, nil
 		},
 	})
 }
 
 type sink struct {
-	enc connector.Encoder
-	w   *bufio.Writer
+	enc   connector.Encoder
+	w     io.Writer
+	limit int
+	buf   []byte // whole records not yet written; reused
 }
 
-func (s *sink) Write(_ context.Context, b *coldata.Batch) error {
-	mu.Lock()
-	defer mu.Unlock()
-	if err := writeLines(s.w, s.enc, b); err != nil {
+// Write encodes b's rows and writes them, flushing at record boundaries.
+// Flushing per batch means a person watching a live pipeline sees rows as
+// they are produced, not when a buffer fills. Between flushes it checks
+// ctx, so an aborted job stops writing early, at a record boundary.
+func (s *sink) Write(ctx context.Context, b *coldata.Batch) error {
+	err := s.enc.Encode(b, func(rec []byte) error {
+		if len(s.buf) > 0 && len(s.buf)+len(rec)+1 > s.limit {
+			if err := s.flush(); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return context.Cause(ctx)
+			}
+		}
+		s.buf = append(s.buf, rec...)
+		s.buf = append(s.buf, '\n')
+		return nil
+	})
+	if err != nil {
+		s.buf = s.buf[:0] // the job fails: drop the unwritten (whole) records
 		return err
 	}
-	// Flush per batch: a person watching a live pipeline sees rows as
-	// they are produced, not when a buffer fills.
-	return s.w.Flush()
+	return s.flush()
 }
 
-func (s *sink) Finish(context.Context) error {
+func (s *sink) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
 	mu.Lock()
-	defer mu.Unlock()
-	return s.w.Flush()
+	_, err := s.w.Write(s.buf)
+	mu.Unlock()
+	s.buf = s.buf[:0]
+	return err
 }
 
-func writeLines(w io.Writer, enc connector.Encoder, b *coldata.Batch) error {
-	return enc.Encode(b, func(rec []byte) error {
-		if _, err := w.Write(rec); err != nil {
-			return err
-		}
-		_, err := w.Write([]byte{'\n'})
-		return err
-	})
-}
+// Finish has nothing left to flush: Write never keeps records buffered.
+func (s *sink) Finish(context.Context) error { return s.flush() }

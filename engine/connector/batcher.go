@@ -82,6 +82,19 @@ func (b *Batcher) Add(rec []byte, ts int64) error {
 	return nil
 }
 
+// Reject applies the bad_data policy to a record the source itself could
+// not accept (e.g. one longer than the source's size limit): with
+// bad_data = 'drop' it is counted like an undecodable record and Reject
+// returns nil; otherwise it returns err, which should say where the record
+// is and why it was refused.
+func (b *Batcher) Reject(err error) error {
+	if b.badData == BadDataDrop {
+		b.dropped++
+		return nil
+	}
+	return err
+}
+
 // Full reports whether the batch has reached its size limit.
 func (b *Batcher) Full() bool { return b.dec.Rows() >= b.max }
 

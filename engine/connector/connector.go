@@ -105,8 +105,14 @@ type Connector struct {
 	// sinks (0 = no cap); e.g. a single file is read and written by one
 	// subtask.
 	MaxParallelism int
-	NewSource      func(t *Table) (Source, error)
-	NewSink        func(t *Table) (Sink, error)
+	// LocalPaths, if set, returns the files and directories on the local
+	// file system that a table with these (validated) options reads as a
+	// source or writes as a sink. The planner uses it to refuse a pipeline
+	// that would overwrite its own input or the SQL file being run, or
+	// write one file from two sink tables (see LocalPath).
+	LocalPaths func(opts Options) []LocalPath
+	NewSource  func(t *Table) (Source, error)
+	NewSink    func(t *Table) (Sink, error)
 }
 
 // Decoder turns records in a format into rows of a schema, appending to
