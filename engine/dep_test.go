@@ -25,6 +25,7 @@ var layering = []struct {
 	std []string
 }{
 	{"engine", []string{"sqlplan", "connectors", "controlplane", "udf", "cmd", "conformance"}, nil},
+	{"engine/timefmt", []string{"engine/types", "engine/coldata", "engine/expr", "engine/program", "engine/ops", "engine/runtime", "engine/connector"}, nil},
 	{"engine/types", []string{"engine/coldata", "engine/expr", "engine/program", "engine/ops", "engine/runtime", "engine/connector"}, nil},
 	{"engine/coldata", []string{"engine/expr", "engine/program", "engine/ops", "engine/runtime", "engine/connector"}, nil},
 	{"engine/expr", []string{"engine/ops", "engine/runtime", "engine/connector"}, nil},

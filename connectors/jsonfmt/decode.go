@@ -11,6 +11,7 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/timefmt"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -35,7 +36,7 @@ type Decoder struct {
 	unstructured bool
 	rec          []byte // the record being decoded; nil between calls
 	scratch      []byte // unescaped keys and strings that need parsing
-	ts           tsCache
+	ts           timefmt.Cache
 }
 
 // node is the compiled decoding plan of one field, bound to its builder.
@@ -750,7 +751,7 @@ func (d *Decoder) timestamp(n *node, i int) (int, error) {
 	if err != nil {
 		return end, err
 	}
-	ts, msg := d.ts.parse(body)
+	ts, msg := d.ts.Parse(body)
 	if msg != "" {
 		return end, n.err(i, msg+": '"+string(body)+"'")
 	}

@@ -242,9 +242,13 @@ func TestDecodeScalars(t *testing.T) {
 		{typ: types.TimestampT, rec: `{"v":1.5}`, err: "field 'v': expected integer of Unix milliseconds, found number 1.5 at byte 5"},
 		{typ: types.TimestampT, rec: `{"v":9223372036855}`, err: "field 'v': timestamp 9223372036855 out of range (1677-09-21 to 2262-04-11) at byte 5"},
 		{typ: types.TimestampT, rec: `{"v":"2023-02-29T00:00:00Z"}`, err: "field 'v': invalid timestamp (field out of range): '2023-02-29T00:00:00Z' at byte 5"},
-		{typ: types.TimestampT, rec: `{"v":"2023-01-02"}`, err: "field 'v': invalid timestamp (expected RFC 3339, e.g. 2023-01-02T03:04:05.123Z): '2023-01-02' at byte 5"},
-		{typ: types.TimestampT, rec: `{"v":"2023-01-02T03:04:05.Z"}`, err: "field 'v': invalid timestamp (expected RFC 3339, e.g. 2023-01-02T03:04:05.123Z): '2023-01-02T03:04:05.Z' at byte 5"},
-		{typ: types.TimestampT, rec: `{"v":"2023-01-02T03:04:05Zjunk"}`, err: "field 'v': invalid timestamp (expected RFC 3339, e.g. 2023-01-02T03:04:05.123Z): '2023-01-02T03:04:05Zjunk' at byte 5"},
+		// The forms CAST accepts (one parser: engine/timefmt).
+		{typ: types.TimestampT, rec: `{"v":"2023-01-02"}`, want: ts("2023-01-02T00:00:00Z")},
+		{typ: types.TimestampT, rec: `{"v":"2023-01-02 10:00"}`, want: ts("2023-01-02T10:00:00Z")},
+		{typ: types.TimestampT, rec: `{"v":"2023-01-02 10:00:00 +02:00"}`, want: ts("2023-01-02T08:00:00Z")},
+		{typ: types.TimestampT, rec: `{"v":"2023-01-0"}`, err: "field 'v': invalid timestamp (expected RFC 3339, e.g. 2023-01-02T03:04:05.123Z, or 2023-01-02 03:04:05): '2023-01-0' at byte 5"},
+		{typ: types.TimestampT, rec: `{"v":"2023-01-02T03:04:05.Z"}`, err: "field 'v': invalid timestamp (expected RFC 3339, e.g. 2023-01-02T03:04:05.123Z, or 2023-01-02 03:04:05): '2023-01-02T03:04:05.Z' at byte 5"},
+		{typ: types.TimestampT, rec: `{"v":"2023-01-02T03:04:05Zjunk"}`, err: "field 'v': invalid timestamp (expected RFC 3339, e.g. 2023-01-02T03:04:05.123Z, or 2023-01-02 03:04:05): '2023-01-02T03:04:05Zjunk' at byte 5"},
 		{typ: types.TimestampT, rec: `{"v":"3000-01-01T00:00:00Z"}`, err: "field 'v': timestamp out of range (1677-09-21 to 2262-04-11): '3000-01-01T00:00:00Z' at byte 5"},
 		{typ: types.TimestampT, rec: `{"v":true}`, err: "field 'v': expected timestamp (RFC 3339 string or integer of Unix milliseconds), found boolean at byte 5"},
 		// LIST

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/timefmt"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -179,7 +180,7 @@ func castFrom[F num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (cold
 		case types.Timestamp:
 			xs := any(x).(*coldata.Vec[int64])
 			return buildBytes(to, n, sel, w, n*20, func(dst []byte, i int) []byte {
-				return appendTimestamp(dst, xs.Vals[i])
+				return timefmt.AppendNaive(dst, xs.Vals[i])
 			}), nil
 		case types.Interval:
 			xs := any(x).(*coldata.Vec[int64])
@@ -311,15 +312,6 @@ func appendFloat(dst []byte, f float64, size int) []byte {
 		}
 	}
 	return append(dst, ".0"...)
-}
-
-// appendTimestamp formats nanoseconds since the epoch as
-// 2006-01-02T15:04:05, followed by 3, 6 or 9 fractional digits when the
-// fraction is not zero (like Arrow).
-func appendTimestamp(dst []byte, ns int64) []byte {
-	t := time.Unix(0, ns).UTC()
-	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
-	return appendFraction(dst, t.Nanosecond())
 }
 
 func appendFraction(dst []byte, frac int) []byte {
@@ -506,9 +498,10 @@ func castFromBytes(x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata
 		return parseNumbers(x, to, n, sel, floatParser[float64](64))
 	case types.Timestamp:
 		out := &coldata.Vec[int64]{T: to, Vals: make([]int64, n)}
+		var tc timefmt.Cache
 		err := forLive(n, sel, w, func(i int) error {
-			v, ok := parseTimestamp(trimSpace(x.Get(i)))
-			if !ok {
+			v, msg := tc.Parse(trimSpace(x.Get(i)))
+			if msg != "" {
 				return badText(i)
 			}
 			out.Vals[i] = v
@@ -582,155 +575,4 @@ func parseBool(b []byte) (v, ok bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// parseTimestamp parses
-//
-//	YYYY-MM-DD
-//	YYYY-MM-DD[T ]HH:MM[:SS[.fraction]][zone]
-//
-// where zone is Z or ±HH[:MM] (or ±HHMM); without a zone the time is UTC.
-// It returns nanoseconds since the epoch.
-func parseTimestamp(b []byte) (int64, bool) {
-	p := tsParser{b: b}
-	year, ok1 := p.digits(4)
-	ok2 := p.lit('-')
-	month, ok3 := p.digits(2)
-	ok4 := p.lit('-')
-	day, ok5 := p.digits(2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5) || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) {
-		return 0, false
-	}
-	var hour, minute, sec, nanos, offset int64
-	if p.more() {
-		if c := p.b[p.i]; c != 'T' && c != 't' && c != ' ' {
-			return 0, false
-		}
-		p.i++
-		var ok bool
-		if hour, ok = p.digits(2); !ok || hour > 23 || !p.lit(':') {
-			return 0, false
-		}
-		if minute, ok = p.digits(2); !ok || minute > 59 {
-			return 0, false
-		}
-		if p.more() && p.b[p.i] == ':' {
-			p.i++
-			if sec, ok = p.digits(2); !ok || sec > 59 {
-				return 0, false
-			}
-			if p.more() && p.b[p.i] == '.' {
-				p.i++
-				start := p.i
-				scale := int64(1e8)
-				for p.more() && isDigit(p.b[p.i]) {
-					nanos += int64(p.b[p.i]-'0') * scale
-					scale /= 10
-					p.i++
-				}
-				if p.i == start {
-					return 0, false
-				}
-			}
-		}
-		if p.more() && p.b[p.i] == ' ' {
-			p.i++
-		}
-		if p.more() {
-			switch c := p.b[p.i]; c {
-			case 'Z', 'z':
-				p.i++
-			case '+', '-':
-				p.i++
-				oh, ok := p.digits(2)
-				if !ok || oh > 23 {
-					return 0, false
-				}
-				var om int64
-				if p.more() {
-					p.lit(':')
-					if om, ok = p.digits(2); !ok || om > 59 {
-						return 0, false
-					}
-				}
-				offset = oh*3600 + om*60
-				if c == '-' {
-					offset = -offset
-				}
-			default:
-				return 0, false
-			}
-		}
-		if p.more() {
-			return 0, false
-		}
-	}
-	secs := daysFromCivil(year, month, day)*86400 + hour*3600 + minute*60 + sec - offset
-	const maxSecs = math.MaxInt64 / int64(time.Second)
-	if secs >= maxSecs || secs <= -maxSecs {
-		return 0, false
-	}
-	return secs*int64(time.Second) + nanos, true
-}
-
-type tsParser struct {
-	b []byte
-	i int
-}
-
-func (p *tsParser) more() bool { return p.i < len(p.b) }
-
-func (p *tsParser) lit(c byte) bool {
-	if p.i < len(p.b) && p.b[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
-
-func (p *tsParser) digits(k int) (int64, bool) {
-	if p.i+k > len(p.b) {
-		return 0, false
-	}
-	var v int64
-	for _, c := range p.b[p.i : p.i+k] {
-		if !isDigit(c) {
-			return 0, false
-		}
-		v = v*10 + int64(c-'0')
-	}
-	p.i += k
-	return v, true
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-func daysIn(year, month int64) int64 {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil returns the number of days from 1970-01-01 to the given
-// proleptic Gregorian date (Howard Hinnant's algorithm).
-func daysFromCivil(y, m, d int64) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
 }
