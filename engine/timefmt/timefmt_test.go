@@ -72,7 +72,6 @@ func TestFormatParse(t *testing.T) {
 	}
 }
 
-
 // The forms CAST and JSON both accept (they had two parsers, which
 // disagreed on the date-only, minute-only and space-before-zone forms).
 func TestForms(t *testing.T) {
