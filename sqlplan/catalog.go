@@ -130,16 +130,16 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		keyPos[key] = o.KeyPos
 	}
 	// optErr reports an option error where the user can fix it: a bad
-	// value (OptionError) at the value, an unknown option at its key.
+	// value at the value, an unknown option at its key, anything else
+	// (a missing option) at the table's name.
 	optErr := func(err error) error {
 		var oe *connector.OptionError
 		if errors.As(err, &oe) {
-			if pos, ok := rawPos[oe.Option]; ok {
-				return errAt(pos, err.Error())
+			at := rawPos
+			if oe.Unknown {
+				at = keyPos
 			}
-		}
-		for k, pos := range keyPos {
-			if strings.Contains(err.Error(), "'"+k+"'") {
+			if pos, ok := at[oe.Option]; ok {
 				return errAt(pos, err.Error())
 			}
 		}

@@ -43,24 +43,33 @@ type Option struct {
 // default are missing from the map.
 type Options map[string]string
 
-// OptionError is a bad option value: it names the option and what is
-// allowed, so a person can fix it.
+// OptionError is a bad option: it names the option and what is allowed, so
+// a person can fix it. The planner reports it at the option's value, or at
+// its key when Unknown (nobody declared the option).
 type OptionError struct {
 	Owner   string // connector or format name
 	Option  string
 	Value   string
 	Problem string
+	Unknown bool
 }
 
 func (e *OptionError) Error() string {
+	if e.Unknown {
+		return fmt.Sprintf("%s: unknown option '%s' (%s)", e.Owner, e.Option, e.Problem)
+	}
 	if e.Value == "" {
 		return fmt.Sprintf("%s: option '%s' %s", e.Owner, e.Option, e.Problem)
 	}
 	return fmt.Sprintf("%s: invalid value '%s' for option '%s': %s", e.Owner, e.Value, e.Option, e.Problem)
 }
 
-// ErrUnknownOption is wrapped by errors for options nobody declared.
+// ErrUnknownOption is what errors.Is finds in an OptionError for an option
+// nobody declared.
 var ErrUnknownOption = errors.New("unknown option")
+
+// Is makes errors.Is(err, ErrUnknownOption) true for unknown options.
+func (e *OptionError) Is(target error) bool { return e.Unknown && target == ErrUnknownOption }
 
 // Validate checks the given raw options against specs: every option must be
 // declared, required ones present, values of the declared type. It returns
@@ -71,14 +80,15 @@ func Validate(owner string, specs []Option, given map[string]string) (Options, e
 	for name, v := range given {
 		spec := findOption(specs, name)
 		if spec == nil {
-			if len(specs) == 0 {
-				return nil, fmt.Errorf("%s: %w '%s' (%s takes no options)", owner, ErrUnknownOption, name, owner)
+			problem := owner + " takes no options"
+			if len(specs) > 0 {
+				names := make([]string, len(specs))
+				for i, s := range specs {
+					names[i] = s.Name
+				}
+				problem = "known options: " + strings.Join(names, ", ")
 			}
-			names := make([]string, len(specs))
-			for i, s := range specs {
-				names[i] = s.Name
-			}
-			return nil, fmt.Errorf("%s: %w '%s' (known options: %s)", owner, ErrUnknownOption, name, strings.Join(names, ", "))
+			return nil, &OptionError{Owner: owner, Option: name, Value: v, Problem: problem, Unknown: true}
 		}
 		if err := spec.check(owner, v); err != nil {
 			return nil, err

@@ -165,9 +165,14 @@ func TestValidateErrorTypes(t *testing.T) {
 	if !errors.Is(err, ErrUnknownOption) {
 		t.Fatalf("unknown option error %v does not wrap ErrUnknownOption", err)
 	}
+	// Typed, so the planner can point at the key without searching the
+	// message for a quoted name.
 	var oe *OptionError
-	if errors.As(err, &oe) {
-		t.Fatalf("unknown option error is an OptionError: %v", err)
+	if !errors.As(err, &oe) || !oe.Unknown || oe.Option != "nope" || oe.Value != "1" {
+		t.Fatalf("unknown option error %#v", err)
+	}
+	if want := "src: unknown option 'nope' (known options: path, mode, rate, count, offset, flag, interval, label)"; err.Error() != want {
+		t.Fatalf("message %q, want %q", err, want)
 	}
 
 	_, err = Validate("src", testSpecs, map[string]string{"path": "/x", "mode": "delete"})
