@@ -1,12 +1,13 @@
 package dialect
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/arroyogo/arroyo/spec"
 )
 
 // endsCorpus has expressions of every kind the end walk knows, in the
@@ -31,13 +32,16 @@ var endsCorpus = []string{
 // spec queries.
 func TestEndsMatchTrialParse(t *testing.T) {
 	sqls := append([]string(nil), endsCorpus...)
-	files, _ := filepath.Glob("../../spec/queries/*.sql")
+	files, _ := filepath.Glob("../../spec/cases/*.test")
+	if len(files) == 0 {
+		t.Fatal("no spec cases in ../../spec/cases")
+	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		c, err := spec.ParseFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sqls = append(sqls, string(b))
+		sqls = append(sqls, c.SQL)
 	}
 	checked := 0
 	for _, sql := range sqls {
