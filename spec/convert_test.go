@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The converter from the first case format (queries/NAME.sql with a
@@ -115,12 +117,18 @@ func inputUses() (map[string]int, error) {
 	return uses, nil
 }
 
-// inlinable reports whether data reads the same inline: a few lines, none
-// blank, none starting with --, ending in a newline.
+// inlinable reports whether data reads the same inline: a few lines of
+// printable UTF-8 (no byte-order mark), none blank, none starting with --,
+// ending in a newline.
 func inlinable(data []byte) bool {
 	s := string(data)
-	if !strings.HasSuffix(s, "\n") || strings.Count(s, "\n") > 20 {
+	if !strings.HasSuffix(s, "\n") || strings.Count(s, "\n") > 20 || !utf8.ValidString(s) {
 		return false
+	}
+	for _, r := range strings.TrimSuffix(s, "\n") {
+		if r == '\ufeff' || (r != '\n' && r != '\t' && !unicode.IsPrint(r)) {
+			return false
+		}
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(strings.TrimSpace(l), "--") || l != strings.TrimRight(l, " \t\r") {
@@ -192,16 +200,24 @@ func convertV1(name, sql, golden string, inline func(file string) []byte) (strin
 	if fail != "" {
 		// Positions in the old message are lines of the old file; the SQL
 		// now starts at sqlLine of the new one.
+		// A message may name the file (queries/NAME.sql:L, NAME.sql:L) or
+		// start at the position (:L:C).
+		moved := func(l string) int {
+			old, _ := strconv.Atoi(l)
+			return old - directiveLines - 1 + sqlLine
+		}
 		pos := regexp.MustCompile(`(queries/)?` + regexp.QuoteMeta(name) + `\.sql:(\d+)`)
 		fail = pos.ReplaceAllStringFunc(fail, func(s string) string {
 			m := pos.FindStringSubmatch(s)
-			old, _ := strconv.Atoi(m[2])
 			dir := ""
 			if m[1] != "" {
 				dir = "cases/"
 			}
-			return fmt.Sprintf("%s%s.test:%d", dir, name, old-directiveLines-1+sqlLine)
+			return fmt.Sprintf("%s%s.test:%d", dir, name, moved(m[2]))
 		})
+		if m := regexp.MustCompile(`^:(\d+):`).FindStringSubmatch(fail); m != nil {
+			fail = fmt.Sprintf(":%d:", moved(m[1])) + fail[len(m[0]):]
+		}
 		emit("-- error: " + fail)
 	} else {
 		emit("-- output")
@@ -257,6 +273,13 @@ func TestConvertV1Case(t *testing.T) {
 	// old line 4, the sink, is new line 9
 	if lines := strings.Split(got, "\n"); !strings.Contains(lines[8], "CREATE TABLE out") {
 		t.Fatalf("line 9 is %q, not the old line 4", lines[8])
+	}
+	if got, err := convertV1("y", "--fail=:3:14: bad\nSELECT '$input_dir/a.json';\nSELECT 2;\n", "", func(string) []byte { return nil }); err != nil ||
+		!strings.Contains(got, "-- error: :5:14: bad\n") || strings.Split(got, "\n")[4] != "SELECT 2;" {
+		t.Fatalf("bare position: %v\n%s", err, got)
+	}
+	if inlinable([]byte("\ufeff{\"id\": 1}\n")) || inlinable([]byte("{\"a\": 1}\n\n")) || !inlinable([]byte("{\"a\": \"\u00e9\"}\n")) {
+		t.Fatal("inlinable: a byte-order mark or a blank line must keep an input in a file; UTF-8 text is fine")
 	}
 	c, err := Parse("cases/x.test", got)
 	if err != nil {
