@@ -17,6 +17,6 @@ bench:
 run file="examples/nexmark_bids.sql":
     go run ./cmd/arroyo run {{file}}
 
-# regenerate the spec golden files from current output (review the diff!)
+# rewrite the expected rows of the spec cases whose output differs (review the diff!)
 rewrite-golden:
     go test ./spec/ -run TestSpec -rewrite

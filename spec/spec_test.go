@@ -1,16 +1,12 @@
 package spec
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -21,77 +17,39 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite golden files from the parallelism-1 output")
+var rewrite = flag.Bool("rewrite", false, "rewrite the output sections of the cases whose output differs, from the output at the lowest parallelism")
 
-// parallelisms every streaming case runs at; all must give the same output.
-var parallelisms = []int{1, 3}
-
-type directives struct {
-	fail string   // --fail=<substring>: planning or running must fail with it
-	pk   []string // --pk=<col>[,<col>]: output is a changelog keyed by these
-}
-
-func parseDirectives(sql string) directives {
-	var d directives
-	first, _, _ := strings.Cut(sql, "\n")
-	first = strings.TrimSpace(first)
-	switch {
-	case strings.HasPrefix(first, "--fail="):
-		d.fail = strings.TrimPrefix(first, "--fail=")
-	case strings.HasPrefix(first, "--pk="):
-		for _, c := range strings.Split(strings.TrimPrefix(first, "--pk="), ",") {
-			d.pk = append(d.pk, strings.TrimSpace(c))
-		}
-	}
-	return d
-}
-
+// TestSpec runs every cases/*.test at each of its parallelisms.
 func TestSpec(t *testing.T) {
-	files, err := filepath.Glob("queries/*.sql")
+	files, err := filepath.Glob("cases/*.test")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no spec cases found: %v", err)
+	}
+	if old, _ := filepath.Glob("queries/*.sql"); len(old) > 0 {
+		t.Errorf("%d cases in the old format (queries/*.sql); convert them: go test ./spec -run TestConvertV1 -convert", len(old))
 	}
 	inputs, err := filepath.Abs("inputs")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".sql")
+		name := strings.TrimSuffix(filepath.Base(f), ".test")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			raw, err := os.ReadFile(f)
+			c, err := ParseFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := parseDirectives(string(raw))
-			golden := filepath.Join("golden", name+".json")
-			for _, p := range parallelisms {
-				out := filepath.Join(t.TempDir(), "out.json")
-				sql := strings.ReplaceAll(string(raw), "$input_dir", inputs)
-				sql = strings.ReplaceAll(sql, "$output_path", out)
-				err := runCase(f, sql, p)
-				if d.fail != "" {
-					if err == nil {
-						t.Fatalf("p=%d: expected an error containing %q, got success", p, d.fail)
+			for _, p := range c.Parallelism {
+				if err := runCase(c, inputs, t.TempDir(), p); err != nil {
+					var rw *rewriteNeeded
+					if *rewrite && p == c.Parallelism[0] && errors.As(err, &rw) {
+						if c, err = rewriteCase(c, rw.rows); err != nil {
+							t.Fatal(err)
+						}
+						t.Logf("rewrote the output of %s", c.Path)
+						continue
 					}
-					if !strings.Contains(err.Error(), d.fail) {
-						t.Fatalf("p=%d: expected an error containing %q, got: %v", p, d.fail, err)
-					}
-					continue
-				}
-				if err != nil {
-					t.Fatalf("p=%d: %v", p, err)
-				}
-				if *rewrite && p == parallelisms[0] {
-					data, err := os.ReadFile(out)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if err := compareFiles(golden, out, d.pk); err != nil {
 					t.Fatalf("p=%d: %v", p, err)
 				}
 			}
@@ -99,187 +57,119 @@ func TestSpec(t *testing.T) {
 	}
 }
 
-func runCase(file, sql string, parallelism int) error {
+// rewriteNeeded is the error of an output comparison: it carries the rows
+// -rewrite would write, per output.
+type rewriteNeeded struct {
+	err  error
+	rows map[string][]string
+}
+
+func (e *rewriteNeeded) Error() string { return e.err.Error() }
+
+// runCase runs c once at parallelism p with scratch files in dir.
+func runCase(c *Case, inputs, dir string, p int) error {
+	inputPath := map[string]string{}
+	for _, in := range c.Inputs {
+		if in.File != "" {
+			inputPath[in.Name] = filepath.Join(inputs, in.File)
+			continue
+		}
+		path := filepath.Join(dir, in.Name+".json")
+		if err := os.WriteFile(path, in.Data, 0o644); err != nil {
+			return err
+		}
+		inputPath[in.Name] = path
+	}
+	outputPath := func(name string) string {
+		if name == "" {
+			return filepath.Join(dir, "out.json")
+		}
+		return filepath.Join(dir, "out."+name+".json")
+	}
+	sql := c.Expand(func(name string) string { return inputPath[name] }, outputPath)
+
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ctl := controller.New(&scheduler.Embedded{}, config.Default())
-	job, err := ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: file, Query: sql, Parallelism: parallelism})
+	job, err := ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: c.Path, Query: sql, Parallelism: p})
+	if err == nil {
+		err = job.Wait()
+	}
+	if c.Error != "" {
+		if err == nil {
+			return fmt.Errorf("expected an error containing %q, got success", c.Error)
+		}
+		if !strings.Contains(err.Error(), c.Error) {
+			return fmt.Errorf("expected an error containing %q, got: %v", c.Error, err)
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	return job.Wait()
-}
-
-// compareFiles compares the rows of two JSON-lines files as multisets of
-// normalized values; with pk, both are replayed as Debezium changelogs
-// first.
-func compareFiles(wantPath, gotPath string, pk []string) error {
-	want, err := readRows(wantPath, pk)
-	if err != nil {
-		return fmt.Errorf("golden %s: %w (run `go test ./spec -rewrite` to create it)", wantPath, err)
-	}
-	got, err := readRows(gotPath, pk)
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	if strings.Join(want, "\n") == strings.Join(got, "\n") {
-		return nil
-	}
-	return fmt.Errorf("output differs from %s\n%s", wantPath, diffRows(want, got))
-}
-
-func diffRows(want, got []string) string {
-	count := map[string]int{}
-	for _, r := range want {
-		count[r]++
-	}
-	for _, r := range got {
-		count[r]--
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "want %d rows, got %d\n", len(want), len(got))
-	keys := make([]string, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	shown := 0
-	for _, k := range keys {
-		if c := count[k]; c != 0 && shown < 20 {
-			sign := "missing"
-			if c < 0 {
-				sign, c = "unexpected", -c
-			}
-			fmt.Fprintf(&b, "  %s (x%d): %s\n", sign, c, k)
-			shown++
-		}
-	}
-	return b.String()
-}
-
-// readRows returns the canonical forms of the rows of a JSON-lines file,
-// sorted.
-func readRows(path string, pk []string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var rows []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.UseNumber()
-		var row map[string]any
-		if err := dec.Decode(&row); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if pk != nil {
-		if rows, err = replay(rows, pk); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		b, err := json.Marshal(normalize(r))
+	cmp := Comparer{Loose: c.LooseNumbers}
+	var failures []string
+	rows := map[string][]string{}
+	for _, o := range c.Outputs {
+		data, err := os.ReadFile(outputPath(o.Name))
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("output %s: %w", outputRef(o.Name), err)
 		}
-		out[i] = string(b)
+		got, err := ParseRows(data)
+		if err != nil {
+			return fmt.Errorf("output %s: %w", outputRef(o.Name), err)
+		}
+		want := make([]Row, len(o.Rows))
+		for i, r := range o.Rows {
+			if want[i], err = ParseRow(r.Text, r.Line); err != nil {
+				return fmt.Errorf("%s: expected %s: %w", c.Path, outputRef(o.Name), err)
+			}
+		}
+		if c.PK != nil {
+			if err := cmp.UniqueKeys(want, c.PK); err != nil {
+				return fmt.Errorf("%s: %w", c.Path, err)
+			}
+			if got, err = cmp.Replay(got, c.PK); err != nil {
+				return fmt.Errorf("output %s is not a valid changelog keyed by %s: %w", outputRef(o.Name), strings.Join(c.PK, ", "), err)
+			}
+		}
+		if err := cmp.Diff(want, got); err != nil {
+			failures = append(failures, fmt.Sprintf("output %s differs from %s:%d\n%v", outputRef(o.Name), c.Path, o.Line, err))
+			for _, r := range got {
+				rows[o.Name] = append(rows[o.Name], r.Text)
+			}
+		}
 	}
-	sort.Strings(out)
-	return out, nil
+	if failures != nil {
+		return &rewriteNeeded{err: errors.New(strings.Join(failures, "\n")), rows: rows}
+	}
+	return nil
 }
 
-// replay applies a Debezium changelog ({"before","after","op"}) and returns
-// the final rows.
-func replay(rows []map[string]any, pk []string) ([]map[string]any, error) {
-	state := map[string]map[string]any{}
-	var order []string
-	key := func(r map[string]any) string {
-		parts := make([]any, len(pk))
-		for i, c := range pk {
-			parts[i] = normalize(r[c])
-		}
-		b, _ := json.Marshal(parts)
-		return string(b)
+// rewriteCase replaces the bodies of the named output sections of c's file
+// with rows and returns the case parsed again.
+func rewriteCase(c *Case, rows map[string][]string) (*Case, error) {
+	data, err := os.ReadFile(c.Path)
+	if err != nil {
+		return nil, err
 	}
-	for i, r := range rows {
-		op, _ := r["op"].(string)
-		before, _ := r["before"].(map[string]any)
-		after, _ := r["after"].(map[string]any)
-		switch op {
-		case "c", "r":
-			if after == nil {
-				return nil, fmt.Errorf("row %d: op %q without after", i+1, op)
-			}
-		case "u":
-			if before == nil || after == nil {
-				return nil, fmt.Errorf("row %d: op u needs before and after", i+1)
-			}
-			delete(state, key(before))
-		case "d":
-			if before == nil {
-				return nil, fmt.Errorf("row %d: op d without before", i+1)
-			}
-			delete(state, key(before))
-			continue
-		default:
-			return nil, fmt.Errorf("row %d: not a changelog row (op = %v)", i+1, r["op"])
-		}
-		k := key(after)
-		if _, ok := state[k]; !ok {
-			order = append(order, k)
-		}
-		state[k] = after
-	}
-	var out []map[string]any
-	for _, k := range order {
-		if r, ok := state[k]; ok {
-			out = append(out, r)
-			delete(state, k)
-		}
-	}
-	return out, nil
-}
-
-// normalize makes equal values compare equal: numbers by value (1 = 1.0),
-// timestamps by instant.
-func normalize(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			m[k] = normalize(x)
-		}
-		return m
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = normalize(x)
-		}
-		return out
-	case json.Number:
-		r, ok := new(big.Rat).SetString(v.String())
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	// from the last section up, so earlier line numbers stay valid
+	for i := len(c.Outputs) - 1; i >= 0; i-- {
+		o := c.Outputs[i]
+		r, ok := rows[o.Name]
 		if !ok {
-			return v.String()
+			continue
 		}
-		return "num:" + r.RatString()
-	case string:
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
-			if t, err := time.Parse(layout, v); err == nil {
-				return "ts:" + t.UTC().Format(time.RFC3339Nano)
-			}
+		body := append([]string(nil), r...)
+		end := o.BodyEnd - 1 // 0-based exclusive
+		if end < len(lines) {
+			body = append(body, "") // a blank line before the next section
 		}
-		return v
+		lines = append(lines[:o.BodyStart-1], append(body, lines[end:]...)...)
 	}
-	return v
+	if err := os.WriteFile(c.Path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	return ParseFile(c.Path)
 }

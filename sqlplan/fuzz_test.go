@@ -3,9 +3,9 @@ package sqlplan_test
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/arroyogo/arroyo/spec"
 	"github.com/arroyogo/arroyo/sqlplan"
 )
 
@@ -14,15 +14,25 @@ import (
 //
 //	go test ./sqlplan -run '^$' -fuzz FuzzPlan -fuzztime 60s
 func FuzzPlan(f *testing.F) {
-	for _, pattern := range []string{"../spec/queries/*.sql", "testdata/plans/*.sql"} {
-		files, _ := filepath.Glob(pattern)
-		for _, file := range files {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(strings.ReplaceAll(string(data), "$input_dir", "/nonexistent"))
+	cases, _ := filepath.Glob("../spec/cases/*.test")
+	plans, _ := filepath.Glob("testdata/plans/*.sql")
+	if len(cases) == 0 || len(plans) == 0 {
+		f.Fatalf("no seeds: %d spec cases, %d plan cases", len(cases), len(plans))
+	}
+	for _, file := range cases {
+		c, err := spec.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(c.Expand(func(name string) string { return "/nonexistent/" + name + ".json" },
+			func(string) string { return "/nonexistent/out.json" }))
+	}
+	for _, file := range plans {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
 		prog, err := sqlplan.Plan("fuzz.sql", sql, sqlplan.Options{Parallelism: 2, DefaultSink: "stdout"})

@@ -31,13 +31,20 @@ var endsCorpus = []string{
 // spec queries.
 func TestEndsMatchTrialParse(t *testing.T) {
 	sqls := append([]string(nil), endsCorpus...)
-	files, _ := filepath.Glob("../../spec/queries/*.sql")
+	files, _ := filepath.Glob("../../spec/cases/*.test")
+	if len(files) == 0 {
+		t.Fatal("no spec cases in ../../spec/cases")
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sqls = append(sqls, string(b))
+		sql := specSQL(string(b))
+		if sql == "" {
+			t.Fatalf("%s: no -- sql section", f)
+		}
+		sqls = append(sqls, sql)
 	}
 	checked := 0
 	for _, sql := range sqls {
@@ -100,4 +107,24 @@ func TestTextOfLongChain(t *testing.T) {
 	if s.tidb != nil {
 		t.Error("TextOf ran trial parses")
 	}
+}
+
+// specSQL returns the sql section of a spec case file (spec/README.md): the
+// lines after "-- sql" up to the next section. The layering keeps this
+// package from importing spec, whose Parse is the full reader.
+func specSQL(text string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case line == "-- sql":
+			in = true
+		case in && (line == "-- output" || strings.HasPrefix(line, "-- output:") || strings.HasPrefix(line, "-- error:")):
+			return b.String()
+		case in:
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }

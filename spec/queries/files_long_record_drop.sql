@@ -1,4 +1,0 @@
--- A record longer than max_record_bytes is dropped (and counted) with bad_data = 'drop'.
-CREATE TABLE input (id BIGINT, name TEXT) WITH (connector = 'single_file', path = '$input_dir/files_long_record.json', format = 'json', type = 'source', max_record_bytes = '100', bad_data = 'drop');
-CREATE TABLE out WITH (connector = 'single_file', path = '$output_path', format = 'json', type = 'sink');
-INSERT INTO out SELECT id, name FROM input;
