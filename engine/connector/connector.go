@@ -216,3 +216,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Flusher is an optional interface of sinks that buffer: Flush makes
+// everything written so far durable or visible. The runtime calls it at every
+// checkpoint barrier, Stop's final one included, so a sink without two-phase
+// commit loses nothing written before a stop.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}

@@ -1,10 +1,12 @@
 // Package ops holds the operators a dataflow program is made of and the
 // small contract they share with the runtime.
 //
-// An operator is driven by one goroutine (one subtask). It receives batches,
-// watermarks and end-of-stream from the runtime and emits batches through a
-// Collector. Extra capabilities (Finish, Close, later Snapshot/Restore) are
-// optional interfaces found by type assertion.
+// An operator is driven by one goroutine (one subtask). The runtime runs the
+// protocol (per-sender queues, watermark minimum, barrier alignment, end of
+// input versus stop); operators only react: Process for data, and optional
+// capabilities found by type assertion (WatermarkHandler, Checkpointer,
+// CheckpointNotifier, Finisher, Closer). See docs/ARCHITECTURE.md, "Runtime
+// protocol".
 //
 // It must not import engine/runtime, sqlplan, connectors, controlplane, udf
 // or cmd.
@@ -28,14 +30,63 @@ type Collector interface {
 	Collect(b *coldata.Batch) error
 }
 
-// Operator processes data batches. b is immutable and may be retained.
-type Operator interface {
-	Process(ctx context.Context, b *coldata.Batch, out Collector) error
+// TaskInfo describes the subtask an operator instance runs as.
+type TaskInfo struct {
+	JobID string
+	// OperatorID identifies the node within the program. It is derived from
+	// the node's index until the program carries stable operator ids.
+	OperatorID string
+	// Node is the node's index in the program; Description its label.
+	Node        int
+	Description string
+	Subtask     int
+	Parallelism int
+	// KeyGroups is the half-open range [lo, hi) of key groups this subtask
+	// owns: a keyed shuffle routes exactly those groups here.
+	KeyGroups [2]int
 }
 
-// Finisher is implemented by operators that act at end of stream (flush
+// Operator processes data batches. input is the index of the edge the batch
+// arrived on, among the node's inputs in program order. b is immutable and
+// may be retained.
+type Operator interface {
+	Process(ctx context.Context, input int, b *coldata.Batch, out Collector) error
+}
+
+// WatermarkHandler is implemented by operators that act on event time
+// (windows, joins). OnWatermark is called when the subtask's watermark (the
+// minimum over its active senders across all inputs) advances, with the new
+// value in nanoseconds; the runtime forwards the watermark downstream after
+// OnWatermark returns, so what it emits precedes the watermark.
+// math.MaxInt64 means the end of time: every input has ended.
+type WatermarkHandler interface {
+	OnWatermark(ctx context.Context, watermark int64, out Collector) error
+}
+
+// Checkpointer is implemented by operators with state. Checkpoint is called
+// once every input has delivered the barrier of epoch and before the barrier
+// is forwarded: no batch after the barrier has been processed. What it emits
+// precedes the barrier downstream. The returned value stands for the
+// snapshot's handle and is sent to the coordinator with the acknowledgement;
+// it is an in-memory value until checkpoints become durable.
+type Checkpointer interface {
+	Checkpoint(ctx context.Context, epoch uint64, out Collector) (snapshot any, err error)
+}
+
+// CheckpointNotifier is implemented by operators with side effects to
+// commit (two-phase-commit sinks). CheckpointDone is called when checkpoint
+// epoch is complete (every subtask has acknowledged it), on the control
+// path, never behind data. It must be idempotent.
+type CheckpointNotifier interface {
+	CheckpointDone(ctx context.Context, epoch uint64) error
+}
+
+// Finisher is implemented by operators that act at end of input (flush
 // buffered rows, close windows). Finish is called once, after the last
-// Process, before end of stream is passed downstream.
+// Process and after the final watermark, before end of stream is passed
+// downstream; only when every input ended because its data was exhausted,
+// never on Stop (a stopped job resumes from its checkpoint, and a Finish
+// would emit partial results twice).
 type Finisher interface {
 	Finish(ctx context.Context, out Collector) error
 }
@@ -46,8 +97,8 @@ type Closer interface {
 	Close() error
 }
 
-// New builds the operator of a non-source node.
-func New(n *program.Node) (Operator, error) {
+// New builds the operator of a non-source node for one subtask.
+func New(n *program.Node, task TaskInfo) (Operator, error) {
 	switch n.Op {
 	case program.OpCalc:
 		return NewCalc(n.Calc)
@@ -60,7 +111,7 @@ func New(n *program.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Sink{Sink: s}, nil
+		return &Sink{Sink: s, Task: task}, nil
 	}
 	return nil, fmt.Errorf("node %d: unsupported operator %q", n.ID, n.Op)
 }
@@ -94,7 +145,7 @@ func NewCalc(c *program.Calc) (*Calc, error) {
 }
 
 // Process implements Operator.
-func (c *Calc) Process(_ context.Context, b *coldata.Batch, out Collector) error {
+func (c *Calc) Process(_ context.Context, _ int, b *coldata.Batch, out Collector) error {
 	if b.Rows() == 0 {
 		// Without filters, nothing below would notice: never emit an empty
 		// batch.
@@ -123,23 +174,37 @@ func (c *Calc) Process(_ context.Context, b *coldata.Batch, out Collector) error
 	return out.Collect(&coldata.Batch{Cols: cols, Len: b.Len, Sel: b.Sel})
 }
 
-// Sink adapts a connector.Sink to the operator contract.
+// Sink adapts a connector.Sink to the operator contract. At a checkpoint
+// barrier (Stop's included) it flushes a sink that implements
+// connector.Flusher, so what was written before the barrier is visible;
+// Finish (end of input only) calls the sink's Finish. A two-phase-commit
+// sink will pre-commit in Checkpoint and commit in CheckpointDone.
 type Sink struct {
 	Sink connector.Sink
+	Task TaskInfo
 }
 
 var (
-	_ Operator = (*Sink)(nil)
-	_ Finisher = (*Sink)(nil)
-	_ Closer   = (*Sink)(nil)
+	_ Operator     = (*Sink)(nil)
+	_ Finisher     = (*Sink)(nil)
+	_ Checkpointer = (*Sink)(nil)
+	_ Closer       = (*Sink)(nil)
 )
 
 // Process implements Operator.
-func (s *Sink) Process(ctx context.Context, b *coldata.Batch, _ Collector) error {
+func (s *Sink) Process(ctx context.Context, _ int, b *coldata.Batch, _ Collector) error {
 	if b.Rows() == 0 {
 		return nil
 	}
 	return s.Sink.Write(ctx, b)
+}
+
+// Checkpoint implements Checkpointer. A sink contributes no state yet.
+func (s *Sink) Checkpoint(ctx context.Context, _ uint64, _ Collector) (any, error) {
+	if f, ok := s.Sink.(connector.Flusher); ok {
+		return nil, f.Flush(ctx)
+	}
+	return nil, nil
 }
 
 // Finish implements Finisher.

@@ -139,7 +139,7 @@ func TestCalcFiltersInSequence(t *testing.T) {
 	op := newCalc(t, &program.Calc{Filters: []*program.Expr{bNonZero, quotientBig}, Project: projection})
 	for _, garbage := range []bool{false, true} {
 		var out collector
-		if err := op.Process(context.Background(), batch(rnd, rows, garbage), &out); err != nil {
+		if err := op.Process(context.Background(), 0, batch(rnd, rows, garbage), &out); err != nil {
 			t.Fatalf("garbage=%v: Process: %v", garbage, err)
 		}
 		if got := out.rows(); !slices.Equal(got, want) {
@@ -150,7 +150,7 @@ func TestCalcFiltersInSequence(t *testing.T) {
 	// The premise: in the other order, the division meets b = 0.
 	op = newCalc(t, &program.Calc{Filters: []*program.Expr{quotientBig, bNonZero}, Project: projection})
 	var out collector
-	err := op.Process(context.Background(), batch(rnd, rows, false), &out)
+	err := op.Process(context.Background(), 0, batch(rnd, rows, false), &out)
 	if !errors.Is(err, expr.ErrDivisionByZero) {
 		t.Fatalf("filters in the other order: err %v, want division by zero", err)
 	}
@@ -170,7 +170,7 @@ func TestCalcSelection(t *testing.T) {
 
 	op := newCalc(t, &program.Calc{Project: projection})
 	var out collector
-	if err := op.Process(context.Background(), in, &out); err != nil {
+	if err := op.Process(context.Background(), 0, in, &out); err != nil {
 		t.Fatalf("Process: %v", err)
 	}
 	if len(out.batches) != 1 {
@@ -190,7 +190,7 @@ func TestCalcSelection(t *testing.T) {
 	// A filter over a selected batch narrows the input's selection.
 	op = newCalc(t, &program.Calc{Filters: []*program.Expr{call(">", types.BoolT, col(0), lit(2))}, Project: projection})
 	out = collector{}
-	if err := op.Process(context.Background(), in, &out); err != nil {
+	if err := op.Process(context.Background(), 0, in, &out); err != nil {
 		t.Fatalf("Process with a filter: %v", err)
 	}
 	if r, w := out.rows(), applyProjection(rows[1:]); !slices.Equal(r, w) {
@@ -221,7 +221,7 @@ func TestCalcEmpty(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out collector
-			if err := newCalc(t, tc.calc).Process(context.Background(), tc.in, &out); err != nil {
+			if err := newCalc(t, tc.calc).Process(context.Background(), 0, tc.in, &out); err != nil {
 				t.Fatalf("Process: %v", err)
 			}
 			if len(out.batches) != 0 {
@@ -251,7 +251,7 @@ func TestCalcRandomBatches(t *testing.T) {
 			}
 		}
 		var out collector
-		if err := op.Process(context.Background(), batch(rnd, rows, rnd.IntN(2) == 0), &out); err != nil {
+		if err := op.Process(context.Background(), 0, batch(rnd, rows, rnd.IntN(2) == 0), &out); err != nil {
 			t.Fatalf("Process: %v", err)
 		}
 		if got := out.rows(); !slices.Equal(got, want) {
@@ -268,12 +268,12 @@ func TestCalcErrors(t *testing.T) {
 	rnd := newRand(t)
 	op := newCalc(t, &program.Calc{Project: projection})
 	var out collector
-	err := op.Process(context.Background(), batch(rnd, []row{{1, 1, 1}, {2, 0, 2}}, false), &out)
+	err := op.Process(context.Background(), 0, batch(rnd, []row{{1, 1, 1}, {2, 0, 2}}, false), &out)
 	if !errors.Is(err, expr.ErrDivisionByZero) {
 		t.Errorf("division by zero: err %v", err)
 	}
 	out = collector{err: errors.New("shutting down")}
-	if err := op.Process(context.Background(), batch(rnd, []row{{1, 1, 1}}, false), &out); err == nil || err.Error() != "shutting down" {
+	if err := op.Process(context.Background(), 0, batch(rnd, []row{{1, 1, 1}}, false), &out); err == nil || err.Error() != "shutting down" {
 		t.Errorf("collector error: got %v", err)
 	}
 	if _, err := ops.NewCalc(&program.Calc{Filters: []*program.Expr{col(0)}, Project: projection}); err == nil {
@@ -302,6 +302,13 @@ func (s *fakeSink) Finish(context.Context) error { s.finishes++; return s.err }
 
 type closingSink struct{ fakeSink }
 
+type flushSink struct {
+	fakeSink
+	flushes int
+}
+
+func (s *flushSink) Flush(context.Context) error { s.flushes++; return s.err }
+
 func (s *closingSink) Close() error { s.closes++; return s.err }
 
 const sinkConnector = "test_ops_sink"
@@ -323,11 +330,11 @@ func TestSink(t *testing.T) {
 	fs := &closingSink{}
 	s := &ops.Sink{Sink: fs}
 	ctx := context.Background()
-	if err := s.Process(ctx, batch(rnd, nil, true), nil); err != nil || len(fs.writes) != 0 {
+	if err := s.Process(ctx, 0, batch(rnd, nil, true), nil); err != nil || len(fs.writes) != 0 {
 		t.Errorf("empty batch: err %v, %d writes; want no write", err, len(fs.writes))
 	}
 	rows := []row{{1, 2, 3}, {4, 5, 6}}
-	if err := s.Process(ctx, batch(rnd, rows, true), nil); err != nil || len(fs.writes) != 1 || !slices.Equal(fs.writes[0], rows) {
+	if err := s.Process(ctx, 0, batch(rnd, rows, true), nil); err != nil || len(fs.writes) != 1 || !slices.Equal(fs.writes[0], rows) {
 		t.Errorf("Process: err %v, writes %v", err, fs.writes)
 	}
 	if err := s.Finish(ctx, nil); err != nil || fs.finishes != 1 {
@@ -337,11 +344,26 @@ func TestSink(t *testing.T) {
 		t.Errorf("Close: err %v, %d closes", err, fs.closes)
 	}
 	fs.err = errors.New("disk full")
-	if err := s.Process(ctx, batch(rnd, rows, false), nil); err != fs.err {
+	if err := s.Process(ctx, 0, batch(rnd, rows, false), nil); err != fs.err {
 		t.Errorf("Write error: got %v", err)
 	}
 	if err := s.Close(); err != fs.err {
 		t.Errorf("Close error: got %v", err)
+	}
+	// A sink without Flush: a checkpoint is a no-op.
+	if snap, err := s.Checkpoint(ctx, 1, nil); snap != nil || err != nil {
+		t.Errorf("Checkpoint of a sink without Flusher: %v, %v", snap, err)
+	}
+	// A sink with Flush is flushed at every checkpoint, and its error fails
+	// the checkpoint.
+	flushing := &flushSink{}
+	fsink := &ops.Sink{Sink: flushing}
+	if _, err := fsink.Checkpoint(ctx, 1, nil); err != nil || flushing.flushes != 1 {
+		t.Errorf("Checkpoint: err %v, %d flushes; want 1", err, flushing.flushes)
+	}
+	flushing.err = errors.New("disk full")
+	if _, err := fsink.Checkpoint(ctx, 2, nil); err != flushing.err {
+		t.Errorf("Checkpoint with a failing Flush: %v", err)
 	}
 	// A sink without Close.
 	if err := (&ops.Sink{Sink: &fakeSink{}}).Close(); err != nil {
@@ -350,8 +372,9 @@ func TestSink(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
+	task := ops.TaskInfo{JobID: "j", OperatorID: "n0", Subtask: 1, Parallelism: 2, KeyGroups: [2]int{64, 128}}
 	schema := types.NewSchema(types.Field{Name: types.TimestampField, Type: types.TimestampT})
-	op, err := ops.New(&program.Node{Op: program.OpSink, Schema: schema, Sink: &connector.Table{Name: "ok", Connector: sinkConnector}})
+	op, err := ops.New(&program.Node{Op: program.OpSink, Schema: schema, Sink: &connector.Table{Name: "ok", Connector: sinkConnector}}, task)
 	if err != nil {
 		t.Fatalf("New sink: %v", err)
 	}
@@ -361,17 +384,20 @@ func TestNew(t *testing.T) {
 	if _, ok := op.(ops.Closer); !ok {
 		t.Errorf("a sink operator is not a Closer")
 	}
-	if _, err := ops.New(&program.Node{Op: program.OpSink, Sink: &connector.Table{Name: "fail", Connector: sinkConnector}}); err == nil || err.Error() != "cannot open" {
+	if s, ok := op.(*ops.Sink); !ok || s.Task != task {
+		t.Errorf("sink operator %T does not carry its task %+v", op, task)
+	}
+	if _, err := ops.New(&program.Node{Op: program.OpSink, Sink: &connector.Table{Name: "fail", Connector: sinkConnector}}, task); err == nil || err.Error() != "cannot open" {
 		t.Errorf("failing constructor: %v", err)
 	}
-	if _, err := ops.New(&program.Node{Op: program.OpSink, Sink: &connector.Table{Connector: "test_ops_no_such_sink"}}); err == nil ||
+	if _, err := ops.New(&program.Node{Op: program.OpSink, Sink: &connector.Table{Connector: "test_ops_no_such_sink"}}, task); err == nil ||
 		!strings.Contains(err.Error(), "test_ops_no_such_sink") {
 		t.Errorf("unknown connector: %v", err)
 	}
-	if _, err := ops.New(&program.Node{ID: 3, Op: program.OpSource}); err == nil {
+	if _, err := ops.New(&program.Node{ID: 3, Op: program.OpSource}, task); err == nil {
 		t.Errorf("New built a source operator")
 	}
-	op, err = ops.New(&program.Node{Op: program.OpCalc, Calc: &program.Calc{Project: projection}})
+	op, err = ops.New(&program.Node{Op: program.OpCalc, Calc: &program.Calc{Project: projection}}, task)
 	if _, ok := op.(*ops.Calc); err != nil || !ok {
 		t.Errorf("New calc: %T, %v", op, err)
 	}

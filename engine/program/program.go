@@ -9,6 +9,7 @@ package program
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/types"
@@ -42,6 +43,9 @@ type Node struct {
 	Schema *types.Schema `json:"schema"`
 
 	Source *connector.Table `json:"source,omitempty"`
+	// Watermark, for a source, says how its watermark is generated; nil:
+	// from the hidden event-time column with DefaultLateness.
+	Watermark *Watermark `json:"watermark,omitempty"`
 	Calc   *Calc            `json:"calc,omitempty"`
 	Sink   *connector.Table `json:"sink,omitempty"`
 }
@@ -123,6 +127,17 @@ func (p *Program) Validate() error {
 		if n.Schema == nil || n.Schema.Len() == 0 || n.Schema.TimestampIndex() != n.Schema.Len()-1 {
 			return fmt.Errorf("node %d (%s): schema must end with %s", i, n.Description, types.TimestampField)
 		}
+		if w := n.Watermark; w != nil {
+			if n.Op != OpSource {
+				return fmt.Errorf("node %d (%s): only a source has a watermark", i, n.Description)
+			}
+			if w.Column < 0 || w.Column >= n.Schema.Len() || n.Schema.Fields[w.Column].Type.Kind != types.Timestamp {
+				return fmt.Errorf("node %d (%s): watermark column %d is not a TIMESTAMP column", i, n.Description, w.Column)
+			}
+			if w.Lateness < 0 {
+				return fmt.Errorf("node %d (%s): negative watermark lateness %s", i, n.Description, w.Lateness)
+			}
+		}
 		ins := len(p.Inputs(i))
 		switch n.Op {
 		case OpSource:
@@ -200,4 +215,19 @@ func Unmarshal(data []byte) (*Program, error) {
 		return nil, fmt.Errorf("decode program: %w", err)
 	}
 	return &p, p.Validate()
+}
+
+// DefaultLateness is the lateness of a source that declares no watermark
+// expression: its watermark is the largest event time seen minus one second
+// (Arroyo's default).
+const DefaultLateness = time.Second
+
+// Watermark says how a source's watermark is generated: periodically, the
+// largest value of column Column seen so far minus Lateness.
+type Watermark struct {
+	// Column is the index, in the source's output schema, of the event-time
+	// column (a TIMESTAMP).
+	Column int `json:"column"`
+	// Lateness is how far the watermark trails the largest event time.
+	Lateness time.Duration `json:"lateness"`
 }

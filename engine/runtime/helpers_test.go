@@ -331,6 +331,7 @@ type testSink struct {
 	failWrite  int           // the failWrite-th Write (1-based, any subtask) fails with err
 	writeErr   error
 	finishErr  error
+	flushErr   error
 	closeErr   error
 	newErr     error
 
@@ -346,6 +347,7 @@ type sinkSubtask struct {
 	writes           int
 	finishes         int
 	closes           int
+	flushes          int
 	writeAfterFinish bool
 	writeAfterClose  bool
 }
@@ -402,6 +404,13 @@ func (s *sinkSubtask) Finish(context.Context) error {
 	defer s.f.mu.Unlock()
 	s.finishes++
 	return s.f.finishErr
+}
+
+func (s *sinkSubtask) Flush(context.Context) error {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	s.flushes++
+	return s.f.flushErr
 }
 
 func (s *sinkSubtask) Close() error {

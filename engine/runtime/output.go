@@ -18,10 +18,12 @@ type output struct {
 
 type edgeOut struct {
 	kind    program.EdgeKind
-	input   int // index of the edge among the receiver's inputs
 	keys    []int
-	targets []chan message
-	self    int // forward: the target subtask; round-robin: next target
+	targets []*mailbox
+	// slot is this sender's ring in every target's mailbox: the same in
+	// each, since every receiver of an edge lays out its rings alike.
+	slot int
+	self int // forward: the target subtask; round-robin: next target
 
 	// scratch for hash partitioning, reused across batches (owned by the
 	// sending goroutine).
@@ -35,13 +37,7 @@ var _ ops.Collector = (*output)(nil)
 func (j *Job) newOutput(n *program.Node, subtask int) *output {
 	o := &output{ctx: j.ctx, rows: j.counter(n, "rows_out")}
 	for _, e := range j.prog.Outputs(n.ID) {
-		input := 0
-		for k, in := range j.prog.Inputs(e.To) {
-			if in == e {
-				input = k
-			}
-		}
-		eo := &edgeOut{kind: e.Kind, input: input, keys: e.Keys, targets: j.inputs[e.To]}
+		eo := &edgeOut{kind: e.Kind, keys: e.Keys, targets: j.inputs[e.To], slot: j.slotOf(e, subtask)}
 		if e.Kind == program.Forward {
 			eo.self = subtask
 		} else {
@@ -71,36 +67,27 @@ func (o *output) send(m message) error {
 	return nil
 }
 
-func put(ctx context.Context, ch chan message, m message) error {
-	select {
-	case ch <- m:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
-
 func (e *edgeOut) send(ctx context.Context, m message) error {
-	m.input = e.input
 	if e.kind == program.Forward {
-		return put(ctx, e.targets[e.self], m)
+		return e.targets[e.self].put(ctx, e.slot, m)
 	}
 	if m.kind != msgData {
-		// Control messages go to every downstream subtask.
+		// Watermarks, idleness, barriers and end of stream go to every
+		// downstream subtask.
 		for _, t := range e.targets {
-			if err := put(ctx, t, m); err != nil {
+			if err := t.put(ctx, e.slot, m); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if len(e.targets) == 1 {
-		return put(ctx, e.targets[0], m)
+		return e.targets[0].put(ctx, e.slot, m)
 	}
 	if len(e.keys) == 0 {
 		t := e.targets[e.self]
 		e.self = (e.self + 1) % len(e.targets)
-		return put(ctx, t, m)
+		return t.put(ctx, e.slot, m)
 	}
 	return e.partition(ctx, m)
 }
@@ -135,7 +122,7 @@ func (e *edgeOut) partition(ctx context.Context, m message) error {
 		// vectors; the slice is copied because parts is reused.
 		sel := append([]int32(nil), rows...)
 		mb := &coldata.Batch{Cols: b.Cols, Len: b.Len, Sel: sel}
-		if err := put(ctx, e.targets[t], message{kind: msgData, input: m.input, batch: mb}); err != nil {
+		if err := e.targets[t].put(ctx, e.slot, message{kind: msgData, batch: mb}); err != nil {
 			return err
 		}
 	}

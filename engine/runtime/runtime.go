@@ -1,12 +1,17 @@
 // Package runtime executes a dataflow program in this process: every
-// operator subtask is a goroutine, joined to its neighbours by bounded
-// channels (a full channel blocks the sender: backpressure). Forward edges
+// operator subtask is a goroutine. A subtask's input is a mailbox with one
+// bounded queue per (input, sender) (a full queue blocks that sender only:
+// backpressure, and credit-based flow control once a network stream feeds a
+// queue) and a control inbox that never waits behind data. Forward edges
 // connect subtask i to subtask i; shuffle edges hash-partition rows by key
 // into key groups and key groups onto subtasks.
 //
-// Control messages (watermarks, checkpoint barriers, end of stream) travel
-// on the same channels as data, in order, but as their own message kinds,
-// never inside batches.
+// Watermarks, idleness, checkpoint barriers and end of stream travel in the
+// senders' queues as their own message kinds, never inside batches; the
+// runtime tracks them per sender (watermark minimum, barrier alignment) and
+// operators only react (see engine/ops and docs/ARCHITECTURE.md, "Runtime
+// protocol"). Subtasks report events (acknowledgements, failures, finish) up
+// to an in-memory checkpoint coordinator.
 //
 // The first error anywhere stops the whole job and is what Wait returns.
 //
@@ -22,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
@@ -31,69 +37,128 @@ import (
 )
 
 // MaxKeyGroups is the number of key groups keys hash into. Subtask i of P
-// owns key groups [i*MaxKeyGroups/P, (i+1)*MaxKeyGroups/P), so keyed state
-// checkpointed at one parallelism can be restored at another.
+// owns the key groups keyGroupRange(i, P) gives, which are exactly those
+// routing sends it, so keyed state checkpointed at one parallelism can be
+// restored at another.
 const MaxKeyGroups = 128
 
 type msgKind uint8
 
 const (
-	msgData msgKind = iota
-	msgWatermark
-	msgBarrier
-	msgEOS
+	// Data path (a sender's queue), in order per sender.
+	msgData      msgKind = iota
+	msgWatermark         // watermark: the sender will send nothing older
+	msgIdle              // the sender has nothing to send for now
+	msgBarrier           // checkpoint barrier epoch (stop: the last one)
+	msgEOS               // end of stream, with its reason
+
+	// Control path (the control inbox), never behind data.
+	ctrlTrigger // sources: inject barrier epoch (stop: the final one)
+	ctrlDone    // checkpoint epoch is complete: notify
 )
 
-// message is what travels on a channel between subtasks.
+// eosReason says why a stream ended.
+type eosReason uint8
+
+const (
+	// endOfInput: the bounded sources upstream are exhausted; the receiver
+	// finishes (final watermark, Finish) once all its inputs have ended.
+	endOfInput eosReason = iota + 1
+	// stopped: the stream ended after a stop barrier; the receiver has
+	// checkpointed and exits without Finish.
+	stopped
+)
+
+// message is what travels in a mailbox. The sender is implied by the ring
+// it is in.
 type message struct {
 	kind  msgKind
-	input int // index of the receiving node's input edge
 	batch *coldata.Batch
 	// watermark is the event-time watermark (nanoseconds) for msgWatermark.
 	watermark int64
-	// epoch is the checkpoint epoch for msgBarrier.
-	epoch uint64
+	// epoch is the checkpoint epoch of a barrier or a control message;
+	// stop marks the barrier (or trigger) of Stop.
+	epoch  uint64
+	stop   bool
+	reason eosReason
 }
 
 // Options tune a job.
 type Options struct {
-	// QueueSize is the capacity, in messages, of each subtask's input
-	// channel (default 16).
+	// QueueSize is the capacity, in messages, of each (input, sender) queue
+	// of a subtask (default 16). A subtask's input memory is bounded by
+	// QueueSize times its number of senders, alignment included.
 	QueueSize int
+	// WatermarkInterval is how often sources emit a watermark when event
+	// time has advanced (default 200ms).
+	WatermarkInterval time.Duration
+	// IdleTimeout is how long a source subtask emits nothing before it
+	// declares itself idle, so it stops holding back the watermark of the
+	// operators it feeds (default 5 minutes; negative: never).
+	IdleTimeout time.Duration
+	// CheckpointInterval, if positive, triggers a checkpoint that often
+	// (skipped while one is in flight).
+	CheckpointInterval time.Duration
+	// JobID identifies the job to its operators (default: the program's
+	// name).
+	JobID string
+	// OnEvent, if set, receives every event subtasks report to the
+	// coordinator, in the order the coordinator handles them, on its
+	// goroutine (it must not block for long).
+	OnEvent func(Event)
 }
+
+const (
+	defaultQueueSize         = 16
+	defaultWatermarkInterval = 200 * time.Millisecond
+	defaultIdleTimeout       = 5 * time.Minute
+)
+
+// slotInfo says which input and which upstream subtask a mailbox ring
+// belongs to.
+type slotInfo struct{ input, sender int }
 
 // Job is a running program.
 type Job struct {
 	prog *program.Program
+	opts Options
 
-	ctx    context.Context // cancelled on failure
+	ctx    context.Context // cancelled on failure, and when the job ends
 	cancel context.CancelCauseFunc
-	// stopCtx is cancelled to stop the sources gracefully (Stop) and on
-	// failure.
-	stopCtx  context.Context
-	stopFunc context.CancelFunc
 
 	wg      sync.WaitGroup
 	errOnce sync.Once
 	err     error
 
-	inputs   [][]chan message // [node][subtask]
-	counters sync.Map         // "node-description/name" -> *atomic.Int64
+	inputs [][]*mailbox // [node][subtask]; a source's has only its control inbox
+	slots  [][]slotInfo // [node][ring]
+	bases  map[*program.Edge]int
+	coord  *coordinator
+
+	counters sync.Map // "node-description/name" -> *atomic.Int64
 }
 
 // Start validates p and starts all its subtasks. The job runs until every
 // source has finished and all data has drained, until Stop, or until an
-// error.
+// error. Cancelling ctx cancels the job.
 func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid program: %w", err)
 	}
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 16
+		opts.QueueSize = defaultQueueSize
 	}
-	j := &Job{prog: p}
+	if opts.WatermarkInterval <= 0 {
+		opts.WatermarkInterval = defaultWatermarkInterval
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = defaultIdleTimeout
+	}
+	if opts.JobID == "" {
+		opts.JobID = p.Name
+	}
+	j := &Job{prog: p, opts: opts, bases: map[*program.Edge]int{}}
 	j.ctx, j.cancel = context.WithCancelCause(ctx)
-	j.stopCtx, j.stopFunc = context.WithCancel(j.ctx)
 
 	// Build every operator before starting anything, so a configuration
 	// error fails the job before any side effect.
@@ -128,9 +193,23 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 		j.cancel(err)
 		return nil, err
 	}
-	j.inputs = make([][]chan message, len(p.Nodes))
+	j.inputs = make([][]*mailbox, len(p.Nodes))
+	j.slots = make([][]slotInfo, len(p.Nodes))
 	for _, n := range p.Nodes {
-		j.inputs[n.ID] = make([]chan message, n.Parallelism)
+		for k, e := range p.Inputs(n.ID) {
+			j.bases[e] = len(j.slots[n.ID])
+			senders := 1
+			if e.Kind != program.Forward {
+				senders = p.Nodes[e.From].Parallelism
+			}
+			for s := range senders {
+				j.slots[n.ID] = append(j.slots[n.ID], slotInfo{input: k, sender: s})
+			}
+		}
+		j.inputs[n.ID] = make([]*mailbox, n.Parallelism)
+		for i := range n.Parallelism {
+			j.inputs[n.ID][i] = newMailbox(len(j.slots[n.ID]), opts.QueueSize)
+		}
 		if n.Op == program.OpSource {
 			// One source object per node: its subtasks share it (each
 			// calls Run), so whatever it fixes at construction (a
@@ -147,14 +226,14 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 			continue
 		}
 		for i := 0; i < n.Parallelism; i++ {
-			op, err := ops.New(n)
+			op, err := ops.New(n, j.task(n, i))
 			if err != nil {
 				return abort(fmt.Errorf("%s: %w", n.Description, err))
 			}
 			nodes[n.ID].op = append(nodes[n.ID].op, op)
-			j.inputs[n.ID][i] = make(chan message, opts.QueueSize)
 		}
 	}
+	j.coord = newCoordinator(j)
 	for _, n := range p.Nodes {
 		var running *atomic.Int32
 		if n.Op == program.OpSource {
@@ -163,28 +242,58 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 		}
 		for i := 0; i < n.Parallelism; i++ {
 			out := j.newOutput(n, i)
-			j.wg.Add(1)
 			if n.Op == program.OpSource {
-				go j.runSource(n, i, nodes[n.ID].src[0], running, out)
+				j.startSource(n, i, nodes[n.ID].src[0], running, out)
 			} else {
+				j.wg.Add(1)
 				go j.runOperator(n, i, nodes[n.ID].op[i], out)
 			}
 		}
 	}
+	go j.coord.run()
 	return j, nil
 }
 
-// Stop asks the sources to stop; the data already produced drains through
-// the pipeline and the sinks finish normally. Wait then returns nil unless
-// something failed.
-func (j *Job) Stop() { j.stopFunc() }
+// task describes subtask i of n to its operator.
+func (j *Job) task(n *program.Node, i int) ops.TaskInfo {
+	lo, hi := keyGroupRange(i, n.Parallelism)
+	return ops.TaskInfo{
+		JobID:       j.opts.JobID,
+		OperatorID:  fmt.Sprintf("node-%d", n.ID),
+		Node:        n.ID,
+		Description: n.Description,
+		Subtask:     i,
+		Parallelism: n.Parallelism,
+		KeyGroups:   [2]int{lo, hi},
+	}
+}
 
-// Cancel stops the job at once, without draining.
+// slotOf returns the ring that subtask sender of e.From writes into in
+// every mailbox of e.To.
+func (j *Job) slotOf(e *program.Edge, sender int) int {
+	if e.Kind == program.Forward {
+		return j.bases[e]
+	}
+	return j.bases[e] + sender
+}
+
+// Stop stops the job at a consistent point: a final checkpoint barrier,
+// marked stop, is injected at every source (after the checkpoint in flight,
+// if any); sources emit nothing after it; every operator snapshots at it
+// and exits without Finish, so no partial result is emitted and a resumed
+// run would emit nothing twice. Sinks are flushed (connector.Flusher) at the
+// barrier and closed, not finished. Sources that have already finished are
+// unaffected. Wait then returns nil unless something failed. Stop does not
+// wait.
+func (j *Job) Stop() { j.coord.request(coordStop, nil) }
+
+// Cancel stops the job at once, without draining or checkpointing.
 func (j *Job) Cancel() { j.fail(context.Canceled) }
 
 // Wait blocks until every subtask has exited and returns the first error.
 func (j *Job) Wait() error {
 	j.wg.Wait()
+	<-j.coord.done
 	// Every subtask has exited: the result is final. Completing errOnce
 	// makes a later Cancel a no-op, and orders j.err's write (by a Cancel
 	// racing with the end of the job) before the read below.
@@ -232,133 +341,49 @@ func (j *Job) fail(err error) {
 	})
 }
 
-// subtaskError labels an error with the operator it came from, unless it
-// already is the job's cancellation or names its place in the SQL file (an
-// expression's error), which says more than the operator's name.
-func (j *Job) subtaskError(n *program.Node, err error) error {
+// TaskError is the error of one subtask: which operator, which subtask,
+// what went wrong. It is what Wait returns when a subtask failed, and what
+// the coordinator receives in an EventFailed.
+type TaskError struct {
+	Node     int
+	Operator string // the node's description
+	Subtask  int
+	Err      error
+}
+
+// Error labels Err with the operator, unless Err already names its place in
+// the SQL file (an expression's error), which says more, or already starts
+// with the operator's name.
+func (e *TaskError) Error() string {
+	msg := e.Err.Error()
+	if ee := (*expr.Error)(nil); errors.As(e.Err, &ee) && ee.Pos != nil {
+		return msg
+	}
+	if strings.HasPrefix(msg, e.Operator+": ") {
+		return msg
+	}
+	return e.Operator + ": " + msg
+}
+
+func (e *TaskError) Unwrap() error { return e.Err }
+
+// failTask fails the job with subtask i of n's error (unless it is merely
+// the job's own cancellation seen by that subtask) and reports it up.
+func (j *Job) failTask(n *program.Node, i int, err error) {
 	if j.ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return err
-	}
-	if ee := (*expr.Error)(nil); errors.As(err, &ee) && ee.Pos != nil {
-		return err
-	}
-	if strings.HasPrefix(err.Error(), n.Description+": ") {
-		return err
-	}
-	return fmt.Errorf("%s: %w", n.Description, err)
-}
-
-type sourceCtx struct {
-	j       *Job
-	n       *program.Node
-	subtask int
-	out     *output
-}
-
-func (s *sourceCtx) Context() context.Context { return s.j.stopCtx }
-func (s *sourceCtx) Subtask() int             { return s.subtask }
-func (s *sourceCtx) Parallelism() int         { return s.n.Parallelism }
-func (s *sourceCtx) Emit(b *coldata.Batch) error {
-	// Collect skips empty batches and counts the source's rows_out.
-	return s.out.Collect(b)
-}
-func (s *sourceCtx) Counter(name string, n int64) { s.j.counter(s.n, name).Add(n) }
-
-// runSource runs subtask i of a source node; running counts the node's
-// subtasks still running, and the last one to exit closes the shared source.
-func (j *Job) runSource(n *program.Node, i int, src connector.Source, running *atomic.Int32, out *output) {
-	defer j.wg.Done()
-	defer func() {
-		if running.Add(-1) != 0 {
-			return
-		}
-		if c, ok := src.(connector.Closer); ok {
-			if err := c.Close(); err != nil {
-				j.fail(j.subtaskError(n, fmt.Errorf("close: %w", err)))
-			}
-		}
-	}()
-	defer j.recoverPanic(n)
-	err := src.Run(&sourceCtx{j: j, n: n, subtask: i, out: out})
-	if err != nil && !(errors.Is(err, context.Canceled) && j.ctx.Err() == nil) {
-		// A cancellation caused by Stop is a normal end; anything else
-		// fails the job.
-		j.fail(j.subtaskError(n, err))
+		j.fail(err)
 		return
 	}
-	if j.ctx.Err() != nil {
-		return
-	}
-	if err := out.send(message{kind: msgEOS}); err != nil {
-		j.fail(j.subtaskError(n, err))
-	}
-}
-
-func (j *Job) runOperator(n *program.Node, i int, op ops.Operator, out *output) {
-	defer j.wg.Done()
-	if c, ok := op.(ops.Closer); ok {
-		defer func() {
-			if err := c.Close(); err != nil {
-				j.fail(j.subtaskError(n, fmt.Errorf("close: %w", err)))
-			}
-		}()
-	}
-	defer j.recoverPanic(n)
-	if err := j.operatorLoop(n, i, op, out); err != nil {
-		j.fail(j.subtaskError(n, err))
-	}
+	te := &TaskError{Node: n.ID, Operator: n.Description, Subtask: i, Err: err}
+	j.fail(te)
+	j.coord.post(Event{Kind: EventFailed, Node: n.ID, Operator: n.Description, Subtask: i, Err: te})
 }
 
 // recoverPanic turns a panic in a subtask (a bug in an operator, kernel or
 // connector) into the job's error, so it fails this job, labelled with the
 // operator and with the stack for the bug report, instead of the process.
-func (j *Job) recoverPanic(n *program.Node) {
+func (j *Job) recoverPanic(n *program.Node, i int) {
 	if r := recover(); r != nil {
-		j.fail(fmt.Errorf("%s: internal error: panic: %v\n%s", n.Description, r, debug.Stack()))
+		j.failTask(n, i, fmt.Errorf("internal error: panic: %v\n%s", r, debug.Stack()))
 	}
-}
-
-func (j *Job) operatorLoop(n *program.Node, i int, op ops.Operator, out *output) error {
-	in := j.inputs[n.ID][i]
-	senders := 0
-	for _, e := range j.prog.Inputs(n.ID) {
-		if e.Kind == program.Forward {
-			senders++
-		} else {
-			senders += j.prog.Nodes[e.From].Parallelism
-		}
-	}
-	rowsIn := j.counter(n, "rows_in")
-	for senders > 0 {
-		var m message
-		select {
-		case m = <-in:
-		case <-j.ctx.Done():
-			return context.Cause(j.ctx)
-		}
-		if j.ctx.Err() != nil {
-			// Both cases were ready and select chose the input: a failed or
-			// cancelled job must not process, nor finish (flush, commit),
-			// anything more.
-			return context.Cause(j.ctx)
-		}
-		switch m.kind {
-		case msgData:
-			rowsIn.Add(int64(m.batch.Rows()))
-			if err := op.Process(j.ctx, m.batch, out); err != nil {
-				return err
-			}
-		case msgEOS:
-			senders--
-		case msgWatermark, msgBarrier:
-			// Filled in by the watermark and checkpoint work: operators
-			// without time or state forward nothing yet.
-		}
-	}
-	if f, ok := op.(ops.Finisher); ok {
-		if err := f.Finish(j.ctx, out); err != nil {
-			return err
-		}
-	}
-	return out.send(message{kind: msgEOS})
 }
