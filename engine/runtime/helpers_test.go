@@ -211,6 +211,12 @@ type testSource struct {
 	next    func(subtask, seq int) *coldata.Batch
 
 	gate      chan struct{} // if set, Run waits for it (or cancellation) first
+	// waits[k], if set, is waited for before batch k of every subtask;
+	// waits[len(batches)] before Run returns.
+	waits []chan struct{}
+	// interval, if set, is waited between the batches of an unbounded
+	// source (so that time moves under synctest).
+	interval time.Duration
 	failAfter int           // if failErr is set: fail after this many emits
 	failErr   error
 	closeErr  error
@@ -278,12 +284,29 @@ func (s *sourceInstance) Run(ctx connector.SourceContext) (err error) {
 		}
 		return nil
 	}
+	pause := func(k int) error {
+		if k >= len(f.waits) || f.waits[k] == nil {
+			return nil
+		}
+		select {
+		case <-f.waits[k]:
+			return nil
+		case <-ctx.Context().Done():
+			return ctx.Context().Err()
+		}
+	}
 	if f.next == nil {
 		if ctx.Subtask() < len(f.batches) {
-			for _, b := range f.batches[ctx.Subtask()] {
+			for k, b := range f.batches[ctx.Subtask()] {
+				if err := pause(k); err != nil {
+					return err
+				}
 				if err := emit(b); err != nil {
 					return err
 				}
+			}
+			if err := pause(len(f.batches[ctx.Subtask()])); err != nil {
+				return err
 			}
 		}
 		if f.failErr != nil && emitted == f.failAfter {
@@ -294,6 +317,13 @@ func (s *sourceInstance) Run(ctx connector.SourceContext) (err error) {
 	for seq := 0; ; seq++ {
 		if err := ctx.Context().Err(); err != nil {
 			return err
+		}
+		if f.interval > 0 && seq > 0 {
+			select {
+			case <-time.After(f.interval):
+			case <-ctx.Context().Done():
+				return ctx.Context().Err()
+			}
 		}
 		if err := emit(f.next(ctx.Subtask(), seq)); err != nil {
 			return err
@@ -645,12 +675,17 @@ func first(rs []row) []row { return rs[:min(len(rs), 3)] }
 // keySubtask is where the runtime must send a row keyed on keys among par
 // subtasks: hash -> key group -> subtask.
 func keySubtask(r row, keys []int, par int) int {
+	return keyGroup(r, keys) * par / runtime.MaxKeyGroups
+}
+
+// keyGroup is the key group of a row keyed on keys.
+func keyGroup(r row, keys []int) int {
 	b := makeBatch(nil, []row{r}, false)
 	h := []uint64{0}
 	for _, k := range keys {
 		coldata.HashInto(b.Cols[k], []int32{0}, h)
 	}
-	return int(h[0]%runtime.MaxKeyGroups) * par / runtime.MaxKeyGroups
+	return int(h[0] % runtime.MaxKeyGroups)
 }
 
 var seedFlag = flag.Uint64("seed", 0, "seed for the randomized tests (0: time-based)")

@@ -142,6 +142,12 @@ type Job struct {
 // source has finished and all data has drained, until Stop, or until an
 // error. Cancelling ctx cancels the job.
 func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) {
+	return start(ctx, p, opts, ops.New)
+}
+
+// start is Start with the constructor of non-source operators as a
+// parameter (tests substitute probes).
+func start(ctx context.Context, p *program.Program, opts Options, newOp func(*program.Node, ops.TaskInfo) (ops.Operator, error)) (*Job, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid program: %w", err)
 	}
@@ -226,7 +232,7 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 			continue
 		}
 		for i := 0; i < n.Parallelism; i++ {
-			op, err := ops.New(n, j.task(n, i))
+			op, err := newOp(n, j.task(n, i))
 			if err != nil {
 				return abort(fmt.Errorf("%s: %w", n.Description, err))
 			}
@@ -370,9 +376,12 @@ func (e *TaskError) Unwrap() error { return e.Err }
 // failTask fails the job with subtask i of n's error (unless it is merely
 // the job's own cancellation seen by that subtask) and reports it up.
 func (j *Job) failTask(n *program.Node, i int, err error) {
-	if j.ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		j.fail(err)
-		return
+	if j.ctx.Err() != nil {
+		if cause := context.Cause(j.ctx); errors.Is(err, context.Canceled) || errors.Is(err, cause) {
+			// The job is already ending and this subtask merely saw it.
+			j.fail(err)
+			return
+		}
 	}
 	te := &TaskError{Node: n.ID, Operator: n.Description, Subtask: i, Err: err}
 	j.fail(te)
