@@ -45,9 +45,9 @@ type Node struct {
 	Source *connector.Table `json:"source,omitempty"`
 	// Watermark, for a source, says how its watermark is generated; nil:
 	// from the hidden event-time column with DefaultLateness.
-	Watermark *Watermark `json:"watermark,omitempty"`
-	Calc   *Calc            `json:"calc,omitempty"`
-	Sink   *connector.Table `json:"sink,omitempty"`
+	Watermark *Watermark       `json:"watermark,omitempty"`
+	Calc      *Calc            `json:"calc,omitempty"`
+	Sink      *connector.Table `json:"sink,omitempty"`
 }
 
 // Calc filters its input, then computes its output columns. Filter and

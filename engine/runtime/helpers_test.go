@@ -210,14 +210,14 @@ type testSource struct {
 	batches [][]*coldata.Batch
 	next    func(subtask, seq int) *coldata.Batch
 
-	gate      chan struct{} // if set, Run waits for it (or cancellation) first
+	gate chan struct{} // if set, Run waits for it (or cancellation) first
 	// waits[k], if set, is waited for before batch k of every subtask;
 	// waits[len(batches)] before Run returns.
 	waits []chan struct{}
 	// interval, if set, is waited between the batches of an unbounded
 	// source (so that time moves under synctest).
-	interval time.Duration
-	failAfter int           // if failErr is set: fail after this many emits
+	interval  time.Duration
+	failAfter int // if failErr is set: fail after this many emits
 	failErr   error
 	closeErr  error
 	newErr    error

@@ -517,7 +517,7 @@ func TestControlBeforeData(t *testing.T) {
 		}()
 		synctest.Wait() // barrier after batch 0
 		close(resume)
-		synctest.Wait() // the queue fills behind the barrier
+		synctest.Wait()    // the queue fills behind the barrier
 		step <- struct{}{} // batch 0; then the barrier: snapshot, ack; then p holds batch 1
 		if err := <-done; err != nil {
 			t.Fatalf("Checkpoint: %v", err)
