@@ -3,7 +3,9 @@ package sqlplan
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/program"
@@ -42,6 +44,9 @@ type table struct {
 	// eventTime computes the event time from the columns (WATERMARK FOR
 	// or event_time_field); nil keeps the source's own timestamps.
 	eventTime *program.Expr
+	// watermark says how the source's watermark trails its event time (nil:
+	// the runtime's default over the source's own timestamps).
+	watermark *program.Watermark
 	def       *dialect.CreateTable
 	// inserts are the queries written into a memory table.
 	inserts []*rel
@@ -251,9 +256,6 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 			return errAt(ct.Watermark.Pos, "use either WATERMARK FOR or event_time_field, not both")
 		}
 		etCol, etPos = ct.Watermark.Column, ct.Watermark.Pos
-		if ct.Watermark.Expr != nil {
-			return errAt(ct.Watermark.Pos, "WATERMARK FOR ... AS <expr> is not supported yet; use WATERMARK FOR <column>")
-		}
 	}
 	if etCol != "" {
 		if t.schema == nil {
@@ -267,6 +269,14 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 			return errAt(etPos, "event-time column '"+etCol+"' must be TIMESTAMP, not "+t.schema.Fields[i].Type.String())
 		}
 		t.eventTime = &program.Expr{Op: program.ExprCol, Col: i, Type: types.TimestampT, Nullable: t.schema.Fields[i].Nullable}
+		t.watermark = &program.Watermark{Column: i, Lateness: program.DefaultLateness}
+		if ct.Watermark != nil && ct.Watermark.Expr != nil {
+			lateness, err := p.watermarkLateness(s, t, i, ct.Watermark)
+			if err != nil {
+				return err
+			}
+			t.watermark.Lateness = lateness
+		}
 	}
 	p.tables[key] = t
 	return nil
@@ -360,4 +370,32 @@ func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
 		return types.StructOf(fs...), nil
 	}
 	return types.Type{}, errAt("unknown type '" + tn.Text + "' (supported: " + dialect.SupportedTypes + ")")
+}
+
+// watermarkLateness reads WATERMARK FOR col AS expr, where expr is col
+// itself (no lateness) or col - INTERVAL '...' (a fixed lateness): the
+// watermark is the largest event time seen minus the lateness. Other
+// expressions are refused at the expression.
+func (p *planner) watermarkLateness(s *dialect.Statement, t *table, col int, w *dialect.Watermark) (time.Duration, error) {
+	var cols []column
+	for _, f := range t.schema.Fields {
+		cols = append(cols, column{name: f.Name, typ: f.Type, nullable: f.Nullable})
+	}
+	e, err := p.expr(s, cols, w.Expr)
+	if err != nil {
+		return 0, err
+	}
+	isCol := func(e *program.Expr) bool { return e.Op == program.ExprCol && e.Col == col }
+	if isCol(e) {
+		return 0, nil
+	}
+	if e.Op == program.ExprCall && e.Func == "-" && len(e.Args) == 2 && isCol(e.Args[0]) &&
+		e.Args[1].Op == program.ExprLit && e.Args[1].Type.Kind == types.Interval {
+		ns, err := strconv.ParseInt(string(e.Args[1].Value), 10, 64)
+		if err == nil && ns >= 0 {
+			return time.Duration(ns), nil
+		}
+	}
+	return 0, s.Errorf(w.Expr, "unsupported watermark expression '%s': use %s or %s - INTERVAL '<lateness>' (a fixed lateness of at least 0)",
+		s.TextOf(w.Expr), w.Column, w.Column)
 }

@@ -100,6 +100,7 @@ func (l *lowerer) source(t *table) int {
 		Parallelism: l.parallelism(t),
 		Schema:      streamSchema(t.schema),
 		Source:      t.desc,
+		Watermark:   t.watermark,
 	})
 	if t.eventTime != nil {
 		// Replace the source's timestamps with the declared event time.

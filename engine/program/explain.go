@@ -28,6 +28,9 @@ func (p *Program) String() string {
 		if t := n.Source; t != nil {
 			fmt.Fprintf(&b, "    connector %s%s\n", t.Connector, formatOptions(t.Options))
 		}
+		if w := n.Watermark; w != nil {
+			fmt.Fprintf(&b, "    watermark max(#%d) - %s\n", w.Column, w.Lateness)
+		}
 		if t := n.Sink; t != nil {
 			fmt.Fprintf(&b, "    connector %s%s\n", t.Connector, formatOptions(t.Options))
 		}

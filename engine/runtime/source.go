@@ -222,21 +222,35 @@ func (c *sourceCtx) Emit(b *coldata.Batch) error {
 	return s.out.Collect(b)
 }
 
-// observe records the largest event time of b.
+// observe records the largest event time of b. It runs once per batch
+// over one column: the hot loop has no call per row.
 func (s *sourceTask) observe(b *coldata.Batch) {
 	ts, ok := b.Cols[s.tsCol].(*coldata.Vec[int64])
 	if !ok {
 		return
 	}
 	hi, seen := s.maxTS, s.seen
-	nulls := ts.N.Any()
-	b.ForEach(func(i int) {
-		if nulls && ts.N.IsNull(i) {
-			return
+	vals := ts.Vals[:b.Len]
+	switch {
+	case ts.N.Any():
+		b.ForEach(func(i int) {
+			if !ts.N.IsNull(i) && (!seen || vals[i] > hi) {
+				hi, seen = vals[i], true
+			}
+		})
+	case b.Sel != nil:
+		for _, i := range b.Sel {
+			if !seen || vals[i] > hi {
+				hi, seen = vals[i], true
+			}
 		}
-		if !seen || ts.Vals[i] > hi {
-			hi, seen = ts.Vals[i], true
+	default:
+		if !seen && len(vals) > 0 {
+			hi, seen = vals[0], true
 		}
-	})
+		for _, v := range vals {
+			hi = max(hi, v)
+		}
+	}
 	s.maxTS, s.seen = hi, seen
 }
