@@ -55,8 +55,10 @@ type Scheduler interface {
 
 // Worker is a running program, wherever it runs.
 type Worker interface {
-	// Stop asks the sources to stop; data in flight drains and sinks
-	// finish. Wait then returns nil unless something failed.
+	// Stop stops the program at a final checkpoint: sources emit nothing
+	// after it, data before it drains, operators snapshot and exit without
+	// finishing (sinks are flushed and closed, not finished). Wait then
+	// returns nil unless something failed.
 	Stop()
 	// Wait blocks until the program has ended and returns its error.
 	Wait() error

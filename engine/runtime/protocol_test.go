@@ -371,11 +371,13 @@ func TestWatermarks(t *testing.T) {
 		close(bs.waits[1])
 		time.Sleep(100 * time.Millisecond)
 		check("b advances", []string{"5", "10"}, []string{"5", "10"})
-		// t=900: b 50; t=1000: c 110. a has been silent since t=0: idle at
-		// t=1000, so j follows b alone.
-		time.Sleep(650 * time.Millisecond)
+		// t=850: b 50 (its watermark at t=900); t=1000: c 110. a has been
+		// silent since t=0: idle at t=1000, so j follows b alone. (Events of
+		// different sources never fall on the same tick: their order would
+		// be arbitrary.)
+		time.Sleep(600 * time.Millisecond)
 		close(bs.waits[2])
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(150 * time.Millisecond)
 		close(c.waits[1])
 		time.Sleep(200 * time.Millisecond)
 		check("a idle", []string{"5", "10", "50"}, []string{"5", "10", "50"})
@@ -505,7 +507,10 @@ func TestControlBeforeData(t *testing.T) {
 		b := newBuilder(t)
 		s := b.source("source 'in'", 1, src)
 		p := b.probe("probe 'p'", 1)
-		o := b.sink("sink 'out'", 1, &testSink{})
+		// The sink holds its first batch until p holds its second, so the
+		// checkpoint completes only then.
+		sink := &testSink{gate: make(chan struct{})}
+		o := b.sink("sink 'out'", 1, sink)
 		b.forward(s, p)
 		b.forward(p, o)
 		j, err := runtime.StartWith(context.Background(), &b.p, runtime.Options{QueueSize: queue}, ps.newOp)
@@ -522,6 +527,8 @@ func TestControlBeforeData(t *testing.T) {
 		close(resume)
 		synctest.Wait()    // the queue fills behind the barrier
 		step <- struct{}{} // batch 0; then the barrier: snapshot, ack; then p holds batch 1
+		synctest.Wait()
+		close(sink.gate) // the sink acks: the checkpoint completes
 		if err := <-done; err != nil {
 			t.Fatalf("Checkpoint: %v", err)
 		}
