@@ -239,6 +239,69 @@ func TestInterruptStopsCleanly(t *testing.T) {
 	}
 }
 
+// Ctrl-C on an unbounded pipeline commits what a file sink was given before
+// the stop barrier: the file replaces the old one and holds exactly the rows
+// of a prefix of the stream (the same rows the stdout sink printed), each
+// line whole.
+func TestInterruptCommitsFileSink(t *testing.T) {
+	dir := t.TempDir()
+	out := writeFile(t, dir, "out.json", "previous\n")
+	cmd := exec.Command(binary, "run", "-")
+	cmd.Stdin = strings.NewReader(`CREATE TABLE i WITH (connector = 'impulse', event_rate = '200');
+CREATE TABLE f WITH (connector = 'single_file', path = '` + out + `', format = 'json', type = 'sink');
+INSERT INTO f SELECT counter FROM i;
+SELECT counter FROM i;`)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	printed := map[string]bool{}
+	for sc.Scan() {
+		printed[sc.Text()] = true
+		if len(printed) == 5 {
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v; stderr %s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("did not stop within 30s of SIGINT")
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+	if len(got) == 0 || got[len(got)-1] != '\n' || len(lines) < 5 {
+		t.Fatalf("file sink after Ctrl-C: %q", got)
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf(`{"counter":%d}`, i); l != want {
+			t.Fatalf("line %d is %q, want %q (a prefix of the stream)", i+1, l, want)
+		}
+		if !printed[l] {
+			t.Errorf("line %q is in the file but was not printed: the two sinks cut the stream at different points", l)
+		}
+	}
+	if len(lines) != len(printed) {
+		t.Errorf("file has %d rows, stdout printed %d", len(lines), len(printed))
+	}
+}
+
 // Every bounded example in examples/ runs and exits 0, so the README's tour
 // stays true. impulse.sql is unbounded and bench_q1.sql is a 20M-event
 // throughput check; they are left out.

@@ -70,7 +70,15 @@ type WatermarkHandler interface {
 // snapshot's handle and is sent to the coordinator with the acknowledgement;
 // it is an in-memory value until checkpoints become durable.
 type Checkpointer interface {
-	Checkpoint(ctx context.Context, epoch uint64, out Collector) (snapshot any, err error)
+	Checkpoint(ctx context.Context, b Barrier, out Collector) (snapshot any, err error)
+}
+
+// Barrier identifies a checkpoint barrier.
+type Barrier struct {
+	Epoch uint64
+	// Stop marks Stop's barrier, the last one: after it the subtask gets
+	// no more data, no Finish, and exits once the checkpoint is complete.
+	Stop bool
 }
 
 // CheckpointNotifier is implemented by operators with side effects to
@@ -175,20 +183,30 @@ func (c *Calc) Process(_ context.Context, _ int, b *coldata.Batch, out Collector
 }
 
 // Sink adapts a connector.Sink to the operator contract. At a checkpoint
-// barrier (Stop's included) it flushes a sink that implements
-// connector.Flusher, so what was written before the barrier is visible;
-// Finish (end of input only) calls the sink's Finish. A two-phase-commit
-// sink will pre-commit in Checkpoint and commit in CheckpointDone.
+// barrier it flushes a sink that implements connector.Flusher, so what was
+// written before the barrier is visible. For a sink, Stop ends its stream
+// as end of input does: what it was given before the stop barrier is all
+// it will be given, and it is a consistent cut, so the sink's Finish
+// (which commits, e.g. single_file's rename into place) runs at end of
+// input and, after a stop, once the stop checkpoint is complete. Operators
+// must not emit on Stop; a sink only commits what they emitted. A
+// two-phase-commit sink (the checkpoint issue) will pre-commit in
+// Checkpoint and commit in CheckpointDone for every epoch.
 type Sink struct {
 	Sink connector.Sink
 	Task TaskInfo
+
+	stopEpoch uint64 // the stop barrier's epoch, once seen
+	stopped   bool
+	finished  bool
 }
 
 var (
-	_ Operator     = (*Sink)(nil)
-	_ Finisher     = (*Sink)(nil)
-	_ Checkpointer = (*Sink)(nil)
-	_ Closer       = (*Sink)(nil)
+	_ Operator           = (*Sink)(nil)
+	_ Finisher           = (*Sink)(nil)
+	_ Checkpointer       = (*Sink)(nil)
+	_ CheckpointNotifier = (*Sink)(nil)
+	_ Closer             = (*Sink)(nil)
 )
 
 // Process implements Operator.
@@ -200,15 +218,33 @@ func (s *Sink) Process(ctx context.Context, _ int, b *coldata.Batch, _ Collector
 }
 
 // Checkpoint implements Checkpointer. A sink contributes no state yet.
-func (s *Sink) Checkpoint(ctx context.Context, _ uint64, _ Collector) (any, error) {
+func (s *Sink) Checkpoint(ctx context.Context, b Barrier, _ Collector) (any, error) {
+	if b.Stop {
+		s.stopEpoch, s.stopped = b.Epoch, true
+	}
 	if f, ok := s.Sink.(connector.Flusher); ok {
 		return nil, f.Flush(ctx)
 	}
 	return nil, nil
 }
 
-// Finish implements Finisher.
-func (s *Sink) Finish(ctx context.Context, _ Collector) error { return s.Sink.Finish(ctx) }
+// CheckpointDone implements CheckpointNotifier: when the stop checkpoint is
+// complete, the sink's stream is over and it commits (Finish).
+func (s *Sink) CheckpointDone(ctx context.Context, epoch uint64) error {
+	if !s.stopped || epoch != s.stopEpoch {
+		return nil
+	}
+	return s.Finish(ctx, nil)
+}
+
+// Finish implements Finisher. It calls the sink's Finish at most once.
+func (s *Sink) Finish(ctx context.Context, _ Collector) error {
+	if s.finished {
+		return nil
+	}
+	s.finished = true
+	return s.Sink.Finish(ctx)
+}
 
 // Close implements Closer.
 func (s *Sink) Close() error {

@@ -351,19 +351,37 @@ func TestSink(t *testing.T) {
 		t.Errorf("Close error: got %v", err)
 	}
 	// A sink without Flush: a checkpoint is a no-op.
-	if snap, err := s.Checkpoint(ctx, 1, nil); snap != nil || err != nil {
+	if snap, err := s.Checkpoint(ctx, ops.Barrier{Epoch: 1}, nil); snap != nil || err != nil {
 		t.Errorf("Checkpoint of a sink without Flusher: %v, %v", snap, err)
 	}
 	// A sink with Flush is flushed at every checkpoint, and its error fails
 	// the checkpoint.
 	flushing := &flushSink{}
 	fsink := &ops.Sink{Sink: flushing}
-	if _, err := fsink.Checkpoint(ctx, 1, nil); err != nil || flushing.flushes != 1 {
+	if _, err := fsink.Checkpoint(ctx, ops.Barrier{Epoch: 1}, nil); err != nil || flushing.flushes != 1 {
 		t.Errorf("Checkpoint: err %v, %d flushes; want 1", err, flushing.flushes)
 	}
 	flushing.err = errors.New("disk full")
-	if _, err := fsink.Checkpoint(ctx, 2, nil); err != flushing.err {
+	if _, err := fsink.Checkpoint(ctx, ops.Barrier{Epoch: 2}, nil); err != flushing.err {
 		t.Errorf("Checkpoint with a failing Flush: %v", err)
+	}
+	// Stop: the sink commits (Finish) once the stop checkpoint is complete,
+	// not at the barrier and not for an earlier epoch, and only once.
+	stopping := &fakeSink{}
+	ssink := &ops.Sink{Sink: stopping}
+	if _, err := ssink.Checkpoint(ctx, ops.Barrier{Epoch: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ssink.Checkpoint(ctx, ops.Barrier{Epoch: 4, Stop: true}, nil); err != nil || stopping.finishes != 0 {
+		t.Fatalf("stop barrier: err %v, %d finishes before the checkpoint is complete", err, stopping.finishes)
+	}
+	if err := ssink.CheckpointDone(ctx, 3); err != nil || stopping.finishes != 0 {
+		t.Fatalf("done 3: err %v, %d finishes", err, stopping.finishes)
+	}
+	for range 2 {
+		if err := ssink.CheckpointDone(ctx, 4); err != nil || stopping.finishes != 1 {
+			t.Fatalf("done 4: err %v, %d finishes, want 1", err, stopping.finishes)
+		}
 	}
 	// A sink without Close.
 	if err := (&ops.Sink{Sink: &fakeSink{}}).Close(); err != nil {

@@ -242,7 +242,7 @@ func (t *opTask) maybeAligned() error {
 	var snap any
 	if c, ok := t.op.(ops.Checkpointer); ok {
 		var err error
-		if snap, err = c.Checkpoint(ctx, t.epoch, t.out); err != nil {
+		if snap, err = c.Checkpoint(ctx, ops.Barrier{Epoch: t.epoch, Stop: t.stop}, t.out); err != nil {
 			return fmt.Errorf("checkpoint %d: %w", t.epoch, err)
 		}
 	}

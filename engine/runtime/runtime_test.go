@@ -613,7 +613,7 @@ func TestStop(t *testing.T) {
 	if d := sameRows(sink.allRows(), src.sentRows()); d != "" {
 		t.Errorf("rows: %s", d)
 	}
-	sink.checkLifecycle(t, "out", 3, false)
+	sink.checkLifecycle(t, "out", 3, true) // commits at the completed stop checkpoint
 	for _, sub := range sink.snapshot() {
 		if sub.flushes != 1 {
 			t.Errorf("sink out[%d]: flushed %d times, want once (the stop barrier)", sub.idx, sub.flushes)
@@ -656,7 +656,7 @@ func TestStopWhileBlocked(t *testing.T) {
 		if d := sameRows(sink.allRows(), src.sentRows()); d != "" {
 			t.Errorf("rows: %s", d)
 		}
-		sink.checkLifecycle(t, "out", 1, false)
+		sink.checkLifecycle(t, "out", 1, true)
 	})
 }
 
