@@ -85,7 +85,7 @@ func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
 		b = appendString(b, e.Key)
 		b = appendBytes(b, e.Value)
 	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli)), nil
+	return binary.LittleEndian.AppendUint32(b, crc32c(b[start:])), nil
 }
 
 // UnmarshalBinary decodes an encoding of MarshalBinary. Every malformation
@@ -109,7 +109,7 @@ func (s *Snapshot) unmarshal(data []byte) error {
 		return fmt.Errorf("snapshot version %d, this build reads version %d", v, snapshotVersion)
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if got := crc32.Checksum(body, castagnoli); got != sum {
+	if got := crc32c(body); got != sum {
 		return fmt.Errorf("checksum mismatch (stored %08x, computed %08x over %d bytes): truncated or damaged", sum, got, len(body))
 	}
 	// The snapshot keeps windows into one private copy.
@@ -304,3 +304,5 @@ func (r *reader) bytes() []byte {
 	r.b = r.b[n:]
 	return v
 }
+
+func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
