@@ -58,7 +58,14 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // header (operator id, epoch, subtask, parallelism, key-group count), the
 // groups, the global entries, and a CRC-32C of everything before it.
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
-	return s.AppendBinary(nil)
+	size := 64 + len(s.OperatorID)
+	for _, g := range s.Groups {
+		size += 2*binary.MaxVarintLen32 + len(g.Data)
+	}
+	for _, e := range s.Global {
+		size += 3*binary.MaxVarintLen32 + len(e.Table) + len(e.Key) + len(e.Value)
+	}
+	return s.AppendBinary(make([]byte, 0, size))
 }
 
 // AppendBinary appends the encoding of MarshalBinary to b.

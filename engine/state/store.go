@@ -99,7 +99,16 @@ func (s *Store) Snapshot(epoch uint64) *Snapshot {
 	}
 	sort.Strings(names)
 	// One buffer for every group; GroupState.Data are windows into it.
-	var buf []byte
+	// The live slab bytes bound its size (varint framing is no longer
+	// than the fixed record headers, table names aside).
+	size := 0
+	for _, name := range names {
+		for i := range s.keyed[name].groups {
+			gr := &s.keyed[name].groups[i]
+			size += len(gr.slab) - gr.dead + len(name) + 16
+		}
+	}
+	buf := make([]byte, 0, size)
 	type span struct{ group, start int }
 	var spans []span
 	for g := s.lo; g < s.hi; g++ {
