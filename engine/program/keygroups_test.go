@@ -24,4 +24,8 @@ func TestKeyGroupsLimit(t *testing.T) {
 	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "max key groups") {
 		t.Errorf("%d key groups: %v", p.MaxKeyGroups, err)
 	}
+	// What Validate accepts, a state store accepts.
+	if _, err := state.New(state.Config{OperatorID: "op", Parallelism: 1, MaxKeyGroups: state.MaxKeyGroupsLimit}, nil); err != nil {
+		t.Errorf("state.New at the limit: %v", err)
+	}
 }
