@@ -33,15 +33,18 @@ var layering = []struct {
 	{"engine/timefmt", nil, nil},
 	{"engine/coldata", []string{"engine/types"}, nil},
 	{"engine/connector", []string{"engine/types", "engine/coldata"}, nil},
+	// Keyed state and the key-group functions: below operators and the
+	// runtime, beside coldata.
+	{"engine/state", []string{"engine/types", "engine/coldata"}, nil},
 	{"engine/program", []string{"engine/types", "engine/connector"}, nil},
 	{"engine/expr", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/program"}, nil},
-	{"engine/ops", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr"}, nil},
-	{"engine/runtime", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops"}, nil},
+	{"engine/ops", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/state"}, nil},
+	{"engine/runtime", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops", "engine/state"}, nil},
 	// The planner produces a program (data); it never imports operators or
 	// the runtime. The dialect is the planner's front end and knows nothing
 	// of the engine.
 	{"sqlplan/dialect", nil, nil},
-	{"sqlplan", []string{"sqlplan/dialect", "engine/types", "engine/connector", "engine/program", "engine/expr"}, nil},
+	{"sqlplan", []string{"sqlplan/dialect", "engine/types", "engine/connector", "engine/program", "engine/expr", "engine/state"}, nil},
 	// Connectors import only the engine's connector API and data, and
 	// never each other; only connectors/all gathers them.
 	{"connectors/nexmark", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/state"
 	"github.com/arroyogo/arroyo/engine/types"
 	"github.com/arroyogo/arroyo/sqlplan/dialect"
 )
@@ -20,7 +21,9 @@ type lowerer struct {
 }
 
 func (p *planner) lower() (*program.Program, error) {
-	l := &lowerer{p: p, prog: &program.Program{Name: p.opts.Name}, tables: map[*table]int{}, lowering: map[*table]bool{}}
+	// The key-group count is recorded in the program: state checkpointed
+	// under it can only be restored under the same count.
+	l := &lowerer{p: p, prog: &program.Program{Name: p.opts.Name, MaxKeyGroups: state.MaxKeyGroups}, tables: map[*table]int{}, lowering: map[*table]bool{}}
 	for _, o := range p.outputs {
 		in, err := l.node(o.query)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
 	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/state"
 	"github.com/arroyogo/arroyo/sqlplan"
 )
 
@@ -61,6 +62,11 @@ func TestPlans(t *testing.T) {
 			}
 			if back.String() != got {
 				t.Fatalf("program changed through JSON:\n%s", back.String())
+			}
+			// The key-group count is fixed at plan time and survives the
+			// wire: a restore needs the count the state was written with.
+			if prog.MaxKeyGroups != state.MaxKeyGroups || back.MaxKeyGroups != prog.MaxKeyGroups {
+				t.Fatalf("max key groups: planned %d, after JSON %d, want %d", prog.MaxKeyGroups, back.MaxKeyGroups, state.MaxKeyGroups)
 			}
 		})
 	}

@@ -17,10 +17,20 @@ import (
 
 // Program is a dataflow graph. Node IDs are indexes into Nodes.
 type Program struct {
-	Name  string  `json:"name"`
-	Nodes []*Node `json:"nodes"`
-	Edges []*Edge `json:"edges"`
+	Name string `json:"name"`
+	// MaxKeyGroups is the number of key groups keyed shuffles and keyed
+	// state partition keys into (engine/state). It bounds the useful
+	// parallelism of a keyed operator and cannot change across a restore,
+	// so it is fixed when the program is planned; 0 means the default,
+	// state.MaxKeyGroups (128).
+	MaxKeyGroups int     `json:"max_key_groups,omitempty"`
+	Nodes        []*Node `json:"nodes"`
+	Edges        []*Edge `json:"edges"`
 }
+
+// maxKeyGroupsLimit mirrors state.MaxKeyGroupsLimit; program is data and
+// imports no engine package but types.
+const maxKeyGroupsLimit = 1 << 15
 
 // OpKind names an operator.
 type OpKind string
@@ -108,6 +118,9 @@ func (p *Program) Outputs(id int) []*Edge {
 
 // Validate checks the structural invariants the runtime relies on.
 func (p *Program) Validate() error {
+	if p.MaxKeyGroups < 0 || p.MaxKeyGroups > maxKeyGroupsLimit {
+		return fmt.Errorf("max key groups %d: want 1..%d (0: the default)", p.MaxKeyGroups, maxKeyGroupsLimit)
+	}
 	for i, n := range p.Nodes {
 		if n.ID != i {
 			return fmt.Errorf("node %d has id %d", i, n.ID)

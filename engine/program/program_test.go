@@ -22,6 +22,8 @@ func TestValidate(t *testing.T) {
 		{"forward across parallelism", &Program{Nodes: []*Node{calc(0, 1), calc(1, 2)}, Edges: []*Edge{{From: 0, To: 1, Kind: Forward}, {From: 1, To: 0, Kind: Shuffle}}}, "different parallelisms"},
 		{"key out of range", &Program{Nodes: []*Node{calc(0, 1), calc(1, 2)}, Edges: []*Edge{{From: 0, To: 1, Kind: Shuffle, Keys: []int{5}}, {From: 1, To: 0, Kind: Shuffle}}}, "key column 5 out of range"},
 		{"no inputs", &Program{Nodes: []*Node{calc(0, 1)}}, "no inputs"},
+		{"negative key groups", &Program{MaxKeyGroups: -1, Nodes: []*Node{calc(0, 1)}}, "max key groups -1: want 1..32768"},
+		{"too many key groups", &Program{MaxKeyGroups: 1<<15 + 1, Nodes: []*Node{calc(0, 1)}}, "max key groups 32769"},
 		{"schema without event time", &Program{Nodes: []*Node{{ID: 0, Op: OpCalc, Parallelism: 1, Schema: types.NewSchema(), Calc: &Calc{}}}}, "schema must end with _timestamp"},
 	}
 	for _, c := range cases {

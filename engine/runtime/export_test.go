@@ -23,6 +23,3 @@ func (j *Job) Buffered(node, i, input, sender int) int {
 	}
 	panic("no such queue")
 }
-
-// KeyGroupRange exposes keyGroupRange.
-var KeyGroupRange = keyGroupRange

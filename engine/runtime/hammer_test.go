@@ -148,9 +148,12 @@ func hammerOnce(t *testing.T, rnd *rand.Rand, iter int) {
 		}
 	}
 
+	// Key-group counts that do and do not divide the parallelisms, and
+	// fewer groups than subtasks (idle subtasks); 0 is the default.
+	b.p.MaxKeyGroups = []int{0, 0, 1, 5, 128, 300}[rnd.IntN(6)]
 	j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(8)})
 	err := wait(t, j)
-	where := fmt.Sprintf("program %d %v", iter, shape)
+	where := fmt.Sprintf("program %d %v (%d key groups)", iter, shape, b.p.MaxKeyGroups)
 	if wantErr == "" && err != nil {
 		t.Fatalf("%s: Wait: %v", where, err)
 	}
@@ -179,7 +182,7 @@ func hammerOnce(t *testing.T, rnd *rand.Rand, iter int) {
 		if keys := keysInto[s.node.id]; len(keys) > 0 && edgesInto[s.node.id] == 1 {
 			for _, sub := range s.f.snapshot() {
 				for _, r := range sub.rows {
-					if k := keySubtask(r, keys, s.node.par); k != sub.idx {
+					if k := keySubtask(r, keys, s.node.par, b.p.MaxKeyGroups); k != sub.idx {
 						t.Fatalf("%s: row %v on subtask %d, its key group belongs to %d", name, r, sub.idx, k)
 					}
 				}

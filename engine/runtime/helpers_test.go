@@ -18,6 +18,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/engine/runtime"
+	"github.com/arroyogo/arroyo/engine/state"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -673,19 +674,31 @@ func sameRows(got, want []row) string {
 func first(rs []row) []row { return rs[:min(len(rs), 3)] }
 
 // keySubtask is where the runtime must send a row keyed on keys among par
-// subtasks: hash -> key group -> subtask.
-func keySubtask(r row, keys []int, par int) int {
-	return keyGroup(r, keys) * par / runtime.MaxKeyGroups
+// subtasks with groups key groups (0: the default): the subtask whose
+// state.KeyGroupRange holds the row's key group, where its keyed state is.
+// It deliberately does not use state.SubtaskOf, which the runtime routes
+// with: the point is to check routing against ownership.
+func keySubtask(r row, keys []int, par, groups int) int {
+	if groups == 0 {
+		groups = state.MaxKeyGroups
+	}
+	g := keyGroup(r, keys, groups)
+	for s := range par {
+		if lo, hi := state.KeyGroupRange(s, par, groups); lo <= g && g < hi {
+			return s
+		}
+	}
+	panic(fmt.Sprintf("key group %d owned by no subtask of %d", g, par))
 }
 
-// keyGroup is the key group of a row keyed on keys.
-func keyGroup(r row, keys []int) int {
+// keyGroup is the key group of a row keyed on keys, among groups.
+func keyGroup(r row, keys []int, groups int) int {
 	b := makeBatch(nil, []row{r}, false)
 	h := []uint64{0}
 	for _, k := range keys {
 		coldata.HashInto(b.Cols[k], []int32{0}, h)
 	}
-	return int(h[0] % runtime.MaxKeyGroups)
+	return state.KeyGroupOf(h[0], groups)
 }
 
 var seedFlag = flag.Uint64("seed", 0, "seed for the randomized tests (0: time-based)")

@@ -6,6 +6,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/state"
 )
 
 // output routes one subtask's messages to its downstream subtasks, one
@@ -22,8 +23,9 @@ type edgeOut struct {
 	targets []*mailbox
 	// slot is this sender's ring in every target's mailbox: the same in
 	// each, since every receiver of an edge lays out its rings alike.
-	slot int
-	self int // forward: the target subtask; round-robin: next target
+	slot   int
+	self   int // forward: the target subtask; round-robin: next target
+	groups int // key-group count of the program (keyed shuffles)
 
 	// scratch for hash partitioning, reused across batches (owned by the
 	// sending goroutine).
@@ -37,7 +39,7 @@ var _ ops.Collector = (*output)(nil)
 func (j *Job) newOutput(n *program.Node, subtask int) *output {
 	o := &output{ctx: j.ctx, rows: j.counter(n, "rows_out")}
 	for _, e := range j.prog.Outputs(n.ID) {
-		eo := &edgeOut{kind: e.Kind, keys: e.Keys, targets: j.inputs[e.To], slot: j.slotOf(e, subtask)}
+		eo := &edgeOut{kind: e.Kind, keys: e.Keys, targets: j.inputs[e.To], slot: j.slotOf(e, subtask), groups: keyGroups(j.prog)}
 		if e.Kind == program.Forward {
 			eo.self = subtask
 		} else {
@@ -47,6 +49,15 @@ func (j *Job) newOutput(n *program.Node, subtask int) *output {
 		o.edges = append(o.edges, eo)
 	}
 	return o
+}
+
+// keyGroups is the program's key-group count; 0 (a program built by hand)
+// means the default.
+func keyGroups(p *program.Program) int {
+	if p.MaxKeyGroups > 0 {
+		return p.MaxKeyGroups
+	}
+	return state.MaxKeyGroups
 }
 
 // Collect implements ops.Collector.
@@ -92,8 +103,9 @@ func (e *edgeOut) send(ctx context.Context, m message) error {
 	return e.partition(ctx, m)
 }
 
-// partition splits a batch by the hash of its key columns: key group =
-// hash % MaxKeyGroups, subtask = keyGroup * P / MaxKeyGroups.
+// partition splits a batch by the hash of its key columns into key groups
+// (state.KeyGroupOf) and sends each group to the subtask that owns it
+// (state.SubtaskOf), the one whose state.KeyGroupRange holds it.
 func (e *edgeOut) partition(ctx context.Context, m message) error {
 	b := m.batch
 	e.rows = e.rows[:0]
@@ -111,7 +123,7 @@ func (e *edgeOut) partition(ctx context.Context, m message) error {
 		e.parts[t] = e.parts[t][:0]
 	}
 	for k, h := range e.hashes {
-		t := int(h%MaxKeyGroups) * p / MaxKeyGroups
+		t := state.SubtaskOf(state.KeyGroupOf(h, e.groups), p, e.groups)
 		e.parts[t] = append(e.parts[t], e.rows[k])
 	}
 	for t, rows := range e.parts {

