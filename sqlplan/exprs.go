@@ -83,7 +83,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			return nil, s.Errorf(n, "operator %s is not supported", n.Op)
 		}
 		l, r = adaptLiterals(n.L, n.R, l, r)
-		return call(s, n, name, l, r)
+		return p.call(s, n, name, l, r)
 	case *ast.UnaryOperationExpr:
 		v, err := p.expr(s, cols, n.V)
 		if err != nil {
@@ -98,7 +98,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 					return neg, nil
 				}
 			}
-			return call(s, n, "neg", v)
+			return p.call(s, n, "neg", v)
 		case opcode.Not, opcode.Not2:
 			if err := wantBool(s, n.V, v); err != nil {
 				return nil, err
@@ -126,7 +126,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		}
 		// x IS TRUE = coalesce(x = TRUE, FALSE); x IS FALSE likewise.
 		want := boolLit(n.True != 0)
-		eq, err := call(s, n, "=", v, want)
+		eq, err := p.call(s, n, "=", v, want)
 		if err != nil {
 			return nil, err
 		}
@@ -149,12 +149,12 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			return nil, err
 		}
 		v1, lo := adaptLiterals(n.Expr, n.Left, v, lo)
-		ge, err := call(s, n, ">=", v1, lo)
+		ge, err := p.call(s, n, ">=", v1, lo)
 		if err != nil {
 			return nil, err
 		}
 		v2, hi := adaptLiterals(n.Expr, n.Right, v, hi)
-		le, err := call(s, n, "<=", v2, hi)
+		le, err := p.call(s, n, "<=", v2, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +208,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		if !n.IsLike {
 			name = "ilike"
 		}
-		r, err := call(s, n, name, v, pat)
+		r, err := p.call(s, n, name, v, pat)
 		if err != nil {
 			return nil, err
 		}
@@ -396,7 +396,7 @@ func (p *planner) subscript(s *dialect.Statement, cols []column, n *ast.FuncCall
 	if !i.Type.Kind.IsInteger() && i.Type.Kind != types.Null {
 		return nil, s.Errorf(n.Args[1], "an array index must be an integer, got %s: %s", i.Type, s.TextOf(n.Args[1]))
 	}
-	return call(s, n, "array_element", base, i)
+	return p.call(s, n, "array_element", base, i)
 }
 
 func hasQual(cols []column, q string) bool {
@@ -423,8 +423,8 @@ func columnHint(cols []column) string {
 
 // call resolves a registered function and inserts the casts its signature
 // asks for.
-func call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr) (*program.Expr, error) {
-	f, ok := expr.Lookup(name)
+func (p *planner) call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr) (*program.Expr, error) {
+	f, ok := p.opts.Functions.Lookup(name)
 	if !ok {
 		return nil, s.Errorf(at, "unknown function '%s'", name)
 	}
@@ -585,7 +585,7 @@ func (p *planner) caseExpr(s *dialect.Statement, cols []column, n *ast.CaseExpr)
 		}
 		if base != nil {
 			b, cv := adaptLiterals(n.Value, w.Expr, base, c)
-			if c, err = call(s, w.Expr, "=", b, cv); err != nil {
+			if c, err = p.call(s, w.Expr, "=", b, cv); err != nil {
 				return nil, err
 			}
 		} else if err := wantBool(s, w.Expr, c); err != nil {
@@ -707,7 +707,7 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 			return nil, s.Errorf(n, "nullif takes 2 arguments")
 		}
 		l, r := adaptLiterals(n.Args[0], n.Args[1], args[0], args[1])
-		eq, err := call(s, n, "=", l, r)
+		eq, err := p.call(s, n, "=", l, r)
 		if err != nil {
 			return nil, err
 		}
@@ -738,18 +738,18 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		// Only the first bytes are compared: lowering the whole text
 		// would make a chain of || quadratic.
 		if text := s.TextOf(n); len(args) == 2 && !(len(text) >= 6 && strings.EqualFold(text[:6], "concat")) {
-			return call(s, n, "||", args...)
+			return p.call(s, n, "||", args...)
 		}
-		return call(s, n, name, args...)
+		return p.call(s, n, name, args...)
 	}
 	if aggregates[name] {
 		return nil, s.Errorf(n, "%s is not supported yet (aggregates and windows come with a later release)", name)
 	}
-	if _, ok := expr.Lookup(name); !ok {
+	if _, ok := p.opts.Functions.Lookup(name); !ok {
 		return nil, s.Errorf(n, "unknown function '%s'", name)
 	}
 	if err := evalArgs(); err != nil {
 		return nil, err
 	}
-	return call(s, n, name, args...)
+	return p.call(s, n, name, args...)
 }

@@ -36,12 +36,19 @@ type Options struct {
 	// error.
 	DefaultSink        string
 	DefaultSinkOptions map[string]string
+	// Functions resolves function names: the pipeline's UDF scope over
+	// the built-ins (default expr.Builtins()). The worker must run the
+	// program with the same registry (runtime.Options.Functions).
+	Functions *expr.Registry
 }
 
 // Plan parses and plans the SQL text of file.
 func Plan(file, text string, opts Options) (*program.Program, error) {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = 1
+	}
+	if opts.Functions == nil {
+		opts.Functions = expr.Builtins()
 	}
 	stmts, err := dialect.Parse(file, text)
 	if err != nil {
@@ -66,7 +73,7 @@ func Plan(file, text string, opts Options) (*program.Program, error) {
 	if err := prog.Validate(); err != nil {
 		return nil, fmt.Errorf("internal planner error: %w", err)
 	}
-	if err := compileExprs(prog); err != nil {
+	if err := compileExprs(prog, opts.Functions); err != nil {
 		return nil, err
 	}
 	return prog, nil
@@ -75,7 +82,7 @@ func Plan(file, text string, opts Options) (*program.Program, error) {
 // compileExprs compiles every expression of prog as the workers will, so
 // that a constant that must fail (1 / 0, CAST('abc' AS BIGINT)) is reported
 // now, at its position, rather than when the first row arrives.
-func compileExprs(prog *program.Program) error {
+func compileExprs(prog *program.Program, reg *expr.Registry) error {
 	check := func(err error) error {
 		var ee *expr.Error
 		if err == nil || errors.As(err, &ee) {
@@ -88,12 +95,12 @@ func compileExprs(prog *program.Program) error {
 			continue
 		}
 		for _, f := range n.Calc.Filters {
-			if _, err := expr.CompileFilter(f); err != nil {
+			if _, err := expr.CompileFilter(f, reg); err != nil {
 				return check(err)
 			}
 		}
 		for _, e := range n.Calc.Project {
-			if _, err := expr.Compile(e); err != nil {
+			if _, err := expr.Compile(e, reg); err != nil {
 				return check(err)
 			}
 		}

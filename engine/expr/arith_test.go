@@ -154,7 +154,7 @@ func TestNeg(t *testing.T) {
 	v := vec(tI64, math.MinInt64, 1).(*coldata.Vec[int64])
 	v.N.SetNull(0)
 	want(t, call("neg", tI64, col(0, tI64)), cols(v), nil, -1)
-	r, err := Lookup("neg")
+	r, err := Builtins().Lookup("neg")
 	if !err {
 		t.Fatal("neg not registered")
 	}
@@ -183,7 +183,7 @@ func TestArithResolve(t *testing.T) {
 		{op: "/", a: tStr, b: tI64, err: "got TEXT and BIGINT"},
 		{op: "%", a: tIV, b: tI64, err: "got INTERVAL and BIGINT"},
 	} {
-		f, _ := Lookup(c.op)
+		f, _ := Builtins().Lookup(c.op)
 		r, err := f.Resolve([]types.Type{c.a, c.b})
 		if c.err != "" {
 			if !errContains(err, c.err) {

@@ -33,14 +33,14 @@ func reportRows(b *testing.B, rowsPerOp int) {
 }
 
 func benchEval(b *testing.B, e *program.Expr, batch *coldata.Batch) {
-	ev, err := Compile(e)
+	ev, err := Compile(e, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := ev.Eval(batch); err != nil {
+		if _, err := ev.Eval(tctx, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -48,14 +48,14 @@ func benchEval(b *testing.B, e *program.Expr, batch *coldata.Batch) {
 }
 
 func benchFilter(b *testing.B, e *program.Expr, batch *coldata.Batch) {
-	f, err := CompileFilter(e)
+	f, err := CompileFilter(e, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := f.Select(batch); err != nil {
+		if _, err := f.Select(tctx, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -141,26 +141,26 @@ func field(e *program.Expr, i int, t types.Type) *program.Expr {
 // runCalc is what a calc operator does per batch: filter, then project the
 // selected rows.
 func runCalc(b *testing.B, filter *program.Expr, project []*program.Expr, batch *coldata.Batch) {
-	f, err := CompileFilter(filter)
+	f, err := CompileFilter(filter, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	evs := make([]Evaluator, len(project))
 	for i, p := range project {
-		if evs[i], err = Compile(p); err != nil {
+		if evs[i], err = Compile(p, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		sel, err := f.Select(batch)
+		sel, err := f.Select(tctx, batch)
 		if err != nil {
 			b.Fatal(err)
 		}
 		view := &coldata.Batch{Cols: batch.Cols, Len: batch.Len, Sel: sel}
 		for _, ev := range evs {
-			if _, err := ev.Eval(view); err != nil {
+			if _, err := ev.Eval(tctx, view); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -223,17 +223,17 @@ func TestAllocsPerBatch(t *testing.T) {
 	} {
 		var run func()
 		if c.filter {
-			f, err := CompileFilter(c.e)
+			f, err := CompileFilter(c.e, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			run = func() { _, _ = f.Select(c.batch) }
+			run = func() { _, _ = f.Select(tctx, c.batch) }
 		} else {
-			ev, err := Compile(c.e)
+			ev, err := Compile(c.e, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			run = func() { _, _ = ev.Eval(c.batch) }
+			run = func() { _, _ = ev.Eval(tctx, c.batch) }
 		}
 		run() // warm caches (literal vectors, scratch)
 		got := testing.AllocsPerRun(20, run)

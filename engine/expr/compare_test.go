@@ -146,7 +146,7 @@ func TestCompareResolve(t *testing.T) {
 		{a: tStr, b: tI64, err: "operator < cannot compare TEXT and BIGINT"},
 		{a: tJSON, b: tJSON, err: "operator < cannot compare values of type JSON"},
 	} {
-		f, _ := Lookup("<")
+		f, _ := Builtins().Lookup("<")
 		r, err := f.Resolve([]types.Type{c.a, c.b})
 		if c.err != "" {
 			if !errContains(err, c.err) {

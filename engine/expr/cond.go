@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -12,7 +13,7 @@ import (
 // parts of the batch (batch views with a narrowed selection) and assemble
 // the result from several vectors.
 
-func compileCase(e *program.Expr, at src) (Evaluator, error) {
+func (cc *compiler) compileCase(e *program.Expr, at src) (Evaluator, error) {
 	nargs := len(e.Args)
 	pairs := nargs / 2
 	if pairs == 0 || (e.HasElse != (nargs%2 == 1)) {
@@ -29,7 +30,7 @@ func compileCase(e *program.Expr, at src) (Evaluator, error) {
 		if i > 0 {
 			sub = at.guard()
 		}
-		f, err := compileFilter(cond, sub)
+		f, err := cc.compileFilter(cond, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +43,7 @@ func compileCase(e *program.Expr, at src) (Evaluator, error) {
 	if e.HasElse {
 		vals = append(vals, e.Args[nargs-1])
 	}
-	evs, err := compileArgs(vals, at.guard(), e.Type, false)
+	evs, err := cc.compileArgs(vals, at.guard(), e.Type, false)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ type part struct {
 	rows []int32
 }
 
-func (c *caseEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+func (c *caseEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
 	n := b.Len
 	defer func() { clear(c.parts); c.parts = c.parts[:0] }()
 	rest := b.Sel
@@ -75,14 +76,14 @@ func (c *caseEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 		if selLen(n, rest) == 0 {
 			break
 		}
-		taken, err := cond.Select(view(b, rest))
+		taken, err := cond.Select(ctx, view(b, rest))
 		if err != nil {
 			return nil, err
 		}
 		if len(taken) == 0 {
 			continue
 		}
-		v, err := c.vals[k].Eval(view(b, taken))
+		v, err := c.vals[k].Eval(ctx, view(b, taken))
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +94,7 @@ func (c *caseEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 		rest = diffSel(n, rest, taken)
 	}
 	if c.els != nil && selLen(n, rest) > 0 {
-		v, err := c.els.Eval(view(b, rest))
+		v, err := c.els.Eval(ctx, view(b, rest))
 		if err != nil {
 			return nil, err
 		}
@@ -111,12 +112,12 @@ type coalesceEval struct {
 	parts []part
 }
 
-func (c *coalesceEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+func (c *coalesceEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
 	n := b.Len
 	defer func() { clear(c.parts); c.parts = c.parts[:0] }()
 	rest := b.Sel
 	for _, a := range c.args {
-		v, err := a.Eval(view(b, rest))
+		v, err := a.Eval(ctx, view(b, rest))
 		if err != nil {
 			return nil, err
 		}
@@ -245,7 +246,7 @@ func assembleFixed[T coldata.Fixed](t types.Type, which []int32, parts []part) c
 	return out
 }
 
-func compileIn(e *program.Expr, at src) (Evaluator, error) {
+func (cc *compiler) compileIn(e *program.Expr, at src) (Evaluator, error) {
 	if len(e.Args) < 2 {
 		return nil, compileErr(at, fmt.Errorf("IN needs a probe and at least one list element, got %d arguments", len(e.Args)))
 	}
@@ -257,7 +258,7 @@ func compileIn(e *program.Expr, at src) (Evaluator, error) {
 	if !isComparable(pt.Kind) {
 		return nil, compileErr(at, fmt.Errorf("IN cannot compare values of type %s", pt))
 	}
-	args, err := compileArgs(e.Args, at, pt, false)
+	args, err := cc.compileArgs(e.Args, at, pt, false)
 	if err != nil {
 		return nil, err
 	}
@@ -395,8 +396,8 @@ type inEval struct {
 	hasNull bool  // some literal item is NULL
 }
 
-func (e *inEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	p, err := e.probe.Eval(b)
+func (e *inEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	p, err := e.probe.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +405,7 @@ func (e *inEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 	if e.set == nil {
 		var acc *coldata.Vec[bool]
 		for _, it := range e.items {
-			v, err := it.Eval(b)
+			v, err := it.Eval(ctx, b)
 			if err != nil {
 				return nil, err
 			}

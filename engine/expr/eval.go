@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -19,7 +20,7 @@ import (
 // An Evaluator may be called many times, by one goroutine at a time, and
 // keeps no reference to a batch after Eval returns.
 type Evaluator interface {
-	Eval(b *coldata.Batch) (coldata.Vector, error)
+	Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error)
 }
 
 // Filter selects the rows of a batch where a BOOLEAN expression is TRUE.
@@ -29,33 +30,124 @@ type Evaluator interface {
 // predicate is TRUE; rows where it is FALSE or NULL are dropped. It never
 // writes into b.Sel. The same calling rules as Evaluator apply.
 type Filter interface {
-	Select(b *coldata.Batch) ([]int32, error)
+	Select(ctx context.Context, b *coldata.Batch) ([]int32, error)
+}
+
+// Compiler compiles expressions for one operator subtask, or, without a
+// Task, for checking a plan. It resolves calls through Registry and binds
+// the functions that bind per task (Resolved.Bind) once per function and
+// signature; Close closes what it bound. A Compiler and the evaluators it
+// returns are used by one goroutine at a time.
+type Compiler struct {
+	// Registry resolves function names (nil: Builtins()).
+	Registry *Registry
+	// Task, when set, is the subtask bindable functions are bound for.
+	// Without it they compile unbound and evaluating them is an error.
+	Task *TaskContext
+
+	bound  map[string]Bound
+	order  []Bound
+	closed bool
+}
+
+// compiler is one Compile call: the Compiler and the context functions are
+// bound with.
+type compiler struct {
+	*Compiler
+	ctx context.Context
 }
 
 // Compile compiles a resolved expression. Calls are bound to registered
 // functions through Func.Resolve with the argument types; the planner must
 // have inserted the casts Resolve asks for (Compile fails if an argument
-// type differs from the resolved one, or the result from e.Type).
+// type differs from the resolved one, or the result from e.Type). ctx is
+// passed to the Bind of functions bound for the task.
 //
 // A constant sub-expression that every row evaluates and that fails
 // (1 / 0, CAST('abc' AS BIGINT)) is a compile error, an *Error with the
 // expression's position, so the planner reports it before anything runs.
-func Compile(e *program.Expr) (Evaluator, error) { return compile(e, src{}) }
+func (c *Compiler) Compile(ctx context.Context, e *program.Expr) (Evaluator, error) {
+	if c.closed {
+		return nil, errors.New("compile: compiler is closed")
+	}
+	return (&compiler{c, ctx}).compile(e, src{})
+}
 
 // CompileFilter compiles a BOOLEAN predicate into a Filter. Conjunctions
 // narrow the selection term by term and comparisons write the selection
 // directly, without materializing BOOLEAN vectors.
-func CompileFilter(e *program.Expr) (Filter, error) {
+func (c *Compiler) CompileFilter(ctx context.Context, e *program.Expr) (Filter, error) {
+	if c.closed {
+		return nil, errors.New("compile filter: compiler is closed")
+	}
 	if e == nil {
 		return nil, fmt.Errorf("compile filter: nil expression")
 	}
 	if k := e.Type.Kind; k != types.Bool && k != types.Null {
 		return nil, fmt.Errorf("compile filter: predicate has type %s, want BOOLEAN", e.Type)
 	}
-	return compileFilter(e, src{})
+	return (&compiler{c, ctx}).compileFilter(e, src{})
 }
 
-func compileFilter(e *program.Expr, at src) (Filter, error) {
+// Close closes every function the compiler bound, in binding order, and
+// returns their errors joined. Evaluators it compiled must not be used
+// afterwards. Close is idempotent.
+func (c *Compiler) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var errs []error
+	for _, b := range c.order {
+		if err := b.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.order, c.bound = nil, nil
+	return errors.Join(errs...)
+}
+
+func (c *Compiler) registry() *Registry {
+	if c.Registry == nil {
+		return Builtins()
+	}
+	return c.Registry
+}
+
+// bind returns f's instance for this task with signature r, binding it on
+// first use.
+func (cc *compiler) bind(f *Func, r *Resolved) (Bound, error) {
+	key := f.Name + typeList(r.Args)
+	if b, ok := cc.bound[key]; ok {
+		return b, nil
+	}
+	b, err := r.Bind(cc.ctx, *cc.Task)
+	if err != nil {
+		return nil, fmt.Errorf("bind function %s: %w", f.Name, err)
+	}
+	if b == nil {
+		return nil, fmt.Errorf("bind function %s: no instance", f.Name)
+	}
+	if cc.bound == nil {
+		cc.bound = map[string]Bound{}
+	}
+	cc.bound[key] = b
+	cc.order = append(cc.order, b)
+	return b, nil
+}
+
+// Compile compiles e without a task, resolving calls through reg (nil:
+// Builtins()); see Compiler.Compile. The planner uses it to check a plan.
+func Compile(e *program.Expr, reg *Registry) (Evaluator, error) {
+	return (&Compiler{Registry: reg}).Compile(context.Background(), e)
+}
+
+// CompileFilter is Compiler.CompileFilter without a task.
+func CompileFilter(e *program.Expr, reg *Registry) (Filter, error) {
+	return (&Compiler{Registry: reg}).CompileFilter(context.Background(), e)
+}
+
+func (cc *compiler) compileFilter(e *program.Expr, at src) (Filter, error) {
 	at = at.of(e)
 	switch e.Op {
 	case program.ExprAnd, program.ExprOr:
@@ -69,7 +161,7 @@ func compileFilter(e *program.Expr, at src) (Filter, error) {
 				if i > 0 {
 					sub = at.guard()
 				}
-				f, err := compileFilter(a, sub)
+				f, err := cc.compileFilter(a, sub)
 				if err != nil {
 					return nil, err
 				}
@@ -81,7 +173,7 @@ func compileFilter(e *program.Expr, at src) (Filter, error) {
 			return &orFilter{fs: fs}, nil
 		}
 	}
-	ev, err := compile(e, at)
+	ev, err := cc.compile(e, at)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +186,7 @@ func compileFilter(e *program.Expr, at src) (Filter, error) {
 // compile compiles e; at says where it came from (see src), used to wrap
 // errors raised by e's own kernel. Errors coming from children are passed
 // through, already wrapped.
-func compile(e *program.Expr, at src) (Evaluator, error) {
+func (cc *compiler) compile(e *program.Expr, at src) (Evaluator, error) {
 	if e == nil {
 		return nil, compileErr(at, fmt.Errorf("nil expression"))
 	}
@@ -116,7 +208,7 @@ func compile(e *program.Expr, at src) (Evaluator, error) {
 		}
 		return &litEval{sc: sc}, nil
 	case program.ExprCall:
-		return compileCall(e, at)
+		return cc.compileCall(e, at)
 	case program.ExprCast:
 		if !nargs(1) {
 			return fail("CAST takes 1 argument, got %d", len(e.Args))
@@ -124,7 +216,7 @@ func compile(e *program.Expr, at src) (Evaluator, error) {
 		if err := CanCast(e.Args[0].Type, e.Type); err != nil {
 			return fail("%w", err)
 		}
-		arg, err := compile(e.Args[0], at)
+		arg, err := cc.compile(e.Args[0], at)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +228,7 @@ func compile(e *program.Expr, at src) (Evaluator, error) {
 		if len(e.Args) < 2 {
 			return fail("%s takes at least 2 arguments, got %d", e.Op, len(e.Args))
 		}
-		args, err := compileArgs(e.Args, at, types.BoolT, true)
+		args, err := cc.compileArgs(e.Args, at, types.BoolT, true)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +241,7 @@ func compile(e *program.Expr, at src) (Evaluator, error) {
 		if !nargs(1) {
 			return fail("NOT takes 1 argument, got %d", len(e.Args))
 		}
-		args, err := compileArgs(e.Args, at, types.BoolT, false)
+		args, err := cc.compileArgs(e.Args, at, types.BoolT, false)
 		if err != nil {
 			return nil, err
 		}
@@ -158,24 +250,24 @@ func compile(e *program.Expr, at src) (Evaluator, error) {
 		if !nargs(1) {
 			return fail("%s takes 1 argument, got %d", e.Op, len(e.Args))
 		}
-		arg, err := compile(e.Args[0], at)
+		arg, err := cc.compile(e.Args[0], at)
 		if err != nil {
 			return nil, err
 		}
 		return &isNullEval{arg: arg, not: e.Op == program.ExprIsNotNull}, nil
 	case program.ExprCase:
-		return compileCase(e, at)
+		return cc.compileCase(e, at)
 	case program.ExprCoalesce:
 		if len(e.Args) == 0 {
 			return fail("COALESCE takes at least 1 argument")
 		}
-		args, err := compileArgs(e.Args, at, e.Type, true)
+		args, err := cc.compileArgs(e.Args, at, e.Type, true)
 		if err != nil {
 			return nil, err
 		}
 		return &coalesceEval{args: args, t: e.Type}, nil
 	case program.ExprIn:
-		return compileIn(e, at)
+		return cc.compileIn(e, at)
 	case program.ExprField:
 		if !nargs(1) {
 			return fail("field access takes 1 argument, got %d", len(e.Args))
@@ -190,7 +282,7 @@ func compile(e *program.Expr, at src) (Evaluator, error) {
 		if ft := st.Fields[e.Field].Type; !ft.Equal(e.Type) {
 			return fail("field %s has type %s, expression has type %s", st.Fields[e.Field].Name, ft, e.Type)
 		}
-		arg, err := compile(e.Args[0], at)
+		arg, err := cc.compile(e.Args[0], at)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +294,7 @@ func compile(e *program.Expr, at src) (Evaluator, error) {
 // compileArgs compiles args, which must have type t; NULL-typed args are
 // accepted and converted. With lazy, only the first arg is evaluated for
 // every row (AND, OR, COALESCE).
-func compileArgs(args []*program.Expr, at src, t types.Type, lazy bool) ([]Evaluator, error) {
+func (cc *compiler) compileArgs(args []*program.Expr, at src, t types.Type, lazy bool) ([]Evaluator, error) {
 	out := make([]Evaluator, len(args))
 	for i, a := range args {
 		if !a.Type.Equal(t) && a.Type.Kind != types.Null {
@@ -212,7 +304,7 @@ func compileArgs(args []*program.Expr, at src, t types.Type, lazy bool) ([]Evalu
 		if lazy && i > 0 {
 			sub = at.guard()
 		}
-		ev, err := compile(a, sub)
+		ev, err := cc.compile(a, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -225,8 +317,8 @@ func compileArgs(args []*program.Expr, at src, t types.Type, lazy bool) ([]Evalu
 	return out, nil
 }
 
-func compileCall(e *program.Expr, at src) (Evaluator, error) {
-	f, ok := Lookup(e.Func)
+func (cc *compiler) compileCall(e *program.Expr, at src) (Evaluator, error) {
+	f, ok := cc.registry().Lookup(e.Func)
 	if !ok {
 		return nil, compileErr(at, fmt.Errorf("unknown function %s", e.Func))
 	}
@@ -252,15 +344,28 @@ func compileCall(e *program.Expr, at src) (Evaluator, error) {
 	}
 	args := make([]Evaluator, len(e.Args))
 	for i, a := range e.Args {
-		if args[i], err = compile(a, at); err != nil {
+		if args[i], err = cc.compile(a, at); err != nil {
 			return nil, err
 		}
+	}
+	if r.Bind != nil {
+		if cc.Task == nil {
+			return &unboundEval{name: f.Name}, nil
+		}
+		b, err := cc.bind(f, r)
+		if err != nil {
+			return nil, compileErr(at, err)
+		}
+		return &boundEval{name: f.Name, fn: b, args: args, vecs: make([]coldata.Vector, len(args)), at: &at}, nil
+	}
+	if r.Kernel == nil {
+		return nil, compileErr(at, fmt.Errorf("function %s resolved without a kernel", e.Func))
 	}
 	ev := specialize(f, args, r, &at)
 	if ev == nil {
 		ev = &callEval{name: f.Name, kernel: r.Kernel, args: args, vecs: make([]coldata.Vector, len(args)), at: &at}
 	}
-	if b, ok := builtins[f.Name]; ok && b == f {
+	if isBuiltin(f) {
 		// Built-ins are deterministic; UDFs may not be.
 		return fold(ev, e.Type, at, args...)
 	}
@@ -286,7 +391,7 @@ func fold(ev Evaluator, t types.Type, at src, args ...Evaluator) (Evaluator, err
 			return ev, nil
 		}
 	}
-	v, err := ev.Eval(&coldata.Batch{Len: 1})
+	v, err := ev.Eval(context.Background(), &coldata.Batch{Len: 1})
 	if err != nil {
 		if at.guarded {
 			return ev, nil
@@ -315,7 +420,7 @@ func fold(ev Evaluator, t types.Type, at src, args ...Evaluator) (Evaluator, err
 // their operands: comparisons that can write a selection, and operators
 // with a constant operand that is never broadcast.
 func specialize(f *Func, args []Evaluator, r *Resolved, at *src) Evaluator {
-	if b, ok := builtins[f.Name]; !ok || b != f {
+	if !isBuiltin(f) {
 		return nil
 	}
 	name := f.Name
@@ -350,23 +455,14 @@ func specialize(f *Func, args []Evaluator, r *Resolved, at *src) Evaluator {
 var (
 	arithOps = map[string]arithOp{"+": opAdd, "-": opSub, "*": opMul, "/": opDiv, "%": opMod}
 	cmpOps   = map[string]cmpOp{"=": cmpEQ, "<>": cmpNE, "<": cmpLT, "<=": cmpLE, ">": cmpGT, ">=": cmpGE}
-	// builtins records the Funcs registered by this package, so that only
-	// they are specialized.
-	builtins = map[string]*Func{}
 )
-
-// register registers a built-in function.
-func register(f *Func) {
-	Register(f)
-	builtins[f.Name] = f
-}
 
 type colEval struct {
 	col int
 	t   types.Type
 }
 
-func (c *colEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+func (c *colEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
 	if c.col >= len(b.Cols) {
 		return nil, fmt.Errorf("column %d out of range: batch has %d columns", c.col, len(b.Cols))
 	}
@@ -383,7 +479,7 @@ type litEval struct {
 	vec coldata.Vector
 }
 
-func (l *litEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+func (l *litEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
 	if l.vec == nil || l.n != b.Len {
 		l.vec, l.n = l.sc.broadcast(b.Len), b.Len
 	}
@@ -396,8 +492,8 @@ type castEval struct {
 	at  *src
 }
 
-func (c *castEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	v, err := c.arg.Eval(b)
+func (c *castEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	v, err := c.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -413,10 +509,10 @@ type callEval struct {
 	at     *src
 }
 
-func (c *callEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
+func (c *callEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
 	defer clear(c.vecs)
 	for i, a := range c.args {
-		v, err := a.Eval(b)
+		v, err := a.Eval(ctx, b)
 		if err != nil {
 			return nil, err
 		}
@@ -429,6 +525,38 @@ func (c *callEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 	return out, nil
 }
 
+// boundEval calls a function bound to the task with the subtask's context.
+type boundEval struct {
+	name string
+	fn   Bound
+	args []Evaluator
+	vecs []coldata.Vector
+	at   *src
+}
+
+func (c *boundEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	defer clear(c.vecs)
+	for i, a := range c.args {
+		v, err := a.Eval(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		c.vecs[i] = v
+	}
+	out, err := c.fn.Eval(ctx, c.vecs, b.Len, b.Sel)
+	if err != nil {
+		return nil, wrap(c.at, err, c.name, c.vecs)
+	}
+	return out, nil
+}
+
+// unboundEval stands for a bindable function compiled without a task.
+type unboundEval struct{ name string }
+
+func (u *unboundEval) Eval(context.Context, *coldata.Batch) (coldata.Vector, error) {
+	return nil, fmt.Errorf("function %s is not bound to a task (compiled without Compiler.Task)", u.name)
+}
+
 // arithEval is an arithmetic operator with a constant right operand.
 type arithEval struct {
 	op arithOp
@@ -438,8 +566,8 @@ type arithEval struct {
 	at *src
 }
 
-func (a *arithEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	v, err := a.l.Eval(b)
+func (a *arithEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	v, err := a.l.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -457,20 +585,20 @@ type cmpEval struct {
 	scratch []bool
 }
 
-func (c *cmpEval) operands(b *coldata.Batch) (l, r coldata.Vector, err error) {
-	if l, err = c.l.Eval(b); err != nil {
+func (c *cmpEval) operands(ctx context.Context, b *coldata.Batch) (l, r coldata.Vector, err error) {
+	if l, err = c.l.Eval(ctx, b); err != nil {
 		return nil, nil, err
 	}
 	if c.r != nil {
-		if r, err = c.r.Eval(b); err != nil {
+		if r, err = c.r.Eval(ctx, b); err != nil {
 			return nil, nil, err
 		}
 	}
 	return l, r, nil
 }
 
-func (c *cmpEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	l, r, err := c.operands(b)
+func (c *cmpEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	l, r, err := c.operands(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -478,8 +606,8 @@ func (c *cmpEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 	return out, wrap(c.at, err, "", nil)
 }
 
-func (c *cmpEval) Select(b *coldata.Batch) ([]int32, error) {
-	l, r, err := c.operands(b)
+func (c *cmpEval) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	l, r, err := c.operands(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -499,8 +627,8 @@ func (c *cmpEval) Select(b *coldata.Batch) ([]int32, error) {
 
 type evalFilter struct{ ev Evaluator }
 
-func (f *evalFilter) Select(b *coldata.Batch) ([]int32, error) {
-	v, err := f.ev.Eval(b)
+func (f *evalFilter) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	v, err := f.ev.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -513,8 +641,8 @@ func (f *evalFilter) Select(b *coldata.Batch) ([]int32, error) {
 
 type andFilter struct{ fs []Filter }
 
-func (f *andFilter) Select(b *coldata.Batch) ([]int32, error) {
-	sel, err := f.fs[0].Select(b)
+func (f *andFilter) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	sel, err := f.fs[0].Select(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +650,7 @@ func (f *andFilter) Select(b *coldata.Batch) ([]int32, error) {
 		if len(sel) == 0 {
 			break
 		}
-		if sel, err = g.Select(view(b, sel)); err != nil {
+		if sel, err = g.Select(ctx, view(b, sel)); err != nil {
 			return nil, err
 		}
 	}
@@ -531,8 +659,8 @@ func (f *andFilter) Select(b *coldata.Batch) ([]int32, error) {
 
 type orFilter struct{ fs []Filter }
 
-func (f *orFilter) Select(b *coldata.Batch) ([]int32, error) {
-	sel, err := f.fs[0].Select(b)
+func (f *orFilter) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	sel, err := f.fs[0].Select(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -541,7 +669,7 @@ func (f *orFilter) Select(b *coldata.Batch) ([]int32, error) {
 		if len(rest) == 0 {
 			break
 		}
-		more, err := g.Select(view(b, rest))
+		more, err := g.Select(ctx, view(b, rest))
 		if err != nil {
 			return nil, err
 		}
@@ -566,8 +694,8 @@ type logicEval struct {
 	l, r Evaluator
 }
 
-func (e *logicEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	lv0, err := e.l.Eval(b)
+func (e *logicEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	lv0, err := e.l.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -600,7 +728,7 @@ func (e *logicEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 	if len(need) != selLen(n, b.Sel) {
 		rb = view(b, need)
 	}
-	rv0, err := e.r.Eval(rb)
+	rv0, err := e.r.Eval(ctx, rb)
 	if err != nil {
 		return nil, err
 	}
@@ -652,8 +780,8 @@ func combine3(or bool, l, r *coldata.Vec[bool], n int) *coldata.Vec[bool] {
 
 type notEval struct{ arg Evaluator }
 
-func (e *notEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	v0, err := e.arg.Eval(b)
+func (e *notEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	v0, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -674,8 +802,8 @@ type isNullEval struct {
 	not bool
 }
 
-func (e *isNullEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	v, err := e.arg.Eval(b)
+func (e *isNullEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	v, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -695,8 +823,8 @@ func (e *isNullEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 	return out, nil
 }
 
-func (e *isNullEval) Select(b *coldata.Batch) ([]int32, error) {
-	v, err := e.arg.Eval(b)
+func (e *isNullEval) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	v, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -708,8 +836,8 @@ type fieldEval struct {
 	field int
 }
 
-func (e *fieldEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	v, err := e.arg.Eval(b)
+func (e *fieldEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	v, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}

@@ -209,15 +209,15 @@ func TestField(t *testing.T) {
 	want(t, &program.Expr{Op: program.ExprField, Type: tStr, Field: 1, Args: []*program.Expr{col(0, st)}}, cols(s), "a", nil, "c")
 	// Without struct nulls the field vector itself is returned.
 	s2 := vec(st, []any{1, "a"}, []any{2, "b"})
-	ev, err := Compile(&program.Expr{Op: program.ExprField, Type: tI64, Field: 0, Args: []*program.Expr{col(0, st)}})
+	ev, err := Compile(&program.Expr{Op: program.ExprField, Type: tI64, Field: 0, Args: []*program.Expr{col(0, st)}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := ev.Eval(&coldata.Batch{Cols: []coldata.Vector{s2}, Len: 2})
+	v, err := ev.Eval(tctx, &coldata.Batch{Cols: []coldata.Vector{s2}, Len: 2})
 	if err != nil || v != s2.(*coldata.Struct).Fields[0] {
 		t.Fatalf("field of a struct without nulls should share the field vector (err %v)", err)
 	}
-	if _, err := Compile(&program.Expr{Op: program.ExprField, Type: tStr, Field: 0, Args: []*program.Expr{col(0, st)}}); err == nil {
+	if _, err := Compile(&program.Expr{Op: program.ExprField, Type: tStr, Field: 0, Args: []*program.Expr{col(0, st)}}, nil); err == nil {
 		t.Fatalf("field with a wrong type compiled")
 	}
 }
@@ -253,15 +253,15 @@ func TestLiterals(t *testing.T) {
 		}
 	}
 	// The broadcast vector is reused for batches of the same length.
-	ev, _ := Compile(lit(tI64, 3))
+	ev, _ := Compile(lit(tI64, 3), nil)
 	b := &coldata.Batch{Len: 4}
-	v1, _ := ev.Eval(b)
-	v2, _ := ev.Eval(b)
+	v1, _ := ev.Eval(tctx, b)
+	v2, _ := ev.Eval(tctx, b)
 	if v1 != v2 {
 		t.Fatalf("literal vector not cached")
 	}
 	for _, bad := range []*program.Expr{lit(tI32, 1<<40), lit(tI64, 1.5), lit(tJSON, "{"), lit(tByt, "!!"), lit(tNull, 1)} {
-		if _, err := Compile(bad); err == nil {
+		if _, err := Compile(bad, nil); err == nil {
 			t.Fatalf("literal %s %s compiled", bad.Type, bad.Value)
 		}
 	}
@@ -314,48 +314,48 @@ func TestCompileErrors(t *testing.T) {
 		{&program.Expr{Op: "bogus"}, "unknown expression op"},
 	} {
 		c.e.Text = "expr"
-		_, err := Compile(c.e)
+		_, err := Compile(c.e, nil)
 		if !errContains(err, c.msg) || !strings.HasPrefix(err.Error(), "compile 'expr': ") {
 			t.Errorf("%s %s: got %v, want %q", c.e.Op, c.e.Func, err, c.msg)
 		}
 	}
-	if _, err := CompileFilter(col(0, tI64)); err == nil {
+	if _, err := CompileFilter(col(0, tI64), nil); err == nil {
 		t.Fatalf("non-boolean filter compiled")
 	}
 }
 
 func TestColumnChecks(t *testing.T) {
-	ev, err := Compile(col(3, tI64))
+	ev, err := Compile(col(3, tI64), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ev.Eval(&coldata.Batch{Cols: []coldata.Vector{vec(tI64, 1)}, Len: 1}); err == nil {
+	if _, err := ev.Eval(tctx, &coldata.Batch{Cols: []coldata.Vector{vec(tI64, 1)}, Len: 1}); err == nil {
 		t.Fatalf("out-of-range column evaluated")
 	}
-	ev, _ = Compile(col(0, tStr))
-	if _, err := ev.Eval(&coldata.Batch{Cols: []coldata.Vector{vec(tI64, 1)}, Len: 1}); err == nil {
+	ev, _ = Compile(col(0, tStr), nil)
+	if _, err := ev.Eval(tctx, &coldata.Batch{Cols: []coldata.Vector{vec(tI64, 1)}, Len: 1}); err == nil {
 		t.Fatalf("column of the wrong type evaluated")
 	}
 	// ExprCol returns the input vector itself.
 	in := vec(tI64, 1, 2)
-	ev, _ = Compile(col(0, tI64))
-	if v, _ := ev.Eval(&coldata.Batch{Cols: []coldata.Vector{in}, Len: 2}); v != in {
+	ev, _ = Compile(col(0, tI64), nil)
+	if v, _ := ev.Eval(tctx, &coldata.Batch{Cols: []coldata.Vector{in}, Len: 2}); v != in {
 		t.Fatalf("column evaluation copied the vector")
 	}
 }
 
 func TestFilterEmptyAndAllSelections(t *testing.T) {
-	f, err := CompileFilter(call(">", tBool, col(0, tI64), lit(tI64, 0)))
+	f, err := CompileFilter(call(">", tBool, col(0, tI64), lit(tI64, 0)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := &coldata.Batch{Cols: []coldata.Vector{vec(tI64, 1, 2, 3)}, Len: 3, Sel: []int32{}}
-	sel, err := f.Select(b)
+	sel, err := f.Select(tctx, b)
 	if err != nil || sel == nil || len(sel) != 0 {
 		t.Fatalf("empty selection: %v %v", sel, err)
 	}
 	b.Sel = []int32{0, 2}
-	sel, _ = f.Select(b)
+	sel, _ = f.Select(tctx, b)
 	if !reflect.DeepEqual(sel, []int32{0, 2}) {
 		t.Fatalf("got %v", sel)
 	}
@@ -363,19 +363,19 @@ func TestFilterEmptyAndAllSelections(t *testing.T) {
 		t.Fatalf("Select returned the batch's selection slice")
 	}
 	// A filter that selects nothing returns an empty, non-nil slice.
-	f, _ = CompileFilter(lit(tBool, false))
-	if sel, _ := f.Select(&coldata.Batch{Len: 3}); sel == nil || len(sel) != 0 {
+	f, _ = CompileFilter(lit(tBool, false), nil)
+	if sel, _ := f.Select(tctx, &coldata.Batch{Len: 3}); sel == nil || len(sel) != 0 {
 		t.Fatalf("got %v", sel)
 	}
-	f, _ = CompileFilter(nullLit(tNull))
-	if sel, _ := f.Select(&coldata.Batch{Len: 3}); sel == nil || len(sel) != 0 {
+	f, _ = CompileFilter(nullLit(tNull), nil)
+	if sel, _ := f.Select(tctx, &coldata.Batch{Len: 3}); sel == nil || len(sel) != 0 {
 		t.Fatalf("got %v", sel)
 	}
 }
 
 func TestConstantFolding(t *testing.T) {
 	isConst := func(e *program.Expr) bool {
-		ev, err := Compile(e)
+		ev, err := Compile(e, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,14 +391,14 @@ func TestConstantFolding(t *testing.T) {
 		t.Fatalf("non-constant expression folded")
 	}
 	// A comparison with a folded constant is specialized (no broadcast).
-	ev, _ := Compile(call(">", tBool, col(0, tTS), cast(lit(tStr, "2023-01-01"), tTS)))
+	ev, _ := Compile(call(">", tBool, col(0, tTS), cast(lit(tStr, "2023-01-01"), tTS)), nil)
 	if c, ok := ev.(*cmpEval); !ok || c.sc == nil {
 		t.Fatalf("comparison with a constant not specialized: %T", ev)
 	}
 	want(t, call(">", tBool, col(0, tTS), cast(lit(tStr, "2023-01-01"), tTS)),
 		cols(vec(tTS, ts("2022-12-31T00:00:00Z"), ts("2023-01-01T00:00:01Z"))), false, true)
 	// IN lists of folded constants use the hash set.
-	ev, _ = Compile(op(program.ExprIn, tBool, col(0, tI64), call("neg", tI64, lit(tI64, 1)), nullLit(tNull)))
+	ev, _ = Compile(op(program.ExprIn, tBool, col(0, tI64), call("neg", tI64, lit(tI64, 1)), nullLit(tNull)), nil)
 	if in, ok := ev.(*inEval); !ok || in.set == nil || !in.hasNull {
 		t.Fatalf("IN list of constants not a set: %+v", ev)
 	}
@@ -430,7 +430,7 @@ func TestFailingConstants(t *testing.T) {
 		{op(program.ExprCoalesce, tI64, div(), col(0, tI64)), "q.sql:3:8: division by zero in '1/0', computing 1 / 0"},
 		{op(program.ExprCase, tI64, call("=", tBool, div(), lit(tI64, 1)), col(0, tI64)), "q.sql:3:8: division by zero in '1/0', computing 1 / 0"},
 	} {
-		_, err := Compile(c.e)
+		_, err := Compile(c.e, nil)
 		var ee *Error
 		if err == nil || err.Error() != c.want || !errors.As(err, &ee) || ee.Row != -1 {
 			t.Errorf("%s: got %v, want %q", c.e, err, c.want)
@@ -459,11 +459,11 @@ func TestFailingConstants(t *testing.T) {
 	}
 	// ... and when a row reaches it, the run-time error has the position.
 	wantErr(t, op(program.ExprCoalesce, tI64, x, div()), cols(vec(tI64, 1, nil)), "q.sql:3:8: division by zero in '1/0'")
-	f, err := CompileFilter(op(program.ExprAnd, tBool, call(">", tBool, x, lit(tI64, 0)), call("=", tBool, div(), x)))
+	f, err := CompileFilter(op(program.ExprAnd, tBool, call(">", tBool, x, lit(tI64, 0)), call("=", tBool, div(), x)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Select(&coldata.Batch{Cols: cols(vec(tI64, 0, 1)), Len: 2}); !errContains(err, "q.sql:3:8: division by zero") {
+	if _, err := f.Select(tctx, &coldata.Batch{Cols: cols(vec(tI64, 0, 1)), Len: 2}); !errContains(err, "q.sql:3:8: division by zero") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -503,12 +503,12 @@ func TestErrorRow(t *testing.T) {
 		{e: at(cast(col(0, tStr), tI64), "CAST(s AS BIGINT)"), cols: cols(vec(tStr, "1", "x")),
 			row: 1, msg: "orders.sql:3:8: cannot cast 'x' to BIGINT in 'CAST(s AS BIGINT)'"},
 	} {
-		ev, err := Compile(c.e)
+		ev, err := Compile(c.e, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", c.e, err)
 		}
 		n := c.cols[0].Len()
-		_, err = ev.Eval(&coldata.Batch{Cols: c.cols, Len: n, Sel: c.sel})
+		_, err = ev.Eval(tctx, &coldata.Batch{Cols: c.cols, Len: n, Sel: c.sel})
 		var ee *Error
 		if !errors.As(err, &ee) {
 			t.Fatalf("%s: got %v, want an *Error", c.e, err)

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -363,12 +364,12 @@ func equalNested(a, b [][]any) bool {
 // evalRows evaluates e in every shape and returns the plain result.
 func evalRows(t *testing.T, e *program.Expr, cols ...coldata.Vector) ([]any, error) {
 	t.Helper()
-	ev, err := Compile(e)
+	ev, err := Compile(e, nil)
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
 	return shapes(t, cols, func(b *coldata.Batch) ([]any, error) {
-		v, err := ev.Eval(b)
+		v, err := ev.Eval(tctx, b)
 		if err != nil {
 			return nil, err
 		}
@@ -393,7 +394,7 @@ func liveRows(b *coldata.Batch) []int32 {
 // row of cols, whether it was selected.
 func filterMatches(t *testing.T, e *program.Expr, cols ...coldata.Vector) []bool {
 	t.Helper()
-	f, err := CompileFilter(e)
+	f, err := CompileFilter(e, nil)
 	if err != nil {
 		t.Fatalf("compile filter: %v", err)
 	}
@@ -402,7 +403,7 @@ func filterMatches(t *testing.T, e *program.Expr, cols ...coldata.Vector) []bool
 		if b.Sel != nil {
 			selCopy = append([]int32{}, b.Sel...)
 		}
-		sel, err := f.Select(b)
+		sel, err := f.Select(tctx, b)
 		if err != nil {
 			return nil, err
 		}
@@ -440,3 +441,6 @@ func filterMatches(t *testing.T, e *program.Expr, cols ...coldata.Vector) []bool
 func errContains(err error, want string) bool {
 	return err != nil && strings.Contains(err.Error(), want)
 }
+
+// tctx is the context tests evaluate with.
+var tctx = context.Background()

@@ -87,14 +87,14 @@ func TestSmallIntCastOfLiteral(t *testing.T) {
 	e := cast(lit(tI64, 100), tI8)
 	want(t, e, nil, int8(100))
 	// A constant that must fail fails at compile time.
-	if _, err := Compile(cast(lit(tI64, 300), tI8)); !errContains(err, "value 300 out of range for TINYINT (-128 to 127)") {
+	if _, err := Compile(cast(lit(tI64, 300), tI8), nil); !errContains(err, "value 300 out of range for TINYINT (-128 to 127)") {
 		t.Errorf("CAST(300 AS TINYINT): %v", err)
 	}
 	// A literal typed TINYINT must hold a TINYINT value.
-	if _, err := Compile(lit(tI8, 300)); err == nil {
+	if _, err := Compile(lit(tI8, 300), nil); err == nil {
 		t.Error("a TINYINT literal 300 compiled")
 	}
-	if _, err := Compile(lit(tU16, -1)); err == nil {
+	if _, err := Compile(lit(tU16, -1), nil); err == nil {
 		t.Error("a SMALLINT UNSIGNED literal -1 compiled")
 	}
 }
@@ -135,7 +135,7 @@ func TestSmallIntUnary(t *testing.T) {
 	want(t, call("abs", tI8, col(0, tI8)), cols(vec(tI8, -127, 5, nil)), 127, 5, nil)
 	wantErr(t, call("abs", tI8, col(0, tI8)), cols(vec(tI8, -128)), "integer overflow")
 	want(t, call("abs", tU8, col(0, tU8)), cols(vec(tU8, 255)), 255)
-	f, _ := Lookup("neg")
+	f, _ := Builtins().Lookup("neg")
 	for _, c := range [][2]types.Type{{tI8, tI8}, {tI16, tI16}, {tU8, tI16}, {tU16, tI32}} {
 		in, out := c[0], c[1]
 		r, err := f.Resolve([]types.Type{in})
@@ -173,7 +173,7 @@ func TestSmallIntCommonType(t *testing.T) {
 			t.Errorf("CommonType(%s, %s) = %s, %v; want %s", c.a, c.b, got, err, c.want)
 		}
 	}
-	f, _ := Lookup("+")
+	f, _ := Builtins().Lookup("+")
 	r, err := f.Resolve([]types.Type{tI8, tI8})
 	if err != nil || !r.Result.Equal(tI8) {
 		t.Errorf("TINYINT + TINYINT: got %+v, %v; want TINYINT", r, err)

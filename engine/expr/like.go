@@ -2,6 +2,7 @@ package expr
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"unicode"
 	"unicode/utf8"
@@ -225,8 +226,8 @@ type likeEval struct {
 	scratch []bool
 }
 
-func (e *likeEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
-	v0, err := e.arg.Eval(b)
+func (e *likeEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	v0, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -240,8 +241,8 @@ func (e *likeEval) Eval(b *coldata.Batch) (coldata.Vector, error) {
 	return out, nil
 }
 
-func (e *likeEval) Select(b *coldata.Batch) ([]int32, error) {
-	v0, err := e.arg.Eval(b)
+func (e *likeEval) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	v0, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func TestArrayElement(t *testing.T) {
 	for _, i := range []int64{1, -1, 4, 1, 1, 0} {
 		idx.Append(i)
 	}
-	f, _ := Lookup("array_element")
+	f, _ := Builtins().Lookup("array_element")
 	r, err := f.Resolve([]types.Type{lt, types.Int64T})
 	if err != nil {
 		t.Fatal(err)

@@ -67,7 +67,7 @@ func TestMathResolve(t *testing.T) {
 		{fn: "floor", args: []types.Type{tF64, tF64}, err: "function floor expects a number, got (DOUBLE, DOUBLE)"},
 		{fn: "pi", args: []types.Type{tF64}, err: "function pi expects (), got (DOUBLE)"},
 	} {
-		f, _ := Lookup(c.fn)
+		f, _ := Builtins().Lookup(c.fn)
 		r, err := f.Resolve(c.args)
 		if c.err != "" {
 			if err == nil || err.Error() != c.err {
@@ -92,7 +92,7 @@ func TestRegisteredFunctions(t *testing.T) {
 		"abs", "round", "floor", "ceil", "ceiling", "trunc", "sqrt", "cbrt", "power", "pow",
 		"ln", "log", "log10", "log2", "exp", "sign", "pi",
 	} {
-		f, ok := Lookup(name)
+		f, ok := Builtins().Lookup(name)
 		if !ok {
 			t.Errorf("%s not registered", name)
 			continue

@@ -118,7 +118,7 @@ func TestStringResolve(t *testing.T) {
 		{fn: "||", args: []types.Type{tI64, tI64}, err: "operator || expects TEXT operands, got BIGINT and BIGINT"},
 		{fn: "like", args: []types.Type{tStr, tI64}, err: "function like expects (TEXT, TEXT), got (TEXT, BIGINT)"},
 	} {
-		f, ok := Lookup(c.fn)
+		f, ok := Builtins().Lookup(c.fn)
 		if !ok {
 			t.Fatalf("%s not registered", c.fn)
 		}

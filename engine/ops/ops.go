@@ -14,6 +14,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -44,6 +45,14 @@ type TaskInfo struct {
 	// KeyGroups is the half-open range [lo, hi) of key groups this subtask
 	// owns: a keyed shuffle routes exactly those groups here.
 	KeyGroups [2]int
+	// Functions resolves the functions the operator's expressions call:
+	// the pipeline's scope of UDFs over the built-ins (nil: the built-ins).
+	Functions *expr.Registry
+}
+
+// FuncTask is the task as the functions bound for it see it.
+func (t TaskInfo) FuncTask() expr.TaskContext {
+	return expr.TaskContext{JobID: t.JobID, OperatorID: t.OperatorID, Subtask: t.Subtask, Parallelism: t.Parallelism}
 }
 
 // Operator processes data batches. input is the index of the edge the batch
@@ -109,7 +118,10 @@ type Closer interface {
 func New(n *program.Node, task TaskInfo) (Operator, error) {
 	switch n.Op {
 	case program.OpCalc:
-		return NewCalc(n.Calc)
+		// Construction is not cancellable yet (the runtime builds every
+		// operator before it starts anything); evaluation is: Process
+		// passes the subtask's context to every bound function.
+		return NewCalc(context.Background(), n.Calc, task)
 	case program.OpSink:
 		c, ok := connector.Lookup(n.Sink.Connector)
 		if !ok || c.NewSink == nil {
@@ -124,28 +136,44 @@ func New(n *program.Node, task TaskInfo) (Operator, error) {
 	return nil, fmt.Errorf("node %d: unsupported operator %q", n.ID, n.Op)
 }
 
-// Calc filters then projects (program.Calc).
+// Calc filters then projects (program.Calc). Its expressions are compiled
+// for its subtask: functions that bind per task (UDF instances) are bound
+// at construction, get the subtask's context in every call, and are closed
+// by Close.
 type Calc struct {
+	comp    *expr.Compiler
 	filters []expr.Filter
 	proj    []expr.Evaluator
 }
 
-var _ Operator = (*Calc)(nil)
+var (
+	_ Operator = (*Calc)(nil)
+	_ Closer   = (*Calc)(nil)
+)
 
-// NewCalc compiles c's expressions.
-func NewCalc(c *program.Calc) (*Calc, error) {
-	op := &Calc{proj: make([]expr.Evaluator, len(c.Project))}
+// NewCalc compiles c's expressions for task, resolving functions through
+// task.Functions.
+func NewCalc(ctx context.Context, c *program.Calc, task TaskInfo) (*Calc, error) {
+	ft := task.FuncTask()
+	op := &Calc{comp: &expr.Compiler{Registry: task.Functions, Task: &ft}, proj: make([]expr.Evaluator, len(c.Project))}
+	fail := func(err error) (*Calc, error) {
+		// Close what was bound before the error: nobody else will.
+		if cerr := op.comp.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close functions: %w", cerr))
+		}
+		return nil, err
+	}
 	for _, e := range c.Filters {
-		f, err := expr.CompileFilter(e)
+		f, err := op.comp.CompileFilter(ctx, e)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		op.filters = append(op.filters, f)
 	}
 	for i, e := range c.Project {
-		ev, err := expr.Compile(e)
+		ev, err := op.comp.Compile(ctx, e)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		op.proj[i] = ev
 	}
@@ -153,14 +181,14 @@ func NewCalc(c *program.Calc) (*Calc, error) {
 }
 
 // Process implements Operator.
-func (c *Calc) Process(_ context.Context, _ int, b *coldata.Batch, out Collector) error {
+func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collector) error {
 	if b.Rows() == 0 {
 		// Without filters, nothing below would notice: never emit an empty
 		// batch.
 		return nil
 	}
 	for _, f := range c.filters {
-		sel, err := f.Select(b)
+		sel, err := f.Select(ctx, b)
 		if err != nil {
 			return err
 		}
@@ -173,7 +201,7 @@ func (c *Calc) Process(_ context.Context, _ int, b *coldata.Batch, out Collector
 	}
 	cols := make([]coldata.Vector, len(c.proj))
 	for i, ev := range c.proj {
-		v, err := ev.Eval(b)
+		v, err := ev.Eval(ctx, b)
 		if err != nil {
 			return err
 		}
@@ -181,6 +209,9 @@ func (c *Calc) Process(_ context.Context, _ int, b *coldata.Batch, out Collector
 	}
 	return out.Collect(&coldata.Batch{Cols: cols, Len: b.Len, Sel: b.Sel})
 }
+
+// Close implements Closer: it closes the functions bound for the subtask.
+func (c *Calc) Close() error { return c.comp.Close() }
 
 // Sink adapts a connector.Sink to the operator contract. At a checkpoint
 // barrier it flushes a sink that implements connector.Flusher, so what was

@@ -98,7 +98,7 @@ func (c *collector) rows() []row {
 
 func newCalc(t *testing.T, c *program.Calc) *ops.Calc {
 	t.Helper()
-	op, err := ops.NewCalc(c)
+	op, err := ops.NewCalc(context.Background(), c, ops.TaskInfo{})
 	if err != nil {
 		t.Fatalf("NewCalc: %v", err)
 	}
@@ -276,10 +276,10 @@ func TestCalcErrors(t *testing.T) {
 	if err := op.Process(context.Background(), 0, batch(rnd, []row{{1, 1, 1}}, false), &out); err == nil || err.Error() != "shutting down" {
 		t.Errorf("collector error: got %v", err)
 	}
-	if _, err := ops.NewCalc(&program.Calc{Filters: []*program.Expr{col(0)}, Project: projection}); err == nil {
+	if _, err := ops.NewCalc(context.Background(), &program.Calc{Filters: []*program.Expr{col(0)}, Project: projection}, ops.TaskInfo{}); err == nil {
 		t.Errorf("NewCalc accepted a BIGINT filter")
 	}
-	if _, err := ops.NewCalc(&program.Calc{Project: []*program.Expr{call("no_such_function", types.Int64T)}}); err == nil ||
+	if _, err := ops.NewCalc(context.Background(), &program.Calc{Project: []*program.Expr{call("no_such_function", types.Int64T)}}, ops.TaskInfo{}); err == nil ||
 		!strings.Contains(err.Error(), "no_such_function") {
 		t.Errorf("NewCalc with an unknown function: %v", err)
 	}

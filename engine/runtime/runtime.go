@@ -99,6 +99,10 @@ type Options struct {
 	// JobID identifies the job to its operators (default: the program's
 	// name).
 	JobID string
+	// Functions resolves the functions the program's expressions call:
+	// the pipeline's UDF scope over the built-ins (default the built-ins).
+	// Every operator subtask binds its own instances from it.
+	Functions *expr.Registry
 	// OnEvent, if set, receives every event subtasks report to the
 	// coordinator, in the order the coordinator handles them, on its
 	// goroutine (it must not block for long).
@@ -268,6 +272,7 @@ func (j *Job) task(n *program.Node, i int) ops.TaskInfo {
 		Subtask:     i,
 		Parallelism: n.Parallelism,
 		KeyGroups:   [2]int{lo, hi},
+		Functions:   j.opts.Functions,
 	}
 }
 
