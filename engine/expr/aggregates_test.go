@@ -123,7 +123,9 @@ func aggCases() []aggCase {
 				return []byte(s)
 			}
 			return nil
-		}, func(v []any) any { return pick(v, func(x, c any) bool { return bytes.Compare(x.([]byte), c.([]byte)) > 0 }) }},
+		}, func(v []any) any {
+			return pick(v, func(x, c any) bool { return bytes.Compare(x.([]byte), c.([]byte)) > 0 })
+		}},
 		{"max", ptr(types.TimestampT), ints, func(v []any) any { return pick(v, func(x, c any) bool { return x.(int64) > c.(int64) }) }},
 	}
 }

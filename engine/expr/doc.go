@@ -1,6 +1,10 @@
 // Package expr compiles program.Expr trees into vectorized evaluators and
-// holds the scalar function registry that built-in functions and, later,
-// WASM UDFs plug into by name.
+// holds the function registry that built-in functions and UDFs plug into
+// by name: Builtins(), fixed at init, and per-pipeline scopes over it
+// (Registry.Scope) for UDFs, with scalar functions and aggregates in one
+// namespace. It also defines the aggregate contract (AggregateFunc,
+// Accumulator) and the built-in aggregates, which the planner does not use
+// yet (no GROUP BY).
 //
 // It must not import sqlplan, connectors, controlplane, udf or cmd, nor the
 // engine's runtime or operators (dep_test.go enforces this): it depends on
@@ -8,19 +12,28 @@
 //
 // # Contract
 //
-// Compile turns an expression into an Evaluator, CompileFilter a predicate
-// into a Filter. Both work on whole batches: Eval returns a vector of the
-// batch's physical length whose live rows (those in Sel) hold the result;
-// Select returns a new selection of the rows where the predicate is TRUE.
+// A Compiler turns an expression into an Evaluator, a predicate into a
+// Filter, resolving calls through its Registry. Given a Task it binds the
+// functions that bind per task (Resolved.Bind, e.g. a wasm instance) once
+// per function and signature, and Close closes them; evaluators pass their
+// context (the subtask's) to bound functions so a runaway call can be
+// cancelled. Stateless built-ins are plain Kernels, called directly.
+// Compile and CompileFilter compile without a task (the planner's check).
+// Evaluators and Filters work on whole batches: Eval returns a vector of
+// the batch's physical length whose live rows (those in Sel) hold the
+// result; Select returns a new selection of the rows where the predicate is TRUE.
 // Vectors are immutable: evaluators build new vectors, may return an input
 // vector unchanged (a column, an identity cast) and may share buffers with
 // their inputs (a cast that only relabels the type, a struct field).
 //
 // # File map
 //
-//	registry.go   Func/Resolved/Kernel and the registry
-//	eval.go       Compile, CompileFilter, evaluators for columns, literals,
-//	              calls, casts, AND/OR/NOT, IS NULL, field access
+//	registry.go   Func/Resolved/Kernel/Bound, Registry (Builtins, Scope)
+//	eval.go       Compiler, Compile, CompileFilter, evaluators for columns,
+//	              literals, calls (kernel or bound), casts, AND/OR/NOT,
+//	              IS NULL, field access
+//	aggregate.go  AggregateFunc, Accumulator, Retracter, snapshot helpers
+//	aggregates.go count, sum, avg, min, max
 //	errors.go     Error (position, text, failing row and operands)
 //	cond.go       CASE, COALESCE, IN (narrowed-selection evaluation)
 //	lit.go        literal decoding and broadcast
