@@ -137,7 +137,7 @@ func (c aggCase) String() string {
 	return fmt.Sprintf("%s(%s)", c.name, *c.arg)
 }
 
-func (c aggCase) resolve(t *testing.T) *ResolvedAggregate {
+func (c aggCase) resolve(t testing.TB) *ResolvedAggregate {
 	t.Helper()
 	a, ok := Builtins().LookupAggregate(c.name)
 	if !ok {
@@ -469,5 +469,28 @@ func TestAggregateUpdateAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(20, func() { _ = acc.Update(rs.groups, args, len(rs.groups), nil) }); n != 0 {
 			t.Errorf("%s: %v allocations per Update", c, n)
 		}
+	}
+}
+
+// BenchmarkAggregateUpdate: one Update of a 4096-row batch into 256
+// groups, per aggregate.
+func BenchmarkAggregateUpdate(b *testing.B) {
+	for _, c := range aggCases() {
+		b.Run(c.String(), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(3, 4))
+			acc := c.resolve(b).New()
+			rs := c.rows(r, 4096, 256)
+			var args []coldata.Vector
+			if c.arg != nil {
+				args = []coldata.Vector{vec(rs.t, rs.vals...)}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := acc.Update(rs.groups, args, len(rs.groups), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/4096, "ns/row")
+		})
 	}
 }
