@@ -82,10 +82,12 @@ func fuzzSeeds() []*program.Program {
 
 // FuzzValidateStart: whatever program a worker is given, Start either
 // refuses it with an error or runs it to the end (the fixtures are empty,
-// so a started job ends by itself); it never panics. The mutations are of
-// the JSON of valid programs, the form a worker receives.
+// so a started job ends by itself); it never panics. Inputs are the JSON a
+// worker receives, mutated by the fuzzer, then edited structurally by the
+// second argument (see edit), which reaches far more of Validate than byte
+// mutations of JSON alone.
 func FuzzValidateStart(f *testing.F) {
-	for _, p := range fuzzSeeds() {
+	for i, p := range fuzzSeeds() {
 		if err := p.Validate(); err != nil {
 			f.Fatalf("seed %s: %v", p.Name, err)
 		}
@@ -93,12 +95,18 @@ func FuzzValidateStart(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data)
+		f.Add(data, []byte(nil))
+		for op := range byte(editOps) {
+			f.Add(data, []byte{op, byte(i), byte(i + 1), op, 1, 2})
+		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, data, edits []byte) {
 		var p program.Program
 		if json.Unmarshal(data, &p) != nil {
 			return
+		}
+		for i := 0; i+2 < len(edits) && i < 30; i += 3 {
+			edit(&p, edits[i], int(edits[i+1]), int(edits[i+2]))
 		}
 		// Bound the work, not the shapes: a mutation to a million subtasks
 		// is a valid program the fuzzer cannot afford to run.
@@ -124,6 +132,79 @@ func FuzzValidateStart(f *testing.F) {
 			t.Fatalf("a started job over empty sources did not end:\n%s", data)
 		}
 	})
+}
+
+const editOps = 12
+
+// edit applies one structural mutation to p: what a buggy planner, an old
+// or newer build, or a corrupted store could hand a worker.
+func edit(p *program.Program, op byte, a, b int) {
+	if len(p.Nodes) == 0 {
+		return
+	}
+	n := p.Nodes[a%len(p.Nodes)]
+	m := p.Nodes[b%len(p.Nodes)]
+	if n == nil || m == nil {
+		return
+	}
+	var e *program.Edge
+	if len(p.Edges) > 0 {
+		e = p.Edges[a%len(p.Edges)]
+	}
+	var ex *program.Expr
+	if n.Calc != nil && len(n.Calc.Project) > 0 {
+		ex = n.Calc.Project[b%len(n.Calc.Project)]
+	}
+	switch op % editOps {
+	case 0:
+		n.Op = []program.OpKind{program.OpSource, program.OpCalc, program.OpSink, "window"}[b%4]
+	case 1:
+		n.Source, n.Calc, n.Sink = m.Source, m.Calc, m.Sink
+	case 2:
+		switch b % 3 {
+		case 0:
+			n.Source = nil
+		case 1:
+			n.Calc = nil
+		case 2:
+			n.Sink = nil
+		}
+	case 3:
+		if e != nil {
+			e.Input = b%4 - 1
+		}
+	case 4:
+		if e != nil {
+			e.From, e.To = b%(len(p.Nodes)+1), a%(len(p.Nodes)+1)
+		}
+	case 5:
+		n.Parallelism = b%5 - 1
+	case 6:
+		if ex != nil {
+			ex.Op, ex.Col = program.ExprCol, a%6-1
+		}
+	case 7:
+		if ex != nil {
+			ex.Type = types.Type{Kind: types.Kind(a % 20)}
+		}
+	case 8:
+		n.Updating = !n.Updating
+	case 9:
+		if e != nil {
+			e.Kind = []program.EdgeKind{program.Forward, program.Shuffle, "broadcast"}[b%3]
+			e.Keys = append(e.Keys, a%6-1)
+		}
+	case 10:
+		if n.Schema != nil && n.Schema.Len() > 0 {
+			n.Schema = types.NewSchema(n.Schema.Fields[1:]...)
+		}
+	case 11:
+		if ex != nil {
+			ex.Args = append(ex.Args, nil)
+		} else {
+			n.Watermark = &program.Watermark{Column: b%6 - 1, Lateness: time.Duration(a - 100)}
+		}
+	}
 }
 
 // TestFuzzSeedsRun: the seeds are programs a worker runs, so the fuzzer
