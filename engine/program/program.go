@@ -266,6 +266,11 @@ func (p *Program) checkNode(n *Node) error {
 	if s == nil || s.Len() == 0 || s.TimestampIndex() != s.Len()-1 {
 		return fmt.Errorf("schema must end with %s", types.TimestampField)
 	}
+	for _, f := range s.Fields {
+		if err := checkType(f.Type); err != nil {
+			return fmt.Errorf("column %s: %w", f.Name, err)
+		}
+	}
 	hidden := 1
 	if n.Updating {
 		hidden = 2
@@ -374,6 +379,11 @@ func checkTable(t *connector.Table, s *types.Schema, hidden int) error {
 	if t.Schema == nil {
 		return fmt.Errorf("table '%s' has no schema", t.Name)
 	}
+	for _, f := range t.Schema.Fields {
+		if err := checkType(f.Type); err != nil {
+			return fmt.Errorf("table '%s' column %s: %w", t.Name, f.Name, err)
+		}
+	}
 	if t.Schema.Len() != s.Len()-hidden {
 		return fmt.Errorf("table '%s' has %d columns, the stream %d visible ones", t.Name, t.Schema.Len(), s.Len()-hidden)
 	}
@@ -397,12 +407,39 @@ func sameTypes(a, b *types.Schema) bool {
 	return true
 }
 
+// checkType rejects what no kernel or vector constructor handles: an
+// unknown kind, a list without element type, and those nested in lists and
+// structs.
+func checkType(t types.Type) error {
+	switch {
+	case t.Kind == types.Invalid || t.Kind > types.UInt16: // UInt16 is the last kind (TestCheckTypeKnowsEveryKind)
+		return fmt.Errorf("invalid type %s", t.Kind)
+	case t.Kind == types.List:
+		if t.Elem == nil {
+			return fmt.Errorf("a LIST type needs an element type")
+		}
+		return checkType(*t.Elem)
+	case t.Kind == types.Struct:
+		for _, f := range t.Fields {
+			if err := checkType(f.Type); err != nil {
+				return fmt.Errorf("field %s: %w", f.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // checkExpr checks what the expression compiler trusts: no missing
 // arguments and every column read exists in the input with the type the
 // expression says. Function signatures are engine/expr's to check.
 func checkExpr(e *Expr, in *types.Schema) error {
 	if e == nil {
 		return fmt.Errorf("missing expression")
+	}
+	// Before anything prints or compares the type (Type.Equal and String
+	// trust a list's element type).
+	if err := checkType(e.Type); err != nil {
+		return fmt.Errorf("%s expression: %w", e.Op, err)
 	}
 	for _, a := range e.Args {
 		if err := checkExpr(a, in); err != nil {
@@ -419,7 +456,10 @@ func checkExpr(e *Expr, in *types.Schema) error {
 		}
 	case ExprField:
 		if len(e.Args) != 1 || e.Args[0].Type.Kind != types.Struct || e.Field < 0 || e.Field >= len(e.Args[0].Type.Fields) {
-			return fmt.Errorf("field %d of %s", e.Field, e)
+			if len(e.Args) == 1 && e.Args[0].Type.Kind == types.Struct {
+				return fmt.Errorf("field %d of a struct of %d fields", e.Field, len(e.Args[0].Type.Fields))
+			}
+			return fmt.Errorf("field %d: the argument is not one struct", e.Field)
 		}
 	case ExprCast, ExprNot, ExprIsNull, ExprIsNotNull:
 		if len(e.Args) != 1 {

@@ -92,6 +92,21 @@ func TestValidate(t *testing.T) {
 		{"schema without event time", func(p *Program) { p.Nodes[1].Schema = types.NewSchema() }, "schema must end with _timestamp"},
 		{"calc without inputs", func(p *Program) { p.Edges = p.Edges[1:] }, "node 1 (calc): no inputs"},
 		{"edge to no node", func(p *Program) { p.Edges[0].To = 9 }, "edge 0->9: no such node"},
+		// Types come off the wire: a list without an element type must be
+		// an error, not a nil dereference in Type.Equal or String.
+		{"list without element type", func(p *Program) {
+			bad := types.Type{Kind: types.List}
+			p.Nodes[1].Schema = types.NewSchema(types.Field{Name: "a", Type: bad}, testTS)
+			p.Nodes[1].Calc.Project[0] = &Expr{Op: ExprLit, Type: bad, Value: json.RawMessage("null")}
+		}, "node 1 (calc): column a: a LIST type needs an element type"},
+		{"expression of no type", func(p *Program) { p.Nodes[1].Calc.Project[0] = &Expr{Op: ExprLit, Value: json.RawMessage("1")} }, "column 0: lit expression: invalid type INVALID"},
+		{"unknown kind", func(p *Program) {
+			p.Nodes[0].Schema = types.NewSchema(types.Field{Name: "a", Type: types.Type{Kind: 99}}, testTS)
+		}, "node 0 (source 'in'): column a: invalid type Kind(99)"},
+		{"bad struct field", func(p *Program) {
+			st := types.StructOf(types.Field{Name: "x", Type: types.Int64T})
+			p.Nodes[1].Calc.Project[0] = &Expr{Op: ExprField, Field: 3, Type: types.Int64T, Args: []*Expr{{Op: ExprLit, Type: st, Value: json.RawMessage("null")}}}
+		}, "column 0: field 3 of a struct of 1 fields"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -140,5 +155,27 @@ func TestInputSlotsSurviveReordering(t *testing.T) {
 	}
 	if got := p.String(); !strings.Contains(got, "<- 0 shuffle[0], 3 forward") {
 		t.Errorf("inputs not listed in slot order:\n%s", got)
+	}
+}
+
+// TestCheckTypeKnowsEveryKind: Validate accepts every kind types names and
+// rejects the first it does not, so a new kind cannot be refused (or an
+// unknown one let through) unnoticed.
+func TestCheckTypeKnowsEveryKind(t *testing.T) {
+	k := types.Kind(1)
+	for ; !strings.HasPrefix(k.String(), "Kind("); k++ {
+		typ := types.Type{Kind: k}
+		switch k {
+		case types.List:
+			typ = types.ListOf(types.Int64T)
+		case types.Struct:
+			typ = types.StructOf(types.Field{Name: "x", Type: types.Int64T})
+		}
+		if err := checkType(typ); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
+	if err := checkType(types.Type{Kind: k}); err == nil {
+		t.Errorf("unnamed kind %d accepted", k)
 	}
 }
