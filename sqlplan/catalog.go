@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -210,7 +211,11 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 			return optErr(err)
 		}
 		desc.Format = &connector.FormatConfig{Name: fmtDef.Name, Options: fo}
+		desc.Secret = secretOptions(desc.Secret, fmtDef.Options, fo)
 	}
+	// The secret names travel with the table, so plan text and logs can
+	// redact them without the connector registry.
+	desc.Secret = secretOptions(desc.Secret, c.Options, opts)
 	switch opts.String("type") {
 	case "source":
 		t.role = roleSource
@@ -398,4 +403,16 @@ func (p *planner) watermarkLateness(s *dialect.Statement, t *table, col int, w *
 	}
 	return 0, s.Errorf(w.Expr, "unsupported watermark expression '%s': use %s or %s - INTERVAL '<lateness>' (a fixed lateness of at least 0)",
 		s.TextOf(w.Expr), w.Column, w.Column)
+}
+
+// secretOptions appends to names the options of decl declared secret that
+// are set in given, sorted and without duplicates.
+func secretOptions(names []string, decl []connector.Option, given connector.Options) []string {
+	for _, o := range decl {
+		if _, ok := given[o.Name]; ok && o.Secret && !slices.Contains(names, o.Name) {
+			names = append(names, o.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }

@@ -23,7 +23,7 @@ type lowerer struct {
 func (p *planner) lower() (*program.Program, error) {
 	// The key-group count is recorded in the program: state checkpointed
 	// under it can only be restored under the same count.
-	l := &lowerer{p: p, prog: &program.Program{Name: p.opts.Name, MaxKeyGroups: state.MaxKeyGroups}, tables: map[*table]int{}, lowering: map[*table]bool{}}
+	l := &lowerer{p: p, prog: &program.Program{Version: program.Version, Name: p.opts.Name, MaxKeyGroups: state.MaxKeyGroups}, tables: map[*table]int{}, lowering: map[*table]bool{}}
 	for _, o := range p.outputs {
 		in, err := l.node(o.query)
 		if err != nil {
@@ -41,6 +41,10 @@ func (p *planner) lower() (*program.Program, error) {
 			l.tables[o.sink] = sink
 		}
 		l.connect(in, sink)
+	}
+	// Operator ids last: a calc's depends on its inputs' (program/ids.go).
+	if err := l.prog.AssignOperatorIDs(); err != nil {
+		return nil, fmt.Errorf("internal planner error: %w", err)
 	}
 	return l.prog, nil
 }
@@ -66,7 +70,7 @@ func (l *lowerer) connect(from, to int) {
 	if l.prog.Nodes[from].Parallelism != l.prog.Nodes[to].Parallelism {
 		kind = program.Shuffle
 	}
-	l.prog.Edges = append(l.prog.Edges, &program.Edge{From: from, To: to, Kind: kind})
+	l.prog.Connect(from, to, kind)
 }
 
 func (l *lowerer) node(r *rel) (int, error) {
@@ -115,6 +119,7 @@ func (l *lowerer) source(t *table) int {
 		calc := l.add(&program.Node{
 			Op:          program.OpCalc,
 			Description: fmt.Sprintf("event time '%s'", t.name),
+			OperatorID:  program.TableOperatorID("event_time", t.name),
 			Parallelism: l.prog.Nodes[id].Parallelism,
 			Schema:      streamSchema(t.schema),
 			Calc:        &program.Calc{Project: project},
@@ -146,6 +151,7 @@ func (l *lowerer) memory(t *table) (int, error) {
 	id := l.add(&program.Node{
 		Op:          program.OpCalc,
 		Description: fmt.Sprintf("memory table '%s'", t.name),
+		OperatorID:  program.TableOperatorID("memory", t.name),
 		Parallelism: l.p.opts.Parallelism,
 		Schema:      streamSchema(t.schema),
 		Calc:        &program.Calc{Project: project},

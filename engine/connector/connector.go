@@ -79,6 +79,10 @@ type Table struct {
 	// BadData is "fail" or "drop": what a source does with a record its
 	// format cannot decode.
 	BadData string `json:"bad_data,omitempty"`
+	// Secret names the options (of the connector or the format) that are
+	// declared Option.Secret, so code that displays a table (plan text,
+	// EXPLAIN, logs) redacts them without the connector registry.
+	Secret []string `json:"secret,omitempty"`
 }
 
 // FormatConfig names a format and its validated options.

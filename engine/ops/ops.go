@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
@@ -127,7 +128,13 @@ func New(n *program.Node, task TaskInfo) (Operator, error) {
 		if !ok || c.NewSink == nil {
 			return nil, fmt.Errorf("no sink connector %q", n.Sink.Connector)
 		}
-		s, err := c.NewSink(n.Sink)
+		// {{ENV}} templates are expanded here, on the worker, never in
+		// the plan (program.ExpandEnv).
+		t, err := program.ExpandEnv(n.Sink, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		s, err := c.NewSink(t)
 		if err != nil {
 			return nil, err
 		}

@@ -2,18 +2,28 @@ package program
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// String renders the program as text, one node per line with its edges and
-// expressions: the format of the planner's golden plan files.
+// String renders the program as text, one node per line with its operator
+// id and its inputs in slot order, then its schema and config: the format of
+// the planner's golden plan files. Secret options are redacted.
 func (p *Program) String() string {
 	var b strings.Builder
+	for _, u := range p.UDFs {
+		fmt.Fprintf(&b, "udf %s %s\n", u.Name, u.ModuleHash)
+	}
 	for _, n := range p.Nodes {
-		fmt.Fprintf(&b, "%d %s %s p=%d", n.ID, n.Op, n.Description, n.Parallelism)
+		fmt.Fprintf(&b, "%d %s %s p=%d id=%s", n.ID, n.Op, n.Description, n.Parallelism, n.OperatorID)
+		if n.Updating {
+			b.WriteString(" updating")
+		}
 		var ins []string
-		for _, e := range p.Inputs(n.ID) {
+		edges := p.Inputs(n.ID)
+		sort.SliceStable(edges, func(a, b int) bool { return edges[a].Input < edges[b].Input })
+		for _, e := range edges {
 			s := fmt.Sprintf("%d %s", e.From, e.Kind)
 			if len(e.Keys) > 0 {
 				s += fmt.Sprint(e.Keys)
@@ -26,13 +36,13 @@ func (p *Program) String() string {
 		b.WriteByte('\n')
 		fmt.Fprintf(&b, "    schema %s\n", n.Schema)
 		if t := n.Source; t != nil {
-			fmt.Fprintf(&b, "    connector %s%s\n", t.Connector, formatOptions(t.Options))
+			fmt.Fprintf(&b, "    connector %s%s\n", t.Connector, formatOptions(t.Options, t.Secret))
 		}
 		if w := n.Watermark; w != nil {
 			fmt.Fprintf(&b, "    watermark max(#%d) - %s\n", w.Column, w.Lateness)
 		}
 		if t := n.Sink; t != nil {
-			fmt.Fprintf(&b, "    connector %s%s\n", t.Connector, formatOptions(t.Options))
+			fmt.Fprintf(&b, "    connector %s%s\n", t.Connector, formatOptions(t.Options, t.Secret))
 		}
 		if c := n.Calc; c != nil {
 			for _, f := range c.Filters {
@@ -46,7 +56,7 @@ func (p *Program) String() string {
 	return b.String()
 }
 
-func formatOptions(o map[string]string) string {
+func formatOptions(o map[string]string, secret []string) string {
 	if len(o) == 0 {
 		return ""
 	}
@@ -57,7 +67,11 @@ func formatOptions(o map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + o[k]
+		v := o[k]
+		if slices.Contains(secret, k) {
+			v = RedactedValue
+		}
+		parts[i] = k + "=" + v
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -13,7 +13,7 @@ import (
 // no engine package but types and connector) equal to engine/state's.
 func TestKeyGroupsLimit(t *testing.T) {
 	schema := types.NewSchema(types.Field{Name: types.TimestampField, Type: types.TimestampT})
-	p := &program.Program{Nodes: []*program.Node{{ID: 0, Op: program.OpCalc, Parallelism: 1, Schema: schema, Calc: &program.Calc{}}}}
+	p := &program.Program{Version: program.Version, Nodes: []*program.Node{{ID: 0, OperatorID: "c", Op: program.OpCalc, Parallelism: 1, Schema: schema, Calc: &program.Calc{}}}}
 	for _, k := range []int{0, 1, state.MaxKeyGroups, state.MaxKeyGroupsLimit} {
 		p.MaxKeyGroups = k
 		if err := p.Validate(); err != nil && strings.Contains(err.Error(), "max key groups") {

@@ -143,7 +143,7 @@ func TestUDFBoundPerSubtask(t *testing.T) {
 	binds, closes := u.counts()
 	wantCounts := map[string]int{}
 	for i := range par {
-		wantCounts[fmt.Sprintf("job-1/node-%d/%d of %d", c, i, par)] = 1
+		wantCounts[fmt.Sprintf("job-1/op-%d/%d of %d", c, i, par)] = 1
 	}
 	if fmt.Sprint(binds) != fmt.Sprint(wantCounts) || fmt.Sprint(closes) != fmt.Sprint(wantCounts) {
 		t.Errorf("binds %v, closes %v; want %v each", binds, closes, wantCounts)

@@ -526,11 +526,14 @@ type builder struct {
 }
 
 func newBuilder(t *testing.T) *builder {
-	return &builder{t: t, p: program.Program{Name: t.Name()}}
+	return &builder{t: t, p: program.Program{Version: program.Version, Name: t.Name()}}
 }
 
 func (b *builder) add(n *program.Node) int {
 	n.ID = len(b.p.Nodes)
+	if n.OperatorID == "" {
+		n.OperatorID = fmt.Sprintf("op-%d", n.ID)
+	}
 	if n.Schema == nil {
 		n.Schema = schema
 	}
@@ -561,11 +564,11 @@ func (b *builder) calc(desc string, par int, c *program.Calc) int {
 }
 
 func (b *builder) forward(from, to int) {
-	b.p.Edges = append(b.p.Edges, &program.Edge{From: from, To: to, Kind: program.Forward})
+	b.p.Connect(from, to, program.Forward)
 }
 
 func (b *builder) shuffle(from, to int, keys ...int) {
-	b.p.Edges = append(b.p.Edges, &program.Edge{From: from, To: to, Kind: program.Shuffle, Keys: keys})
+	b.p.Connect(from, to, program.Shuffle, keys...)
 }
 
 // Expressions over schema.

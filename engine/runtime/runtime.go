@@ -24,7 +24,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -203,14 +205,18 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 	j.inputs = make([][]*mailbox, len(p.Nodes))
 	j.slots = make([][]slotInfo, len(p.Nodes))
 	for _, n := range p.Nodes {
-		for k, e := range p.Inputs(n.ID) {
+		// Rings in input-slot order; an operator is told the edge's
+		// explicit slot (Validate: 0..k-1, one edge each).
+		ins := p.Inputs(n.ID)
+		slices.SortFunc(ins, func(a, b *program.Edge) int { return a.Input - b.Input })
+		for _, e := range ins {
 			j.bases[e] = len(j.slots[n.ID])
 			senders := 1
 			if e.Kind != program.Forward {
 				senders = p.Nodes[e.From].Parallelism
 			}
 			for s := range senders {
-				j.slots[n.ID] = append(j.slots[n.ID], slotInfo{input: k, sender: s})
+				j.slots[n.ID] = append(j.slots[n.ID], slotInfo{input: e.Input, sender: s})
 			}
 		}
 		j.inputs[n.ID] = make([]*mailbox, n.Parallelism)
@@ -225,7 +231,13 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 			if !ok || c.NewSource == nil {
 				return abort(fmt.Errorf("%s: no source connector %q", n.Description, n.Source.Connector))
 			}
-			s, err := c.NewSource(n.Source)
+			// {{ENV}} templates are expanded here, on the worker, never
+			// in the plan (program.ExpandEnv).
+			t, err := program.ExpandEnv(n.Source, os.LookupEnv)
+			if err != nil {
+				return abort(fmt.Errorf("%s: %w", n.Description, err))
+			}
+			s, err := c.NewSource(t)
 			if err != nil {
 				return abort(fmt.Errorf("%s: %w", n.Description, err))
 			}
@@ -266,7 +278,7 @@ func (j *Job) task(n *program.Node, i int) ops.TaskInfo {
 	lo, hi := state.KeyGroupRange(i, n.Parallelism, keyGroups(j.prog))
 	return ops.TaskInfo{
 		JobID:       j.opts.JobID,
-		OperatorID:  fmt.Sprintf("node-%d", n.ID),
+		OperatorID:  n.OperatorID,
 		Node:        n.ID,
 		Description: n.Description,
 		Subtask:     i,

@@ -519,7 +519,7 @@ func TestStartErrors(t *testing.T) {
 			build: func(b *builder, ok *testSource, okSink *testSink) {
 				s := b.source("source 'ok'", 2, ok)
 				o := b.sink("sink 'ok'", 2, okSink)
-				c := b.calc("calc 'bad'", 2, &program.Calc{Project: []*program.Expr{call("no_such_function", types.Int64T)}})
+				c := b.calc("calc 'bad'", 2, &program.Calc{Project: []*program.Expr{call("no_such_function", types.Int64T), col(colV), col(colS), col(colTS)}})
 				b.forward(s, o)
 				b.forward(s, c)
 				b.forward(c, o)
