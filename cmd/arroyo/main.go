@@ -170,10 +170,8 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Cancelling ctx aborts the job (the second interrupt): operators stop
-	// at once and sinks are closed without Finish.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// ctx bounds the submission only; the second interrupt aborts the job
+	// with job.Cancel.
 	ctl := controller.New(&scheduler.Embedded{}, cfg)
 	job, err := ctl.Submit(ctx, controller.Pipeline{
 		Name:        name,
@@ -191,15 +189,16 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	var aborted atomic.Bool
 	go handleSignals(sigs, job, stderr, func() {
 		aborted.Store(true)
-		cancel()
+		job.Cancel()
 	})
 	err = job.Wait()
 	if aborted.Load() {
 		return errAborted
 	}
-	for k, v := range job.Counters() {
-		if strings.HasSuffix(k, "/bad_records_dropped") && v > 0 {
-			fmt.Fprintf(stderr, "warning: %s: dropped %d bad records (bad_data = 'drop')\n", strings.TrimSuffix(k, "/bad_records_dropped"), v)
+	counters := job.Counters()
+	for _, n := range job.Program.Nodes {
+		if v := controller.Sum(counters, n.ID, "bad_records_dropped"); v > 0 {
+			fmt.Fprintf(stderr, "warning: %s: dropped %d bad records (bad_data = 'drop')\n", n.Description, v)
 		}
 	}
 	return err

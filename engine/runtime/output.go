@@ -37,7 +37,7 @@ type edgeOut struct {
 var _ ops.Collector = (*output)(nil)
 
 func (j *Job) newOutput(n *program.Node, subtask int) *output {
-	o := &output{ctx: j.ctx, rows: j.counter(n, "rows_out")}
+	o := &output{ctx: j.ctx, rows: j.counter(n, subtask, "rows_out")}
 	for _, e := range j.prog.Outputs(n.ID) {
 		eo := &edgeOut{kind: e.Kind, keys: e.Keys, targets: j.inputs[e.To], slot: j.slotOf(e, subtask), groups: keyGroups(j.prog)}
 		if e.Kind == program.Forward {
