@@ -199,6 +199,12 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 			b = &coldata.Batch{Cols: b.Cols, Len: b.Len, Sel: sel}
 		}
 	}
+	if b.Sparse() {
+		// A selective filter: the projection's dense kernels would compute
+		// every physical row, and downstream operators would too. The
+		// gather costs in proportion to the rows kept.
+		b = b.Compact()
+	}
 	cols := make([]coldata.Vector, len(c.proj))
 	for i, ev := range c.proj {
 		v, err := ev.Eval(ctx, b)

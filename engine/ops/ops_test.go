@@ -177,7 +177,12 @@ func TestCalcSelection(t *testing.T) {
 		t.Fatalf("%d batches emitted, want 1", len(out.batches))
 	}
 	got := out.batches[0]
-	if got.Len != in.Len || !slices.Equal(got.Sel, in.Sel) {
+	switch {
+	case in.Sparse():
+		if got.Len != len(rows) || got.Sel != nil {
+			t.Errorf("output Len %d Sel %v, want %d rows compacted (the input's %d %v is sparse)", got.Len, got.Sel, len(rows), in.Len, in.Sel)
+		}
+	case got.Len != in.Len || !slices.Equal(got.Sel, in.Sel):
 		t.Errorf("output Len %d Sel %v, want the input's %d %v (no compaction)", got.Len, got.Sel, in.Len, in.Sel)
 	}
 	if r := out.rows(); !slices.Equal(r, applyProjection(rows)) {
@@ -418,5 +423,39 @@ func TestNew(t *testing.T) {
 	op, err = ops.New(&program.Node{Op: program.OpCalc, Calc: &program.Calc{Project: projection}}, task)
 	if _, ok := op.(*ops.Calc); err != nil || !ok {
 		t.Errorf("New calc: %T, %v", op, err)
+	}
+}
+
+// TestCalcCompactsSparse: a calc whose input or filter leaves a sparse
+// selection (fewer than 1/coldata.SparseBelow of the physical rows) emits
+// the kept rows compacted; a dense selection passes through.
+func TestCalcCompactsSparse(t *testing.T) {
+	const n = 60
+	var rows []row
+	for i := range n {
+		rows = append(rows, row{int64(i), int64(i%7 + 1), int64(i)})
+	}
+	for _, tc := range []struct {
+		keep    int64 // rows with a < keep pass the filter
+		compact bool
+	}{
+		{keep: n - 1, compact: false},
+		{keep: n / 2, compact: false},
+		{keep: n/coldata.SparseBelow + 1, compact: false},
+		{keep: n/coldata.SparseBelow - 1, compact: true},
+		{keep: 1, compact: true},
+	} {
+		op := newCalc(t, &program.Calc{Filters: []*program.Expr{call("<", types.BoolT, col(0), lit(tc.keep))}, Project: projection})
+		var out collector
+		if err := op.Process(context.Background(), 0, batch(nil, rows, false), &out); err != nil {
+			t.Fatal(err)
+		}
+		got := out.batches[0]
+		if compacted := got.Sel == nil && got.Len == int(tc.keep); compacted != tc.compact {
+			t.Errorf("keep %d of %d: output Len %d, %d selected; want compacted %v", tc.keep, n, got.Len, got.Rows(), tc.compact)
+		}
+		if r, w := out.rows(), applyProjection(rows[:tc.keep]); !slices.Equal(r, w) {
+			t.Errorf("keep %d: got %v, want %v", tc.keep, r, w)
+		}
 	}
 }

@@ -994,3 +994,68 @@ func TestPanicFailsTheJob(t *testing.T) {
 	}
 	src.checkClosed(t, "in", 2)
 }
+
+// TestShuffleCompactsSparse: a keyed shuffle to 8 receivers gathers each
+// receiver's eighth of a batch into vectors of its own, so the receivers
+// hold (and their kernels compute) about one batch's worth of physical rows
+// in total instead of 8; to 2 receivers, each half is dense enough to send
+// as a selection over the shared batch.
+func TestShuffleCompactsSparse(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	var id int64
+	rows := randRows(rnd, 20_000, &id)
+	// withSel: half the batches come with a selection of their own (about
+	// 2/3 of their physical rows), which a receiver's share is of.
+	split := func(withSel bool) (batches []*coldata.Batch, physical int) {
+		for rest := rows; len(rest) > 0; {
+			n := min(4096, len(rest))
+			bt := makeBatch(rnd, rest[:n], withSel && rnd.IntN(2) == 0)
+			batches = append(batches, bt)
+			physical += bt.Len
+			rest = rest[n:]
+		}
+		return batches, physical
+	}
+	for _, tc := range []struct {
+		name    string
+		p       int
+		withSel bool
+		off     bool // compaction disabled
+		compact bool
+	}{
+		{"P=8", 8, true, false, true},
+		{"P=8 without compaction", 8, true, true, false},
+		{"P=2", 2, false, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.off {
+				defer runtime.SetCompactBelow(runtime.SetCompactBelow(0))
+			}
+			batches, physical := split(tc.withSel)
+			src := &testSource{batches: [][]*coldata.Batch{batches}}
+			sink := &testSink{}
+			b := newBuilder(t)
+			s := b.source("source 'in'", 1, src)
+			o := b.sink("sink 'out'", tc.p, sink)
+			b.shuffle(s, o, colK)
+			if err := wait(t, start(t, &b.p, runtime.Options{})); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if d := sameRows(sink.allRows(), rows); d != "" {
+				t.Fatal(d)
+			}
+			got := 0
+			for _, sub := range sink.snapshot() {
+				got += sub.physical
+			}
+			want := tc.p * physical // every receiver sees whole batches
+			if tc.compact {
+				want = len(rows)
+			}
+			if got != want {
+				t.Errorf("receivers got %d physical rows for %d rows (%d physical sent), want %d", got, len(rows), physical, want)
+			}
+		})
+	}
+}

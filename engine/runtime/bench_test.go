@@ -1,0 +1,134 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/ops"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/runtime"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// BenchmarkShuffle runs source -> shuffle by k -> calc (five integer
+// kernels) -> sink at parallelism P, with the shuffle compacting each
+// receiver's rows (the default) and with it sending selections over the
+// shared batch instead:
+//
+//	go test ./engine/runtime -run '^$' -bench Shuffle -cpu 2
+//
+// Each op is a job over 1M rows in 4096-row batches.
+func BenchmarkShuffle(b *testing.B) {
+	const batches, size = 256, 4096
+	rnd := rand.New(rand.NewPCG(1, 2))
+	rows := make([]row, size)
+	for i := range rows {
+		rows[i] = row{K: rnd.Int64N(100_000), V: rnd.Int64N(1000), S: fmt.Sprintf("auction-%d", rnd.IntN(1e6)), TS: int64(i)}
+	}
+	batch := makeBatch(rnd, rows, false)
+	v, k := col(colV), col(colK)
+	calc := &program.Calc{Project: []*program.Expr{
+		k,
+		call("+", types.Int64T,
+			call("%", types.Int64T, call("+", types.Int64T, call("*", types.Int64T, v, int64Lit(3)), k), int64Lit(1000)),
+			call("*", types.Int64T, v, v)),
+		col(colS),
+		col(colTS),
+	}}
+	for _, p := range []int{2, 4, 8} {
+		for _, mode := range []struct {
+			name  string
+			below int
+		}{{"compact", coldata.SparseBelow}, {"selection", 0}} {
+			b.Run(fmt.Sprintf("P=%d/%s", p, mode.name), func(b *testing.B) {
+				defer runtime.SetCompactBelow(runtime.SetCompactBelow(mode.below))
+				src := &testSource{batches: make([][]*coldata.Batch, p), discard: true}
+				for i := range batches {
+					src.batches[i%p] = append(src.batches[i%p], batch)
+				}
+				sink := &testSink{discard: true}
+				bld := newBuilder(b)
+				s := bld.source("source", p, src)
+				c := bld.calc("calc", p, calc)
+				o := bld.sink("sink", p, sink)
+				bld.shuffle(s, c, colK)
+				bld.forward(c, o)
+				b.ReportAllocs()
+				for b.Loop() {
+					j, err := runtime.Start(context.Background(), &bld.p, runtime.Options{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := j.Wait(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if got, want := sink.kept.Load(), int64(b.N)*batches*size; got != want {
+					b.Fatalf("sink got %d rows, want %d", got, want)
+				}
+				b.ReportMetric(float64(b.N)*batches*size/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
+	}
+}
+
+// BenchmarkSparseCalc is the choice the shuffle makes for one receiver,
+// isolated: the calc of BenchmarkShuffle over a 4096-row batch with a
+// selection of 1/d of its rows, as it is or gathered first (the gather is
+// part of the cost):
+//
+//	go test ./engine/runtime -run '^$' -bench SparseCalc -cpu 1
+func BenchmarkSparseCalc(b *testing.B) {
+	const size = 4096
+	rnd := rand.New(rand.NewPCG(1, 3))
+	rows := make([]row, size)
+	for i := range rows {
+		rows[i] = row{K: rnd.Int64N(100_000), V: rnd.Int64N(1000), S: fmt.Sprintf("auction-%d", rnd.IntN(1e6)), TS: int64(i)}
+	}
+	batch := makeBatch(rnd, rows, false)
+	v, k := col(colV), col(colK)
+	c, err := ops.NewCalc(&program.Calc{Project: []*program.Expr{
+		k,
+		call("+", types.Int64T,
+			call("%", types.Int64T, call("+", types.Int64T, call("*", types.Int64T, v, int64Lit(3)), k), int64Lit(1000)),
+			call("*", types.Int64T, v, v)),
+		col(colS),
+		col(colTS),
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, d := range []int{1, 2, 3, 4, 8} {
+		var sel []int32
+		for i := range size {
+			if rnd.IntN(d) == 0 {
+				sel = append(sel, int32(i))
+			}
+		}
+		for _, gather := range []bool{true, false} {
+			name := fmt.Sprintf("1of%d/selection", d)
+			if gather {
+				name = fmt.Sprintf("1of%d/compact", d)
+			}
+			b.Run(name, func(b *testing.B) {
+				var out discardCollector
+				for b.Loop() {
+					in := &coldata.Batch{Cols: batch.Cols, Len: batch.Len, Sel: sel}
+					if gather {
+						in = in.Compact()
+					}
+					if err := c.Process(context.Background(), 0, in, &out); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+type discardCollector struct{ rows int }
+
+func (c *discardCollector) Collect(b *coldata.Batch) error { c.rows += b.Rows(); return nil }
