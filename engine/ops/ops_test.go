@@ -177,13 +177,8 @@ func TestCalcSelection(t *testing.T) {
 		t.Fatalf("%d batches emitted, want 1", len(out.batches))
 	}
 	got := out.batches[0]
-	switch {
-	case in.Sparse():
-		if got.Len != len(rows) || got.Sel != nil {
-			t.Errorf("output Len %d Sel %v, want %d rows compacted (the input's %d %v is sparse)", got.Len, got.Sel, len(rows), in.Len, in.Sel)
-		}
-	case got.Len != in.Len || !slices.Equal(got.Sel, in.Sel):
-		t.Errorf("output Len %d Sel %v, want the input's %d %v (no compaction)", got.Len, got.Sel, in.Len, in.Sel)
+	if got.Len != in.Len || !slices.Equal(got.Sel, in.Sel) {
+		t.Errorf("output Len %d Sel %v, want the input's %d %v (no compaction without a filter)", got.Len, got.Sel, in.Len, in.Sel)
 	}
 	if r := out.rows(); !slices.Equal(r, applyProjection(rows)) {
 		t.Errorf("got %v, want %v", r, applyProjection(rows))
@@ -426,8 +421,7 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// TestCalcCompactsSparse: a calc whose input or filter leaves a sparse
-// selection (fewer than 1/coldata.SparseBelow of the physical rows) emits
+// TestCalcCompactsSparse: a calc whose filter leaves a sparse selection (fewer than 1/coldata.SparseBelow of the physical rows) emits
 // the kept rows compacted; a dense selection passes through.
 func TestCalcCompactsSparse(t *testing.T) {
 	const n = 60
