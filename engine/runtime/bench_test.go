@@ -142,7 +142,6 @@ func shuffleCalc() *program.Calc {
 	}}
 }
 
-
 // cpuTime is the process's user + system CPU time so far, in nanoseconds.
 func cpuTime(b *testing.B) int64 {
 	var ru syscall.Rusage
