@@ -90,7 +90,7 @@ func BenchmarkSparseCalc(b *testing.B) {
 	batch := makeBatch(rnd, rows, false)
 	var evs []expr.Evaluator
 	for _, e := range shuffleCalc().Project {
-		ev, err := expr.Compile(e)
+		ev, err := expr.Compile(e, expr.Builtins())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func BenchmarkSparseCalc(b *testing.B) {
 						in = in.Compact()
 					}
 					for _, ev := range evs {
-						if _, err := ev.Eval(in); err != nil {
+						if _, err := ev.Eval(context.Background(), in); err != nil {
 							b.Fatal(err)
 						}
 					}
