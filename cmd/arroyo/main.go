@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -28,17 +27,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
 )
 
-// defaultGCPercent is the GOGC the binary runs with unless the environment
-// sets one. Batches are allocated per batch and die young while the live
-// heap (queued batches) stays small, so Go's default of 100 collects several
-// hundred times a second; on two cores that took a third of Nexmark q1's
-// throughput (see docs/RATIONALE.md).
-const defaultGCPercent = 400
-
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
 	if err := newRoot().Execute(); err != nil {
 		if errors.Is(err, errAborted) {
 			os.Exit(130) // 128 + SIGINT, as a shell reports an interrupted command
@@ -145,6 +134,7 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if err != nil {
 		return err
 	}
+	gcSettingsFor(cfg.Worker, os.Getenv, config.MachineMemory).apply()
 	// Before reading a query from a terminal: the user should not type
 	// one only to be told the flags are wrong. Submit checks again.
 	if err := controller.CheckParallelism(f.parallelism, cfg); err != nil {
@@ -170,10 +160,8 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Cancelling ctx aborts the job (the second interrupt): operators stop
-	// at once and sinks are closed without Finish.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// ctx bounds the submission only; the second interrupt aborts the job
+	// with job.Cancel.
 	ctl := controller.New(&scheduler.Embedded{}, cfg)
 	job, err := ctl.Submit(ctx, controller.Pipeline{
 		Name:        name,
@@ -191,15 +179,16 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	var aborted atomic.Bool
 	go handleSignals(sigs, job, stderr, func() {
 		aborted.Store(true)
-		cancel()
+		job.Cancel()
 	})
 	err = job.Wait()
 	if aborted.Load() {
 		return errAborted
 	}
-	for k, v := range job.Counters() {
-		if strings.HasSuffix(k, "/bad_records_dropped") && v > 0 {
-			fmt.Fprintf(stderr, "warning: %s: dropped %d bad records (bad_data = 'drop')\n", strings.TrimSuffix(k, "/bad_records_dropped"), v)
+	counters := job.Counters()
+	for _, n := range job.Program.Nodes {
+		if v := controller.Sum(counters, n.ID, "bad_records_dropped"); v > 0 {
+			fmt.Fprintf(stderr, "warning: %s: dropped %d bad records (bad_data = 'drop')\n", n.Description, v)
 		}
 	}
 	return err

@@ -50,6 +50,9 @@ type Pipeline struct {
 // Scheduler places a job's workers and runs them.
 type Scheduler interface {
 	// Start begins running prog; the returned Worker reports when it ends.
+	// ctx bounds the placement only: once Start has returned, cancelling
+	// ctx must not affect the program, which runs until it ends, Stop or
+	// Cancel (the caller may be a REST handler that returns at once).
 	Start(ctx context.Context, prog *program.Program) (Worker, error)
 }
 
@@ -60,10 +63,26 @@ type Worker interface {
 	// finishing (sinks are flushed and closed, not finished). Wait then
 	// returns nil unless something failed.
 	Stop()
+	// Cancel ends the program at once, without draining or
+	// checkpointing: sinks are closed without committing.
+	Cancel()
 	// Wait blocks until the program has ended and returns its error.
 	Wait() error
-	// Counters reports the program's metrics ("operator/name" -> value).
-	Counters() map[string]int64
+	// Counters reports the program's metrics, one value per operator
+	// subtask and name.
+	Counters() map[MetricKey]int64
+}
+
+// MetricKey identifies one metric of one operator subtask. Node and
+// Operator name the operator (its node id in the program and its
+// description; Operator becomes the program's stable operator id once it
+// has one), so two operators with the same description stay apart.
+type MetricKey struct {
+	Node       int
+	OperatorID string // Node.OperatorID: stable across re-plans
+	Operator   string // the node's description, for people
+	Subtask    int
+	Name       string
 }
 
 // Controller plans and runs pipelines.
@@ -145,7 +164,10 @@ func (e *PlanError) Error() string { return e.Err.Error() }
 func (e *PlanError) Unwrap() error { return e.Err }
 
 // Submit compiles the pipeline and starts it. A compile error is a
-// *PlanError and the job never runs.
+// *PlanError and the job never runs. ctx bounds the submission (planning
+// and scheduling) only: the job's lifetime is its own, ended by the job
+// finishing, Stop or Cancel, not by ctx (a request handler that returns
+// must not cancel the job it started).
 func (c *Controller) Submit(ctx context.Context, p Pipeline) (*Job, error) {
 	if err := CheckParallelism(p.Parallelism, c.cfg); err != nil {
 		return nil, err
@@ -164,6 +186,10 @@ func (c *Controller) Submit(ctx context.Context, p Pipeline) (*Job, error) {
 	}
 	j.Program = prog
 	j.setState(Scheduling)
+	if err := ctx.Err(); err != nil {
+		j.setState(Failed)
+		return nil, fmt.Errorf("submit: %w", err)
+	}
 	w, err := c.sched.Start(ctx, prog)
 	if err != nil {
 		j.setState(Failed)
@@ -203,6 +229,11 @@ func (j *Job) Stop() {
 	j.worker.Stop()
 }
 
+// Cancel ends the job at once, without draining or checkpointing: nothing
+// more is committed. The job ends Failed, with the cancellation as its
+// error (what Wait returns).
+func (j *Job) Cancel() { j.worker.Cancel() }
+
 // Done is closed when the job has ended.
 func (j *Job) Done() <-chan struct{} { return j.done }
 
@@ -213,4 +244,15 @@ func (j *Job) Wait() error {
 }
 
 // Counters reports the job's metrics.
-func (j *Job) Counters() map[string]int64 { return j.worker.Counters() }
+func (j *Job) Counters() map[MetricKey]int64 { return j.worker.Counters() }
+
+// Sum adds up the metric name of an operator (node) over its subtasks.
+func Sum(m map[MetricKey]int64, node int, name string) int64 {
+	var n int64
+	for k, v := range m {
+		if k.Node == node && k.Name == name {
+			n += v
+		}
+	}
+	return n
+}

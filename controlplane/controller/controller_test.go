@@ -103,3 +103,84 @@ func TestSubmitCapsParallelism(t *testing.T) {
 		t.Fatalf("default max_parallelism %d, want 1024", d)
 	}
 }
+
+const unbounded = "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1000');\nCREATE TABLE out WITH (connector = 'blackhole');\nINSERT INTO out SELECT counter FROM i;"
+
+// The job's lifetime is its own: a caller (a REST handler) whose context
+// ends once Submit has returned does not cancel the job; Stop still stops
+// it cleanly, and Cancel still ends it at once.
+func TestSubmitContextBoundsOnlyTheSubmission(t *testing.T) {
+	ctl := controller.New(&scheduler.Embedded{}, config.Default())
+	ctx, cancel := context.WithCancel(context.Background())
+	j, err := ctl.Submit(ctx, controller.Pipeline{Name: "t", File: "t.sql", Query: unbounded, Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel() // the handler returned
+	if j.State() != controller.Running {
+		t.Fatalf("state %s after the submit context ended, want Running", j.State())
+	}
+	j.Stop()
+	if err := j.Wait(); err != nil {
+		t.Fatalf("Wait: %v (the submit context's end reached the job)", err)
+	}
+	if s := j.State(); s != controller.Stopped {
+		t.Fatalf("state %s, want Stopped", s)
+	}
+
+	j, err = ctl.Submit(context.Background(), controller.Pipeline{Name: "t", File: "t.sql", Query: unbounded, Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Cancel()
+	if err := j.Wait(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait after Cancel: %v, want context.Canceled", err)
+	}
+	if s := j.State(); s != controller.Failed {
+		t.Fatalf("state %s after Cancel, want Failed", s)
+	}
+}
+
+// A submission whose context has already ended starts nothing.
+func TestSubmitWithEndedContext(t *testing.T) {
+	ctl := controller.New(&scheduler.Embedded{}, config.Default())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ctl.Submit(ctx, controller.Pipeline{Name: "t", File: "t.sql", Query: unbounded, Parallelism: 1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Submit: %v, want context.Canceled", err)
+	}
+}
+
+// Metrics are per operator subtask: every subtask of every node has its
+// own rows_out, and Sum adds one operator's up.
+func TestCountersPerOperator(t *testing.T) {
+	q := "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1e9', message_count = '1000');\nCREATE TABLE out WITH (connector = 'blackhole');\n" +
+		"INSERT INTO out SELECT counter FROM i WHERE counter % 2 = 0;"
+	j, err := submit(t, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	m := j.Counters()
+	seen := map[controller.MetricKey]bool{}
+	for k := range m {
+		if k.Subtask < 0 || k.Subtask >= 2 {
+			t.Errorf("%+v: subtask out of range", k)
+		}
+		seen[k] = true
+	}
+	for _, n := range j.Program.Nodes {
+		for i := range n.Parallelism {
+			k := controller.MetricKey{Node: n.ID, OperatorID: n.OperatorID, Operator: n.Description, Subtask: i, Name: "rows_out"}
+			if !seen[k] {
+				t.Errorf("no counter %+v in %v", k, m)
+			}
+		}
+	}
+	if got := controller.Sum(m, 0, "rows_out"); got != 1000 {
+		t.Errorf("source rows_out %d, want 1000", got)
+	}
+}

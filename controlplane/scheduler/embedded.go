@@ -20,11 +20,29 @@ type Embedded struct {
 
 var _ controller.Scheduler = (*Embedded)(nil)
 
-// Start implements controller.Scheduler.
+// Start implements controller.Scheduler. The job runs on a context of its
+// own (ctx's values, not its cancellation): cancelling ctx after Start has
+// returned does not cancel it; Cancel does.
 func (e *Embedded) Start(ctx context.Context, prog *program.Program) (controller.Worker, error) {
-	j, err := runtime.Start(ctx, prog, e.Options)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	j, err := runtime.Start(context.WithoutCancel(ctx), prog, e.Options)
 	if err != nil {
 		return nil, err
 	}
-	return j, nil
+	return worker{j}, nil
+}
+
+// worker adapts a runtime job to controller.Worker.
+type worker struct{ *runtime.Job }
+
+// Counters implements controller.Worker.
+func (w worker) Counters() map[controller.MetricKey]int64 {
+	in := w.Job.Counters()
+	out := make(map[controller.MetricKey]int64, len(in))
+	for k, v := range in {
+		out[controller.MetricKey{Node: k.Node, OperatorID: k.OperatorID, Operator: k.Operator, Subtask: k.Subtask, Name: k.Name}] = v
+	}
+	return out
 }

@@ -309,6 +309,16 @@ func (b *Batch) Compact() *Batch {
 	return &Batch{Cols: cols, Len: len(b.Sel)}
 }
 
+// SparseBelow is when a selection is sparse: it keeps fewer than
+// 1/SparseBelow of the batch's physical rows. Dense kernels compute every
+// physical row, so past this point gathering the selected rows (Compact)
+// costs less than computing the deleted ones (docs/RATIONALE.md, "A shuffle
+// compacts sparse selections", has the measurements).
+const SparseBelow = 3
+
+// Sparse reports whether b has a sparse selection (see SparseBelow).
+func (b *Batch) Sparse() bool { return b.Sel != nil && len(b.Sel)*SparseBelow < b.Len }
+
 // Project returns a batch sharing b's rows and selection with the columns
 // reordered as idx says.
 func (b *Batch) Project(idx []int) *Batch {

@@ -194,6 +194,7 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 		// batch.
 		return nil
 	}
+	narrowed := false
 	for _, f := range c.filters {
 		sel, err := f.Select(ctx, b)
 		if err != nil {
@@ -202,9 +203,20 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 		if len(sel) == 0 {
 			return nil
 		}
+		if len(sel) < b.Rows() {
+			narrowed = true
+		}
 		if len(sel) < b.Len || b.Sel != nil {
 			b = &coldata.Batch{Cols: b.Cols, Len: b.Len, Sel: sel}
 		}
+	}
+	if narrowed && b.Sparse() {
+		// A selective filter: the projection's dense kernels would compute
+		// every physical row, and downstream operators would too. The
+		// gather costs in proportion to the rows kept. (A sparse input
+		// selection is passed through: the shuffle compacts what it
+		// sends, so one arrives only from a hand-built program.)
+		b = b.Compact()
 	}
 	cols := make([]coldata.Vector, len(c.proj))
 	for i, ev := range c.proj {

@@ -178,7 +178,7 @@ func TestCalcSelection(t *testing.T) {
 	}
 	got := out.batches[0]
 	if got.Len != in.Len || !slices.Equal(got.Sel, in.Sel) {
-		t.Errorf("output Len %d Sel %v, want the input's %d %v (no compaction)", got.Len, got.Sel, in.Len, in.Sel)
+		t.Errorf("output Len %d Sel %v, want the input's %d %v (no compaction without a filter)", got.Len, got.Sel, in.Len, in.Sel)
 	}
 	if r := out.rows(); !slices.Equal(r, applyProjection(rows)) {
 		t.Errorf("got %v, want %v", r, applyProjection(rows))
@@ -418,5 +418,38 @@ func TestNew(t *testing.T) {
 	op, err = ops.New(&program.Node{Op: program.OpCalc, Calc: &program.Calc{Project: projection}}, task)
 	if _, ok := op.(*ops.Calc); err != nil || !ok {
 		t.Errorf("New calc: %T, %v", op, err)
+	}
+}
+
+// TestCalcCompactsSparse: a calc whose filter leaves a sparse selection (fewer than 1/coldata.SparseBelow of the physical rows) emits
+// the kept rows compacted; a dense selection passes through.
+func TestCalcCompactsSparse(t *testing.T) {
+	const n = 60
+	var rows []row
+	for i := range n {
+		rows = append(rows, row{int64(i), int64(i%7 + 1), int64(i)})
+	}
+	for _, tc := range []struct {
+		keep    int64 // rows with a < keep pass the filter
+		compact bool
+	}{
+		{keep: n - 1, compact: false},
+		{keep: n / 2, compact: false},
+		{keep: n/coldata.SparseBelow + 1, compact: false},
+		{keep: n/coldata.SparseBelow - 1, compact: true},
+		{keep: 1, compact: true},
+	} {
+		op := newCalc(t, &program.Calc{Filters: []*program.Expr{call("<", types.BoolT, col(0), lit(tc.keep))}, Project: projection})
+		var out collector
+		if err := op.Process(context.Background(), 0, batch(nil, rows, false), &out); err != nil {
+			t.Fatal(err)
+		}
+		got := out.batches[0]
+		if compacted := got.Sel == nil && got.Len == int(tc.keep); compacted != tc.compact {
+			t.Errorf("keep %d of %d: output Len %d, %d selected; want compacted %v", tc.keep, n, got.Len, got.Rows(), tc.compact)
+		}
+		if r, w := out.rows(), applyProjection(rows[:tc.keep]); !slices.Equal(r, w) {
+			t.Errorf("keep %d: got %v, want %v", tc.keep, r, w)
+		}
 	}
 }

@@ -23,3 +23,11 @@ func (j *Job) Buffered(node, i, input, sender int) int {
 	}
 	panic("no such queue")
 }
+
+// SetCompactBelow sets the shuffle's compaction threshold (0: never
+// compact) and returns the previous one.
+func SetCompactBelow(d int) int {
+	old := compactBelow
+	compactBelow = d
+	return old
+}

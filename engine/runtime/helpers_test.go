@@ -223,6 +223,7 @@ type testSource struct {
 	closeErr  error
 	newErr    error
 	counter   string // if set, Counter(counter, rows) after each emit
+	discard   bool   // if set, rows sent are not recorded (benchmarks)
 
 	built    atomic.Int32
 	closed   atomic.Int32
@@ -270,7 +271,10 @@ func (s *sourceInstance) Run(ctx connector.SourceContext) (err error) {
 		if f.failErr != nil && emitted == f.failAfter {
 			return f.failErr
 		}
-		rows := readBatch(b) // before Emit: b is immutable but read it while ours
+		var rows []row
+		if !f.discard {
+			rows = readBatch(b) // before Emit: b is immutable but read it while ours
+		}
 		f.attempts.Add(1)
 		if err := ctx.Emit(b); err != nil {
 			return err
@@ -281,7 +285,7 @@ func (s *sourceInstance) Run(ctx connector.SourceContext) (err error) {
 		f.sent = append(f.sent, rows...)
 		f.mu.Unlock()
 		if f.counter != "" {
-			ctx.Counter(f.counter, int64(len(rows)))
+			ctx.Counter(f.counter, int64(b.Rows()))
 		}
 		return nil
 	}
@@ -365,9 +369,11 @@ type testSink struct {
 	flushErr   error
 	closeErr   error
 	newErr     error
+	discard    bool // if set, Write counts rows instead of keeping them (benchmarks)
 
 	mu   sync.Mutex
 	subs []*sinkSubtask
+	kept atomic.Int64 // rows written, if discard
 	nw   int
 }
 
@@ -375,6 +381,7 @@ type sinkSubtask struct {
 	f                *testSink
 	idx              int
 	rows             []row
+	physical         int // sum of the written batches' physical lengths
 	writes           int
 	finishes         int
 	closes           int
@@ -416,6 +423,10 @@ func (s *sinkSubtask) Write(ctx context.Context, b *coldata.Batch) error {
 			}
 		}
 	}
+	if f.discard {
+		f.kept.Add(int64(b.Rows()))
+		return nil
+	}
 	rows := readBatch(b)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -424,6 +435,7 @@ func (s *sinkSubtask) Write(ctx context.Context, b *coldata.Batch) error {
 		return f.writeErr
 	}
 	s.writes++
+	s.physical += b.Len
 	s.writeAfterFinish = s.writeAfterFinish || s.finishes > 0
 	s.writeAfterClose = s.writeAfterClose || s.closes > 0
 	s.rows = append(s.rows, rows...)
@@ -521,11 +533,11 @@ func (f *testSource) checkClosed(t *testing.T, name string, par int) {
 
 // builder assembles a program whose tables are registered test fixtures.
 type builder struct {
-	t *testing.T
+	t testing.TB
 	p program.Program
 }
 
-func newBuilder(t *testing.T) *builder {
+func newBuilder(t testing.TB) *builder {
 	return &builder{t: t, p: program.Program{Version: program.Version, Name: t.Name()}}
 }
 

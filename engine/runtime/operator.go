@@ -73,7 +73,7 @@ func (j *Job) runOperator(n *program.Node, i int, op ops.Operator, out *output) 
 // end of input (as opposed to a stop).
 func (t *opTask) loop() (finished bool, err error) {
 	ctx := t.j.ctx
-	rowsIn := t.j.counter(t.n, "rows_in")
+	rowsIn := t.j.counter(t.n, t.i, "rows_in")
 	for t.live > 0 || (t.stopping && !t.stopDone) {
 		slot, m, err := t.mb.next(ctx)
 		if err != nil {

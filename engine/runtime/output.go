@@ -37,7 +37,7 @@ type edgeOut struct {
 var _ ops.Collector = (*output)(nil)
 
 func (j *Job) newOutput(n *program.Node, subtask int) *output {
-	o := &output{ctx: j.ctx, rows: j.counter(n, "rows_out")}
+	o := &output{ctx: j.ctx, rows: j.counter(n, subtask, "rows_out")}
 	for _, e := range j.prog.Outputs(n.ID) {
 		eo := &edgeOut{kind: e.Kind, keys: e.Keys, targets: j.inputs[e.To], slot: j.slotOf(e, subtask), groups: keyGroups(j.prog)}
 		if e.Kind == program.Forward {
@@ -103,6 +103,15 @@ func (e *edgeOut) send(ctx context.Context, m message) error {
 	return e.partition(ctx, m)
 }
 
+// compactBelow is the sparseness at which a shuffle gathers a receiver's
+// rows into vectors of its own instead of sending a selection over the
+// shared batch: when it keeps fewer than 1/compactBelow of the physical
+// rows (0: never; a variable so benchmarks can compare).
+var compactBelow = coldata.SparseBelow
+
+// sparse reports whether a selection of n of length rows is worth gathering.
+func sparse(n, length int) bool { return compactBelow > 0 && n*compactBelow < length }
+
 // partition splits a batch by the hash of its key columns into key groups
 // (state.KeyGroupOf) and sends each group to the subtask that owns it
 // (state.SubtaskOf), the one whose state.KeyGroupRange holds it.
@@ -130,10 +139,24 @@ func (e *edgeOut) partition(ctx context.Context, m message) error {
 		if len(rows) == 0 {
 			continue
 		}
-		// The receiver gets its own selection over the shared, immutable
-		// vectors; the slice is copied because parts is reused.
-		sel := append([]int32(nil), rows...)
-		mb := &coldata.Batch{Cols: b.Cols, Len: b.Len, Sel: sel}
+		var mb *coldata.Batch
+		if sparse(len(rows), b.Len) {
+			// Each of P receivers holds about 1/P of the rows: dense
+			// kernels downstream would compute every physical row, P
+			// times the work over all receivers. Gathering costs one
+			// copy of the batch in total.
+			cols := make([]coldata.Vector, len(b.Cols))
+			for i, c := range b.Cols {
+				cols[i] = coldata.Gather(c, rows)
+			}
+			mb = &coldata.Batch{Cols: cols, Len: len(rows)}
+		} else {
+			// The receiver gets its own selection over the shared,
+			// immutable vectors; the slice is copied because parts is
+			// reused.
+			sel := append([]int32(nil), rows...)
+			mb = &coldata.Batch{Cols: b.Cols, Len: b.Len, Sel: sel}
+		}
 		if err := e.targets[t].put(ctx, e.slot, message{kind: msgData, batch: mb}); err != nil {
 			return err
 		}

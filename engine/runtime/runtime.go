@@ -27,7 +27,6 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,7 +137,7 @@ type Job struct {
 	bases  map[*program.Edge]int
 	coord  *coordinator
 
-	counters sync.Map // "node-description/name" -> *atomic.Int64
+	counters sync.Map // MetricKey -> *atomic.Int64
 }
 
 // Start validates p and starts all its subtasks. The job runs until every
@@ -322,31 +321,40 @@ func (j *Job) Wait() error {
 	return j.err
 }
 
-// Counters returns the job's metrics, "operator/name" -> value, summed over
-// subtasks.
-func (j *Job) Counters() map[string]int64 {
-	out := map[string]int64{}
+// MetricKey identifies one metric of one operator subtask. Two operators
+// with the same description (two calcs) are told apart by Node; subtasks by
+// Subtask.
+//
+// Operator is the node's description for now; once the program carries a
+// stable operator id per node, Operator becomes that id (state is keyed by
+// it too) and the description moves to a label.
+type MetricKey struct {
+	Node       int
+	OperatorID string // Node.OperatorID: stable across re-plans
+	Operator   string // the node's description, for people
+	Subtask    int
+	Name       string
+}
+
+// String formats k for people: "operator[subtask]/name".
+func (k MetricKey) String() string {
+	return fmt.Sprintf("%s[%d]/%s", k.Operator, k.Subtask, k.Name)
+}
+
+// Counters returns the job's metrics, one value per (node, subtask, name).
+// A counter exists once its subtask has started, even if it is still zero.
+func (j *Job) Counters() map[MetricKey]int64 {
+	out := map[MetricKey]int64{}
 	j.counters.Range(func(k, v any) bool {
-		out[k.(string)] = v.(*atomic.Int64).Load()
+		out[k.(MetricKey)] = v.(*atomic.Int64).Load()
 		return true
 	})
 	return out
 }
 
-// CounterNames returns the names of the counters with nonzero values, sorted.
-func (j *Job) CounterNames() []string {
-	var out []string
-	for k, v := range j.Counters() {
-		if v != 0 {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (j *Job) counter(n *program.Node, name string) *atomic.Int64 {
-	key := n.Description + "/" + name
+// counter returns subtask i of n's counter name, creating it at zero.
+func (j *Job) counter(n *program.Node, i int, name string) *atomic.Int64 {
+	key := MetricKey{Node: n.ID, OperatorID: n.OperatorID, Operator: n.Description, Subtask: i, Name: name}
 	if c, ok := j.counters.Load(key); ok {
 		return c.(*atomic.Int64)
 	}
@@ -369,6 +377,11 @@ type TaskError struct {
 	Operator string // the node's description
 	Subtask  int
 	Err      error
+	// Retriable says whether running the subtask again (restarting the job
+	// from its last checkpoint) can help: Retriable(Err) when the runtime
+	// built the error. The controller's Recovering state is for these; a
+	// job whose error is not retriable goes to Failed.
+	Retriable bool
 }
 
 // Error labels Err with the operator, unless Err already names its place in
@@ -387,6 +400,32 @@ func (e *TaskError) Error() string {
 
 func (e *TaskError) Unwrap() error { return e.Err }
 
+// Retriable classifies an error by whether a retry can help. An error that
+// says so itself (a method Retriable() bool anywhere in its chain: a
+// connector knows whether its broker was unreachable or its credentials
+// were refused) decides. Otherwise timeouts (a context deadline, an I/O
+// deadline, a network timeout) and a cancellation that was not the job's
+// own are retriable: the world may be different next time. Everything else
+// is not: an expression error, a bad record, a bad plan or an internal
+// error (a panic) fails the same way again on the same input.
+func Retriable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var r interface{ Retriable() bool }
+	if errors.As(err, &r) {
+		return r.Retriable()
+	}
+	if ee := (*expr.Error)(nil); errors.As(err, &ee) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var timeout interface{ Timeout() bool }
+	return errors.As(err, &timeout) && timeout.Timeout()
+}
+
 // failTask fails the job with subtask i of n's error (unless it is merely
 // the job's own cancellation seen by that subtask) and reports it up.
 func (j *Job) failTask(n *program.Node, i int, err error) {
@@ -397,7 +436,7 @@ func (j *Job) failTask(n *program.Node, i int, err error) {
 			return
 		}
 	}
-	te := &TaskError{Node: n.ID, Operator: n.Description, Subtask: i, Err: err}
+	te := &TaskError{Node: n.ID, Operator: n.Description, Subtask: i, Err: err, Retriable: Retriable(err)}
 	j.fail(te)
 	j.coord.post(Event{Kind: EventFailed, Node: n.ID, Operator: n.Description, Subtask: i, Err: te})
 }

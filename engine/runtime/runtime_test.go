@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -838,51 +840,144 @@ func TestBackpressure(t *testing.T) {
 }
 
 // TestCounters checks the row counters of every operator and a source's
-// own counter.
+// own counter, per (node, subtask, name): two calcs with the same
+// description are two metrics, and so are two subtasks of one operator.
 func TestCounters(t *testing.T) {
 	checkNoLeaks(t)
 	rnd := newRand(t)
 	var id int64
 	src := &testSource{batches: make([][]*coldata.Batch, 2), counter: "bad_records_dropped"}
 	var all []row
+	perSubtask := make([]int64, 2)
 	for i := range 2 {
 		rows := randRows(rnd, 1+rnd.IntN(5000), &id)
 		src.batches[i] = splitBatches(rnd, rows, 400)
 		all = append(all, rows...)
+		perSubtask[i] = int64(len(rows))
 	}
 	kept := int64(len(applyPipelineCalc(all)))
 	total := int64(len(all))
 	sink := &testSink{}
 	b := newBuilder(t)
 	s := b.source("source 'in'", 2, src)
-	c := b.calc("calc 'c'", 2, pipelineCalc())
+	c1 := b.calc("calc", 2, pipelineCalc())
+	c2 := b.calc("calc", 2, &program.Calc{Project: identity()})
 	o := b.sink("sink 'out'", 1, sink)
-	b.forward(s, c)
-	b.shuffle(c, o)
+	b.forward(s, c1)
+	b.forward(c1, c2)
+	b.shuffle(c2, o)
 	j := start(t, &b.p, runtime.Options{})
 	if err := wait(t, j); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
-	want := map[string]int64{
-		"source 'in'/rows_out":            total,
-		"source 'in'/bad_records_dropped": total,
-		"calc 'c'/rows_in":                total,
-		"calc 'c'/rows_out":               kept,
-		"sink 'out'/rows_in":              kept,
-	}
 	got := j.Counters()
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("counter %s = %d, want %d", k, got[k], v)
+	type opName struct {
+		node int
+		name string
+	}
+	sums := map[opName]int64{}
+	for k, v := range got {
+		if want := b.p.Nodes[k.Node].Description; k.Operator != want {
+			t.Errorf("%v: operator %q, want node %d's %q", k, k.Operator, k.Node, want)
+		}
+		if want := b.p.Nodes[k.Node].OperatorID; k.OperatorID != want {
+			t.Errorf("%v: operator id %q, want node %d's %q", k, k.OperatorID, k.Node, want)
+		}
+		if k.Subtask < 0 || k.Subtask >= b.p.Nodes[k.Node].Parallelism {
+			t.Errorf("%v: subtask out of range", k)
+		}
+		if v != 0 {
+			sums[opName{k.Node, k.Name}] += v
 		}
 	}
-	var names []string
-	for k := range want {
-		names = append(names, k)
+	want := map[opName]int64{
+		{s, "rows_out"}:            total,
+		{s, "bad_records_dropped"}: total,
+		{c1, "rows_in"}:            total,
+		{c1, "rows_out"}:           kept,
+		{c2, "rows_in"}:            kept,
+		{c2, "rows_out"}:           kept,
+		{o, "rows_in"}:             kept,
 	}
-	slices.Sort(names)
-	if gotNames := j.CounterNames(); !slices.Equal(gotNames, names) {
-		t.Errorf("CounterNames = %q, want %q", gotNames, names)
+	for k, v := range want {
+		if sums[k] != v {
+			t.Errorf("counter %s of node %d = %d, want %d", k.name, k.node, sums[k], v)
+		}
+	}
+	if len(sums) != len(want) {
+		t.Errorf("nonzero counters %v, want the keys of %v", sums, want)
+	}
+	// Each source subtask read its own batches; forward edges keep the
+	// first calc's subtask i on source subtask i's rows.
+	for i, n := range perSubtask {
+		for _, k := range []runtime.MetricKey{
+			{Node: s, OperatorID: b.p.Nodes[s].OperatorID, Operator: "source 'in'", Subtask: i, Name: "rows_out"},
+			{Node: c1, OperatorID: b.p.Nodes[c1].OperatorID, Operator: "calc", Subtask: i, Name: "rows_in"},
+		} {
+			if got[k] != n {
+				t.Errorf("%v = %d, want %d", k, got[k], n)
+			}
+		}
+	}
+}
+
+// TestRetriable: timeouts and foreign cancellations may pass on a retry;
+// expression errors, internal errors and plain errors do not; an error that
+// says what it is decides.
+func TestRetriable(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", errBoom, false},
+		{"deadline", fmt.Errorf("poll: %w", context.DeadlineExceeded), true},
+		{"canceled", fmt.Errorf("poll: %w", context.Canceled), true},
+		{"i/o deadline", fmt.Errorf("read: %w", os.ErrDeadlineExceeded), true},
+		{"net timeout", &net.OpError{Op: "dial", Err: timeoutErr{}}, true},
+		{"expression", fmt.Errorf("calc: %w", &expr.Error{Row: -1, Err: errors.New("division by zero")}), false},
+		{"says retriable", fmt.Errorf("connect: %w", selfClassified(true)), true},
+		{"says not, over a timeout", fmt.Errorf("auth: %w", errors.Join(selfClassified(false), context.DeadlineExceeded)), false},
+	}
+	for _, c := range cases {
+		if got := runtime.Retriable(c.err); got != c.want {
+			t.Errorf("%s: Retriable(%v) = %v, want %v", c.name, c.err, got, c.want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string { return "i/o timeout" }
+func (timeoutErr) Timeout() bool { return true }
+
+type selfClassified bool
+
+func (e selfClassified) Error() string   { return fmt.Sprintf("retriable=%v", bool(e)) }
+func (e selfClassified) Retriable() bool { return bool(e) }
+
+// TestTaskErrorRetriable: the error Wait returns for a failed subtask
+// carries the classification.
+func TestTaskErrorRetriable(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{{errBoom, false}, {fmt.Errorf("fetch: %w", os.ErrDeadlineExceeded), true}} {
+		checkNoLeaks(t)
+		src := &testSource{next: unboundedRows(10), failAfter: 3, failErr: c.err}
+		b := newBuilder(t)
+		s := b.source("source 'in'", 1, src)
+		o := b.sink("sink 'out'", 1, &testSink{})
+		b.forward(s, o)
+		err := wait(t, start(t, &b.p, runtime.Options{}))
+		var te *runtime.TaskError
+		if !errors.As(err, &te) {
+			t.Fatalf("Wait: %v, want a *TaskError", err)
+		}
+		if te.Retriable != c.want || te.Node != s || te.Subtask != 0 {
+			t.Errorf("Wait: %+v, want node %d subtask 0 retriable %v", te, s, c.want)
+		}
 	}
 }
 
@@ -901,4 +996,69 @@ func TestPanicFailsTheJob(t *testing.T) {
 		t.Fatalf("Wait: %v", err)
 	}
 	src.checkClosed(t, "in", 2)
+}
+
+// TestShuffleCompactsSparse: a keyed shuffle to 8 receivers gathers each
+// receiver's eighth of a batch into vectors of its own, so the receivers
+// hold (and their kernels compute) about one batch's worth of physical rows
+// in total instead of 8; to 2 receivers, each half is dense enough to send
+// as a selection over the shared batch.
+func TestShuffleCompactsSparse(t *testing.T) {
+	checkNoLeaks(t)
+	rnd := newRand(t)
+	var id int64
+	rows := randRows(rnd, 20_000, &id)
+	// withSel: half the batches come with a selection of their own (about
+	// 2/3 of their physical rows), which a receiver's share is of.
+	split := func(withSel bool) (batches []*coldata.Batch, physical int) {
+		for rest := rows; len(rest) > 0; {
+			n := min(4096, len(rest))
+			bt := makeBatch(rnd, rest[:n], withSel && rnd.IntN(2) == 0)
+			batches = append(batches, bt)
+			physical += bt.Len
+			rest = rest[n:]
+		}
+		return batches, physical
+	}
+	for _, tc := range []struct {
+		name    string
+		p       int
+		withSel bool
+		off     bool // compaction disabled
+		compact bool
+	}{
+		{"P=8", 8, true, false, true},
+		{"P=8 without compaction", 8, true, true, false},
+		{"P=2", 2, false, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.off {
+				defer runtime.SetCompactBelow(runtime.SetCompactBelow(0))
+			}
+			batches, physical := split(tc.withSel)
+			src := &testSource{batches: [][]*coldata.Batch{batches}}
+			sink := &testSink{}
+			b := newBuilder(t)
+			s := b.source("source 'in'", 1, src)
+			o := b.sink("sink 'out'", tc.p, sink)
+			b.shuffle(s, o, colK)
+			if err := wait(t, start(t, &b.p, runtime.Options{})); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if d := sameRows(sink.allRows(), rows); d != "" {
+				t.Fatal(d)
+			}
+			got := 0
+			for _, sub := range sink.snapshot() {
+				got += sub.physical
+			}
+			want := tc.p * physical // every receiver sees whole batches
+			if tc.compact {
+				want = len(rows)
+			}
+			if got != want {
+				t.Errorf("receivers got %d physical rows for %d rows (%d physical sent), want %d", got, len(rows), physical, want)
+			}
+		})
+	}
 }

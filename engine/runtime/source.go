@@ -201,7 +201,7 @@ func (c *sourceCtx) Context() context.Context { return c.ctx }
 func (c *sourceCtx) Subtask() int             { return c.i }
 func (c *sourceCtx) Parallelism() int         { return c.n.Parallelism }
 func (c *sourceCtx) Counter(name string, n int64) {
-	c.j.counter(c.n, name).Add(n)
+	c.j.counter(c.n, c.i, name).Add(n)
 }
 
 // Emit hands b downstream at the emit boundary. After the stop barrier it
