@@ -235,6 +235,10 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 			return optErr(err)
 		}
 	}
+	if c.PlanDefaults != nil {
+		// After the connector's checks, which report the options as given.
+		desc.Options = c.PlanDefaults(desc.Options, p.opts.Now())
+	}
 	switch {
 	case fixed != nil && len(fields) > 0:
 		return errAt(ct.NamePos, "connector '"+c.Name+"' has a fixed schema "+fixed.String()+"; remove the column list")

@@ -126,7 +126,9 @@ func init() {
 		Schema: func(connector.Options) (*types.Schema, error) {
 			return types.NewSchema(types.Field{Name: "x", Type: types.Int64T}), nil
 		},
-		NewSource: func(*connector.Table) (connector.Source, error) { return nil, errors.New("not runnable") },
+		NewSource: func(*connector.Table, connector.SourceTask, []connector.SplitState) (connector.Source, error) {
+			return nil, errors.New("not runnable")
+		},
 	})
 }
 

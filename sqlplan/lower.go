@@ -34,7 +34,7 @@ func (p *planner) lower() (*program.Program, error) {
 			sink = l.add(&program.Node{
 				Op:          program.OpSink,
 				Description: fmt.Sprintf("sink '%s'", o.sink.name),
-				Parallelism: l.parallelism(o.sink),
+				Parallelism: l.parallelism(o.sink, true),
 				Schema:      streamSchema(o.sink.schema),
 				Sink:        o.sink.desc,
 			})
@@ -49,10 +49,17 @@ func (p *planner) lower() (*program.Program, error) {
 	return l.prog, nil
 }
 
-func (l *lowerer) parallelism(t *table) int {
+// parallelism is the configured one, capped by t's connector for its role.
+func (l *lowerer) parallelism(t *table, sink bool) int {
 	p := l.p.opts.Parallelism
-	if t != nil && t.conn != nil && t.conn.MaxParallelism > 0 && t.conn.MaxParallelism < p {
-		p = t.conn.MaxParallelism
+	if t == nil || t.conn == nil {
+		return p
+	}
+	if m := t.conn.MaxParallelism; m > 0 && m < p {
+		p = m
+	}
+	if m := t.conn.MaxSinkParallelism; sink && m > 0 && m < p {
+		p = m
 	}
 	return p
 }
@@ -104,7 +111,7 @@ func (l *lowerer) source(t *table) int {
 	id := l.add(&program.Node{
 		Op:          program.OpSource,
 		Description: fmt.Sprintf("source '%s'", t.name),
-		Parallelism: l.parallelism(t),
+		Parallelism: l.parallelism(t, false),
 		Schema:      streamSchema(t.schema),
 		Source:      t.desc,
 		Watermark:   t.watermark,

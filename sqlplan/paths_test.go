@@ -25,8 +25,10 @@ func init() {
 		LocalPaths: func(o connector.Options) []connector.LocalPath {
 			return []connector.LocalPath{{Path: o.String("path"), Tree: true}}
 		},
-		NewSource: func(*connector.Table) (connector.Source, error) { return nil, nil },
-		NewSink:   func(*connector.Table) (connector.Sink, error) { return nopSink{}, nil },
+		NewSource: func(*connector.Table, connector.SourceTask, []connector.SplitState) (connector.Source, error) {
+			return nil, nil
+		},
+		NewSink: func(*connector.Table, connector.SinkTask) (connector.Sink, error) { return nopSink{}, nil },
 	})
 }
 

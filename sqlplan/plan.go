@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/expr"
@@ -40,6 +41,10 @@ type Options struct {
 	// the built-ins (default expr.Builtins()). The worker must run the
 	// program with the same registry (runtime.Options.Functions).
 	Functions *expr.Registry
+	// Now is the planning time that connectors' per-process defaults are
+	// fixed to (connector.Connector.PlanDefaults: a generator's base time);
+	// default time.Now. Tests fix it for stable plans.
+	Now func() time.Time
 }
 
 // Plan parses and plans the SQL text of file.
@@ -123,6 +128,9 @@ type output struct {
 }
 
 func newPlanner(opts Options) *planner {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	return &planner{opts: opts, tables: map[string]*table{}, views: map[string]*view{}}
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
 	"github.com/arroyogo/arroyo/engine/program"
@@ -33,7 +34,7 @@ func TestPlans(t *testing.T) {
 			if strings.HasPrefix(string(sql), "-- parallelism=3") {
 				p = 3
 			}
-			prog, err := sqlplan.Plan(f, string(sql), sqlplan.Options{Name: name, Parallelism: p, DefaultSink: "stdout"})
+			prog, err := sqlplan.Plan(f, string(sql), sqlplan.Options{Name: name, Parallelism: p, DefaultSink: "stdout", Now: planTime})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,6 +188,29 @@ func TestExprPositions(t *testing.T) {
 		_, err := sqlplan.Plan("q.sql", sql, sqlplan.Options{DefaultSink: "stdout"})
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%s: got %v, want %q", c.query, err, c.want)
+		}
+	}
+}
+
+// planTime is the planning clock of the golden plans: per-process defaults
+// (nexmark's base_time) are fixed to it, so the plans are stable.
+func planTime() time.Time { return time.Date(2024, 1, 2, 3, 4, 5, 600, time.UTC) }
+
+// TestPlanTimeDefaults: defaults that would differ per process are fixed
+// in the plan from the planning clock, and given values are kept.
+func TestPlanTimeDefaults(t *testing.T) {
+	for _, tc := range []struct{ sql, option, want string }{
+		{"CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10');", "base_time", "2024-01-02T03:04:05Z"},
+		{"CREATE TABLE n WITH (connector = 'nexmark', event_rate = '10', base_time = '2020-05-05T00:00:00.5Z');", "base_time", "2020-05-05T00:00:00.5Z"},
+		{"CREATE TABLE n WITH (connector = 'impulse', event_rate = '10', event_time_interval = '1s');", "start_time", "2024-01-02T03:04:05Z"},
+		{"CREATE TABLE n WITH (connector = 'impulse', event_rate = '10');", "start_time", ""}, // wall-clock timestamps
+	} {
+		prog, err := sqlplan.Plan("q.sql", tc.sql+"\nSELECT * FROM n;", sqlplan.Options{DefaultSink: "stdout", Now: planTime})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if got := prog.Nodes[0].Source.Options[tc.option]; got != tc.want {
+			t.Errorf("%s: %s = %q, want %q", tc.sql, tc.option, got, tc.want)
 		}
 	}
 }

@@ -13,7 +13,7 @@ func init() {
 	connector.Register(&connector.Connector{
 		Name:        "blackhole",
 		Description: "Discards every row written to it.",
-		NewSink:     func(*connector.Table) (connector.Sink, error) { return sink{}, nil },
+		NewSink:     func(*connector.Table, connector.SinkTask) (connector.Sink, error) { return sink{}, nil },
 	})
 }
 

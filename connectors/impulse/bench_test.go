@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/connector"
 )
 
 type discard struct {
@@ -13,9 +14,6 @@ type discard struct {
 	rows int
 }
 
-func (d *discard) Context() context.Context    { return d.ctx }
-func (d *discard) Subtask() int                { return 0 }
-func (d *discard) Parallelism() int            { return 1 }
 func (d *discard) Counter(string, int64)       {}
 func (d *discard) Emit(b *coldata.Batch) error { d.rows += b.Rows(); return nil }
 
@@ -38,7 +36,7 @@ func BenchmarkImpulse(b *testing.B) {
 			}
 			d := &discard{ctx: b.Context()}
 			b.ReportAllocs()
-			if err := src.Run(d); err != nil {
+			if err := connector.Drain(d.ctx, mustSplits(b, src, "0/1"), d); err != nil {
 				b.Fatal(err)
 			}
 			if d.rows != b.N {

@@ -7,11 +7,16 @@
 //	timestamp TIMESTAMP, counter BIGINT UNSIGNED, subtask_index BIGINT UNSIGNED
 //
 // (none nullable), plus the hidden _timestamp column, equal to timestamp.
-// Subtask s of P emits counters s, s+P, s+2P, ... (below message_count if
+// A job started at parallelism P has P splits, the residue classes modulo
+// P: split r emits counters r, r+P, r+2P, ... (below message_count if
 // set), so the counters of all subtasks together are 0, 1, 2, ... whatever
-// the parallelism. Counter c is due c/event_rate seconds after the source
-// starts; its timestamp is the wall clock when its batch is generated, or,
-// with event_time_interval, start + c*event_time_interval. Timestamps
+// the parallelism, and a restore at another parallelism continues every
+// class. subtask_index is the residue class (the subtask that generates it
+// in the run the job started as). Counter c is due c/event_rate seconds
+// after the source starts; its timestamp is the wall clock when its batch
+// is generated, or, with event_time_interval, start_time +
+// c*event_time_interval (start_time is fixed when the pipeline is planned,
+// see PlanDefaults). Timestamps
 // never wrap: a message_count whose last timestamp would not fit int64
 // nanoseconds is refused when the table is created, and an unbounded source
 // fails at the first counter past 2262-04-11T23:47:16Z.
@@ -22,7 +27,9 @@
 package impulse
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"math"
 	"time"
 
@@ -36,6 +43,7 @@ const (
 	OptEventRate         = "event_rate"
 	OptMessageCount      = "message_count"
 	OptEventTimeInterval = "event_time_interval"
+	OptStartTime         = "start_time"
 )
 
 // Options are the declared options of the impulse connector.
@@ -63,6 +71,12 @@ var Options = []connector.Option{
 		Description: "Event time between consecutive messages (seconds or a duration such as '100ms'): message c gets timestamp start + c*interval. If absent, timestamps are the wall clock when the message is generated. Timestamps must stay before 2262-04-11T23:47:16Z (int64 nanoseconds): with message_count the last one is checked when the table is created, otherwise the source fails at the first message past it.",
 		Example:     "1s",
 	},
+	{
+		Name:        OptStartTime,
+		Type:        connector.TypeString,
+		Description: "Event time of counter 0 with event_time_interval, as an RFC 3339 timestamp; default: the time the pipeline is planned, rounded down to the second (fixed in the plan, so a restore continues the same timestamps).",
+		Example:     "2024-01-01T00:00:00Z",
+	},
 }
 
 func init() {
@@ -76,10 +90,30 @@ func init() {
 			}
 			return Schema(), nil
 		},
-		NewSource: func(t *connector.Table) (connector.Source, error) {
-			return NewSource(t.Options)
+		PlanDefaults: PlanDefaults,
+		Splits: func(_ context.Context, _ *connector.Table, p int) ([]string, error) {
+			return connector.GeneratorSplits(p), nil
+		},
+		NewSource: func(t *connector.Table, _ connector.SourceTask, splits []connector.SplitState) (connector.Source, error) {
+			s, err := NewSource(t.Options)
+			if err != nil {
+				return nil, err
+			}
+			return s.Splits(splits)
 		},
 	})
+}
+
+// PlanDefaults fixes start_time at planning time when it is absent (the
+// planning time rounded down to the second), so every subtask and every
+// restore numbers event time the same.
+func PlanDefaults(opts connector.Options, now time.Time) connector.Options {
+	if opts.Has(OptStartTime) || !opts.Has(OptEventTimeInterval) {
+		return opts // wall-clock timestamps need no start
+	}
+	out := maps.Clone(opts)
+	out[OptStartTime] = now.UTC().Truncate(time.Second).Format(time.RFC3339Nano)
+	return out
 }
 
 // Schema returns the table schema of every impulse table (without the
@@ -99,6 +133,9 @@ type config struct {
 	// interval is event_time_interval in nanoseconds; 0 means wall-clock
 	// timestamps.
 	interval int64
+	// start is the event time of counter 0 (start_time, else the clock
+	// given to parseConfig).
+	start int64
 }
 
 // parseConfig checks what the option declarations cannot express. start
@@ -119,6 +156,18 @@ func parseConfig(opts connector.Options, start int64) (config, error) {
 		}
 	}
 	c.interval = int64(opts.Duration(OptEventTimeInterval))
+	if v := opts.String(OptStartTime); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return c, &connector.OptionError{Owner: "impulse", Option: OptStartTime, Value: v, Problem: "expected an RFC 3339 timestamp such as '2024-01-01T00:00:00Z'"}
+		}
+		if t.Before(connector.MinTimestamp) || t.After(connector.MaxTimestamp) {
+			return c, &connector.OptionError{Owner: "impulse", Option: OptStartTime, Value: v, Problem: fmt.Sprintf("must be between %s and %s, the range of a TIMESTAMP (int64 nanoseconds)",
+				connector.MinTimestamp.Format(time.RFC3339Nano), connector.MaxTimestamp.Format(time.RFC3339Nano))}
+		}
+		start = t.UnixNano()
+	}
+	c.start = start
 	if lim := c.limit(start); lim > 0 && c.total > lim {
 		return c, &connector.OptionError{Owner: "impulse", Option: OptEventTimeInterval, Value: opts.String(OptEventTimeInterval),
 			Problem: fmt.Sprintf("counter %d (of message_count %d) would have a timestamp after %s, the latest a TIMESTAMP holds (int64 nanoseconds); at most %d messages fit at this interval",
@@ -137,8 +186,8 @@ func (c config) limit(start int64) int64 {
 	return (math.MaxInt64-start)/c.interval + 1
 }
 
-// Source emits counters. It is safe for concurrent use: Run keeps its
-// state on its own stack.
+// Source emits counters from parsed options; Splits makes the
+// connector.Source of a subtask.
 type Source struct {
 	cfg config
 	// start is the event time of counter 0 with event_time_interval.
@@ -151,18 +200,16 @@ type Source struct {
 	limitErr error
 }
 
-var _ connector.Source = (*Source)(nil)
-
 // NewSource returns a source for validated options. The event-time start
-// (for event_time_interval) is the wall clock now, rounded down to the
-// second, like nexmark's base time; the runtime creates every subtask's
-// Source at about the same moment, so they agree on it.
+// (for event_time_interval) is start_time, which the planner fills in; a
+// table built without the planner and without start_time starts at the
+// wall clock now, rounded down to the second.
 func NewSource(opts connector.Options) (*Source, error) {
-	start := time.Now().Truncate(time.Second).UnixNano()
-	cfg, err := parseConfig(opts, start)
+	cfg, err := parseConfig(opts, time.Now().Truncate(time.Second).UnixNano())
 	if err != nil {
 		return nil, err
 	}
+	start := cfg.start
 	s := &Source{cfg: cfg, start: start, due: connector.NewSpacing(cfg.rate), limit: cfg.limit(start)}
 	if s.limit > 0 {
 		s.limitErr = fmt.Errorf("impulse: counter %d: timestamp start + %d * event_time_interval '%s' would be after %s, the latest a TIMESTAMP holds (int64 nanoseconds); set message_count to at most %d or use a smaller event_time_interval",
@@ -174,13 +221,14 @@ func NewSource(opts connector.Options) (*Source, error) {
 // StartTime is the event time of counter 0 when event_time_interval is set.
 func (s *Source) StartTime() time.Time { return time.Unix(0, s.start).UTC() }
 
-// Run emits this subtask's counters, each batch when its last counter is
-// due.
-func (s *Source) Run(ctx connector.SourceContext) error {
-	return connector.RunGenerator(ctx, connector.Generator{
+// Splits returns the source of one subtask owning splits (residue classes,
+// see connector.Generator): it emits their counters, each batch when its
+// last counter is due.
+func (s *Source) Splits(splits []connector.SplitState) (*connector.GeneratorSource, error) {
+	return connector.NewGeneratorSource(connector.Generator{
 		Name: "impulse", Rate: s.cfg.rate, Total: s.cfg.total, Due: s.due.Due, Batch: s.batch,
 		Limit: s.limit, LimitErr: s.limitErr,
-	})
+	}, splits)
 }
 
 // batch builds counters first, first+stride, ... (rows of them).

@@ -3,6 +3,7 @@ package impulse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,10 +31,26 @@ type collector struct {
 	times   []time.Time
 }
 
-func (c *collector) Context() context.Context { return c.ctx }
-func (c *collector) Subtask() int             { return c.sub }
-func (c *collector) Parallelism() int         { return c.par }
-func (c *collector) Counter(string, int64)    {}
+func (c *collector) Counter(string, int64) {}
+
+// runSub runs subtask c.sub of c.par of src as the runtime would: the
+// source owning residue class sub/par, polled until it ends.
+func runSub(src *Source, c *collector) error {
+	gs, err := src.Splits([]connector.SplitState{{Split: fmt.Sprintf("%d/%d", c.sub, c.par)}})
+	if err != nil {
+		return err
+	}
+	defer gs.Close()
+	return connector.Drain(c.ctx, gs, c)
+}
+
+func mustSplits(tb testing.TB, src *Source, split string) *connector.GeneratorSource {
+	gs, err := src.Splits([]connector.SplitState{{Split: split}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return gs
+}
 func (c *collector) Emit(b *coldata.Batch) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -112,7 +129,7 @@ func start(t *testing.T, ctx context.Context, given map[string]string, p int) (c
 			t.Fatal(err)
 		}
 		cs[i] = &collector{ctx: ctx, sub: i, par: p, limit: 1_000_000}
-		wg.Go(func() { errs[i] = src.Run(cs[i]) })
+		wg.Go(func() { errs[i] = runSub(src, cs[i]) })
 	}
 	return cs, func() []error { wg.Wait(); return errs }
 }
@@ -323,7 +340,7 @@ func TestCancelIsPrompt(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := make(chan error)
-		go func() { done <- src.Run(&collector{ctx: ctx, par: 1, limit: 1000}) }()
+		go func() { done <- runSub(src, &collector{ctx: ctx, par: 1, limit: 1000}) }()
 		time.Sleep(time.Second) // the second message is due at 100s
 		cancel()
 		start := time.Now()

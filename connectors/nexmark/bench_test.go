@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/connector"
 )
 
 // discard is a SourceContext that drops every batch.
@@ -14,9 +15,6 @@ type discard struct {
 	rows int
 }
 
-func (d *discard) Context() context.Context    { return d.ctx }
-func (d *discard) Subtask() int                { return 0 }
-func (d *discard) Parallelism() int            { return 1 }
 func (d *discard) Counter(string, int64)       {}
 func (d *discard) Emit(b *coldata.Batch) error { d.rows += b.Rows(); return nil }
 
@@ -37,7 +35,7 @@ func BenchmarkGenerate(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	if err := src.Run(d); err != nil {
+	if err := connector.Drain(d.ctx, mustSplits(b, src, "0/1"), d); err != nil {
 		b.Fatal(err)
 	}
 	cpu := cpuTime() - cpu0

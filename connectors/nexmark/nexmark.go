@@ -16,8 +16,9 @@
 // and its event time is base_time + n / event_rate. Subtask s of P
 // generates events s, s+P, s+2P, ..., so any parallelism produces the same
 // multiset of rows, and so does a restart from any event number.
-// base_time defaults to the wall clock when the source is created, rounded
-// down to the second; set the option for reproducible event times.
+// base_time defaults to the time the pipeline was planned, rounded down to
+// the second, and the planner writes it into the table's options (see
+// PlanDefaults), so every subtask and every restore agrees on it.
 //
 // Range: timestamps are int64 nanoseconds (1677 to 2262) and never wrap.
 // A base_time outside that range, or an event_count (or runtime) whose
@@ -42,8 +43,10 @@
 package nexmark
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"time"
 
@@ -88,7 +91,7 @@ var Options = []connector.Option{
 	{
 		Name:        OptBaseTime,
 		Type:        connector.TypeString,
-		Description: "Event time of the first event, as an RFC 3339 timestamp between 1677-09-21T00:12:44Z and 2262-04-11T23:47:16Z (int64 nanoseconds); default: the wall clock when the source is created, rounded down to the second. Set it for reproducible output. With event_count or runtime, the last event's timestamps are checked when the table is created; an unbounded source fails at the first event whose timestamps would pass 2262-04-11T23:47:16Z.",
+		Description: "Event time of the first event, as an RFC 3339 timestamp between 1677-09-21T00:12:44Z and 2262-04-11T23:47:16Z (int64 nanoseconds); default: the time the pipeline is planned, rounded down to the second (fixed in the plan, so a restore replays the same events). Set it for reproducible output across runs. With event_count or runtime, the last event's timestamps are checked when the table is created; an unbounded source fails at the first event whose timestamps would pass 2262-04-11T23:47:16Z.",
 		Example:     "2024-01-01T00:00:00Z",
 	},
 }
@@ -104,10 +107,30 @@ func init() {
 			}
 			return Schema(), nil
 		},
-		NewSource: func(t *connector.Table) (connector.Source, error) {
-			return NewSource(t.Options)
+		PlanDefaults: PlanDefaults,
+		Splits: func(_ context.Context, _ *connector.Table, p int) ([]string, error) {
+			return connector.GeneratorSplits(p), nil
+		},
+		NewSource: func(t *connector.Table, _ connector.SourceTask, splits []connector.SplitState) (connector.Source, error) {
+			s, err := NewSource(t.Options)
+			if err != nil {
+				return nil, err
+			}
+			return s.Splits(splits)
 		},
 	})
+}
+
+// PlanDefaults fixes base_time at planning time when it is absent (the
+// planning time rounded down to the second), so every subtask and every
+// restore generates the same events.
+func PlanDefaults(opts connector.Options, now time.Time) connector.Options {
+	if opts.Has(OptBaseTime) {
+		return opts
+	}
+	out := maps.Clone(opts)
+	out[OptBaseTime] = now.UTC().Truncate(time.Second).Format(time.RFC3339Nano)
+	return out
 }
 
 // config is the parsed options.
@@ -198,14 +221,12 @@ func eventsWithin(c clock, d time.Duration) int64 {
 	return n
 }
 
-// Source generates nexmark events. It is safe for concurrent use: Run
-// keeps its state on its own stack.
+// Source generates nexmark events from parsed options; Splits makes the
+// connector.Source of a subtask.
 type Source struct {
 	cfg config
 	gen *gen
 }
-
-var _ connector.Source = (*Source)(nil)
 
 // NewSource returns a source for validated options. Without base_time, the
 // event time of event 0 is the wall clock now, rounded down to the second.
@@ -220,17 +241,18 @@ func NewSource(opts connector.Options) (*Source, error) {
 	return &Source{cfg: cfg, gen: newGen(newClock(cfg.base, cfg.rate))}, nil
 }
 
-// Run generates this subtask's events, paced so that event n is not
-// emitted before the wall clock has advanced n/event_rate since Run started.
-func (s *Source) Run(ctx connector.SourceContext) error {
-	return connector.RunGenerator(ctx, connector.Generator{
+// Splits returns the source of one subtask owning splits (residue classes,
+// see connector.Generator), paced so that event n is not emitted before the
+// wall clock has advanced n/event_rate since it started.
+func (s *Source) Splits(splits []connector.SplitState) (*connector.GeneratorSource, error) {
+	return connector.NewGeneratorSource(connector.Generator{
 		Name: "nexmark", Rate: s.cfg.rate, Total: s.cfg.total,
 		Limit: s.cfg.limit, LimitErr: s.cfg.limitErr,
 		Due: func(n int64) time.Duration { return time.Duration(s.gen.clock.offset(n)) },
 		Batch: func(first, stride int64, rows int, _ int64) *coldata.Batch {
 			return s.gen.batch(first, stride, rows)
 		},
-	})
+	}, splits)
 }
 
 // Batch returns events first, first+stride, ... (rows of them) as one

@@ -32,10 +32,26 @@ type collector struct {
 	times   []time.Time
 }
 
-func (c *collector) Context() context.Context { return c.ctx }
-func (c *collector) Subtask() int             { return c.sub }
-func (c *collector) Parallelism() int         { return c.par }
-func (c *collector) Counter(string, int64)    {}
+func (c *collector) Counter(string, int64) {}
+
+// runSub runs subtask c.sub of c.par of src as the runtime would: the
+// source owning residue class sub/par, polled until it ends.
+func runSub(src *Source, c *collector) error {
+	gs, err := src.Splits([]connector.SplitState{{Split: fmt.Sprintf("%d/%d", c.sub, c.par)}})
+	if err != nil {
+		return err
+	}
+	defer gs.Close()
+	return connector.Drain(c.ctx, gs, c)
+}
+
+func mustSplits(tb testing.TB, src *Source, split string) *connector.GeneratorSource {
+	gs, err := src.Splits([]connector.SplitState{{Split: split}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return gs
+}
 func (c *collector) Emit(b *coldata.Batch) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -91,7 +107,7 @@ func run(t *testing.T, given map[string]string, p int) []*collector {
 			t.Fatal(err)
 		}
 		cs[i] = &collector{ctx: t.Context(), sub: i, par: p}
-		wg.Go(func() { errs[i] = src.Run(cs[i]) })
+		wg.Go(func() { errs[i] = runSub(src, cs[i]) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -507,7 +523,7 @@ func TestCancel(t *testing.T) {
 		c := &collector{ctx: ctx, par: 1, limit: 1000}
 		done := make(chan error)
 		start := time.Now()
-		go func() { done <- src.Run(c) }()
+		go func() { done <- runSub(src, c) }()
 		time.Sleep(1050 * time.Millisecond)
 		cancel()
 		err = <-done
@@ -646,7 +662,7 @@ func TestTimestampRangeAtRuntime(t *testing.T) {
 					t.Fatalf("Limit() = %d, want 13523", src.Limit())
 				}
 				c := &collector{ctx: t.Context(), sub: i, par: p}
-				err = src.Run(c)
+				err = runSub(src, c)
 				if err == nil || err.Error() != "nexmark: event 13523 would have timestamps after 2262-04-11T23:47:16.854775807Z, the latest a TIMESTAMP holds (int64 nanoseconds); at most 13523 events fit after base_time 2262-04-11T23:47:00Z at event_rate 1000: set event_count or an earlier base_time" {
 					t.Fatalf("subtask %d: Run = %v", i, err)
 				}

@@ -3,16 +3,19 @@ package singlefile_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
 	_ "github.com/arroyogo/arroyo/connectors/jsonfmt"
-	_ "github.com/arroyogo/arroyo/connectors/singlefile"
+	"github.com/arroyogo/arroyo/connectors/singlefile"
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/types"
@@ -46,7 +49,7 @@ func table(t *testing.T, path string, extra ...string) *connector.Table {
 
 func newSink(t *testing.T, tab *connector.Table) connector.Sink {
 	t.Helper()
-	s, err := conn(t).NewSink(tab)
+	s, err := conn(t).NewSink(tab, connector.SinkTask{Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +240,11 @@ func TestSinkNonRegularTarget(t *testing.T) {
 	if _, err := os.Stat("/dev/null"); err != nil {
 		t.Skip("no /dev/null")
 	}
-	_, err := conn(t).NewSink(table(t, "/dev/null"))
+	_, err := conn(t).NewSink(table(t, "/dev/null"), connector.SinkTask{Parallelism: 1})
 	if err == nil || !strings.Contains(err.Error(), "/dev/null is a character device, not a regular file (set allow_non_regular = 'true' to write into it directly)") {
 		t.Fatalf("got %v", err)
 	}
-	_, err = conn(t).NewSink(table(t, t.TempDir()))
+	_, err = conn(t).NewSink(table(t, t.TempDir()), connector.SinkTask{Parallelism: 1})
 	if err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Fatalf("directory: got %v", err)
 	}
@@ -266,9 +269,6 @@ type collector struct {
 	counters map[string]int64
 }
 
-func (c *collector) Context() context.Context { return c.ctx }
-func (c *collector) Subtask() int             { return 0 }
-func (c *collector) Parallelism() int         { return 1 }
 func (c *collector) Counter(name string, n int64) {
 	if c.counters == nil {
 		c.counters = map[string]int64{}
@@ -281,15 +281,54 @@ func (c *collector) Emit(b *coldata.Batch) error {
 	return nil
 }
 
+// runSource reads tab at parallelism 1, and checks that 2, 3 and 5
+// subtasks (the file cut into as many ranges) read the same rows, count
+// the same and fail the same.
 func runSource(t *testing.T, tab *connector.Table) (*collector, error) {
 	t.Helper()
-	src, err := conn(t).NewSource(tab)
+	c, err := runSourceP(t, tab, 1)
+	for _, p := range []int{2, 3, 5} {
+		cp, errp := runSourceP(t, tab, p)
+		if fmt.Sprint(err) != fmt.Sprint(errp) {
+			t.Fatalf("p=%d: error %v, at p=1 %v", p, errp, err)
+		}
+		if err != nil {
+			continue // a later range may have emitted rows before the error
+		}
+		if !slices.Equal(c.rows, cp.rows) || !maps.Equal(c.counters, cp.counters) {
+			t.Fatalf("p=%d: rows %v counters %v, at p=1 %v %v", p, cp.rows, cp.counters, c.rows, c.counters)
+		}
+	}
+	return c, err
+}
+
+// runSourceP runs the p subtasks of a fresh job one after the other
+// (subtask k owns range k: rows come in file order) and returns the first
+// error.
+func runSourceP(t *testing.T, tab *connector.Table, p int) (*collector, error) {
+	t.Helper()
+	defer singlefile.SetMinSplitBytes(1)()
+	names, err := conn(t).Splits(t.Context(), tab, p)
 	if err != nil {
 		return nil, err
 	}
-	defer src.(connector.Closer).Close()
+	var states []connector.SplitState
+	for _, n := range names {
+		states = append(states, connector.SplitState{Split: n})
+	}
 	c := &collector{ctx: context.Background()}
-	return c, src.Run(c)
+	for i, own := range connector.AssignSplits(states, p) {
+		src, err := conn(t).NewSource(tab, connector.SourceTask{Subtask: i, Parallelism: p}, own)
+		if err != nil {
+			return nil, err
+		}
+		err = connector.Drain(c.ctx, src, c)
+		src.(connector.Closer).Close()
+		if err != nil {
+			return c, err
+		}
+	}
+	return c, nil
 }
 
 func TestSourceSkipsByteOrderMark(t *testing.T) {
@@ -357,7 +396,7 @@ func TestSourceLongLineMemoryBounded(t *testing.T) {
 	tab.BadData = connector.BadDataDrop
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	c, err := runSource(t, tab)
+	c, err := runSourceP(t, tab, 2) // the long line straddles the ranges
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
@@ -396,3 +435,19 @@ func TestSourceRefusesNonRegular(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSplitsSmallFile: a file under twice the minimum range is one split,
+// read in order by one subtask; a bigger one is cut at the parallelism.
+func TestSplitsSmallFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.json")
+	writeFile(t, path, strings.Repeat("{\"a\": 1}\n", 1000), 0o644)
+	names, err := conn(t).Splits(t.Context(), table(t, path), 3)
+	if err != nil || len(names) != 1 || names[0] != "0-9000" {
+		t.Fatalf("splits of a 9000-byte file at p=3: %q, %v; want one", names, err)
+	}
+	defer singlefile.SetMinSplitBytes(1000)()
+	names, err = conn(t).Splits(t.Context(), table(t, path), 3)
+	if err != nil || !slices.Equal(names, []string{"0-3000", "3000-6000", "6000-9000"}) {
+		t.Fatalf("splits at p=3 with 1000-byte ranges: %q, %v", names, err)
+	}
+}

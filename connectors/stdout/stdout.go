@@ -37,7 +37,7 @@ func init() {
 		Description:   "Writes each row as one line to standard output.",
 		NeedsFormat:   true,
 		DefaultFormat: "json",
-		NewSink: func(t *connector.Table) (connector.Sink, error) {
+		NewSink: func(t *connector.Table, _ connector.SinkTask) (connector.Sink, error) {
 			enc, err := connector.NewEncoder(t, t.Schema)
 			if err != nil {
 				return nil, err

@@ -13,7 +13,7 @@ const (
 	BadDataDrop = "drop"
 )
 
-// CounterBadData is the SourceContext counter of records dropped because
+// CounterBadData is the SourceOutput counter of records dropped because
 // they could not be decoded (bad_data = 'drop').
 const CounterBadData = "bad_records_dropped"
 

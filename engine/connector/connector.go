@@ -11,37 +11,87 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
-// Source produces the rows of a source table.
+// Source produces the rows of a source table for one subtask. The runtime
+// owns its loop: it calls Poll, Snapshot and Close from one goroutine,
+// never concurrently, so a checkpoint barrier always falls between two Poll
+// calls and the positions Snapshot returns are exactly those of the data
+// emitted before the barrier. A source needs no goroutine or select loop of
+// its own.
 //
 // Every batch a source emits has the table's columns followed by the hidden
 // event-time column types.TimestampField (TIMESTAMP, not null), so its
 // schema is Table.Schema plus one trailing column.
 type Source interface {
-	// Run produces batches through ctx.Emit until the source is exhausted
-	// (bounded sources return nil) or ctx.Context() is cancelled (return
-	// ctx.Context().Err() or nil). The runtime builds one Source per node
-	// and calls Run once per subtask, concurrently; what NewSource fixed
-	// (a base time, an open file) is therefore shared by all subtasks.
-	Run(ctx SourceContext) error
+	// Poll emits what is available through out and returns by ctx's
+	// deadline (a source waiting for data or for its pace waits at most
+	// until then and returns nil). It returns io.EOF once the source's
+	// splits are exhausted (bounded sources); it is not called again after
+	// io.EOF or an error. A cancelled ctx past its deadline is not an
+	// error: return nil or ctx's error.
+	Poll(ctx context.Context, out SourceOutput) error
+	// Snapshot returns the state of every split this subtask owns, as of
+	// the last batch emitted: restoring them continues right after it.
+	// epoch is the checkpoint's. The returned slices are the caller's.
+	Snapshot(epoch uint64) ([]SplitState, error)
 }
 
-// SourceContext is what the runtime gives a running source subtask.
-type SourceContext interface {
-	Context() context.Context
-	// Subtask is this subtask's index in [0, Parallelism()).
-	Subtask() int
-	Parallelism() int
+// SourceOutput is where a source's Poll emits.
+type SourceOutput interface {
 	// Emit hands a batch downstream; it blocks while downstream is busy
 	// (backpressure). The source must not modify b afterwards.
 	Emit(b *coldata.Batch) error
 	// Counter adds n to the named metric of this subtask (e.g. the number
 	// of records dropped as bad data).
 	Counter(name string, n int64)
+}
+
+// SplitState is one split of a source and its position. A split is a unit
+// of a source's input that one subtask reads at a time: a byte range of a
+// file, a generator's residue class, a Kafka partition. Split names are
+// fixed when a job first starts (Connector.Splits) and travel with their
+// state through every checkpoint, so a restore at another parallelism
+// reassigns the same splits. State is the connector's encoding of the
+// position (nil: from the split's start).
+type SplitState struct {
+	Split string `json:"split"`
+	State []byte `json:"state,omitempty"`
+}
+
+// SourceTask identifies the source subtask a Source is built for.
+type SourceTask struct {
+	JobID      string
+	OperatorID string
+	// Subtask is this subtask's index in [0, Parallelism).
+	Subtask     int
+	Parallelism int
+}
+
+// SinkTask identifies the sink subtask a Sink is built for; a
+// transactional sink derives stable transaction ids from it.
+type SinkTask struct {
+	JobID      string
+	OperatorID string
+	// Subtask is this subtask's index in [0, Parallelism).
+	Subtask     int
+	Parallelism int
+}
+
+// AssignSplits distributes split states over p subtasks, round-robin by
+// index (split k to subtask k mod p): the assignment of a fresh start and
+// of a restore at any parallelism, so a subtask may own several splits or
+// none.
+func AssignSplits(splits []SplitState, p int) [][]SplitState {
+	out := make([][]SplitState, p)
+	for k, s := range splits {
+		out[k%p] = append(out[k%p], s)
+	}
+	return out
 }
 
 // Sink consumes the rows written to a sink table.
@@ -54,8 +104,33 @@ type Sink interface {
 	// retained after Write returns unless copied (see coldata ownership).
 	Write(ctx context.Context, b *coldata.Batch) error
 	// Finish is called once at end of stream, after the last Write, and
-	// must flush everything written.
+	// must flush everything written. A TwoPhaseSink's Finish commits what
+	// follows its last PreCommit.
 	Finish(ctx context.Context) error
+}
+
+// TwoPhaseSink is an optional interface of sinks that commit their output
+// with the checkpoints (exactly once): what a subtask writes between two
+// barriers becomes visible only when the checkpoint of the second is
+// durable. ops.Sink drives it; a sink that implements it is never asked to
+// Flush at a barrier.
+type TwoPhaseSink interface {
+	// PreCommit is called at the barrier of epoch, after the last Write
+	// before it: prepare everything written since the previous PreCommit
+	// (e.g. flush a transaction without committing it) and return what
+	// Commit or Recover needs to commit it; the bytes go into the
+	// checkpoint.
+	PreCommit(ctx context.Context, epoch uint64) ([]byte, error)
+	// Commit is called once checkpoint epoch is durable, with what
+	// PreCommit returned for every epoch not yet committed, oldest first.
+	// It must be idempotent: after a failure it may be called again for
+	// the same epoch (through Recover).
+	Commit(ctx context.Context, epoch uint64, prepared [][]byte) error
+	// Recover is called once, before the first Write, when the job is
+	// restored from a checkpoint: restored is what the checkpoint had
+	// pre-committed and not yet known committed; commit it and abort
+	// anything newer (a transaction pre-committed after that checkpoint).
+	Recover(ctx context.Context, restored [][]byte) error
 }
 
 // Closer is an optional interface of sources and sinks that hold resources;
@@ -106,17 +181,34 @@ type Connector struct {
 	// DefaultFormat is used when NeedsFormat and the table names none.
 	DefaultFormat string
 	// MaxParallelism caps the parallelism of this connector's sources and
-	// sinks (0 = no cap); e.g. a single file is read and written by one
-	// subtask.
-	MaxParallelism int
+	// sinks (0 = no cap); MaxSinkParallelism caps its sinks only (e.g. a
+	// single file is written by one subtask but read by many).
+	MaxParallelism     int
+	MaxSinkParallelism int
 	// LocalPaths, if set, returns the files and directories on the local
 	// file system that a table with these (validated) options reads as a
 	// source or writes as a sink. The planner uses it to refuse a pipeline
 	// that would overwrite its own input or the SQL file being run, or
 	// write one file from two sink tables (see LocalPath).
 	LocalPaths func(opts Options) []LocalPath
-	NewSource  func(t *Table) (Source, error)
-	NewSink    func(t *Table) (Sink, error)
+	// PlanDefaults, if set, is called by the planner with the validated
+	// options and the planning time; it returns the options with every
+	// default that would differ per process or per restore fixed (a
+	// generator's base time = now), so every subtask, every worker and
+	// every restore of the program replays the same events. It must be
+	// idempotent: options it already fixed stay as they are.
+	PlanDefaults func(opts Options, now time.Time) Options
+	// Splits returns the names of a source table's splits for a job that
+	// starts (not restores) at parallelism p; nil means one split, "".
+	// The runtime assigns them with AssignSplits. A connector whose
+	// natural split depends on the parallelism (a generator's residue
+	// class modulo p, a file cut into p ranges) uses p; a Kafka source
+	// returns its partitions.
+	Splits func(ctx context.Context, t *Table, p int) ([]string, error)
+	// NewSource builds the source of one subtask, owning splits (possibly
+	// none: it then ends at once).
+	NewSource func(t *Table, task SourceTask, splits []SplitState) (Source, error)
+	NewSink   func(t *Table, task SinkTask) (Sink, error)
 }
 
 // Decoder turns records in a format into rows of a schema, appending to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"testing"
@@ -54,10 +55,31 @@ type fakeSource struct {
 	times   []time.Time
 }
 
-func (f *fakeSource) Context() context.Context { return f.ctx }
-func (f *fakeSource) Subtask() int             { return f.sub }
-func (f *fakeSource) Parallelism() int         { return f.par }
-func (f *fakeSource) Counter(string, int64)    {}
+func (f *fakeSource) Counter(string, int64) {}
+
+// RunGenerator polls the source of g owning split sub/par (of f) as the
+// runtime would, with 100ms deadlines, until it ends or f.ctx is done.
+func RunGenerator(f *fakeSource, g Generator) error {
+	src, err := NewGeneratorSource(g, []SplitState{{Split: fmt.Sprintf("%d/%d", f.sub, f.par)}})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	for {
+		if err := f.ctx.Err(); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(f.ctx, 100*time.Millisecond)
+		err := src.Poll(ctx, f)
+		cancel()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
 func (f *fakeSource) Emit(b *coldata.Batch) error {
 	if f.emitErr != nil {
 		return f.emitErr
@@ -235,9 +257,9 @@ func TestRunGeneratorErrors(t *testing.T) {
 		sub, par int
 		err      string
 	}{
-		{0, 0, "gen: bad subtask 0 of 0"},
-		{3, 3, "gen: bad subtask 3 of 3"},
-		{-1, 2, "gen: bad subtask -1 of 2"},
+		{0, 0, `gen: bad split "0/0": want residue/modulus such as "0/4"`},
+		{3, 3, `gen: bad split "3/3": want residue/modulus such as "0/4"`},
+		{-1, 2, `gen: bad split "-1/2": want residue/modulus such as "0/4"`},
 	} {
 		err := RunGenerator(&fakeSource{ctx: t.Context(), sub: tc.sub, par: tc.par}, testGenerator(10, 5))
 		if err == nil || err.Error() != tc.err {
@@ -251,55 +273,86 @@ func TestRunGeneratorErrors(t *testing.T) {
 	}
 }
 
-func TestPacer(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
-		p := NewPacer(t.Context())
-		defer p.Stop()
-		for _, step := range []struct {
-			until, after time.Duration // deadline, and the clock when Until returns
-		}{
-			{-time.Second, 0}, // past: at once
-			{0, 0},            // now: at once
-			{time.Second, time.Second},
-			{3 * time.Second, 3 * time.Second}, // the timer is reused
-			{2 * time.Second, 3 * time.Second}, // already past
-			{3500 * time.Millisecond, 3500 * time.Millisecond},
-		} {
-			if err := p.Until(start.Add(step.until)); err != nil {
-				t.Fatalf("Until(+%v): %v", step.until, err)
+// TestGeneratorRestoreElsewhere snapshots a generator started at P=3 after
+// a few polls, restores the split states at P=2 and P=5, and checks that
+// before + after is every event exactly once.
+func TestGeneratorRestoreElsewhere(t *testing.T) {
+	const total = 5000
+	for _, p2 := range []int{1, 2, 5} {
+		t.Run(fmt.Sprint(p2), func(t *testing.T) {
+			g := testGenerator(1e12, total)
+			seen := make([]int, total)
+			record := func(f *fakeSource) {
+				for _, b := range f.batches {
+					for _, n := range b.Cols[0].(*coldata.Vec[int64]).Vals {
+						seen[n]++
+					}
+				}
 			}
-			if got := time.Since(start); got != step.after {
-				t.Fatalf("Until(+%v) returned at +%v, want +%v", step.until, got, step.after)
+			var states []SplitState
+			for k, own := range AssignSplits(func() []SplitState {
+				var out []SplitState
+				for _, n := range GeneratorSplits(3) {
+					out = append(out, SplitState{Split: n})
+				}
+				return out
+			}(), 3) {
+				src, err := NewGeneratorSource(g, own)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := &fakeSource{ctx: t.Context()}
+				src.splits[0].rows = int64(100 + 37*k) // a few batches, uneven
+				ctx, cancel := context.WithCancel(t.Context())
+				lim := &limitOut{f: f, n: 3 + k, cancel: cancel}
+				if err := src.Poll(ctx, lim); err != nil {
+					t.Fatal(err)
+				}
+				cancel()
+				record(f)
+				ss, _ := src.Snapshot(1)
+				states = append(states, ss...)
 			}
-		}
-	})
+			for _, own := range AssignSplits(states, p2) {
+				src, err := NewGeneratorSource(g, own)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := &fakeSource{ctx: t.Context()}
+				for {
+					err := src.Poll(t.Context(), f)
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				record(f)
+			}
+			for n, c := range seen {
+				if c != 1 {
+					t.Fatalf("event %d emitted %d times", n, c)
+				}
+			}
+		})
+	}
 }
 
-func TestPacerCancel(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(t.Context())
-		p := NewPacer(ctx)
-		defer p.Stop()
-		start := time.Now()
-		go func() {
-			time.Sleep(time.Second)
-			cancel()
-		}()
-		if err := p.Until(start.Add(time.Hour)); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Until = %v, want context.Canceled", err)
-		}
-		if got := time.Since(start); got != time.Second {
-			t.Fatalf("Until returned at +%v, want +1s (promptly on cancel)", got)
-		}
-		// Once cancelled, every call fails at once, past deadlines included.
-		for _, d := range []time.Duration{time.Hour, 0, -time.Hour} {
-			if err := p.Until(time.Now().Add(d)); !errors.Is(err, context.Canceled) {
-				t.Fatalf("Until(+%v) after cancel = %v", d, err)
-			}
-		}
-		if got := time.Since(start); got != time.Second {
-			t.Fatalf("calls after cancel took until +%v", got)
-		}
-	})
+// limitOut accepts n batches, then cancels the poll.
+type limitOut struct {
+	f      *fakeSource
+	n      int
+	cancel context.CancelFunc
+}
+
+func (l *limitOut) Counter(string, int64) {}
+func (l *limitOut) Emit(b *coldata.Batch) error {
+	if err := l.f.Emit(b); err != nil {
+		return err
+	}
+	if l.n--; l.n == 0 {
+		l.cancel()
+	}
+	return nil
 }

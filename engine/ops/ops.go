@@ -5,7 +5,7 @@
 // protocol (per-sender queues, watermark minimum, barrier alignment, end of
 // input versus stop); operators only react: Process for data, and optional
 // capabilities found by type assertion (WatermarkHandler, Checkpointer,
-// CheckpointNotifier, Finisher, Closer). See docs/ARCHITECTURE.md, "Runtime
+// CheckpointNotifier, Finisher, Restorer, Closer). See docs/ARCHITECTURE.md, "Runtime
 // protocol".
 //
 // It must not import engine/runtime, sqlplan, connectors, controlplane, udf
@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
@@ -115,6 +116,15 @@ type Closer interface {
 	Close() error
 }
 
+// Restorer is implemented by operators that take state from a checkpoint.
+// When a job is restored, Restore is called once per subtask before the
+// first message, with the snapshot handles (what Checkpoint returned) of
+// the checkpoint's subtasks assigned to this one (old subtask k to new
+// subtask k mod P; possibly none).
+type Restorer interface {
+	Restore(ctx context.Context, snapshots []any) error
+}
+
 // New builds the operator of a non-source node for one subtask.
 func New(n *program.Node, task TaskInfo) (Operator, error) {
 	switch n.Op {
@@ -134,7 +144,7 @@ func New(n *program.Node, task TaskInfo) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := c.NewSink(t)
+		s, err := c.NewSink(t, connector.SinkTask{JobID: task.JobID, OperatorID: task.OperatorID, Subtask: task.Subtask, Parallelism: task.Parallelism})
 		if err != nil {
 			return nil, err
 		}
@@ -232,16 +242,21 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 // Close implements Closer: it closes the functions bound for the subtask.
 func (c *Calc) Close() error { return c.comp.Close() }
 
-// Sink adapts a connector.Sink to the operator contract. At a checkpoint
-// barrier it flushes a sink that implements connector.Flusher, so what was
-// written before the barrier is visible. For a sink, Stop ends its stream
-// as end of input does: what it was given before the stop barrier is all
-// it will be given, and it is a consistent cut, so the sink's Finish
-// (which commits, e.g. single_file's rename into place) runs at end of
-// input and, after a stop, once the stop checkpoint is complete. Operators
-// must not emit on Stop; a sink only commits what they emitted. A
-// two-phase-commit sink (the checkpoint issue) will pre-commit in
-// Checkpoint and commit in CheckpointDone for every epoch.
+// Sink adapts a connector.Sink to the operator contract.
+//
+// A connector.TwoPhaseSink pre-commits at every barrier (its bytes are the
+// subtask's snapshot handle, a TwoPhaseState, with every epoch not yet
+// committed), commits in CheckpointDone once the checkpoint is complete,
+// and recovers on restore (Restore). At end of input, Finish commits what
+// is still pending and then the sink's Finish commits the rest.
+//
+// Any other sink is flushed at a barrier (connector.Flusher), so what was
+// written before it is visible. For it, Stop ends its stream as end of
+// input does: what it was given before the stop barrier is all it will be
+// given, and it is a consistent cut, so the sink's Finish (which commits,
+// e.g. single_file's rename into place) runs at end of input and, after a
+// stop, once the stop checkpoint is complete. Operators must not emit on
+// Stop; a sink only commits what they emitted.
 type Sink struct {
 	Sink connector.Sink
 	Task TaskInfo
@@ -249,6 +264,15 @@ type Sink struct {
 	stopEpoch uint64 // the stop barrier's epoch, once seen
 	stopped   bool
 	finished  bool
+	pending   TwoPhaseState // pre-committed, not yet committed
+}
+
+// TwoPhaseState is a two-phase-commit sink subtask's snapshot handle: the
+// epochs it pre-committed and not yet committed, oldest first, and what
+// PreCommit returned for each.
+type TwoPhaseState struct {
+	Epochs   []uint64
+	Prepared [][]byte
 }
 
 var (
@@ -256,6 +280,7 @@ var (
 	_ Finisher           = (*Sink)(nil)
 	_ Checkpointer       = (*Sink)(nil)
 	_ CheckpointNotifier = (*Sink)(nil)
+	_ Restorer           = (*Sink)(nil)
 	_ Closer             = (*Sink)(nil)
 )
 
@@ -267,10 +292,22 @@ func (s *Sink) Process(ctx context.Context, _ int, b *coldata.Batch, _ Collector
 	return s.Sink.Write(ctx, b)
 }
 
-// Checkpoint implements Checkpointer. A sink contributes no state yet.
+// Checkpoint implements Checkpointer: a two-phase-commit sink pre-commits
+// (the handle is every epoch not yet committed); any other is flushed and
+// contributes no state.
 func (s *Sink) Checkpoint(ctx context.Context, b Barrier, _ Collector) (any, error) {
 	if b.Stop {
 		s.stopEpoch, s.stopped = b.Epoch, true
+	}
+	if tp, ok := s.Sink.(connector.TwoPhaseSink); ok {
+		prep, err := tp.PreCommit(ctx, b.Epoch)
+		if err != nil {
+			return nil, fmt.Errorf("pre-commit epoch %d: %w", b.Epoch, err)
+		}
+		s.pending.Epochs = append(s.pending.Epochs, b.Epoch)
+		s.pending.Prepared = append(s.pending.Prepared, prep)
+		// The handle must not alias what later commits trim.
+		return TwoPhaseState{Epochs: slices.Clone(s.pending.Epochs), Prepared: slices.Clone(s.pending.Prepared)}, nil
 	}
 	if f, ok := s.Sink.(connector.Flusher); ok {
 		return nil, f.Flush(ctx)
@@ -278,21 +315,68 @@ func (s *Sink) Checkpoint(ctx context.Context, b Barrier, _ Collector) (any, err
 	return nil, nil
 }
 
-// CheckpointDone implements CheckpointNotifier: when the stop checkpoint is
-// complete, the sink's stream is over and it commits (Finish).
+// CheckpointDone implements CheckpointNotifier. A two-phase-commit sink
+// commits every pending epoch up to epoch. Any other sink commits (Finish)
+// when the stop checkpoint is complete: its stream is over.
 func (s *Sink) CheckpointDone(ctx context.Context, epoch uint64) error {
+	if _, ok := s.Sink.(connector.TwoPhaseSink); ok {
+		return s.commit(ctx, epoch)
+	}
 	if !s.stopped || epoch != s.stopEpoch {
 		return nil
 	}
 	return s.Finish(ctx, nil)
 }
 
-// Finish implements Finisher. It calls the sink's Finish at most once.
+// commit commits the pending epochs up to epoch.
+func (s *Sink) commit(ctx context.Context, epoch uint64) error {
+	k := 0
+	for k < len(s.pending.Epochs) && s.pending.Epochs[k] <= epoch {
+		k++
+	}
+	if k == 0 {
+		return nil
+	}
+	tp := s.Sink.(connector.TwoPhaseSink)
+	if err := tp.Commit(ctx, s.pending.Epochs[k-1], s.pending.Prepared[:k]); err != nil {
+		return fmt.Errorf("commit epoch %d: %w", s.pending.Epochs[k-1], err)
+	}
+	s.pending.Epochs = slices.Delete(s.pending.Epochs, 0, k)
+	s.pending.Prepared = slices.Delete(s.pending.Prepared, 0, k)
+	return nil
+}
+
+// Restore implements Restorer: a two-phase-commit sink recovers with what
+// the restored checkpoint's subtasks had pre-committed and not committed.
+func (s *Sink) Restore(ctx context.Context, snapshots []any) error {
+	tp, ok := s.Sink.(connector.TwoPhaseSink)
+	if !ok {
+		return nil
+	}
+	var restored [][]byte
+	for _, h := range snapshots {
+		st, ok := h.(TwoPhaseState)
+		if !ok {
+			return fmt.Errorf("snapshot is a %T, not a TwoPhaseState", h)
+		}
+		restored = append(restored, st.Prepared...)
+	}
+	return tp.Recover(ctx, restored)
+}
+
+// Finish implements Finisher. It calls the sink's Finish at most once; a
+// two-phase-commit sink first commits its pending epochs (the job ends
+// successfully: nothing will replay them).
 func (s *Sink) Finish(ctx context.Context, _ Collector) error {
 	if s.finished {
 		return nil
 	}
 	s.finished = true
+	if len(s.pending.Epochs) > 0 {
+		if err := s.commit(ctx, s.pending.Epochs[len(s.pending.Epochs)-1]); err != nil {
+			return err
+		}
+	}
 	return s.Sink.Finish(ctx)
 }
 

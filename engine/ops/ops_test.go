@@ -1,11 +1,13 @@
 package ops_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -316,7 +318,7 @@ const sinkConnector = "test_ops_sink"
 func init() {
 	connector.Register(&connector.Connector{
 		Name: sinkConnector,
-		NewSink: func(t *connector.Table) (connector.Sink, error) {
+		NewSink: func(t *connector.Table, _ connector.SinkTask) (connector.Sink, error) {
 			if t.Name == "fail" {
 				return nil, errors.New("cannot open")
 			}
@@ -451,5 +453,105 @@ func TestCalcCompactsSparse(t *testing.T) {
 		if r, w := out.rows(), applyProjection(rows[:tc.keep]); !slices.Equal(r, w) {
 			t.Errorf("keep %d: got %v, want %v", tc.keep, r, w)
 		}
+	}
+}
+
+// tpcSink is a fake two-phase-commit sink: it logs every call.
+type tpcSink struct {
+	fakeSink
+	log     []string
+	failPre error
+}
+
+var _ connector.TwoPhaseSink = (*tpcSink)(nil)
+
+func (s *tpcSink) Flush(context.Context) error { s.log = append(s.log, "flush"); return nil }
+func (s *tpcSink) PreCommit(_ context.Context, epoch uint64) ([]byte, error) {
+	if s.failPre != nil {
+		return nil, s.failPre
+	}
+	s.log = append(s.log, fmt.Sprintf("pre %d", epoch))
+	return []byte(fmt.Sprintf("tx%d", epoch)), nil
+}
+func (s *tpcSink) Commit(_ context.Context, epoch uint64, prepared [][]byte) error {
+	s.log = append(s.log, fmt.Sprintf("commit %d %s", epoch, bytes.Join(prepared, []byte(","))))
+	return nil
+}
+func (s *tpcSink) Recover(_ context.Context, restored [][]byte) error {
+	s.log = append(s.log, fmt.Sprintf("recover %s", bytes.Join(restored, []byte(","))))
+	return nil
+}
+func (s *tpcSink) Finish(ctx context.Context) error {
+	s.log = append(s.log, "finish")
+	return s.fakeSink.Finish(ctx)
+}
+
+// TestTwoPhaseSink: ops.Sink pre-commits at each barrier (never Flush),
+// hands every epoch not yet committed to the checkpoint, commits when a
+// checkpoint is complete (all epochs up to it, once), recovers on restore
+// with what the restored subtasks had pending, and at end of input commits
+// what is pending before Finish; a stop commits at the stop checkpoint and
+// never calls Finish.
+func TestTwoPhaseSink(t *testing.T) {
+	ctx := context.Background()
+	fs := &tpcSink{}
+	s := &ops.Sink{Sink: fs}
+	if err := s.Restore(ctx, []any{
+		ops.TwoPhaseState{Epochs: []uint64{6}, Prepared: [][]byte{[]byte("old6")}},
+		ops.TwoPhaseState{Epochs: []uint64{5, 6}, Prepared: [][]byte{[]byte("b5"), []byte("b6")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	snap1, err := s.Checkpoint(ctx, ops.Barrier{Epoch: 7}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap2, err := s.Checkpoint(ctx, ops.Barrier{Epoch: 8}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want1 := ops.TwoPhaseState{Epochs: []uint64{7}, Prepared: [][]byte{[]byte("tx7")}}
+	want2 := ops.TwoPhaseState{Epochs: []uint64{7, 8}, Prepared: [][]byte{[]byte("tx7"), []byte("tx8")}}
+	if !reflect.DeepEqual(snap1, want1) || !reflect.DeepEqual(snap2, want2) {
+		t.Fatalf("snapshots %+v, %+v; want %+v, %+v", snap1, snap2, want1, want2)
+	}
+	for _, e := range []uint64{8, 8, 7} { // 8 covers 7; again: nothing left
+		if err := s.CheckpointDone(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Checkpoint(ctx, ops.Barrier{Epoch: 9}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"recover old6,b5,b6", "pre 7", "pre 8", "commit 8 tx7,tx8", "pre 9", "commit 9 tx9", "finish"}
+	if !slices.Equal(fs.log, want) {
+		t.Fatalf("calls %q, want %q", fs.log, want)
+	}
+	// The first snapshot's handle is not changed by later commits.
+	if !reflect.DeepEqual(snap1, want1) {
+		t.Fatalf("snapshot changed to %+v", snap1)
+	}
+
+	stop := &tpcSink{}
+	ss := &ops.Sink{Sink: stop}
+	if _, err := ss.Checkpoint(ctx, ops.Barrier{Epoch: 1, Stop: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.CheckpointDone(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"pre 1", "commit 1 tx1"}; !slices.Equal(stop.log, want) {
+		t.Fatalf("stop: calls %q, want %q", stop.log, want)
+	}
+
+	bad := &tpcSink{failPre: errors.New("broker down")}
+	if _, err := (&ops.Sink{Sink: bad}).Checkpoint(ctx, ops.Barrier{Epoch: 3}, nil); err == nil || err.Error() != "pre-commit epoch 3: broker down" {
+		t.Fatalf("failing PreCommit: %v", err)
+	}
+	if err := (&ops.Sink{Sink: &tpcSink{}}).Restore(ctx, []any{"junk"}); err == nil {
+		t.Fatal("Restore accepted a snapshot that is not a TwoPhaseState")
 	}
 }

@@ -41,8 +41,8 @@ type Event struct {
 	Subtask  int
 	Epoch    uint64
 	// Snapshot is the handle of the subtask's snapshot (EventAck): an
-	// in-memory value until checkpoints are durable. Sources contribute nil
-	// until they expose their positions.
+	// in-memory value until checkpoints are durable. A source's is its
+	// []connector.SplitState.
 	Snapshot any
 	Err      error
 }
@@ -85,7 +85,30 @@ type coordReq struct {
 
 type checkpointResult struct {
 	epoch uint64
+	snaps Snapshot
 	err   error
+}
+
+// Snapshot is a complete checkpoint: per operator id (program.Node's
+// OperatorID, stable across re-plans of the same SQL), the handle each
+// subtask acknowledged it with (nil for a subtask that had finished). A source
+// subtask's handle is its []connector.SplitState. Options.Restore starts a
+// job from it.
+type Snapshot map[string][]any
+
+// CheckpointSnapshot is Checkpoint that also returns the checkpoint's
+// snapshot handles.
+func (j *Job) CheckpointSnapshot(ctx context.Context) (uint64, Snapshot, error) {
+	reply := make(chan checkpointResult, 1)
+	if !j.coord.request(coordCheckpoint, reply) {
+		return 0, nil, ErrNoCheckpoint
+	}
+	select {
+	case r := <-reply:
+		return r.epoch, r.snaps, r.err
+	case <-ctx.Done():
+		return 0, nil, context.Cause(ctx)
+	}
 }
 
 type taskKey struct{ node, subtask int }
@@ -304,7 +327,14 @@ func (c *coordinator) complete() {
 		}
 	}
 	if cp.reply != nil {
-		cp.reply <- checkpointResult{epoch: cp.epoch}
+		snaps := Snapshot{}
+		for _, n := range c.j.prog.Nodes {
+			snaps[n.OperatorID] = make([]any, n.Parallelism)
+		}
+		for k, h := range cp.snapshots {
+			snaps[c.j.prog.Nodes[k.node].OperatorID][k.subtask] = h
+		}
+		cp.reply <- checkpointResult{epoch: cp.epoch, snaps: snaps}
 	}
 	c.maybeStop()
 }

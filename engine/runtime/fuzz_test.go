@@ -20,8 +20,8 @@ const (
 )
 
 func init() {
-	connector.Register(&connector.Connector{Name: fuzzSrc, NewSource: func(*connector.Table) (connector.Source, error) { return emptySource{}, nil }})
-	connector.Register(&connector.Connector{Name: fuzzSink, NewSink: func(*connector.Table) (connector.Sink, error) { return discardSink{}, nil }})
+	connector.Register(&connector.Connector{Name: fuzzSrc, NewSource: func(*connector.Table, connector.SourceTask, []connector.SplitState) (connector.Source, error) { return emptySource{}, nil }})
+	connector.Register(&connector.Connector{Name: fuzzSink, NewSink: func(*connector.Table, connector.SinkTask) (connector.Sink, error) { return discardSink{}, nil }})
 }
 
 // fuzzSeeds are valid programs: source -> calc -> sink with a filter, a

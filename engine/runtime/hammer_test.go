@@ -161,6 +161,7 @@ func hammerOnce(t *testing.T, rnd *rand.Rand, iter int) {
 		t.Fatalf("%s: Wait error %v, want %q", where, err, wantErr)
 	}
 	for i, src := range sources {
+		src.mayNotRun = wantErr != ""
 		src.checkClosed(t, fmt.Sprintf("%s s%d", where, i), len(src.batches))
 	}
 	for i, s := range sinks {

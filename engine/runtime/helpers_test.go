@@ -3,8 +3,10 @@ package runtime_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	goruntime "runtime"
 	"slices"
@@ -37,17 +39,17 @@ var fixtures sync.Map // connector.Table.Name -> *testSource | *testSink
 func init() {
 	connector.Register(&connector.Connector{
 		Name: srcConnector,
-		NewSource: func(t *connector.Table) (connector.Source, error) {
+		NewSource: func(t *connector.Table, task connector.SourceTask, _ []connector.SplitState) (connector.Source, error) {
 			f, ok := fixtures.Load(t.Name)
 			if !ok {
 				return nil, fmt.Errorf("no test source %q", t.Name)
 			}
-			return f.(*testSource).build()
+			return f.(*testSource).build(task.Subtask)
 		},
 	})
 	connector.Register(&connector.Connector{
 		Name: sinkConnector,
-		NewSink: func(t *connector.Table) (connector.Sink, error) {
+		NewSink: func(t *connector.Table, _ connector.SinkTask) (connector.Sink, error) {
 			f, ok := fixtures.Load(t.Name)
 			if !ok {
 				return nil, fmt.Errorf("no test sink %q", t.Name)
@@ -222,6 +224,7 @@ type testSource struct {
 	failErr   error
 	closeErr  error
 	newErr    error
+	mayNotRun bool   // another part of the job fails: not every subtask polls
 	counter   string // if set, Counter(counter, rows) after each emit
 	discard   bool   // if set, rows sent are not recorded (benchmarks)
 
@@ -236,39 +239,71 @@ type testSource struct {
 	runCalls int
 }
 
-type sourceInstance struct{ f *testSource }
+// sourceInstance is one subtask's source. Poll emits at most one batch per
+// call; what it waits for (the gate, waits[k], the interval) it waits for
+// until the deadline.
+type sourceInstance struct {
+	f       *testSource
+	sub     int
+	gated   bool // the gate was passed
+	k       int  // next batch (bounded)
+	emitted int
+	nextAt  time.Time // unbounded: when the next batch may go
+	polled  bool
+	lastErr error
+}
 
-func (f *testSource) build() (connector.Source, error) {
+func (f *testSource) build(sub int) (connector.Source, error) {
 	if f.newErr != nil {
 		return nil, f.newErr
 	}
 	f.built.Add(1)
-	return &sourceInstance{f}, nil
+	return &sourceInstance{f: f, sub: sub}, nil
 }
 
+// Close records the end of a polled subtask (runCalls, runErrs).
 func (s *sourceInstance) Close() error {
-	s.f.closed.Add(1)
-	return s.f.closeErr
-}
-
-func (s *sourceInstance) Run(ctx connector.SourceContext) (err error) {
 	f := s.f
-	defer func() {
+	if s.polled {
 		f.mu.Lock()
 		f.runCalls++
-		f.runErrs = append(f.runErrs, err)
+		f.runErrs = append(f.runErrs, s.lastErr)
 		f.mu.Unlock()
-	}()
-	if f.gate != nil {
-		select {
-		case <-f.gate:
-		case <-ctx.Context().Done():
-			return ctx.Context().Err()
-		}
 	}
-	emitted := 0
+	f.closed.Add(1)
+	return f.closeErr
+}
+
+func (s *sourceInstance) Snapshot(uint64) ([]connector.SplitState, error) { return nil, nil }
+
+// waitFor waits for c until ctx's deadline; false if it did not come.
+func waitFor(ctx context.Context, c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *sourceInstance) Poll(ctx context.Context, out connector.SourceOutput) (err error) {
+	f := s.f
+	s.polled = true
+	defer func() {
+		if errors.Is(err, io.EOF) {
+			s.lastErr = nil
+		} else {
+			s.lastErr = err
+		}
+	}()
+	if f.gate != nil && !s.gated {
+		if !waitFor(ctx, f.gate) {
+			return nil
+		}
+		s.gated = true
+	}
 	emit := func(b *coldata.Batch) error {
-		if f.failErr != nil && emitted == f.failAfter {
+		if f.failErr != nil && s.emitted == f.failAfter {
 			return f.failErr
 		}
 		var rows []row
@@ -276,64 +311,62 @@ func (s *sourceInstance) Run(ctx connector.SourceContext) (err error) {
 			rows = readBatch(b) // before Emit: b is immutable but read it while ours
 		}
 		f.attempts.Add(1)
-		if err := ctx.Emit(b); err != nil {
+		if err := out.Emit(b); err != nil {
 			return err
 		}
-		emitted++
+		s.emitted++
 		f.emitted.Add(1)
 		f.mu.Lock()
 		f.sent = append(f.sent, rows...)
 		f.mu.Unlock()
 		if f.counter != "" {
-			ctx.Counter(f.counter, int64(b.Rows()))
+			out.Counter(f.counter, int64(b.Rows()))
 		}
 		return nil
 	}
-	pause := func(k int) error {
-		if k >= len(f.waits) || f.waits[k] == nil {
-			return nil
-		}
-		select {
-		case <-f.waits[k]:
-			return nil
-		case <-ctx.Context().Done():
-			return ctx.Context().Err()
-		}
+	pause := func(k int) bool {
+		return k >= len(f.waits) || f.waits[k] == nil || waitFor(ctx, f.waits[k])
 	}
 	if f.next == nil {
-		if ctx.Subtask() < len(f.batches) {
-			for k, b := range f.batches[ctx.Subtask()] {
-				if err := pause(k); err != nil {
-					return err
-				}
-				if err := emit(b); err != nil {
-					return err
-				}
+		var batches []*coldata.Batch
+		if s.sub < len(f.batches) {
+			batches = f.batches[s.sub]
+		}
+		if s.k < len(batches) {
+			if !pause(s.k) {
+				return nil
 			}
-			if err := pause(len(f.batches[ctx.Subtask()])); err != nil {
+			if err := emit(batches[s.k]); err != nil {
 				return err
 			}
+			s.k++
+			return nil
 		}
-		if f.failErr != nil && emitted == f.failAfter {
+		if s.sub < len(f.batches) && !pause(len(batches)) {
+			return nil
+		}
+		if f.failErr != nil && s.emitted == f.failAfter {
 			return f.failErr
 		}
-		return nil
+		return io.EOF
 	}
-	for seq := 0; ; seq++ {
-		if err := ctx.Context().Err(); err != nil {
-			return err
-		}
-		if f.interval > 0 && seq > 0 {
+	if f.interval > 0 && !s.nextAt.IsZero() {
+		if d := time.Until(s.nextAt); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
 			select {
-			case <-time.After(f.interval):
-			case <-ctx.Context().Done():
-				return ctx.Context().Err()
+			case <-t.C:
+			case <-ctx.Done():
+				return nil
 			}
 		}
-		if err := emit(f.next(ctx.Subtask(), seq)); err != nil {
-			return err
-		}
 	}
+	if err := emit(f.next(s.sub, s.k)); err != nil {
+		return err
+	}
+	s.k++
+	s.nextAt = time.Now().Add(f.interval)
+	return nil
 }
 
 func (f *testSource) sentRows() []row {
@@ -517,17 +550,18 @@ func (f *testSink) checkLifecycle(t *testing.T, name string, par int, finished b
 	}
 }
 
-// checkClosed checks the source was built once for its node (its par
-// subtasks share it) and closed once, after all of them ran.
+// checkClosed checks the source was built once per subtask and each was
+// closed once.
 func (f *testSource) checkClosed(t *testing.T, name string, par int) {
 	t.Helper()
-	if b, c := f.built.Load(), f.closed.Load(); b != 1 || c != 1 {
-		t.Errorf("source %s: built %d, closed %d times, want 1 and 1", name, b, c)
+	if b, c := f.built.Load(), f.closed.Load(); b != int32(par) || c != int32(par) {
+		t.Errorf("source %s: built %d, closed %d times, want %d and %d", name, b, c, par, par)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.runCalls != par && f.newErr == nil {
-		t.Errorf("source %s: Run called %d times, want once per subtask (%d)", name, f.runCalls, par)
+	// A failing job may cancel a subtask before its first Poll.
+	if f.runCalls > par || (f.runCalls < par && f.newErr == nil && f.failErr == nil && !f.mayNotRun) {
+		t.Errorf("source %s: polled by %d subtasks, want every subtask (%d)", name, f.runCalls, par)
 	}
 }
 

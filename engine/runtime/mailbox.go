@@ -195,3 +195,10 @@ func signal(c chan struct{}) {
 	default:
 	}
 }
+
+// hasControl reports whether a control message is waiting.
+func (mb *mailbox) hasControl() bool {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return len(mb.ctrl) > 0
+}

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -84,7 +85,8 @@ var secretSeen struct {
 
 type emptySource struct{}
 
-func (emptySource) Run(connector.SourceContext) error { return nil }
+func (emptySource) Poll(context.Context, connector.SourceOutput) error { return io.EOF }
+func (emptySource) Snapshot(uint64) ([]connector.SplitState, error)    { return nil, nil }
 
 type discardSink struct{}
 
@@ -100,11 +102,11 @@ func init() {
 	connector.Register(&connector.Connector{
 		Name:    secretConn,
 		Options: []connector.Option{{Name: "password", Type: connector.TypeString, Secret: true}, {Name: "user", Type: connector.TypeString}},
-		NewSource: func(t *connector.Table) (connector.Source, error) {
+		NewSource: func(t *connector.Table, _ connector.SourceTask, _ []connector.SplitState) (connector.Source, error) {
 			record(t)
 			return emptySource{}, nil
 		},
-		NewSink: func(t *connector.Table) (connector.Sink, error) {
+		NewSink: func(t *connector.Table, _ connector.SinkTask) (connector.Sink, error) {
 			record(t)
 			return discardSink{}, nil
 		},

@@ -104,6 +104,14 @@ type Options struct {
 	// the pipeline's UDF scope over the built-ins (default the built-ins).
 	// Every operator subtask binds its own instances from it.
 	Functions *expr.Registry
+	// Restore, if set, starts the job from a complete checkpoint's
+	// snapshots (CheckpointSnapshot): per operator id, the handles its subtasks
+	// acknowledged, at whatever parallelism the checkpoint was taken.
+	// Source split states are reassigned round-robin over the new subtasks
+	// (connector.AssignSplits); a source node absent from it has no split
+	// left (its subtasks had finished). Old subtask k's handle of any
+	// other node goes to new subtask k mod P (ops.Restorer).
+	Restore Snapshot
 	// OnEvent, if set, receives every event subtasks report to the
 	// coordinator, in the order the coordinator handles them, on its
 	// goroutine (it must not block for long).
@@ -223,9 +231,7 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 			j.inputs[n.ID][i] = newMailbox(len(j.slots[n.ID]), opts.QueueSize)
 		}
 		if n.Op == program.OpSource {
-			// One source object per node: its subtasks share it (each
-			// calls Run), so whatever it fixes at construction (a
-			// generator's base time, an opened file) is the same for all.
+			// One source per subtask, owning its share of the splits.
 			c, ok := connector.Lookup(n.Source.Connector)
 			if !ok || c.NewSource == nil {
 				return abort(fmt.Errorf("%s: no source connector %q", n.Description, n.Source.Connector))
@@ -236,11 +242,17 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 			if err != nil {
 				return abort(fmt.Errorf("%s: %w", n.Description, err))
 			}
-			s, err := c.NewSource(t)
+			states, err := j.splitStates(ctx, c, n, t)
 			if err != nil {
 				return abort(fmt.Errorf("%s: %w", n.Description, err))
 			}
-			nodes[n.ID].src = append(nodes[n.ID].src, s)
+			for i, own := range connector.AssignSplits(states, n.Parallelism) {
+				s, err := c.NewSource(t, j.sourceTask(n, i), own)
+				if err != nil {
+					return abort(fmt.Errorf("%s: %w", n.Description, err))
+				}
+				nodes[n.ID].src = append(nodes[n.ID].src, s)
+			}
 			continue
 		}
 		for i := 0; i < n.Parallelism; i++ {
@@ -251,17 +263,31 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 			nodes[n.ID].op = append(nodes[n.ID].op, op)
 		}
 	}
+	if opts.Restore != nil {
+		for _, n := range p.Nodes {
+			for i, op := range nodes[n.ID].op {
+				r, ok := op.(ops.Restorer)
+				if !ok {
+					continue
+				}
+				var mine []any
+				for k, h := range opts.Restore[n.OperatorID] {
+					if k%n.Parallelism == i && h != nil {
+						mine = append(mine, h)
+					}
+				}
+				if err := r.Restore(j.ctx, mine); err != nil {
+					return abort(fmt.Errorf("%s: restore: %w", n.Description, err))
+				}
+			}
+		}
+	}
 	j.coord = newCoordinator(j)
 	for _, n := range p.Nodes {
-		var running *atomic.Int32
-		if n.Op == program.OpSource {
-			running = new(atomic.Int32)
-			running.Store(int32(n.Parallelism))
-		}
 		for i := 0; i < n.Parallelism; i++ {
 			out := j.newOutput(n, i)
 			if n.Op == program.OpSource {
-				j.startSource(n, i, nodes[n.ID].src[0], running, out)
+				j.startSource(n, i, nodes[n.ID].src[i], out)
 			} else {
 				j.wg.Add(1)
 				go j.runOperator(n, i, nodes[n.ID].op[i], out)
@@ -271,6 +297,42 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 	go j.coord.run()
 	return j, nil
 }
+
+// splitStates returns the split states of source node n: the restored
+// ones, or, for a fresh start, the connector's splits from their start.
+func (j *Job) splitStates(ctx context.Context, c *connector.Connector, n *program.Node, t *connector.Table) ([]connector.SplitState, error) {
+	if j.opts.Restore != nil {
+		var out []connector.SplitState
+		for k, h := range j.opts.Restore[n.OperatorID] {
+			if h == nil {
+				continue
+			}
+			ss, ok := h.([]connector.SplitState)
+			if !ok {
+				return nil, fmt.Errorf("restore: subtask %d's snapshot is a %T, not split states", k, h)
+			}
+			out = append(out, ss...)
+		}
+		return out, nil
+	}
+	if c.Splits == nil {
+		return []connector.SplitState{{}}, nil
+	}
+	names, err := c.Splits(ctx, t, n.Parallelism)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]connector.SplitState, len(names))
+	for k, name := range names {
+		out[k].Split = name
+	}
+	return out, nil
+}
+
+func (j *Job) sourceTask(n *program.Node, i int) connector.SourceTask {
+	return connector.SourceTask{JobID: j.opts.JobID, OperatorID: n.OperatorID, Subtask: i, Parallelism: n.Parallelism}
+}
+
 
 // task describes subtask i of n to its operator.
 func (j *Job) task(n *program.Node, i int) ops.TaskInfo {

@@ -268,8 +268,8 @@ func TestUnion(t *testing.T) {
 
 		// Everything but the gated source has run to completion.
 		synctest.Wait()
-		if n := fast.closed.Load(); n != 1 {
-			t.Fatalf("fast source: closed %d times after both subtasks ended, want 1", n)
+		if n := fast.closed.Load(); n != 2 {
+			t.Fatalf("fast source: closed %d times after both subtasks ended, want 2 (one source per subtask)", n)
 		}
 		if n := sink.finishes(); n != 0 {
 			t.Fatalf("sink finished %d times while a sender was still running", n)

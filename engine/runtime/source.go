@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sync/atomic"
 	"time"
@@ -12,30 +14,33 @@ import (
 	"github.com/arroyogo/arroyo/engine/program"
 )
 
-// sourceTask is one source subtask. Two goroutines share its output: the
-// source's Run (through Emit) and a control loop that injects watermarks,
-// idleness and barriers. A one-slot semaphore (a channel, so that tests
-// under testing/synctest see a blocked holder as durably blocked) makes
-// every injection fall between two Emit calls: the emit boundary.
+// maxPoll is the longest a source's Poll may take before the loop looks at
+// its control inbox and clocks again.
+const maxPoll = 100 * time.Millisecond
+
+// sourceTask is one source subtask. One goroutine runs its loop: take the
+// control inbox (a barrier trigger: Snapshot, then the barrier downstream,
+// then the acknowledgement with the snapshot as its handle), emit the
+// periodic watermark and idleness, then Poll the source with a deadline.
+// Because Poll, Snapshot and Close all run on that goroutine, a barrier
+// falls between two Poll calls and the snapshot holds exactly the
+// positions of the data emitted before it, for every connector.
 //
-// Until sources hand the runtime their loop (and their positions), a source
-// contributes an empty snapshot to a checkpoint.
+// A second, tiny goroutine (the waker) cancels the Poll in progress when a
+// control message arrives, so a barrier does not wait for Poll's deadline.
 type sourceTask struct {
 	j   *Job
 	n   *program.Node
 	i   int
+	src connector.Source
 	out *output
 	mb  *mailbox // control inbox only
 
-	ctx    context.Context // Run's; cancelled by Stop after the stop barrier
-	cancel context.CancelFunc
+	wake atomic.Pointer[context.CancelFunc] // the running Poll's cancel
 
-	sem chan struct{} // the emit boundary; everything below is guarded by it
-
-	stopped  bool // the stop barrier was sent: nothing more may be
-	ended    bool // Run returned and end of stream was sent
 	idle     bool // idle was sent and no data since
 	lastData time.Time
+	nextWM   time.Time // when the next watermark check is due
 
 	// Watermark generation: max event time seen minus lateness.
 	tsCol    int
@@ -45,136 +50,155 @@ type sourceTask struct {
 	lastWM   int64
 }
 
-func (j *Job) startSource(n *program.Node, i int, src connector.Source, running *atomic.Int32, out *output) {
-	s := &sourceTask{j: j, n: n, i: i, out: out, mb: j.inputs[n.ID][i], sem: make(chan struct{}, 1),
-		lastData: time.Now(), tsCol: n.Schema.Len() - 1, lateness: int64(program.DefaultLateness), lastWM: math.MinInt64}
+func (j *Job) startSource(n *program.Node, i int, src connector.Source, out *output) {
+	now := time.Now()
+	s := &sourceTask{j: j, n: n, i: i, src: src, out: out, mb: j.inputs[n.ID][i],
+		lastData: now, nextWM: now.Add(j.opts.WatermarkInterval),
+		tsCol: n.Schema.Len() - 1, lateness: int64(program.DefaultLateness), lastWM: math.MinInt64}
 	if w := n.Watermark; w != nil {
 		s.tsCol, s.lateness = w.Column, int64(w.Lateness)
 	}
-	s.ctx, s.cancel = context.WithCancel(j.ctx)
 	done := make(chan struct{})
 	j.wg.Add(2)
 	go func() {
 		defer j.wg.Done()
 		defer close(done)
-		s.run(src, running)
+		s.run()
 	}()
 	go func() {
 		defer j.wg.Done()
-		s.controlLoop(done)
+		s.waker(done)
 	}()
 }
 
-func (s *sourceTask) lock()   { s.sem <- struct{}{} }
-func (s *sourceTask) unlock() { <-s.sem }
-
-// run runs the source; running counts the node's subtasks still running,
-// and the last one to exit closes the shared source.
-func (s *sourceTask) run(src connector.Source, running *atomic.Int32) {
-	j, n := s.j, s.n
-	defer s.cancel()
-	defer func() {
-		if running.Add(-1) != 0 {
+// waker cancels the running Poll whenever the control inbox is signalled.
+func (s *sourceTask) waker(done <-chan struct{}) {
+	for {
+		select {
+		case <-s.mb.notify:
+			if c := s.wake.Load(); c != nil {
+				(*c)()
+			}
+		case <-done:
 			return
 		}
-		if c, ok := src.(connector.Closer); ok {
+	}
+}
+
+// run is the source loop; it closes the source when it returns.
+func (s *sourceTask) run() {
+	j, n := s.j, s.n
+	defer func() {
+		if c, ok := s.src.(connector.Closer); ok {
 			if err := c.Close(); err != nil {
 				j.failTask(n, s.i, fmt.Errorf("close: %w", err))
 			}
 		}
 	}()
 	defer j.recoverPanic(n, s.i)
-	err := src.Run((*sourceCtx)(s))
-	s.lock()
-	defer s.unlock()
-	wasStopped := s.stopped
-	s.ended = true
-	if wasStopped {
-		// Stop cancelled Run after the stop barrier: a normal end, whatever
-		// Run made of the cancellation.
-		return
-	}
-	if err != nil {
-		j.failTask(n, s.i, err)
-		return
-	}
-	if j.ctx.Err() != nil {
-		return
-	}
-	// End of input: the end of time, then end of stream.
-	if err := s.out.send(message{kind: msgWatermark, watermark: math.MaxInt64}); err != nil {
-		j.failTask(n, s.i, err)
-		return
-	}
-	if err := s.out.send(message{kind: msgEOS, reason: endOfInput}); err != nil {
-		j.failTask(n, s.i, err)
-		return
-	}
-	j.coord.post(Event{Kind: EventFinished, Node: n.ID, Operator: n.Description, Subtask: s.i})
-}
-
-// controlLoop handles the control inbox (barrier triggers) and the periodic
-// watermark and idleness checks until Run has returned.
-func (s *sourceTask) controlLoop(done <-chan struct{}) {
-	tick := time.NewTicker(s.j.opts.WatermarkInterval)
-	defer tick.Stop()
 	for {
-		select {
-		case <-s.mb.notify:
-			for {
-				m, ok := s.mb.takeControl()
-				if !ok {
-					break
-				}
-				if m.kind == ctrlTrigger {
-					s.barrier(m.epoch, m.stop)
-				}
+		for {
+			m, ok := s.mb.takeControl()
+			if !ok {
+				break
 			}
-		case now := <-tick.C:
-			s.tick(now)
-		case <-done:
+			if m.kind != ctrlTrigger {
+				continue
+			}
+			if end := s.barrier(m.epoch, m.stop); end {
+				return
+			}
+		}
+		if j.ctx.Err() != nil {
 			return
-		case <-s.j.ctx.Done():
+		}
+		now := time.Now()
+		if !now.Before(s.nextWM) {
+			if err := s.tick(now); err != nil {
+				s.fail(err)
+				return
+			}
+			s.nextWM = now.Add(j.opts.WatermarkInterval)
+		}
+		deadline := now.Add(maxPoll)
+		if s.nextWM.Before(deadline) {
+			deadline = s.nextWM
+		}
+		if !s.idle && j.opts.IdleTimeout > 0 {
+			if d := s.lastData.Add(j.opts.IdleTimeout); d.Before(deadline) {
+				// Idleness is checked with the watermark.
+				deadline, s.nextWM = d, d
+			}
+		}
+		ctx, cancel := context.WithDeadline(j.ctx, deadline)
+		s.wake.Store(&cancel)
+		if s.mb.hasControl() {
+			cancel() // arrived before the waker could see this Poll
+		}
+		err := s.src.Poll(ctx, (*sourceOut)(s))
+		s.wake.Store(nil)
+		cancel()
+		switch {
+		case errors.Is(err, io.EOF):
+			s.endOfInput()
+			return
+		case err == nil:
+		case j.ctx.Err() != nil:
+			return
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			// The deadline, or a barrier waking Poll: not an error.
+		default:
+			s.fail(err)
 			return
 		}
 	}
 }
 
-// barrier injects the barrier of epoch at the emit boundary and
-// acknowledges it; a stop barrier is followed by end of stream, and Run is
-// cancelled.
-func (s *sourceTask) barrier(epoch uint64, stop bool) {
-	s.lock()
-	if s.stopped || s.ended {
-		// Finished: the coordinator learns it from EventFinished.
-		s.unlock()
-		return
-	}
-	err := s.out.send(message{kind: msgBarrier, epoch: epoch, stop: stop})
-	if err == nil && stop {
-		s.stopped = true
-		err = s.out.send(message{kind: msgEOS, reason: stopped})
-	}
-	s.unlock()
-	if stop {
-		s.cancel()
-	}
-	if err != nil {
+func (s *sourceTask) fail(err error) {
+	if s.j.ctx.Err() == nil {
 		s.j.failTask(s.n, s.i, err)
+	}
+}
+
+// endOfInput sends the end of time, then end of stream.
+func (s *sourceTask) endOfInput() {
+	if err := s.out.send(message{kind: msgWatermark, watermark: math.MaxInt64}); err != nil {
+		s.fail(err)
 		return
 	}
-	s.j.coord.post(Event{Kind: EventAck, Node: s.n.ID, Operator: s.n.Description, Subtask: s.i, Epoch: epoch})
+	if err := s.out.send(message{kind: msgEOS, reason: endOfInput}); err != nil {
+		s.fail(err)
+		return
+	}
+	s.j.coord.post(Event{Kind: EventFinished, Node: s.n.ID, Operator: s.n.Description, Subtask: s.i})
+}
+
+// barrier snapshots the source, sends the barrier of epoch downstream and
+// acknowledges it with the split states as the handle; a stop barrier is
+// followed by end of stream, and the loop ends (end is true).
+func (s *sourceTask) barrier(epoch uint64, stop bool) (end bool) {
+	snap, err := s.src.Snapshot(epoch)
+	if err != nil {
+		s.fail(fmt.Errorf("snapshot: %w", err))
+		return true
+	}
+	if err := s.out.send(message{kind: msgBarrier, epoch: epoch, stop: stop}); err != nil {
+		s.fail(err)
+		return true
+	}
+	if stop {
+		if err := s.out.send(message{kind: msgEOS, reason: stopped}); err != nil {
+			s.fail(err)
+			return true
+		}
+	}
+	s.j.coord.post(Event{Kind: EventAck, Node: s.n.ID, Operator: s.n.Description, Subtask: s.i, Epoch: epoch, Snapshot: snap})
+	return stop
 }
 
 // tick emits a watermark if event time advanced since the last one, and
 // idleness once no data has been emitted for the idle timeout.
-func (s *sourceTask) tick(now time.Time) {
-	s.lock()
-	defer s.unlock()
-	if s.stopped || s.ended {
-		return
-	}
-	var err error
+func (s *sourceTask) tick(now time.Time) error {
 	if s.seen {
 		wm := s.maxTS - s.lateness
 		if s.maxTS < math.MinInt64+s.lateness {
@@ -182,37 +206,28 @@ func (s *sourceTask) tick(now time.Time) {
 		}
 		if wm > s.lastWM {
 			s.lastWM = wm
-			err = s.out.send(message{kind: msgWatermark, watermark: wm})
+			if err := s.out.send(message{kind: msgWatermark, watermark: wm}); err != nil {
+				return err
+			}
 		}
 	}
-	if err == nil && !s.idle && s.j.opts.IdleTimeout > 0 && now.Sub(s.lastData) >= s.j.opts.IdleTimeout {
+	if !s.idle && s.j.opts.IdleTimeout > 0 && now.Sub(s.lastData) >= s.j.opts.IdleTimeout {
 		s.idle = true
-		err = s.out.send(message{kind: msgIdle})
+		return s.out.send(message{kind: msgIdle})
 	}
-	if err != nil && s.j.ctx.Err() == nil {
-		s.j.failTask(s.n, s.i, err)
-	}
+	return nil
 }
 
-// sourceCtx is the connector.SourceContext of a source subtask.
-type sourceCtx sourceTask
+// sourceOut is the connector.SourceOutput of a source subtask.
+type sourceOut sourceTask
 
-func (c *sourceCtx) Context() context.Context { return c.ctx }
-func (c *sourceCtx) Subtask() int             { return c.i }
-func (c *sourceCtx) Parallelism() int         { return c.n.Parallelism }
-func (c *sourceCtx) Counter(name string, n int64) {
+func (c *sourceOut) Counter(name string, n int64) {
 	c.j.counter(c.n, c.i, name).Add(n)
 }
 
-// Emit hands b downstream at the emit boundary. After the stop barrier it
-// refuses: nothing may follow the barrier.
-func (c *sourceCtx) Emit(b *coldata.Batch) error {
+// Emit hands b downstream.
+func (c *sourceOut) Emit(b *coldata.Batch) error {
 	s := (*sourceTask)(c)
-	s.lock()
-	defer s.unlock()
-	if s.stopped {
-		return context.Canceled
-	}
 	if b.Rows() == 0 {
 		return nil
 	}
