@@ -20,7 +20,9 @@ const (
 )
 
 func init() {
-	connector.Register(&connector.Connector{Name: fuzzSrc, NewSource: func(*connector.Table, connector.SourceTask, []connector.SplitState) (connector.Source, error) { return emptySource{}, nil }})
+	connector.Register(&connector.Connector{Name: fuzzSrc, NewSource: func(*connector.Table, connector.SourceTask, []connector.SplitState) (connector.Source, error) {
+		return emptySource{}, nil
+	}})
 	connector.Register(&connector.Connector{Name: fuzzSink, NewSink: func(*connector.Table, connector.SinkTask) (connector.Sink, error) { return discardSink{}, nil }})
 }
 

@@ -333,7 +333,6 @@ func (j *Job) sourceTask(n *program.Node, i int) connector.SourceTask {
 	return connector.SourceTask{JobID: j.opts.JobID, OperatorID: n.OperatorID, Subtask: i, Parallelism: n.Parallelism}
 }
 
-
 // task describes subtask i of n to its operator.
 func (j *Job) task(n *program.Node, i int) ops.TaskInfo {
 	lo, hi := state.KeyGroupRange(i, n.Parallelism, keyGroups(j.prog))
