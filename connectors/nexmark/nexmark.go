@@ -228,11 +228,10 @@ type Source struct {
 	gen *gen
 }
 
-// NewSource returns a source for validated options. Without base_time, the
-// event time of event 0 is the wall clock now, rounded down to the second.
-// (The runtime creates one Source per subtask in a tight loop, so the
-// subtasks of a job agree on it unless they straddle a second boundary; set
-// base_time where that matters.)
+// NewSource returns a source for validated options. The planner fills in
+// base_time (PlanDefaults), so every subtask and every restore agrees on
+// it; a table built without the planner and without base_time starts at
+// the wall clock now, rounded down to the second.
 func NewSource(opts connector.Options) (*Source, error) {
 	cfg, err := parseConfig(opts, time.Now().Truncate(time.Second).UnixNano())
 	if err != nil {
