@@ -39,7 +39,7 @@ var layering = []struct {
 	{"engine/program", []string{"engine/types", "engine/connector"}, nil},
 	{"engine/expr", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/program"}, nil},
 	{"engine/ops", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/state"}, nil},
-	{"engine/runtime", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops", "engine/state"}, nil},
+	{"engine/dataflow", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops", "engine/state"}, nil},
 	// The planner produces a program (data); it never imports operators or
 	// the runtime. The dialect is the planner's front end and knows nothing
 	// of the engine.
@@ -60,7 +60,7 @@ var layering = []struct {
 	// (cmd chooses the bundle).
 	{"controlplane/config", nil, nil},
 	{"controlplane/controller", []string{"controlplane/config", "sqlplan", "engine/program"}, nil},
-	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/runtime"}, nil},
+	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow"}, nil},
 	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/..."}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/..."}, nil},

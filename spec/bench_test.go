@@ -9,7 +9,7 @@ import (
 	"github.com/arroyogo/arroyo/connectors/nexmark"
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
-	"github.com/arroyogo/arroyo/engine/runtime"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/sqlplan"
 )
 
@@ -41,7 +41,7 @@ INSERT INTO sink %s;`, b.N, q.query)
 			}
 			b.ResetTimer()
 			start := time.Now()
-			job, err := runtime.Start(context.Background(), prog, runtime.Options{})
+			job, err := dataflow.Start(context.Background(), prog, dataflow.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -39,7 +39,7 @@ type Options struct {
 	DefaultSinkOptions map[string]string
 	// Functions resolves function names: the pipeline's UDF scope over
 	// the built-ins (default expr.Builtins()). The worker must run the
-	// program with the same registry (runtime.Options.Functions).
+	// program with the same registry (dataflow.Options.Functions).
 	Functions *expr.Registry
 	// Now is the planning time that connectors' per-process defaults are
 	// fixed to (connector.Connector.PlanDefaults: a generator's base time);

@@ -162,6 +162,14 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	}
 	// ctx bounds the submission only; the second interrupt aborts the job
 	// with job.Cancel.
+	// Interrupts are caught before the job starts: its first output could
+	// otherwise reach a user (or a test) who presses Ctrl-C before the
+	// handler exists, and the default action would kill the process with a
+	// sink half-written. One that arrives while planning stops the job as
+	// soon as it runs.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	ctl := controller.New(&scheduler.Embedded{}, cfg)
 	job, err := ctl.Submit(ctx, controller.Pipeline{
 		Name:        name,
@@ -173,9 +181,6 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if err != nil {
 		return err
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	var aborted atomic.Bool
 	go handleSignals(sigs, job, stderr, func() {
 		aborted.Store(true)

@@ -16,7 +16,7 @@ import (
 	_ "github.com/arroyogo/arroyo/connectors/all"
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
-	"github.com/arroyogo/arroyo/engine/runtime"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/sqlplan"
 )
 
@@ -141,14 +141,14 @@ func (s *cutSub) Finish(context.Context) error {
 
 type result struct {
 	epoch uint64
-	snap  runtime.Snapshot
+	snap  dataflow.Snapshot
 	err   error
 }
 
 // startRun plans sql at parallelism p and starts it as job id.
 // now is the planning time: a restore re-plans with the original one, so
 // per-process defaults (impulse's start_time) come out the same.
-func startRun(t *testing.T, id, sql string, p int, now time.Time, gated bool, restore runtime.Snapshot) (*runtime.Job, *cutRun, string) {
+func startRun(t *testing.T, id, sql string, p int, now time.Time, gated bool, restore dataflow.Snapshot) (*dataflow.Job, *cutRun, string) {
 	t.Helper()
 	prog, err := sqlplan.Plan("cut.sql", sql, sqlplan.Options{Name: id, Parallelism: p, DefaultSink: cutSink, Now: func() time.Time { return now }})
 	if err != nil {
@@ -161,7 +161,7 @@ func startRun(t *testing.T, id, sql string, p int, now time.Time, gated bool, re
 	runsMu.Lock()
 	runs[id] = r
 	runsMu.Unlock()
-	j, err := runtime.Start(t.Context(), prog, runtime.Options{JobID: id, QueueSize: 1, Restore: restore})
+	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: id, QueueSize: 1, Restore: restore})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ SELECT id, name FROM f;`},
 			var cp result
 			var srcID string
 			for try := 0; ; try++ {
-				var j *runtime.Job
+				var j *dataflow.Job
 				j, r, srcID = startRun(t, fmt.Sprintf("%s-cut-%d", tc.name, try), sql, 3, now, true, nil)
 				<-r.entered
 				res := make(chan result, 1)

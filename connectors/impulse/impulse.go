@@ -22,7 +22,7 @@
 // fails at the first counter past 2262-04-11T23:47:16Z.
 //
 // It registers itself from init; import it for effect. It must not import
-// sqlplan, controlplane, udf, cmd, engine/runtime, engine/ops or other
+// sqlplan, controlplane, udf, cmd, engine/dataflow, engine/ops or other
 // connectors.
 package impulse
 

@@ -38,7 +38,7 @@
 // and strings are slices of random text pools built once per process.
 //
 // It registers itself from init; import it for effect. It must not import
-// sqlplan, controlplane, udf, cmd, engine/runtime, engine/ops or other
+// sqlplan, controlplane, udf, cmd, engine/dataflow, engine/ops or other
 // connectors.
 package nexmark
 

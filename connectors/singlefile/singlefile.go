@@ -28,7 +28,7 @@
 // exactly as it was; its partial output is not kept.
 //
 // It must not import other connectors, sqlplan, controlplane, udf, cmd,
-// engine/ops or engine/runtime.
+// engine/ops or engine/dataflow.
 package singlefile
 
 import (

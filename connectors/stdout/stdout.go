@@ -10,7 +10,7 @@
 // process that exits between Writes never leaves a torn last line.
 //
 // It must not import other connectors, sqlplan, controlplane, udf, cmd,
-// engine/ops or engine/runtime.
+// engine/ops or engine/dataflow.
 package stdout
 
 import (

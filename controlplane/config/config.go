@@ -12,7 +12,7 @@
 // silently; sections this implementation does not have yet are ignored, so
 // that a configuration written for Arroyo still loads.
 //
-// It must not import engine/runtime, connectors, udf or cmd.
+// It must not import engine/dataflow, connectors, udf or cmd.
 package config
 
 import (

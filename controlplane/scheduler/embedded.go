@@ -9,13 +9,13 @@ import (
 	"context"
 
 	"github.com/arroyogo/arroyo/controlplane/controller"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 )
 
 // Embedded runs programs in this process.
 type Embedded struct {
-	Options runtime.Options
+	Options dataflow.Options
 }
 
 var _ controller.Scheduler = (*Embedded)(nil)
@@ -27,7 +27,7 @@ func (e *Embedded) Start(ctx context.Context, prog *program.Program) (controller
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	j, err := runtime.Start(context.WithoutCancel(ctx), prog, e.Options)
+	j, err := dataflow.Start(context.WithoutCancel(ctx), prog, e.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (e *Embedded) Start(ctx context.Context, prog *program.Program) (controller
 }
 
 // worker adapts a runtime job to controller.Worker.
-type worker struct{ *runtime.Job }
+type worker struct{ *dataflow.Job }
 
 // Counters implements controller.Worker.
 func (w worker) Counters() map[controller.MetricKey]int64 {

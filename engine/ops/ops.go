@@ -8,7 +8,7 @@
 // CheckpointNotifier, Finisher, Restorer, Closer). See docs/ARCHITECTURE.md, "Runtime
 // protocol".
 //
-// It must not import engine/runtime, sqlplan, connectors, controlplane, udf
+// It must not import engine/dataflow, sqlplan, connectors, controlplane, udf
 // or cmd.
 package ops
 

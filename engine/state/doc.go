@@ -62,6 +62,6 @@
 // snapshots (at a barrier).
 //
 // It must not import engine/expr, engine/program, engine/ops,
-// engine/runtime or engine/connector: only engine/coldata, engine/types and
+// engine/dataflow or engine/connector: only engine/coldata, engine/types and
 // the standard library.
 package state

@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 )
 
 // Tests of the runtime protocol: per-sender queues and alignment, the
@@ -133,16 +133,16 @@ func (b *builder) probe(desc string, par int) int {
 // events records the events the coordinator receives.
 type events struct {
 	mu  sync.Mutex
-	evs []runtime.Event
+	evs []dataflow.Event
 }
 
-func (e *events) add(ev runtime.Event) {
+func (e *events) add(ev dataflow.Event) {
 	e.mu.Lock()
 	e.evs = append(e.evs, ev)
 	e.mu.Unlock()
 }
 
-func (e *events) all() []runtime.Event {
+func (e *events) all() []dataflow.Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Clone(e.evs)
@@ -224,7 +224,7 @@ func TestAlignment(t *testing.T) {
 		b.forward(s, busy)
 		b.forward(busy, join) // input 1
 		b.forward(join, o)
-		j, err := runtime.StartWith(context.Background(), &b.p, runtime.Options{QueueSize: queue, OnEvent: evs.add}, ps.newOp)
+		j, err := dataflow.StartWith(context.Background(), &b.p, dataflow.Options{QueueSize: queue, OnEvent: evs.add}, ps.newOp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +285,7 @@ func TestAlignment(t *testing.T) {
 		// their snapshot's handle.
 		acks := map[string]any{}
 		for _, ev := range evs.all() {
-			if ev.Kind == runtime.EventAck {
+			if ev.Kind == dataflow.EventAck {
 				key := fmt.Sprintf("%s/%d@%d", ev.Operator, ev.Subtask, ev.Epoch)
 				if _, dup := acks[key]; dup {
 					t.Errorf("duplicate ack %s", key)
@@ -340,8 +340,8 @@ func TestWatermarks(t *testing.T) {
 		b.forward(nb, nj)
 		b.forward(nj, nk)
 		b.forward(nc, nk)
-		opts := runtime.Options{WatermarkInterval: 100 * time.Millisecond, IdleTimeout: time.Second}
-		j, err := runtime.StartWith(context.Background(), &b.p, opts, ps.newOp)
+		opts := dataflow.Options{WatermarkInterval: 100 * time.Millisecond, IdleTimeout: time.Second}
+		j, err := dataflow.StartWith(context.Background(), &b.p, opts, ps.newOp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,7 +435,7 @@ func TestStopVersusEndOfInput(t *testing.T) {
 		b.shuffle(p1, o1)
 		b.shuffle(s2, p2, colK)
 		b.forward(p2, o2)
-		j, err := runtime.StartWith(context.Background(), &b.p, runtime.Options{QueueSize: 2, OnEvent: evs.add}, ps.newOp)
+		j, err := dataflow.StartWith(context.Background(), &b.p, dataflow.Options{QueueSize: 2, OnEvent: evs.add}, ps.newOp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -483,7 +483,7 @@ func TestStopVersusEndOfInput(t *testing.T) {
 		}
 		finished := map[string]int{}
 		for _, ev := range evs.all() {
-			if ev.Kind == runtime.EventFinished {
+			if ev.Kind == dataflow.EventFinished {
 				finished[ev.Operator]++
 			}
 		}
@@ -515,7 +515,7 @@ func TestControlBeforeData(t *testing.T) {
 		o := b.sink("sink 'out'", 1, sink)
 		b.forward(s, p)
 		b.forward(p, o)
-		j, err := runtime.StartWith(context.Background(), &b.p, runtime.Options{QueueSize: queue}, ps.newOp)
+		j, err := dataflow.StartWith(context.Background(), &b.p, dataflow.Options{QueueSize: queue}, ps.newOp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -568,18 +568,18 @@ func TestOneCheckpointInFlight(t *testing.T) {
 		o := b.sink("sink 'out'", 1, &testSink{})
 		b.shuffle(s, p)
 		b.forward(p, o)
-		opts := runtime.Options{QueueSize: 2, CheckpointInterval: 100 * time.Millisecond, OnEvent: evs.add}
-		j, err := runtime.StartWith(context.Background(), &b.p, opts, ps.newOp)
+		opts := dataflow.Options{QueueSize: 2, CheckpointInterval: 100 * time.Millisecond, OnEvent: evs.add}
+		j, err := dataflow.StartWith(context.Background(), &b.p, opts, ps.newOp)
 		if err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Second) // ten intervals; p is stuck on its first batch
 		synctest.Wait()
-		if _, err := j.Checkpoint(context.Background()); !errors.Is(err, runtime.ErrCheckpointInProgress) {
+		if _, err := j.Checkpoint(context.Background()); !errors.Is(err, dataflow.ErrCheckpointInProgress) {
 			t.Errorf("Checkpoint while one is in flight: %v, want ErrCheckpointInProgress", err)
 		}
 		for _, ev := range evs.all() {
-			if ev.Kind == runtime.EventAck && ev.Epoch != 1 {
+			if ev.Kind == dataflow.EventAck && ev.Epoch != 1 {
 				t.Errorf("ack of epoch %d while epoch 1 is in flight", ev.Epoch)
 			}
 		}
@@ -594,7 +594,7 @@ func TestOneCheckpointInFlight(t *testing.T) {
 		count := map[uint64]int{}
 		var last uint64
 		for _, ev := range evs.all() {
-			if ev.Kind != runtime.EventAck {
+			if ev.Kind != dataflow.EventAck {
 				continue
 			}
 			if ev.Epoch < last {
@@ -623,22 +623,22 @@ func TestFailureEvent(t *testing.T) {
 		s := b.source("source 'in'", 1, src)
 		o := b.sink("sink 'out'", 2, sink)
 		b.shuffle(s, o)
-		j := start(t, &b.p, runtime.Options{OnEvent: evs.add})
+		j := start(t, &b.p, dataflow.Options{OnEvent: evs.add})
 		err := j.Wait()
-		var te *runtime.TaskError
+		var te *dataflow.TaskError
 		if !errors.As(err, &te) || te.Operator != "sink 'out'" || te.Node != o || !errors.Is(err, errBoom) || err.Error() != "sink 'out': boom" {
 			t.Fatalf("Wait: %v, want the sink's TaskError", err)
 		}
-		var failed []runtime.Event
+		var failed []dataflow.Event
 		for _, ev := range evs.all() {
-			if ev.Kind == runtime.EventFailed {
+			if ev.Kind == dataflow.EventFailed {
 				failed = append(failed, ev)
 			}
 		}
 		if len(failed) != 1 || failed[0].Operator != "sink 'out'" || failed[0].Subtask != te.Subtask || !errors.Is(failed[0].Err, errBoom) {
 			t.Errorf("failure events %+v, want one from the sink", failed)
 		}
-		if _, err := j.Checkpoint(context.Background()); !errors.Is(err, runtime.ErrNoCheckpoint) {
+		if _, err := j.Checkpoint(context.Background()); !errors.Is(err, dataflow.ErrNoCheckpoint) {
 			t.Errorf("Checkpoint after the end: %v", err)
 		}
 	})
@@ -660,7 +660,7 @@ func TestTaskInfo(t *testing.T) {
 	s := b.source("source 'in'", 1, src)
 	p := b.probe("probe 'p'", 3)
 	b.shuffle(s, p, colK)
-	j, err := runtime.StartWith(context.Background(), &b.p, runtime.Options{JobID: "job-7"}, ps.newOp)
+	j, err := dataflow.StartWith(context.Background(), &b.p, dataflow.Options{JobID: "job-7"}, ps.newOp)
 	if err != nil {
 		t.Fatal(err)
 	}

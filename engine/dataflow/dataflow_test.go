@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"testing/synctest"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -74,7 +74,7 @@ func TestForwardPipeline(t *testing.T) {
 			o := b.sink("sink 'out'", par, sink)
 			b.forward(s, c)
 			b.forward(c, o)
-			j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(4)})
+			j := start(t, &b.p, dataflow.Options{QueueSize: 1 + rnd.IntN(4)})
 			if err := wait(t, j); err != nil {
 				t.Fatalf("Wait: %v", err)
 			}
@@ -134,7 +134,7 @@ func TestShuffleKeyed(t *testing.T) {
 			} else {
 				b.shuffle(s, o, tc.keys...)
 			}
-			j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(4)})
+			j := start(t, &b.p, dataflow.Options{QueueSize: 1 + rnd.IntN(4)})
 			if err := wait(t, j); err != nil {
 				t.Fatalf("Wait: %v", err)
 			}
@@ -219,7 +219,7 @@ func TestShuffleRoundRobin(t *testing.T) {
 			} else {
 				b.shuffle(s, o)
 			}
-			j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(4)})
+			j := start(t, &b.p, dataflow.Options{QueueSize: 1 + rnd.IntN(4)})
 			if err := wait(t, j); err != nil {
 				t.Fatalf("Wait: %v", err)
 			}
@@ -264,7 +264,7 @@ func TestUnion(t *testing.T) {
 		o := b.sink("sink 'out'", 2, sink)
 		b.forward(f, o)
 		b.shuffle(s, o, colK)
-		j := start(t, &b.p, runtime.Options{QueueSize: 2})
+		j := start(t, &b.p, dataflow.Options{QueueSize: 2})
 
 		// Everything but the gated source has run to completion.
 		synctest.Wait()
@@ -312,7 +312,7 @@ func TestTwoEdgesSameNodes(t *testing.T) {
 	o := b.sink("sink 'out'", 2, sink)
 	b.forward(s, o)
 	b.shuffle(s, o, colK)
-	j := start(t, &b.p, runtime.Options{QueueSize: 3})
+	j := start(t, &b.p, dataflow.Options{QueueSize: 3})
 	if err := wait(t, j); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
@@ -339,7 +339,7 @@ func TestFanOut(t *testing.T) {
 	b.forward(s, k)
 	b.forward(k, oa)
 	b.shuffle(k, oc, colS)
-	j := start(t, &b.p, runtime.Options{QueueSize: 1})
+	j := start(t, &b.p, dataflow.Options{QueueSize: 1})
 	if err := wait(t, j); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
@@ -442,7 +442,7 @@ func TestErrors(t *testing.T) {
 			o := b.sink("sink 'out'", 3, out)
 			b.forward(s, c)
 			b.shuffle(c, o, colK)
-			j := start(t, &b.p, runtime.Options{QueueSize: queue})
+			j := start(t, &b.p, dataflow.Options{QueueSize: queue})
 
 			// One batch in the stuck sink's Write, queue in its channel, one
 			// more Emit started: the endless source is blocked.
@@ -547,7 +547,7 @@ func TestStartErrors(t *testing.T) {
 			ok, okSink := &testSource{batches: [][]*coldata.Batch{nil, nil}}, &testSink{}
 			b := newBuilder(t)
 			tc.build(b, ok, okSink)
-			j, err := runtime.Start(context.Background(), &b.p, runtime.Options{})
+			j, err := dataflow.Start(context.Background(), &b.p, dataflow.Options{})
 			if err == nil {
 				j.Wait()
 				t.Fatal("Start succeeded")
@@ -580,7 +580,7 @@ func TestStartErrors(t *testing.T) {
 		s := b.source("source 'ok'", 1, ok)
 		o := b.sink("sink 'bad'", 1, &testSink{newErr: errNope})
 		b.forward(s, o)
-		_, err := runtime.Start(context.Background(), &b.p, runtime.Options{})
+		_, err := dataflow.Start(context.Background(), &b.p, dataflow.Options{})
 		if err == nil || !errors.Is(err, errNope) || !errors.Is(err, errBoom) ||
 			err.Error() != "sink 'bad': nope\nsource 'ok': close: boom" {
 			t.Errorf("Start error %q, want the constructor's and the close's", err)
@@ -593,7 +593,7 @@ func TestStartErrors(t *testing.T) {
 		b := newBuilder(t)
 		b.source("source 'ok'", 2, &testSource{})
 		b.sink("sink 'orphan'", 1, &testSink{}) // no input edge
-		if _, err := runtime.Start(context.Background(), &b.p, runtime.Options{}); err == nil || !strings.HasPrefix(err.Error(), "invalid program: ") {
+		if _, err := dataflow.Start(context.Background(), &b.p, dataflow.Options{}); err == nil || !strings.HasPrefix(err.Error(), "invalid program: ") {
 			t.Errorf("Start error %v, want an invalid program", err)
 		}
 	})
@@ -613,7 +613,7 @@ func TestStop(t *testing.T) {
 	o := b.sink("sink 'out'", 3, sink)
 	b.shuffle(s, c, colK)
 	b.forward(c, o)
-	j := start(t, &b.p, runtime.Options{QueueSize: 2})
+	j := start(t, &b.p, dataflow.Options{QueueSize: 2})
 	eventually(t, "some output", func() bool { return src.emitted.Load() > 100 && len(sink.allRows()) > 0 })
 	j.Stop()
 	if err := wait(t, j); err != nil {
@@ -648,7 +648,7 @@ func TestStopWhileBlocked(t *testing.T) {
 		s := b.source("source 'endless'", 1, src)
 		o := b.sink("sink 'out'", 1, sink)
 		b.forward(s, o)
-		j := start(t, &b.p, runtime.Options{QueueSize: queue})
+		j := start(t, &b.p, dataflow.Options{QueueSize: queue})
 		synctest.Wait()
 		if n := src.attempts.Load(); n != queue+2 {
 			t.Fatalf("%d Emit calls before blocking, want %d", n, queue+2)
@@ -679,7 +679,7 @@ func TestCancel(t *testing.T) {
 	s := b.source("source 'endless'", 2, src)
 	o := b.sink("sink 'out'", 1, sink)
 	b.shuffle(s, o)
-	j := start(t, &b.p, runtime.Options{})
+	j := start(t, &b.p, dataflow.Options{})
 	eventually(t, "some output", func() bool { return len(sink.allRows()) > 0 })
 	j.Cancel()
 	if err := wait(t, j); !errors.Is(err, context.Canceled) {
@@ -703,7 +703,7 @@ func TestCancelAfterSourcesEnded(t *testing.T) {
 		s := b.source("source 'in'", 1, src)
 		o := b.sink("sink 'out'", 1, sink)
 		b.forward(s, o)
-		j := start(t, &b.p, runtime.Options{})
+		j := start(t, &b.p, dataflow.Options{})
 		<-sink.entered
 		// Close runs after the source subtask has sent end of stream.
 		eventually(t, "the source to end", func() bool { return src.closed.Load() == 1 })
@@ -723,14 +723,14 @@ func TestCancelAfterSourcesEnded(t *testing.T) {
 // Wait, and once Wait has returned, a later Cancel changes nothing.
 func TestCancelAfterWait(t *testing.T) {
 	checkNoLeaks(t)
-	run := func() (*runtime.Job, *testSink) {
+	run := func() (*dataflow.Job, *testSink) {
 		src := &testSource{batches: [][]*coldata.Batch{{makeBatch(nil, []row{{K: 1, V: 1}}, false)}}}
 		sink := &testSink{}
 		b := newBuilder(t)
 		s := b.source("source 'in'", 1, src)
 		o := b.sink("sink 'out'", 1, sink)
 		b.forward(s, o)
-		return start(t, &b.p, runtime.Options{}), sink
+		return start(t, &b.p, dataflow.Options{}), sink
 	}
 
 	j, _ := run()
@@ -819,7 +819,7 @@ func TestBackpressure(t *testing.T) {
 				sink := &testSink{gate: make(chan struct{})}
 				b := newBuilder(t)
 				tc.build(b, src, sink)
-				j := start(t, &b.p, runtime.Options{QueueSize: queue})
+				j := start(t, &b.p, dataflow.Options{QueueSize: queue})
 				synctest.Wait()
 				if n := src.emitted.Load(); n != int64(tc.held) {
 					t.Errorf("%d batches emitted before blocking, want %d", n, tc.held)
@@ -866,7 +866,7 @@ func TestCounters(t *testing.T) {
 	b.forward(s, c1)
 	b.forward(c1, c2)
 	b.shuffle(c2, o)
-	j := start(t, &b.p, runtime.Options{})
+	j := start(t, &b.p, dataflow.Options{})
 	if err := wait(t, j); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
@@ -910,7 +910,7 @@ func TestCounters(t *testing.T) {
 	// Each source subtask read its own batches; forward edges keep the
 	// first calc's subtask i on source subtask i's rows.
 	for i, n := range perSubtask {
-		for _, k := range []runtime.MetricKey{
+		for _, k := range []dataflow.MetricKey{
 			{Node: s, OperatorID: b.p.Nodes[s].OperatorID, Operator: "source 'in'", Subtask: i, Name: "rows_out"},
 			{Node: c1, OperatorID: b.p.Nodes[c1].OperatorID, Operator: "calc", Subtask: i, Name: "rows_in"},
 		} {
@@ -941,7 +941,7 @@ func TestRetriable(t *testing.T) {
 		{"says not, over a timeout", fmt.Errorf("auth: %w", errors.Join(selfClassified(false), context.DeadlineExceeded)), false},
 	}
 	for _, c := range cases {
-		if got := runtime.Retriable(c.err); got != c.want {
+		if got := dataflow.Retriable(c.err); got != c.want {
 			t.Errorf("%s: Retriable(%v) = %v, want %v", c.name, c.err, got, c.want)
 		}
 	}
@@ -970,8 +970,8 @@ func TestTaskErrorRetriable(t *testing.T) {
 		s := b.source("source 'in'", 1, src)
 		o := b.sink("sink 'out'", 1, &testSink{})
 		b.forward(s, o)
-		err := wait(t, start(t, &b.p, runtime.Options{}))
-		var te *runtime.TaskError
+		err := wait(t, start(t, &b.p, dataflow.Options{}))
+		var te *dataflow.TaskError
 		if !errors.As(err, &te) {
 			t.Fatalf("Wait: %v, want a *TaskError", err)
 		}
@@ -991,7 +991,7 @@ func TestPanicFailsTheJob(t *testing.T) {
 	s := b.source("source 'in'", 2, src)
 	o := b.sink("sink 'out'", 2, sink)
 	b.forward(s, o)
-	err := wait(t, start(t, &b.p, runtime.Options{}))
+	err := wait(t, start(t, &b.p, dataflow.Options{}))
 	if err == nil || !strings.Contains(err.Error(), "sink 'out': internal error: panic: sink bug") {
 		t.Fatalf("Wait: %v", err)
 	}
@@ -1033,7 +1033,7 @@ func TestShuffleCompactsSparse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.off {
-				defer runtime.SetCompactBelow(runtime.SetCompactBelow(0))
+				defer dataflow.SetCompactBelow(dataflow.SetCompactBelow(0))
 			}
 			batches, physical := split(tc.withSel)
 			src := &testSource{batches: [][]*coldata.Batch{batches}}
@@ -1042,7 +1042,7 @@ func TestShuffleCompactsSparse(t *testing.T) {
 			s := b.source("source 'in'", 1, src)
 			o := b.sink("sink 'out'", tc.p, sink)
 			b.shuffle(s, o, colK)
-			if err := wait(t, start(t, &b.p, runtime.Options{})); err != nil {
+			if err := wait(t, start(t, &b.p, dataflow.Options{})); err != nil {
 				t.Fatalf("Wait: %v", err)
 			}
 			if d := sameRows(sink.allRows(), rows); d != "" {

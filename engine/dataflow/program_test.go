@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -33,7 +33,7 @@ func TestInputSlotsFromEdges(t *testing.T) {
 	b.p.Edges = append(b.p.Edges,
 		&program.Edge{From: nb, To: nj, Input: 1, Kind: program.Forward},
 		&program.Edge{From: na, To: nj, Input: 0, Kind: program.Forward})
-	j, err := runtime.StartWith(context.Background(), &b.p, runtime.Options{}, ps.newOp)
+	j, err := dataflow.StartWith(context.Background(), &b.p, dataflow.Options{}, ps.newOp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestTaskOperatorID(t *testing.T) {
 	p := b.probe("probe 'p'", 2)
 	b.p.Nodes[p].OperatorID = "calc_0123abcd"
 	b.forward(s, p)
-	j, err := runtime.StartWith(context.Background(), &b.p, runtime.Options{}, ps.newOp)
+	j, err := dataflow.StartWith(context.Background(), &b.p, dataflow.Options{}, ps.newOp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestStartExpandsEnv(t *testing.T) {
 	secretSeen.opts = nil
 	secretSeen.Unlock()
 	p := build("{{TEST_RUNTIME_PW}}", "x{{TEST_RUNTIME_PW}}")
-	j, err := runtime.Start(context.Background(), p, runtime.Options{})
+	j, err := dataflow.Start(context.Background(), p, dataflow.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestStartExpandsEnv(t *testing.T) {
 		{"{{TEST_RUNTIME_NOPE}}", "y", "source 's': table 'secret': option 'password': environment variable TEST_RUNTIME_NOPE is not set"},
 		{"{{TEST_RUNTIME_PW}}", "{{TEST_RUNTIME_NOPE}}", "sink 'o': table 'secret': option 'password': environment variable TEST_RUNTIME_NOPE is not set"},
 	} {
-		j, err := runtime.Start(context.Background(), build(c.src, c.sink), runtime.Options{})
+		j, err := dataflow.Start(context.Background(), build(c.src, c.sink), dataflow.Options{})
 		if err == nil {
 			j.Wait()
 			t.Fatalf("%s/%s: Start succeeded", c.src, c.sink)
@@ -183,13 +183,13 @@ func TestStartRefusesInvalid(t *testing.T) {
 	c := b.calc("calc", 1, &program.Calc{Project: identity()})
 	b.forward(s, c)
 	b.p.Nodes[c].Calc, b.p.Nodes[c].Sink = nil, &connector.Table{Name: "x", Connector: sinkConnector}
-	_, err := runtime.Start(context.Background(), &b.p, runtime.Options{})
+	_, err := dataflow.Start(context.Background(), &b.p, dataflow.Options{})
 	if err == nil || !strings.Contains(err.Error(), "invalid program: node 1 (calc): a calc node has exactly one config, its calc; it has [sink]") {
 		t.Fatalf("Start = %v", err)
 	}
 	b.p.Nodes[c].Calc, b.p.Nodes[c].Sink = &program.Calc{Project: identity()}, nil
 	b.p.Version = program.Version + 1
-	if _, err = runtime.Start(context.Background(), &b.p, runtime.Options{}); err == nil || !strings.Contains(err.Error(), "program version") {
+	if _, err = dataflow.Start(context.Background(), &b.p, dataflow.Options{}); err == nil || !strings.Contains(err.Error(), "program version") {
 		t.Fatalf("Start = %v", err)
 	}
 }

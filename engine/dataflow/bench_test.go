@@ -1,6 +1,6 @@
 //go:build unix
 
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -21,7 +21,7 @@ import (
 // receiver's rows (the default) and with it sending selections over the
 // shared batch instead:
 //
-//	go test ./engine/runtime -run '^$' -bench Shuffle -cpu 2
+//	go test ./engine/dataflow -run '^$' -bench Shuffle -cpu 2
 //
 // Each op is a job over 1M rows in 4096-row batches. cpu-ns/op is the
 // process's CPU time (user + system) per op: on a shared machine it says
@@ -41,7 +41,7 @@ func BenchmarkShuffle(b *testing.B) {
 			below int
 		}{{"compact", coldata.SparseBelow}, {"selection", 0}} {
 			b.Run(fmt.Sprintf("P=%d/%s", p, mode.name), func(b *testing.B) {
-				defer runtime.SetCompactBelow(runtime.SetCompactBelow(mode.below))
+				defer dataflow.SetCompactBelow(dataflow.SetCompactBelow(mode.below))
 				src := &testSource{batches: make([][]*coldata.Batch, p), discard: true}
 				for i := range batches {
 					src.batches[i%p] = append(src.batches[i%p], batch)
@@ -56,7 +56,7 @@ func BenchmarkShuffle(b *testing.B) {
 				b.ReportAllocs()
 				cpu0 := cpuTime(b)
 				for b.Loop() {
-					j, err := runtime.Start(context.Background(), &bld.p, runtime.Options{})
+					j, err := dataflow.Start(context.Background(), &bld.p, dataflow.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -79,7 +79,7 @@ func BenchmarkShuffle(b *testing.B) {
 // 4096-row batch with a selection of 1/d of its rows, as it is or gathered
 // first (the gather is part of the cost):
 //
-//	go test ./engine/runtime -run '^$' -bench SparseCalc -cpu 1
+//	go test ./engine/dataflow -run '^$' -bench SparseCalc -cpu 1
 func BenchmarkSparseCalc(b *testing.B) {
 	const size = 4096
 	rnd := rand.New(rand.NewPCG(1, 3))

@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -127,11 +127,11 @@ func TestUDFBoundPerSubtask(t *testing.T) {
 
 	// Without the scope the function does not exist: the job fails at
 	// construction, naming it.
-	if _, err := runtime.Start(context.Background(), &b.p, runtime.Options{}); err == nil || !strings.Contains(err.Error(), "unknown function plus_subtask") {
+	if _, err := dataflow.Start(context.Background(), &b.p, dataflow.Options{}); err == nil || !strings.Contains(err.Error(), "unknown function plus_subtask") {
 		t.Fatalf("Start without the UDF scope: %v", err)
 	}
 
-	j := start(t, &b.p, runtime.Options{JobID: "job-1", Functions: reg})
+	j := start(t, &b.p, dataflow.Options{JobID: "job-1", Functions: reg})
 	if err := wait(t, j); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
@@ -170,7 +170,7 @@ func TestUDFCancelled(t *testing.T) {
 	o := b.sink("sink 'out'", 1, sink)
 	b.forward(s, c)
 	b.shuffle(c, o)
-	j := start(t, &b.p, runtime.Options{Functions: reg})
+	j := start(t, &b.p, dataflow.Options{Functions: reg})
 	seen := map[int]bool{}
 	for len(seen) < par {
 		seen[<-u.entered] = true

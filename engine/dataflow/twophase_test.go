@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 )
 
 const tpcConnector = "test_runtime_2pc"
@@ -93,7 +93,7 @@ func TestTwoPhaseSinkThroughRuntime(t *testing.T) {
 		s := b.source("source 'in'", 2, src)
 		o := b.tpcSink("sink 'out'", 2, f)
 		b.forward(s, o)
-		j := start(t, &b.p, runtime.Options{JobID: "job1"})
+		j := start(t, &b.p, dataflow.Options{JobID: "job1"})
 		if _, err := j.Checkpoint(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestTwoPhaseSinkThroughRuntime(t *testing.T) {
 		o2 := b2.tpcSink("sink 'out'", 1, f2)
 		b2.p.Nodes[s2].OperatorID, b2.p.Nodes[o2].OperatorID = b.p.Nodes[s].OperatorID, sinkID
 		b2.shuffle(s2, o2)
-		j2 := start(t, &b2.p, runtime.Options{JobID: "job2", Restore: snap})
+		j2 := start(t, &b2.p, dataflow.Options{JobID: "job2", Restore: snap})
 		if err := wait(t, j2); err != nil {
 			t.Fatal(err)
 		}

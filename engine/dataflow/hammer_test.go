@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -151,7 +151,7 @@ func hammerOnce(t *testing.T, rnd *rand.Rand, iter int) {
 	// Key-group counts that do and do not divide the parallelisms, and
 	// fewer groups than subtasks (idle subtasks); 0 is the default.
 	b.p.MaxKeyGroups = []int{0, 0, 1, 5, 128, 300}[rnd.IntN(6)]
-	j := start(t, &b.p, runtime.Options{QueueSize: 1 + rnd.IntN(8)})
+	j := start(t, &b.p, dataflow.Options{QueueSize: 1 + rnd.IntN(8)})
 	err := wait(t, j)
 	where := fmt.Sprintf("program %d %v (%d key groups)", iter, shape, b.p.MaxKeyGroups)
 	if wantErr == "" && err != nil {

@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 	"github.com/arroyogo/arroyo/engine/state"
 	"github.com/arroyogo/arroyo/engine/types"
 )
@@ -637,9 +637,9 @@ func int64Lit(v int64) *program.Expr { return lit(types.Int64T, fmt.Sprint(v)) }
 func identity() []*program.Expr { return []*program.Expr{col(colK), col(colV), col(colS), col(colTS)} }
 
 // start starts p and fails the test on error.
-func start(t *testing.T, p *program.Program, opts runtime.Options) *runtime.Job {
+func start(t *testing.T, p *program.Program, opts dataflow.Options) *dataflow.Job {
 	t.Helper()
-	j, err := runtime.Start(context.Background(), p, opts)
+	j, err := dataflow.Start(context.Background(), p, opts)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -648,7 +648,7 @@ func start(t *testing.T, p *program.Program, opts runtime.Options) *runtime.Job 
 
 // wait returns j.Wait(), failing the test (with all goroutine stacks) if the
 // job has not ended within a generous deadline: a hang is a runtime bug.
-func wait(t *testing.T, j *runtime.Job) error {
+func wait(t *testing.T, j *dataflow.Job) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- j.Wait() }()

@@ -1,4 +1,4 @@
-package runtime_test
+package dataflow_test
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
-	"github.com/arroyogo/arroyo/engine/runtime"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -121,7 +121,7 @@ func FuzzValidateStart(f *testing.F) {
 		if len(p.Nodes) > 32 || subtasks > 64 || len(p.Edges) > 64 {
 			return
 		}
-		j, err := runtime.Start(context.Background(), &p, runtime.Options{QueueSize: 2})
+		j, err := dataflow.Start(context.Background(), &p, dataflow.Options{QueueSize: 2})
 		if err != nil {
 			return
 		}
@@ -214,7 +214,7 @@ func edit(p *program.Program, op byte, a, b int) {
 func TestFuzzSeedsRun(t *testing.T) {
 	t.Setenv("HOME", "/nonexistent")
 	for _, p := range fuzzSeeds() {
-		j, err := runtime.Start(context.Background(), p, runtime.Options{})
+		j, err := dataflow.Start(context.Background(), p, dataflow.Options{})
 		if err != nil {
 			t.Errorf("seed %s: %v", p.Name, err)
 			continue

@@ -1,4 +1,4 @@
-// Package runtime executes a dataflow program in this process: every
+// Package dataflow executes a dataflow program in this process: every
 // operator subtask is a goroutine. A subtask's input is a mailbox with one
 // bounded queue per (input, sender) (a full queue blocks that sender only:
 // backpressure, and credit-based flow control once a network stream feeds a
@@ -18,7 +18,7 @@
 // The first error anywhere stops the whole job and is what Wait returns.
 //
 // It must not import sqlplan, connectors, controlplane, udf or cmd.
-package runtime
+package dataflow
 
 import (
 	"context"
