@@ -20,6 +20,10 @@ type Case struct {
 	PK           []string // "-- pk:": outputs are Debezium changelogs keyed by these columns
 	Parallelism  []int    // "-- parallelism:"; default 1 and 3, always includes both
 	LooseNumbers bool     // "-- loose-numbers": numbers compare by value, 1 equals 1.0
+	// CheckpointRestore is "-- checkpoint-restore: M": the runner also
+	// checkpoints a run mid-stream, kills it and restores the checkpoint at
+	// parallelism M (0: not asked).
+	CheckpointRestore int
 
 	Inputs []Input
 
@@ -63,14 +67,14 @@ type ExpectedRow struct {
 // to it but not remove from it.
 var DefaultParallelism = []int{1, 3}
 
-// Directives that need the runtime protocol (checkpoint barriers,
-// watermarks, idleness) which does not exist yet. The parser rejects them
-// so that no case can claim a property the runner does not check.
+// Directives and input steps that need the runtime's watermark protocol
+// (scripted watermarks, idleness), which the runner cannot drive yet. The
+// parser rejects them so that no case can claim a property the runner does
+// not check.
 var reserved = map[string]string{
-	"checkpoint-restore": "checkpoint at every barrier and restore at another parallelism",
-	"idle":               "scripted source idleness",
-	"watermark":          "scripted watermarks",
-	"late":               "late rows",
+	"idle":      "scripted source idleness",
+	"watermark": "scripted watermarks",
+	"late":      "late rows",
 }
 
 var (
@@ -273,6 +277,9 @@ func (p *parser) parse(text string) error {
 	if c.Error != "" && c.PK != nil {
 		return p.errf(1, "pk and error do not combine (an error case has no output)")
 	}
+	if c.Error != "" && c.CheckpointRestore != 0 {
+		return p.errf(1, "checkpoint-restore and error do not combine (an error case has no output to compare)")
+	}
 	if !seenParallelism {
 		c.Parallelism = append([]int(nil), DefaultParallelism...)
 	}
@@ -283,7 +290,7 @@ func (p *parser) parse(text string) error {
 func (p *parser) directive(n int, name, arg string, seenParallelism *bool) error {
 	c := p.c
 	if what, ok := reserved[name]; ok {
-		return p.errf(n, "directive %q (%s) is not supported yet: it needs the runtime's checkpoint and watermark protocol (issue 6)", name, what)
+		return p.errf(n, "directive %q (%s) is not supported yet: it needs the runtime's watermark protocol (issue 6)", name, what)
 	}
 	switch name {
 	case "pk":
@@ -319,13 +326,22 @@ func (p *parser) directive(n int, name, arg string, seenParallelism *bool) error
 			}
 		}
 		sort.Ints(c.Parallelism)
+	case "checkpoint-restore":
+		if c.CheckpointRestore != 0 {
+			return p.errf(n, "second checkpoint-restore directive")
+		}
+		v, err := strconv.Atoi(arg)
+		if err != nil || v < 1 {
+			return p.errf(n, "checkpoint-restore: %q is not a positive integer (the parallelism to restore at)", arg)
+		}
+		c.CheckpointRestore = v
 	case "loose-numbers":
 		if arg != "" {
 			return p.errf(n, "loose-numbers takes no value")
 		}
 		c.LooseNumbers = true
 	default:
-		return p.errf(n, "unknown directive %q (known: pk, parallelism, loose-numbers; prose lines must not look like '-- word:')", name)
+		return p.errf(n, "unknown directive %q (known: pk, parallelism, checkpoint-restore, loose-numbers; prose lines must not look like '-- word:')", name)
 	}
 	return nil
 }

@@ -67,7 +67,9 @@ func TestParseCase(t *testing.T) {
 func TestParseRejects(t *testing.T) {
 	const sink = "CREATE TABLE out WITH (connector = 'single_file', path = '$output', format = 'json', type = 'sink');\n"
 	for _, tc := range []struct{ text, want string }{
-		{"-- checkpoint-restore: 2\n-- sql\n" + sink + "-- output\n", `directive "checkpoint-restore" (checkpoint at every barrier and restore at another parallelism) is not supported yet`},
+		{"-- checkpoint-restore: 0\n-- sql\n" + sink + "-- output\n", `checkpoint-restore: "0" is not a positive integer`},
+		{"-- checkpoint-restore: 2\n-- checkpoint-restore: 3\n-- sql\n" + sink + "-- output\n", "second checkpoint-restore directive"},
+		{"-- checkpoint-restore: 2\n-- sql\n" + sink + "-- error: boom\n", "checkpoint-restore and error do not combine"},
 		{"-- idle\n-- sql\n" + sink + "-- output\n", `"idle" (scripted source idleness) is not supported yet`},
 		{"-- input: a\n{\"x\":1}\n-- idle: 5s\n{\"x\":2}\n-- sql\n" + sink + "-- output\n", `input step "idle" (scripted source idleness) is not supported yet`},
 		{"-- input: a\n{\"x\":1}\n-- watermark: 2023-01-01T00:00:00Z\n-- sql\n" + sink + "-- output\n", `input step "watermark" (scripted watermarks) is not supported yet`},

@@ -40,6 +40,18 @@ func TestSpec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if m := checkpointRestoreAt(c); m != 0 && !*rewrite {
+				defer func() {
+					if t.Failed() {
+						return
+					}
+					cut, err := runCheckpointRestore(c, inputs, t.TempDir(), c.Parallelism[len(c.Parallelism)-1], m, nil)
+					if err != nil {
+						t.Fatalf("checkpoint-restore: %v", err)
+					}
+					t.Logf("checkpoint-restore: %s", cut)
+				}()
+			}
 			for _, p := range c.Parallelism {
 				if err := runCase(c, inputs, t.TempDir(), p); err != nil {
 					var rw *rewriteNeeded
@@ -57,6 +69,23 @@ func TestSpec(t *testing.T) {
 	}
 }
 
+// DefaultCheckpointRestore is the parallelism a case without
+// "-- checkpoint-restore:" is restored at: every case that expects rows and
+// is not a changelog (pk) goes through a checkpoint and a restore.
+const DefaultCheckpointRestore = 2
+
+// checkpointRestoreAt returns the parallelism c's checkpoint-restore run
+// restores at, or 0 for none.
+func checkpointRestoreAt(c *Case) int {
+	switch {
+	case c.CheckpointRestore != 0:
+		return c.CheckpointRestore
+	case c.Error == "":
+		return DefaultCheckpointRestore
+	}
+	return 0
+}
+
 // rewriteNeeded is the error of an output comparison: it carries the rows
 // -rewrite would write, per output.
 type rewriteNeeded struct {
@@ -68,26 +97,10 @@ func (e *rewriteNeeded) Error() string { return e.err.Error() }
 
 // runCase runs c once at parallelism p with scratch files in dir.
 func runCase(c *Case, inputs, dir string, p int) error {
-	inputPath := map[string]string{}
-	for _, in := range c.Inputs {
-		if in.File != "" {
-			inputPath[in.Name] = filepath.Join(inputs, in.File)
-			continue
-		}
-		path := filepath.Join(dir, in.Name+".json")
-		if err := os.WriteFile(path, in.Data, 0o644); err != nil {
-			return err
-		}
-		inputPath[in.Name] = path
+	sql, outputPath, err := expandCase(c, inputs, dir)
+	if err != nil {
+		return err
 	}
-	outputPath := func(name string) string {
-		if name == "" {
-			return filepath.Join(dir, "out.json")
-		}
-		return filepath.Join(dir, "out."+name+".json")
-	}
-	sql := c.Expand(func(name string) string { return inputPath[name] }, outputPath)
-
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ctl := controller.New(&scheduler.Embedded{}, config.Default())
@@ -107,11 +120,17 @@ func runCase(c *Case, inputs, dir string, p int) error {
 	if err != nil {
 		return err
 	}
+	return compareOutputs(c, func(name string) ([]byte, error) { return os.ReadFile(outputPath(name)) })
+}
+
+// compareOutputs compares what read returns for each of c's outputs with
+// the expected rows; a difference is a *rewriteNeeded.
+func compareOutputs(c *Case, read func(name string) ([]byte, error)) error {
 	cmp := Comparer{Loose: c.LooseNumbers}
 	var failures []string
 	rows := map[string][]string{}
 	for _, o := range c.Outputs {
-		data, err := os.ReadFile(outputPath(o.Name))
+		data, err := read(o.Name)
 		if err != nil {
 			return fmt.Errorf("output %s: %w", outputRef(o.Name), err)
 		}
@@ -144,6 +163,30 @@ func runCase(c *Case, inputs, dir string, p int) error {
 		return &rewriteNeeded{err: errors.New(strings.Join(failures, "\n")), rows: rows}
 	}
 	return nil
+}
+
+// expandCase writes c's inline inputs into dir and returns its SQL with the
+// placeholders replaced, and the path of each output.
+func expandCase(c *Case, inputs, dir string) (string, func(name string) string, error) {
+	inputPath := map[string]string{}
+	for _, in := range c.Inputs {
+		if in.File != "" {
+			inputPath[in.Name] = filepath.Join(inputs, in.File)
+			continue
+		}
+		path := filepath.Join(dir, in.Name+".json")
+		if err := os.WriteFile(path, in.Data, 0o644); err != nil {
+			return "", nil, err
+		}
+		inputPath[in.Name] = path
+	}
+	outputPath := func(name string) string {
+		if name == "" {
+			return filepath.Join(dir, "out.json")
+		}
+		return filepath.Join(dir, "out."+name+".json")
+	}
+	return c.Expand(func(name string) string { return inputPath[name] }, outputPath), outputPath, nil
 }
 
 // rewriteCase replaces the bodies of the named output sections of c's file
