@@ -18,12 +18,15 @@ type lowerer struct {
 	// lowering holds the memory tables whose inserts are being lowered, to
 	// reject a table that reads itself (a cycle would never end).
 	lowering map[*table]bool
+	// proj holds the source tables read with fewer columns (prune.go).
+	proj map[*table]*projection
 }
 
 func (p *planner) lower() (*program.Program, error) {
 	// The key-group count is recorded in the program: state checkpointed
 	// under it can only be restored under the same count.
-	l := &lowerer{p: p, prog: &program.Program{Version: program.Version, Name: p.opts.Name, MaxKeyGroups: state.MaxKeyGroups}, tables: map[*table]int{}, lowering: map[*table]bool{}}
+	l := &lowerer{p: p, prog: &program.Program{Version: program.Version, Name: p.opts.Name, MaxKeyGroups: state.MaxKeyGroups}, tables: map[*table]int{}, lowering: map[*table]bool{}, proj: map[*table]*projection{}}
+	l.prune()
 	for _, o := range p.outputs {
 		in, err := l.node(o.query)
 		if err != nil {
@@ -91,12 +94,16 @@ func (l *lowerer) node(r *rel) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		calc := &program.Calc{Filters: r.filters, Project: r.project}
+		if pr := l.proj[r.input.table]; pr != nil && r.input.kind == relScan {
+			calc = &program.Calc{Filters: pr.exprs(r.filters), Project: pr.exprs(r.project)}
+		}
 		id := l.add(&program.Node{
 			Op:          program.OpCalc,
 			Description: "calc",
 			Parallelism: l.p.opts.Parallelism,
 			Schema:      relSchema(r),
-			Calc:        &program.Calc{Filters: r.filters, Project: r.project},
+			Calc:        calc,
 		})
 		l.connect(in, id)
 		return id, nil
@@ -108,27 +115,43 @@ func (l *lowerer) source(t *table) int {
 	if id, ok := l.tables[t]; ok {
 		return id
 	}
+	schema, desc, wm, eventTime := t.schema, t.desc, t.watermark, t.eventTime
+	if pr := l.proj[t]; pr != nil {
+		// Decode only the columns some query reads.
+		schema = pr.schema(t)
+		d := *t.desc
+		d.Schema = schema
+		desc = &d
+		if wm != nil {
+			w := *wm
+			w.Column = pr.remap[w.Column]
+			wm = &w
+		}
+		if eventTime != nil {
+			eventTime = pr.expr(eventTime)
+		}
+	}
 	id := l.add(&program.Node{
 		Op:          program.OpSource,
 		Description: fmt.Sprintf("source '%s'", t.name),
 		Parallelism: l.parallelism(t, false),
-		Schema:      streamSchema(t.schema),
-		Source:      t.desc,
-		Watermark:   t.watermark,
+		Schema:      streamSchema(schema),
+		Source:      desc,
+		Watermark:   wm,
 	})
-	if t.eventTime != nil {
+	if eventTime != nil {
 		// Replace the source's timestamps with the declared event time.
 		var project []*program.Expr
-		for i, f := range t.schema.Fields {
+		for i, f := range schema.Fields {
 			project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: f.Type, Nullable: f.Nullable})
 		}
-		project = append(project, t.eventTime)
+		project = append(project, eventTime)
 		calc := l.add(&program.Node{
 			Op:          program.OpCalc,
 			Description: fmt.Sprintf("event time '%s'", t.name),
 			OperatorID:  program.TableOperatorID("event_time", t.name),
 			Parallelism: l.prog.Nodes[id].Parallelism,
-			Schema:      streamSchema(t.schema),
+			Schema:      streamSchema(schema),
 			Calc:        &program.Calc{Project: project},
 		})
 		l.connect(id, calc)

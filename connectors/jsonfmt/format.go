@@ -69,6 +69,9 @@ func init() {
 		NewEncoder: func(schema *types.Schema, opts connector.Options) (connector.Encoder, error) {
 			return NewEncoder(schema, opts)
 		},
+		// Keys are matched by name, so any subset of the columns decodes;
+		// unstructured reads the whole record into its one column.
+		Projects: func(opts connector.Options) bool { return !opts.Bool(OptUnstructured) },
 	})
 }
 

@@ -243,6 +243,11 @@ type Format struct {
 	Schema     func(opts Options) (*types.Schema, error)
 	NewDecoder func(schema *types.Schema, opts Options) (Decoder, error)
 	NewEncoder func(schema *types.Schema, opts Options) (Encoder, error)
+	// Projects, if set, says whether a decoder with these options can be
+	// given any non-empty subset of a table's declared columns (in their
+	// order) and then skips the others as it skips undeclared keys. The
+	// planner uses it to decode only the columns some query reads.
+	Projects func(opts Options) bool
 }
 
 var (

@@ -1,0 +1,10 @@
+CREATE TABLE bids (auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, url TEXT, ts TIMESTAMP, extra TEXT, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'single_file', path = '/tmp/bids.json', format = 'json', type = 'source');
+CREATE TABLE raw (value JSON) WITH (connector = 'single_file', path = '/tmp/raw.json', format = 'json', 'json.unstructured' = 'true', type = 'source');
+CREATE TABLE plain (a BIGINT, b TEXT, c TEXT) WITH (connector = 'single_file', path = '/tmp/plain.json', format = 'json', type = 'source');
+SELECT auction, price FROM bids WHERE price > 10;
+SELECT bidder FROM bids WHERE channel = 'Google';
+SELECT 1 AS one FROM raw;
+SELECT 1 AS one FROM plain;
+CREATE TABLE urls (u TEXT);
+INSERT INTO urls SELECT url FROM bids;
+SELECT u FROM urls;
