@@ -199,3 +199,50 @@ func BenchmarkEncodeNexmark(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkDecodeUnknownKeys decodes records of 4 keys a query reads, 16
+// it does not, and a declared schema of the 4 (a source pruned to the
+// columns its queries read, sqlplan/prune.go) or of 4 + 28 columns absent
+// from the records: each undeclared key must be recognised as such.
+func BenchmarkDecodeUnknownKeys(b *testing.B) {
+	for _, declared := range []int{4, 32} {
+		b.Run("declared="+strconv.Itoa(declared), func(b *testing.B) {
+			fs := []types.Field{notNull("auction", types.Int64T), notNull("bidder", types.Int64T),
+				notNull("price", types.Int64T), notNull("datetime", types.TimestampT)}
+			for k := len(fs); k < declared; k++ {
+				fs = append(fs, field("column_"+strconv.Itoa(k), types.StringT))
+			}
+			var corpus [][]byte
+			for e := 0; e < 1000; e++ {
+				rec := []byte(`{"auction":` + strconv.Itoa(1000+e%100) + `,"channel":"Google","url":"https://x/y","bidder":` +
+					strconv.Itoa(e) + `,"ip":"10.0.0.1","user_agent":"Mozilla","session_id":"s` + strconv.Itoa(e) +
+					`","price":` + strconv.Itoa(e*37) + `,"bid_id":` + strconv.Itoa(e) + `,"Extra":"pad","referrer":"r"`)
+				for k := 0; k < 7; k++ {
+					rec = append(rec, `,"attribute_`+strconv.Itoa(k)+`":`+strconv.Itoa(k)...)
+				}
+				rec = append(rec, `,"datetime":"2023-11-14T22:13:20.000Z"}`...)
+				corpus = append(corpus, rec)
+			}
+			d, err := NewDecoder(types.NewSchema(fs...), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			k := 0
+			for i := 0; i < b.N; i++ {
+				if err := d.Decode(corpus[k]); err != nil {
+					b.Fatal(err)
+				}
+				if k++; k == len(corpus) {
+					k = 0
+				}
+				if d.Rows() == batchRows {
+					d.Flush()
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}

@@ -70,6 +70,12 @@ type node struct {
 	pend   int     // struct: trailing NULL rows not yet appended to fields
 	gen    uint64  // struct: number of objects decoded into it
 	seen   uint64  // field: the parent's gen when this field was last set
+	// struct: the field index (-1: none) of each key resolved by a scan,
+	// so a key that names no field, or names one in another case, costs
+	// one map lookup after its first record rather than two scans of the
+	// fields. At most maxCachedKeys entries, so records with ever new keys
+	// cannot grow it without bound; past that, keys are scanned.
+	keys map[string]int
 
 	// Sizes at the last flush, to size the next builders.
 	lastRows, lastData int
@@ -418,28 +424,49 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 	return i, nil
 }
 
+// maxCachedKeys bounds a struct node's key cache.
+const maxCachedKeys = 256
+
 // lookup returns the field named key: exact match first (trying the field
 // after the previous key first, as keys usually come in schema order), then
-// case-insensitive; nil if none.
+// the key cache, then case-insensitive; nil if none.
 func (n *node) lookup(key []byte) *node {
 	fs := n.fields
 	if h := n.hint; h < len(fs) && string(key) == fs[h].name {
 		n.hint = h + 1
 		return fs[h]
 	}
-	for j, f := range fs {
+	j, ok := n.keys[string(key)] // no allocation: the conversion is only for the lookup
+	if !ok {
+		j = n.resolve(key)
+		if len(n.keys) < maxCachedKeys {
+			if n.keys == nil {
+				n.keys = map[string]int{}
+			}
+			n.keys[string(key)] = j
+		}
+	}
+	if j < 0 {
+		return nil
+	}
+	n.hint = j + 1
+	return fs[j]
+}
+
+// resolve returns the index of the field named key, exactly or else in
+// another case; -1 if none.
+func (n *node) resolve(key []byte) int {
+	for j, f := range n.fields {
 		if string(key) == f.name {
-			n.hint = j + 1
-			return f
+			return j
 		}
 	}
-	for j, f := range fs {
+	for j, f := range n.fields {
 		if strings.EqualFold(str(key), f.name) {
-			n.hint = j + 1
-			return f
+			return j
 		}
 	}
-	return nil
+	return -1
 }
 
 // value decodes the value at s[i] (no leading whitespace) into n's builder.

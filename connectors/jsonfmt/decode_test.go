@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -683,5 +684,35 @@ func TestSetNulls(t *testing.T) {
 				t.Fatalf("row %d: %v, want %v", i, got.IsNull(i), want.IsNull(i))
 			}
 		}
+	}
+}
+
+// TestKeyCache checks that the key cache only remembers resolutions: keys in
+// another case, unknown keys, escaped keys and a field that only an exact
+// match picks decode the same in every record, also once the cache is full
+// and keys are scanned again.
+func TestKeyCache(t *testing.T) {
+	d := newDecoder(t, nil, field("id", types.Int64T), field("Name", types.StringT), field("name", types.StringT))
+	var want [][]any
+	for r := 0; r < 3*maxCachedKeys; r++ {
+		rec := `{"unknown_` + strconv.Itoa(r) + `":1,"zz":[1],"ID":` + strconv.Itoa(r) + `,"NAME":"x","n\u0061me":"y","Name":"z"}`
+		if r%2 == 1 {
+			rec = `{"name":"y","Name":"z","zz":2,"iD":` + strconv.Itoa(r) + `}`
+		}
+		if err := d.Decode([]byte(rec)); err != nil {
+			t.Fatalf("record %d: %v", r, err)
+		}
+		want = append(want, []any{int64(r), "z", "y"})
+	}
+	if len(d.root.keys) > maxCachedKeys {
+		t.Errorf("key cache holds %d keys, more than %d", len(d.root.keys), maxCachedKeys)
+	}
+	if got := rowsOf(d.Flush()); !reflect.DeepEqual(got, want) {
+		for i := range got {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("row %d: got %v, want %v", i, got[i], want[i])
+			}
+		}
+		t.Fatalf("got %d rows, want %d", len(got), len(want))
 	}
 }
