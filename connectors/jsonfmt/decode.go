@@ -70,12 +70,18 @@ type node struct {
 	pend   int     // struct: trailing NULL rows not yet appended to fields
 	gen    uint64  // struct: number of objects decoded into it
 	seen   uint64  // field: the parent's gen when this field was last set
-	// struct: the field index (-1: none) of each key resolved by a scan,
-	// so a key that names no field, or names one in another case, costs
-	// one map lookup after its first record rather than two scans of the
-	// fields. At most maxCachedKeys entries, so records with ever new keys
-	// cannot grow it without bound; past that, keys are scanned.
-	keys map[string]int
+	// struct: the resolution (field index, -1: none) of each key resolved
+	// by a scan, so a key that names no field, or names one in another
+	// case, costs one map lookup after its first record rather than two
+	// scans of the fields. At most maxCachedKeys entries, so records with
+	// ever new keys cannot grow it without bound; past that, keys are
+	// scanned.
+	keys map[string]keyRes
+	// struct: the k-th key of the previous object and its resolution:
+	// records of one source usually share their shape, so the k-th key is
+	// first compared with it as raw bytes, which resolves known and
+	// unknown keys alike without scanning or hashing them.
+	shape []keyRes
 
 	// Sizes at the last flush, to size the next builders.
 	lastRows, lastData int
@@ -111,9 +117,7 @@ func NewDecoder(schema *types.Schema, opts connector.Options) (*Decoder, error) 
 
 func compile(t types.Type, name, path string, nullable bool) (*node, error) {
 	n := &node{typ: t, kind: t.Kind, nullable: nullable, name: name, path: path}
-	n.rawKey = utf8.ValidString(name) && !strings.ContainsFunc(name, func(r rune) bool {
-		return r < 0x20 || r == '"' || r == '\\'
-	})
+	n.rawKey = rawName(name)
 	switch t.Kind {
 	case types.Bool, types.Int8, types.Int16, types.Int32, types.Int64,
 		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp:
@@ -139,6 +143,13 @@ func compile(t types.Type, name, path string, nullable bool) (*node, error) {
 		return nil, fmt.Errorf("json: field '%s': type %s cannot be read from JSON", path, t)
 	}
 	return n, nil
+}
+
+// rawName says whether name appears in JSON as is, unescaped.
+func rawName(name string) bool {
+	return utf8.ValidString(name) && !strings.ContainsFunc(name, func(r rune) bool {
+		return r < 0x20 || r == '"' || r == '\\'
+	})
 }
 
 // fresh gives every node a new, empty builder sized like the last batch.
@@ -351,21 +362,35 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 	if i < len(s) && s[i] == '}' {
 		i++
 	} else {
-		for {
+		for k := 0; ; k++ {
 			if i >= len(s) || s[i] != '"' {
 				return i, unexpected(s, i, "expected string key")
 			}
-			// Fast path: the key is the expected field's name, unescaped.
 			var f *node
+			resolved := false
+			// Fast paths: the key is the expected field's name, or the
+			// previous object's k-th key, unescaped.
 			if h := n.hint; h < len(n.fields) && n.fields[h].rawKey {
 				name := n.fields[h].name
 				if e := i + 1 + len(name); e < len(s) && s[e] == '"' && string(s[i+1:e]) == name {
-					f = n.fields[h]
+					f, resolved = n.fields[h], true
 					n.hint = h + 1
 					i = e + 1
+					if k >= len(n.shape) || n.shape[k].idx != h {
+						n.setShape(k, keyRes{name: name, raw: true, idx: h})
+					}
 				}
 			}
-			if f == nil {
+			if !resolved && k < len(n.shape) && n.shape[k].raw {
+				r := &n.shape[k]
+				if e := i + 1 + len(r.name); e < len(s) && s[e] == '"' && string(s[i+1:e]) == r.name {
+					if resolved, i = true, e+1; r.idx >= 0 {
+						f = n.fields[r.idx]
+						n.hint = r.idx + 1
+					}
+				}
+			}
+			if !resolved {
 				end, esc, err := scanString(s, i+1)
 				if err != nil {
 					return end, err
@@ -375,7 +400,9 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 					d.scratch = unescape(d.scratch[:0], key)
 					key = d.scratch
 				}
-				f = n.lookup(key)
+				var r keyRes
+				f, r = n.lookup(key)
+				n.setShape(k, r)
 				i = end + 1
 			}
 			i = skipWS(s, i)
@@ -424,33 +451,52 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 	return i, nil
 }
 
+// setShape records r as the resolution of the k-th key of the object; a
+// key the cache had no room for (no name) is not recorded.
+func (n *node) setShape(k int, r keyRes) {
+	if k < len(n.shape) {
+		n.shape[k] = r
+	} else if k == len(n.shape) && k < maxCachedKeys {
+		n.shape = append(n.shape, r)
+	}
+}
+
+// keyRes is a key resolved to a field index (-1: no field).
+type keyRes struct {
+	name string // the key, interned in the node's cache
+	raw  bool   // name needs no escaping, so it can match record bytes as is
+	idx  int
+}
+
 // maxCachedKeys bounds a struct node's key cache.
 const maxCachedKeys = 256
 
 // lookup returns the field named key: exact match first (trying the field
 // after the previous key first, as keys usually come in schema order), then
 // the key cache, then case-insensitive; nil if none.
-func (n *node) lookup(key []byte) *node {
+func (n *node) lookup(key []byte) (*node, keyRes) {
 	fs := n.fields
 	if h := n.hint; h < len(fs) && string(key) == fs[h].name {
 		n.hint = h + 1
-		return fs[h]
+		return fs[h], keyRes{name: fs[h].name, raw: fs[h].rawKey, idx: h}
 	}
-	j, ok := n.keys[string(key)] // no allocation: the conversion is only for the lookup
+	r, ok := n.keys[string(key)] // no allocation: the conversion is only for the lookup
 	if !ok {
-		j = n.resolve(key)
+		r = keyRes{idx: n.resolve(key)}
 		if len(n.keys) < maxCachedKeys {
 			if n.keys == nil {
-				n.keys = map[string]int{}
+				n.keys = map[string]keyRes{}
 			}
-			n.keys[string(key)] = j
+			r.name = string(key)
+			r.raw = rawName(r.name)
+			n.keys[r.name] = r
 		}
 	}
-	if j < 0 {
-		return nil
+	if r.idx < 0 {
+		return nil, r
 	}
-	n.hint = j + 1
-	return fs[j]
+	n.hint = r.idx + 1
+	return fs[r.idx], r
 }
 
 // resolve returns the index of the field named key, exactly or else in

@@ -695,9 +695,12 @@ func TestKeyCache(t *testing.T) {
 	d := newDecoder(t, nil, field("id", types.Int64T), field("Name", types.StringT), field("name", types.StringT))
 	var want [][]any
 	for r := 0; r < 3*maxCachedKeys; r++ {
-		rec := `{"unknown_` + strconv.Itoa(r) + `":1,"zz":[1],"ID":` + strconv.Itoa(r) + `,"NAME":"x","n\u0061me":"y","Name":"z"}`
-		if r%2 == 1 {
+		rec := `{"nam_x":5,"unknown_` + strconv.Itoa(r) + `":1,"zz":[1],"ID":` + strconv.Itoa(r) + `,"NAME":"x","n\u0061me":"y","Name":"z"}`
+		switch r % 3 {
+		case 1:
 			rec = `{"name":"y","Name":"z","zz":2,"iD":` + strconv.Itoa(r) + `}`
+		case 2: // keys that extend or shorten the previous records' keys
+			rec = `{"nam":"q","name":"y","Names":"w","Name":"z","z":2,"i":1,"id":` + strconv.Itoa(r) + `}`
 		}
 		if err := d.Decode([]byte(rec)); err != nil {
 			t.Fatalf("record %d: %v", r, err)
