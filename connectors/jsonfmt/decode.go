@@ -373,10 +373,15 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 			if h := n.hint; h < len(n.fields) && n.fields[h].rawKey {
 				name := n.fields[h].name
 				if e := i + 1 + len(name); e < len(s) && s[e] == '"' && string(s[i+1:e]) == name {
+					// shape[k] is only filled in here the first time,
+					// so this path costs a length check on records
+					// whose keys come in schema order; a stale entry
+					// is harmless, as one is only ever trusted after
+					// comparing its bytes.
 					f, resolved = n.fields[h], true
 					n.hint = h + 1
 					i = e + 1
-					if k >= len(n.shape) || n.shape[k].idx != h {
+					if k == len(n.shape) {
 						n.setShape(k, keyRes{name: name, raw: true, idx: h})
 					}
 				}
