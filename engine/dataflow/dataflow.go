@@ -157,7 +157,7 @@ func Start(ctx context.Context, p *program.Program, opts Options) (*Job, error) 
 
 // start is Start with the constructor of non-source operators as a
 // parameter (tests substitute probes).
-func start(ctx context.Context, p *program.Program, opts Options, newOp func(*program.Node, ops.TaskInfo) (ops.Operator, error)) (*Job, error) {
+func start(ctx context.Context, p *program.Program, opts Options, newOp func(context.Context, *program.Node, ops.TaskInfo) (ops.Operator, error)) (*Job, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid program: %w", err)
 	}
@@ -256,7 +256,7 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(*pr
 			continue
 		}
 		for i := 0; i < n.Parallelism; i++ {
-			op, err := newOp(n, j.task(n, i))
+			op, err := newOp(j.ctx, n, j.task(n, i))
 			if err != nil {
 				return abort(fmt.Errorf("%s: %w", n.Description, err))
 			}

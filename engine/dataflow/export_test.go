@@ -9,7 +9,7 @@ import (
 
 // StartWith is Start with the operator constructor replaced, so tests can
 // run probe operators under the real protocol.
-func StartWith(ctx context.Context, p *program.Program, opts Options, newOp func(*program.Node, ops.TaskInfo) (ops.Operator, error)) (*Job, error) {
+func StartWith(ctx context.Context, p *program.Program, opts Options, newOp func(context.Context, *program.Node, ops.TaskInfo) (ops.Operator, error)) (*Job, error) {
 	return start(ctx, p, opts, newOp)
 }
 

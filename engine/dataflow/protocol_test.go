@@ -109,9 +109,9 @@ func newProbes() *probes {
 	return &probes{byID: map[string][]*probe{}, step: map[string]chan struct{}{}}
 }
 
-func (ps *probes) newOp(n *program.Node, task ops.TaskInfo) (ops.Operator, error) {
+func (ps *probes) newOp(ctx context.Context, n *program.Node, task ops.TaskInfo) (ops.Operator, error) {
 	if !strings.HasPrefix(n.Description, "probe") {
-		return ops.New(n, task)
+		return ops.New(ctx, n, task)
 	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()

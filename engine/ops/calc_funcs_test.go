@@ -50,7 +50,7 @@ func TestCalcClosesBoundFunctions(t *testing.T) {
 	if _, err := ops.NewCalc(context.Background(), calc, ops.TaskInfo{}); err == nil || !strings.Contains(err.Error(), "unknown function inst") {
 		t.Fatalf("NewCalc without the registry: %v", err)
 	}
-	op, err := ops.New(&program.Node{Op: program.OpCalc, Calc: calc}, task)
+	op, err := ops.New(context.Background(), &program.Node{Op: program.OpCalc, Calc: calc}, task)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +69,27 @@ func TestCalcClosesBoundFunctions(t *testing.T) {
 	}
 	if got := fmt.Sprint(c.bound, c.closed); got != "2 2" {
 		t.Errorf("after a failed NewCalc: bound, closed = %s, want 2 2", got)
+	}
+}
+
+// TestNewPassesContextToBind: ops.New hands its context (the job's) to a
+// function's Bind, so cancelling the job can interrupt a slow binding.
+func TestNewPassesContextToBind(t *testing.T) {
+	reg := expr.Builtins().Scope()
+	err := reg.Add(&expr.Func{Name: "slow_bind", Resolve: func(args []types.Type) (*expr.Resolved, error) {
+		return &expr.Resolved{Args: args, Result: types.Int64T, Bind: func(ctx context.Context, _ expr.TaskContext) (expr.Bound, error) {
+			<-ctx.Done() // a start function that never returns by itself
+			return nil, context.Cause(ctx)
+		}}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(fmt.Errorf("job cancelled"))
+	calc := &program.Calc{Project: []*program.Expr{call("slow_bind", types.Int64T, col(0))}}
+	_, err = ops.New(ctx, &program.Node{Op: program.OpCalc, Calc: calc}, ops.TaskInfo{Functions: reg})
+	if err == nil || !strings.Contains(err.Error(), "job cancelled") {
+		t.Fatalf("New with a cancelled context: %v, want the cancellation", err)
 	}
 }

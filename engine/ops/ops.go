@@ -125,14 +125,14 @@ type Restorer interface {
 	Restore(ctx context.Context, snapshots []any) error
 }
 
-// New builds the operator of a non-source node for one subtask.
-func New(n *program.Node, task TaskInfo) (Operator, error) {
+// New builds the operator of a non-source node for one subtask. ctx is the
+// job's: cancelling the job cancels a construction in progress (a UDF's
+// Bind, e.g. a wasm module's start function), and Process passes the
+// subtask's context to every bound function.
+func New(ctx context.Context, n *program.Node, task TaskInfo) (Operator, error) {
 	switch n.Op {
 	case program.OpCalc:
-		// Construction is not cancellable yet (the runtime builds every
-		// operator before it starts anything); evaluation is: Process
-		// passes the subtask's context to every bound function.
-		return NewCalc(context.Background(), n.Calc, task)
+		return NewCalc(ctx, n.Calc, task)
 	case program.OpSink:
 		c, ok := connector.Lookup(n.Sink.Connector)
 		if !ok || c.NewSink == nil {

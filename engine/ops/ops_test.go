@@ -394,7 +394,7 @@ func TestSink(t *testing.T) {
 func TestNew(t *testing.T) {
 	task := ops.TaskInfo{JobID: "j", OperatorID: "n0", Subtask: 1, Parallelism: 2, KeyGroups: [2]int{64, 128}}
 	schema := types.NewSchema(types.Field{Name: types.TimestampField, Type: types.TimestampT})
-	op, err := ops.New(&program.Node{Op: program.OpSink, Schema: schema, Sink: &connector.Table{Name: "ok", Connector: sinkConnector}}, task)
+	op, err := ops.New(context.Background(), &program.Node{Op: program.OpSink, Schema: schema, Sink: &connector.Table{Name: "ok", Connector: sinkConnector}}, task)
 	if err != nil {
 		t.Fatalf("New sink: %v", err)
 	}
@@ -407,17 +407,17 @@ func TestNew(t *testing.T) {
 	if s, ok := op.(*ops.Sink); !ok || s.Task != task {
 		t.Errorf("sink operator %T does not carry its task %+v", op, task)
 	}
-	if _, err := ops.New(&program.Node{Op: program.OpSink, Sink: &connector.Table{Name: "fail", Connector: sinkConnector}}, task); err == nil || err.Error() != "cannot open" {
+	if _, err := ops.New(context.Background(), &program.Node{Op: program.OpSink, Sink: &connector.Table{Name: "fail", Connector: sinkConnector}}, task); err == nil || err.Error() != "cannot open" {
 		t.Errorf("failing constructor: %v", err)
 	}
-	if _, err := ops.New(&program.Node{Op: program.OpSink, Sink: &connector.Table{Connector: "test_ops_no_such_sink"}}, task); err == nil ||
+	if _, err := ops.New(context.Background(), &program.Node{Op: program.OpSink, Sink: &connector.Table{Connector: "test_ops_no_such_sink"}}, task); err == nil ||
 		!strings.Contains(err.Error(), "test_ops_no_such_sink") {
 		t.Errorf("unknown connector: %v", err)
 	}
-	if _, err := ops.New(&program.Node{ID: 3, Op: program.OpSource}, task); err == nil {
+	if _, err := ops.New(context.Background(), &program.Node{ID: 3, Op: program.OpSource}, task); err == nil {
 		t.Errorf("New built a source operator")
 	}
-	op, err = ops.New(&program.Node{Op: program.OpCalc, Calc: &program.Calc{Project: projection}}, task)
+	op, err = ops.New(context.Background(), &program.Node{Op: program.OpCalc, Calc: &program.Calc{Project: projection}}, task)
 	if _, ok := op.(*ops.Calc); err != nil || !ok {
 		t.Errorf("New calc: %T, %v", op, err)
 	}
