@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -139,32 +140,13 @@ type Closer interface {
 	Close() error
 }
 
-// Table is the validated description of one connector table, as the planner
-// builds it from CREATE TABLE. It is serializable: it travels inside the
-// dataflow program to the workers.
-type Table struct {
-	Name      string `json:"name"`
-	Connector string `json:"connector"`
-	// Options holds the connector's options, validated, defaults filled.
-	Options Options `json:"options"`
-	// Schema is the table's columns (without the hidden event-time column).
-	Schema *types.Schema `json:"schema"`
-	// Format is nil for connectors that produce typed rows themselves.
-	Format *FormatConfig `json:"format,omitempty"`
-	// BadData is "fail" or "drop": what a source does with a record its
-	// format cannot decode.
-	BadData string `json:"bad_data,omitempty"`
-	// Secret names the options (of the connector or the format) that are
-	// declared Option.Secret, so code that displays a table (plan text,
-	// EXPLAIN, logs) redacts them without the connector registry.
-	Secret []string `json:"secret,omitempty"`
-}
+// Table is the validated description of one connector table; it lives in
+// engine/program because it travels inside the program (the wire contract
+// must not depend on this plugin API).
+type Table = program.Table
 
 // FormatConfig names a format and its validated options.
-type FormatConfig struct {
-	Name    string  `json:"name"`
-	Options Options `json:"options"`
-}
+type FormatConfig = program.FormatConfig
 
 // Connector declares a connector: its options once, and constructors for the
 // roles it supports.

@@ -3,6 +3,7 @@ package connector
 import (
 	"errors"
 	"fmt"
+	"github.com/arroyogo/arroyo/engine/program"
 	"math"
 	"strconv"
 	"strings"
@@ -39,9 +40,8 @@ type Option struct {
 	MinSet bool    `json:"-"`
 }
 
-// Options is a validated set of option values. Absent options without a
-// default are missing from the map.
-type Options map[string]string
+// Options is a validated set of option values (program.Options).
+type Options = program.Options
 
 // OptionError is a bad option: it names the option and what is allowed, so
 // a person can fix it. The planner reports it at the option's value, or at
@@ -207,66 +207,6 @@ func checkOptions(owner string, specs []Option) {
 	}
 }
 
-// ParseDuration parses Go duration syntax or a plain number of seconds.
-func ParseDuration(v string) (time.Duration, error) {
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f < 0 {
-			return 0, errors.New("negative duration")
-		}
-		// NaN, Inf and values past ~292 years have no time.Duration;
-		// converting them is implementation-defined (negative on amd64).
-		ns := f * float64(time.Second)
-		if math.IsNaN(ns) || ns >= math.MaxInt64 {
-			return 0, errors.New("duration out of range")
-		}
-		return time.Duration(ns), nil
-	}
-	d, err := time.ParseDuration(v)
-	if err == nil && d < 0 {
-		return 0, errors.New("negative duration")
-	}
-	return d, err
-}
-
-// String returns the option's value ("" if absent).
-func (o Options) String(name string) string { return o[name] }
-
-// Has reports whether the option is set (given or defaulted).
-func (o Options) Has(name string) bool { _, ok := o[name]; return ok }
-
-// Int returns the option as an integer (0 if absent). Options are validated
-// before use, so a parse error here is a programming error.
-func (o Options) Int(name string) int64 {
-	v, ok := o[name]
-	if !ok {
-		return 0
-	}
-	n, _ := strconv.ParseInt(v, 10, 64)
-	return n
-}
-
-// Float returns the option as a float (0 if absent).
-func (o Options) Float(name string) float64 {
-	v, ok := o[name]
-	if !ok {
-		return 0
-	}
-	f, _ := strconv.ParseFloat(v, 64)
-	return f
-}
-
-// Bool returns the option as a boolean (false if absent).
-func (o Options) Bool(name string) bool {
-	b, _ := strconv.ParseBool(o[name])
-	return b
-}
-
-// Duration returns the option as a duration (0 if absent).
-func (o Options) Duration(name string) time.Duration {
-	v, ok := o[name]
-	if !ok {
-		return 0
-	}
-	d, _ := ParseDuration(v)
-	return d
-}
+// ParseDuration parses Go duration syntax or a plain number of seconds (see
+// program.ParseDuration, where option values are read).
+func ParseDuration(v string) (time.Duration, error) { return program.ParseDuration(v) }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -108,12 +107,12 @@ type Node struct {
 	// format encodes changes (debezium_json) may receive one.
 	Updating bool `json:"updating,omitempty"`
 
-	Source *connector.Table `json:"source,omitempty"`
+	Source *Table `json:"source,omitempty"`
 	// Watermark, for a source, says how its watermark is generated; nil:
 	// from the hidden event-time column with DefaultLateness.
-	Watermark *Watermark       `json:"watermark,omitempty"`
-	Calc      *Calc            `json:"calc,omitempty"`
-	Sink      *connector.Table `json:"sink,omitempty"`
+	Watermark *Watermark `json:"watermark,omitempty"`
+	Calc      *Calc      `json:"calc,omitempty"`
+	Sink      *Table     `json:"sink,omitempty"`
 }
 
 // Calc filters its input, then computes its output columns. Filter and
@@ -372,7 +371,7 @@ func (p *Program) checkNode(n *Node) error {
 
 // checkTable checks a source's or sink's table against the node's schema:
 // the table's columns followed by the hidden ones.
-func checkTable(t *connector.Table, s *types.Schema, hidden int) error {
+func checkTable(t *Table, s *types.Schema, hidden int) error {
 	if t.Connector == "" {
 		return fmt.Errorf("table '%s' names no connector", t.Name)
 	}

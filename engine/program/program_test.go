@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -19,8 +18,8 @@ func col(i int, t types.Type) *Expr { return &Expr{Op: ExprCol, Col: i, Type: t}
 
 // validProgram is source -> calc -> sink over (a BIGINT, _timestamp).
 func validProgram() *Program {
-	table := func(name string) *connector.Table {
-		return &connector.Table{Name: name, Connector: "x", Schema: types.NewSchema(testCols...)}
+	table := func(name string) *Table {
+		return &Table{Name: name, Connector: "x", Schema: types.NewSchema(testCols...)}
 	}
 	p := &Program{Version: Version, Name: "t", Nodes: []*Node{
 		{ID: 0, OperatorID: "src", Op: OpSource, Description: "source 'in'", Parallelism: 1, Schema: testSchema, Source: table("in")},
@@ -144,7 +143,7 @@ func TestInputSlotsSurviveReordering(t *testing.T) {
 	p := validProgram()
 	p.Nodes[1].Parallelism, p.Nodes[2].Parallelism = 1, 1
 	p.Nodes = append(p.Nodes, &Node{ID: 3, OperatorID: "src2", Op: OpSource, Description: "source 'in2'", Parallelism: 1, Schema: testSchema,
-		Source: &connector.Table{Name: "in2", Connector: "x", Schema: types.NewSchema(testCols...)}})
+		Source: &Table{Name: "in2", Connector: "x", Schema: types.NewSchema(testCols...)}})
 	e := p.Connect(3, 1, Forward)
 	if e.Input != 1 {
 		t.Fatalf("second input of node 1 got slot %d", e.Input)

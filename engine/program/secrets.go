@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/arroyogo/arroyo/engine/connector"
 )
 
 // RedactedValue is the text that replaces the value of a secret option wherever
@@ -13,7 +11,7 @@ import (
 const RedactedValue = "<redacted>"
 
 // Redacted returns a copy of p for display (plan text, EXPLAIN, logs, an
-// API response): every option a table declares secret (connector.Table.
+// API response): every option a table declares secret (Table.
 // Secret) has the value RedactedValue. p is not modified; the copy shares
 // everything but the tables, so it must not be run.
 func (p *Program) Redacted() *Program {
@@ -28,7 +26,7 @@ func (p *Program) Redacted() *Program {
 	return &q
 }
 
-func redactTable(t *connector.Table) *connector.Table {
+func redactTable(t *Table) *Table {
 	if t == nil || len(t.Secret) == 0 {
 		return t
 	}
@@ -42,8 +40,8 @@ func redactTable(t *connector.Table) *connector.Table {
 	return &c
 }
 
-func redactOptions(o connector.Options, secret []string) connector.Options {
-	out := make(connector.Options, len(o))
+func redactOptions(o Options, secret []string) Options {
+	out := make(Options, len(o))
 	for k, v := range o {
 		if slices.Contains(secret, k) {
 			v = RedactedValue
@@ -60,7 +58,7 @@ func redactOptions(o connector.Options, secret []string) connector.Options {
 // the program, the plan text or a stored copy. t is not modified; when no
 // option has a template, t itself is returned. A missing variable is an
 // error naming the option and the variable, never a value.
-func ExpandEnv(t *connector.Table, lookup func(string) (string, bool)) (*connector.Table, error) {
+func ExpandEnv(t *Table, lookup func(string) (string, bool)) (*Table, error) {
 	if t == nil || !hasTemplate(t) {
 		return t, nil
 	}
@@ -79,7 +77,7 @@ func ExpandEnv(t *connector.Table, lookup func(string) (string, bool)) (*connect
 	return &c, nil
 }
 
-func hasTemplate(t *connector.Table) bool {
+func hasTemplate(t *Table) bool {
 	for _, v := range t.Options {
 		if strings.Contains(v, "{{") {
 			return true
@@ -95,8 +93,8 @@ func hasTemplate(t *connector.Table) bool {
 	return false
 }
 
-func expandOptions(table string, o connector.Options, lookup func(string) (string, bool)) (connector.Options, error) {
-	out := make(connector.Options, len(o))
+func expandOptions(table string, o Options, lookup func(string) (string, bool)) (Options, error) {
+	out := make(Options, len(o))
 	for k, v := range o {
 		x, err := expandValue(v, lookup)
 		if err != nil {

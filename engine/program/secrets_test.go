@@ -3,15 +3,13 @@ package program
 import (
 	"strings"
 	"testing"
-
-	"github.com/arroyogo/arroyo/engine/connector"
 )
 
 func TestStringRedactsSecrets(t *testing.T) {
 	p := validProgram()
-	p.Nodes[0].Source.Options = connector.Options{"password": "hunter2", "user": "bob"}
+	p.Nodes[0].Source.Options = Options{"password": "hunter2", "user": "bob"}
 	p.Nodes[0].Source.Secret = []string{"password"}
-	p.Nodes[0].Source.Format = &connector.FormatConfig{Name: "f", Options: connector.Options{"password": "fmt-secret"}}
+	p.Nodes[0].Source.Format = &FormatConfig{Name: "f", Options: Options{"password": "fmt-secret"}}
 	text := p.String()
 	if strings.Contains(text, "hunter2") || !strings.Contains(text, "password=<redacted>, user=bob") {
 		t.Errorf("plan text does not redact the secret:\n%s", text)
@@ -37,13 +35,13 @@ func TestStringRedactsSecrets(t *testing.T) {
 func TestExpandEnv(t *testing.T) {
 	env := map[string]string{"PW": "hunter2", "HOST": "kafka"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	tab := &connector.Table{Name: "in", Options: connector.Options{"password": "{{PW}}", "servers": "{{ HOST }}:9092,{{HOST}}:9093", "plain": "x"},
-		Format: &connector.FormatConfig{Name: "f", Options: connector.Options{"key": "k-{{PW}}"}}}
+	tab := &Table{Name: "in", Options: Options{"password": "{{PW}}", "servers": "{{ HOST }}:9092,{{HOST}}:9093", "plain": "x"},
+		Format: &FormatConfig{Name: "f", Options: Options{"key": "k-{{PW}}"}}}
 	got, err := ExpandEnv(tab, lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := connector.Options{"password": "hunter2", "servers": "kafka:9092,kafka:9093", "plain": "x"}
+	want := Options{"password": "hunter2", "servers": "kafka:9092,kafka:9093", "plain": "x"}
 	for k, v := range want {
 		if got.Options[k] != v {
 			t.Errorf("option %s = %q, want %q", k, got.Options[k], v)
@@ -55,7 +53,7 @@ func TestExpandEnv(t *testing.T) {
 	if tab.Options["password"] != "{{PW}}" || tab.Format.Options["key"] != "k-{{PW}}" {
 		t.Errorf("ExpandEnv modified its argument: %v %v", tab.Options, tab.Format.Options)
 	}
-	plain := &connector.Table{Name: "p", Options: connector.Options{"a": "b"}}
+	plain := &Table{Name: "p", Options: Options{"a": "b"}}
 	if same, err := ExpandEnv(plain, lookup); err != nil || same != plain {
 		t.Errorf("a table without templates: %v, %v", same, err)
 	}
@@ -64,7 +62,7 @@ func TestExpandEnv(t *testing.T) {
 		{"{{PW", "option 'password': unterminated '{{'"},
 		{"{{ }}", "option 'password': empty '{{}}'"},
 	} {
-		bad := &connector.Table{Name: "in", Options: connector.Options{"password": c.value, "other": "{{PW}}"}}
+		bad := &Table{Name: "in", Options: Options{"password": c.value, "other": "{{PW}}"}}
 		_, err := ExpandEnv(bad, lookup)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.value, err, c.want)
