@@ -45,10 +45,6 @@ func TestSpec(t *testing.T) {
 					if t.Failed() {
 						return
 					}
-					if cutsOffByDefault[name] && !*ckptCuts {
-						t.Logf("checkpoint-restore skipped: %s", cutsKnownIssue)
-						return
-					}
 					cut, err := runCheckpointRestore(c, inputs, t.TempDir(), c.Parallelism[len(c.Parallelism)-1], m, nil)
 					if err != nil {
 						t.Fatalf("checkpoint-restore: %v", err)
