@@ -282,11 +282,10 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 				for _, d := range dests {
 					*d = ckptDest{prepared: map[string][]byte{}, done: map[string]bool{}}
 				}
-				j, cj, _, err := start(p, false, nil)
+				j, _, _, err := start(p, false, nil)
 				if err != nil {
 					return rep, err
 				}
-				_ = cj
 				if err := j.Wait(); err != nil {
 					return rep, err
 				}
