@@ -985,7 +985,9 @@ func TestTaskErrorRetriable(t *testing.T) {
 // labelled error instead of killing the process, and the other subtasks stop.
 func TestPanicFailsTheJob(t *testing.T) {
 	checkNoLeaks(t)
-	src := &testSource{next: unboundedRows(10)}
+	// The panic fails the job, which may cancel a source subtask before
+	// its first Poll.
+	src := &testSource{next: unboundedRows(10), mayNotRun: true}
 	sink := &testSink{panicWrite: true}
 	b := newBuilder(t)
 	s := b.source("source 'in'", 2, src)
