@@ -166,26 +166,14 @@ func floatResolve(name string, kernel Kernel, keepInts bool) func([]types.Type) 
 
 // roundTo rounds x to d decimal places (d < 0 rounds to tens, hundreds...),
 // half away from zero.
-func roundTo(x float64, d int64) float64 {
-	switch {
-	case d > 308:
-		return x
-	case d < -308:
-		return math.Copysign(0, x)
-	case d >= 0:
-		p := math.Pow10(int(d))
-		if y := x * p; !math.IsInf(y, 0) {
-			return math.Round(y) / p
-		}
-		return x
-	}
-	q := math.Pow10(int(-d))
-	return math.Round(x/q) * q
-}
+func roundTo(x float64, d int64) float64 { return toPlace(math.Round, x, d) }
 
 // truncTo truncates x toward zero to d decimal places (d < 0 truncates to
 // tens, hundreds...), as DataFusion's trunc(x, d).
-func truncTo(x float64, d int64) float64 {
+func truncTo(x float64, d int64) float64 { return toPlace(math.Trunc, x, d) }
+
+// toPlace applies f (math.Round or math.Trunc) at the d-th decimal place.
+func toPlace(f func(float64) float64, x float64, d int64) float64 {
 	switch {
 	case d > 308:
 		return x
@@ -194,12 +182,12 @@ func truncTo(x float64, d int64) float64 {
 	case d >= 0:
 		p := math.Pow10(int(d))
 		if y := x * p; !math.IsInf(y, 0) {
-			return math.Trunc(y) / p
+			return f(y) / p
 		}
 		return x
 	}
 	q := math.Pow10(int(-d))
-	return math.Trunc(x/q) * q
+	return f(x/q) * q
 }
 
 // toPlaces is the kernel of round(x, d) or trunc(x, d) with f one of
