@@ -223,6 +223,16 @@ func TestInterruptStopsCleanly(t *testing.T) {
 			}
 		}
 	}
+	waitCleanExit(t, cmd, &stderr)
+	if lines < 20 {
+		t.Fatalf("only %d lines", lines)
+	}
+}
+
+// waitCleanExit waits for the interrupted command to exit 0, killing it
+// if it has not stopped within 30 s.
+func waitCleanExit(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -233,9 +243,6 @@ func TestInterruptStopsCleanly(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatal("did not stop within 30s of SIGINT")
-	}
-	if lines < 20 {
-		t.Fatalf("only %d lines", lines)
 	}
 }
 
@@ -271,16 +278,7 @@ SELECT counter FROM i;`)
 			}
 		}
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit: %v; stderr %s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("did not stop within 30s of SIGINT")
-	}
+	waitCleanExit(t, cmd, &stderr)
 	got, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
