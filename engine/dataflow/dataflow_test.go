@@ -614,7 +614,7 @@ func TestStop(t *testing.T) {
 	b.shuffle(s, c, colK)
 	b.forward(c, o)
 	j := start(t, &b.p, dataflow.Options{QueueSize: 2})
-	eventually(t, "some output", func() bool { return src.emitted.Load() > 100 && len(sink.allRows()) > 0 })
+	eventually(t, "some output", func() bool { return src.emitted.Load() > 100 && len(sink.allRows()) > 0 && src.pollers.Load() == 2 })
 	j.Stop()
 	if err := wait(t, j); err != nil {
 		t.Fatalf("Wait after Stop: %v", err)
@@ -680,7 +680,11 @@ func TestCancel(t *testing.T) {
 	o := b.sink("sink 'out'", 1, sink)
 	b.shuffle(s, o)
 	j := start(t, &b.p, dataflow.Options{})
-	eventually(t, "some output", func() bool { return len(sink.allRows()) > 0 })
+	// Both subtasks must have started before the cancel, or the check
+	// that every subtask was polled would race with it.
+	eventually(t, "some output from both subtasks", func() bool {
+		return len(sink.allRows()) > 0 && src.pollers.Load() == 2
+	})
 	j.Cancel()
 	if err := wait(t, j); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait after Cancel: %v, want context.Canceled", err)

@@ -232,6 +232,7 @@ type testSource struct {
 	closed   atomic.Int32
 	attempts atomic.Int64 // Emit calls started
 	emitted  atomic.Int64 // Emit calls that returned nil
+	pollers  atomic.Int32 // subtasks that have been polled at least once
 
 	mu       sync.Mutex
 	sent     []row   // rows of successful emits, all subtasks
@@ -288,7 +289,10 @@ func waitFor(ctx context.Context, c <-chan struct{}) bool {
 
 func (s *sourceInstance) Poll(ctx context.Context, out connector.SourceOutput) (err error) {
 	f := s.f
-	s.polled = true
+	if !s.polled {
+		s.polled = true
+		f.pollers.Add(1)
+	}
 	defer func() {
 		if errors.Is(err, io.EOF) {
 			s.lastErr = nil
