@@ -29,6 +29,11 @@ var aggregates = map[string]bool{
 
 // expr resolves and type-checks an expression over the columns cols.
 func (p *planner) expr(s *dialect.Statement, cols []column, n ast.ExprNode) (*program.Expr, error) {
+	if p.agg != nil {
+		if e, ok, err := p.aggRef(s, n); ok || err != nil {
+			return e, err
+		}
+	}
 	e, err := p.expr1(s, cols, n)
 	if err != nil {
 		return nil, err
@@ -221,7 +226,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 	case *ast.FuncCallExpr:
 		return p.funcCall(s, cols, n)
 	case *ast.AggregateFuncExpr:
-		return nil, s.Errorf(n, "aggregate function %s is not supported yet", strings.ToLower(n.F))
+		return nil, s.Errorf(n, "aggregate function %s is not allowed here: aggregates go in the SELECT list or HAVING of a query (a condition on them goes in HAVING, not WHERE)", strings.ToLower(n.F))
 	case *ast.WindowFuncExpr:
 		return nil, s.Errorf(n, "window function %s is not supported yet", strings.ToLower(n.Name))
 	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
@@ -742,8 +747,14 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		}
 		return p.call(s, n, name, args...)
 	}
+	if _, ok := p.opts.Functions.LookupAggregate(name); ok {
+		return nil, s.Errorf(n, "aggregate function %s is not allowed here: aggregates go in the SELECT list or HAVING of a query (a condition on them goes in HAVING, not WHERE)", name)
+	}
+	if windowFuncs[name] != "" {
+		return nil, s.Errorf(n, "window function %s(...) is only allowed in the GROUP BY (and SELECT list) of a grouped query", name)
+	}
 	if aggregates[name] {
-		return nil, s.Errorf(n, "%s is not supported yet (aggregates and windows come with a later release)", name)
+		return nil, s.Errorf(n, "%s is not supported yet", name)
 	}
 	if _, ok := p.opts.Functions.Lookup(name); !ok {
 		return nil, s.Errorf(n, "unknown function '%s'", name)

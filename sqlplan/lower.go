@@ -103,9 +103,44 @@ func (l *lowerer) node(r *rel) (int, error) {
 			Description: "calc",
 			Parallelism: l.p.opts.Parallelism,
 			Schema:      relSchema(r),
+			Updating:    r.updating(),
 			Calc:        calc,
 		})
 		l.connect(in, id)
+		return id, nil
+	case relAggregate:
+		in, err := l.node(r.input)
+		if err != nil {
+			return 0, err
+		}
+		par := l.p.opts.Parallelism
+		desc := "aggregate"
+		if w := r.agg.Window; w != nil {
+			desc = string(w.Kind) + " aggregate"
+		} else {
+			desc = "updating aggregate"
+		}
+		if r.agg.Keys == 0 {
+			// One group (or one per window): one subtask holds it.
+			par = 1
+		}
+		id := l.add(&program.Node{
+			Op:          program.OpAggregate,
+			Description: desc,
+			Parallelism: par,
+			Schema:      relSchema(r),
+			Updating:    r.agg.Window == nil,
+			Aggregate:   r.agg,
+		})
+		if r.agg.Keys > 0 {
+			keys := make([]int, r.agg.Keys)
+			for k := range keys {
+				keys[k] = k
+			}
+			l.prog.Connect(in, id, program.Shuffle, keys...)
+		} else {
+			l.connect(in, id)
+		}
 		return id, nil
 	}
 	return 0, fmt.Errorf("internal planner error: relation kind %d", r.kind)

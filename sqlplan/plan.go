@@ -45,6 +45,10 @@ type Options struct {
 	// fixed to (connector.Connector.PlanDefaults: a generator's base time);
 	// default time.Now. Tests fix it for stable plans.
 	Now func() time.Time
+	// UpdateFlushInterval is how long an updating aggregate may hold a
+	// change back, coalescing changes to one key (config
+	// pipeline.update_aggregate_flush_interval); default 1s.
+	UpdateFlushInterval time.Duration
 }
 
 // Plan parses and plans the SQL text of file.
@@ -54,6 +58,9 @@ func Plan(file, text string, opts Options) (*program.Program, error) {
 	}
 	if opts.Functions == nil {
 		opts.Functions = expr.Builtins()
+	}
+	if opts.UpdateFlushInterval == 0 {
+		opts.UpdateFlushInterval = time.Second
 	}
 	stmts, err := dialect.Parse(file, text)
 	if err != nil {
@@ -119,6 +126,11 @@ type planner struct {
 	views   map[string]*view
 	outputs []*output // INSERTs and bare SELECTs, in order
 	nSelect int
+	// agg is set while a grouped SELECT's output is planned (aggregate.go).
+	agg *aggScope
+	// updatingTTL is SET updating_ttl: how long an updating aggregate
+	// keeps an idle group (0: forever).
+	updatingTTL time.Duration
 }
 
 // output is one stream written into one sink table.

@@ -29,16 +29,10 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 	switch {
 	case n.With != nil:
 		return nil, s.Errorf(n, "WITH (common table expressions) is not supported yet; use CREATE VIEW")
-	case n.GroupBy != nil:
-		return nil, s.Errorf(n.GroupBy.Items[0].Expr, "GROUP BY is not supported yet")
-	case n.Having != nil:
-		return nil, s.Errorf(n.Having.Expr, "HAVING is not supported yet")
 	case n.OrderBy != nil:
 		return nil, s.Errorf(n.OrderBy.Items[0].Expr, "ORDER BY is not supported on streams")
 	case n.Limit != nil:
 		return nil, s.Errorf(n.Limit.Count, "LIMIT is not supported on streams")
-	case n.Distinct:
-		return nil, s.Errorf(n, "SELECT DISTINCT is not supported yet")
 	case len(n.WindowSpecs) > 0:
 		return nil, s.Errorf(n, "WINDOW clauses are not supported yet")
 	case n.From == nil:
@@ -58,6 +52,20 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 			return nil, s.Errorf(n.Where, "WHERE needs a BOOLEAN condition, got %s", f.Type)
 		}
 		filters = append(filters, f)
+	}
+	if p.needsGrouping(n) {
+		if len(filters) > 0 {
+			var id []*program.Expr
+			var cols []column
+			for i, c := range in.cols {
+				if !c.hidden {
+					id = append(id, &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable})
+					cols = append(cols, c)
+				}
+			}
+			in = calcRel(in, filters, id, cols)
+		}
+		return p.groupedSelect(s, n, in)
 	}
 	var project []*program.Expr
 	var cols []column

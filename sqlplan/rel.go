@@ -20,6 +20,7 @@ const (
 	relScan   relKind = iota // read a connector source table
 	relMemory                // read a memory table (the union of its inserts)
 	relCalc                  // filter then project the input
+	relAggregate             // group the input (agg)
 )
 
 // rel is a logical relation (a stream). Rels form trees: each query builds
@@ -35,6 +36,18 @@ type rel struct {
 	input   *rel
 	filters []*program.Expr
 	project []*program.Expr
+	agg     *program.Aggregate
+}
+
+// updating reports whether r is a changelog: its hidden columns include
+// program.ChangeKindField.
+func (r *rel) updating() bool {
+	for i := len(r.cols) - 1; i >= 0 && r.cols[i].hidden; i-- {
+		if r.cols[i].name == program.ChangeKindField {
+			return true
+		}
+	}
+	return false
 }
 
 func scanRel(t *table, qual string) *rel {
@@ -53,9 +66,17 @@ func scanRel(t *table, qual string) *rel {
 // the hidden event-time column carried along, fused with input if it is a
 // calc itself.
 func calcRel(input *rel, filters []*program.Expr, project []*program.Expr, cols []column) *rel {
-	ts := len(input.cols) - 1
-	project = append(project, &program.Expr{Op: program.ExprCol, Col: ts, Type: types.TimestampT})
-	cols = append(cols, column{name: types.TimestampField, typ: types.TimestampT, hidden: true})
+	// The hidden columns (the change kind of a changelog, the event time)
+	// are the input's last ones and go along in order.
+	h := len(input.cols)
+	for h > 0 && input.cols[h-1].hidden {
+		h--
+	}
+	for i := h; i < len(input.cols); i++ {
+		c := input.cols[i]
+		project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ})
+		cols = append(cols, column{name: c.name, typ: c.typ, hidden: true})
+	}
 	if input.kind != relCalc {
 		return &rel{kind: relCalc, input: input, filters: filters, project: project, cols: cols}
 	}

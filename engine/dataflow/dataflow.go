@@ -266,6 +266,18 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(con
 	if opts.Restore != nil {
 		for _, n := range p.Nodes {
 			for i, op := range nodes[n.ID].op {
+				if r, ok := op.(ops.KeyedRestorer); ok {
+					var all []any
+					for _, h := range opts.Restore[n.OperatorID] {
+						if h != nil {
+							all = append(all, h)
+						}
+					}
+					if err := r.RestoreKeyed(j.ctx, all); err != nil {
+						return abort(fmt.Errorf("%s: restore: %w", n.Description, err))
+					}
+					continue
+				}
 				r, ok := op.(ops.Restorer)
 				if !ok {
 					continue
@@ -337,14 +349,16 @@ func (j *Job) sourceTask(n *program.Node, i int) connector.SourceTask {
 func (j *Job) task(n *program.Node, i int) ops.TaskInfo {
 	lo, hi := state.KeyGroupRange(i, n.Parallelism, keyGroups(j.prog))
 	return ops.TaskInfo{
-		JobID:       j.opts.JobID,
-		OperatorID:  n.OperatorID,
-		Node:        n.ID,
-		Description: n.Description,
-		Subtask:     i,
-		Parallelism: n.Parallelism,
-		KeyGroups:   [2]int{lo, hi},
-		Functions:   j.opts.Functions,
+		JobID:        j.opts.JobID,
+		OperatorID:   n.OperatorID,
+		Node:         n.ID,
+		Description:  n.Description,
+		Subtask:      i,
+		Parallelism:  n.Parallelism,
+		KeyGroups:    [2]int{lo, hi},
+		MaxKeyGroups: keyGroups(j.prog),
+		Counter:      func(name string) *atomic.Int64 { return j.counter(n, i, name) },
+		Functions:    j.opts.Functions,
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync/atomic"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
@@ -47,9 +48,23 @@ type TaskInfo struct {
 	// KeyGroups is the half-open range [lo, hi) of key groups this subtask
 	// owns: a keyed shuffle routes exactly those groups here.
 	KeyGroups [2]int
+	// MaxKeyGroups is the program's key-group count (state.KeyGroupOf).
+	MaxKeyGroups int
+	// Counter, when set, returns the subtask's counter metric called name
+	// (e.g. "late_rows"), created on first use.
+	Counter func(name string) *atomic.Int64
 	// Functions resolves the functions the operator's expressions call:
 	// the pipeline's scope of UDFs over the built-ins (nil: the built-ins).
 	Functions *expr.Registry
+}
+
+// counter returns the task's counter called name, or a private one when
+// the task has no metrics.
+func (t TaskInfo) counter(name string) *atomic.Int64 {
+	if t.Counter == nil {
+		return new(atomic.Int64)
+	}
+	return t.Counter(name)
 }
 
 // FuncTask is the task as the functions bound for it see it.
@@ -125,6 +140,16 @@ type Restorer interface {
 	Restore(ctx context.Context, snapshots []any) error
 }
 
+// KeyedRestorer is implemented by operators with keyed state
+// (engine/state), which is redistributed by key group on restore:
+// RestoreKeyed is called once per subtask before the first message with
+// the snapshot handles of every subtask of the restored checkpoint, and
+// keeps the key groups the subtask owns. An operator implementing it is
+// not given Restore.
+type KeyedRestorer interface {
+	RestoreKeyed(ctx context.Context, snapshots []any) error
+}
+
 // New builds the operator of a non-source node for one subtask. ctx is the
 // job's: cancelling the job cancels a construction in progress (a UDF's
 // Bind, e.g. a wasm module's start function), and Process passes the
@@ -133,6 +158,8 @@ func New(ctx context.Context, n *program.Node, task TaskInfo) (Operator, error) 
 	switch n.Op {
 	case program.OpCalc:
 		return NewCalc(ctx, n.Calc, task)
+	case program.OpAggregate:
+		return NewAggregate(n, task)
 	case program.OpSink:
 		c, ok := connector.Lookup(n.Sink.Connector)
 		if !ok || c.NewSink == nil {

@@ -404,7 +404,7 @@ func TestNew(t *testing.T) {
 	if _, ok := op.(ops.Closer); !ok {
 		t.Errorf("a sink operator is not a Closer")
 	}
-	if s, ok := op.(*ops.Sink); !ok || s.Task != task {
+	if s, ok := op.(*ops.Sink); !ok || s.Task.JobID != task.JobID || s.Task.OperatorID != task.OperatorID || s.Task.Subtask != task.Subtask || s.Task.Parallelism != task.Parallelism || s.Task.KeyGroups != task.KeyGroups {
 		t.Errorf("sink operator %T does not carry its task %+v", op, task)
 	}
 	if _, err := ops.New(context.Background(), &program.Node{Op: program.OpSink, Sink: &connector.Table{Name: "fail", Connector: sinkConnector}}, task); err == nil || err.Error() != "cannot open" {

@@ -3,6 +3,7 @@ package program
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -80,6 +81,10 @@ func (p *Program) AssignOperatorIDs() error {
 				for _, e := range c.Project {
 					fmt.Fprintf(&b, "project %s\n", e)
 				}
+			}
+			if a := n.Aggregate; a != nil {
+				cfg, _ := json.Marshal(a)
+				fmt.Fprintf(&b, "aggregate %s\n", cfg)
 			}
 			base = string(n.Op) + "_" + shortHash(b.String())
 		}

@@ -112,6 +112,7 @@ type Node struct {
 	// from the hidden event-time column with DefaultLateness.
 	Watermark *Watermark `json:"watermark,omitempty"`
 	Calc      *Calc      `json:"calc,omitempty"`
+	Aggregate *Aggregate `json:"aggregate,omitempty"`
 	Sink      *Table     `json:"sink,omitempty"`
 }
 
@@ -287,9 +288,12 @@ func (p *Program) checkNode(n *Node) error {
 	if n.Sink != nil {
 		configs = append(configs, "sink")
 	}
+	if n.Aggregate != nil {
+		configs = append(configs, "aggregate")
+	}
 	if len(configs) != 1 || configs[0] != string(n.Op) {
 		switch n.Op {
-		case OpSource, OpCalc, OpSink:
+		case OpSource, OpCalc, OpSink, OpAggregate:
 		default:
 			return fmt.Errorf("unknown operator %q", n.Op)
 		}
@@ -331,6 +335,13 @@ func (p *Program) checkNode(n *Node) error {
 			return fmt.Errorf("no inputs")
 		}
 		if err := checkTable(n.Sink, s, hidden); err != nil {
+			return err
+		}
+	case OpAggregate:
+		if len(ins) != 1 {
+			return fmt.Errorf("an aggregate has one input, not %d", len(ins))
+		}
+		if err := checkAggregate(n.Aggregate, p.Nodes[ins[0].From].Schema, s, n.Updating, p.Nodes[ins[0].From].Updating); err != nil {
 			return err
 		}
 	case OpCalc:

@@ -1,0 +1,999 @@
+package ops
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/expr"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/state"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// Aggregate computes a GROUP BY (program.Aggregate): over windows
+// (tumbling and hopping windows through panes, sessions per key), emitted
+// when the watermark passes a window's end; or, without a window, as an
+// updating aggregate that emits a changelog.
+//
+// Groups are identified by their encoded key (coldata.AppendEncoded of the
+// key columns), and their aggregate state lives in columnar accumulators,
+// one slot per group (expr.Accumulator). A hopping window of width W and
+// slide S keeps one set of groups per pane of length S: a row updates one
+// pane, and a window is the merge of its W/S panes when it is emitted.
+//
+// State is snapshotted at every barrier into an engine/state store keyed by
+// the group key's key group, so a restore at another parallelism gives
+// each subtask exactly its groups (KeyedRestorer).
+type Aggregate struct {
+	cfg   *program.Aggregate
+	task  TaskInfo
+	calls []*expr.ResolvedAggregate
+	nk    int
+	// out is the output schema's types; nw is 1 with a window.
+	out         []types.Type
+	nw          int
+	updatingIn  bool
+	updatingOut bool
+	late        *atomic.Int64
+
+	// watermark is the last one seen; nothing older is accepted. Windows
+	// ending at or before closed have been emitted.
+	watermark int64
+	closed    int64
+	maxTs     int64
+
+	// panes holds tumbling windows (a pane is a window) and hopping
+	// windows' panes, by start; paneW is the pane length.
+	panes map[int64]*groups
+	paneW int64
+	// sessions by key; sess holds their accumulators, a slot per session.
+	byKey map[string][]session
+	sess  *groups
+	// upd holds the groups of an updating aggregate.
+	upd       *groups
+	lastFlush time.Time
+	now       func() time.Time
+
+	// per-batch scratch
+	keyBuf  []byte
+	keyOff  []int
+	rows    []int32
+	hashes  []uint64
+	slots   []uint32
+	sel     []int32
+	callSel []int32
+}
+
+type session struct {
+	start, end int64 // [start, end): first row, last row + gap
+	slot       uint32
+}
+
+var (
+	_ Operator         = (*Aggregate)(nil)
+	_ WatermarkHandler = (*Aggregate)(nil)
+	_ Checkpointer     = (*Aggregate)(nil)
+	_ KeyedRestorer    = (*Aggregate)(nil)
+	_ Finisher         = (*Aggregate)(nil)
+)
+
+// NewAggregate builds an aggregate subtask for node n.
+func NewAggregate(n *program.Node, task TaskInfo) (*Aggregate, error) {
+	cfg := n.Aggregate
+	reg := task.Functions
+	if reg == nil {
+		reg = expr.Builtins()
+	}
+	a := &Aggregate{cfg: cfg, task: task, nk: cfg.Keys, updatingOut: n.Updating, late: task.counter("late_rows"),
+		watermark: math.MinInt64, closed: math.MinInt64, maxTs: math.MinInt64, now: time.Now}
+	for _, f := range n.Schema.Fields {
+		a.out = append(a.out, f.Type)
+	}
+	if cfg.Window != nil {
+		a.nw = 1
+	}
+	for _, c := range cfg.Calls {
+		f, ok := reg.LookupAggregate(c.Func)
+		if !ok {
+			return nil, fmt.Errorf("unknown aggregate function %q", c.Func)
+		}
+		ra, err := f.Resolve(c.ArgTypes)
+		if err != nil {
+			return nil, fmt.Errorf("aggregate %s: %w", c.Func, err)
+		}
+		if !ra.Result.Equal(c.Type) {
+			return nil, fmt.Errorf("aggregate %s returns %s, the program says %s", c.Func, ra.Result, c.Type)
+		}
+		if c.Distinct {
+			return nil, fmt.Errorf("%s(DISTINCT ...) is not supported yet", c.Func)
+		}
+		a.calls = append(a.calls, ra)
+	}
+	if cfg.Retract {
+		if cfg.Window != nil {
+			return nil, fmt.Errorf("a windowed aggregate cannot read an updating stream")
+		}
+		a.updatingIn = true
+	}
+	if a.MaxKeyGroups() == 0 {
+		a.task.MaxKeyGroups = state.MaxKeyGroups
+	}
+	switch w := cfg.Window; {
+	case w == nil:
+		a.upd = a.newGroups(true)
+		a.upd.updating = true
+		if a.updatingIn {
+			for j, acc := range a.upd.accs {
+				if _, ok := acc.(expr.Retracter); !ok {
+					return nil, fmt.Errorf("aggregate %s cannot retract rows, so it cannot aggregate an updating stream", cfg.Calls[j].Func)
+				}
+			}
+		}
+	case w.Kind == program.WindowSession:
+		a.byKey = map[string][]session{}
+		a.sess = a.newGroups(false)
+	default:
+		a.panes = map[int64]*groups{}
+		a.paneW = int64(w.Width)
+		if w.Kind == program.WindowHop {
+			a.paneW = int64(w.Slide)
+		}
+	}
+	return a, nil
+}
+
+// MaxKeyGroups is the key-group count state is partitioned by.
+func (a *Aggregate) MaxKeyGroups() int { return a.task.MaxKeyGroups }
+
+// groups is a set of groups: an index from encoded key to slot, each
+// slot's key and key hash, and the calls' accumulators.
+type groups struct {
+	index map[string]uint32
+	keys  [][]byte
+	hash  []uint64
+	accs  []expr.Accumulator
+	free  []uint32
+	live  int
+	// updating: the slices below are kept.
+	updating bool
+	// Updating aggregates: live rows per group, the row (encoded keys and
+	// results) last emitted, and the groups changed since the last flush.
+	count   []int64
+	emitted [][]byte
+	touched []int64 // event time of the last change (TTL)
+	dirty   []uint32
+	isDirty []bool
+}
+
+func (a *Aggregate) newGroups(indexed bool) *groups {
+	g := &groups{}
+	if indexed {
+		g.index = map[string]uint32{}
+	}
+	for _, ra := range a.calls {
+		g.accs = append(g.accs, ra.New())
+	}
+	return g
+}
+
+// alloc returns a fresh slot for key.
+func (g *groups) alloc(key []byte, hash uint64) uint32 {
+	var s uint32
+	if n := len(g.free); n > 0 {
+		s = g.free[n-1]
+		g.free = g.free[:n-1]
+		g.keys[s] = append(g.keys[s][:0], key...)
+		g.hash[s] = hash
+	} else {
+		s = uint32(len(g.keys))
+		g.keys = append(g.keys, append([]byte(nil), key...))
+		g.hash = append(g.hash, hash)
+		if g.updating {
+			g.count = append(g.count, 0)
+			g.emitted = append(g.emitted, nil)
+			g.touched = append(g.touched, 0)
+			g.isDirty = append(g.isDirty, false)
+		}
+	}
+	if g.index != nil {
+		g.index[string(key)] = s
+	}
+	g.live++
+	return s
+}
+
+// lookup returns key's slot, allocating one for a new key.
+func (g *groups) lookup(key []byte, hash uint64) uint32 {
+	if s, ok := g.index[string(key)]; ok {
+		return s
+	}
+	return g.alloc(key, hash)
+}
+
+// release empties slot s for reuse.
+func (g *groups) release(s uint32) {
+	if g.index != nil {
+		delete(g.index, string(g.keys[s]))
+	}
+	for _, acc := range g.accs {
+		acc.Reset(s)
+	}
+	if g.updating {
+		g.count[s] = 0
+		g.emitted[s] = nil
+	}
+	g.free = append(g.free, s)
+	g.live--
+}
+
+func (g *groups) markDirty(s uint32) {
+	if !g.isDirty[s] {
+		g.isDirty[s] = true
+		g.dirty = append(g.dirty, s)
+	}
+}
+
+// liveSlots returns the slots in use, ascending.
+func (g *groups) liveSlots() []uint32 {
+	out := make([]uint32, 0, g.live)
+	freed := make(map[uint32]bool, len(g.free))
+	for _, s := range g.free {
+		freed[s] = true
+	}
+	for s := range g.keys {
+		if !freed[uint32(s)] {
+			out = append(out, uint32(s))
+		}
+	}
+	return out
+}
+
+// prepare encodes the key and hash of every live row of b.
+func (a *Aggregate) prepare(b *coldata.Batch) {
+	a.rows = a.rows[:0]
+	b.ForEach(func(i int) { a.rows = append(a.rows, int32(i)) })
+	n := len(a.rows)
+	a.hashes = slices.Grow(a.hashes[:0], n)[:n]
+	clear(a.hashes)
+	for k := 0; k < a.nk; k++ {
+		coldata.HashInto(b.Cols[k], a.rows, a.hashes)
+	}
+	a.keyBuf = a.keyBuf[:0]
+	a.keyOff = append(a.keyOff[:0], 0)
+	for _, r := range a.rows {
+		for k := 0; k < a.nk; k++ {
+			a.keyBuf = coldata.AppendEncoded(a.keyBuf, b.Cols[k], int(r))
+		}
+		a.keyOff = append(a.keyOff, len(a.keyBuf))
+	}
+	if cap(a.slots) < b.Len {
+		a.slots = make([]uint32, b.Len)
+	}
+	a.slots = a.slots[:b.Len]
+}
+
+func (a *Aggregate) key(k int) []byte { return a.keyBuf[a.keyOff[k]:a.keyOff[k+1]] }
+
+// Process implements Operator.
+func (a *Aggregate) Process(ctx context.Context, _ int, b *coldata.Batch, out Collector) error {
+	if b.Rows() == 0 {
+		return nil
+	}
+	a.prepare(b)
+	ts := b.Cols[len(b.Cols)-1].(*coldata.Vec[int64]).Vals
+	switch {
+	case a.upd != nil:
+		return a.processUpdating(b, ts)
+	case a.byKey != nil:
+		return a.processSessions(b, ts)
+	}
+	return a.processPanes(b, ts)
+}
+
+// processPanes adds rows to their tumbling window or hopping pane.
+func (a *Aggregate) processPanes(b *coldata.Batch, ts []int64) error {
+	// Most batches fall into one pane or two: group row indexes (into
+	// a.rows) by pane start.
+	type paneRows struct {
+		start int64
+		ks    []int32
+	}
+	var byPane []paneRows
+	for k, r := range a.rows {
+		t := ts[r]
+		if t < a.watermark {
+			a.late.Add(1)
+			continue
+		}
+		ps := floorDiv(t, a.paneW) * a.paneW
+		i := len(byPane) - 1
+		if i < 0 || byPane[i].start != ps {
+			i = -1
+			for j := range byPane {
+				if byPane[j].start == ps {
+					i = j
+					break
+				}
+			}
+			if i < 0 {
+				byPane = append(byPane, paneRows{start: ps})
+				i = len(byPane) - 1
+			}
+		}
+		byPane[i].ks = append(byPane[i].ks, int32(k))
+	}
+	for _, p := range byPane {
+		g := a.panes[p.start]
+		if g == nil {
+			g = a.newGroups(true)
+			a.panes[p.start] = g
+		}
+		a.sel = a.sel[:0]
+		for _, k := range p.ks {
+			r := a.rows[k]
+			a.slots[r] = g.lookup(a.key(int(k)), a.hashes[k])
+			a.sel = append(a.sel, r)
+		}
+		if err := a.update(g, b, a.sel, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// update feeds the rows sel of b (physical indexes, slots in a.slots) to
+// every call of g, each through its FILTER; retract removes them instead.
+func (a *Aggregate) update(g *groups, b *coldata.Batch, sel []int32, retract bool) error {
+	for j, c := range a.cfg.Calls {
+		s := sel
+		if c.Filter >= 0 {
+			f := b.Cols[c.Filter].(*coldata.Vec[bool])
+			a.callSel = a.callSel[:0]
+			for _, r := range sel {
+				if !f.IsNull(int(r)) && f.Vals[r] {
+					a.callSel = append(a.callSel, r)
+				}
+			}
+			s = a.callSel
+		}
+		if len(s) == 0 {
+			continue
+		}
+		args := make([]coldata.Vector, len(c.Args))
+		for k, col := range c.Args {
+			args[k] = b.Cols[col]
+		}
+		var err error
+		if retract {
+			err = g.accs[j].(expr.Retracter).Retract(a.slots, args, b.Len, s)
+		} else {
+			err = g.accs[j].Update(a.slots, args, b.Len, s)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Func, err)
+		}
+	}
+	return nil
+}
+
+// processSessions adds rows to their key's sessions, merging the sessions
+// a row bridges.
+func (a *Aggregate) processSessions(b *coldata.Batch, ts []int64) error {
+	gap := int64(a.cfg.Window.Gap)
+	a.sel = a.sel[:0]
+	for k, r := range a.rows {
+		t := ts[r]
+		if t < a.watermark {
+			a.late.Add(1)
+			continue
+		}
+		key := a.key(k)
+		list := a.byKey[string(key)]
+		n0 := len(list)
+		hit := -1
+		for i := 0; i < len(list); i++ {
+			s := &list[i]
+			if t >= s.end || t+gap <= s.start {
+				continue
+			}
+			if hit < 0 {
+				hit = i
+				s.start, s.end = min(s.start, t), max(s.end, t+gap)
+				continue
+			}
+			// The row bridges two sessions: fold the later into the first.
+			// Rows waiting for their update may name the slot that goes.
+			if err := a.update(a.sess, b, a.sel, false); err != nil {
+				return err
+			}
+			a.sel = a.sel[:0]
+			h := &list[hit]
+			h.start, h.end = min(h.start, s.start), max(h.end, s.end)
+			for j, acc := range a.sess.accs {
+				if err := acc.Merge([]uint32{h.slot}, a.sess.accs[j], []uint32{s.slot}); err != nil {
+					return err
+				}
+			}
+			a.sess.release(s.slot)
+			list = slices.Delete(list, i, i+1)
+			i--
+		}
+		if hit < 0 {
+			s := session{start: t, end: t + gap, slot: a.sess.alloc(key, a.hashes[k])}
+			list = append(list, s)
+			hit = len(list) - 1
+			a.byKey[string(key)] = list
+		} else if len(list) != n0 {
+			a.byKey[string(key)] = list
+		}
+		a.slots[r] = list[hit].slot
+		a.sel = append(a.sel, r)
+	}
+	return a.update(a.sess, b, a.sel, false)
+}
+
+// processUpdating applies a batch of rows (or changes) to their groups.
+func (a *Aggregate) processUpdating(b *coldata.Batch, ts []int64) error {
+	g := a.upd
+	var ops []int8
+	if a.updatingIn {
+		ops = b.Cols[len(b.Cols)-2].(*coldata.Vec[int8]).Vals
+	}
+	a.sel = a.sel[:0]
+	a.callSel = a.callSel[:0]
+	var retracts []int32
+	for k, r := range a.rows {
+		s := g.lookup(a.key(k), a.hashes[k])
+		a.slots[r] = s
+		if t := ts[r]; t > a.maxTs {
+			a.maxTs = t
+		}
+		g.touched[s] = ts[r]
+		g.markDirty(s)
+		if ops != nil && (ops[r] == program.ChangeDelete || ops[r] == program.ChangeUpdateBefore) {
+			g.count[s]--
+			retracts = append(retracts, r)
+			continue
+		}
+		g.count[s]++
+		a.sel = append(a.sel, r)
+	}
+	if err := a.update(g, b, a.sel, false); err != nil {
+		return err
+	}
+	if len(retracts) > 0 {
+		if err := a.update(g, b, retracts, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OnWatermark implements WatermarkHandler: it emits the windows the
+// watermark closes, or flushes an updating aggregate's changes.
+func (a *Aggregate) OnWatermark(ctx context.Context, w int64, out Collector) error {
+	if w > a.watermark {
+		a.watermark = w
+	}
+	switch {
+	case a.upd != nil:
+		if w == math.MaxInt64 || a.cfg.FlushInterval == 0 || a.now().Sub(a.lastFlush) >= a.cfg.FlushInterval {
+			return a.flush(out)
+		}
+		return nil
+	case a.byKey != nil:
+		return a.closeSessions(w, out)
+	}
+	err := a.closePanes(a.closed, w, out)
+	a.closed = w
+	return err
+}
+
+// closePanes emits every window whose end the watermark has reached, in
+// order of end, and drops the panes no later window needs.
+func (a *Aggregate) closePanes(prev, w int64, out Collector) error {
+	width := int64(a.cfg.Window.Width)
+	slide := a.paneW
+	var ends []int64
+	seen := map[int64]bool{}
+	for ps := range a.panes {
+		for e := ps + slide; e <= ps+width && e <= w; e += slide {
+			if e > prev && !seen[e] {
+				seen[e] = true
+				ends = append(ends, e)
+			}
+		}
+	}
+	slices.Sort(ends)
+	for _, e := range ends {
+		start := e - width
+		if width == slide {
+			g := a.panes[start]
+			if err := a.emitWindow(g, g.liveSlots(), start, e, out); err != nil {
+				return err
+			}
+			continue
+		}
+		tmp := a.newGroups(true)
+		for ps := start; ps < e; ps += slide {
+			g := a.panes[ps]
+			if g == nil {
+				continue
+			}
+			src := g.liveSlots()
+			dst := make([]uint32, len(src))
+			for i, s := range src {
+				dst[i] = tmp.lookup(g.keys[s], g.hash[s])
+			}
+			for j := range tmp.accs {
+				if err := tmp.accs[j].Merge(dst, g.accs[j], src); err != nil {
+					return fmt.Errorf("%s: %w", a.cfg.Calls[j].Func, err)
+				}
+			}
+		}
+		if err := a.emitWindow(tmp, tmp.liveSlots(), start, e, out); err != nil {
+			return err
+		}
+	}
+	for ps := range a.panes {
+		if ps+width <= w {
+			delete(a.panes, ps)
+		}
+	}
+	return nil
+}
+
+// closeSessions emits and drops the sessions that ended before w.
+func (a *Aggregate) closeSessions(w int64, out Collector) error {
+	var closed []session
+	for k, list := range a.byKey {
+		kept := list[:0]
+		for _, s := range list {
+			if s.end <= w {
+				closed = append(closed, s)
+			} else {
+				kept = append(kept, s)
+			}
+		}
+		if len(kept) == 0 {
+			delete(a.byKey, k)
+		} else {
+			a.byKey[k] = kept
+		}
+	}
+	// Deterministic output: by end, then start, then key.
+	sort.Slice(closed, func(i, j int) bool {
+		x, y := closed[i], closed[j]
+		if x.end != y.end {
+			return x.end < y.end
+		}
+		if x.start != y.start {
+			return x.start < y.start
+		}
+		return string(a.sess.keys[x.slot]) < string(a.sess.keys[y.slot])
+	})
+	for len(closed) > 0 {
+		n := min(len(closed), emitChunk)
+		chunk := closed[:n]
+		closed = closed[n:]
+		slots := make([]uint32, n)
+		starts := make([]int64, n)
+		ends := make([]int64, n)
+		for i, s := range chunk {
+			slots[i], starts[i], ends[i] = s.slot, s.start, s.end
+		}
+		if err := a.emit(a.sess, slots, starts, ends, out); err != nil {
+			return err
+		}
+		for _, s := range slots {
+			a.sess.release(s)
+		}
+	}
+	return nil
+}
+
+// emitChunk bounds the rows of one emitted batch.
+const emitChunk = 4096
+
+func (a *Aggregate) emitWindow(g *groups, slots []uint32, start, end int64, out Collector) error {
+	for len(slots) > 0 {
+		n := min(len(slots), emitChunk)
+		starts, ends := make([]int64, n), make([]int64, n)
+		for i := range starts {
+			starts[i], ends[i] = start, end
+		}
+		if err := a.emit(g, slots[:n], starts, ends, out); err != nil {
+			return err
+		}
+		slots = slots[n:]
+	}
+	return nil
+}
+
+// emit sends the rows of groups slots of g: keys, window, results, event
+// time end - 1ns.
+func (a *Aggregate) emit(g *groups, slots []uint32, starts, ends []int64, out Collector) error {
+	n := len(slots)
+	cols := make([]coldata.Vector, 0, len(a.out))
+	for k := 0; k < a.nk; k++ {
+		cols = append(cols, coldata.New(a.out[k], n))
+	}
+	for _, s := range slots {
+		rest := g.keys[s]
+		var err error
+		for k := 0; k < a.nk; k++ {
+			if rest, err = coldata.DecodeAppend(cols[k], rest); err != nil {
+				return fmt.Errorf("internal error: group key: %w", err)
+			}
+		}
+	}
+	win := &coldata.Struct{T: program.WindowType, Length: n, Fields: []coldata.Vector{
+		&coldata.Vec[int64]{T: types.TimestampT, Vals: starts},
+		&coldata.Vec[int64]{T: types.TimestampT, Vals: ends},
+	}}
+	cols = append(cols, win)
+	for j, acc := range g.accs {
+		v, err := acc.Result(slots)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.cfg.Calls[j].Func, err)
+		}
+		cols = append(cols, v)
+	}
+	ts := make([]int64, n)
+	for i, e := range ends {
+		ts[i] = e - 1
+	}
+	cols = append(cols, &coldata.Vec[int64]{T: types.TimestampT, Vals: ts})
+	return out.Collect(coldata.NewBatch(cols, n))
+}
+
+// flush emits the changes to the groups changed since the last flush:
+// a create for a new group, an update pair for a changed one, a delete
+// for one whose rows were all retracted (or that expired).
+func (a *Aggregate) flush(out Collector) error {
+	g := a.upd
+	a.lastFlush = a.now()
+	if a.cfg.TTL > 0 && a.watermark != math.MinInt64 {
+		// Forget groups idle for longer than the TTL: a delete of their
+		// row tells downstream.
+		horizon := a.watermark - int64(a.cfg.TTL)
+		for s := range g.keys {
+			if g.count[s] > 0 && g.touched[s] < horizon && !g.isDirty[s] {
+				g.count[s] = 0
+				g.markDirty(uint32(s))
+			}
+		}
+	}
+	if len(g.dirty) == 0 {
+		return nil
+	}
+	dirty := g.dirty
+	g.dirty = nil
+	// New results of the groups that still have rows.
+	var liveSlots []uint32
+	for _, s := range dirty {
+		g.isDirty[s] = false
+		if g.count[s] > 0 {
+			liveSlots = append(liveSlots, s)
+		}
+	}
+	results := make([]coldata.Vector, len(g.accs))
+	for j, acc := range g.accs {
+		v, err := acc.Result(liveSlots)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.cfg.Calls[j].Func, err)
+		}
+		results[j] = v
+	}
+	b := newChangeBuilder(a.out, a.nk+len(g.accs))
+	ts := a.maxTs
+	li := 0
+	var row []byte
+	for _, s := range dirty {
+		old := g.emitted[s]
+		if g.count[s] <= 0 {
+			if old != nil {
+				if err := b.add(old, program.ChangeDelete, ts); err != nil {
+					return err
+				}
+			}
+			g.release(s)
+			continue
+		}
+		row = append(row[:0], g.keys[s]...)
+		for j := range results {
+			row = coldata.AppendEncoded(row, results[j], li)
+		}
+		li++
+		switch {
+		case old == nil:
+			if err := b.add(row, program.ChangeInsert, ts); err != nil {
+				return err
+			}
+		case string(old) == string(row):
+			continue
+		default:
+			if err := b.add(old, program.ChangeUpdateBefore, ts); err != nil {
+				return err
+			}
+			if err := b.add(row, program.ChangeUpdateAfter, ts); err != nil {
+				return err
+			}
+		}
+		g.emitted[s] = append(g.emitted[s][:0], row...)
+		if b.n >= emitChunk {
+			if err := out.Collect(b.batch()); err != nil {
+				return err
+			}
+			b = newChangeBuilder(a.out, a.nk+len(g.accs))
+		}
+	}
+	if b.n > 0 {
+		return out.Collect(b.batch())
+	}
+	return nil
+}
+
+// changeBuilder builds a batch of changelog rows from encoded rows.
+type changeBuilder struct {
+	cols []coldata.Vector
+	nv   int
+	ops  *coldata.Vec[int8]
+	ts   *coldata.Vec[int64]
+	n    int
+}
+
+func newChangeBuilder(out []types.Type, visible int) *changeBuilder {
+	b := &changeBuilder{nv: visible, ops: &coldata.Vec[int8]{T: program.ChangeKindType}, ts: &coldata.Vec[int64]{T: types.TimestampT}}
+	for _, t := range out[:visible] {
+		b.cols = append(b.cols, coldata.New(t, 16))
+	}
+	return b
+}
+
+func (b *changeBuilder) add(row []byte, op int8, ts int64) error {
+	var err error
+	for _, c := range b.cols {
+		if row, err = coldata.DecodeAppend(c, row); err != nil {
+			return fmt.Errorf("internal error: emitted row: %w", err)
+		}
+	}
+	b.ops.Append(op)
+	b.ts.Append(ts)
+	b.n++
+	return nil
+}
+
+func (b *changeBuilder) batch() *coldata.Batch {
+	cols := append(b.cols, b.ops, b.ts)
+	return coldata.NewBatch(cols, b.n)
+}
+
+// Finish implements Finisher. The final watermark has closed every window
+// and flushed every change; nothing is left to emit.
+func (a *Aggregate) Finish(ctx context.Context, out Collector) error {
+	if a.upd != nil {
+		return a.flush(out)
+	}
+	return nil
+}
+
+// State layout: keyed table "groups", key = kind byte + window bytes +
+// group key, value = the group's snapshot; global table "watermark", one
+// entry per subtask.
+const (
+	groupTable     = "groups"
+	watermarkTable = "watermark"
+)
+
+// Checkpoint implements Checkpointer: an updating aggregate first flushes
+// its changes (so no pending change is state), then every group's key and
+// accumulators go into a state snapshot.
+func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
+	if a.upd != nil && !b.Stop {
+		if err := a.flush(out); err != nil {
+			return nil, err
+		}
+	}
+	st, err := state.New(state.Config{OperatorID: a.task.OperatorID, Subtask: a.task.Subtask, Parallelism: a.task.Parallelism, MaxKeyGroups: a.MaxKeyGroups()}, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := st.Keyed(groupTable)
+	var key, val []byte
+	put := func(g *groups, s uint32, prefix []byte, extra func([]byte) []byte) {
+		key = append(append(key[:0], prefix...), g.keys[s]...)
+		val = val[:0]
+		if extra != nil {
+			val = extra(val)
+		}
+		for _, acc := range g.accs {
+			snap := acc.AppendSnapshot(nil, s)
+			val = binary.AppendUvarint(val, uint64(len(snap)))
+			val = append(val, snap...)
+		}
+		t.Put(state.KeyGroupOf(g.hash[s], a.MaxKeyGroups()), key, val, state.NoExpiry)
+	}
+	var prefix []byte
+	switch {
+	case a.upd != nil:
+		g := a.upd
+		for _, s := range g.liveSlots() {
+			if g.isDirty[s] && g.count[s] <= 0 && g.emitted[s] == nil {
+				continue
+			}
+			put(g, s, nil, func(v []byte) []byte {
+				v = binary.AppendVarint(v, g.count[s])
+				v = binary.AppendVarint(v, g.touched[s])
+				v = binary.AppendUvarint(v, uint64(len(g.emitted[s])))
+				return append(v, g.emitted[s]...)
+			})
+		}
+	case a.byKey != nil:
+		for _, list := range a.byKey {
+			for _, se := range list {
+				prefix = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(prefix[:0], uint64(se.start)), uint64(se.end))
+				put(a.sess, se.slot, prefix, nil)
+			}
+		}
+	default:
+		for ps, g := range a.panes {
+			prefix = binary.BigEndian.AppendUint64(prefix[:0], uint64(ps))
+			for _, s := range g.liveSlots() {
+				put(g, s, prefix, nil)
+			}
+		}
+	}
+	wm := binary.AppendVarint(nil, a.watermark)
+	wm = binary.AppendVarint(wm, a.maxTs)
+	st.Global(watermarkTable).Put(fmt.Sprint(a.task.Subtask), wm)
+	return st.Snapshot(b.Epoch), nil
+}
+
+// RestoreKeyed implements KeyedRestorer.
+func (a *Aggregate) RestoreKeyed(ctx context.Context, handles []any) error {
+	snaps := make([]*state.Snapshot, 0, len(handles))
+	for _, h := range handles {
+		s, ok := h.(*state.Snapshot)
+		if !ok {
+			return fmt.Errorf("snapshot is a %T, not a state snapshot", h)
+		}
+		snaps = append(snaps, s)
+	}
+	st, err := state.New(state.Config{OperatorID: a.task.OperatorID, Subtask: a.task.Subtask, Parallelism: a.task.Parallelism, MaxKeyGroups: a.MaxKeyGroups()}, snaps)
+	if err != nil {
+		return err
+	}
+	// Late rows stay late: the watermark resumes at the lowest one any
+	// restored subtask had reached.
+	first := true
+	if err := st.Global(watermarkTable).RangeRestored(func(_ string, v []byte) error {
+		w, n := binary.Varint(v)
+		m, k := binary.Varint(v[max(n, 0):])
+		if n <= 0 || k <= 0 {
+			return fmt.Errorf("malformed watermark entry")
+		}
+		if first || w < a.watermark {
+			a.watermark = w
+		}
+		a.maxTs = max(a.maxTs, m)
+		first = false
+		return nil
+	}); err != nil {
+		return err
+	}
+	a.closed = a.watermark
+	t := st.Keyed(groupTable)
+	lo, hi := st.KeyGroups()
+	for kg := lo; kg < hi; kg++ {
+		if err := t.Range(kg, func(key, val []byte, _ int64) error { return a.restoreGroup(key, val) }); err != nil {
+			return fmt.Errorf("restore groups: %w", err)
+		}
+	}
+	return nil
+}
+
+// restoreGroup loads one group of a snapshot.
+func (a *Aggregate) restoreGroup(key, val []byte) error {
+	bad := fmt.Errorf("malformed group entry")
+	var g *groups
+	var s uint32
+	switch {
+	case a.upd != nil:
+		g = a.upd
+		count, n := binary.Varint(val)
+		if n <= 0 {
+			return bad
+		}
+		val = val[n:]
+		touched, n := binary.Varint(val)
+		if n <= 0 {
+			return bad
+		}
+		val = val[n:]
+		el, n := binary.Uvarint(val)
+		if n <= 0 || uint64(len(val)-n) < el {
+			return bad
+		}
+		emitted := val[n : n+int(el)]
+		val = val[n+int(el):]
+		s = g.lookup(key, a.hashKey(key))
+		g.count[s], g.touched[s] = count, touched
+		if el > 0 {
+			g.emitted[s] = append([]byte(nil), emitted...)
+		}
+		// A stop checkpoint holds changes not yet flushed: flush every
+		// restored group again (unchanged rows are skipped).
+		g.markDirty(s)
+	case a.byKey != nil:
+		if len(key) < 16 {
+			return bad
+		}
+		start, end := int64(binary.BigEndian.Uint64(key)), int64(binary.BigEndian.Uint64(key[8:]))
+		gk := key[16:]
+		g = a.sess
+		s = g.alloc(gk, a.hashKey(gk))
+		a.byKey[string(gk)] = append(a.byKey[string(gk)], session{start: start, end: end, slot: s})
+	default:
+		if len(key) < 8 {
+			return bad
+		}
+		ps := int64(binary.BigEndian.Uint64(key))
+		gk := key[8:]
+		g = a.panes[ps]
+		if g == nil {
+			g = a.newGroups(true)
+			a.panes[ps] = g
+		}
+		s = g.lookup(gk, a.hashKey(gk))
+	}
+	for j, acc := range g.accs {
+		l, n := binary.Uvarint(val)
+		if n <= 0 || uint64(len(val)-n) < l {
+			return bad
+		}
+		if err := acc.Restore(s, val[n:n+int(l)]); err != nil {
+			return fmt.Errorf("%s: %w", a.cfg.Calls[j].Func, err)
+		}
+		val = val[n+int(l):]
+	}
+	return nil
+}
+
+// hashKey recomputes the routing hash of an encoded group key, as the
+// shuffle computed it from the key columns.
+func (a *Aggregate) hashKey(key []byte) uint64 {
+	if a.nk == 0 {
+		return 0
+	}
+	cols := make([]coldata.Vector, a.nk)
+	rest := key
+	for k := range cols {
+		cols[k] = coldata.New(a.out[k], 1)
+		var err error
+		if rest, err = coldata.DecodeAppend(cols[k], rest); err != nil {
+			return 0
+		}
+	}
+	h := []uint64{0}
+	for _, c := range cols {
+		coldata.HashInto(c, []int32{0}, h)
+	}
+	return h[0]
+}
+
+// floorDiv is a / b rounded toward negative infinity (b > 0).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
