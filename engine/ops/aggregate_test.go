@@ -1,0 +1,311 @@
+package ops_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/ops"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/state"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// aggNode is an aggregate over input (key BIGINT, v BIGINT, [_op], ts):
+// count(*) and sum(v) per key (and window).
+func aggNode(w *program.Window, retract bool) *program.Node {
+	a := &program.Aggregate{Keys: 1, Window: w, Retract: retract, Calls: []program.AggCall{
+		{Func: "count", Filter: -1, Type: types.Int64T},
+		{Func: "sum", Args: []int{1}, ArgTypes: []types.Type{types.Int64T}, Filter: -1, Type: types.Int64T},
+	}}
+	fs := []types.Field{{Name: "k", Type: types.Int64T, Nullable: true}}
+	if w != nil {
+		fs = append(fs, types.Field{Name: "w", Type: program.WindowType})
+	}
+	fs = append(fs, types.Field{Name: "c", Type: types.Int64T}, types.Field{Name: "s", Type: types.Int64T, Nullable: true})
+	if w == nil {
+		fs = append(fs, types.Field{Name: program.ChangeKindField, Type: program.ChangeKindType})
+	}
+	fs = append(fs, types.Field{Name: types.TimestampField, Type: types.TimestampT})
+	return &program.Node{Op: program.OpAggregate, OperatorID: "agg", Schema: types.NewSchema(fs...), Updating: w == nil, Aggregate: a}
+}
+
+type aggRow struct {
+	k, v, ts int64
+	op       int8
+}
+
+// aggBatch builds an input batch; with ops, the change kind column too.
+func aggBatch(rows []aggRow, withOps bool) *coldata.Batch {
+	k := &coldata.Vec[int64]{T: types.Int64T}
+	v := &coldata.Vec[int64]{T: types.Int64T}
+	o := &coldata.Vec[int8]{T: program.ChangeKindType}
+	ts := &coldata.Vec[int64]{T: types.TimestampT}
+	for _, r := range rows {
+		k.Append(r.k)
+		v.Append(r.v)
+		o.Append(r.op)
+		ts.Append(r.ts)
+	}
+	cols := []coldata.Vector{k, v}
+	if withOps {
+		cols = append(cols, o)
+	}
+	return coldata.NewBatch(append(cols, ts), len(rows))
+}
+
+func newAgg(t *testing.T, n *program.Node, sub, par int) *ops.Aggregate {
+	t.Helper()
+	lo, hi := state.KeyGroupRange(sub, par, state.MaxKeyGroups)
+	task := ops.TaskInfo{OperatorID: n.OperatorID, Subtask: sub, Parallelism: par, KeyGroups: [2]int{lo, hi}, MaxKeyGroups: state.MaxKeyGroups}
+	op, err := ops.NewAggregate(n, task)
+	if err != nil {
+		t.Fatalf("NewAggregate: %v", err)
+	}
+	return op
+}
+
+// lines renders every output row as text, sorted, so outputs of different
+// runs compare as multisets.
+func lines(bs []*coldata.Batch) []string {
+	var out []string
+	for _, b := range bs {
+		b.ForEach(func(i int) {
+			var parts []string
+			for _, c := range b.Cols {
+				parts = append(parts, fmt.Sprint(coldata.Value(c, i)))
+			}
+			out = append(out, strings.Join(parts, " "))
+		})
+	}
+	sort.Strings(out)
+	return out
+}
+
+// routeOf is the subtask of parallelism par that owns key k, as a keyed
+// shuffle routes it.
+func routeOf(k int64, par int) int {
+	h := []uint64{0}
+	coldata.HashInto(&coldata.Vec[int64]{T: types.Int64T, Vals: []int64{k}}, []int32{0}, h)
+	return state.SubtaskOf(state.KeyGroupOf(h[0], state.MaxKeyGroups), par, state.MaxKeyGroups)
+}
+
+// aggInput is a stream of rows over 40 keys with event time rising by
+// about a second per row, slightly out of order, and a watermark after
+// every batch of 50 rows (5 s behind the largest time seen).
+func aggInput(seed uint64, n int) (batches [][]aggRow, watermarks []int64) {
+	rnd := rand.New(rand.NewPCG(seed, 7))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	var cur []aggRow
+	maxTs := int64(math.MinInt64)
+	for i := 0; i < n; i++ {
+		ts := base + int64(i)*int64(time.Second) - rnd.Int64N(int64(3*time.Second))
+		cur = append(cur, aggRow{k: rnd.Int64N(40), v: rnd.Int64N(100), ts: ts})
+		maxTs = max(maxTs, ts)
+		if len(cur) == 50 {
+			batches = append(batches, cur)
+			watermarks = append(watermarks, maxTs-int64(5*time.Second))
+			cur = nil
+		}
+	}
+	return batches, watermarks
+}
+
+// TestAggregateCheckpointRestoreExact runs each kind of window over the
+// same stream uninterrupted, and interrupted by a checkpoint after half
+// the batches whose snapshot is restored at another parallelism, rows then
+// routed by key as a shuffle would: the outputs must be the same rows.
+func TestAggregateCheckpointRestoreExact(t *testing.T) {
+	windows := map[string]*program.Window{
+		"tumble":  {Kind: program.WindowTumble, Width: 10 * time.Second},
+		"hop":     {Kind: program.WindowHop, Width: 30 * time.Second, Slide: 10 * time.Second},
+		"session": {Kind: program.WindowSession, Gap: 20 * time.Second},
+	}
+	ctx := context.Background()
+	for name, w := range windows {
+		for _, pars := range [][2]int{{1, 3}, {3, 2}, {2, 1}} {
+			t.Run(fmt.Sprintf("%s/%d-%d", name, pars[0], pars[1]), func(t *testing.T) {
+				n := aggNode(w, false)
+				batches, wms := aggInput(uint64(pars[0]*10+pars[1]), 2000)
+				run := func(ops []*ops.Aggregate, par int, from, to int, out *collector2) {
+					for b := from; b < to; b++ {
+						parts := make([][]aggRow, par)
+						for _, r := range batches[b] {
+							s := routeOf(r.k, par)
+							parts[s] = append(parts[s], r)
+						}
+						for s, rows := range parts {
+							if len(rows) > 0 {
+								if err := ops[s].Process(ctx, 0, aggBatch(rows, false), out); err != nil {
+									t.Fatal(err)
+								}
+							}
+						}
+						for _, op := range ops {
+							if err := op.OnWatermark(ctx, wms[b], out); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+				}
+				finish := func(ops []*ops.Aggregate, out *collector2) {
+					for _, op := range ops {
+						if err := op.OnWatermark(ctx, math.MaxInt64, out); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				build := func(par int) []*ops.Aggregate {
+					var out []*ops.Aggregate
+					for s := 0; s < par; s++ {
+						out = append(out, newAgg(t, n, s, par))
+					}
+					return out
+				}
+				whole := &collector2{}
+				all := build(pars[0])
+				run(all, pars[0], 0, len(batches), whole)
+				finish(all, whole)
+
+				cut := &collector2{}
+				first := build(pars[0])
+				half := len(batches) / 2
+				run(first, pars[0], 0, half, cut)
+				var snaps []any
+				for _, op := range first {
+					h, err := op.Checkpoint(ctx, ops.Barrier{Epoch: 1}, cut)
+					if err != nil {
+						t.Fatal(err)
+					}
+					snaps = append(snaps, h)
+				}
+				second := build(pars[1])
+				for _, op := range second {
+					if err := op.RestoreKeyed(ctx, snaps); err != nil {
+						t.Fatal(err)
+					}
+				}
+				run(second, pars[1], half, len(batches), cut)
+				finish(second, cut)
+
+				want, got := lines(whole.batches), lines(cut.batches)
+				if len(want) < 50 {
+					t.Fatalf("only %d windows: the test stream is too small", len(want))
+				}
+				if !slices.Equal(want, got) {
+					t.Errorf("after restore: %d rows, want %d; first difference:\n%s", len(got), len(want), firstDiff(want, got))
+				}
+			})
+		}
+	}
+}
+
+func firstDiff(a, b []string) string {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return fmt.Sprintf("want %s\n got %s", a[i], b[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d", len(a), len(b))
+}
+
+type collector2 struct{ batches []*coldata.Batch }
+
+func (c *collector2) Collect(b *coldata.Batch) error {
+	c.batches = append(c.batches, b)
+	return nil
+}
+
+// TestAggregateLateRows drops and counts the rows behind the watermark;
+// rows at the watermark are on time.
+func TestAggregateLateRows(t *testing.T) {
+	ctx := context.Background()
+	n := aggNode(&program.Window{Kind: program.WindowTumble, Width: 10}, false)
+	task := ops.TaskInfo{OperatorID: "agg", Parallelism: 1, KeyGroups: [2]int{0, state.MaxKeyGroups}, MaxKeyGroups: state.MaxKeyGroups}
+	c := new(countingCounter)
+	task.Counter = c.get
+	op, err := ops.NewAggregate(n, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &collector2{}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(op.Process(ctx, 0, aggBatch([]aggRow{{k: 1, v: 1, ts: 5}, {k: 1, v: 2, ts: 12}}, false), out))
+	must(op.OnWatermark(ctx, 10, out)) // closes [0, 10)
+	must(op.Process(ctx, 0, aggBatch([]aggRow{{k: 1, v: 100, ts: 9}, {k: 1, v: 4, ts: 10}, {k: 2, v: 200, ts: 3}}, false), out))
+	must(op.OnWatermark(ctx, math.MaxInt64, out))
+	got := lines(out.batches)
+	want := []string{
+		"1 [0 10] 1 1 9",
+		"1 [10 20] 2 6 19",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	if n := c.value("late_rows"); n != 2 {
+		t.Errorf("late_rows = %d, want 2", n)
+	}
+}
+
+// TestAggregateUpdatingChangelog checks the changelog of an updating
+// aggregate over a changelog input: creates, an update pair, and a delete
+// when a group's last row is retracted; an unchanged group emits nothing.
+func TestAggregateUpdatingChangelog(t *testing.T) {
+	ctx := context.Background()
+	n := aggNode(nil, true)
+	op := newAgg(t, n, 0, 1)
+	out := &collector2{}
+	ins, del := program.ChangeInsert, program.ChangeDelete
+	steps := []struct {
+		rows []aggRow
+		want []string
+	}{
+		{[]aggRow{{k: 1, v: 10, op: ins}, {k: 2, v: 5, op: ins}, {k: 1, v: 1, op: ins}}, []string{"1 2 11 0 0", "2 1 5 0 0"}},
+		{[]aggRow{{k: 1, v: 1, op: del}}, []string{"1 1 10 2 0", "1 2 11 1 0"}},
+		{[]aggRow{{k: 2, v: 5, op: del}, {k: 3, v: 7, op: ins}, {k: 3, v: 7, op: del}}, []string{"2 1 5 3 0"}},
+	}
+	for i, st := range steps {
+		out.batches = nil
+		if err := op.Process(ctx, 0, aggBatch(st.rows, true), out); err != nil {
+			t.Fatal(err)
+		}
+		if err := op.OnWatermark(ctx, int64(i+1), out); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(out.batches); !slices.Equal(got, st.want) {
+			t.Errorf("step %d: %q, want %q", i, got, st.want)
+		}
+	}
+}
+
+type countingCounter struct{ m map[string]*atomic.Int64 }
+
+func (c *countingCounter) get(name string) *atomic.Int64 {
+	if c.m == nil {
+		c.m = map[string]*atomic.Int64{}
+	}
+	if c.m[name] == nil {
+		c.m[name] = new(atomic.Int64)
+	}
+	return c.m[name]
+}
+
+func (c *countingCounter) value(name string) int64 {
+	if c.m[name] == nil {
+		return 0
+	}
+	return c.m[name].Load()
+}
