@@ -17,10 +17,10 @@ type column struct {
 type relKind int
 
 const (
-	relScan   relKind = iota // read a connector source table
-	relMemory                // read a memory table (the union of its inserts)
-	relCalc                  // filter then project the input
-	relAggregate             // group the input (agg)
+	relScan      relKind = iota // read a connector source table
+	relMemory                   // read a memory table (the union of its inserts)
+	relCalc                     // filter then project the input
+	relAggregate                // group the input (agg)
 )
 
 // rel is a logical relation (a stream). Rels form trees: each query builds
