@@ -108,6 +108,27 @@ func (l *lowerer) node(r *rel) (int, error) {
 		})
 		l.connect(in, id)
 		return id, nil
+	case relUnion:
+		var project []*program.Expr
+		for i, c := range r.cols {
+			project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable})
+		}
+		id := l.add(&program.Node{
+			Op:          program.OpCalc,
+			Description: "union",
+			Parallelism: l.p.opts.Parallelism,
+			Schema:      relSchema(r),
+			Updating:    r.updating(),
+			Calc:        &program.Calc{Project: project},
+		})
+		for _, b := range r.inputs {
+			in, err := l.node(b)
+			if err != nil {
+				return 0, err
+			}
+			l.connect(in, id)
+		}
+		return id, nil
 	case relAggregate:
 		in, err := l.node(r.input)
 		if err != nil {

@@ -1,6 +1,7 @@
 package sqlplan
 
 import (
+	"fmt"
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/engine/types"
@@ -59,6 +60,14 @@ func (l *lowerer) prune() {
 			} else {
 				walk(r.input)
 			}
+		case relAggregate:
+			walk(r.input)
+		case relUnion:
+			for _, b := range r.inputs {
+				walk(b)
+			}
+		default:
+			panic(fmt.Sprintf("prune: relation kind %d", r.kind))
 		}
 	}
 	for _, o := range l.p.outputs {

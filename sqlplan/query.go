@@ -18,7 +18,7 @@ func (p *planner) query(s *dialect.Statement, n ast.ResultSetNode) (*rel, error)
 	case *ast.SelectStmt:
 		return p.selectStmt(s, n)
 	case *ast.SetOprStmt:
-		return nil, s.Errorf(n, "UNION, INTERSECT and EXCEPT are not supported yet")
+		return p.setOpr(s, n)
 	case *ast.SubqueryExpr:
 		return p.query(s, n.Query)
 	}
@@ -26,9 +26,12 @@ func (p *planner) query(s *dialect.Statement, n ast.ResultSetNode) (*rel, error)
 }
 
 func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, error) {
+	restore, err := p.withCTEs(s, n.With)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	switch {
-	case n.With != nil:
-		return nil, s.Errorf(n, "WITH (common table expressions) is not supported yet; use CREATE VIEW")
 	case n.OrderBy != nil:
 		return nil, s.Errorf(n.OrderBy.Items[0].Expr, "ORDER BY is not supported on streams")
 	case n.Limit != nil:

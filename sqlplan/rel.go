@@ -21,6 +21,7 @@ const (
 	relMemory                   // read a memory table (the union of its inserts)
 	relCalc                     // filter then project the input
 	relAggregate                // group the input (agg)
+	relUnion                    // UNION ALL of inputs (same schemas)
 )
 
 // rel is a logical relation (a stream). Rels form trees: each query builds
@@ -37,6 +38,7 @@ type rel struct {
 	filters []*program.Expr
 	project []*program.Expr
 	agg     *program.Aggregate
+	inputs  []*rel // relUnion
 }
 
 // updating reports whether r is a changelog: its hidden columns include
