@@ -129,6 +129,37 @@ func (l *lowerer) node(r *rel) (int, error) {
 			l.connect(in, id)
 		}
 		return id, nil
+	case relJoin:
+		var ins [2]int
+		for i, b := range r.inputs {
+			in, err := l.node(b)
+			if err != nil {
+				return 0, err
+			}
+			ins[i] = in
+		}
+		desc := string(r.join.Kind) + " join"
+		if r.join.Windowed {
+			desc = "windowed " + desc
+		} else {
+			desc = "updating " + desc
+		}
+		id := l.add(&program.Node{
+			Op:          program.OpJoin,
+			Description: desc,
+			Parallelism: l.p.opts.Parallelism,
+			Schema:      relSchema(r),
+			Updating:    !r.join.Windowed,
+			Join:        r.join,
+		})
+		keys := make([]int, r.join.Keys)
+		for k := range keys {
+			keys[k] = k
+		}
+		for _, in := range ins {
+			l.prog.Connect(in, id, program.Shuffle, keys...)
+		}
+		return id, nil
 	case relAggregate:
 		in, err := l.node(r.input)
 		if err != nil {

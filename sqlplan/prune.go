@@ -62,7 +62,7 @@ func (l *lowerer) prune() {
 			}
 		case relAggregate:
 			walk(r.input)
-		case relUnion:
+		case relUnion, relJoin:
 			for _, b := range r.inputs {
 				walk(b)
 			}

@@ -122,9 +122,14 @@ func fieldName(s *dialect.Statement, e ast.ExprNode) string {
 
 func (p *planner) from(s *dialect.Statement, j *ast.Join) (*rel, error) {
 	if j.Right != nil {
-		return nil, s.Errorf(j.Right, "JOIN is not supported yet")
+		return p.join(s, j)
 	}
-	switch l := j.Left.(type) {
+	return p.joinSide(s, j.Left)
+}
+
+// joinSide plans one side of a FROM: a join, a table or a subquery.
+func (p *planner) joinSide(s *dialect.Statement, n ast.ResultSetNode) (*rel, error) {
+	switch l := n.(type) {
 	case *ast.Join:
 		return p.from(s, l)
 	case *ast.TableSource:
@@ -144,7 +149,7 @@ func (p *planner) from(s *dialect.Statement, j *ast.Join) (*rel, error) {
 			return requalify(r, alias), nil
 		}
 	}
-	return nil, s.Errorf(j, "unsupported FROM clause")
+	return nil, s.Errorf(n, "unsupported FROM clause")
 }
 
 func requalify(r *rel, qual string) *rel {

@@ -22,6 +22,7 @@ const (
 	relCalc                     // filter then project the input
 	relAggregate                // group the input (agg)
 	relUnion                    // UNION ALL of inputs (same schemas)
+	relJoin                     // join inputs[0] and inputs[1] (join)
 )
 
 // rel is a logical relation (a stream). Rels form trees: each query builds
@@ -38,7 +39,8 @@ type rel struct {
 	filters []*program.Expr
 	project []*program.Expr
 	agg     *program.Aggregate
-	inputs  []*rel // relUnion
+	inputs  []*rel // relUnion, relJoin
+	join    *program.Join
 }
 
 // updating reports whether r is a changelog: its hidden columns include

@@ -286,6 +286,9 @@ func cmpResolve(op cmpOp) func(args []types.Type) (*Resolved, error) {
 		if ct.Kind == types.Null {
 			ct = types.BoolT
 		}
+		if (ct.Kind == types.Struct || ct.Kind == types.List) && (op == cmpEQ || op == cmpNE) {
+			return &Resolved{Args: []types.Type{ct, ct}, Result: types.BoolT, Kernel: nestedEqual(op == cmpNE)}, nil
+		}
 		if !isComparable(ct.Kind) {
 			return nil, fmt.Errorf("operator %s cannot compare values of type %s", name, ct)
 		}

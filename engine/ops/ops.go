@@ -160,6 +160,8 @@ func New(ctx context.Context, n *program.Node, task TaskInfo) (Operator, error) 
 		return NewCalc(ctx, n.Calc, task)
 	case program.OpAggregate:
 		return NewAggregate(n, task)
+	case program.OpJoin:
+		return NewJoin(n, task)
 	case program.OpSink:
 		c, ok := connector.Lookup(n.Sink.Connector)
 		if !ok || c.NewSink == nil {

@@ -82,6 +82,10 @@ func (p *Program) AssignOperatorIDs() error {
 					fmt.Fprintf(&b, "project %s\n", e)
 				}
 			}
+			if j := n.Join; j != nil {
+				cfg, _ := json.Marshal(j)
+				fmt.Fprintf(&b, "join %s\n", cfg)
+			}
 			if a := n.Aggregate; a != nil {
 				cfg, _ := json.Marshal(a)
 				fmt.Fprintf(&b, "aggregate %s\n", cfg)

@@ -113,6 +113,7 @@ type Node struct {
 	Watermark *Watermark `json:"watermark,omitempty"`
 	Calc      *Calc      `json:"calc,omitempty"`
 	Aggregate *Aggregate `json:"aggregate,omitempty"`
+	Join      *Join      `json:"join,omitempty"`
 	Sink      *Table     `json:"sink,omitempty"`
 }
 
@@ -291,9 +292,12 @@ func (p *Program) checkNode(n *Node) error {
 	if n.Aggregate != nil {
 		configs = append(configs, "aggregate")
 	}
+	if n.Join != nil {
+		configs = append(configs, "join")
+	}
 	if len(configs) != 1 || configs[0] != string(n.Op) {
 		switch n.Op {
-		case OpSource, OpCalc, OpSink, OpAggregate:
+		case OpSource, OpCalc, OpSink, OpAggregate, OpJoin:
 		default:
 			return fmt.Errorf("unknown operator %q", n.Op)
 		}
@@ -335,6 +339,17 @@ func (p *Program) checkNode(n *Node) error {
 			return fmt.Errorf("no inputs")
 		}
 		if err := checkTable(n.Sink, s, hidden); err != nil {
+			return err
+		}
+	case OpJoin:
+		if len(ins) != 2 {
+			return fmt.Errorf("a join has two inputs, not %d", len(ins))
+		}
+		var sides [2]*Node
+		for _, e := range ins {
+			sides[e.Input] = p.Nodes[e.From]
+		}
+		if err := checkJoin(n.Join, sides[0], sides[1], n, n.Updating); err != nil {
 			return err
 		}
 	case OpAggregate:
