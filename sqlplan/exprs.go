@@ -42,6 +42,11 @@ func (p *planner) expr(s *dialect.Statement, cols []column, n ast.ExprNode) (*pr
 		e.Text = s.TextOf(n)
 		e.Pos = sourcePos(s, n)
 	}
+	if e.Op == program.ExprLit && e.Pos == nil && e.Type.Kind == types.String {
+		// A constant argument the compiler rejects (an invalid regular
+		// expression, an unknown encoding) is reported where it is.
+		e.Pos = sourcePos(s, n)
+	}
 	return e, nil
 }
 

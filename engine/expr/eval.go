@@ -361,15 +361,44 @@ func (cc *compiler) compileCall(e *program.Expr, at src) (Evaluator, error) {
 	if r.Kernel == nil {
 		return nil, compileErr(at, fmt.Errorf("function %s resolved without a kernel", e.Func))
 	}
+	kernel := r.Kernel
+	if r.prepare != nil {
+		consts := make([]*scalar, len(args))
+		for i, a := range args {
+			consts[i] = litArg(a)
+		}
+		k, err := r.prepare(consts)
+		if err != nil {
+			return nil, constArgErr(e, at, err)
+		}
+		if k != nil {
+			kernel = k
+		}
+	}
 	ev := specialize(f, args, r, &at)
 	if ev == nil {
-		ev = &callEval{name: f.Name, kernel: r.Kernel, args: args, vecs: make([]coldata.Vector, len(args)), at: &at}
+		ev = &callEval{name: f.Name, kernel: kernel, args: args, vecs: make([]coldata.Vector, len(args)), at: &at}
 	}
-	if isBuiltin(f) {
-		// Built-ins are deterministic; UDFs may not be.
+	if isBuiltin(f) && !f.Volatile {
+		// Built-ins are deterministic unless marked volatile; UDFs may
+		// not be.
 		return fold(ev, e.Type, at, args...)
 	}
 	return ev, nil
+}
+
+// constArgErr reports a prepare error: at the SQL position of the constant
+// argument it names when the planner recorded one, else at the call's.
+func constArgErr(e *program.Expr, at src, err error) error {
+	pos := at.pos
+	var ae *argError
+	if errors.As(err, &ae) {
+		if ae.arg < len(e.Args) && e.Args[ae.arg].Pos != nil {
+			pos = e.Args[ae.arg].Pos
+		}
+		err = ae.err
+	}
+	return &Error{Pos: pos, Text: at.text, Note: at.note, Row: -1, Err: err}
 }
 
 // litArg returns the scalar of ev when it is a non-NULL constant.

@@ -83,8 +83,10 @@ func mathDense[T float](op mathOp, x, out []T) {
 				s = 1
 			case a < 0:
 				s = -1
+			case a == 0:
+				s = 0 // -0 too, as DataFusion's signum
 			}
-			out[i] = s // 0, -0 and NaN stay
+			out[i] = s // NaN stays
 		}
 	case mAbs:
 		for i, a := range x {

@@ -54,7 +54,25 @@ type Resolved struct {
 	// exits. An expression compiled without a task (the planner checking
 	// a plan) is not bound, and evaluating it is an error.
 	Bind func(ctx context.Context, task TaskContext) (Bound, error)
+
+	// prepare, set by some built-ins, specializes Kernel for one call site
+	// from its constant arguments: consts[i] is the value of argument i
+	// when it is a non-NULL literal, else nil. It returns the kernel to
+	// call (nil: Kernel), compiled once per call site (a regular
+	// expression, a format name), or an error about a constant argument
+	// (an *argError naming which), reported at planning.
+	prepare func(consts []*scalar) (Kernel, error)
 }
+
+// argError is a prepare error caused by the constant argument arg
+// (0-based): the compiler reports it at that argument's SQL position.
+type argError struct {
+	arg int
+	err error
+}
+
+func (e *argError) Error() string { return e.err.Error() }
+func (e *argError) Unwrap() error { return e.err }
 
 // Func is a scalar function. Resolve checks the argument types and picks an
 // implementation; its error is shown to the user, so it names the expected
@@ -63,6 +81,12 @@ type Func struct {
 	Name        string
 	Description string
 	Resolve     func(args []types.Type) (*Resolved, error)
+	// Volatile marks a function whose result differs from call to call
+	// with the same arguments (random, uuid, now): the compiler never
+	// folds a call of it into a constant, so every row gets its own value.
+	// Built-ins are folded when all their arguments are constants unless
+	// they are volatile; UDFs are never folded.
+	Volatile bool
 }
 
 // Registry holds functions by name: scalar functions and aggregates share
@@ -240,8 +264,8 @@ func (r *Registry) Names() []string {
 	return out
 }
 
-// isBuiltin reports whether f is a built-in function (deterministic,
-// foldable, specializable).
+// isBuiltin reports whether f is a built-in function (specializable, and
+// foldable unless Volatile).
 func isBuiltin(f *Func) bool {
 	b, ok := builtinReg.funcs[f.Name]
 	return ok && b == f

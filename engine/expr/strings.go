@@ -591,7 +591,7 @@ func init() {
 				sum := md5.Sum(s.Get(i))
 				return hex.AppendEncode(dst, sum[:]), nil
 			}
-		}), text1))
+		}), sig{pBin}))
 	registerAll([]string{"to_hex"}, "hexadecimal representation (two's complement for negatives)",
 		simple(types.StringT, textKernel(func(args []coldata.Vector) textRow {
 			x := intArg(args, 0)
