@@ -632,8 +632,9 @@ func (p *planner) caseExpr(s *dialect.Statement, cols []column, n *ast.CaseExpr)
 func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallExpr) (*program.Expr, error) {
 	name := n.FnName.L
 	args := make([]*program.Expr, 0, len(n.Args))
+	argNodes := n.Args
 	evalArgs := func() error {
-		for _, a := range n.Args {
+		for _, a := range argNodes {
 			e, err := p.expr(s, cols, a)
 			if err != nil {
 				return err
@@ -688,12 +689,15 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 			return nil, s.Errorf(n, "%v", err)
 		}
 		return &program.Expr{Op: program.ExprLit, Type: types.IntervalT, Value: json.RawMessage(strconv.FormatInt(int64(d), 10))}, nil
-	case "coalesce", "ifnull":
+	case "coalesce", "ifnull", "nvl":
 		if err := evalArgs(); err != nil {
 			return nil, err
 		}
 		if len(args) == 0 {
 			return nil, s.Errorf(n, "%s needs at least one argument", name)
+		}
+		if name != "coalesce" && len(args) != 2 {
+			return nil, s.Errorf(n, "%s takes 2 arguments: %s(x, value when x is NULL)", name, name)
 		}
 		var t types.Type = types.NullT
 		nullable := true
@@ -723,6 +727,37 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		}
 		null := &program.Expr{Op: program.ExprLit, Type: args[0].Type, Value: json.RawMessage("null"), Nullable: true}
 		return &program.Expr{Op: program.ExprCase, Type: args[0].Type, Nullable: true, HasElse: true, Args: []*program.Expr{eq, null, args[0]}}, nil
+	case "nvl2":
+		// nvl2(x, a, b) is CASE WHEN x IS NOT NULL THEN a ELSE b END.
+		if err := evalArgs(); err != nil {
+			return nil, err
+		}
+		if len(args) != 3 {
+			return nil, s.Errorf(n, "nvl2 takes 3 arguments: nvl2(x, value when x is not NULL, value when it is)")
+		}
+		t, err := expr.CommonType(args[1].Type, args[2].Type)
+		if err != nil {
+			return nil, s.Errorf(n, "nvl2: %v", err)
+		}
+		notNull := &program.Expr{Op: program.ExprIsNotNull, Type: types.BoolT, Args: []*program.Expr{args[0]}}
+		return &program.Expr{Op: program.ExprCase, Type: t, Nullable: true, HasElse: true,
+			Args: []*program.Expr{notNull, castExpr(args[1], t), castExpr(args[2], t)}}, nil
+	case "trim":
+		// TRIM([BOTH | LEADING | TRAILING] [chars] FROM s) reaches here as
+		// trim(s, chars, direction).
+		if len(n.Args) == 3 {
+			if d, ok := n.Args[2].(*ast.TrimDirectionExpr); ok {
+				switch d.Direction {
+				case ast.TrimLeading:
+					name = "ltrim"
+				case ast.TrimTrailing:
+					name = "rtrim"
+				default:
+					name = "btrim"
+				}
+				argNodes = n.Args[:2]
+			}
+		}
 	case "if":
 		if err := evalArgs(); err != nil {
 			return nil, err

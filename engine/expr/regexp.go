@@ -73,7 +73,7 @@ func compileRe(name, pat, flags string, allowGlobal bool) (compiledRe, error) {
 			}
 			cr.global = true
 		default:
-			return cr, fmt.Errorf("%s: unsupported regular expression flag %q (supported: i, m, s, U%s)", name, f, map[bool]string{true: ", g"}[allowGlobal])
+			return cr, fmt.Errorf("unsupported regular expression flag %q (supported: i, m, s, U%s)", f, map[bool]string{true: ", g"}[allowGlobal])
 		}
 	}
 	src := pat
@@ -84,9 +84,9 @@ func compileRe(name, pat, flags string, allowGlobal bool) (compiledRe, error) {
 	if err != nil {
 		var se *syntax.Error
 		if errors.As(err, &se) {
-			return cr, fmt.Errorf("invalid regular expression '%s' in %s: %s: `%s`", pat, name, se.Code, se.Expr)
+			return cr, fmt.Errorf("invalid regular expression '%s': %s: `%s`", pat, se.Code, se.Expr)
 		}
-		return cr, fmt.Errorf("invalid regular expression '%s' in %s: %v", pat, name, err)
+		return cr, fmt.Errorf("invalid regular expression '%s': %v", pat, err)
 	}
 	cr.re = re
 	return cr, nil
