@@ -41,9 +41,14 @@
 //	compare.go    = <> < <= > >=
 //	cast.go       CanCast and cast kernels, text formats of values
 //	coerce.go     CommonType, the planner's implicit-cast rule
+//	cond2.go      GREATEST, LEAST
 //	like.go       LIKE / ILIKE
 //	strings.go    string functions
+//	strings2.go   translate, position/instr, chr, ascii, overlay, uuid
+//	regexp.go     regexp_like/match/replace/count, ~ ~* !~ !~*
+//	hash.go       sha2 digests, digest, encode, decode
 //	math.go       math functions
+//	math2.go      trigonometry, gcd/lcm, factorial, isnan, nanvl, random
 //	resolve.go    signature-based Resolve for built-ins
 //	nulls.go      null-bitmap and selection helpers
 //
@@ -59,7 +64,9 @@
 //     NULL, and AND/OR evaluate their right side only where the left does
 //     not decide. Errors in untaken branches are therefore not raised.
 //   - Built-in calls whose arguments are all constants are folded at
-//     compile time. A constant that fails is a compile error when every
+//     compile time, except volatile ones (Func.Volatile: random, uuid).
+//     Constant arguments a built-in can use ahead (a regular expression)
+//     are prepared once per call site (Resolved.prepare). A constant that fails is a compile error when every
 //     row evaluates it, and is kept for run time when it sits where rows may
 //     skip it (a CASE branch, the right side of AND/OR, a later COALESCE
 //     argument). Comparisons and arithmetic with a constant operand never
