@@ -200,6 +200,11 @@ func TestAllocsPerBatch(t *testing.T) {
 		strs.AppendString(fmt.Sprint("Héllo ", i))
 	}
 	text := coldata.NewBatch([]coldata.Vector{strs}, benchRows)
+	pats := coldata.NewBytes(types.StringT, benchRows, 0)
+	for i := 0; i < benchRows; i++ {
+		pats.AppendString(fmt.Sprint("^hé.*", i%4, "$"))
+	}
+	textPats := coldata.NewBatch([]coldata.Vector{strs, pats}, benchRows)
 	for _, c := range []struct {
 		name   string
 		e      *program.Expr
@@ -220,6 +225,12 @@ func TestAllocsPerBatch(t *testing.T) {
 		{"upper", call("upper", tStr, col(0, tStr)), text, false, 6},
 		{"cast", cast(col(0, tI64), tStr), ints, false, 6},
 		{"substr", call("substr", tStr, col(0, tStr), lit(tI64, 2), lit(tI64, 3)), text, false, 6},
+		{"regexp_like", call("regexp_like", tBool, col(0, tStr), lit(tStr, `^H.llo \d+7$`)), text, true, 4},
+		{"~* row patterns", call("~*", tBool, col(0, tStr), col(1, tStr)), textPats, false, 8},
+		{"translate", call("translate", tStr, col(0, tStr), lit(tStr, "é1"), lit(tStr, "eI")), text, false, 8},
+		{"encode hex", call("encode", tStr, col(0, tStr), lit(tStr, "hex")), text, false, 8},
+		{"sha256", call("sha256", tByt, col(0, tStr)), text, false, 8},
+		{"greatest", call("greatest", tI64, col(0, tI64), col(1, tI64)), ints, false, 4},
 	} {
 		var run func()
 		if c.filter {
