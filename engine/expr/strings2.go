@@ -99,7 +99,119 @@ func uuidKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, erro
 	return out, nil
 }
 
+// substrIndex is MySQL's SUBSTRING_INDEX, as DataFusion's substr_index:
+// the part of s before the count-th delim (count > 0), or after the
+// -count-th delim from the end (count < 0); all of s when it has fewer;
+// '' when count is 0 or delim is empty.
+func substrIndex(s, delim []byte, count int64) []byte {
+	if count == 0 || len(delim) == 0 {
+		return nil
+	}
+	if count > 0 {
+		off := 0
+		for ; count > 0; count-- {
+			j := bytes.Index(s[off:], delim)
+			if j < 0 {
+				return s
+			}
+			off += j + len(delim)
+		}
+		return s[:off-len(delim)]
+	}
+	end := len(s)
+	for ; count < 0; count++ {
+		j := bytes.LastIndex(s[:end], delim)
+		if j < 0 {
+			return s
+		}
+		end = j
+	}
+	return s[end+len(delim):]
+}
+
+// findInSet is the 1-based index of s among the comma-separated items of
+// list, 0 when absent.
+func findInSet(s, list []byte) int32 {
+	for k := int32(1); ; k++ {
+		j := bytes.IndexByte(list, ',')
+		item := list
+		if j >= 0 {
+			item = list[:j]
+		}
+		if bytes.Equal(item, s) {
+			return k
+		}
+		if j < 0 {
+			return 0
+		}
+		list = list[j+1:]
+	}
+}
+
+// levenshtein is the edit distance between a and b in characters; ra, rb
+// and row are scratch buffers reused across rows.
+type levenshtein struct {
+	ra, rb []rune
+	row    []int32
+}
+
+func (l *levenshtein) distance(a, b []byte) int32 {
+	l.ra, l.rb = appendRunes(l.ra[:0], a), appendRunes(l.rb[:0], b)
+	ra, rb := l.ra, l.rb
+	if len(ra) < len(rb) {
+		ra, rb = rb, ra
+	}
+	l.row = l.row[:0]
+	for j := 0; j <= len(rb); j++ {
+		l.row = append(l.row, int32(j))
+	}
+	row := l.row
+	for i, ca := range ra {
+		diag := row[0]
+		row[0] = int32(i + 1)
+		for j, cb := range rb {
+			cost := diag
+			if ca != cb {
+				cost++
+			}
+			diag = row[j+1]
+			row[j+1] = min(cost, row[j]+1, row[j+1]+1)
+		}
+	}
+	return row[len(rb)]
+}
+
+func appendRunes(dst []rune, s []byte) []rune {
+	for len(s) > 0 {
+		r, w := utf8.DecodeRune(s)
+		dst = append(dst, r)
+		s = s[w:]
+	}
+	return dst
+}
+
 func init() {
+	registerAll([]string{"substr_index", "substring_index"}, "the part before the n-th delimiter (after the -n-th from the end when n < 0)",
+		simple(types.StringT, textKernel(func(args []coldata.Vector) textRow {
+			s, d, k := textArg(args, 0), textArg(args, 1), intArg(args, 2)
+			return func(dst []byte, i int) ([]byte, error) { return append(dst, substrIndex(s.Get(i), d.Get(i), k[i])...), nil }
+		}), sig{pText, pText, pInt}))
+	registerAll([]string{"find_in_set"}, "1-based index of a string in a comma-separated list, 0 if absent",
+		simple(types.Int32T, intKernel(func(args []coldata.Vector) intRow {
+			s, list := textArg(args, 0), textArg(args, 1)
+			return func(i int) int32 { return findInSet(s.Get(i), list.Get(i)) }
+		}), sig{pText, pText}))
+	registerAll([]string{"levenshtein"}, "edit distance in characters (insertions, deletions, substitutions)",
+		simple(types.Int32T, intKernel(func(args []coldata.Vector) intRow {
+			a, b := textArg(args, 0), textArg(args, 1)
+			l := &levenshtein{}
+			return func(i int) int32 { return l.distance(a.Get(i), b.Get(i)) }
+		}), sig{pText, pText}))
+	registerAll([]string{"bit_length"}, "number of bits (8 per byte)",
+		simple(types.Int32T, intKernel(func(args []coldata.Vector) intRow {
+			s := textArg(args, 0)
+			return func(i int) int32 { return 8 * (s.Offsets[i+1] - s.Offsets[i]) }
+		}), sig{pText}))
 	registerAll([]string{"translate"}, "replace each character found in from by the one at the same place in to (drop it when to is shorter)",
 		simple(types.StringT, textKernel(func(args []coldata.Vector) textRow {
 			s, from, to := textArg(args, 0), textArg(args, 1), textArg(args, 2)

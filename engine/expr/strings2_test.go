@@ -26,6 +26,13 @@ func TestMoreStringFunctions(t *testing.T) {
 			want: []any{"Thomas", "Xabc", "abcX", "hÉllo", "aX"}},
 		{fn: "overlay", rt: tStr, ts: []types.Type{tStr, tStr, tI64}, args: [][]any{{"Txxxxas", nil}, {"hom", "a"}, {2, 1}}, want: []any{"Thomxas", nil}},
 		{fn: "overlay", rt: tStr, ts: []types.Type{tStr, tStr, tI64}, args: [][]any{{"abc"}, {"X"}, {0}}, err: "overlay position must be at least 1, got 0"},
+		{fn: "substr_index", rt: tStr, ts: []types.Type{tStr, tStr, tI64},
+			args: [][]any{{"www.apache.org", "www.apache.org", "www.apache.org", "www.apache.org", "www.apache.org", "a::b::c", "abc", "abc", nil}, {".", ".", ".", ".", ".", "::", "", "b", "."}, {1, 2, 3, -1, -2, -2, 1, 0, 1}},
+			want: []any{"www", "www.apache", "www.apache.org", "org", "apache.org", "b::c", "", "", nil}},
+		{fn: "substring_index", rt: tStr, ts: []types.Type{tStr, tStr, tI64}, args: [][]any{{"a.b"}, {"."}, {-5}}, want: []any{"a.b"}},
+		{fn: "find_in_set", rt: tI32, args: [][]any{{"b", "d", "", "é", nil}, {"a,b,c", "a,b,c", "", "x,é", "a"}}, want: []any{2, 0, 1, 2, nil}},
+		{fn: "levenshtein", rt: tI32, args: [][]any{{"kitten", "", "abc", "héllo", "flaw", nil}, {"sitting", "abc", "abc", "hello", "lawn", "a"}}, want: []any{3, 3, 0, 1, 2, nil}},
+		{fn: "bit_length", rt: tI32, args: [][]any{{"abc", "é", "", nil}}, want: []any{24, 16, 0, nil}},
 	} {
 		runFn(t, c)
 	}
