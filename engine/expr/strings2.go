@@ -102,7 +102,7 @@ func uuidKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, erro
 // substrIndex is MySQL's SUBSTRING_INDEX, as DataFusion's substr_index:
 // the part of s before the count-th delim (count > 0), or after the
 // -count-th delim from the end (count < 0); all of s when it has fewer;
-// '' when count is 0 or delim is empty.
+// ” when count is 0 or delim is empty.
 func substrIndex(s, delim []byte, count int64) []byte {
 	if count == 0 || len(delim) == 0 {
 		return nil
@@ -194,7 +194,9 @@ func init() {
 	registerAll([]string{"substr_index", "substring_index"}, "the part before the n-th delimiter (after the -n-th from the end when n < 0)",
 		simple(types.StringT, textKernel(func(args []coldata.Vector) textRow {
 			s, d, k := textArg(args, 0), textArg(args, 1), intArg(args, 2)
-			return func(dst []byte, i int) ([]byte, error) { return append(dst, substrIndex(s.Get(i), d.Get(i), k[i])...), nil }
+			return func(dst []byte, i int) ([]byte, error) {
+				return append(dst, substrIndex(s.Get(i), d.Get(i), k[i])...), nil
+			}
 		}), sig{pText, pText, pInt}))
 	registerAll([]string{"find_in_set"}, "1-based index of a string in a comma-separated list, 0 if absent",
 		simple(types.Int32T, intKernel(func(args []coldata.Vector) intRow {
