@@ -102,7 +102,7 @@ func uuidKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, erro
 // substrIndex is MySQL's SUBSTRING_INDEX, as DataFusion's substr_index:
 // the part of s before the count-th delim (count > 0), or after the
 // -count-th delim from the end (count < 0); all of s when it has fewer;
-// ” when count is 0 or delim is empty.
+// empty when count is 0 or delim is empty.
 func substrIndex(s, delim []byte, count int64) []byte {
 	if count == 0 || len(delim) == 0 {
 		return nil
