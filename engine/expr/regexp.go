@@ -121,9 +121,14 @@ type reSpec struct {
 	allowGlobal bool
 }
 
-// reKernel returns a Resolved.prepare and a plain Kernel for a regex
-// function whose per-row work is row (given the args and the patterns).
-func reKernel(spec reSpec, build func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error)) (Kernel, func([]*scalar) (Kernel, error)) {
+// reBuild computes a regex function over a batch, given the pattern of
+// each row.
+type reBuild func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error)
+
+// reKernel returns the plain Kernel of a regex function (compiling row
+// patterns through a cache per call) and its Resolved.prepare (compiling a
+// constant pattern once, or keeping a cache per call site).
+func reKernel(spec reSpec, build reBuild) (Kernel, func([]*scalar) (Kernel, error)) {
 	withFixed := func(fixed *compiledRe, cache *reCache) Kernel {
 		return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			p := &rePatterns{fixed: fixed, cache: cache, flagsConst: []byte(spec.flags)}
@@ -167,7 +172,7 @@ func reKernel(spec reSpec, build func(args []coldata.Vector, pats *rePatterns, n
 }
 
 // reBool builds a BOOLEAN result: match (or, with negate, no match).
-func reBool(negate bool) func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
+func reBool(negate bool) reBuild {
 	return func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
 		s := textArg(args, 0)
 		nulls := unionNulls(args)
@@ -280,7 +285,7 @@ func expandTemplate(dst, repl []byte) []byte {
 
 // reReplace builds regexp_replace's TEXT: the first match (every match with
 // the flag 'g') replaced by the expanded replacement.
-func reReplace(constRepl *[]byte) func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
+func reReplace(constRepl *[]byte) reBuild {
 	return func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
 		s, repl := textArg(args, 0), textArg(args, 2)
 		nulls := unionNulls(args)
@@ -358,7 +363,7 @@ func reCount(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (colda
 
 // reResolve is a Resolve over the signatures alts with the prepared
 // kernels of spec.
-func reResolve(spec reSpec, result types.Type, build func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error), alts ...sig) func([]types.Type) (*Resolved, error) {
+func reResolve(spec reSpec, result types.Type, build reBuild, alts ...sig) func([]types.Type) (*Resolved, error) {
 	kernel, prepare := reKernel(spec, build)
 	resolve := sigs(spec.name, result, kernel, alts...)
 	return func(args []types.Type) (*Resolved, error) {
