@@ -57,7 +57,9 @@ func readChanges(bs []*coldata.Batch) []change {
 // builds it (ops.New of an updating calc node).
 func changelogCalc(t *testing.T) ops.Operator {
 	t.Helper()
-	c := func(i int, typ types.Type) *program.Expr { return &program.Expr{Op: program.ExprCol, Col: i, Type: typ} }
+	c := func(i int, typ types.Type) *program.Expr {
+		return &program.Expr{Op: program.ExprCol, Col: i, Type: typ}
+	}
 	n := &program.Node{Op: program.OpCalc, Updating: true, Calc: &program.Calc{
 		Filters: []*program.Expr{call(">", types.BoolT, c(1, types.Int64T), lit(10))},
 		Project: []*program.Expr{c(0, types.Int64T), c(1, types.Int64T), c(2, program.ChangeKindType), c(3, types.TimestampT)},
