@@ -31,6 +31,10 @@ func TestUpdatingPlanErrors(t *testing.T) {
 			"q.sql:2:14: sink 'o' is written an updating stream (a changelog of inserts, updates and deletes, from a debezium_json source or an aggregate without a window), which format 'json' cannot encode"},
 		{"CREATE TABLE o WITH (connector = 'stdout', format = 'json');\nINSERT INTO o SELECT id FROM c;",
 			"q.sql:2:53: sink 'o' is written an updating stream"},
+		// An updating aggregate's changelog, from an append-only source.
+		{"CREATE TABLE p (k TEXT) WITH (connector = 'single_file', path = '/tmp/p.json', format = 'json', type = 'source');\n" +
+			"CREATE TABLE o WITH (connector = 'single_file', format = 'json', path = '/tmp/o.json', type = 'sink');\nINSERT INTO o SELECT k, count(*) AS n FROM p GROUP BY k;",
+			"q.sql:3:58: sink 'o' is written an updating stream"},
 		{"CREATE TABLE m (id BIGINT, n BIGINT);\nINSERT INTO m SELECT * FROM c;\nSELECT * FROM m;",
 			"q.sql:2:14: memory table 'm' is written an updating stream (a changelog); memory tables hold append-only streams (use CREATE VIEW for an updating query)"},
 		{"CREATE TABLE p (id BIGINT, n BIGINT) WITH (connector = 'single_file', path = '/tmp/p.json', format = 'json', type = 'source');\n" +
