@@ -20,7 +20,9 @@ const DebeziumName = "debezium_json"
 // where before and after are rows of the table as the json format reads and
 // writes them (json.timestamp_format applies inside them). Other keys
 // (Debezium's source, ts_ms, transaction) are skipped when reading and not
-// written.
+// written. When reading, Kafka Connect's envelope with schemas enabled,
+// {"schema": ..., "payload": {"before": ..., "after": ..., "op": ...}}, is
+// accepted too (the schema is skipped; the table declares the columns).
 //
 // Reading: c (create) and r (a snapshot read) are inserts of after, u is
 // the update pair before, after (two rows, ChangeUpdateBefore then
@@ -124,6 +126,14 @@ func (z *DebeziumDecoder) Decode(rec []byte) error {
 	return err
 }
 
+// change is what the keys of a change record said.
+type change struct {
+	before, after         side
+	seenBefore, seenAfter bool
+	op                    byte
+	payload               bool // the keys were inside a Kafka Connect "payload"
+}
+
 func (z *DebeziumDecoder) record(start int) error {
 	d := z.d
 	s := d.rec
@@ -137,110 +147,15 @@ func (z *DebeziumDecoder) record(start int) error {
 		}
 		return syntaxErr(i, "expected value")
 	}
-	before, after := side{at: -1, row: -1}, side{at: -1, row: -1}
-	var seenBefore, seenAfter bool
-	var op byte
-	i = skipWS(s, i+1)
-	if i < len(s) && s[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(s) || s[i] != '"' {
-				return unexpected(s, i, "expected string key")
-			}
-			end, esc, err := scanString(s, i+1)
-			if err != nil {
-				return err
-			}
-			key := s[i+1 : end]
-			if esc {
-				d.scratch = unescape(d.scratch[:0], key)
-				key = d.scratch
-			}
-			i = skipWS(s, end+1)
-			if i >= len(s) || s[i] != ':' {
-				return unexpected(s, i, "expected ':'")
-			}
-			i = skipWS(s, i+1)
-			switch string(key) {
-			case "before", "after":
-				sd, seen, name := &before, &seenBefore, "before"
-				if key[0] == 'a' {
-					sd, seen, name = &after, &seenAfter, "after"
-				}
-				if *seen {
-					return &DecodeError{Field: name, Offset: i, Msg: "key given twice"}
-				}
-				*seen = true
-				if i < len(s) && s[i] == 'n' {
-					if i, err = literal(s, i, "null"); err != nil {
-						return err
-					}
-					break
-				}
-				if i >= len(s) || s[i] != '{' {
-					if k := valueKind(s, i); k != "" {
-						return &DecodeError{Field: name, Offset: i, Msg: "expected an object or null, found " + k}
-					}
-					return unexpected(s, i, "expected value")
-				}
-				sd.at = i
-				// In place unless that would put after's row before
-				// before's.
-				if name == "before" && after.row >= 0 {
-					i, err = skipValue(s, i, 1)
-				} else {
-					sd.row = d.rows
-					i, err = d.object(d.root, i, d.rows)
-					if err == nil {
-						d.rows++
-					} else {
-						err = within(name, err)
-					}
-				}
-				if err != nil {
-					return err
-				}
-			case "op":
-				if op != 0 {
-					return &DecodeError{Field: "op", Offset: i, Msg: "key given twice"}
-				}
-				if i >= len(s) || s[i] != '"' {
-					if k := valueKind(s, i); k != "" {
-						return &DecodeError{Field: "op", Offset: i, Msg: "expected a string (c, r, u or d), found " + k}
-					}
-					return unexpected(s, i, "expected value")
-				}
-				end, _, err := scanString(s, i+1)
-				if err != nil {
-					return err
-				}
-				v := s[i+1 : end]
-				if len(v) != 1 || (v[0] != 'c' && v[0] != 'r' && v[0] != 'u' && v[0] != 'd') {
-					return &DecodeError{Field: "op", Offset: i, Msg: fmt.Sprintf("unknown operation %q (want c, r, u or d)", v)}
-				}
-				op = v[0]
-				i = end + 1
-			default:
-				if i, err = skipValue(s, i, 1); err != nil {
-					return err
-				}
-			}
-			i = skipWS(s, i)
-			if i < len(s) && s[i] == ',' {
-				i = skipWS(s, i+1)
-				continue
-			}
-			if i < len(s) && s[i] == '}' {
-				i++
-				break
-			}
-			return unexpected(s, i, "expected ',' or '}'")
-		}
+	c := change{before: side{at: -1, row: -1}, after: side{at: -1, row: -1}}
+	i, err := z.keys(&c, i, true)
+	if err != nil {
+		return err
 	}
 	if i = skipWS(s, i); i != len(s) {
 		return syntaxErr(i, "unexpected data after the object")
 	}
+	before, after, op := c.before, c.after, c.op
 	// The sides the op needs, in row order, and their change kinds.
 	var want [2]*side
 	var kinds [2]int8
@@ -301,6 +216,123 @@ func (z *DebeziumDecoder) record(start int) error {
 	}
 	z.ops.Vals = append(z.ops.Vals, kinds[:n]...)
 	return nil
+}
+
+// keys reads the keys of the object at s[i] == '{' into c, decoding before
+// and after in place when that keeps their row order. At the top level, a
+// "payload" object (Kafka Connect's envelope with schemas enabled:
+// {"schema": ..., "payload": {"before": ...}}) holds the keys instead.
+func (z *DebeziumDecoder) keys(c *change, i int, top bool) (int, error) {
+	d := z.d
+	s := d.rec
+	i = skipWS(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return i, unexpected(s, i, "expected string key")
+		}
+		end, esc, err := scanString(s, i+1)
+		if err != nil {
+			return end, err
+		}
+		key := s[i+1 : end]
+		if esc {
+			d.scratch = unescape(d.scratch[:0], key)
+			key = d.scratch
+		}
+		i = skipWS(s, end+1)
+		if i >= len(s) || s[i] != ':' {
+			return i, unexpected(s, i, "expected ':'")
+		}
+		i = skipWS(s, i+1)
+		switch string(key) {
+		case "before", "after":
+			sd, seen, name := &c.before, &c.seenBefore, "before"
+			if key[0] == 'a' {
+				sd, seen, name = &c.after, &c.seenAfter, "after"
+			}
+			if *seen {
+				return i, &DecodeError{Field: name, Offset: i, Msg: "key given twice"}
+			}
+			*seen = true
+			if i < len(s) && s[i] == 'n' {
+				if i, err = literal(s, i, "null"); err != nil {
+					return i, err
+				}
+				break
+			}
+			if i >= len(s) || s[i] != '{' {
+				if k := valueKind(s, i); k != "" {
+					return i, &DecodeError{Field: name, Offset: i, Msg: "expected an object or null, found " + k}
+				}
+				return i, unexpected(s, i, "expected value")
+			}
+			sd.at = i
+			// In place unless that would put after's row before
+			// before's.
+			if name == "before" && c.after.row >= 0 {
+				i, err = skipValue(s, i, 1)
+			} else {
+				sd.row = d.rows
+				i, err = d.object(d.root, i, d.rows)
+				if err == nil {
+					d.rows++
+				} else {
+					err = within(name, err)
+				}
+			}
+			if err != nil {
+				return i, err
+			}
+		case "op":
+			if c.op != 0 {
+				return i, &DecodeError{Field: "op", Offset: i, Msg: "key given twice"}
+			}
+			if i >= len(s) || s[i] != '"' {
+				if k := valueKind(s, i); k != "" {
+					return i, &DecodeError{Field: "op", Offset: i, Msg: "expected a string (c, r, u or d), found " + k}
+				}
+				return i, unexpected(s, i, "expected value")
+			}
+			end, _, err := scanString(s, i+1)
+			if err != nil {
+				return end, err
+			}
+			v := s[i+1 : end]
+			if len(v) != 1 || (v[0] != 'c' && v[0] != 'r' && v[0] != 'u' && v[0] != 'd') {
+				return i, &DecodeError{Field: "op", Offset: i, Msg: fmt.Sprintf("unknown operation %q (want c, r, u or d)", v)}
+			}
+			c.op = v[0]
+			i = end + 1
+		case "payload":
+			if top && i < len(s) && s[i] == '{' {
+				if c.payload {
+					return i, &DecodeError{Field: "payload", Offset: i, Msg: "key given twice"}
+				}
+				c.payload = true
+				if i, err = z.keys(c, i, false); err != nil {
+					return i, err
+				}
+				break
+			}
+			fallthrough
+		default:
+			if i, err = skipValue(s, i, 1); err != nil {
+				return i, err
+			}
+		}
+		i = skipWS(s, i)
+		if i < len(s) && s[i] == ',' {
+			i = skipWS(s, i+1)
+			continue
+		}
+		if i < len(s) && s[i] == '}' {
+			return i + 1, nil
+		}
+		return i, unexpected(s, i, "expected ',' or '}'")
+	}
 }
 
 // within prefixes the field path of a decode error inside before or after.

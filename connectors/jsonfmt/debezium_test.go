@@ -79,6 +79,10 @@ func TestDebeziumDecodeOps(t *testing.T) {
 			[][]any{{int64(6), nil, at, []any{int64(7), []any{"x", nil}}, I}}},
 		{"unix millis timestamp", `{"after":{"id":6,"at":1704164645000},"op":"c"}`,
 			[][]any{{int64(6), nil, at, nil, I}}},
+		{"Kafka Connect envelope", `{"schema":{"type":"struct","fields":[{"field":"op"}]},"payload":{"before":{"id":1},"after":{"id":1,"name":"b"},"op":"u","ts_ms":3}}`,
+			[][]any{{int64(1), nil, nil, nil, UB}, {int64(1), "b", nil, nil, UA}}},
+		{"envelope with op outside is still one change", `{"payload":{"after":{"id":9}},"op":"c"}`,
+			[][]any{{int64(9), nil, nil, nil, I}}},
 		{"escaped key and whitespace", " { \"op\" : \"c\" , \"aft\\u0065r\" : { \"id\" : 8 } } ",
 			[][]any{{int64(8), nil, nil, nil, I}}},
 	} {
@@ -112,6 +116,10 @@ func TestDebeziumDecodeBadData(t *testing.T) {
 		{`{"after":{"id":1},"op":"c"} x`, "unexpected data after the object"},
 		{`[{"op":"c"}]`, "expected a JSON object, found array"},
 		{``, "empty record"},
+		{`{"payload":{"before":null,"after":{"id":1},"op":"c"},"op":"c"}`, "field 'op': key given twice"},
+		{`{"payload":"x","after":{"id":1}}`, "missing field 'op'"},
+		{`{"payload":{"payload":{"after":{"id":1},"op":"c"}}}`, "missing field 'op'"}, // one envelope only
+		{`{"payload":{"after":{"id":1},"op":"c"},"payload":{}}`, "field 'payload': key given twice"},
 	} {
 		d := newDebeziumDecoder(t)
 		// A good record before and after: the bad one leaves no trace.
@@ -294,7 +302,7 @@ func TestDebeziumRegistered(t *testing.T) {
 
 func TestDebeziumDecodeAllocs(t *testing.T) {
 	d := newDebeziumDecoder(t)
-	rec := []byte(`{"before":{"id":1,"name":"abc"},"after":{"id":1,"name":"abd"},"op":"u","source":{"x":1}}`)
+	rec := []byte(`{"schema":{"a":[1]},"payload":{"before":{"id":1,"name":"abc"},"after":{"id":1,"name":"abd"},"op":"u","source":{"x":1}}}`)
 	for range 100 {
 		_ = d.Decode(rec)
 	}
