@@ -49,6 +49,10 @@ type table struct {
 	// the runtime's default over the source's own timestamps).
 	watermark *program.Watermark
 	def       *dialect.CreateTable
+	// pk is the PRIMARY KEY, as column indexes; changelog marks a table in
+	// a changelog format (debezium_json), an updating source (updating.go).
+	pk        []int
+	changelog bool
 	// inserts are the queries written into a memory table.
 	inserts []*rel
 }
@@ -117,6 +121,9 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		}
 		t.kind = tableMemory
 		t.schema = types.NewSchema(fields...)
+		if err := tableKey(t, ct, nil); err != nil {
+			return err
+		}
 		p.tables[key] = t
 		return nil
 	}
@@ -254,6 +261,9 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		// A sink without columns takes its schema from the query that
 		// writes into it.
 		t.inferSchema = true
+	}
+	if err := tableKey(t, ct, fmtDef); err != nil {
+		return err
 	}
 	// Event time.
 	etCol, etPos := "", dialect.Pos{}

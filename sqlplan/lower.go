@@ -20,12 +20,18 @@ type lowerer struct {
 	lowering map[*table]bool
 	// proj holds the source tables read with fewer columns (prune.go).
 	proj map[*table]*projection
+	// keys holds the key columns of the edges out of updating sources
+	// (updating.go).
+	keys map[int][]int
 }
 
 func (p *planner) lower() (*program.Program, error) {
 	// The key-group count is recorded in the program: state checkpointed
 	// under it can only be restored under the same count.
 	l := &lowerer{p: p, prog: &program.Program{Version: program.Version, Name: p.opts.Name, MaxKeyGroups: state.MaxKeyGroups}, tables: map[*table]int{}, lowering: map[*table]bool{}, proj: map[*table]*projection{}}
+	if err := l.checkUpdatingSources(); err != nil {
+		return nil, err
+	}
 	l.prune()
 	for _, o := range p.outputs {
 		in, err := l.node(o.query)
@@ -34,14 +40,21 @@ func (p *planner) lower() (*program.Program, error) {
 		}
 		sink, ok := l.tables[o.sink]
 		if !ok {
-			sink = l.add(&program.Node{
+			n := &program.Node{
 				Op:          program.OpSink,
 				Description: fmt.Sprintf("sink '%s'", o.sink.name),
 				Parallelism: l.parallelism(o.sink, true),
 				Schema:      streamSchema(o.sink.schema),
 				Sink:        o.sink.desc,
-			})
+			}
+			if err := l.changelogSink(o.sink, n); err != nil {
+				return nil, err
+			}
+			sink = l.add(n)
 			l.tables[o.sink] = sink
+		}
+		if err := l.mixedSink(o.sink, in, sink); err != nil {
+			return nil, err
 		}
 		l.connect(in, sink)
 	}
@@ -74,13 +87,13 @@ func (l *lowerer) add(n *program.Node) int {
 }
 
 // connect adds an edge: forward when parallelisms match, else a
-// round-robin shuffle.
+// round-robin shuffle (keyed out of an updating source).
 func (l *lowerer) connect(from, to int) {
-	kind := program.Forward
-	if l.prog.Nodes[from].Parallelism != l.prog.Nodes[to].Parallelism {
-		kind = program.Shuffle
+	if l.prog.Nodes[from].Parallelism == l.prog.Nodes[to].Parallelism {
+		l.prog.Connect(from, to, program.Forward)
+		return
 	}
-	l.prog.Connect(from, to, kind)
+	l.prog.Connect(from, to, program.Shuffle, l.keyedShuffle(from)...)
 }
 
 func (l *lowerer) node(r *rel) (int, error) {
@@ -218,18 +231,24 @@ func (l *lowerer) source(t *table) int {
 			eventTime = pr.expr(eventTime)
 		}
 	}
+	stream, par := streamSchema(schema), l.parallelism(t, false)
+	if t.changelog {
+		// One reader keeps each key's changes in order (updating.go).
+		stream, par = changelogSchema(schema), 1
+	}
 	id := l.add(&program.Node{
 		Op:          program.OpSource,
 		Description: fmt.Sprintf("source '%s'", t.name),
-		Parallelism: l.parallelism(t, false),
-		Schema:      streamSchema(schema),
+		Parallelism: par,
+		Schema:      stream,
+		Updating:    t.changelog,
 		Source:      desc,
 		Watermark:   wm,
 	})
 	if eventTime != nil {
 		// Replace the source's timestamps with the declared event time.
 		var project []*program.Expr
-		for i, f := range schema.Fields {
+		for i, f := range stream.Fields[:stream.Len()-1] {
 			project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: f.Type, Nullable: f.Nullable})
 		}
 		project = append(project, eventTime)
@@ -238,11 +257,18 @@ func (l *lowerer) source(t *table) int {
 			Description: fmt.Sprintf("event time '%s'", t.name),
 			OperatorID:  program.TableOperatorID("event_time", t.name),
 			Parallelism: l.prog.Nodes[id].Parallelism,
-			Schema:      streamSchema(schema),
+			Schema:      stream,
+			Updating:    t.changelog,
 			Calc:        &program.Calc{Project: project},
 		})
 		l.connect(id, calc)
 		id = calc
+	}
+	if t.changelog && len(t.pk) > 0 {
+		if l.keys == nil {
+			l.keys = map[int][]int{}
+		}
+		l.keys[id] = t.pk
 	}
 	l.tables[t] = id
 	return id
@@ -278,6 +304,9 @@ func (l *lowerer) memory(t *table) (int, error) {
 		in, err := l.node(q)
 		if err != nil {
 			return 0, err
+		}
+		if q.updating() {
+			return 0, updatingMemory(t)
 		}
 		l.connect(in, id)
 	}

@@ -28,7 +28,7 @@ func (l *lowerer) prune() {
 	mark := func(t *table, all bool, exprs ...[]*program.Expr) {
 		u := used[t]
 		if u == nil {
-			u = make([]bool, len(t.schema.Fields)+1)
+			u = make([]bool, len(t.schema.Fields)+2) // with the hidden columns of an updating table
 			used[t] = u
 		}
 		if all {
@@ -74,7 +74,7 @@ func (l *lowerer) prune() {
 		walk(o.query)
 	}
 	for t, u := range used {
-		if !canProject(t) {
+		if !canProject(t) || t.changelog { // its key columns are always read
 			continue
 		}
 		if t.eventTime != nil {

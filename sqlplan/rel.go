@@ -30,7 +30,8 @@ const (
 // below it. Scans and memory tables are shared when lowered (one source node
 // per table, however many queries read it).
 //
-// Invariant: the last column is the hidden event-time column.
+// Invariant: the last column is the hidden event-time column; an updating
+// relation's hidden change column is just before it.
 type rel struct {
 	kind    relKind
 	cols    []column
@@ -61,6 +62,9 @@ func scanRel(t *table, qual string) *rel {
 	}
 	for _, f := range t.schema.Fields {
 		r.cols = append(r.cols, column{name: f.Name, qual: qual, typ: f.Type, nullable: f.Nullable})
+	}
+	if t.changelog {
+		r.cols = append(r.cols, changeColumn(qual))
 	}
 	r.cols = append(r.cols, column{name: types.TimestampField, qual: qual, typ: types.TimestampT, hidden: true})
 	return r

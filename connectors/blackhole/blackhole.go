@@ -13,7 +13,9 @@ func init() {
 	connector.Register(&connector.Connector{
 		Name:        "blackhole",
 		Description: "Discards every row written to it.",
-		NewSink:     func(*connector.Table, connector.SinkTask) (connector.Sink, error) { return sink{}, nil },
+		// Discarding a changelog is as easy as discarding rows.
+		AcceptsChangelog: true,
+		NewSink:          func(*connector.Table, connector.SinkTask) (connector.Sink, error) { return sink{}, nil },
 	})
 }
 

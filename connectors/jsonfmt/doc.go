@@ -1,5 +1,7 @@
 // Package jsonfmt is the "json" format: it decodes JSON records straight into
-// column builders and encodes rows as JSON objects.
+// column builders and encodes rows as JSON objects. It is also the
+// "debezium_json" changelog format (debezium.go), whose before and after
+// rows are json rows.
 //
 // The decoder is a hand-written, schema-directed scanner. It does not build
 // maps, structs or any intermediate tree: each value is parsed from the

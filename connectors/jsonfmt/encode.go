@@ -223,6 +223,16 @@ func (e *Encoder) row(i int) []byte {
 		return buf
 	}
 	buf = append(buf, e.prefix...)
+	buf = e.object(buf, i)
+	if e.prefix != nil {
+		buf = append(buf, '}')
+	}
+	e.buf = buf
+	return buf
+}
+
+// object appends row i as one JSON object of the columns.
+func (e *Encoder) object(buf []byte, i int) []byte {
 	buf = append(buf, '{')
 	for k, c := range e.cols {
 		if k > 0 {
@@ -231,12 +241,7 @@ func (e *Encoder) row(i int) []byte {
 		buf = append(buf, c.key...)
 		buf = e.value(buf, c, i)
 	}
-	buf = append(buf, '}')
-	if e.prefix != nil {
-		buf = append(buf, '}')
-	}
-	e.buf = buf
-	return buf
+	return append(buf, '}')
 }
 
 func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {

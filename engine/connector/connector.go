@@ -191,6 +191,10 @@ type Connector struct {
 	// none: it then ends at once).
 	NewSource func(t *Table, task SourceTask, splits []SplitState) (Source, error)
 	NewSink   func(t *Table, task SinkTask) (Sink, error)
+	// AcceptsChangelog marks a sink without a format that may be written
+	// a changelog (blackhole): its batches then carry the
+	// program.ChangeKindField column after the table's.
+	AcceptsChangelog bool
 }
 
 // Decoder turns records in a format into rows of a schema, appending to
@@ -230,6 +234,13 @@ type Format struct {
 	// order) and then skips the others as it skips undeclared keys. The
 	// planner uses it to decode only the columns some query reads.
 	Projects func(opts Options) bool
+	// Changelog marks a format whose records are changes (debezium_json):
+	// a table in it is an updating source, its decoder's Flush returns one
+	// more vector than the schema has fields, the program.ChangeKindField
+	// column, and its encoder accepts batches with that column after the
+	// table's (a changelog) or without it (every row an insert). Only such
+	// a format may be written a changelog.
+	Changelog bool
 }
 
 var (

@@ -157,7 +157,11 @@ type KeyedRestorer interface {
 func New(ctx context.Context, n *program.Node, task TaskInfo) (Operator, error) {
 	switch n.Op {
 	case program.OpCalc:
-		return NewCalc(ctx, n.Calc, task)
+		c, err := NewCalc(ctx, n.Calc, task)
+		if err == nil {
+			c.Changelog = n.Updating
+		}
+		return c, err
 	case program.OpAggregate:
 		return NewAggregate(n, task)
 	case program.OpJoin:
@@ -190,6 +194,11 @@ type Calc struct {
 	comp    *expr.Compiler
 	filters []expr.Filter
 	proj    []expr.Evaluator
+	// Changelog is set for a calc over an updating stream: its filters
+	// keep the changelog consistent where they split an update pair
+	// (changelog.go).
+	Changelog bool
+	kept      []bool // scratch of splitPairs
 }
 
 var (
@@ -233,7 +242,7 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 		// batch.
 		return nil
 	}
-	narrowed := false
+	in, narrowed := b, false
 	for _, f := range c.filters {
 		sel, err := f.Select(ctx, b)
 		if err != nil {
@@ -247,6 +256,12 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 		}
 		if len(sel) < b.Len || b.Sel != nil {
 			b = &coldata.Batch{Cols: b.Cols, Len: b.Len, Sel: sel}
+		}
+	}
+	if narrowed && c.Changelog {
+		var err error
+		if b, err = c.splitPairs(in, b); err != nil {
+			return err
 		}
 	}
 	if narrowed && b.Sparse() {

@@ -322,8 +322,16 @@ func (p *Program) checkNode(n *Node) error {
 			return fmt.Errorf("input slots must be 0..%d, one edge each; edge %d->%d has slot %d", len(ins)-1, e.From, e.To, e.Input)
 		}
 		slots[e.Input] = true
-		if in := p.Nodes[e.From]; in.Updating && n.Op == OpSink {
-			return fmt.Errorf("%s emits an updating stream (a changelog), which sink connector '%s' cannot write: only the debezium_json format encodes changes, and no connector offers it yet", in.Description, n.Sink.Connector)
+		// A calc passes a changelog through; a sink takes one only if it
+		// is updating itself (its schema carries the change column: the
+		// planner decides which formats encode changes).
+		switch in := p.Nodes[e.From]; {
+		case n.Op == OpSink && in.Updating && !n.Updating:
+			return fmt.Errorf("%s emits an updating stream (a changelog), which append-only sink connector '%s' cannot write", in.Description, n.Sink.Connector)
+		case n.Op == OpSink && !in.Updating && n.Updating:
+			return fmt.Errorf("an updating sink, but %s emits an append-only stream", in.Description)
+		case n.Op == OpCalc && in.Updating != n.Updating:
+			return fmt.Errorf("a calc is updating exactly when its input is; %s has updating = %t", in.Description, in.Updating)
 		}
 	}
 	switch n.Op {

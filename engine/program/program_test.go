@@ -78,10 +78,21 @@ func TestValidate(t *testing.T) {
 		{"forward edge with keys", func(p *Program) { p.Edges[1].Keys = []int{0} }, "forward edge 1->2 has keys"},
 		{"updating without change kind", func(p *Program) { p.Nodes[1].Updating = true }, "an updating stream's schema must end with _op TINYINT, _timestamp"},
 		{"updating into a sink", func(p *Program) {
+			p.Nodes[0].Updating, p.Nodes[0].Schema = true, updating
+			n := p.Nodes[1]
+			n.Updating, n.Schema = true, updating
+			n.Calc.Project = []*Expr{col(0, types.Int64T), col(1, ChangeKindType), col(2, types.TimestampT)}
+		}, "node 2 (sink 'out'): calc emits an updating stream (a changelog), which append-only sink connector 'x' cannot write"},
+		{"append-only into an updating sink", func(p *Program) {
+			n := p.Nodes[2]
+			n.Updating, n.Schema = true, updating
+		}, "node 2 (sink 'out'): an updating sink, but calc emits an append-only stream"},
+		{"updating calc over an append-only stream", func(p *Program) {
 			n := p.Nodes[1]
 			n.Updating, n.Schema = true, updating
 			n.Calc.Project = []*Expr{col(0, types.Int64T), {Op: ExprLit, Type: ChangeKindType, Value: json.RawMessage("0")}, col(1, types.TimestampT)}
-		}, "calc emits an updating stream (a changelog), which sink connector 'x' cannot write"},
+			p.Nodes[2].Updating, p.Nodes[2].Schema = true, updating
+		}, "node 1 (calc): a calc is updating exactly when its input is; source 'in' has updating = false"},
 		{"duplicate udf", func(p *Program) { p.UDFs = []UDF{{Name: "f", ModuleHash: "1"}, {Name: "f", ModuleHash: "2"}} }, `function "f" listed twice`},
 		{"udf without hash", func(p *Program) { p.UDFs = []UDF{{Name: "f"}} }, `entry "f" needs a name and a module hash`},
 		{"null node", func(p *Program) { p.Nodes[1] = nil }, "node 1: null"},

@@ -27,6 +27,7 @@ type CreateTable struct {
 	HasColumns  bool // a column list was given, possibly empty
 	Watermark   *Watermark
 	PrimaryKey  []string // from PRIMARY KEY (...) or column_def PRIMARY KEY
+	PrimaryPos  []Pos    // of each PrimaryKey name
 	Options     []*Option
 	HasWith     bool
 	Stmt        *Statement // for PosOf, TextOf and Errorf on the expressions
@@ -155,11 +156,11 @@ func (p *ctparser) elements(ct *CreateTable) *Error {
 			if len(ct.PrimaryKey) > 0 {
 				return p.errorAt(t, "only one PRIMARY KEY is allowed")
 			}
-			cols, err := p.nameList()
+			cols, pos, err := p.nameList()
 			if err != nil {
 				return err
 			}
-			ct.PrimaryKey = cols
+			ct.PrimaryKey, ct.PrimaryPos = cols, pos
 		default:
 			c, pk, err := p.column()
 			if err != nil {
@@ -175,7 +176,7 @@ func (p *ctparser) elements(ct *CreateTable) *Error {
 				if len(ct.PrimaryKey) > 0 {
 					return p.errorAt(t, "only one PRIMARY KEY is allowed")
 				}
-				ct.PrimaryKey = []string{c.Name}
+				ct.PrimaryKey, ct.PrimaryPos = []string{c.Name}, []Pos{c.Pos}
 			}
 		}
 		if p.i == closing {
@@ -289,23 +290,25 @@ func (p *ctparser) watermark(closing int) (*Watermark, *Error) {
 }
 
 // nameList parses (name, ...).
-func (p *ctparser) nameList() ([]string, *Error) {
+func (p *ctparser) nameList() ([]string, []Pos, *Error) {
 	if _, err := p.expect("(", "'('"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var names []string
+	var pos []Pos
 	for {
 		t := p.peek()
 		if !t.isIdent() {
-			return nil, p.errorf("expected a column name, found %s", describe(t))
+			return nil, nil, p.errorf("expected a column name, found %s", describe(t))
 		}
 		p.i++
 		names = append(names, t.identName())
+		pos = append(pos, p.f.pos(t.start))
 		if p.accept(")") {
-			return names, nil
+			return names, pos, nil
 		}
 		if _, err := p.expect(",", "',' or ')'"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 }

@@ -37,7 +37,7 @@ func describeCT(ct *CreateTable) string {
 		b.WriteString(")")
 	}
 	if ct.PrimaryKey != nil {
-		fmt.Fprintf(&b, " pk%v", ct.PrimaryKey)
+		fmt.Fprintf(&b, " pk%v@%v", ct.PrimaryKey, ct.PrimaryPos)
 	}
 	if ct.HasWith {
 		b.WriteString(" with(")
@@ -71,9 +71,9 @@ func TestCreateTable(t *testing.T) {
 		{"CREATE TABLE t (WATERMARK FOR ts AS ts - INTERVAL '5' SECOND, ts TIMESTAMP)",
 			"t@1:14 cols(ts@1:63 TIMESTAMP@1:66) wm(ts@1:31 [ts - INTERVAL '5' SECOND]@1:37)"},
 		{"CREATE TABLE t (a INT, b INT GENERATED ALWAYS AS (a::bigint * 2) STORED, PRIMARY KEY (a, b))",
-			"t@1:14 cols(a@1:17 INT@1:19, b@1:24 INT@1:26 gen[a::bigint * 2]@1:51) pk[a b]"},
+			"t@1:14 cols(a@1:17 INT@1:19, b@1:24 INT@1:26 gen[a::bigint * 2]@1:51) pk[a b]@[1:87 1:90]"},
 		{"CREATE TABLE t (id BIGINT PRIMARY KEY, \"Key\" TEXT NULL, val TEXT, window STRUCT<start TIMESTAMP, \"end\" TIMESTAMP NOT NULL>, tags TEXT[])",
-			"t@1:14 cols(id@1:17 BIGINT@1:20, Key@1:40 TEXT@1:46, val@1:57 TEXT@1:61, window@1:67 STRUCT<start TIMESTAMP, end TIMESTAMP NOT NULL>@1:74, tags@1:125 TEXT[]@1:130) pk[id]"},
+			"t@1:14 cols(id@1:17 BIGINT@1:20, Key@1:40 TEXT@1:46, val@1:57 TEXT@1:61, window@1:67 STRUCT<start TIMESTAMP, end TIMESTAMP NOT NULL>@1:74, tags@1:125 TEXT[]@1:130) pk[id]@[1:17]"},
 		{"CREATE TABLE \"my table\" () WITH ()", "my table@1:14 cols() with()"},
 		{"CREATE TABLE t (a DOUBLE PRECISION, b INTEGER UNSIGNED, c CHARACTER VARYING, d numeric(10, 2), e bool, f bytea, g json, h string, i float8)",
 			"t@1:14 cols(a@1:17 DOUBLE@1:19, b@1:37 INT UNSIGNED@1:39, c@1:57 VARCHAR@1:59, d@1:78 DECIMAL(10, 2)@1:80, e@1:96 BOOLEAN@1:98, f@1:104 BYTEA@1:106, g@1:113 JSON@1:115, h@1:121 TEXT@1:123, i@1:131 DOUBLE@1:133)"},
