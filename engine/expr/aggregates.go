@@ -73,7 +73,14 @@ func init() {
 				if newMinMax(name, max, t) == nil {
 					return nil, fmt.Errorf("%s expects a number, TIMESTAMP, INTERVAL, TEXT or BYTEA, got %s", name, t)
 				}
-				return &ResolvedAggregate{Args: []types.Type{t}, Result: t, New: func() Accumulator { return newMinMax(name, max, t) }}, nil
+				kind := bagMin
+				if max {
+					kind = bagMax
+				}
+				return &ResolvedAggregate{Args: []types.Type{t}, Result: t,
+					New:           func() Accumulator { return newMinMax(name, max, t) },
+					NewRetracting: func() Accumulator { return newBag(name, kind, t) },
+				}, nil
 			},
 		})
 	}
