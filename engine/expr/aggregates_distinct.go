@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -51,9 +52,18 @@ type distinctAcc struct {
 	inner     Accumulator
 	args      []types.Type
 	keepNulls bool
-	sets      []map[string]int64
+	sets      []map[string]distinctEntry
+	seq       uint64 // arrival order of values, for Merge
 	key       []byte
 	sel       []int32
+}
+
+// distinctEntry is a value of a group's set: how many rows hold it, and
+// when it entered the set (Merge feeds new values in that order, which
+// order-dependent aggregates such as array_agg see).
+type distinctEntry struct {
+	cnt int64
+	seq uint64
 }
 
 // distinctRetracting is a distinctAcc over an aggregate that retracts.
@@ -90,23 +100,27 @@ rows:
 		s := slots[i]
 		g := c.sets[s]
 		if g == nil {
-			g = map[string]int64{}
+			g = map[string]distinctEntry{}
 			c.sets[s] = g
 		}
-		cnt := g[string(c.key)]
+		e := g[string(c.key)]
 		switch {
 		case !retract:
-			g[string(c.key)] = cnt + 1
-			if cnt == 0 {
+			if e.cnt == 0 {
+				c.seq++
+				e.seq = c.seq
 				c.sel = append(c.sel, int32(i))
 			}
-		case cnt == 0:
+			e.cnt++
+			g[string(c.key)] = e
+		case e.cnt == 0:
 			return nil, fmt.Errorf("DISTINCT: retract of a value the group does not hold (slot %d)", s)
-		case cnt == 1:
+		case e.cnt == 1:
 			delete(g, string(c.key))
 			c.sel = append(c.sel, int32(i))
 		default:
-			g[string(c.key)] = cnt - 1
+			e.cnt--
+			g[string(c.key)] = e
 		}
 	}
 	return c.sel, nil
@@ -146,22 +160,33 @@ func (c *distinctAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) er
 		cols[j] = coldata.New(t, 0)
 	}
 	var slots []uint32
+	var fresh []string
 	for k, d := range dst {
 		s := srcSlots[k]
 		if o == c && s == d {
 			continue
 		}
-		for key, cnt := range at(o.sets, s) {
-			g := c.sets[d]
-			if g == nil {
-				g = map[string]int64{}
-				c.sets[d] = g
-			}
+		src := at(o.sets, s)
+		g := c.sets[d]
+		if g == nil && len(src) > 0 {
+			g = map[string]distinctEntry{}
+			c.sets[d] = g
+		}
+		fresh = fresh[:0]
+		for key, e := range src {
 			old := g[key]
-			g[key] = old + cnt
-			if old > 0 {
+			if old.cnt == 0 {
+				fresh = append(fresh, key)
 				continue
 			}
+			old.cnt += e.cnt
+			g[key] = old
+		}
+		// New values, in the order src saw them.
+		slices.SortFunc(fresh, func(a, b string) int { return cmp.Compare(src[a].seq, src[b].seq) })
+		for _, key := range fresh {
+			c.seq++
+			g[key] = distinctEntry{cnt: src[key].cnt, seq: c.seq}
 			b := []byte(key)
 			for _, col := range cols {
 				var err error
@@ -188,11 +213,13 @@ func (c *distinctAcc) AppendSnapshot(dst []byte, slot uint32) []byte {
 	for k := range g {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	// In arrival order: the snapshot keeps the order, not the sequence
+	// numbers, which are the accumulator's own.
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(g[a].seq, g[b].seq) })
 	dst = binary.AppendVarint(append(dst, tagDistinct), int64(len(keys)))
 	for _, k := range keys {
 		dst = binary.AppendVarint(dst, int64(len(k)))
-		dst = binary.AppendVarint(append(dst, k...), g[k])
+		dst = binary.AppendVarint(append(dst, k...), g[k].cnt)
 	}
 	return c.inner.AppendSnapshot(dst, slot)
 }
@@ -206,7 +233,8 @@ func (c *distinctAcc) Restore(slot uint32, snap []byte) error {
 	if r.err == nil && (n < 0 || n > int64(len(snap))) {
 		r.fail("bad entry count")
 	}
-	var g map[string]int64
+	var g map[string]distinctEntry
+	seq := c.seq
 	for k := int64(0); k < n && r.err == nil; k++ {
 		key, cnt := r.bytes(), r.varint()
 		if r.err != nil {
@@ -217,9 +245,14 @@ func (c *distinctAcc) Restore(slot uint32, snap []byte) error {
 			break
 		}
 		if g == nil {
-			g = map[string]int64{}
+			g = map[string]distinctEntry{}
 		}
-		g[string(key)] = cnt
+		if _, dup := g[string(key)]; dup {
+			r.fail("duplicate value")
+			break
+		}
+		seq++
+		g[string(key)] = distinctEntry{cnt: cnt, seq: seq}
 	}
 	if r.err != nil {
 		return r.err
@@ -228,7 +261,7 @@ func (c *distinctAcc) Restore(slot uint32, snap []byte) error {
 		return err
 	}
 	c.sets = growTo(c.sets, int(slot)+1)
-	c.sets[slot] = g
+	c.sets[slot], c.seq = g, seq
 	return nil
 }
 

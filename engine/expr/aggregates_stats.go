@@ -11,15 +11,18 @@ import (
 
 // Statistical aggregates: variance and standard deviation of one argument,
 // covariance, correlation and the regr_* linear regression family of two
-// (y, x). One accumulator keeps, per group, the count and the running means
-// and sums of squared deviations (co-moments) updated with Welford's
-// method, so values around 1e9 with a spread of a few units keep their
-// digits (sums of squares would lose them all). Merge combines partials
-// with Chan's formula; Retract runs Welford backwards, and a group emptied
-// by retraction starts again from exact zeros. Arguments are DOUBLE (the
-// planner casts); a row where any argument is NULL is ignored. Results
-// follow DataFusion: DOUBLE, NULL where the statistic is undefined
-// (sample statistics of fewer than 2 rows), regr_count BIGINT UNSIGNED.
+// (y, x). One accumulator keeps, per group, the count and the sums of the
+// values and of their squares and products, all shifted by the group's
+// first value (x - kx, y - ky): values around 1e9 with a spread of a few
+// units keep their digits, which plain sums of squares would lose all of,
+// and retraction subtracts exactly what Update added (exactly, for
+// integer-valued data), so retracting does not drift the way running
+// Welford backwards does. A group emptied by retraction starts again from
+// zeros with a new shift. Merge re-shifts the source's sums to the
+// destination's shift. Arguments are DOUBLE (the planner casts); a row
+// where any argument is NULL is ignored. Results follow DataFusion:
+// DOUBLE, NULL where the statistic is undefined (sample statistics of
+// fewer than 2 rows), regr_count BIGINT UNSIGNED.
 
 type statKind uint8
 
@@ -105,17 +108,17 @@ func plural(n int) string {
 	return "s"
 }
 
-// momentsAcc holds, per group, the count, the means of x and y and the
-// co-moments m2x = sum (x-mx)^2, m2y, cxy = sum (x-mx)(y-my). For one
-// argument (two false) the argument is x and the y fields stay empty. For
-// (y, x) aggregates args[0] is y and args[1] is x.
+// momentsAcc holds, per group, the count n, the shifts kx, ky (the
+// group's first values) and, over dx = x-kx and dy = y-ky, the sums sx, sy,
+// sxx, syy, sxy. For one argument (two false) the argument is x and the y
+// fields stay empty. For (y, x) aggregates args[0] is y and args[1] is x.
 type momentsAcc struct {
-	name         string
-	kind         statKind
-	two          bool
-	n            []int64
-	mx, m2x      []float64
-	my, m2y, cxy []float64
+	name             string
+	kind             statKind
+	two              bool
+	n                []int64
+	kx, sx, sxx      []float64
+	ky, sy, syy, sxy []float64
 }
 
 var (
@@ -124,9 +127,9 @@ var (
 )
 
 func (c *momentsAcc) grow(m int) {
-	c.n, c.mx, c.m2x = growTo(c.n, m), growTo(c.mx, m), growTo(c.m2x, m)
+	c.n, c.kx, c.sx, c.sxx = growTo(c.n, m), growTo(c.kx, m), growTo(c.sx, m), growTo(c.sxx, m)
 	if c.two {
-		c.my, c.m2y, c.cxy = growTo(c.my, m), growTo(c.m2y, m), growTo(c.cxy, m)
+		c.ky, c.sy, c.syy, c.sxy = growTo(c.ky, m), growTo(c.sy, m), growTo(c.syy, m), growTo(c.sxy, m)
 	}
 }
 
@@ -162,34 +165,31 @@ func (c *momentsAcc) add(slots []uint32, args []coldata.Vector, n int, sel []int
 		if nullAt(wx, i) || nullAt(wy, i) {
 			continue
 		}
-		s, x, y := slots[i], xv.Vals[i], yv.Vals[i]
-		if !retract {
+		s := slots[i]
+		if c.n[s] == 0 {
+			if retract {
+				return fmt.Errorf("%s: retract from a group with no rows (slot %d)", c.name, s)
+			}
+			c.kx[s], c.ky[s] = xv.Vals[i], yv.Vals[i]
+		}
+		dx, dy := xv.Vals[i]-c.kx[s], yv.Vals[i]-c.ky[s]
+		if retract {
+			if c.n[s]--; c.n[s] == 0 {
+				c.kx[s], c.sx[s], c.sxx[s], c.ky[s], c.sy[s], c.syy[s], c.sxy[s] = 0, 0, 0, 0, 0, 0, 0
+				continue
+			}
+			dx, dy = -dx, -dy
+			c.sxx[s] -= dx * dx
+			c.syy[s] -= dy * dy
+			c.sxy[s] -= dx * dy
+		} else {
 			c.n[s]++
-			nf := float64(c.n[s])
-			dx := x - c.mx[s]
-			c.mx[s] += dx / nf
-			dy := y - c.my[s]
-			c.my[s] += dy / nf
-			c.m2x[s] += dx * (x - c.mx[s])
-			c.m2y[s] += dy * (y - c.my[s])
-			c.cxy[s] += dx * (y - c.my[s])
-			continue
+			c.sxx[s] += dx * dx
+			c.syy[s] += dy * dy
+			c.sxy[s] += dx * dy
 		}
-		switch c.n[s] {
-		case 0:
-			return fmt.Errorf("%s: retract from a group with no rows (slot %d)", c.name, s)
-		case 1:
-			c.n[s], c.mx[s], c.m2x[s], c.my[s], c.m2y[s], c.cxy[s] = 0, 0, 0, 0, 0, 0
-			continue
-		}
-		c.n[s]--
-		nf := float64(c.n[s])
-		mx := c.mx[s] - (x-c.mx[s])/nf // the mean without x
-		my := c.my[s] - (y-c.my[s])/nf
-		c.m2x[s] -= (x - mx) * (x - c.mx[s])
-		c.m2y[s] -= (y - my) * (y - c.my[s])
-		c.cxy[s] -= (x - mx) * (y - c.my[s])
-		c.mx[s], c.my[s] = mx, my
+		c.sx[s] += dx
+		c.sy[s] += dy
 	}
 	return nil
 }
@@ -201,25 +201,26 @@ func (c *momentsAcc) add1(slots []uint32, v *coldata.Vec[float64], n int, sel []
 		if nullAt(w, i) {
 			continue
 		}
-		s, x := slots[i], v.Vals[i]
+		s := slots[i]
+		if c.n[s] == 0 {
+			if retract {
+				return fmt.Errorf("%s: retract from a group with no rows (slot %d)", c.name, s)
+			}
+			c.kx[s] = v.Vals[i]
+		}
+		dx := v.Vals[i] - c.kx[s]
 		if !retract {
 			c.n[s]++
-			dx := x - c.mx[s]
-			c.mx[s] += dx / float64(c.n[s])
-			c.m2x[s] += dx * (x - c.mx[s])
+			c.sx[s] += dx
+			c.sxx[s] += dx * dx
 			continue
 		}
-		switch c.n[s] {
-		case 0:
-			return fmt.Errorf("%s: retract from a group with no rows (slot %d)", c.name, s)
-		case 1:
-			c.n[s], c.mx[s], c.m2x[s] = 0, 0, 0
+		if c.n[s]--; c.n[s] == 0 {
+			c.kx[s], c.sx[s], c.sxx[s] = 0, 0, 0
 			continue
 		}
-		c.n[s]--
-		mx := c.mx[s] - (x-c.mx[s])/float64(c.n[s])
-		c.m2x[s] -= (x - mx) * (x - c.mx[s])
-		c.mx[s] = mx
+		c.sx[s] -= dx
+		c.sxx[s] -= dx * dx
 	}
 	return nil
 }
@@ -244,26 +245,25 @@ func (c *momentsAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) err
 		if nb == 0 || (o == c && s == d) {
 			continue
 		}
-		na := c.n[d]
-		if na == 0 {
-			c.n[d], c.mx[d], c.m2x[d] = nb, o.mx[s], o.m2x[s]
+		if c.n[d] == 0 {
+			c.n[d], c.kx[d], c.sx[d], c.sxx[d] = nb, o.kx[s], o.sx[s], o.sxx[s]
 			if c.two {
-				c.my[d], c.m2y[d], c.cxy[d] = o.my[s], o.m2y[s], o.cxy[s]
+				c.ky[d], c.sy[d], c.syy[d], c.sxy[d] = o.ky[s], o.sy[s], o.syy[s], o.sxy[s]
 			}
 			continue
 		}
-		nt := na + nb
-		f := float64(na) * float64(nb) / float64(nt)
-		dx := o.mx[s] - c.mx[d]
-		c.mx[d] += dx * float64(nb) / float64(nt)
-		c.m2x[d] += o.m2x[s] + dx*dx*f
+		// Re-shift: x - ka = (x - kb) + (kb - ka).
+		fn := float64(nb)
+		hx := o.kx[s] - c.kx[d]
+		c.sxx[d] += o.sxx[s] + 2*hx*o.sx[s] + fn*hx*hx
 		if c.two {
-			dy := o.my[s] - c.my[d]
-			c.my[d] += dy * float64(nb) / float64(nt)
-			c.m2y[d] += o.m2y[s] + dy*dy*f
-			c.cxy[d] += o.cxy[s] + dx*dy*f
+			hy := o.ky[s] - c.ky[d]
+			c.syy[d] += o.syy[s] + 2*hy*o.sy[s] + fn*hy*hy
+			c.sxy[d] += o.sxy[s] + hx*o.sy[s] + hy*o.sx[s] + fn*hx*hy
+			c.sy[d] += o.sy[s] + fn*hy
 		}
-		c.n[d] = nt
+		c.sx[d] += o.sx[s] + fn*hx
+		c.n[d] += nb
 	}
 	return nil
 }
@@ -275,11 +275,14 @@ func (c *momentsAcc) result(s uint32) (float64, bool) {
 		return 0, false
 	}
 	nf := float64(n)
-	// Retraction can leave a sum of squares a rounding error below 0.
-	m2x := math.Max(c.m2x[s], 0)
+	// Sums of squared deviations; rounding can leave one a hair below 0.
+	m2x := math.Max(c.sxx[s]-c.sx[s]*c.sx[s]/nf, 0)
+	mx := c.kx[s] + c.sx[s]/nf
 	var m2y, cxy, my float64
 	if c.two {
-		m2y, cxy, my = math.Max(c.m2y[s], 0), c.cxy[s], c.my[s]
+		m2y = math.Max(c.syy[s]-c.sy[s]*c.sy[s]/nf, 0)
+		cxy = c.sxy[s] - c.sx[s]*c.sy[s]/nf
+		my = c.ky[s] + c.sy[s]/nf
 	}
 	switch c.kind {
 	case statVarSamp:
@@ -305,15 +308,14 @@ func (c *momentsAcc) result(s uint32) (float64, bool) {
 	case statRegrSlope:
 		return cxy / m2x, n > 1 && m2x != 0
 	case statRegrIntercept:
-		return my - cxy/m2x*c.mx[s], n > 1 && m2x != 0
+		return my - cxy/m2x*mx, n > 1 && m2x != 0
 	case statRegrR2:
 		if n < 2 || m2x == 0 || m2y == 0 {
 			return 0, false
 		}
-		r := cxy / math.Sqrt(m2x*m2y)
-		return r * r, true
+		return cxy * cxy / (m2x * m2y), true
 	case statRegrAvgX:
-		return c.mx[s], true
+		return mx, true
 	case statRegrAvgY:
 		return my, true
 	case statRegrSXX:
@@ -351,14 +353,18 @@ func (c *momentsAcc) Result(slots []uint32) (coldata.Vector, error) {
 	return out, nil
 }
 
+func (c *momentsAcc) fields(slot uint32) []float64 {
+	fs := []float64{at(c.kx, slot), at(c.sx, slot), at(c.sxx, slot)}
+	if c.two {
+		fs = append(fs, at(c.ky, slot), at(c.sy, slot), at(c.syy, slot), at(c.sxy, slot))
+	}
+	return fs
+}
+
 func (c *momentsAcc) AppendSnapshot(dst []byte, slot uint32) []byte {
 	dst = append(dst, tagMoments, byte(b2i(c.two)))
 	dst = binary.AppendVarint(dst, at(c.n, slot))
-	fs := []float64{at(c.mx, slot), at(c.m2x, slot)}
-	if c.two {
-		fs = append(fs, at(c.my, slot), at(c.m2y, slot), at(c.cxy, slot))
-	}
-	for _, f := range fs {
+	for _, f := range c.fields(slot) {
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
 	}
 	return dst
@@ -374,10 +380,10 @@ func (c *momentsAcc) Restore(slot uint32, snap []byte) error {
 	}
 	r.b = r.b[1:]
 	n := r.varint()
-	var fs [5]float64
-	cnt := 2
+	var fs [7]float64
+	cnt := 3
 	if c.two {
-		cnt = 5
+		cnt = 7
 	}
 	for i := range cnt {
 		fs[i] = math.Float64frombits(r.u64())
@@ -389,18 +395,18 @@ func (c *momentsAcc) Restore(slot uint32, snap []byte) error {
 		return fmt.Errorf("%s: %w: negative count %d", c.name, ErrSnapshot, n)
 	}
 	c.grow(int(slot) + 1)
-	c.n[slot], c.mx[slot], c.m2x[slot] = n, fs[0], fs[1]
+	c.n[slot], c.kx[slot], c.sx[slot], c.sxx[slot] = n, fs[0], fs[1], fs[2]
 	if c.two {
-		c.my[slot], c.m2y[slot], c.cxy[slot] = fs[2], fs[3], fs[4]
+		c.ky[slot], c.sy[slot], c.syy[slot], c.sxy[slot] = fs[3], fs[4], fs[5], fs[6]
 	}
 	return nil
 }
 
 func (c *momentsAcc) Reset(slot uint32) {
 	if int(slot) < len(c.n) {
-		c.n[slot], c.mx[slot], c.m2x[slot] = 0, 0, 0
+		c.n[slot], c.kx[slot], c.sx[slot], c.sxx[slot] = 0, 0, 0, 0
 		if c.two {
-			c.my[slot], c.m2y[slot], c.cxy[slot] = 0, 0, 0
+			c.ky[slot], c.sy[slot], c.syy[slot], c.sxy[slot] = 0, 0, 0, 0
 		}
 	}
 }
