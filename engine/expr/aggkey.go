@@ -350,3 +350,36 @@ func keyLen(t types.Type, b []byte) (int, error) {
 	}
 	return 1 + fixed, nil
 }
+
+// slab holds the records of values kept in per-group maps (value key ->
+// index into the slab). Updating an existing value's record then reads
+// the map without writing it: a map assignment with a key converted from
+// bytes allocates the key string, a lookup does not.
+type slab[T any] struct {
+	items []T
+	free  []int32
+}
+
+func (s *slab[T]) alloc(v T) int32 {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		s.items[i] = v
+		return i
+	}
+	s.items = append(s.items, v)
+	return int32(len(s.items) - 1)
+}
+
+func (s *slab[T]) release(i int32) {
+	var zero T
+	s.items[i] = zero
+	s.free = append(s.free, i)
+}
+
+// releaseAll releases the records of a group's map.
+func releaseAll[T any](s *slab[T], g map[string]int32) {
+	for _, i := range g {
+		s.release(i)
+	}
+}

@@ -51,7 +51,8 @@ type bagAcc struct {
 	name   string
 	kind   bagKind
 	t      types.Type
-	groups []map[string]int64
+	groups []map[string]int32 // value key -> index into cnts
+	cnts   slab[int64]        // rows holding the value
 	n      []int64 // rows per group
 	best   [][]byte
 	bestOK []bool // best holds the group's min/max key
@@ -115,13 +116,13 @@ func (c *bagAcc) add(slots []uint32, args []coldata.Vector, n int, sel []int32, 
 func (c *bagAcc) insert(s uint32, key []byte, cnt int64) {
 	g := c.groups[s]
 	if g == nil {
-		g = map[string]int64{}
+		g = map[string]int32{}
 		c.groups[s] = g
 	}
-	if old, ok := g[string(key)]; ok {
-		g[string(key)] = old + cnt
+	if i, ok := g[string(key)]; ok {
+		c.cnts.items[i] += cnt
 	} else {
-		g[string(key)] = cnt
+		g[string(key)] = c.cnts.alloc(cnt)
 	}
 	if c.n[s] == 0 {
 		c.best[s], c.bestOK[s] = append(c.best[s][:0], key...), true
@@ -133,17 +134,18 @@ func (c *bagAcc) insert(s uint32, key []byte, cnt int64) {
 
 func (c *bagAcc) remove(s uint32, key []byte, cnt int64) error {
 	g := c.groups[s]
-	old, ok := g[string(key)]
-	if !ok || old < cnt {
+	i, ok := g[string(key)]
+	if !ok || c.cnts.items[i] < cnt {
 		return fmt.Errorf("%s: retract of a value the group does not hold (slot %d)", c.name, s)
 	}
-	if old == cnt {
+	if c.cnts.items[i] == cnt {
 		delete(g, string(key))
+		c.cnts.release(i)
 		if c.bestOK[s] && bytes.Equal(key, c.best[s]) {
 			c.bestOK[s] = false
 		}
 	} else {
-		g[string(key)] = old - cnt
+		c.cnts.items[i] -= cnt
 	}
 	if c.n[s] -= cnt; c.n[s] == 0 {
 		c.groups[s], c.bestOK[s] = nil, false
@@ -170,8 +172,8 @@ func (c *bagAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error {
 		if o == c && s == d {
 			continue
 		}
-		for key, cnt := range at(o.groups, s) {
-			c.insert(d, []byte(key), cnt)
+		for key, i := range at(o.groups, s) {
+			c.insert(d, []byte(key), o.cnts.items[i])
 		}
 	}
 	return nil
@@ -218,7 +220,7 @@ func (c *bagAcc) Result(slots []uint32) (coldata.Vector, error) {
 		var loKey, hiKey string
 		seen := int64(0)
 		for _, key := range keys {
-			cnt := c.groups[s][key]
+			cnt := c.cnts.items[c.groups[s][key]]
 			if seen <= lo && lo < seen+cnt {
 				loKey = key
 			}
@@ -306,7 +308,7 @@ func (c *bagAcc) AppendSnapshot(dst []byte, slot uint32) []byte {
 	for _, k := range keys {
 		dst = binary.AppendVarint(dst, int64(len(k)))
 		dst = append(dst, k...)
-		dst = binary.AppendVarint(dst, g[k])
+		dst = binary.AppendVarint(dst, c.cnts.items[g[k]])
 	}
 	return dst
 }
@@ -320,7 +322,7 @@ func (c *bagAcc) Restore(slot uint32, snap []byte) error {
 	if n < 0 || n > int64(len(snap)) {
 		r.fail("bad entry count")
 	}
-	var g map[string]int64
+	counts := map[string]int64{}
 	total := int64(0)
 	for range max(n, 0) {
 		if r.err != nil {
@@ -338,22 +340,27 @@ func (c *bagAcc) Restore(slot uint32, snap []byte) error {
 			r.fail("bad value count")
 			break
 		}
-		if g == nil {
-			g = map[string]int64{}
+		if _, dup := counts[string(key)]; dup {
+			r.fail("duplicate value")
+			break
 		}
-		g[string(key)] += cnt
+		counts[string(key)] = cnt
 		total += cnt
 	}
 	if err := r.done(); err != nil {
 		return err
 	}
+	c.Reset(slot)
 	c.grow(int(slot) + 1)
-	c.groups[slot], c.n[slot], c.bestOK[slot] = g, total, false
+	for key, cnt := range counts {
+		c.insert(slot, []byte(key), cnt)
+	}
 	return nil
 }
 
 func (c *bagAcc) Reset(slot uint32) {
 	if int(slot) < len(c.n) {
+		releaseAll(&c.cnts, c.groups[slot])
 		c.groups[slot], c.n[slot], c.bestOK[slot] = nil, 0, false
 	}
 }

@@ -52,7 +52,8 @@ type distinctAcc struct {
 	inner     Accumulator
 	args      []types.Type
 	keepNulls bool
-	sets      []map[string]distinctEntry
+	sets      []map[string]int32 // value key -> index into entries
+	entries   slab[distinctEntry]
 	seq       uint64 // arrival order of values, for Merge
 	key       []byte
 	sel       []int32
@@ -100,27 +101,25 @@ rows:
 		s := slots[i]
 		g := c.sets[s]
 		if g == nil {
-			g = map[string]distinctEntry{}
+			g = map[string]int32{}
 			c.sets[s] = g
 		}
-		e := g[string(c.key)]
+		x, ok := g[string(c.key)]
 		switch {
+		case !retract && ok:
+			c.entries.items[x].cnt++
 		case !retract:
-			if e.cnt == 0 {
-				c.seq++
-				e.seq = c.seq
-				c.sel = append(c.sel, int32(i))
-			}
-			e.cnt++
-			g[string(c.key)] = e
-		case e.cnt == 0:
+			c.seq++
+			g[string(c.key)] = c.entries.alloc(distinctEntry{cnt: 1, seq: c.seq})
+			c.sel = append(c.sel, int32(i))
+		case !ok:
 			return nil, fmt.Errorf("DISTINCT: retract of a value the group does not hold (slot %d)", s)
-		case e.cnt == 1:
+		case c.entries.items[x].cnt == 1:
 			delete(g, string(c.key))
+			c.entries.release(x)
 			c.sel = append(c.sel, int32(i))
 		default:
-			e.cnt--
-			g[string(c.key)] = e
+			c.entries.items[x].cnt--
 		}
 	}
 	return c.sel, nil
@@ -169,24 +168,23 @@ func (c *distinctAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) er
 		src := at(o.sets, s)
 		g := c.sets[d]
 		if g == nil && len(src) > 0 {
-			g = map[string]distinctEntry{}
+			g = map[string]int32{}
 			c.sets[d] = g
 		}
 		fresh = fresh[:0]
-		for key, e := range src {
-			old := g[key]
-			if old.cnt == 0 {
-				fresh = append(fresh, key)
+		for key, x := range src {
+			if y, ok := g[key]; ok {
+				c.entries.items[y].cnt += o.entries.items[x].cnt
 				continue
 			}
-			old.cnt += e.cnt
-			g[key] = old
+			fresh = append(fresh, key)
 		}
 		// New values, in the order src saw them.
-		slices.SortFunc(fresh, func(a, b string) int { return cmp.Compare(src[a].seq, src[b].seq) })
+		seqOf := func(key string) uint64 { return o.entries.items[src[key]].seq }
+		slices.SortFunc(fresh, func(a, b string) int { return cmp.Compare(seqOf(a), seqOf(b)) })
 		for _, key := range fresh {
 			c.seq++
-			g[key] = distinctEntry{cnt: src[key].cnt, seq: c.seq}
+			g[key] = c.entries.alloc(distinctEntry{cnt: o.entries.items[src[key]].cnt, seq: c.seq})
 			b := []byte(key)
 			for _, col := range cols {
 				var err error
@@ -215,11 +213,11 @@ func (c *distinctAcc) AppendSnapshot(dst []byte, slot uint32) []byte {
 	}
 	// In arrival order: the snapshot keeps the order, not the sequence
 	// numbers, which are the accumulator's own.
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(g[a].seq, g[b].seq) })
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(c.entries.items[g[a]].seq, c.entries.items[g[b]].seq) })
 	dst = binary.AppendVarint(append(dst, tagDistinct), int64(len(keys)))
 	for _, k := range keys {
 		dst = binary.AppendVarint(dst, int64(len(k)))
-		dst = binary.AppendVarint(append(dst, k...), g[k].cnt)
+		dst = binary.AppendVarint(append(dst, k...), c.entries.items[g[k]].cnt)
 	}
 	return c.inner.AppendSnapshot(dst, slot)
 }
@@ -233,8 +231,12 @@ func (c *distinctAcc) Restore(slot uint32, snap []byte) error {
 	if r.err == nil && (n < 0 || n > int64(len(snap))) {
 		r.fail("bad entry count")
 	}
-	var g map[string]distinctEntry
-	seq := c.seq
+	type entry struct {
+		key string
+		cnt int64
+	}
+	var es []entry
+	seen := map[string]bool{}
 	for k := int64(0); k < n && r.err == nil; k++ {
 		key, cnt := r.bytes(), r.varint()
 		if r.err != nil {
@@ -244,15 +246,12 @@ func (c *distinctAcc) Restore(slot uint32, snap []byte) error {
 			r.fail("bad value entry")
 			break
 		}
-		if g == nil {
-			g = map[string]distinctEntry{}
-		}
-		if _, dup := g[string(key)]; dup {
+		if seen[string(key)] {
 			r.fail("duplicate value")
 			break
 		}
-		seq++
-		g[string(key)] = distinctEntry{cnt: cnt, seq: seq}
+		seen[string(key)] = true
+		es = append(es, entry{string(key), cnt})
 	}
 	if r.err != nil {
 		return r.err
@@ -261,7 +260,16 @@ func (c *distinctAcc) Restore(slot uint32, snap []byte) error {
 		return err
 	}
 	c.sets = growTo(c.sets, int(slot)+1)
-	c.sets[slot], c.seq = g, seq
+	releaseAll(&c.entries, c.sets[slot])
+	c.sets[slot] = nil
+	if len(es) > 0 {
+		g := make(map[string]int32, len(es))
+		for _, e := range es {
+			c.seq++
+			g[e.key] = c.entries.alloc(distinctEntry{cnt: e.cnt, seq: c.seq})
+		}
+		c.sets[slot] = g
+	}
 	return nil
 }
 
@@ -279,6 +287,7 @@ func (c *distinctAcc) validKey(key []byte) bool {
 
 func (c *distinctAcc) Reset(slot uint32) {
 	if int(slot) < len(c.sets) {
+		releaseAll(&c.entries, c.sets[slot])
 		c.sets[slot] = nil
 	}
 	c.inner.Reset(slot)

@@ -3,6 +3,7 @@ package expr
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -790,4 +791,398 @@ func normalizeLib(t types.Type, want []any) []any {
 		return want
 	}
 	return normalize(t, want)
+}
+
+func TestAggregateLibraryResolve(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		args   []types.Type
+		consts []any
+		want   string // argument types asked for -> result, or the error
+	}{
+		{"median", []types.Type{types.Int32T}, nil, "(INT) -> INT"},
+		{"median", []types.Type{tStr}, nil, "median expects a number, got TEXT"},
+		{"var", []types.Type{types.Int32T}, nil, "(DOUBLE) -> DOUBLE"},
+		{"stddev_pop", []types.Type{tI64, tI64}, nil, "stddev_pop takes 1 argument, got 2"},
+		{"corr", []types.Type{tI64, types.Float32T}, nil, "(DOUBLE, DOUBLE) -> DOUBLE"},
+		{"corr", []types.Type{tI64}, nil, "corr takes 2 arguments, got 1"},
+		{"covar", []types.Type{tStr, tI64}, nil, "covar expects numbers, got (TEXT, BIGINT)"},
+		{"regr_count", []types.Type{tF64, tF64}, nil, "(DOUBLE, DOUBLE) -> BIGINT UNSIGNED"},
+		{"bit_and", []types.Type{types.UInt16T}, nil, "(SMALLINT UNSIGNED) -> SMALLINT UNSIGNED"},
+		{"bit_xor", []types.Type{tF64}, nil, "bit_xor expects an integer, got DOUBLE"},
+		{"bool_or", []types.Type{tI64}, nil, "bool_or expects BOOLEAN, got BIGINT"},
+		{"first_value", []types.Type{types.TimestampT}, nil, "(TIMESTAMP) -> TIMESTAMP"},
+		{"array_agg", []types.Type{tStr}, nil, "(TEXT) -> TEXT[]"},
+		{"array_agg", nil, nil, "array_agg takes 1 argument, got 0"},
+		{"approx_distinct", []types.Type{tStr}, nil, "(TEXT) -> BIGINT UNSIGNED"},
+		{"approx_median", []types.Type{types.Int32T}, nil, "(DOUBLE) -> INT"},
+		{"approx_median", []types.Type{tStr}, nil, "approx_median expects a number, got TEXT"},
+		{"approx_percentile_cont", []types.Type{tI64, tF64}, []any{nil, 0.9}, "(DOUBLE, DOUBLE) -> BIGINT"},
+		{"approx_percentile_cont", []types.Type{tF64, tI64}, []any{nil, int64(1)}, "(DOUBLE, DOUBLE) -> DOUBLE"},
+		{"approx_percentile_cont", []types.Type{tF64, tF64, tI64}, []any{nil, 0.5, int64(200)}, "(DOUBLE, DOUBLE, BIGINT) -> DOUBLE"},
+		{"approx_percentile_cont", []types.Type{tF64, tF64}, []any{nil, nil}, "approx_percentile_cont: the percentile must be a constant"},
+		{"approx_percentile_cont", []types.Type{tF64, tF64}, nil, "approx_percentile_cont: the percentile must be a constant"},
+		{"approx_percentile_cont", []types.Type{tF64, tF64}, []any{nil, 1.5}, "approx_percentile_cont: the percentile must be between 0 and 1, got 1.5"},
+		{"approx_percentile_cont", []types.Type{tF64, tF64}, []any{nil, math.NaN()}, "approx_percentile_cont: the percentile must be between 0 and 1, got NaN"},
+		{"approx_percentile_cont", []types.Type{tF64, tStr}, []any{nil, "x"}, "approx_percentile_cont: the percentile must be a number, got TEXT"},
+		{"approx_percentile_cont", []types.Type{tF64, tF64, tI64}, []any{nil, 0.5, int64(0)}, "approx_percentile_cont: the number of centroids must be a constant integer between 1 and 10000"},
+		{"approx_percentile_cont", []types.Type{tF64}, []any{nil}, "approx_percentile_cont takes 2 or 3 arguments (x, percentile[, centroids]), got 1"},
+		{"approx_percentile_cont", []types.Type{tF64, tF64}, []any{nil}, "approx_percentile_cont: 1 constants for 2 arguments"},
+	} {
+		a, ok := Builtins().LookupAggregate(c.name)
+		if !ok {
+			t.Fatalf("no %s", c.name)
+		}
+		r, err := a.ResolveWith(c.args, c.consts)
+		got := fmt.Sprint(err)
+		if err == nil {
+			got = typeList(r.Args) + " -> " + r.Result.String()
+		}
+		if got != c.want {
+			t.Errorf("%s%s: %s, want %s", c.name, typeList(c.args), got, c.want)
+		}
+	}
+	// Resolve without constants cannot build a percentile.
+	a, _ := Builtins().LookupAggregate("approx_percentile_cont")
+	if _, err := a.Resolve([]types.Type{tF64, tF64}); err == nil {
+		t.Errorf("approx_percentile_cont resolved without its constant")
+	}
+}
+
+// TestAggregateRetracting: which aggregates retract, and through which
+// constructor.
+func TestAggregateRetracting(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []types.Type
+		// new: New's accumulators retract; retracting: Retracting() is
+		// not nil.
+		new, retracting bool
+	}{
+		{"min", []types.Type{tI64}, false, true},
+		{"max", []types.Type{tStr}, false, true},
+		{"median", []types.Type{tF64}, true, true},
+		{"var", []types.Type{tF64}, true, true},
+		{"corr", []types.Type{tF64, tF64}, true, true},
+		{"bit_xor", []types.Type{tI64}, true, true},
+		{"bit_and", []types.Type{tI64}, false, true},
+		{"bool_and", []types.Type{types.BoolT}, true, true},
+		{"array_agg", []types.Type{tI64}, true, true},
+		{"first_value", []types.Type{tI64}, false, false},
+		{"last_value", []types.Type{tI64}, false, false},
+		{"approx_distinct", []types.Type{tI64}, false, false},
+		{"approx_median", []types.Type{tI64}, false, false},
+	} {
+		a, _ := Builtins().LookupAggregate(c.name)
+		ra, err := a.Resolve(c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, distinct := range []bool{false, true} {
+			r := ra
+			if distinct {
+				if r, err = Distinct(ra); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, isNew := r.New().(Retracter)
+			mk := r.Retracting()
+			if isNew != c.new || (mk != nil) != c.retracting {
+				t.Errorf("%s (distinct %v): New retracts %v, Retracting %v; want %v, %v", c.name, distinct, isNew, mk != nil, c.new, c.retracting)
+			}
+			if mk != nil {
+				if _, ok := mk().(Retracter); !ok {
+					t.Errorf("%s: Retracting() builds a %T", c.name, mk())
+				}
+			}
+		}
+	}
+	if _, err := Distinct(&ResolvedAggregate{Result: tI64, New: func() Accumulator { return &countAcc{star: true} }}); err == nil {
+		t.Errorf("DISTINCT of count(*) accepted")
+	}
+}
+
+// update1 feeds one column of values into slot 0.
+func update1(t *testing.T, acc Accumulator, typ types.Type, retract bool, vals ...any) error {
+	t.Helper()
+	v := vec(typ, vals...)
+	apply := acc.Update
+	if retract {
+		apply = acc.(Retracter).Retract
+	}
+	return apply(make([]uint32, len(vals)), []coldata.Vector{v}, len(vals), nil)
+}
+
+func result0(t *testing.T, acc Accumulator) any {
+	t.Helper()
+	res, err := acc.Result([]uint32{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return coldata.Value(res, 0)
+}
+
+// TestMinMaxRetract: retracting the current minimum finds the next one,
+// down to an empty group; duplicates count.
+func TestMinMaxRetract(t *testing.T) {
+	for _, typ := range []types.Type{tI64, tF64, tStr} {
+		a, _ := Builtins().LookupAggregate("min")
+		ra, _ := a.Resolve([]types.Type{typ})
+		acc := ra.Retracting()()
+		conv := func(x int) any {
+			switch typ.Kind {
+			case types.String:
+				return fmt.Sprintf("v%02d", x)
+			case types.Float64:
+				return float64(x)
+			}
+			return int64(x)
+		}
+		step := func(retract bool, x int, want any) {
+			t.Helper()
+			if err := update1(t, acc, typ, retract, conv(x)); err != nil {
+				t.Fatal(err)
+			}
+			if want != nil {
+				want = conv(want.(int))
+			}
+			if got := result0(t, acc); !equalValue(got, want) {
+				t.Fatalf("%s: after %v %d: min %v, want %v", typ, map[bool]string{false: "update", true: "retract"}[retract], x, got, want)
+			}
+		}
+		step(false, 5, 5)
+		step(false, 3, 3)
+		step(false, 7, 3)
+		step(false, 3, 3)
+		step(true, 3, 3) // one 3 is left
+		step(true, 3, 5)
+		step(true, 5, 7)
+		step(false, 9, 7)
+		step(true, 7, 9)
+		step(true, 9, nil)
+		step(false, 4, 4)
+		if err := update1(t, acc, typ, true, conv(8)); err == nil || !errContains(err, "retract of a value the group does not hold") {
+			t.Errorf("%s: retract of a missing value: %v", typ, err)
+		}
+	}
+}
+
+func TestAggregateRetractErrors(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		typ      types.Type
+		distinct bool
+		in, out  []any
+		want     string
+	}{
+		{"median", tI64, false, []any{int64(1)}, []any{int64(2)}, "median: retract of a value the group does not hold"},
+		{"count", tI64, true, []any{int64(1)}, []any{int64(2)}, "DISTINCT: retract of a value the group does not hold"},
+		{"array_agg", tI64, false, []any{int64(1)}, []any{int64(2)}, "array_agg: retract of a value the group does not hold"},
+		{"var", tF64, false, nil, []any{1.0}, "var: retract from a group with no rows"},
+		{"bool_or", types.BoolT, false, []any{false}, []any{true}, "bool_or: retract of a value the group does not hold"},
+		{"bit_and", tI64, false, nil, []any{int64(1)}, "bit_and: retract from a group with no rows"},
+		{"bit_xor", tI64, false, nil, []any{int64(1)}, "bit_xor: retract from a group with no rows"},
+	} {
+		a, _ := Builtins().LookupAggregate(c.name)
+		ra, err := a.Resolve([]types.Type{c.typ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.distinct {
+			ra, _ = Distinct(ra)
+		}
+		acc := ra.Retracting()()
+		if len(c.in) > 0 {
+			if err := update1(t, acc, ra.Args[0], false, c.in...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := update1(t, acc, ra.Args[0], true, c.out...); !errContains(err, c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestAggregateSnapshotCorrupt: every strict prefix of a snapshot, and a
+// snapshot of another aggregate, fail to restore with ErrSnapshot.
+func TestAggregateSnapshotCorrupt(t *testing.T) {
+	count := aggCase{name: "count"}.resolve(t).New()
+	countSnap := count.AppendSnapshot(nil, 0)
+	for _, c := range libCases() {
+		r := rand.New(rand.NewPCG(5, 6))
+		ra, mk := c.resolve(t)
+		acc := mk()
+		var rs libRows
+		for range 40 {
+			rs.add(c.gen(r), 0)
+		}
+		feedLib(t, r, c, ra, acc, rs, id, false)
+		snap := acc.AppendSnapshot(nil, 0)
+		for n := range len(snap) {
+			if err := mk().Restore(0, snap[:n]); !errors.Is(err, ErrSnapshot) {
+				t.Errorf("%s: restore of %d of %d bytes: %v", c, n, len(snap), err)
+				break
+			}
+		}
+		if err := mk().Restore(0, append(slices.Clip(snap), 0)); !errors.Is(err, ErrSnapshot) {
+			t.Errorf("%s: restore with a trailing byte: %v", c, err)
+		}
+		if err := mk().Restore(0, countSnap); !errors.Is(err, ErrSnapshot) {
+			t.Errorf("%s: restore of count's snapshot: %v", c, err)
+		}
+		if err := mk().Merge([]uint32{0}, count, []uint32{0}); err == nil {
+			t.Errorf("%s: merge with count accepted", c)
+		}
+	}
+}
+
+// TestApproxDistinctLarge: past the exact range the sketch stays within a
+// few percent, merged partials and restored snapshots give the same
+// estimate as one accumulator, and duplicates do not count.
+func TestApproxDistinctLarge(t *testing.T) {
+	a, _ := Builtins().LookupAggregate("approx_distinct")
+	ra, _ := a.Resolve([]types.Type{tI64})
+	const n = 100000
+	whole, p1, p2 := ra.New(), ra.New(), ra.New()
+	v := &coldata.Vec[int64]{T: tI64}
+	for i := range n {
+		v.Append(int64(i) * 7919)
+	}
+	slots := make([]uint32, n)
+	for _, acc := range []Accumulator{whole, whole} { // twice: duplicates
+		if err := acc.Update(slots, []coldata.Vector{v}, n, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Halves overlapping by 20%.
+	if err := p1.Update(slots, []coldata.Vector{v}, n*6/10, nil); err != nil {
+		t.Fatal(err)
+	}
+	sel := make([]int32, 0, n)
+	for i := n * 4 / 10; i < n; i++ {
+		sel = append(sel, int32(i))
+	}
+	if err := p2.Update(slots, []coldata.Vector{v}, n, sel); err != nil {
+		t.Fatal(err)
+	}
+	// A small partial (still exact) merged into a big one and back.
+	small := ra.New()
+	if err := small.Update(slots[:10], []coldata.Vector{v}, 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p1.Merge([]uint32{0}, p2, []uint32{0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := small.Merge([]uint32{0}, p1, []uint32{0}); err != nil {
+		t.Fatal(err)
+	}
+	est := result0(t, whole).(uint64)
+	if math.Abs(float64(est)-n)/n > 0.04 {
+		t.Errorf("estimate %d of %d distinct values", est, n)
+	}
+	if got := result0(t, small); got != est {
+		t.Errorf("merged partials estimate %v, one accumulator %d", got, est)
+	}
+	restored := ra.New()
+	if err := restored.Restore(3, whole.AppendSnapshot(nil, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := restored.Result([]uint32{3}); coldata.Value(res, 0) != est {
+		t.Errorf("restored estimate %v, want %d", coldata.Value(res, 0), est)
+	}
+}
+
+// TestApproxPercentileLarge: on 200K values the t-digest keeps a bounded
+// number of centroids and its percentiles are close, also when built from
+// merged partials.
+func TestApproxPercentileLarge(t *testing.T) {
+	a, _ := Builtins().LookupAggregate("approx_percentile_cont")
+	const n = 200000
+	r := rand.New(rand.NewPCG(9, 9))
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = r.NormFloat64()*10 + 100
+	}
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	for _, p := range []float64{0.01, 0.25, 0.5, 0.99, 0.999} {
+		ra, err := a.ResolveWith([]types.Type{tF64, tF64}, []any{nil, p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, merged := ra.New(), ra.New()
+		parts := []Accumulator{ra.New(), ra.New(), ra.New()}
+		pv := vec(tF64)
+		for range n {
+			pv.(*coldata.Vec[float64]).Append(p)
+		}
+		for from := 0; from < n; from += 4096 {
+			to := min(n, from+4096)
+			cols := []coldata.Vector{&coldata.Vec[float64]{T: tF64, Vals: xs[from:to]}, pv}
+			cols[1] = &coldata.Vec[float64]{T: tF64, Vals: pv.(*coldata.Vec[float64]).Vals[from:to]}
+			slots := make([]uint32, to-from)
+			if err := whole.Update(slots, cols, to-from, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := parts[(from/4096)%3].Update(slots, cols, to-from, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, part := range parts {
+			if err := merged.Merge([]uint32{0}, part, []uint32{0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := percentileCont(sorted, p).(float64)
+		for name, acc := range map[string]Accumulator{"one": whole, "merged": merged} {
+			d := acc.(*digestAcc).ds[0]
+			if len(d.cs) > 6*defaultCompression+1 {
+				t.Errorf("p%v %s: %d centroids kept", p, name, len(d.cs))
+			}
+			got := result0(t, acc).(float64)
+			// Rank error: the fraction of values between got and want.
+			rank := float64(sort64(sorted, got)) / n
+			if math.Abs(rank-p) > 0.01*math.Max(0.1, math.Sqrt(p*(1-p))*2) {
+				t.Errorf("p%v %s: %v (rank %.5f), exact %v", p, name, got, rank, want)
+			}
+		}
+	}
+}
+
+// sort64 returns the number of sorted values below x.
+func sort64(sorted []float64, x float64) int {
+	i, _ := slices.BinarySearch(sorted, x)
+	return i
+}
+
+// TestAggregateLibraryAllocs: updating existing groups with values they
+// already hold does not allocate, for the fixed-size aggregates and the
+// value-keeping ones alike.
+func TestAggregateLibraryAllocs(t *testing.T) {
+	for _, c := range libCases() {
+		switch c.name {
+		case "array_agg", "approx_percentile_cont", "approx_median":
+			continue // they keep every value (up to a bound): buffers grow
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		ra, mk := c.resolve(t)
+		acc := mk()
+		var rs libRows
+		for range 1024 {
+			rs.add(c.gen(r), uint32(r.IntN(16)))
+		}
+		cols := make([]coldata.Vector, len(ra.Args))
+		for j, at := range ra.Args {
+			cols[j] = coldata.New(at, len(rs.rows))
+			for _, row := range rs.rows {
+				appendLib(cols[j], row[j])
+			}
+		}
+		if err := acc.Update(rs.groups, cols, len(rs.groups), nil); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(10, func() { _ = acc.Update(rs.groups, cols, len(rs.groups), nil) }); n != 0 {
+			t.Errorf("%s: %v allocations per Update", c, n)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/types"
@@ -291,30 +292,6 @@ func newBitCounts(name string, op bitOp, t types.Type) *bitCounts {
 	return &bitCounts{name: name, op: op, t: t}
 }
 
-// eachInt returns a function calling f with row i of the integer vector v
-// widened to 64 bits (sign-extended when signed).
-func eachInt(v coldata.Vector, f func(i int, x uint64)) func(i int) {
-	switch v := v.(type) {
-	case *coldata.Vec[int8]:
-		return func(i int) { f(i, uint64(v.Vals[i])) }
-	case *coldata.Vec[int16]:
-		return func(i int) { f(i, uint64(v.Vals[i])) }
-	case *coldata.Vec[int32]:
-		return func(i int) { f(i, uint64(v.Vals[i])) }
-	case *coldata.Vec[int64]:
-		return func(i int) { f(i, uint64(v.Vals[i])) }
-	case *coldata.Vec[uint8]:
-		return func(i int) { f(i, uint64(v.Vals[i])) }
-	case *coldata.Vec[uint16]:
-		return func(i int) { f(i, uint64(v.Vals[i])) }
-	case *coldata.Vec[uint32]:
-		return func(i int) { f(i, uint64(v.Vals[i])) }
-	case *coldata.Vec[uint64]:
-		return func(i int) { f(i, v.Vals[i]) }
-	}
-	return nil
-}
-
 func (c *bitCounts) add(slots []uint32, args []coldata.Vector, n int, sel []int32, d int64) error {
 	if err := checkArgs(c.name, args, 1); err != nil {
 		return err
@@ -327,27 +304,47 @@ func (c *bitCounts) add(slots []uint32, args []coldata.Vector, n int, sel []int3
 		return err
 	}
 	c.cnt, c.ones = growTo(c.cnt, m), growTo(c.ones, m)
-	var bad error
-	row := eachInt(args[0], func(i int, x uint64) {
+	switch v := args[0].(type) {
+	case *coldata.Vec[int8]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	case *coldata.Vec[int16]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	case *coldata.Vec[int32]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	case *coldata.Vec[int64]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	case *coldata.Vec[uint8]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	case *coldata.Vec[uint16]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	case *coldata.Vec[uint32]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	case *coldata.Vec[uint64]:
+		return addBitCounts(c, v, slots, n, sel, d)
+	}
+	return fmt.Errorf("%s: argument is %T", c.name, args[0])
+}
+
+// addBitCounts counts the bits of the live non-NULL rows of v, widened
+// to 64 bits (sign-extended when signed), d = 1 or -1 times.
+func addBitCounts[T integer](c *bitCounts, v *coldata.Vec[T], slots []uint32, n int, sel []int32, d int64) error {
+	w := words(v)
+	for k, l := 0, selLen(n, sel); k < l; k++ {
+		i := liveRow(k, sel)
+		if nullAt(w, i) {
+			continue
+		}
 		s := slots[i]
 		if d < 0 && c.cnt[s] == 0 {
-			bad = fmt.Errorf("%s: retract from a group with no rows (slot %d)", c.name, s)
-			return
+			return fmt.Errorf("%s: retract from a group with no rows (slot %d)", c.name, s)
 		}
 		c.cnt[s] += d
-		for b := 0; x != 0; b, x = b+1, x>>1 {
-			if x&1 != 0 {
-				c.ones[s][b] += d
-			}
-		}
-	})
-	w := words(args[0])
-	for k, l := 0, selLen(n, sel); k < l && bad == nil; k++ {
-		if i := liveRow(k, sel); !nullAt(w, i) {
-			row(i)
+		ones := &c.ones[s]
+		for x := uint64(int64(v.Vals[i])); x != 0; x &= x - 1 {
+			ones[bits.TrailingZeros64(x)] += d
 		}
 	}
-	return bad
+	return nil
 }
 
 func (c *bitCounts) Update(slots []uint32, args []coldata.Vector, n int, sel []int32) error {
