@@ -53,7 +53,7 @@ type bagAcc struct {
 	t      types.Type
 	groups []map[string]int32 // value key -> index into cnts
 	cnts   slab[int64]        // rows holding the value
-	n      []int64 // rows per group
+	n      []int64            // rows per group
 	best   [][]byte
 	bestOK []bool // best holds the group's min/max key
 	key    []byte // scratch
