@@ -689,6 +689,8 @@ func TestAggregateLibraryValues(t *testing.T) {
 		{"var_pop", []types.Type{tF64}, nil, [][]any{{1e9 + 4}, {1e9 + 7}, {1e9 + 13}, {1e9 + 16}}, 22.5},
 		{"stddev_pop", []types.Type{tF64}, nil, [][]any{{2.0}, {4.0}, {4.0}, {4.0}, {5.0}, {5.0}, {7.0}, {9.0}}, 2.0},
 		{"var_samp", []types.Type{tF64}, nil, [][]any{{3.0}}, nil},
+		{"stddev", []types.Type{tF64}, nil, [][]any{{1.0}, {3.0}}, math.Sqrt2},
+		{"var_pop", []types.Type{tF64}, nil, [][]any{{1.0}, {3.0}}, 1.0},
 		{"var_pop", []types.Type{tF64}, nil, [][]any{{3.0}}, 0.0},
 		{"stddev", []types.Type{tF64}, nil, [][]any{{nil}}, nil},
 		// y = 2x + 1 exactly.
