@@ -221,6 +221,7 @@ const (
 	tagDistinct
 	tagHLL
 	tagTDigest
+	tagSumUint
 )
 
 func snapReader(snap []byte, tag byte, name string) (*reader, error) {

@@ -565,6 +565,19 @@ func libCases() []libCase {
 			return and
 		}
 	}
+	cs = append(cs, libCase{name: "sum", args: []types.Type{types.UInt32T}, retracting: true,
+		gen: func(r *rand.Rand) []any { return []any{sometimesNull(r, func() any { return uint64(r.Uint32()) })} },
+		model: func(rows [][]any) any {
+			vs := col0(rows)
+			if len(vs) == 0 {
+				return nil
+			}
+			var s uint64
+			for _, v := range vs {
+				s += v.(uint64)
+			}
+			return s
+		}})
 	cs = append(cs,
 		libCase{name: "bool_and", args: []types.Type{types.BoolT}, retracting: true, gen: genBool, model: boolModel(true)},
 		libCase{name: "bool_or", args: []types.Type{types.BoolT}, retracting: true,
@@ -728,6 +741,7 @@ func TestAggregateLibraryValues(t *testing.T) {
 		{"approx_distinct", []types.Type{tStr}, nil, nil, uint64(0)},
 		{"avg", []types.Type{tI64}, nil, [][]any{{1 << 52}, {1<<52 + 1}}, float64(1<<52) + 0.5},
 		{"sum", []types.Type{types.Int32T}, nil, [][]any{{math.MaxInt32}, {math.MaxInt32}}, int64(2 * math.MaxInt32)},
+		{"sum", []types.Type{types.UInt64T}, nil, [][]any{{uint64(math.MaxUint64 - 1)}, {uint64(1)}, {nil}}, uint64(math.MaxUint64)},
 	} {
 		a, _ := Builtins().LookupAggregate(c.name)
 		ra, err := a.ResolveWith(c.args, c.consts)
@@ -966,6 +980,15 @@ func TestMinMaxRetract(t *testing.T) {
 		if err := update1(t, acc, typ, true, conv(8)); err == nil || !errContains(err, "retract of a value the group does not hold") {
 			t.Errorf("%s: retract of a missing value: %v", typ, err)
 		}
+	}
+}
+
+func TestSumUnsignedOverflow(t *testing.T) {
+	a, _ := Builtins().LookupAggregate("sum")
+	ra, _ := a.Resolve([]types.Type{types.UInt64T})
+	acc := ra.New()
+	if err := update1(t, acc, types.UInt64T, false, uint64(math.MaxUint64), uint64(1)); !errors.Is(err, ErrOverflow) || err.Error() != "sum(BIGINT UNSIGNED): integer overflow" {
+		t.Errorf("overflow: %v", err)
 	}
 }
 

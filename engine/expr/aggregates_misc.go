@@ -819,3 +819,124 @@ func (c *arrayAcc) Reset(slot uint32) {
 		c.cnt[slot], c.buf[slot] = 0, c.buf[slot][:0]
 	}
 }
+
+// sumUintAcc is sum over unsigned integers, as BIGINT UNSIGNED (DataFusion's
+// UInt64), with checked overflow; cnt counts the non-NULL values.
+type sumUintAcc struct {
+	sum []uint64
+	cnt []int64
+}
+
+var _ Retracter = (*sumUintAcc)(nil)
+
+func (c *sumUintAcc) add(slots []uint32, args []coldata.Vector, n int, sel []int32, retract bool) error {
+	if err := checkArgs("sum", args, 1); err != nil {
+		return err
+	}
+	v, ok := args[0].(*coldata.Vec[uint64])
+	if !ok {
+		return fmt.Errorf("sum: argument is %s, want BIGINT UNSIGNED", args[0].Type())
+	}
+	m, err := maxSlot(slots, n, sel)
+	if err != nil {
+		return err
+	}
+	c.sum, c.cnt = growTo(c.sum, m), growTo(c.cnt, m)
+	w := words(v)
+	for k, l := 0, selLen(n, sel); k < l; k++ {
+		i := liveRow(k, sel)
+		if nullAt(w, i) {
+			continue
+		}
+		s, x := slots[i], v.Vals[i]
+		if retract {
+			if c.cnt[s] == 0 || c.sum[s] < x {
+				return fmt.Errorf("sum: retract of a value the group does not hold (slot %d)", s)
+			}
+			c.sum[s] -= x
+			c.cnt[s]--
+			continue
+		}
+		r, carry := bits.Add64(c.sum[s], x, 0)
+		if carry != 0 {
+			return fmt.Errorf("sum(BIGINT UNSIGNED): %w", ErrOverflow)
+		}
+		c.sum[s] = r
+		c.cnt[s]++
+	}
+	return nil
+}
+
+func (c *sumUintAcc) Update(slots []uint32, args []coldata.Vector, n int, sel []int32) error {
+	return c.add(slots, args, n, sel, false)
+}
+
+func (c *sumUintAcc) Retract(slots []uint32, args []coldata.Vector, n int, sel []int32) error {
+	return c.add(slots, args, n, sel, true)
+}
+
+func (c *sumUintAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error {
+	o, ok := src.(*sumUintAcc)
+	if !ok || len(dst) != len(srcSlots) {
+		return fmt.Errorf("sum: merge with %T (%d into %d slots)", src, len(srcSlots), len(dst))
+	}
+	m := maxOf(dst)
+	c.sum, c.cnt = growTo(c.sum, m), growTo(c.cnt, m)
+	for k, d := range dst {
+		s := srcSlots[k]
+		if o == c && s == d {
+			continue
+		}
+		r, carry := bits.Add64(c.sum[d], at(o.sum, s), 0)
+		if carry != 0 {
+			return fmt.Errorf("sum(BIGINT UNSIGNED): %w", ErrOverflow)
+		}
+		c.sum[d], c.cnt[d] = r, c.cnt[d]+at(o.cnt, s)
+	}
+	return nil
+}
+
+func (c *sumUintAcc) Result(slots []uint32) (coldata.Vector, error) {
+	out := &coldata.Vec[uint64]{T: types.UInt64T, Vals: make([]uint64, len(slots))}
+	for k, s := range slots {
+		out.Vals[k] = at(c.sum, s)
+	}
+	out.N.SetWords(nullsOf(len(slots), func(k int) bool { return at(c.cnt, slots[k]) == 0 }))
+	return out, nil
+}
+
+func (c *sumUintAcc) AppendSnapshot(dst []byte, slot uint32) []byte {
+	dst = binary.AppendVarint(append(dst, tagSumUint), at(c.cnt, slot))
+	return binary.AppendUvarint(dst, at(c.sum, slot))
+}
+
+func (c *sumUintAcc) Restore(slot uint32, snap []byte) error {
+	r, err := snapReader(snap, tagSumUint, "sum")
+	if err != nil {
+		return err
+	}
+	cnt := r.varint()
+	sum, n := binary.Uvarint(r.b)
+	if r.err == nil {
+		if n <= 0 {
+			r.fail("truncated integer")
+		} else {
+			r.b = r.b[n:]
+		}
+	}
+	if err := r.done(); err != nil {
+		return err
+	}
+	if cnt < 0 {
+		return fmt.Errorf("sum: %w: negative count %d", ErrSnapshot, cnt)
+	}
+	c.sum, c.cnt = growTo(c.sum, int(slot)+1), growTo(c.cnt, int(slot)+1)
+	c.sum[slot], c.cnt[slot] = sum, cnt
+	return nil
+}
+
+func (c *sumUintAcc) Reset(slot uint32) {
+	if int(slot) < len(c.cnt) {
+		c.sum[slot], c.cnt[slot] = 0, 0
+	}
+}
