@@ -46,7 +46,9 @@ func init() {
 		Name:        "approx_percentile_cont",
 		Description: "approximate continuous percentile p (a constant in [0, 1]) of the non-NULL values (t-digest; exact up to 500 values per group); an optional third constant sets the t-digest's size (default 100); same type as the argument",
 		Resolve: func(args []types.Type) (*ResolvedAggregate, error) {
-			return nil, fmt.Errorf("approx_percentile_cont needs its percentile as a constant (resolve with ResolveWith)")
+			// Only reached when the caller passes no constants
+			// (ResolveWith always uses ResolveConsts).
+			return nil, fmt.Errorf("approx_percentile_cont: the percentile must be a constant")
 		},
 		ResolveConsts: func(args []types.Type, consts []any) (*ResolvedAggregate, error) {
 			const name = "approx_percentile_cont"
