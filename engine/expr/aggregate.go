@@ -21,6 +21,30 @@ type AggregateFunc struct {
 	Name        string
 	Description string
 	Resolve     func(args []types.Type) (*ResolvedAggregate, error)
+	// ResolveConsts, when set, is used instead of Resolve by aggregates
+	// with an argument that must be a constant (approx_percentile_cont's
+	// percentile): the accumulator is built for that value, so Resolve
+	// has to see it, and a bad constant is a planning error. consts has
+	// one entry per argument: the constant's Go value as coldata.Value
+	// returns it (int64, float64, string ...), or nil when the argument
+	// is not a constant (or is NULL). Call ResolveWith, which picks.
+	ResolveConsts func(args []types.Type, consts []any) (*ResolvedAggregate, error)
+}
+
+// ResolveWith resolves a for args, passing consts (nil, or one entry per
+// argument, see ResolveConsts) to aggregates that need constants. The
+// planner should always call this rather than Resolve.
+func (a *AggregateFunc) ResolveWith(args []types.Type, consts []any) (*ResolvedAggregate, error) {
+	if a.ResolveConsts != nil {
+		if consts == nil {
+			consts = make([]any, len(args))
+		}
+		if len(consts) != len(args) {
+			return nil, fmt.Errorf("%s: %d constants for %d arguments", a.Name, len(consts), len(args))
+		}
+		return a.ResolveConsts(args, consts)
+	}
+	return a.Resolve(args)
 }
 
 // ResolvedAggregate is an aggregate bound to concrete argument types.
@@ -32,6 +56,36 @@ type ResolvedAggregate struct {
 	Result types.Type
 	// New returns an accumulator with no groups.
 	New func() Accumulator
+	// NewRetracting returns an accumulator that also implements
+	// Retracter, for aggregates whose retracting form costs more than the
+	// append-only one (min and max keep a multiset of the group's values
+	// to retract, where New's keep one value). It is nil when New's
+	// accumulator already retracts, or when the aggregate cannot retract
+	// at all (approx_distinct, first_value ...). Operators over
+	// append-only input use New; updating aggregates over a changelog use
+	// Retracting.
+	NewRetracting func() Accumulator
+	// KeepNulls says that NULL arguments are values to this aggregate
+	// (array_agg collects them, first_value may return one) rather than
+	// rows to skip. Distinct uses it to decide whether NULL is a value.
+	KeepNulls bool
+	// Consts lists the arguments that must be constants (resolved through
+	// ResolveConsts); the accumulator still receives them in Update, as
+	// vectors, and ignores them.
+	Consts []int
+}
+
+// Retracting returns a constructor of accumulators that implement
+// Retracter (NewRetracting, else New when its accumulators retract), or nil
+// when the aggregate cannot retract.
+func (ra *ResolvedAggregate) Retracting() func() Accumulator {
+	if ra.NewRetracting != nil {
+		return ra.NewRetracting
+	}
+	if _, ok := ra.New().(Retracter); ok {
+		return ra.New
+	}
+	return nil
 }
 
 // Accumulator holds an aggregate's state for many groups at once, one slot
@@ -72,8 +126,9 @@ type Accumulator interface {
 // Retracter is implemented by accumulators whose aggregate can remove rows:
 // an updating aggregate over a changelog applies deletes and the old side
 // of updates with Retract. Retract undoes Update for the same rows;
-// retracting more rows than a group has is an error. min and max do not
-// retract (that needs every value kept, a later multiset accumulator).
+// retracting more rows than a group has, or a value the group does not
+// hold (where the accumulator keeps values), is an error. min and max
+// retract through ResolvedAggregate.NewRetracting (a multiset per group).
 type Retracter interface {
 	Retract(slots []uint32, args []coldata.Vector, n int, sel []int32) error
 }
@@ -156,6 +211,17 @@ const (
 	tagSumFloat
 	tagAvg
 	tagMinMax
+	tagBag
+	tagMoments
+	tagBits
+	tagBitCounts
+	tagBool
+	tagFirstLast
+	tagArray
+	tagDistinct
+	tagHLL
+	tagTDigest
+	tagSumUint
 )
 
 func snapReader(snap []byte, tag byte, name string) (*reader, error) {

@@ -28,14 +28,15 @@ func init() {
 	})
 	registerAggregate(&AggregateFunc{
 		Name:        "sum",
-		Description: "sum of the non-NULL values: BIGINT for integers (an overflow is an error), DOUBLE for floats",
+		Description: "sum of the non-NULL values: BIGINT for signed integers, BIGINT UNSIGNED for unsigned ones (an overflow is an error), DOUBLE for floats",
 		Resolve: func(args []types.Type) (*ResolvedAggregate, error) {
 			if len(args) != 1 {
 				return nil, fmt.Errorf("sum takes 1 argument, got %d", len(args))
 			}
 			switch k := args[0].Kind; {
-			case k == types.UInt64:
-				return nil, fmt.Errorf("sum(BIGINT UNSIGNED) is not supported; cast the argument to BIGINT or DOUBLE")
+			case k.IsUnsigned():
+				// DataFusion sums unsigned integers as UInt64.
+				return &ResolvedAggregate{Args: []types.Type{types.UInt64T}, Result: types.UInt64T, New: func() Accumulator { return &sumUintAcc{} }}, nil
 			case k.IsInteger() || k == types.Null:
 				return &ResolvedAggregate{Args: []types.Type{types.Int64T}, Result: types.Int64T, New: func() Accumulator { return &sumIntAcc{} }}, nil
 			case k.IsFloat():
@@ -73,7 +74,14 @@ func init() {
 				if newMinMax(name, max, t) == nil {
 					return nil, fmt.Errorf("%s expects a number, TIMESTAMP, INTERVAL, TEXT or BYTEA, got %s", name, t)
 				}
-				return &ResolvedAggregate{Args: []types.Type{t}, Result: t, New: func() Accumulator { return newMinMax(name, max, t) }}, nil
+				kind := bagMin
+				if max {
+					kind = bagMax
+				}
+				return &ResolvedAggregate{Args: []types.Type{t}, Result: t,
+					New:           func() Accumulator { return newMinMax(name, max, t) },
+					NewRetracting: func() Accumulator { return newBag(name, kind, t) },
+				}, nil
 			},
 		})
 	}

@@ -34,6 +34,14 @@
 //	              IS NULL, field access
 //	aggregate.go  AggregateFunc, Accumulator, Retracter, snapshot helpers
 //	aggregates.go count, sum, avg, min, max
+//	aggregates_bag.go      value multisets: retracting min/max, median
+//	aggregates_stats.go    var/stddev, covar, corr, regr_* (shifted sums)
+//	aggregates_misc.go     bit_*, bool_*, first/last_value, array_agg
+//	aggregates_distinct.go Distinct, the DISTINCT wrapper of any aggregate
+//	aggregates_approx.go   approx_distinct (HyperLogLog), approx_median and
+//	              approx_percentile_cont (t-digest)
+//	aggkey.go     value keys (order-preserving, self-delimiting encodings
+//	              of values) and the slab behind per-group value maps
 //	errors.go     Error (position, text, failing row and operands)
 //	cond.go       CASE, COALESCE, IN (narrowed-selection evaluation)
 //	lit.go        literal decoding and broadcast
