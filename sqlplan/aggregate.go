@@ -2,7 +2,9 @@ package sqlplan
 
 import (
 	"encoding/json"
+
 	"fmt"
+	"github.com/arroyogo/arroyo/engine/expr"
 	"strings"
 	"time"
 
@@ -45,6 +47,8 @@ type aggScope struct {
 	callArgs [][]*program.Expr
 	filters  []*program.Expr
 	nullable []bool
+	// retract: the input is a changelog.
+	retract bool
 	// aggOK is false while planning an aggregate's arguments (an aggregate
 	// inside an aggregate is an error).
 	nested bool
@@ -189,17 +193,43 @@ func (p *planner) aggCall(s *dialect.Statement, n ast.ExprNode, name string) (*p
 	for i, e := range planned {
 		ts[i] = e.Type
 	}
-	ra, err := f.Resolve(ts)
+	var consts []any
+	var constExprs []*program.Expr
+	for i, e := range planned {
+		if e.Op != program.ExprLit {
+			continue
+		}
+		if consts == nil {
+			consts, constExprs = make([]any, len(planned)), make([]*program.Expr, len(planned))
+		}
+		v, err := expr.LiteralValue(e.Type, e.Value)
+		if err != nil {
+			return nil, s.Errorf(args[i], "%v", err)
+		}
+		consts[i] = v
+	}
+	ra, err := f.ResolveWith(ts, consts)
 	if err != nil {
 		return nil, s.Errorf(n, "%v", err)
 	}
+	if distinct {
+		if ra, err = expr.Distinct(ra); err != nil {
+			return nil, s.Errorf(n, "%v", err)
+		}
+	}
+	if a.retract && ra.Retracting() == nil {
+		return nil, s.Errorf(n, "aggregate %s cannot retract rows, so it cannot aggregate an updating stream (a changelog)", name)
+	}
 	for i := range planned {
+		if constExprs != nil && planned[i].Op == program.ExprLit {
+			constExprs[i] = planned[i]
+		}
 		planned[i] = castExpr(planned[i], ra.Args[i])
 	}
-	if distinct {
-		return nil, s.Errorf(n, "%s(DISTINCT ...) is not supported yet", name)
+	if len(ra.Consts) == 0 {
+		constExprs = nil
 	}
-	call := program.AggCall{Func: name, ArgTypes: ra.Args, Distinct: distinct, Filter: -1, Type: ra.Result}
+	call := program.AggCall{Func: name, ArgTypes: ra.Args, InTypes: ts, Consts: constExprs, Distinct: distinct, Filter: -1, Type: ra.Result}
 	// The same call twice is computed once.
 	for j, c := range a.calls {
 		if c.Func == call.Func && c.Distinct == call.Distinct && len(a.callArgs[j]) == len(planned) {
@@ -272,7 +302,7 @@ func (p *planner) windowSpec(s *dialect.Statement, in []column, f *ast.FuncCallE
 // groupedSelect plans a SELECT with GROUP BY, aggregates or DISTINCT over
 // the relation in (FROM and WHERE applied).
 func (p *planner) groupedSelect(s *dialect.Statement, n *ast.SelectStmt, in *rel) (*rel, error) {
-	a := &aggScope{in: in.cols}
+	a := &aggScope{in: in.cols, retract: in.updating()}
 	var keyNames []string
 	var keyQuals []string
 	addKey := func(item ast.ExprNode, name string) error {

@@ -236,3 +236,14 @@ func scalarAt(v coldata.Vector, i int, t types.Type) (*scalar, bool) {
 	}
 	return sc, true
 }
+
+// LiteralValue returns the Go value (as coldata.Value gives it: nil for
+// NULL, int64, float64, string ...) of a literal of type t encoded as
+// program.Expr.Value is.
+func LiteralValue(t types.Type, raw json.RawMessage) (any, error) {
+	sc, err := decodeLit(t, raw)
+	if err != nil {
+		return nil, err
+	}
+	return coldata.Value(sc.broadcast(1), 0), nil
+}

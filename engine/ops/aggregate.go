@@ -104,15 +104,39 @@ func NewAggregate(n *program.Node, task TaskInfo) (*Aggregate, error) {
 		if !ok {
 			return nil, fmt.Errorf("unknown aggregate function %q", c.Func)
 		}
-		ra, err := f.Resolve(c.ArgTypes)
+		consts, err := aggConsts(c)
+		if err != nil {
+			return nil, err
+		}
+		in := c.InTypes
+		if len(in) == 0 {
+			in = c.ArgTypes
+		}
+		ra, err := f.ResolveWith(in, consts)
 		if err != nil {
 			return nil, fmt.Errorf("aggregate %s: %w", c.Func, err)
 		}
-		if !ra.Result.Equal(c.Type) {
-			return nil, fmt.Errorf("aggregate %s returns %s, the program says %s", c.Func, ra.Result, c.Type)
+		if !slices.EqualFunc(ra.Args, c.ArgTypes, types.Type.Equal) {
+			return nil, fmt.Errorf("aggregate %s takes %v, the program says %v", c.Func, ra.Args, c.ArgTypes)
 		}
 		if c.Distinct {
-			return nil, fmt.Errorf("%s(DISTINCT ...) is not supported yet", c.Func)
+			if ra, err = expr.Distinct(ra); err != nil {
+				return nil, fmt.Errorf("aggregate %s: %w", c.Func, err)
+			}
+		}
+		if cfg.Retract {
+			// Over a changelog: the retracting accumulators (min and max
+			// keep a multiset of values there).
+			mk := ra.Retracting()
+			if mk == nil {
+				return nil, fmt.Errorf("aggregate %s cannot retract rows, so it cannot aggregate an updating stream (a changelog)", c.Func)
+			}
+			r := *ra
+			r.New = mk
+			ra = &r
+		}
+		if !ra.Result.Equal(c.Type) {
+			return nil, fmt.Errorf("aggregate %s returns %s, the program says %s", c.Func, ra.Result, c.Type)
 		}
 		a.calls = append(a.calls, ra)
 	}
@@ -129,13 +153,7 @@ func NewAggregate(n *program.Node, task TaskInfo) (*Aggregate, error) {
 	case w == nil:
 		a.upd = a.newGroups(true)
 		a.upd.updating = true
-		if a.updatingIn {
-			for j, acc := range a.upd.accs {
-				if _, ok := acc.(expr.Retracter); !ok {
-					return nil, fmt.Errorf("aggregate %s cannot retract rows, so it cannot aggregate an updating stream", cfg.Calls[j].Func)
-				}
-			}
-		}
+
 	case w.Kind == program.WindowSession:
 		a.byKey = map[string][]session{}
 		a.sess = a.newGroups(false)
@@ -147,6 +165,25 @@ func NewAggregate(n *program.Node, task TaskInfo) (*Aggregate, error) {
 		}
 	}
 	return a, nil
+}
+
+// aggConsts returns the values of c's constant arguments (nil if none).
+func aggConsts(c program.AggCall) ([]any, error) {
+	if len(c.Consts) == 0 {
+		return nil, nil
+	}
+	out := make([]any, len(c.Consts))
+	for i, k := range c.Consts {
+		if k == nil {
+			continue
+		}
+		v, err := expr.LiteralValue(k.Type, k.Value)
+		if err != nil {
+			return nil, fmt.Errorf("aggregate %s: constant argument %d: %w", c.Func, i+1, err)
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // MaxKeyGroups is the key-group count state is partitioned by.

@@ -73,8 +73,14 @@ type AggCall struct {
 	// resolved aggregate's argument types).
 	Args     []int        `json:"args,omitempty"`
 	ArgTypes []types.Type `json:"arg_types,omitempty"`
-	// Consts are constant arguments after the column ones (a percentile),
-	// JSON-encoded as Expr.Value is.
+	// InTypes are the argument types the aggregate was resolved for (the
+	// SQL's, before the casts to ArgTypes); a worker resolves it again
+	// with them, so that it gets the same result type.
+	InTypes []types.Type `json:"in_types,omitempty"`
+	// Consts, when set, has one entry per argument: the literal an
+	// argument is (a percentile), or nil. The aggregate is resolved with
+	// their values (expr.AggregateFunc.ResolveWith); the arguments are
+	// still columns.
 	Consts []*Expr `json:"consts,omitempty"`
 	// Distinct feeds each group only values it has not seen.
 	Distinct bool `json:"distinct,omitempty"`
@@ -150,8 +156,14 @@ func checkAggregate(a *Aggregate, in, out *types.Schema, updating, inUpdating bo
 				return fmt.Errorf("call %d (%s): argument %d is %s, declared %s", j, c.Func, k, in.Fields[col].Type, c.ArgTypes[k])
 			}
 		}
+		if len(c.InTypes) != 0 && len(c.InTypes) != len(c.Args) {
+			return fmt.Errorf("call %d (%s): %d input types for %d arguments", j, c.Func, len(c.InTypes), len(c.Args))
+		}
+		if len(c.Consts) != 0 && len(c.Consts) != len(c.Args) {
+			return fmt.Errorf("call %d (%s): %d constants for %d arguments", j, c.Func, len(c.Consts), len(c.Args))
+		}
 		for _, k := range c.Consts {
-			if k == nil || k.Op != ExprLit {
+			if k != nil && k.Op != ExprLit {
 				return fmt.Errorf("call %d (%s): a constant argument is not a literal", j, c.Func)
 			}
 		}
