@@ -34,6 +34,11 @@ func (p *planner) expr(s *dialect.Statement, cols []column, n ast.ExprNode) (*pr
 			return e, err
 		}
 	}
+	if p.win != nil {
+		if e, ok := p.winRef(n); ok {
+			return e, nil
+		}
+	}
 	e, err := p.expr1(s, cols, n)
 	if err != nil {
 		return nil, err

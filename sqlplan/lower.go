@@ -142,6 +142,24 @@ func (l *lowerer) node(r *rel) (int, error) {
 			l.connect(in, id)
 		}
 		return id, nil
+	case relWindowFunc:
+		in, err := l.node(r.input)
+		if err != nil {
+			return 0, err
+		}
+		id := l.add(&program.Node{
+			Op:          program.OpWindowFunc,
+			Description: "window functions",
+			Parallelism: l.p.opts.Parallelism,
+			Schema:      relSchema(r),
+			WindowFunc:  r.winfunc,
+		})
+		keys := make([]int, r.winfunc.Keys)
+		for k := range keys {
+			keys[k] = k
+		}
+		l.prog.Connect(in, id, program.Shuffle, keys...)
+		return id, nil
 	case relJoin:
 		var ins [2]int
 		for i, b := range r.inputs {

@@ -128,6 +128,8 @@ type planner struct {
 	nSelect int
 	// agg is set while a grouped SELECT's output is planned (aggregate.go).
 	agg *aggScope
+	// win is set while a SELECT with window functions is planned.
+	win *winScope
 	// updatingTTL is SET updating_ttl: how long an updating aggregate
 	// keeps an idle group (0: forever).
 	updatingTTL time.Duration

@@ -60,7 +60,7 @@ func (l *lowerer) prune() {
 			} else {
 				walk(r.input)
 			}
-		case relAggregate:
+		case relAggregate, relWindowFunc:
 			walk(r.input)
 		case relUnion, relJoin:
 			for _, b := range r.inputs {

@@ -56,17 +56,18 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 		}
 		filters = append(filters, f)
 	}
+	if calls := windowFuncCalls(n); len(calls) > 0 {
+		if p.needsGrouping(n) {
+			return nil, s.Errorf(calls[0], "window functions cannot be mixed with GROUP BY or aggregates in one SELECT; compute the aggregate in a subquery and the window function over it")
+		}
+		if len(filters) > 0 {
+			in = filterRel(in, filters)
+		}
+		return p.windowFuncSelect(s, n, in, calls)
+	}
 	if p.needsGrouping(n) {
 		if len(filters) > 0 {
-			var id []*program.Expr
-			var cols []column
-			for i, c := range in.cols {
-				if !c.hidden {
-					id = append(id, &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable})
-					cols = append(cols, c)
-				}
-			}
-			in = calcRel(in, filters, id, cols)
+			in = filterRel(in, filters)
 		}
 		return p.groupedSelect(s, n, in)
 	}
@@ -295,4 +296,17 @@ func selectField(n ast.Node, i int) ast.Node {
 		}
 	}
 	return sel.Fields.Fields[i]
+}
+
+// filterRel is in with filters applied, its columns unchanged.
+func filterRel(in *rel, filters []*program.Expr) *rel {
+	var id []*program.Expr
+	var cols []column
+	for i, c := range in.cols {
+		if !c.hidden {
+			id = append(id, &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable})
+			cols = append(cols, c)
+		}
+	}
+	return calcRel(in, filters, id, cols)
 }

@@ -17,12 +17,13 @@ type column struct {
 type relKind int
 
 const (
-	relScan      relKind = iota // read a connector source table
-	relMemory                   // read a memory table (the union of its inserts)
-	relCalc                     // filter then project the input
-	relAggregate                // group the input (agg)
-	relUnion                    // UNION ALL of inputs (same schemas)
-	relJoin                     // join inputs[0] and inputs[1] (join)
+	relScan       relKind = iota // read a connector source table
+	relMemory                    // read a memory table (the union of its inserts)
+	relCalc                      // filter then project the input
+	relAggregate                 // group the input (agg)
+	relUnion                     // UNION ALL of inputs (same schemas)
+	relJoin                      // join inputs[0] and inputs[1] (join)
+	relWindowFunc                // window functions over the input (winfunc)
 )
 
 // rel is a logical relation (a stream). Rels form trees: each query builds
@@ -42,6 +43,7 @@ type rel struct {
 	agg     *program.Aggregate
 	inputs  []*rel // relUnion, relJoin
 	join    *program.Join
+	winfunc *program.WindowFunc
 }
 
 // updating reports whether r is a changelog: its hidden columns include

@@ -247,3 +247,13 @@ func LiteralValue(t types.Type, raw json.RawMessage) (any, error) {
 	}
 	return coldata.Value(sc.broadcast(1), 0), nil
 }
+
+// LiteralVector returns a vector of one row holding the literal of type t
+// encoded as program.Expr.Value is.
+func LiteralVector(t types.Type, raw json.RawMessage) (coldata.Vector, error) {
+	sc, err := decodeLit(t, raw)
+	if err != nil {
+		return nil, err
+	}
+	return sc.broadcast(1), nil
+}

@@ -166,6 +166,8 @@ func New(ctx context.Context, n *program.Node, task TaskInfo) (Operator, error) 
 		return NewAggregate(n, task)
 	case program.OpJoin:
 		return NewJoin(n, task)
+	case program.OpWindowFunc:
+		return NewWindowFunc(n, task)
 	case program.OpSink:
 		c, ok := connector.Lookup(n.Sink.Connector)
 		if !ok || c.NewSink == nil {

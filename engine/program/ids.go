@@ -82,6 +82,10 @@ func (p *Program) AssignOperatorIDs() error {
 					fmt.Fprintf(&b, "project %s\n", e)
 				}
 			}
+			if w := n.WindowFunc; w != nil {
+				cfg, _ := json.Marshal(w)
+				fmt.Fprintf(&b, "window_func %s\n", cfg)
+			}
 			if j := n.Join; j != nil {
 				cfg, _ := json.Marshal(j)
 				fmt.Fprintf(&b, "join %s\n", cfg)

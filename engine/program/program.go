@@ -114,7 +114,9 @@ type Node struct {
 	Calc      *Calc      `json:"calc,omitempty"`
 	Aggregate *Aggregate `json:"aggregate,omitempty"`
 	Join      *Join      `json:"join,omitempty"`
-	Sink      *Table     `json:"sink,omitempty"`
+	// WindowFunc is set for OpWindowFunc.
+	WindowFunc *WindowFunc `json:"window_func,omitempty"`
+	Sink       *Table      `json:"sink,omitempty"`
 }
 
 // Calc filters its input, then computes its output columns. Filter and
@@ -295,9 +297,12 @@ func (p *Program) checkNode(n *Node) error {
 	if n.Join != nil {
 		configs = append(configs, "join")
 	}
+	if n.WindowFunc != nil {
+		configs = append(configs, "window_func")
+	}
 	if len(configs) != 1 || configs[0] != string(n.Op) {
 		switch n.Op {
-		case OpSource, OpCalc, OpSink, OpAggregate, OpJoin:
+		case OpSource, OpCalc, OpSink, OpAggregate, OpJoin, OpWindowFunc:
 		default:
 			return fmt.Errorf("unknown operator %q", n.Op)
 		}
@@ -347,6 +352,17 @@ func (p *Program) checkNode(n *Node) error {
 			return fmt.Errorf("no inputs")
 		}
 		if err := checkTable(n.Sink, s, hidden); err != nil {
+			return err
+		}
+	case OpWindowFunc:
+		if len(ins) != 1 {
+			return fmt.Errorf("a window function node has one input, not %d", len(ins))
+		}
+		in := p.Nodes[ins[0].From]
+		if in.Updating || n.Updating {
+			return fmt.Errorf("window functions neither read nor emit an updating stream")
+		}
+		if err := checkWindowFunc(n.WindowFunc, in.Schema, s); err != nil {
 			return err
 		}
 	case OpJoin:

@@ -1,0 +1,453 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync/atomic"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/expr"
+	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/state"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// WindowFunc computes window functions over the partitions of a windowed
+// stream (program.WindowFunc). A partition key includes a window, and a
+// window aggregate emits each window's rows with event time end - 1ns, so
+// rows are buffered per (event time, partition key); when the watermark
+// passes a bucket, each partition is sorted by the ORDER BY and the
+// functions are computed over it, and the rows are emitted with them.
+type WindowFunc struct {
+	cfg      *program.WindowFunc
+	task     TaskInfo
+	out      []types.Type
+	defaults []coldata.Vector // lag/lead defaults (length 1), nil: NULL
+	late     *atomic.Int64
+
+	watermark int64
+	buckets   map[int64]map[string]*partition
+
+	keyBuf []byte
+	rowBuf []byte
+	rows   []int32
+	hashes []uint64
+}
+
+type partition struct {
+	hash uint64
+	rows [][]byte // encoded rows (the input's columns after the keys)
+}
+
+var (
+	_ Operator         = (*WindowFunc)(nil)
+	_ WatermarkHandler = (*WindowFunc)(nil)
+	_ Checkpointer     = (*WindowFunc)(nil)
+	_ KeyedRestorer    = (*WindowFunc)(nil)
+)
+
+// NewWindowFunc builds a window-function subtask for node n.
+func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
+	w := &WindowFunc{cfg: n.WindowFunc, task: task, late: task.counter("late_rows"), watermark: math.MinInt64,
+		buckets: map[int64]map[string]*partition{}}
+	if w.task.MaxKeyGroups == 0 {
+		w.task.MaxKeyGroups = state.MaxKeyGroups
+	}
+	for _, f := range n.Schema.Fields {
+		w.out = append(w.out, f.Type)
+	}
+	for _, c := range w.cfg.Calls {
+		var d coldata.Vector
+		if c.Default != nil {
+			var err error
+			if d, err = expr.LiteralVector(c.Default.Type, c.Default.Value); err != nil {
+				return nil, fmt.Errorf("%s default: %w", c.Func, err)
+			}
+		}
+		w.defaults = append(w.defaults, d)
+	}
+	return w, nil
+}
+
+// Process implements Operator.
+func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collector) error {
+	if b.Rows() == 0 {
+		return nil
+	}
+	nk := w.cfg.Keys
+	w.rows = w.rows[:0]
+	b.ForEach(func(i int) { w.rows = append(w.rows, int32(i)) })
+	w.hashes = slices.Grow(w.hashes[:0], len(w.rows))[:len(w.rows)]
+	clear(w.hashes)
+	for k := 0; k < nk; k++ {
+		coldata.HashInto(b.Cols[k], w.rows, w.hashes)
+	}
+	ts := b.Cols[len(b.Cols)-1].(*coldata.Vec[int64]).Vals
+	for k, r := range w.rows {
+		t := ts[r]
+		if t < w.watermark {
+			w.late.Add(1)
+			continue
+		}
+		w.keyBuf = w.keyBuf[:0]
+		for c := 0; c < nk; c++ {
+			w.keyBuf = coldata.AppendEncoded(w.keyBuf, b.Cols[c], int(r))
+		}
+		w.rowBuf = w.rowBuf[:0]
+		for c := nk; c < len(b.Cols)-1; c++ {
+			w.rowBuf = coldata.AppendEncoded(w.rowBuf, b.Cols[c], int(r))
+		}
+		bk := w.buckets[t]
+		if bk == nil {
+			bk = map[string]*partition{}
+			w.buckets[t] = bk
+		}
+		p := bk[string(w.keyBuf)]
+		if p == nil {
+			p = &partition{hash: w.hashes[k]}
+			bk[string(w.keyBuf)] = p
+		}
+		p.rows = append(p.rows, append([]byte(nil), w.rowBuf...))
+	}
+	return nil
+}
+
+// OnWatermark implements WatermarkHandler.
+func (w *WindowFunc) OnWatermark(ctx context.Context, wm int64, out Collector) error {
+	if wm > w.watermark {
+		w.watermark = wm
+	}
+	var due []int64
+	for t := range w.buckets {
+		if t < wm {
+			due = append(due, t)
+		}
+	}
+	slices.Sort(due)
+	for _, t := range due {
+		bk := w.buckets[t]
+		keys := make([]string, 0, len(bk))
+		for k := range bk {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if err := w.emit(t, bk[k], out); err != nil {
+				return err
+			}
+		}
+		delete(w.buckets, t)
+	}
+	return nil
+}
+
+// emit sorts one partition and emits its rows with the functions' values.
+func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
+	n := len(p.rows)
+	cols := make([]coldata.Vector, len(w.cfg.Row))
+	for i, tt := range w.cfg.Row {
+		cols[i] = coldata.New(tt, n)
+	}
+	for _, r := range p.rows {
+		rest := r
+		var err error
+		for _, c := range cols {
+			if rest, err = coldata.DecodeAppend(c, rest); err != nil {
+				return fmt.Errorf("internal error: buffered row: %w", err)
+			}
+		}
+	}
+	nk := w.cfg.Keys
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	cmp := func(a, b int32) int {
+		for _, o := range w.cfg.Order {
+			if c := compareRows(cols[o.Col-nk], int(a), int(b), o.Desc, o.NullsFirst); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+	// Stable: rows equal under the ORDER BY keep their arrival order.
+	slices.SortStableFunc(order, cmp)
+	outCols := make([]coldata.Vector, 0, len(w.out))
+	for i := 0; i < w.cfg.Cols; i++ {
+		outCols = append(outCols, coldata.Gather(cols[i], order))
+	}
+	// peerEnd[k] is one past the last row (in sorted order) equal to row k
+	// under the ORDER BY; peerStart[k] the first.
+	peerStart, peerEnd := make([]int, n), make([]int, n)
+	for k := 0; k < n; {
+		e := k + 1
+		for e < n && cmp(order[k], order[e]) == 0 {
+			e++
+		}
+		for i := k; i < e; i++ {
+			peerStart[i], peerEnd[i] = k, e
+		}
+		k = e
+	}
+	for j, c := range w.cfg.Calls {
+		var v coldata.Vector
+		switch c.Func {
+		case "row_number", "rank", "dense_rank":
+			vals := make([]int64, n)
+			dense := int64(0)
+			for k := 0; k < n; k++ {
+				if peerStart[k] == k {
+					dense++
+				}
+				switch c.Func {
+				case "row_number":
+					vals[k] = int64(k + 1)
+				case "rank":
+					vals[k] = int64(peerStart[k] + 1)
+				default:
+					vals[k] = dense
+				}
+			}
+			if c.Type.Kind == types.UInt64 {
+				u := make([]uint64, n)
+				for k, x := range vals {
+					u[k] = uint64(x)
+				}
+				v = &coldata.Vec[uint64]{T: c.Type, Vals: u}
+			} else {
+				v = &coldata.Vec[int64]{T: c.Type, Vals: vals}
+			}
+		case "percent_rank", "cume_dist":
+			vals := make([]float64, n)
+			for k := 0; k < n; k++ {
+				if c.Func == "percent_rank" {
+					if n > 1 {
+						vals[k] = float64(peerStart[k]) / float64(n-1)
+					}
+				} else {
+					vals[k] = float64(peerEnd[k]) / float64(n)
+				}
+			}
+			v = &coldata.Vec[float64]{T: c.Type, Vals: vals}
+		default:
+			src := cols[c.Arg-nk]
+			dst := coldata.New(c.Type, n)
+			for k := 0; k < n; k++ {
+				at := -1
+				switch c.Func {
+				case "lag":
+					at = k - int(c.Offset)
+				case "lead":
+					at = k + int(c.Offset)
+				case "first_value":
+					at = 0
+				case "last_value":
+					// The default frame ends at the current row's last peer.
+					at = peerEnd[k] - 1
+				case "nth_value":
+					if int(c.Offset) <= peerEnd[k] {
+						at = int(c.Offset) - 1
+					}
+				}
+				switch {
+				case at >= 0 && at < n:
+					coldata.AppendValue(dst, src, int(order[at]))
+				case (c.Func == "lag" || c.Func == "lead") && w.defaults[j] != nil:
+					coldata.AppendValue(dst, w.defaults[j], 0)
+				default:
+					dst.AppendNull()
+				}
+			}
+			v = dst
+		}
+		outCols = append(outCols, v)
+	}
+	ts := make([]int64, n)
+	for i := range ts {
+		ts[i] = t
+	}
+	outCols = append(outCols, &coldata.Vec[int64]{T: types.TimestampT, Vals: ts})
+	return out.Collect(coldata.NewBatch(outCols, n))
+}
+
+// compareRows compares rows a and b of v for ORDER BY: NULLs last unless
+// nullsFirst, reversed by desc (the NULL placement is not reversed).
+func compareRows(v coldata.Vector, a, b int, desc, nullsFirst bool) int {
+	na, nb := v.IsNull(a), v.IsNull(b)
+	switch {
+	case na && nb:
+		return 0
+	case na || nb:
+		c := 1
+		if na == nullsFirst {
+			c = -1
+		}
+		return c
+	}
+	var c int
+	switch v := v.(type) {
+	case *coldata.Vec[bool]:
+		x, y := v.Vals[a], v.Vals[b]
+		switch {
+		case x == y:
+		case !x:
+			c = -1
+		default:
+			c = 1
+		}
+	case *coldata.Vec[int8]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[int16]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[int32]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[int64]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[uint8]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[uint16]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[uint32]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[uint64]:
+		c = cmpOrd(v.Vals[a], v.Vals[b])
+	case *coldata.Vec[float32]:
+		c = cmpFloat(float64(v.Vals[a]), float64(v.Vals[b]))
+	case *coldata.Vec[float64]:
+		c = cmpFloat(v.Vals[a], v.Vals[b])
+	case *coldata.Bytes:
+		c = bytes.Compare(v.Get(a), v.Get(b))
+	default:
+		// Structs and lists: by their encodings, a stable total order.
+		c = bytes.Compare(coldata.AppendEncoded(nil, v, a), coldata.AppendEncoded(nil, v, b))
+	}
+	if desc {
+		c = -c
+	}
+	return c
+}
+
+func cmpOrd[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](x, y T) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// cmpFloat orders NaN above every number, as comparisons do.
+func cmpFloat(x, y float64) int {
+	switch xn, yn := x != x, y != y; {
+	case xn && yn:
+		return 0
+	case xn:
+		return 1
+	case yn:
+		return -1
+	}
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// Checkpoint implements Checkpointer.
+func (w *WindowFunc) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
+	st, err := state.New(state.Config{OperatorID: w.task.OperatorID, Subtask: w.task.Subtask, Parallelism: w.task.Parallelism, MaxKeyGroups: w.task.MaxKeyGroups}, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := st.Keyed(groupTable)
+	var key, val []byte
+	for ts, bk := range w.buckets {
+		for k, p := range bk {
+			key = append(binary.BigEndian.AppendUint64(key[:0], uint64(ts)), k...)
+			val = binary.LittleEndian.AppendUint64(val[:0], p.hash)
+			val = binary.AppendUvarint(val, uint64(len(p.rows)))
+			for _, r := range p.rows {
+				val = binary.AppendUvarint(val, uint64(len(r)))
+				val = append(val, r...)
+			}
+			t.Put(state.KeyGroupOf(p.hash, w.task.MaxKeyGroups), key, val, state.NoExpiry)
+		}
+	}
+	st.Global(watermarkTable).Put(fmt.Sprint(w.task.Subtask), binary.AppendVarint(nil, w.watermark))
+	return st.Snapshot(b.Epoch), nil
+}
+
+// RestoreKeyed implements KeyedRestorer.
+func (w *WindowFunc) RestoreKeyed(ctx context.Context, handles []any) error {
+	snaps := make([]*state.Snapshot, 0, len(handles))
+	for _, h := range handles {
+		s, ok := h.(*state.Snapshot)
+		if !ok {
+			return fmt.Errorf("snapshot is a %T, not a state snapshot", h)
+		}
+		snaps = append(snaps, s)
+	}
+	st, err := state.New(state.Config{OperatorID: w.task.OperatorID, Subtask: w.task.Subtask, Parallelism: w.task.Parallelism, MaxKeyGroups: w.task.MaxKeyGroups}, snaps)
+	if err != nil {
+		return err
+	}
+	first := true
+	if err := st.Global(watermarkTable).RangeRestored(func(_ string, v []byte) error {
+		x, n := binary.Varint(v)
+		if n <= 0 {
+			return fmt.Errorf("malformed watermark entry")
+		}
+		if first || x < w.watermark {
+			w.watermark = x
+		}
+		first = false
+		return nil
+	}); err != nil {
+		return err
+	}
+	t := st.Keyed(groupTable)
+	lo, hi := st.KeyGroups()
+	for kg := lo; kg < hi; kg++ {
+		err := t.Range(kg, func(key, val []byte, _ int64) error {
+			bad := fmt.Errorf("malformed window-function entry")
+			if len(key) < 8 || len(val) < 8 {
+				return bad
+			}
+			ts := int64(binary.BigEndian.Uint64(key))
+			p := &partition{hash: binary.LittleEndian.Uint64(val)}
+			val = val[8:]
+			cnt, n := binary.Uvarint(val)
+			if n <= 0 {
+				return bad
+			}
+			val = val[n:]
+			for i := uint64(0); i < cnt; i++ {
+				l, n := binary.Uvarint(val)
+				if n <= 0 || uint64(len(val)-n) < l {
+					return bad
+				}
+				p.rows = append(p.rows, append([]byte(nil), val[n:n+int(l)]...))
+				val = val[n+int(l):]
+			}
+			bk := w.buckets[ts]
+			if bk == nil {
+				bk = map[string]*partition{}
+				w.buckets[ts] = bk
+			}
+			bk[string(key[8:])] = p
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("restore window functions: %w", err)
+		}
+	}
+	return nil
+}
