@@ -23,8 +23,8 @@ type WindowFunc struct {
 	// Row are the types of the input's columns after the keys, up to the
 	// hidden event time: what a buffered row holds.
 	Row   []types.Type `json:"row"`
-	Order []SortKey `json:"order,omitempty"`
-	Calls []WinCall `json:"calls"`
+	Order []SortKey    `json:"order,omitempty"`
+	Calls []WinCall    `json:"calls"`
 }
 
 // SortKey orders a partition by input column Col.
