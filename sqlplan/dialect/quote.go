@@ -72,7 +72,7 @@ var exprStartWords = setOf(
 
 var exprStartOps = setOf(
 	"(", ",", "=", "==", "<>", "!=", "<", ">", "<=", ">=", "<=>", "+", "-", "*",
-	"/", "%", "||", "&&", "|", "&", "^", "~", "!", "->", "->>",
+	"/", "%", "||", "&&", "|", "&", "^", "~", "!", "->", "->>", "~*", "!~", "!~*",
 )
 
 // afterAsSyntax are the reserved words that follow AS as syntax.
@@ -153,6 +153,9 @@ func quoteWord(toks []token, k int) bool {
 	}
 	if next.is(".") {
 		return true // rule 2
+	}
+	if bareName(toks, k, up) {
+		return true // rules 5 and 6 (reserved.go)
 	}
 	if !reservedNames[up] || !hasPrev || !exprStart(prev) {
 		return false
