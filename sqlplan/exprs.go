@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -88,12 +89,15 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			}
 			return &program.Expr{Op: op, Type: types.BoolT, Nullable: l.Nullable || r.Nullable, Args: []*program.Expr{l, r}}, nil
 		}
+		if n.Op == opcode.NullEQ {
+			return p.distinctFrom(s, n, l, r)
+		}
 		name, ok := binaryOps[n.Op]
 		if !ok {
 			return nil, s.Errorf(n, "operator %s is not supported", n.Op)
 		}
 		l, r = adaptLiterals(n.L, n.R, l, r)
-		return p.call(s, n, name, l, r)
+		return p.opCall(s, n, name, l, r)
 	case *ast.UnaryOperationExpr:
 		v, err := p.expr(s, cols, n.V)
 		if err != nil {
@@ -226,6 +230,8 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			r = &program.Expr{Op: program.ExprNot, Type: types.BoolT, Nullable: r.Nullable, Args: []*program.Expr{r}}
 		}
 		return r, nil
+	case *ast.PatternRegexpExpr:
+		return p.regexMatch(s, cols, n)
 	case *ast.CaseExpr:
 		return p.caseExpr(s, cols, n)
 	case *ast.FuncCallExpr:
@@ -434,9 +440,25 @@ func columnHint(cols []column) string {
 // call resolves a registered function and inserts the casts its signature
 // asks for.
 func (p *planner) call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr) (*program.Expr, error) {
+	e, err := p.resolveCall(name, args)
+	if err == errUnknownFunction {
+		return nil, p.unknownFunction(s, at, name)
+	}
+	if err != nil {
+		return nil, s.Errorf(at, "%v", err)
+	}
+	return e, nil
+}
+
+// errUnknownFunction is resolveCall's error for a name the registry does
+// not have.
+var errUnknownFunction = errors.New("unknown function")
+
+// resolveCall is call without positions: its errors are the registry's.
+func (p *planner) resolveCall(name string, args []*program.Expr) (*program.Expr, error) {
 	f, ok := p.opts.Functions.Lookup(name)
 	if !ok {
-		return nil, s.Errorf(at, "unknown function '%s'", name)
+		return nil, errUnknownFunction
 	}
 	ts := make([]types.Type, len(args))
 	for i, a := range args {
@@ -444,7 +466,7 @@ func (p *planner) call(s *dialect.Statement, at ast.Node, name string, args ...*
 	}
 	r, err := f.Resolve(ts)
 	if err != nil {
-		return nil, s.Errorf(at, "%v", err)
+		return nil, err
 	}
 	cast := make([]*program.Expr, len(args))
 	for i, a := range args {
@@ -797,7 +819,7 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		return nil, s.Errorf(n, "%s is not supported yet", name)
 	}
 	if _, ok := p.opts.Functions.Lookup(name); !ok {
-		return nil, s.Errorf(n, "unknown function '%s'", name)
+		return nil, p.unknownFunction(s, n, name)
 	}
 	if err := evalArgs(); err != nil {
 		return nil, err

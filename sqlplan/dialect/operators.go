@@ -166,7 +166,7 @@ func (s *Statement) Operator(n ast.ExprNode) (op string, pos Pos, ok bool) {
 		return "", Pos{}, false
 	}
 	start := toks[q].start
-	if q > 0 && toks[q].is("REGEXP") && toks[q-1].is("NOT") {
+	if q > 0 && (toks[q].is("REGEXP") || toks[q].is("RLIKE")) && toks[q-1].is("NOT") {
 		start = toks[q-1].start
 	}
 	o := u.orig(start)
