@@ -139,6 +139,9 @@ func quoteWord(toks []token, k int) bool {
 		return false // TiDB takes any word after "."
 	}
 	if next.is("(") {
+		if reserved && hasPrev && prev.is("INTO") {
+			return true // INSERT INTO out (a, b)
+		}
 		// Rule 4.
 		if !hasPrev || !exprStart(prev) || neverQuoteCalls[up] || (reserved && up != "RANGE") {
 			return false

@@ -1,6 +1,10 @@
 package dialect
 
-import "strings"
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
 
 // Reserved words as bare names.
 //
@@ -22,9 +26,9 @@ import "strings"
 //     BINARY, BOTH, LEADING, TRAILING, and the values NULL, TRUE, FALSE,
 //     CURRENT_TIMESTAMP...
 //  6. A reserved word right after a value and followed by ',' or FROM is an
-//     implicit alias: SELECT count(*) order FROM t. Clause words (WHERE,
-//     ORDER, DESC, ... see clauseWords) are not: ORDER BY a DESC, b and
-//     WHERE from = 1 keep their meaning.
+//     implicit alias: SELECT count(*) order FROM t. Words of rule 5's
+//     start tokens (WHERE, AND, ...) and clauseWords (AS, DESC, ...) are
+//     not: WHERE from = 1 and ORDER BY a DESC, b keep their meaning.
 //
 // Elsewhere (before '(' or '+', as a table alias without AS, as a view
 // name) a reserved word needs double quotes, and a syntax error at one says
@@ -81,12 +85,40 @@ func bareName(toks []token, k int, up string) bool {
 	return endsValue(prev) && !exprStartWords[up] && !clauseWords[up] && (next.is(",") || next.is("FROM")) // rule 6
 }
 
-// clauseWords are reserved words that follow a value as syntax, which rule
-// 6 does not take for aliases even before ',' or FROM (a column named from
-// in WHERE from = 1 or ORDER BY a DESC, b).
-var clauseWords = setOf(
-	"AS", "IS", "ASC", "DESC", "GROUP", "ORDER", "LIMIT", "UNION", "EXCEPT", "INTERSECT", "INNER", "LEFT",
-	"RIGHT", "FULL", "CROSS", "NATURAL", "OUTER", "STRAIGHT_JOIN", "WINDOW", "VALUES", "SET", "FOR",
-	"LOCK", "FETCH", "COLLATE", "ESCAPE", "OVER", "TO", "DIV", "MOD", "XOR", "REGEXP", "RLIKE",
-	"UNSIGNED", "SIGNED", "ZEROFILL", // after a type name: a::INT UNSIGNED
-)
+// clauseWords are reserved words that follow a value as syntax and may be
+// followed by ',' or FROM, which rule 6 does not take for aliases: ORDER BY
+// a DESC, b; a AS from; CAST(a AS INT UNSIGNED).
+var clauseWords = setOf("AS", "IS", "ASC", "DESC", "UNSIGNED", "SIGNED", "ZEROFILL", "COLLATE", "ESCAPE")
+
+// reservedHint is what a syntax error at file offset off adds when a
+// reserved word is the likely cause: the word there, else the word before
+// it, skipping clause keywords (hintSkip). It says how to use the word as
+// a name.
+func reservedHint(f *file, off int) string {
+	toks, err := tokenize(&file{text: f.text[:min(len(f.text), off+64)]})
+	if err != nil {
+		return ""
+	}
+	q := sort.Search(len(toks), func(i int) bool { return toks[i].start >= off })
+	var cands []token
+	if q < len(toks) && toks[q].start == off {
+		cands = append(cands, toks[q])
+	}
+	if q > 0 {
+		cands = append(cands, toks[q-1])
+	}
+	for _, t := range cands {
+		up := strings.ToUpper(t.text)
+		if t.kind != tkWord || !isReserved(up) || valueKeywords[up] || hintSkip[up] {
+			continue
+		}
+		return fmt.Sprintf(" (%s is a reserved word: to use it as a name, double-quote it: \"%s\")", up, t.text)
+	}
+	return ""
+}
+
+// hintSkip are reserved words a syntax error often points at though the
+// word before them is at fault (SELECT all FROM t), or that come right
+// before the culprit (CREATE VIEW order).
+var hintSkip = setOf("FROM", "WHERE", "AS", "ON", "AND", "OR", "BY", "LIMIT", "HAVING", "SELECT", "JOIN", "UNION", "VIEW", "TABLE", "INTO",
+	"UNSIGNED", "SIGNED", "ZEROFILL")
