@@ -27,8 +27,8 @@ var regexOps = map[string]bool{"~": true, "~*": true, "!~": true, "!~*": true}
 
 // opCall calls the function fn for the operator of the binary expression
 // n. Errors point at the operator, name it as written and quote the
-// expression: "operator + expects numeric operands ..., got BIGINT and TEXT
-// in '1 + 'a”".
+// expression, as in: operator + expects numeric operands ..., got BIGINT
+// and TEXT in 'id + s'.
 func (p *planner) opCall(s *dialect.Statement, n ast.ExprNode, fn string, args ...*program.Expr) (*program.Expr, error) {
 	e, err := p.resolveCall(fn, args)
 	if err == nil {
