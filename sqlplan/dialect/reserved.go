@@ -23,7 +23,8 @@ import (
 //     INSERT INTO t (order) and ORDER BY group DESC all work. Words that
 //     are syntax in exactly such places never are names: SELECT,
 //     DISTINCT, ALL, NOT, EXISTS, CASE, WHEN, THEN, ELSE, DEFAULT,
-//     BINARY, BOTH, LEADING, TRAILING, and the values NULL, TRUE, FALSE,
+//     BINARY, BOTH, LEADING, TRAILING, the operator words (AND, OR, IN,
+//     IS, LIKE, ...), and the values NULL, TRUE, FALSE,
 //     CURRENT_TIMESTAMP...
 //  6. A reserved word right after a value and followed by ',' or FROM is an
 //     implicit alias: SELECT count(*) order FROM t. Words of rule 5's
@@ -38,6 +39,8 @@ import (
 var notBareName = setOf(
 	"SELECT", "DISTINCT", "DISTINCTROW", "ALL", "NOT", "EXISTS", "CASE", "WHEN", "THEN", "ELSE",
 	"DEFAULT", "BINARY", "BOTH", "LEADING", "TRAILING",
+	// Operators: a AND AND is a mistake, not a column named and.
+	"AND", "OR", "XOR", "IN", "IS", "LIKE", "ILIKE", "BETWEEN", "REGEXP", "RLIKE", "ON", "USING", "BY",
 )
 
 // valueFollowers are the operators after which rule 5 reads the word
