@@ -236,8 +236,8 @@ func coerceToSink(s *dialect.Statement, at ast.Node, q *rel, t *table) (*rel, er
 				if f := selectField(at, i); f != nil {
 					pos = f
 				}
-				return nil, s.Errorf(pos, "cannot write column %d ('%s') of the query, %s, into column '%s' of '%s', %s: %v",
-					i+1, c.name, c.typ, w.Name, t.name, w.Type, err)
+				return nil, s.Errorf(pos, "column %d ('%s') of the query is %s, which cannot be cast to %s, the type of column '%s' of '%s'",
+					i+1, c.name, c.typ, w.Type, w.Name, t.name)
 			}
 			e = castExpr(e, w.Type)
 			// Its errors name the query's column and the sink column.
