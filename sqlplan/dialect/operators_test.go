@@ -76,12 +76,18 @@ func TestOperatorErrors(t *testing.T) {
 		{"SELECT all FROM t", `f.sql:1:12: syntax error near "FROM t" (ALL is a reserved word: to use it as a name, double-quote it: "all")`},
 		{"CREATE VIEW order AS SELECT a FROM t", `f.sql:1:13: syntax error near "order AS SELECT a FROM t" (ORDER is a reserved word: to use it as a name, double-quote it: "order")`},
 		{"SELECT a FROM t WHERE default > 1", `(DEFAULT is a reserved word: to use it as a name, double-quote it: "default")`},
+		// Functions TiDB parses with their own grammar.
+		{"SELECT substr(s) FROM t", `f.sql:1:16: syntax error near ") FROM t" in the arguments of substr(...): check their number and form`},
+		{"SELECT f(trim(a, b, c)) FROM t", `f.sql:1:16: syntax error near ", b, c)) FROM t" in the arguments of trim(...)`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("f.sql", tt.in)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q): %v, want %q", tt.in, err, tt.want)
 		}
+	}	// No hint where the bracket is not a call's.
+	if _, err := Parse("f.sql", "SELECT a FROM t WHERE a IN (1,)"); err == nil || err.Error() != `f.sql:1:31: syntax error near ")"` {
+		t.Errorf("IN list: %v", err)
 	}
 }
 

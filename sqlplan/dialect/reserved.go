@@ -125,3 +125,32 @@ func reservedHint(f *file, off int) string {
 // before the culprit (CREATE VIEW order).
 var hintSkip = setOf("FROM", "WHERE", "AS", "ON", "AND", "OR", "BY", "LIMIT", "HAVING", "SELECT", "JOIN", "UNION", "VIEW", "TABLE", "INTO",
 	"UNSIGNED", "SIGNED", "ZEROFILL")
+
+// callHint is what a syntax error at file offset off adds when it lies in
+// the arguments of a call: TiDB parses some functions (substr, trim,
+// position, extract, ...) with a grammar of their own, and a wrong number
+// of arguments to them is a syntax error.
+func callHint(f *file, off int) string {
+	toks, err := tokenize(&file{text: f.text[:off]})
+	if err != nil {
+		return ""
+	}
+	depth := 0
+	for q := len(toks) - 1; q > 0; q-- {
+		switch {
+		case toks[q].is(")"):
+			depth++
+		case toks[q].is("(") && depth > 0:
+			depth--
+		case toks[q].is("("):
+			name := toks[q-1]
+			if name.kind != tkWord || notCallee[strings.ToUpper(name.text)] || isReserved(name.text) && !tidbParsesCall(strings.ToUpper(name.text)) {
+				return ""
+			}
+			return fmt.Sprintf(" in the arguments of %s(...): check their number and form", strings.ToLower(name.text))
+		case toks[q].is(";"):
+			return ""
+		}
+	}
+	return ""
+}
