@@ -126,6 +126,12 @@ func TestDialectOperatorErrors(t *testing.T) {
 		{"SELECT s REGEXP 'a' AS x FROM t;", "d.sql:2:10: REGEXP is MySQL syntax; use the regex operators ~, ~*, !~ and !~*"},
 		{"SELECT s NOT RLIKE 'a' AS x FROM t;", "d.sql:2:10: NOT RLIKE is MySQL syntax"},
 		{"SELECT id AS x FROM t WHERE id IS DISTINCT FROM 1 AND id + s > 0;", "d.sql:2:58: operator + expects numeric operands"},
+		// Syntax planned as functions is named as written.
+		{"SELECT ts BETWEEN 1 AND 2 AS x FROM t;", "d.sql:2:8: BETWEEN cannot compare TIMESTAMP and BIGINT in 'ts BETWEEN 1 AND 2'"},
+		{"SELECT -s AS x FROM t;", "d.sql:2:8: operator - expects a numeric or INTERVAL operand, got TEXT in '-s'"},
+		{"SELECT s LIKE 1 AS x FROM t;", "d.sql:2:8: operator LIKE expects (TEXT, TEXT), got (TEXT, BIGINT) in 's LIKE 1'"},
+		{"SELECT nullif(ts, 1) AS x FROM t;", "d.sql:2:8: function nullif cannot compare TIMESTAMP and BIGINT in 'nullif(ts, 1)'"},
+		{"SELECT CASE ts WHEN 1 THEN 2 END AS x FROM t;", "d.sql:2:21: CASE ... WHEN cannot compare TIMESTAMP and BIGINT in '1'"},
 	}
 	for _, c := range cases {
 		_, err := sqlplan.Plan("d.sql", dialectDDL+c.sql, sqlplan.Options{DefaultSink: "stdout", Functions: reg})

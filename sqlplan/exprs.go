@@ -112,7 +112,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 					return neg, nil
 				}
 			}
-			return p.call(s, n, "neg", v)
+			return p.callAs(s, n, "neg", "operator -", v)
 		case opcode.Not, opcode.Not2:
 			if err := wantBool(s, n.V, v); err != nil {
 				return nil, err
@@ -163,12 +163,12 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			return nil, err
 		}
 		v1, lo := adaptLiterals(n.Expr, n.Left, v, lo)
-		ge, err := p.call(s, n, ">=", v1, lo)
+		ge, err := p.callAs(s, n, ">=", "BETWEEN", v1, lo)
 		if err != nil {
 			return nil, err
 		}
 		v2, hi := adaptLiterals(n.Expr, n.Right, v, hi)
-		le, err := p.call(s, n, "<=", v2, hi)
+		le, err := p.callAs(s, n, "<=", "BETWEEN", v2, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +222,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		if !n.IsLike {
 			name = "ilike"
 		}
-		r, err := p.call(s, n, name, v, pat)
+		r, err := p.callAs(s, n, name, "operator "+strings.ToUpper(name), v, pat)
 		if err != nil {
 			return nil, err
 		}
@@ -617,7 +617,7 @@ func (p *planner) caseExpr(s *dialect.Statement, cols []column, n *ast.CaseExpr)
 		}
 		if base != nil {
 			b, cv := adaptLiterals(n.Value, w.Expr, base, c)
-			if c, err = p.call(s, w.Expr, "=", b, cv); err != nil {
+			if c, err = p.callAs(s, w.Expr, "=", "CASE ... WHEN", b, cv); err != nil {
 				return nil, err
 			}
 		} else if err := wantBool(s, w.Expr, c); err != nil {
@@ -743,7 +743,7 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 			return nil, s.Errorf(n, "nullif takes 2 arguments")
 		}
 		l, r := adaptLiterals(n.Args[0], n.Args[1], args[0], args[1])
-		eq, err := p.call(s, n, "=", l, r)
+		eq, err := p.callAs(s, n, "=", "function nullif", l, r)
 		if err != nil {
 			return nil, err
 		}

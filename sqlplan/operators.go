@@ -49,6 +49,28 @@ func (p *planner) opCall(s *dialect.Statement, n ast.ExprNode, fn string, args .
 	return nil, &dialect.Error{File: s.File(), Pos: pos, Msg: fmt.Sprintf("%s in '%s'", msg, text)}
 }
 
+// callAs is call for SQL syntax that is planned as the function fn (a
+// BETWEEN as >= and <=, unary minus as neg, LIKE as like): its errors name
+// the syntax (shown, e.g. "BETWEEN", "operator -") instead of fn, and quote
+// the expression.
+func (p *planner) callAs(s *dialect.Statement, at ast.Node, fn, shown string, args ...*program.Expr) (*program.Expr, error) {
+	e, err := p.resolveCall(fn, args)
+	if err == nil {
+		return e, nil
+	}
+	if err == errUnknownFunction {
+		return nil, s.Errorf(at, "%s is not supported yet: %s", shown, s.TextOf(at))
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"operator " + fn + " ", "function " + fn + " "} {
+		if strings.HasPrefix(msg, prefix) {
+			msg = shown + " " + msg[len(prefix):]
+			break
+		}
+	}
+	return nil, s.Errorf(at, "%s in '%s'", msg, s.TextOf(at))
+}
+
 // distinctFrom plans a <=> b, which the dialect makes of a IS [NOT]
 // DISTINCT FROM b.
 func (p *planner) distinctFrom(s *dialect.Statement, n *ast.BinaryOperationExpr, l, r *program.Expr) (*program.Expr, error) {
