@@ -85,7 +85,8 @@ func TestOperatorErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q): %v, want %q", tt.in, err, tt.want)
 		}
-	} // No hint where the bracket is not a call's.
+	}
+	// No hint where the bracket is not a call's.
 	if _, err := Parse("f.sql", "SELECT a FROM t WHERE a IN (1,)"); err == nil || err.Error() != `f.sql:1:31: syntax error near ")"` {
 		t.Errorf("IN list: %v", err)
 	}
