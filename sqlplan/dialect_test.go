@@ -1,6 +1,7 @@
 package sqlplan_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -155,6 +156,48 @@ func TestUnknownFunctionSuggestions(t *testing.T) {
 		}
 		if c.call == "frobnicate(s)" && strings.Contains(err.Error(), "did you mean") {
 			t.Errorf("%s: %v suggests a name", c.call, err)
+		}
+	}
+}
+
+// TestInsertCasts checks the casts INSERT puts between a query and a sink
+// whose columns have other types, and the planning error when a type has no
+// cast to the sink's.
+func TestInsertCasts(t *testing.T) {
+	const sink = "CREATE TABLE out (a TEXT, b DOUBLE, c BIGINT, d TEXT, e INT) WITH (connector = 'single_file', path = 'out.json', format = 'json', type = 'sink');\n"
+	prog, err := sqlplan.Plan("d.sql", dialectDDL+sink+"INSERT INTO out SELECT id, n, s, ts, id FROM t;", sqlplan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calcs [][]string
+	for _, n := range prog.Nodes {
+		if n.Calc != nil {
+			calcs = append(calcs, exprStrings(n.Calc.Project))
+		}
+	}
+	// The query's calc and the sink's casts fuse into one calc over t's
+	// used columns id, s, n, ts (and its hidden event time).
+	want := "[cast(#0 AS TEXT) cast(#2 AS DOUBLE) cast(#1 AS BIGINT) cast(#3 AS TEXT) cast(#0 AS INT)]"
+	if len(calcs) == 0 || len(calcs[len(calcs)-1]) < 5 {
+		t.Fatalf("calcs %v", calcs)
+	}
+	if got := fmt.Sprint(calcs[len(calcs)-1][:5]); got != want {
+		t.Errorf("sink casts %s, want %s (calcs %v)", got, want, calcs)
+	}
+	const structs = "CREATE TABLE src (id BIGINT, p STRUCT<x BIGINT>, l BIGINT[]) WITH (connector = 'single_file', path = 'in.json', format = 'json', type = 'source');\n" +
+		"CREATE TABLE small (id BIGINT, n BIGINT) WITH (connector = 'single_file', path = 'out.json', format = 'json', type = 'sink');\n"
+	for _, c := range []struct{ sel, want string }{
+		{"id, p", "d.sql:3:30: column 2 ('p') of the query is STRUCT<x BIGINT>, which cannot be cast to BIGINT, the type of column 'n' of 'small'"},
+		{"id, l", "d.sql:3:30: column 2 ('l') of the query is BIGINT[], which cannot be cast to BIGINT, the type of column 'n' of 'small'"},
+		{"id, p.x", ""},
+		{"id, CAST(id AS TEXT)", ""},
+	} {
+		_, err := sqlplan.Plan("d.sql", structs+"INSERT INTO small SELECT "+c.sel+" FROM src;", sqlplan.Options{})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.sel, err)
+		case c.want != "" && (err == nil || err.Error() != c.want):
+			t.Errorf("%s: %v, want %q", c.sel, err, c.want)
 		}
 	}
 }
