@@ -98,7 +98,7 @@ var clauseWords = setOf("AS", "IS", "ASC", "DESC", "UNSIGNED", "SIGNED", "ZEROFI
 // it, skipping clause keywords (hintSkip). It says how to use the word as
 // a name.
 func reservedHint(f *file, off int) string {
-	toks, err := tokenize(&file{text: f.text[:min(len(f.text), off+64)]})
+	toks, err := tokenize(newFile("", f.text[:min(len(f.text), off+64)]))
 	if err != nil {
 		return ""
 	}
@@ -131,7 +131,7 @@ var hintSkip = setOf("FROM", "WHERE", "AS", "ON", "AND", "OR", "BY", "LIMIT", "H
 // position, extract, ...) with a grammar of their own, and a wrong number
 // of arguments to them is a syntax error.
 func callHint(f *file, off int) string {
-	toks, err := tokenize(&file{text: f.text[:off]})
+	toks, err := tokenize(newFile("", f.text[:off]))
 	if err != nil {
 		return ""
 	}
