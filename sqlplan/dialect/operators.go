@@ -36,34 +36,45 @@ const (
 // regexOps maps each regex operator to the TiDB text it becomes.
 var regexOps = map[string]string{"~": "REGEXP", "~*": "REGEXP", "!~": "NOT REGEXP", "!~*": "NOT REGEXP"}
 
-// operator rewrites the operator at toks[k], if it is one of the above, and
-// reports whether it did. It runs before setPrimary(k); for ->, which
-// wraps its operands, it returns the index of the key's last token in
-// arrowEnd, so the scan can make the call the primary ending there.
-func (r *rewriter) operator(k int) (handled bool, err *Error) {
+// isOperator reports whether toks[k] starts one of the operators above.
+func (r *rewriter) isOperator(k int) bool {
 	toks := r.toks
 	t := toks[k]
-	afterValue := k > 0 && r.pstart[k-1] >= 0
+	switch {
+	case t.kind == tkOp:
+		return t.text == "==" || t.text == "->" || t.text == "->>" || regexOps[t.text] != "" && (t.text != "~" || k > 0 && r.pstart[k-1] >= 0)
+	case t.is("IS"):
+		q := k + 1
+		if q < len(toks) && toks[q].is("NOT") {
+			q++
+		}
+		return q+1 < len(toks) && toks[q].is("DISTINCT") && toks[q+1].is("FROM")
+	}
+	return false
+}
+
+// operator rewrites the operator at toks[k], for which isOperator holds.
+// For ->, which wraps its operands, it records in wraps that the call is
+// the primary ending at the key's last token.
+func (r *rewriter) operator(k int) *Error {
+	toks := r.toks
+	t := toks[k]
 	switch {
 	case t.is("=="):
 		r.op(k, 1, "=", "==")
-		return true, nil
-	case t.kind == tkOp && regexOps[t.text] != "" && (afterValue || t.text != "~"):
-		if !afterValue {
-			return false, r.f.errorf(t.start, "'%s' must follow a value, as in s %s 'pattern'", t.text, t.text)
+	case t.is("->") || t.is("->>"):
+		return r.arrow(k)
+	case t.kind == tkOp:
+		if k == 0 || r.pstart[k-1] < 0 {
+			return r.f.errorf(t.start, "'%s' must follow a value, as in s %s 'pattern'", t.text, t.text)
 		}
 		r.op(k, 1, regexOps[t.text], t.text)
-		return true, nil
-	case t.is("IS") && k+2 < len(toks) && toks[k+1].is("DISTINCT") && toks[k+2].is("FROM"):
-		r.op(k, 3, "<=>", "IS DISTINCT FROM")
-		return true, nil
-	case t.is("IS") && k+3 < len(toks) && toks[k+1].is("NOT") && toks[k+2].is("DISTINCT") && toks[k+3].is("FROM"):
+	case toks[k+1].is("NOT"):
 		r.op(k, 4, "<=>", "IS NOT DISTINCT FROM")
-		return true, nil
-	case t.is("->") || t.is("->>"):
-		return true, r.arrow(k)
+	default:
+		r.op(k, 3, "<=>", "IS DISTINCT FROM")
 	}
-	return false, nil
+	return nil
 }
 
 // op replaces the n tokens of an operator at k by the TiDB text s and

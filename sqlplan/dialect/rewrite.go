@@ -262,11 +262,12 @@ func (r *rewriter) scan() *Error {
 			k+1 < len(toks) && toks[k+1].isIdent():
 			k = r.fields(r.pstart[k-1], k)
 			continue
-		case t.kind == tkOp || t.is("IS"):
-			if handled, err := r.operator(k); err != nil {
+		case r.isOperator(k):
+			if err := r.operator(k); err != nil {
 				return err
-			} else if handled && r.repl[k] != nil && r.repl[k].n > 1 {
-				k += r.repl[k].n - 1
+			}
+			if n := r.repl[k].n; n > 1 {
+				k += n - 1
 				continue
 			}
 		case t.rewritten():
