@@ -127,6 +127,8 @@ func TestDialectOperatorErrors(t *testing.T) {
 		{"SELECT s REGEXP 'a' AS x FROM t;", "d.sql:2:10: REGEXP is MySQL syntax; use the regex operators ~, ~*, !~ and !~*"},
 		{"SELECT s NOT RLIKE 'a' AS x FROM t;", "d.sql:2:10: NOT RLIKE is MySQL syntax"},
 		{"SELECT id AS x FROM t WHERE id IS DISTINCT FROM 1 AND id + s > 0;", "d.sql:2:58: operator + expects numeric operands"},
+		{"SELECT ~id AS x FROM t;", "d.sql:2:8: operator ~ (bitwise NOT) is not supported: ~id"},
+		{"SELECT id & 1 AS x FROM t;", "d.sql:2:8: operator & (bitwise AND) is not supported: id & 1"},
 		// Syntax planned as functions is named as written.
 		{"SELECT ts BETWEEN 1 AND 2 AS x FROM t;", "d.sql:2:8: BETWEEN cannot compare TIMESTAMP and BIGINT in 'ts BETWEEN 1 AND 2'"},
 		{"SELECT -s AS x FROM t;", "d.sql:2:8: operator - expects a numeric or INTERVAL operand, got TEXT in '-s'"},

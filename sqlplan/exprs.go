@@ -94,7 +94,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		}
 		name, ok := binaryOps[n.Op]
 		if !ok {
-			return nil, s.Errorf(n, "operator %s is not supported", n.Op)
+			return nil, unsupportedOp(s, n, n.Op)
 		}
 		l, r = adaptLiterals(n.L, n.R, l, r)
 		return p.opCall(s, n, name, l, r)
@@ -119,7 +119,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			}
 			return &program.Expr{Op: program.ExprNot, Type: types.BoolT, Nullable: v.Nullable, Args: []*program.Expr{v}}, nil
 		}
-		return nil, s.Errorf(n, "operator %s is not supported", n.Op)
+		return nil, unsupportedOp(s, n, n.Op)
 	case *ast.IsNullExpr:
 		v, err := p.expr(s, cols, n.Expr)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan/dialect"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 )
 
 // Operators the dialect bridges (sqlplan/dialect/operators.go) and the
@@ -103,6 +104,22 @@ func (p *planner) regexMatch(s *dialect.Statement, cols []column, n *ast.Pattern
 		return nil, err
 	}
 	return p.opCall(s, n, op, v, pat)
+}
+
+// opText is the SQL of the MySQL operators the planner does not support.
+var opText = map[opcode.Op]string{
+	opcode.BitNeg: "~ (bitwise NOT)", opcode.And: "& (bitwise AND)", opcode.Or: "| (bitwise OR)",
+	opcode.Xor: "^ (bitwise XOR)", opcode.LeftShift: "<<", opcode.RightShift: ">>", opcode.IntDiv: "DIV",
+	opcode.LogicXor: "XOR", opcode.Not2: "!",
+}
+
+// unsupportedOp is the error for an operator the planner does not know.
+func unsupportedOp(s *dialect.Statement, n ast.ExprNode, op opcode.Op) error {
+	text, ok := opText[op]
+	if !ok {
+		text = op.String()
+	}
+	return s.Errorf(n, "operator %s is not supported: %s", text, s.TextOf(n))
 }
 
 // unknownFunction is the error for a call of a function the registry does
