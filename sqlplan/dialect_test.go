@@ -84,6 +84,7 @@ func TestDialectOperators(t *testing.T) {
 		{"id IS NOT DISTINCT FROM NULL", "is_not_distinct_from(#0, cast(null:NULL AS BIGINT))"},
 		{"s IS DISTINCT FROM NULL AND id is not distinct from n", "and(is_distinct_from(#1, cast(null:NULL AS TEXT)), is_not_distinct_from(#0, cast(#2 AS BIGINT)))"},
 		{"id <=> n", "is_not_distinct_from(#0, cast(#1 AS BIGINT))"},
+		{"is_distinct_from(id, NULL)", "is_distinct_from(#0, cast(null:NULL AS BIGINT))"},
 		{"s ~ 'a+'", "~(#0, \"a+\":TEXT)"},
 		{"s ~* 'a' AND s !~ 'b' OR s !~* 'c'", "or(and(~*(#0, \"a\":TEXT), !~(#0, \"b\":TEXT)), !~*(#0, \"c\":TEXT))"},
 		{"s || 'x' ~ 'a'", "~(||(#0, \"x\":TEXT), \"a\":TEXT)"},
