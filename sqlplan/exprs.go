@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -93,12 +94,15 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			}
 			return &program.Expr{Op: op, Type: types.BoolT, Nullable: l.Nullable || r.Nullable, Args: []*program.Expr{l, r}}, nil
 		}
+		if n.Op == opcode.NullEQ {
+			return p.distinctFrom(s, n, l, r)
+		}
 		name, ok := binaryOps[n.Op]
 		if !ok {
-			return nil, s.Errorf(n, "operator %s is not supported", n.Op)
+			return nil, unsupportedOp(s, n, n.Op)
 		}
 		l, r = adaptLiterals(n.L, n.R, l, r)
-		return p.call(s, n, name, l, r)
+		return p.opCall(s, n, name, l, r)
 	case *ast.UnaryOperationExpr:
 		v, err := p.expr(s, cols, n.V)
 		if err != nil {
@@ -113,14 +117,14 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 					return neg, nil
 				}
 			}
-			return p.call(s, n, "neg", v)
+			return p.callAs(s, n, "neg", "operator -", v)
 		case opcode.Not, opcode.Not2:
 			if err := wantBool(s, n.V, v); err != nil {
 				return nil, err
 			}
 			return &program.Expr{Op: program.ExprNot, Type: types.BoolT, Nullable: v.Nullable, Args: []*program.Expr{v}}, nil
 		}
-		return nil, s.Errorf(n, "operator %s is not supported", n.Op)
+		return nil, unsupportedOp(s, n, n.Op)
 	case *ast.IsNullExpr:
 		v, err := p.expr(s, cols, n.Expr)
 		if err != nil {
@@ -164,12 +168,12 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			return nil, err
 		}
 		v1, lo := adaptLiterals(n.Expr, n.Left, v, lo)
-		ge, err := p.call(s, n, ">=", v1, lo)
+		ge, err := p.callAs(s, n, ">=", "BETWEEN", v1, lo)
 		if err != nil {
 			return nil, err
 		}
 		v2, hi := adaptLiterals(n.Expr, n.Right, v, hi)
-		le, err := p.call(s, n, "<=", v2, hi)
+		le, err := p.callAs(s, n, "<=", "BETWEEN", v2, hi)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +227,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 		if !n.IsLike {
 			name = "ilike"
 		}
-		r, err := p.call(s, n, name, v, pat)
+		r, err := p.callAs(s, n, name, "operator "+strings.ToUpper(name), v, pat)
 		if err != nil {
 			return nil, err
 		}
@@ -231,6 +235,8 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 			r = &program.Expr{Op: program.ExprNot, Type: types.BoolT, Nullable: r.Nullable, Args: []*program.Expr{r}}
 		}
 		return r, nil
+	case *ast.PatternRegexpExpr:
+		return p.regexMatch(s, cols, n)
 	case *ast.CaseExpr:
 		return p.caseExpr(s, cols, n)
 	case *ast.FuncCallExpr:
@@ -439,9 +445,25 @@ func columnHint(cols []column) string {
 // call resolves a registered function and inserts the casts its signature
 // asks for.
 func (p *planner) call(s *dialect.Statement, at ast.Node, name string, args ...*program.Expr) (*program.Expr, error) {
+	e, err := p.resolveCall(name, args)
+	if err == errUnknownFunction {
+		return nil, p.unknownFunction(s, at, name)
+	}
+	if err != nil {
+		return nil, s.Errorf(at, "%v", err)
+	}
+	return e, nil
+}
+
+// errUnknownFunction is resolveCall's error for a name the registry does
+// not have.
+var errUnknownFunction = errors.New("unknown function")
+
+// resolveCall is call without positions: its errors are the registry's.
+func (p *planner) resolveCall(name string, args []*program.Expr) (*program.Expr, error) {
 	f, ok := p.opts.Functions.Lookup(name)
 	if !ok {
-		return nil, s.Errorf(at, "unknown function '%s'", name)
+		return nil, errUnknownFunction
 	}
 	ts := make([]types.Type, len(args))
 	for i, a := range args {
@@ -449,7 +471,7 @@ func (p *planner) call(s *dialect.Statement, at ast.Node, name string, args ...*
 	}
 	r, err := f.Resolve(ts)
 	if err != nil {
-		return nil, s.Errorf(at, "%v", err)
+		return nil, err
 	}
 	cast := make([]*program.Expr, len(args))
 	for i, a := range args {
@@ -600,7 +622,7 @@ func (p *planner) caseExpr(s *dialect.Statement, cols []column, n *ast.CaseExpr)
 		}
 		if base != nil {
 			b, cv := adaptLiterals(n.Value, w.Expr, base, c)
-			if c, err = p.call(s, w.Expr, "=", b, cv); err != nil {
+			if c, err = p.callAs(s, w.Expr, "=", "CASE ... WHEN", b, cv); err != nil {
 				return nil, err
 			}
 		} else if err := wantBool(s, w.Expr, c); err != nil {
@@ -726,7 +748,7 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 			return nil, s.Errorf(n, "nullif takes 2 arguments")
 		}
 		l, r := adaptLiterals(n.Args[0], n.Args[1], args[0], args[1])
-		eq, err := p.call(s, n, "=", l, r)
+		eq, err := p.callAs(s, n, "=", "function nullif", l, r)
 		if err != nil {
 			return nil, err
 		}
@@ -802,7 +824,7 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		return nil, s.Errorf(n, "%s is not supported yet", name)
 	}
 	if _, ok := p.opts.Functions.Lookup(name); !ok {
-		return nil, s.Errorf(n, "unknown function '%s'", name)
+		return nil, p.unknownFunction(s, n, name)
 	}
 	if err := evalArgs(); err != nil {
 		return nil, err

@@ -210,7 +210,15 @@ func (p *planner) planView(v *view) (*rel, error) {
 }
 
 // coerceToSink checks that q's columns fit sink t's schema, inserting
-// widening casts, and returns the relation to write.
+// casts, and returns the relation to write. As in DataFusion (which
+// Arroyo's INSERT follows), each column is cast to the sink column's type
+// whenever CAST between the two types exists: a BIGINT written into a TEXT
+// column is its text ('42'), a TIMESTAMP its ISO 8601 text, a TEXT into a
+// BIGINT column is parsed per row, and a value that does not convert (an
+// unparsable text, an out-of-range number) fails the pipeline with an
+// error naming the value, the query's expression and the sink column. A
+// pair of types without a CAST (a STRUCT into a BIGINT) is a planning
+// error naming both types and both columns.
 func coerceToSink(s *dialect.Statement, at ast.Node, q *rel, t *table) (*rel, error) {
 	vis := q.visible()
 	want := t.schema.Fields
@@ -224,13 +232,13 @@ func coerceToSink(s *dialect.Statement, at ast.Node, q *rel, t *table) (*rel, er
 		e := &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ, Nullable: c.nullable}
 		w := want[i]
 		if !c.typ.Equal(w.Type) {
-			// Widening casts are implicit, and so are numeric narrowing
-			// ones (BIGINT into BIGINT UNSIGNED), which the cast checks
-			// row by row; anything else needs an explicit CAST.
-			ct, err := expr.CommonType(c.typ, w.Type)
-			numeric := c.typ.Kind.IsNumeric() && w.Type.Kind.IsNumeric()
-			if !numeric && (err != nil || !ct.Equal(w.Type)) {
-				return nil, s.Errorf(at, "column %d ('%s') of the query is %s but column '%s' of '%s' is %s; add a CAST", i+1, c.name, c.typ, w.Name, t.name, w.Type)
+			if err := expr.CanCast(c.typ, w.Type); err != nil {
+				var pos ast.Node = at
+				if f := selectField(at, i); f != nil {
+					pos = f
+				}
+				return nil, s.Errorf(pos, "column %d ('%s') of the query is %s, which cannot be cast to %s, the type of column '%s' of '%s'",
+					i+1, c.name, c.typ, w.Type, w.Name, t.name)
 			}
 			e = castExpr(e, w.Type)
 			// Its errors name the query's column and the sink column.

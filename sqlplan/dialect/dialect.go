@@ -37,13 +37,20 @@
 //     three parts (TiDB's limit: db.table.column) keep three parts and wrap
 //     the others, like field access after ']' or ')', in __field(x, 'name').
 //
-// Not bridged (TiDB rejects them; the error points at them): -> and ->>
-// on anything but a column (TiDB turns col->'k' into JSON_EXTRACT),
-// IS [NOT] DISTINCT FROM, regex operators
-// (~, ~*), MySQL compound interval units (HOUR_MINUTE).
+//   - a == b becomes a = b; a IS [NOT] DISTINCT FROM b becomes a <=> b;
+//     the regex matches ~ ~* !~ !~* become [NOT] REGEXP; x -> k and
+//     x ->> k on any primary x become json_get(x, k) and
+//     json_as_text(x, k). [Statement.Operator] tells the planner which
+//     operator the user wrote (operators.go).
+//
+// Not bridged (TiDB rejects them; the error points at them): MySQL
+// compound interval units (HOUR_MINUTE), and reserved words where
+// quote.go and reserved.go cannot tell they are names (the error says to
+// double-quote them).
 //
 // Files: lex.go (tokenizer), parse.go (Parse, Statement, TiDB errors),
-// rewrite.go (rewrites and position maps), quote.go (automatic quoting),
+// rewrite.go (rewrites and position maps), operators.go (==, IS DISTINCT
+// FROM, ~, ->), quote.go and reserved.go (automatic quoting),
 // createtable.go, types.go, interval.go, positions.go (PosOf, TextOf).
 //
 // This package is a leaf of the module: it must not import any other

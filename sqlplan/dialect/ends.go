@@ -130,7 +130,7 @@ func (w *endWalker) extend(n ast.ExprNode, st, e int) (end int, known bool) {
 		}
 		return -1
 	}
-	switch n := n.(type) {
+	switch n.(type) {
 	case *ast.ColumnNameExpr:
 		for is(e+1, ".") && e+2 < len(toks) && toks[e+2].isIdent() {
 			e += 2
@@ -154,11 +154,6 @@ func (w *endWalker) extend(n ast.ExprNode, st, e int) (end int, known bool) {
 			e = max(e, st+1) // DATE '2020-01-01'
 		}
 		e = w.closeInner(st, e)
-		// x->'k' is json_extract(x, 'k') and x->>'k' json_unquote of that;
-		// TiDB does not locate the 'k'.
-		if (n.FnName.L == "json_extract" || n.FnName.L == "json_unquote") && is(e+1, "->", "->>") && e+2 < len(toks) {
-			e += 2
-		}
 	case *ast.AggregateFuncExpr, *ast.ExistsSubqueryExpr, *ast.RowExpr, *ast.DefaultExpr, *ast.ValuesExpr:
 		if p := callParen(); p >= 0 {
 			e = max(e, w.match[p])
@@ -222,7 +217,7 @@ func (w *endWalker) extend(n ast.ExprNode, st, e int) (end int, known bool) {
 			e += 2
 		}
 	case *ast.BinaryOperationExpr, *ast.UnaryOperationExpr, *ast.ParenthesesExpr, *ast.BetweenExpr,
-		*ast.PatternInExpr, *ast.SubqueryExpr, *ast.CompareSubqueryExpr:
+		*ast.PatternInExpr, *ast.PatternRegexpExpr, *ast.SubqueryExpr, *ast.CompareSubqueryExpr:
 	default:
 		return e, false
 	}

@@ -21,6 +21,8 @@ func FuzzParse(f *testing.F) {
 		"CREATE TABLE t (a STRUCT<b INT, c STRUCT<d TEXT>>[])",
 		"SELECT CASE WHEN a THEN 1 END::text, (SELECT 1)::int FROM t",
 		"SELECT $$x$$, `y`, \"z\" FROM t /* c",
+		"SELECT j -> 'a' ->> 'b', a == b, c IS NOT DISTINCT FROM d, s ~* 'x' AND s !~ 'y' FROM t",
+		"SELECT order, group FROM t WHERE desc = 1 ORDER BY group DESC, desc",
 	} {
 		f.Add(seed)
 	}
@@ -45,6 +47,11 @@ func FuzzParse(f *testing.F) {
 						t.Fatalf("bad position %v", p)
 					}
 					_ = s.TextOf(n)
+					if e, ok := n.(ast.ExprNode); ok {
+						if _, p, ok := s.Operator(e); ok && (p.Line < 1 || p.Col < 1) {
+							t.Fatalf("bad operator position %v", p)
+						}
+					}
 				}})
 			}
 		}

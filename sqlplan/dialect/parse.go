@@ -218,7 +218,7 @@ func syntaxError(f *file, u *unit, err error) *Error {
 		return f.errorf(u.origEnd(len(u.text)), "syntax error: unexpected end of statement")
 	}
 	o := u.orig(off)
-	return f.errorf(o, "syntax error near %q", snippet(f.text[:u.origEnd(len(u.text))], o))
+	return f.errorf(o, "syntax error near %q%s%s", snippet(f.text[:u.origEnd(len(u.text))], o), callHint(f, o), reservedHint(f, o))
 }
 
 // tidbErrorOffset finds the offset in src of the token a TiDB error message

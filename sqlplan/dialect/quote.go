@@ -34,15 +34,18 @@ import (
 //     trim, substring, position, extract, if, left, ...) keep their syntax.
 //     ANY and SOME are never quoted.
 //
-// Still needing quotes from the user:
-//   - reserved words outside reservedNames used as bare column names
-//     (order, group, desc, from, select, ...), e.g. SELECT "order" FROM t;
-//   - reserved words as implicit aliases without AS (SELECT a window);
+// Rules 5 and 6 (reserved.go) cover the other reserved words as bare
+// column names (SELECT order, group FROM t) and reserved words as implicit
+// aliases (SELECT a window FROM t). Still needing quotes from the user:
+//   - reserved words before "(" or after AS where rules 1 and 4 do not
+//     apply (SELECT "order"(x), SELECT a AS "table");
 //   - reserved words naming a view or CTE (CREATE VIEW key AS, WITH key
-//     AS); table names after FROM, JOIN and INTO are covered when they are
-//     in reservedNames;
-//   - names in positions the rules above do not reach, such as the element
-//     of a comma list that starts after a clause keyword not listed in 3.
+//     AS), or a table alias without AS (FROM t order); table names after
+//     FROM, JOIN and INTO are covered when they are in reservedNames;
+//   - the words reserved.go never takes for names (all, default, when,
+//     and, ...), and unreserved TiDB keywords TiDB still rejects as names
+//     (schema).
+// A syntax error at such a word says to double-quote it.
 //
 // Words after "." are left alone: TiDB accepts any word there (t.key,
 // window.end). Quoting does not change an identifier's spelling: "key"
@@ -72,7 +75,7 @@ var exprStartWords = setOf(
 
 var exprStartOps = setOf(
 	"(", ",", "=", "==", "<>", "!=", "<", ">", "<=", ">=", "<=>", "+", "-", "*",
-	"/", "%", "||", "&&", "|", "&", "^", "~", "!", "->", "->>",
+	"/", "%", "||", "&&", "|", "&", "^", "~", "!", "->", "->>", "~*", "!~", "!~*",
 )
 
 // afterAsSyntax are the reserved words that follow AS as syntax.
@@ -139,6 +142,9 @@ func quoteWord(toks []token, k int) bool {
 		return false // TiDB takes any word after "."
 	}
 	if next.is("(") {
+		if reserved && hasPrev && prev.is("INTO") {
+			return true // INSERT INTO out (a, b)
+		}
 		// Rule 4.
 		if !hasPrev || !exprStart(prev) || neverQuoteCalls[up] || (reserved && up != "RANGE") {
 			return false
@@ -153,6 +159,9 @@ func quoteWord(toks []token, k int) bool {
 	}
 	if next.is(".") {
 		return true // rule 2
+	}
+	if bareName(toks, k, up) {
+		return true // rules 5 and 6 (reserved.go)
 	}
 	if !reservedNames[up] || !hasPrev || !exprStart(prev) {
 		return false

@@ -22,6 +22,7 @@ type segment struct {
 type unit struct {
 	text string
 	segs []segment
+	ops  map[int]string // operators rewritten, by file offset, as written (operators.go)
 }
 
 // seg returns the segment holding rewritten offset off (the last one for
@@ -141,10 +142,13 @@ type rewriter struct {
 	toks     []token
 	match    []int // index of the matching bracket, or -1
 	pre      [][]insertion
+	post     [][]insertion // synthetic text put after a token
 	repl     []*replacement
 	pstart   []int // start of the primary expression that ends at a token, or -1
 	consumed []bool
-	cases    []int // open CASE keywords
+	cases    []int          // open CASE keywords
+	ops      map[int]string // see unit.ops
+	wraps    map[int]int    // token index -> start of the call ending there (operators.go)
 }
 
 // valueKeywords are reserved words that are values, so x::type may follow
@@ -196,7 +200,7 @@ func rewrite(f *file, toks []token, prefix string) (*unit, *Error) {
 	n := len(toks)
 	r := &rewriter{
 		f: f, toks: toks, match: match,
-		pre: make([][]insertion, n), repl: make([]*replacement, n),
+		pre: make([][]insertion, n), post: make([][]insertion, n), repl: make([]*replacement, n),
 		pstart: make([]int, n), consumed: make([]bool, n),
 	}
 	for i := range r.pstart {
@@ -258,6 +262,14 @@ func (r *rewriter) scan() *Error {
 			k+1 < len(toks) && toks[k+1].isIdent():
 			k = r.fields(r.pstart[k-1], k)
 			continue
+		case r.isOperator(k):
+			if err := r.operator(k); err != nil {
+				return err
+			}
+			if n := r.repl[k].n; n > 1 {
+				k += n - 1
+				continue
+			}
 		case t.rewritten():
 			// TiDB has neither dollar-quoted nor E'...' strings.
 			r.repl[k] = &replacement{s: sqlString(t.stringValue()), n: 1}
@@ -265,6 +277,9 @@ func (r *rewriter) scan() *Error {
 			r.repl[k] = &replacement{s: `"` + t.text + `"`, n: 1}
 		}
 		r.setPrimary(k)
+		if p, ok := r.wraps[k]; ok {
+			r.pstart[k] = p
+		}
 	}
 	return nil
 }
@@ -495,16 +510,24 @@ func (r *rewriter) emit(prefix string) *unit {
 		for _, in := range r.pre[k] {
 			b.addText(in.s, in.orig, in.origEnd, in.textStart, false)
 		}
+		n := 1
 		if rp := r.repl[k]; rp != nil {
+			n = rp.n
 			last := r.toks[k+rp.n-1]
 			b.add(rp.s, t.start, last.end, false)
-			k += rp.n
-			continue
+		} else {
+			b.add(t.text, t.start, t.end, true)
 		}
-		b.add(t.text, t.start, t.end, true)
-		k++
+		for q := k; q < k+n; q++ {
+			for _, in := range r.post[q] {
+				b.addText(in.s, in.orig, in.origEnd, in.textStart, false)
+			}
+		}
+		k += n
 	}
-	return b.unit()
+	u := b.unit()
+	u.ops = r.ops
+	return u
 }
 
 // sqlString quotes s as a SQL string literal.
