@@ -270,6 +270,20 @@ func (r *rewriter) scan() *Error {
 				k += n - 1
 				continue
 			}
+		case t.kind == tkWord && !afterDot && t.is("FULL") && fullJoin(toks, k) > 0:
+			// TiDB (MySQL) has no FULL JOIN: it reads FULL as an alias.
+			// STRAIGHT_JOIN parses as a join with the same ON and means
+			// nothing else here (a user's own is rewritten to JOIN), so
+			// the planner reads it as FULL.
+			n := fullJoin(toks, k)
+			r.repl[k] = &replacement{s: "STRAIGHT_JOIN", n: n}
+			for q := k + 1; q < k+n; q++ {
+				r.consumed[q] = true
+			}
+			k += n - 1
+			continue
+		case t.kind == tkWord && !afterDot && t.is("STRAIGHT_JOIN"):
+			r.repl[k] = &replacement{s: "JOIN", n: 1}
 		case t.rewritten():
 			// TiDB has neither dollar-quoted nor E'...' strings.
 			r.repl[k] = &replacement{s: sqlString(t.stringValue()), n: 1}
@@ -533,4 +547,15 @@ func (r *rewriter) emit(prefix string) *unit {
 // sqlString quotes s as a SQL string literal.
 func sqlString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// fullJoin returns the number of tokens of FULL [OUTER] JOIN at k, or 0.
+func fullJoin(toks []token, k int) int {
+	switch {
+	case k+1 < len(toks) && toks[k+1].is("JOIN"):
+		return 2
+	case k+2 < len(toks) && toks[k+1].is("OUTER") && toks[k+2].is("JOIN"):
+		return 3
+	}
+	return 0
 }
