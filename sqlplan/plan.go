@@ -23,6 +23,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan/dialect"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // Options control planning.
@@ -157,6 +158,8 @@ func (p *planner) statement(s *dialect.Statement) error {
 		return p.createView(s, n)
 	case *ast.InsertStmt:
 		return p.insert(s, n)
+	case *ast.SetStmt:
+		return p.set(s, n)
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		return p.bareSelect(s, n.(ast.ResultSetNode))
 	}
@@ -341,4 +344,33 @@ func (p *planner) tableHint() string {
 		names = append(names, v.name)
 	}
 	return " (defined: " + strings.Join(sortStrings(names), ", ") + ")"
+}
+
+// set handles SET name = 'value': the one setting Arroyo has is
+// updating_ttl, how long updating aggregates and joins keep a key that
+// has not changed (in event time). It applies to the queries after it.
+func (p *planner) set(s *dialect.Statement, n *ast.SetStmt) error {
+	for _, v := range n.Variables {
+		name := strings.ToLower(v.Name)
+		if name != "updating_ttl" {
+			return s.Errorf(n, "unknown setting '%s' (the one setting is updating_ttl, e.g. SET updating_ttl = '1 hour')", v.Name)
+		}
+		lit, ok := v.Value.(*driver.ValueExpr)
+		text, isText := "", false
+		if ok {
+			text, isText = lit.GetValue().(string)
+		}
+		if !isText {
+			return s.Errorf(v.Value, "SET updating_ttl takes an interval in quotes, e.g. '1 hour' or '30 minutes'")
+		}
+		d, err := dialect.ParseInterval(text)
+		if err != nil || d <= 0 {
+			if err == nil {
+				err = fmt.Errorf("it must be positive")
+			}
+			return s.Errorf(v.Value, "SET updating_ttl = '%s': %v", text, err)
+		}
+		p.updatingTTL = d
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -46,7 +47,14 @@ type Pipeline struct {
 	// MaxParallelism (pipeline.max_parallelism) is the most subtasks per
 	// operator a pipeline may ask for.
 	MaxParallelism int
+	// UpdateAggregateFlushInterval
+	// (pipeline.update_aggregate_flush_interval) is how long an updating
+	// aggregate may hold back a change, coalescing changes to one key.
+	UpdateAggregateFlushInterval time.Duration
 }
+
+// DefaultUpdateAggregateFlushInterval is Arroyo's.
+const DefaultUpdateAggregateFlushInterval = time.Second
 
 // Worker is the [worker] section: how a worker process runs.
 type Worker struct {
@@ -75,7 +83,7 @@ const DefaultGCPercent = 400
 // Default returns the built-in configuration.
 func Default() Config {
 	return Config{
-		Pipeline: Pipeline{MaxParallelism: DefaultMaxParallelism},
+		Pipeline: Pipeline{MaxParallelism: DefaultMaxParallelism, UpdateAggregateFlushInterval: DefaultUpdateAggregateFlushInterval},
 		Worker:   Worker{MemoryLimit: DefaultMemoryLimit, GCPercent: DefaultGCPercent},
 	}
 }
@@ -91,6 +99,18 @@ var keys = map[string]key{
 		n, err := positiveInt(v)
 		c.Pipeline.MaxParallelism = n
 		return err
+	}},
+	"pipeline.update_aggregate_flush_interval": {set: func(c *Config, v any) error {
+		text, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("expected a duration such as \"1s\" or \"500ms\", got %T", v)
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(text))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("expected a positive duration such as \"1s\" or \"500ms\", got %q", text)
+		}
+		c.Pipeline.UpdateAggregateFlushInterval = d
+		return nil
 	}},
 	"worker.memory_limit": {set: func(c *Config, v any) error {
 		text, ok := v.(string)

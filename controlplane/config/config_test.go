@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoad(t *testing.T) {
@@ -34,7 +35,7 @@ func TestLoad(t *testing.T) {
 			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALLELISM: pipeline.max_parallelism: expected an integer"},
 		{name: "zero", env: []string{"ARROYO__PIPELINE__MAX_PARALLELISM=0"}, wantErr: "must be a positive integer, got 0"},
 		{name: "typo in env", env: []string{"ARROYO__PIPELINE__MAX_PARALELLISM=8"},
-			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALELLISM: unknown key 'pipeline.max_paralellism' (known keys: pipeline.max_parallelism)"},
+			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALELLISM: unknown key 'pipeline.max_paralellism' (known keys: pipeline.max_parallelism, pipeline.update_aggregate_flush_interval)"},
 		{name: "typo in file", file: "[pipeline]\nmax_paralelism = 8\n", wantErr: "unknown key 'pipeline.max_paralelism'"},
 		{name: "float in file", file: "[pipeline]\nmax_parallelism = 1.5\n", wantErr: "pipeline.max_parallelism: expected an integer, got float64"},
 		{name: "not TOML", file: "[pipeline\n", wantErr: "config " + filepath.Join(dir, "c.toml") + ": toml:"},
@@ -65,5 +66,21 @@ func TestLoad(t *testing.T) {
 func TestLoadMissingFile(t *testing.T) {
 	if _, err := Load(filepath.Join(t.TempDir(), "none.toml"), nil); err == nil || !strings.Contains(err.Error(), "read config:") {
 		t.Fatalf("Load = %v", err)
+	}
+}
+
+// TestFlushInterval reads pipeline.update_aggregate_flush_interval from
+// the environment and rejects what is not a positive duration.
+func TestFlushInterval(t *testing.T) {
+	c, err := Load("", []string{"ARROYO__PIPELINE__UPDATE_AGGREGATE_FLUSH_INTERVAL=250ms"})
+	if err != nil || c.Pipeline.UpdateAggregateFlushInterval != 250*time.Millisecond {
+		t.Fatalf("Load = %v, %v; want 250ms", c.Pipeline.UpdateAggregateFlushInterval, err)
+	}
+	if Default().Pipeline.UpdateAggregateFlushInterval != time.Second {
+		t.Errorf("default is not 1s")
+	}
+	_, err = Load("", []string{"ARROYO__PIPELINE__UPDATE_AGGREGATE_FLUSH_INTERVAL=-1s"})
+	if err == nil || !strings.Contains(err.Error(), "positive duration") {
+		t.Errorf("negative interval: %v", err)
 	}
 }

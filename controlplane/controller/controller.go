@@ -176,9 +176,10 @@ func (c *Controller) Submit(ctx context.Context, p Pipeline) (*Job, error) {
 	j.setState(Created)
 	j.setState(Compiling)
 	prog, err := sqlplan.Plan(p.File, p.Query, sqlplan.Options{
-		Name:        p.Name,
-		Parallelism: p.Parallelism,
-		DefaultSink: p.DefaultSink,
+		Name:                p.Name,
+		Parallelism:         p.Parallelism,
+		DefaultSink:         p.DefaultSink,
+		UpdateFlushInterval: c.cfg.Pipeline.UpdateAggregateFlushInterval,
 	})
 	if err != nil {
 		j.setState(Failed)

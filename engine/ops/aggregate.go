@@ -697,7 +697,9 @@ func (a *Aggregate) emit(g *groups, slots []uint32, starts, ends []int64, out Co
 func (a *Aggregate) flush(out Collector) error {
 	g := a.upd
 	a.lastFlush = a.now()
-	if a.cfg.TTL > 0 && a.watermark != math.MinInt64 {
+	if a.cfg.TTL > 0 && a.watermark != math.MinInt64 && a.watermark != math.MaxInt64 {
+		// (The end-of-input watermark expires nothing: the job is ending,
+		// not time passing.)
 		// Forget groups idle for longer than the TTL: a delete of their
 		// row tells downstream.
 		horizon := a.watermark - int64(a.cfg.TTL)

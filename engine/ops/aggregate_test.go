@@ -309,3 +309,33 @@ func (c *countingCounter) value(name string) int64 {
 	}
 	return c.m[name].Load()
 }
+
+// TestAggregateUpdatingTTL forgets a group idle for longer than the TTL in
+// event time, emitting a delete of its row, so a later row of the key is a
+// create again; the end-of-input watermark expires nothing.
+func TestAggregateUpdatingTTL(t *testing.T) {
+	ctx := context.Background()
+	n := aggNode(nil, false)
+	n.Aggregate.TTL = 10
+	op := newAgg(t, n, 0, 1)
+	out := &collector2{}
+	step := func(rows []aggRow, wm int64, want []string) {
+		t.Helper()
+		out.batches = nil
+		if rows != nil {
+			if err := op.Process(ctx, 0, aggBatch(rows, false), out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := op.OnWatermark(ctx, wm, out); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(out.batches); !slices.Equal(got, want) {
+			t.Errorf("watermark %d: %q, want %q", wm, got, want)
+		}
+	}
+	step([]aggRow{{k: 1, v: 1, ts: 0}, {k: 2, v: 2, ts: 45}}, 5, []string{"1 1 1 0 45", "2 1 2 0 45"})
+	step(nil, 50, []string{"1 1 1 3 45"})
+	step([]aggRow{{k: 1, v: 7, ts: 51}}, 52, []string{"1 1 7 0 51"})
+	step(nil, math.MaxInt64, nil)
+}
