@@ -108,11 +108,49 @@ func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // aggregate call, a window or a group key, and planning goes on as usual.
 func (p *planner) aggRef(s *dialect.Statement, n ast.ExprNode) (*program.Expr, bool, error) {
 	a := p.agg
+	if f, ok := n.(*ast.FuncCallExpr); ok && f.FnName.L == dialect.WithinGroupFunc && len(f.Args) == 2 {
+		// agg(p) WITHIN GROUP (ORDER BY x) is agg(x, p).
+		call, ok := f.Args[0].(*ast.FuncCallExpr)
+		name := ""
+		if ok {
+			name = call.FnName.L
+		}
+		if !ok || (name != "approx_percentile_cont" && name != "percentile_cont" && name != "approx_percentile_cont_with_weight") {
+			return nil, true, s.Errorf(f, "WITHIN GROUP (ORDER BY ...) applies to approx_percentile_cont")
+		}
+		c := *call
+		c.Args = append([]ast.ExprNode{f.Args[1]}, call.Args...)
+		if name == "percentile_cont" {
+			c.FnName = ast.NewCIStr("approx_percentile_cont")
+		}
+		return p.aggRef(s, &c)
+	}
+	if f, ok := n.(*ast.FuncCallExpr); ok && f.FnName.L == dialect.FilterFunc && len(f.Args) == 2 {
+		name, ok := p.isAggregateCall(f.Args[0])
+		if !ok {
+			return nil, true, s.Errorf(f, "FILTER (WHERE ...) applies to an aggregate call")
+		}
+		if a.nested {
+			return nil, true, s.Errorf(f, "aggregate function %s inside another aggregate's argument", name)
+		}
+		saved := p.agg
+		p.agg = nil
+		cond, err := p.expr(s, a.in, f.Args[1])
+		p.agg = saved
+		if err != nil {
+			return nil, true, err
+		}
+		if cond.Type.Kind != types.Bool && cond.Type.Kind != types.Null {
+			return nil, true, s.Errorf(f.Args[1], "FILTER needs a BOOLEAN condition, got %s", cond.Type)
+		}
+		e, err := p.aggCall(s, f.Args[0], name, castExpr(cond, types.BoolT))
+		return e, true, err
+	}
 	if name, ok := p.isAggregateCall(n); ok {
 		if a.nested {
 			return nil, true, s.Errorf(n, "aggregate function %s inside another aggregate's argument", name)
 		}
-		e, err := p.aggCall(s, n, name)
+		e, err := p.aggCall(s, n, name, nil)
 		return e, true, err
 	}
 	if f, ok := n.(*ast.FuncCallExpr); ok && windowFuncs[f.FnName.L] != "" {
@@ -156,7 +194,7 @@ func (p *planner) aggRef(s *dialect.Statement, n ast.ExprNode) (*program.Expr, b
 
 // aggCall plans an aggregate call's arguments over the input and returns
 // the reference to its output column.
-func (p *planner) aggCall(s *dialect.Statement, n ast.ExprNode, name string) (*program.Expr, error) {
+func (p *planner) aggCall(s *dialect.Statement, n ast.ExprNode, name string, filter *program.Expr) (*program.Expr, error) {
 	a := p.agg
 	var args []ast.ExprNode
 	distinct := false
@@ -232,7 +270,8 @@ func (p *planner) aggCall(s *dialect.Statement, n ast.ExprNode, name string) (*p
 	call := program.AggCall{Func: name, ArgTypes: ra.Args, InTypes: ts, Consts: constExprs, Distinct: distinct, Filter: -1, Type: ra.Result}
 	// The same call twice is computed once.
 	for j, c := range a.calls {
-		if c.Func == call.Func && c.Distinct == call.Distinct && len(a.callArgs[j]) == len(planned) {
+		if c.Func == call.Func && c.Distinct == call.Distinct && len(a.callArgs[j]) == len(planned) &&
+			(filter == nil) == (a.filters[j] == nil) && (filter == nil || sameExpr(filter, a.filters[j])) {
 			same := true
 			for i := range planned {
 				same = same && sameExpr(planned[i], a.callArgs[j][i])
@@ -244,6 +283,7 @@ func (p *planner) aggCall(s *dialect.Statement, n ast.ExprNode, name string) (*p
 	}
 	a.calls = append(a.calls, call)
 	a.callArgs = append(a.callArgs, planned)
+	a.filters = append(a.filters, filter)
 	a.nullable = append(a.nullable, name != "count")
 	return a.callRef(len(a.calls) - 1), nil
 }
@@ -469,6 +509,11 @@ func (p *planner) groupedSelect(s *dialect.Statement, n *ast.SelectStmt, in *rel
 			a.calls[j].Args = append(a.calls[j].Args, len(preProj))
 			preProj = append(preProj, e)
 			preCols = append(preCols, column{name: fmt.Sprintf("$arg%d", len(preProj)), typ: e.Type, nullable: e.Nullable})
+		}
+		if f := a.filters[j]; f != nil {
+			a.calls[j].Filter = len(preProj)
+			preProj = append(preProj, f)
+			preCols = append(preCols, column{name: fmt.Sprintf("$filter%d", len(preProj)), typ: f.Type, nullable: f.Nullable})
 		}
 	}
 	pre := calcRel(in, nil, preProj, preCols)

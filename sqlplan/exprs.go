@@ -814,6 +814,9 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		}
 		return p.call(s, n, name, args...)
 	}
+	if name == dialect.FilterFunc {
+		return nil, s.Errorf(n, "FILTER (WHERE ...) is only allowed on an aggregate call in the SELECT list or HAVING of a grouped query")
+	}
 	if _, ok := p.opts.Functions.LookupAggregate(name); ok {
 		return nil, s.Errorf(n, "aggregate function %s is not allowed here: aggregates go in the SELECT list or HAVING of a query (a condition on them goes in HAVING, not WHERE)", name)
 	}

@@ -82,6 +82,12 @@ const (
 	FieldFunc = "__field"
 	// IndexFunc is __index(expr, i): the subscript expr[i].
 	IndexFunc = "__index"
+	// FilterFunc is agg(...) FILTER (WHERE cond), written
+	// __agg_filter(agg(...), cond).
+	FilterFunc = "__agg_filter"
+	// WithinGroupFunc is agg(p) WITHIN GROUP (ORDER BY x), written
+	// __within_group(agg(p), x).
+	WithinGroupFunc = "__within_group"
 )
 
 // Pos is a position in the original SQL text. Line and Col are 1-based; Col

@@ -270,6 +270,35 @@ func (r *rewriter) scan() *Error {
 				k += n - 1
 				continue
 			}
+		case t.kind == tkWord && t.is("FILTER") && k > 0 && toks[k-1].is(")") && r.pstart[k-1] >= 0 &&
+			k+2 < len(toks) && toks[k+1].is("(") && toks[k+2].is("WHERE") && r.match[k+1] > k+2:
+			// agg(x) FILTER (WHERE c) -> __agg_filter(agg(x), c): TiDB has
+			// no FILTER clause.
+			p := r.pstart[k-1]
+			r.pre[p] = append([]insertion{{s: FilterFunc + "(", orig: t.start, origEnd: t.end, textStart: r.toks[p].start}}, r.pre[p]...)
+			r.repl[k] = &replacement{s: ", ", n: 3}
+			r.consumed[k+1], r.consumed[k+2] = true, true
+			if r.wraps == nil {
+				r.wraps = map[int]int{}
+			}
+			r.wraps[r.match[k+1]] = p
+			k += 2
+			continue
+		case t.kind == tkWord && t.is("WITHIN") && k > 0 && toks[k-1].is(")") && r.pstart[k-1] >= 0 &&
+			k+4 < len(toks) && toks[k+1].is("GROUP") && toks[k+2].is("(") && toks[k+3].is("ORDER") && toks[k+4].is("BY") && r.match[k+2] > k+4:
+			// agg(p) WITHIN GROUP (ORDER BY x) -> __within_group(agg(p), x).
+			p := r.pstart[k-1]
+			r.pre[p] = append([]insertion{{s: WithinGroupFunc + "(", orig: t.start, origEnd: t.end, textStart: r.toks[p].start}}, r.pre[p]...)
+			r.repl[k] = &replacement{s: ", ", n: 5}
+			for q := k + 1; q <= k+4; q++ {
+				r.consumed[q] = true
+			}
+			if r.wraps == nil {
+				r.wraps = map[int]int{}
+			}
+			r.wraps[r.match[k+2]] = p
+			k += 4
+			continue
 		case t.kind == tkWord && !afterDot && t.is("FULL") && fullJoin(toks, k) > 0:
 			// TiDB (MySQL) has no FULL JOIN: it reads FULL as an alias.
 			// STRAIGHT_JOIN parses as a join with the same ON and means
