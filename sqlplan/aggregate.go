@@ -181,10 +181,8 @@ func (p *planner) aggRef(s *dialect.Statement, n ast.ExprNode) (*program.Expr, b
 		// Reported again, with the right message, as planning goes on.
 		return nil, false, nil
 	}
-	for k, key := range a.keys {
-		if sameExpr(e, key) {
-			return &program.Expr{Op: program.ExprCol, Col: k, Type: key.Type, Nullable: key.Nullable}, true, nil
-		}
+	if r, ok := a.rebase(e); ok {
+		return r, true, nil
 	}
 	if c, ok := n.(*ast.ColumnNameExpr); ok {
 		return nil, true, s.Errorf(n, "column '%s' must appear in the GROUP BY clause or be used in an aggregate function", s.TextOf(c))
@@ -286,6 +284,34 @@ func (p *planner) aggCall(s *dialect.Statement, n ast.ExprNode, name string, fil
 	a.filters = append(a.filters, filter)
 	a.nullable = append(a.nullable, name != "count")
 	return a.callRef(len(a.calls) - 1), nil
+}
+
+// rebase rewrites an expression over the input into one over the
+// aggregate's output: every subexpression equal to a group key becomes
+// that key's column (x.start of a key x is a field of the key). ok is false
+// if an input column is left that is not inside a key.
+func (a *aggScope) rebase(e *program.Expr) (*program.Expr, bool) {
+	for k, key := range a.keys {
+		if sameExpr(e, key) {
+			return &program.Expr{Op: program.ExprCol, Col: k, Type: key.Type, Nullable: key.Nullable}, true
+		}
+	}
+	if e.Op == program.ExprCol {
+		return nil, false
+	}
+	if len(e.Args) == 0 {
+		return e, true
+	}
+	c := *e
+	c.Args = make([]*program.Expr, len(e.Args))
+	for i, arg := range e.Args {
+		r, ok := a.rebase(arg)
+		if !ok {
+			return nil, false
+		}
+		c.Args[i] = r
+	}
+	return &c, true
 }
 
 func (a *aggScope) callRef(j int) *program.Expr {
@@ -439,6 +465,19 @@ func (p *planner) groupedSelect(s *dialect.Statement, n *ast.SelectStmt, in *rel
 			}
 			if err := addKey(f.Expr, f.AsName.O); err != nil {
 				return nil, err
+			}
+		}
+	}
+	if a.window == nil {
+		// Grouping by the window column of a window aggregate below
+		// (re-aggregating its rows, e.g. the max count per window) is
+		// windowed too: its rows carry event time end - 1ns, so a 1ns
+		// tumbling window holds exactly one input window, emitted when
+		// the watermark passes it, as the input's was.
+		for _, k := range a.keys {
+			if k.Type.Equal(program.WindowType) {
+				a.window = &program.Window{Kind: program.WindowTumble, Width: 1}
+				break
 			}
 		}
 	}
