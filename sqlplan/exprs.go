@@ -814,6 +814,9 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		}
 		return p.call(s, n, name, args...)
 	}
+	if name == "unnest" {
+		return nil, s.Errorf(n, "UNNEST is only supported as a whole SELECT field (SELECT unnest(arr) AS x, ...)")
+	}
 	if name == dialect.FilterFunc {
 		return nil, s.Errorf(n, "FILTER (WHERE ...) is only allowed on an aggregate call in the SELECT list or HAVING of a grouped query")
 	}

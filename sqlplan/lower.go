@@ -107,9 +107,9 @@ func (l *lowerer) node(r *rel) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		calc := &program.Calc{Filters: r.filters, Project: r.project}
+		calc := &program.Calc{Filters: r.filters, Project: r.project, Unnest: r.unnest}
 		if pr := l.proj[r.input.table]; pr != nil && r.input.kind == relScan {
-			calc = &program.Calc{Filters: pr.exprs(r.filters), Project: pr.exprs(r.project)}
+			calc = &program.Calc{Filters: pr.exprs(r.filters), Project: pr.exprs(r.project), Unnest: r.unnest}
 		}
 		id := l.add(&program.Node{
 			Op:          program.OpCalc,

@@ -73,6 +73,7 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 	}
 	var project []*program.Expr
 	var cols []column
+	unnest := 0
 	for _, f := range n.Fields.Fields {
 		if f.WildCard != nil {
 			qual := f.WildCard.Table.O
@@ -90,6 +91,31 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 			}
 			continue
 		}
+		if fc, ok := f.Expr.(*ast.FuncCallExpr); ok && fc.FnName.L == "unnest" {
+			switch {
+			case unnest > 0:
+				return nil, s.Errorf(fc, "one UNNEST per SELECT: unnest the other array in a query over this one")
+			case len(fc.Args) != 1:
+				return nil, s.Errorf(fc, "unnest takes one array")
+			case in.updating():
+				return nil, s.Errorf(fc, "UNNEST of an updating stream (a changelog) is not supported")
+			}
+			e, err := p.expr(s, in.cols, fc.Args[0])
+			if err != nil {
+				return nil, err
+			}
+			if e.Type.Kind != types.List || e.Type.Elem == nil {
+				return nil, s.Errorf(fc.Args[0], "unnest needs an array, got %s", e.Type)
+			}
+			name := f.AsName.O
+			if name == "" {
+				name = fieldName(s, f.Expr)
+			}
+			unnest = len(project) + 1
+			project = append(project, e)
+			cols = append(cols, column{name: name, typ: *e.Type.Elem, nullable: true})
+			continue
+		}
 		e, err := p.expr(s, in.cols, f.Expr)
 		if err != nil {
 			return nil, err
@@ -101,7 +127,11 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 		project = append(project, e)
 		cols = append(cols, column{name: name, typ: e.Type, nullable: e.Nullable})
 	}
-	return calcRel(in, filters, project, cols), nil
+	r := calcRel(in, filters, project, cols)
+	if unnest > 0 {
+		r.unnest = unnest
+	}
+	return r, nil
 }
 
 // fieldName is the output name of an unaliased select expression: the

@@ -44,6 +44,9 @@ type rel struct {
 	inputs  []*rel // relUnion, relJoin
 	join    *program.Join
 	winfunc *program.WindowFunc
+	// unnest, for a calc, is program.Calc.Unnest: 1 + the column that
+	// UNNEST expands (0: none).
+	unnest int
 }
 
 // updating reports whether r is a changelog: its hidden columns include
@@ -87,7 +90,9 @@ func calcRel(input *rel, filters []*program.Expr, project []*program.Expr, cols 
 		project = append(project, &program.Expr{Op: program.ExprCol, Col: i, Type: c.typ})
 		cols = append(cols, column{name: c.name, typ: c.typ, hidden: true})
 	}
-	if input.kind != relCalc {
+	if input.kind != relCalc || input.unnest > 0 {
+		// (A calc over an UNNEST reads its elements, not the list the
+		// UNNEST's projection computes: it cannot be fused into it.)
 		return &rel{kind: relCalc, input: input, filters: filters, project: project, cols: cols}
 	}
 	fused := &rel{kind: relCalc, input: input.input, cols: cols}

@@ -200,6 +200,8 @@ type Calc struct {
 	// keep the changelog consistent where they split an update pair
 	// (changelog.go).
 	Changelog bool
+	// unnest is program.Calc.Unnest.
+	unnest int
 	kept      []bool // scratch of splitPairs
 }
 
@@ -212,7 +214,7 @@ var (
 // task.Functions.
 func NewCalc(ctx context.Context, c *program.Calc, task TaskInfo) (*Calc, error) {
 	ft := task.FuncTask()
-	op := &Calc{comp: &expr.Compiler{Registry: task.Functions, Task: &ft}, proj: make([]expr.Evaluator, len(c.Project))}
+	op := &Calc{comp: &expr.Compiler{Registry: task.Functions, Task: &ft}, proj: make([]expr.Evaluator, len(c.Project)), unnest: c.Unnest}
 	fail := func(err error) (*Calc, error) {
 		// Close what was bound before the error: nobody else will.
 		if cerr := op.comp.Close(); cerr != nil {
@@ -282,7 +284,39 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 		}
 		cols[i] = v
 	}
+	if c.unnest > 0 {
+		return c.expand(&coldata.Batch{Cols: cols, Len: b.Len, Sel: b.Sel}, out)
+	}
 	return out.Collect(&coldata.Batch{Cols: cols, Len: b.Len, Sel: b.Sel})
+}
+
+// expand turns each live row of b into one row per element of its list
+// column c.unnest-1 (UNNEST).
+func (c *Calc) expand(b *coldata.Batch, out Collector) error {
+	u := c.unnest - 1
+	list := b.Cols[u].(*coldata.List)
+	var rows, elems []int32
+	b.ForEach(func(i int) {
+		if list.IsNull(i) {
+			return
+		}
+		for e := list.Offsets[i]; e < list.Offsets[i+1]; e++ {
+			rows = append(rows, int32(i))
+			elems = append(elems, e)
+		}
+	})
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := make([]coldata.Vector, len(b.Cols))
+	for i, v := range b.Cols {
+		if i == u {
+			cols[i] = coldata.Gather(list.Elems, elems)
+		} else {
+			cols[i] = coldata.Gather(v, rows)
+		}
+	}
+	return out.Collect(coldata.NewBatch(cols, len(rows)))
 }
 
 // Close implements Closer: it closes the functions bound for the subtask.

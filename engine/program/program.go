@@ -130,6 +130,11 @@ type Calc struct {
 	Filters []*Expr `json:"filters,omitempty"`
 	// Project computes the output columns, in order, over the input schema.
 	Project []*Expr `json:"project"`
+	// Unnest, when > 0, makes column Unnest-1 an UNNEST: its projected
+	// value is a list, and each row becomes one row per element (the
+	// column holding the element, the others repeated); a NULL or empty
+	// list gives no row.
+	Unnest int `json:"unnest,omitempty"`
 }
 
 // EdgeKind says how batches move from the subtasks of one node to those of
@@ -407,9 +412,18 @@ func (p *Program) checkNode(n *Node) error {
 				return fmt.Errorf("filter %s is %s, not BOOLEAN", f, f.Type)
 			}
 		}
+		if c.Unnest < 0 || c.Unnest > len(c.Project) || (c.Unnest > 0 && (c.Project[c.Unnest-1].Type.Kind != types.List || c.Project[c.Unnest-1].Type.Elem == nil || n.Updating)) {
+			return fmt.Errorf("unnest column %d is not a list column of an append-only calc", c.Unnest)
+		}
 		for i, e := range c.Project {
 			if err := checkExpr(e, in); err != nil {
 				return fmt.Errorf("column %d: %w", i, err)
+			}
+			if i == c.Unnest-1 {
+				if !e.Type.Elem.Equal(s.Fields[i].Type) {
+					return fmt.Errorf("unnest column %d (%s) is %s but its elements are %s", i, s.Fields[i].Name, s.Fields[i].Type, *e.Type.Elem)
+				}
+				continue
 			}
 			if !e.Type.Equal(s.Fields[i].Type) {
 				return fmt.Errorf("column %d (%s) is %s but computed as %s", i, s.Fields[i].Name, s.Fields[i].Type, e.Type)
