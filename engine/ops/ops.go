@@ -202,7 +202,7 @@ type Calc struct {
 	Changelog bool
 	// unnest is program.Calc.Unnest.
 	unnest int
-	kept      []bool // scratch of splitPairs
+	kept   []bool // scratch of splitPairs
 }
 
 var (
