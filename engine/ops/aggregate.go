@@ -189,15 +189,24 @@ func aggConsts(c program.AggCall) ([]any, error) {
 // MaxKeyGroups is the key-group count state is partitioned by.
 func (a *Aggregate) MaxKeyGroups() int { return a.task.MaxKeyGroups }
 
-// groups is a set of groups: an index from encoded key to slot, each
-// slot's key and key hash, and the calls' accumulators.
+// groups is a set of groups: each slot's encoded key (in one byte slab)
+// and routing hash, the calls' accumulators, and, when indexed, an
+// open-addressing table from key to slot probed with the routing hash
+// (already computed for every row, and well mixed). Nothing in it holds a
+// pointer per group, so a million groups are a few slices to the GC.
 type groups struct {
-	index map[string]uint32
-	keys  [][]byte
-	hash  []uint64
-	accs  []expr.Accumulator
-	free  []uint32
-	live  int
+	slab       []byte
+	koff, klen []uint32
+	hash       []uint64
+	used       []bool
+	// table holds slot+1 (0 empty, tomb deleted); len is a power of two.
+	table   []uint32
+	tombs   int
+	indexed bool
+	dead    int // bytes of the slab no live key uses
+	accs    []expr.Accumulator
+	free    []uint32
+	live    int
 	// updating: the slices below are kept.
 	updating bool
 	// Updating aggregates: live rows per group, the row (encoded keys and
@@ -209,16 +218,18 @@ type groups struct {
 	isDirty []bool
 }
 
+const tomb = math.MaxUint32
+
 func (a *Aggregate) newGroups(indexed bool) *groups {
-	g := &groups{}
-	if indexed {
-		g.index = map[string]uint32{}
-	}
+	g := &groups{indexed: indexed}
 	for _, ra := range a.calls {
 		g.accs = append(g.accs, ra.New())
 	}
 	return g
 }
+
+// key returns slot s's encoded key (valid until the next alloc).
+func (g *groups) key(s uint32) []byte { return g.slab[g.koff[s] : g.koff[s]+g.klen[s]] }
 
 // alloc returns a fresh slot for key.
 func (g *groups) alloc(key []byte, hash uint64) uint32 {
@@ -226,12 +237,14 @@ func (g *groups) alloc(key []byte, hash uint64) uint32 {
 	if n := len(g.free); n > 0 {
 		s = g.free[n-1]
 		g.free = g.free[:n-1]
-		g.keys[s] = append(g.keys[s][:0], key...)
 		g.hash[s] = hash
+		g.used[s] = true
 	} else {
-		s = uint32(len(g.keys))
-		g.keys = append(g.keys, append([]byte(nil), key...))
+		s = uint32(len(g.koff))
+		g.koff = append(g.koff, 0)
+		g.klen = append(g.klen, 0)
 		g.hash = append(g.hash, hash)
+		g.used = append(g.used, true)
 		if g.updating {
 			g.count = append(g.count, 0)
 			g.emitted = append(g.emitted, nil)
@@ -239,25 +252,85 @@ func (g *groups) alloc(key []byte, hash uint64) uint32 {
 			g.isDirty = append(g.isDirty, false)
 		}
 	}
-	if g.index != nil {
-		g.index[string(key)] = s
+	g.koff[s], g.klen[s] = uint32(len(g.slab)), uint32(len(key))
+	g.slab = append(g.slab, key...)
+	if g.indexed {
+		g.insert(s)
 	}
 	g.live++
 	return s
 }
 
+func (g *groups) insert(s uint32) {
+	if (g.live+g.tombs+1)*4 >= len(g.table)*3 {
+		g.rehash()
+	}
+	mask := uint64(len(g.table) - 1)
+	for i := g.hash[s] & mask; ; i = (i + 1) & mask {
+		if t := g.table[i]; t == 0 || t == tomb {
+			if t == tomb {
+				g.tombs--
+			}
+			g.table[i] = s + 1
+			return
+		}
+	}
+}
+
+// rehash rebuilds the table for the live groups, at least twice as big.
+func (g *groups) rehash() {
+	n := 64
+	for n*3 <= (g.live+1)*8 {
+		n *= 2
+	}
+	g.table = make([]uint32, n)
+	g.tombs = 0
+	mask := uint64(n - 1)
+	for s, u := range g.used {
+		if !u {
+			continue
+		}
+		for i := g.hash[s] & mask; ; i = (i + 1) & mask {
+			if g.table[i] == 0 {
+				g.table[i] = uint32(s) + 1
+				break
+			}
+		}
+	}
+}
+
+// find returns the table index holding key, or -1.
+func (g *groups) find(key []byte, hash uint64) int {
+	if len(g.table) == 0 {
+		return -1
+	}
+	mask := uint64(len(g.table) - 1)
+	for i := hash & mask; ; i = (i + 1) & mask {
+		t := g.table[i]
+		if t == 0 {
+			return -1
+		}
+		if t != tomb && g.hash[t-1] == hash && string(g.key(t-1)) == string(key) {
+			return int(i)
+		}
+	}
+}
+
 // lookup returns key's slot, allocating one for a new key.
 func (g *groups) lookup(key []byte, hash uint64) uint32 {
-	if s, ok := g.index[string(key)]; ok {
-		return s
+	if i := g.find(key, hash); i >= 0 {
+		return g.table[i] - 1
 	}
 	return g.alloc(key, hash)
 }
 
 // release empties slot s for reuse.
 func (g *groups) release(s uint32) {
-	if g.index != nil {
-		delete(g.index, string(g.keys[s]))
+	if g.indexed {
+		if i := g.find(g.key(s), g.hash[s]); i >= 0 {
+			g.table[i] = tomb
+			g.tombs++
+		}
 	}
 	for _, acc := range g.accs {
 		acc.Reset(s)
@@ -266,8 +339,26 @@ func (g *groups) release(s uint32) {
 		g.count[s] = 0
 		g.emitted[s] = nil
 	}
+	g.used[s] = false
+	g.dead += int(g.klen[s])
 	g.free = append(g.free, s)
 	g.live--
+	if g.dead > 1<<20 && g.dead > len(g.slab)/2 {
+		g.compact()
+	}
+}
+
+// compact rewrites the slab with the live keys only.
+func (g *groups) compact() {
+	slab := make([]byte, 0, len(g.slab)-g.dead)
+	for s, u := range g.used {
+		if u {
+			off := len(slab)
+			slab = append(slab, g.key(uint32(s))...)
+			g.koff[s] = uint32(off)
+		}
+	}
+	g.slab, g.dead = slab, 0
 }
 
 func (g *groups) markDirty(s uint32) {
@@ -280,12 +371,8 @@ func (g *groups) markDirty(s uint32) {
 // liveSlots returns the slots in use, ascending.
 func (g *groups) liveSlots() []uint32 {
 	out := make([]uint32, 0, g.live)
-	freed := make(map[uint32]bool, len(g.free))
-	for _, s := range g.free {
-		freed[s] = true
-	}
-	for s := range g.keys {
-		if !freed[uint32(s)] {
+	for s, u := range g.used {
+		if u {
 			out = append(out, uint32(s))
 		}
 	}
@@ -567,7 +654,7 @@ func (a *Aggregate) closePanes(prev, w int64, out Collector) error {
 			src := g.liveSlots()
 			dst := make([]uint32, len(src))
 			for i, s := range src {
-				dst[i] = tmp.lookup(g.keys[s], g.hash[s])
+				dst[i] = tmp.lookup(g.key(s), g.hash[s])
 			}
 			for j := range tmp.accs {
 				if err := tmp.accs[j].Merge(dst, g.accs[j], src); err != nil {
@@ -614,7 +701,7 @@ func (a *Aggregate) closeSessions(w int64, out Collector) error {
 		if x.start != y.start {
 			return x.start < y.start
 		}
-		return string(a.sess.keys[x.slot]) < string(a.sess.keys[y.slot])
+		return string(a.sess.key(x.slot)) < string(a.sess.key(y.slot))
 	})
 	for len(closed) > 0 {
 		n := min(len(closed), emitChunk)
@@ -663,7 +750,7 @@ func (a *Aggregate) emit(g *groups, slots []uint32, starts, ends []int64, out Co
 		cols = append(cols, coldata.New(a.out[k], n))
 	}
 	for _, s := range slots {
-		rest := g.keys[s]
+		rest := g.key(s)
 		var err error
 		for k := 0; k < a.nk; k++ {
 			if rest, err = coldata.DecodeAppend(cols[k], rest); err != nil {
@@ -703,8 +790,8 @@ func (a *Aggregate) flush(out Collector) error {
 		// Forget groups idle for longer than the TTL: a delete of their
 		// row tells downstream.
 		horizon := a.watermark - int64(a.cfg.TTL)
-		for s := range g.keys {
-			if g.count[s] > 0 && g.touched[s] < horizon && !g.isDirty[s] {
+		for s, u := range g.used {
+			if u && g.count[s] > 0 && g.touched[s] < horizon && !g.isDirty[s] {
 				g.count[s] = 0
 				g.markDirty(uint32(s))
 			}
@@ -746,7 +833,7 @@ func (a *Aggregate) flush(out Collector) error {
 			g.release(s)
 			continue
 		}
-		row = append(row[:0], g.keys[s]...)
+		row = append(row[:0], g.key(s)...)
 		for j := range results {
 			row = coldata.AppendEncoded(row, results[j], li)
 		}
@@ -848,7 +935,7 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 	t := st.Keyed(groupTable)
 	var key, val []byte
 	put := func(g *groups, s uint32, prefix []byte, extra func([]byte) []byte) {
-		key = append(append(key[:0], prefix...), g.keys[s]...)
+		key = append(append(key[:0], prefix...), g.key(s)...)
 		val = val[:0]
 		if extra != nil {
 			val = extra(val)

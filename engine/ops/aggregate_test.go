@@ -339,3 +339,33 @@ func TestAggregateUpdatingTTL(t *testing.T) {
 	step([]aggRow{{k: 1, v: 7, ts: 51}}, 52, []string{"1 1 7 0 51"})
 	step(nil, math.MaxInt64, nil)
 }
+
+// TestAggregateGroupChurn creates and retracts 150K groups (the key slab
+// is compacted once its dead bytes pass 1 MiB) and checks that groups
+// created after it, old keys again and new ones, are found and correct.
+func TestAggregateGroupChurn(t *testing.T) {
+	ctx := context.Background()
+	op := newAgg(t, aggNode(nil, true), 0, 1)
+	out := &collector2{}
+	var rows []aggRow
+	for k := int64(0); k < 150000; k++ {
+		rows = append(rows, aggRow{k: k, v: 1, op: program.ChangeInsert})
+	}
+	for k := int64(0); k < 150000; k++ {
+		rows = append(rows, aggRow{k: k, v: 1, op: program.ChangeDelete})
+	}
+	rows = append(rows, aggRow{k: 7, v: 5, op: program.ChangeInsert}, aggRow{k: 200000, v: 6, op: program.ChangeInsert}, aggRow{k: 7, v: 2, op: program.ChangeInsert})
+	for len(rows) > 0 {
+		n := min(len(rows), 4096)
+		if err := op.Process(ctx, 0, aggBatch(rows[:n], true), out); err != nil {
+			t.Fatal(err)
+		}
+		rows = rows[n:]
+	}
+	if err := op.OnWatermark(ctx, 1, out); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lines(out.batches), []string{"200000 1 6 0 0", "7 2 7 0 0"}; !slices.Equal(got, want) {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
