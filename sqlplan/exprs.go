@@ -692,6 +692,7 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 		if err != nil {
 			return nil, err
 		}
+		v = p.jsonGetAs(v, t)
 		if err := expr.CanCast(v.Type, t); err != nil {
 			return nil, s.Errorf(n, "%v", err)
 		}
@@ -813,6 +814,14 @@ func (p *planner) funcCall(s *dialect.Statement, cols []column, n *ast.FuncCallE
 			return p.call(s, n, "||", args...)
 		}
 		return p.call(s, n, name, args...)
+	}
+	switch name {
+	case "row_time":
+		return p.rowTime(s, cols, n)
+	case "named_struct":
+		return p.namedStruct(s, cols, n)
+	case ast.TimestampLiteral, ast.DateLiteral, ast.TimeLiteral:
+		return p.typedLiteral(s, cols, n)
 	}
 	if name == "unnest" {
 		return nil, s.Errorf(n, "UNNEST is only supported as a whole SELECT field (SELECT unnest(arr) AS x, ...)")

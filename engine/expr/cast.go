@@ -41,7 +41,9 @@ func (e *CastError) Error() string {
 //   - numeric types and BOOLEAN (in both directions);
 //   - integers and TIMESTAMP or INTERVAL (nanoseconds);
 //   - TEXT and numbers, BOOLEAN, TIMESTAMP, JSON and BYTEA, in both
-//     directions, and INTERVAL to TEXT.
+//     directions, and INTERVAL to TEXT;
+//   - a struct to a struct whose fields have the same types, in order
+//     (only the names change).
 func CanCast(from, to types.Type) error {
 	if from.Equal(to) || from.Kind == types.Null {
 		return nil
@@ -57,6 +59,8 @@ func CanCast(from, to types.Type) error {
 	case t == types.String && (numOrBool(f) || temporal(f) || f == types.JSON || f == types.Bytes):
 		return nil
 	case f == types.String && (numOrBool(t) || t == types.Timestamp || t == types.JSON || t == types.Bytes):
+		return nil
+	case sameShape(from, to): // renaming a struct's fields (named_struct)
 		return nil
 	}
 	return fmt.Errorf("cannot cast %s to %s", from, to)
@@ -102,6 +106,10 @@ func castVec(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vecto
 		return castFrom(x, to, n, sel)
 	case *coldata.Bytes:
 		return castFromBytes(x, to, n, sel)
+	case *coldata.Struct:
+		if sameShape(from, to) {
+			return relabelStruct(x, to), nil
+		}
 	}
 	return nil, fmt.Errorf("cannot cast %s to %s", from, to)
 }

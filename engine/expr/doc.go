@@ -8,7 +8,7 @@
 //
 // It must not import sqlplan, connectors, controlplane, udf or cmd, nor the
 // engine's runtime or operators (dep_test.go enforces this): it depends on
-// engine/types, engine/coldata and engine/program only.
+// engine/types, engine/timefmt, engine/coldata and engine/program only.
 //
 // # Contract
 //
@@ -58,6 +58,12 @@
 //	math.go       math functions
 //	math2.go      trigonometry, gcd/lcm, factorial, isnan, nanvl, random
 //	resolve.go    signature-based Resolve for built-ins
+//	datetime.go   date/time functions (units, to_timestamp, to_char)
+//	json.go       the json_get family; jsonscan.go the JSON text scanner
+//	jsonpath.go   JSONPath and extract_json & co.
+//	arrays.go     array functions (arrays2.go: slice, reverse, sort,
+//	              repeat); list.go array_element
+//	structs.go    struct(), struct renaming casts
 //	nulls.go      null-bitmap and selection helpers
 //
 // # Invariants worth knowing

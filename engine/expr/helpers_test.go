@@ -20,7 +20,7 @@ import (
 // rows, split into random batch sizes) checking that all agree.
 
 // vec builds a vector of type t; nil is NULL. Values are converted from
-// int, float64, string, bool, []byte and []any (structs) as needed.
+// int, float64, string, bool, []byte and []any (structs, lists) as needed.
 func vec(t types.Type, vals ...any) coldata.Vector {
 	v := coldata.New(t, len(vals))
 	for _, x := range vals {
@@ -73,6 +73,11 @@ func appendGo(v coldata.Vector, x any) {
 			appendGo(v.Fields[i], f)
 		}
 		v.AppendRow()
+	case *coldata.List:
+		for _, e := range x.([]any) {
+			appendGo(v.Elems, e)
+		}
+		v.CloseRow()
 	default:
 		panic(fmt.Sprintf("appendGo %T", v))
 	}

@@ -1,7 +1,8 @@
 // Package timefmt is the one parser and formatter of timestamp text: JSON
 // decoding and encoding (connectors/jsonfmt) and CAST between TEXT and
 // TIMESTAMP (engine/expr) both use it, so a text one of them accepts the
-// other accepts too.
+// other accepts too. strftime.go and strptime.go add chrono-style layouts
+// (%Y-%m-%d %H:%M:%S) for to_char and to_timestamp(text, format).
 //
 // Timestamps are int64 nanoseconds since the Unix epoch, UTC: the range is
 // 1677-09-21 to 2262-04-11. Conversion uses Howard Hinnant's civil-date

@@ -33,6 +33,10 @@
 // FILE:LINE:COL: syntax error near "<original text>". positions.go says how
 // node positions are found and how exact they are.
 //
+//   - EXTRACT(unit FROM x) becomes date_part('unit', x) (extract.go), and
+//     the array literals ARRAY[a, b] and [a, b] become make_array(a, b)
+//     (arrays.go).
+//
 //   - Subscripts x[i] become __index(x, i); dotted names of more than
 //     three parts (TiDB's limit: db.table.column) keep three parts and wrap
 //     the others, like field access after ']' or ')', in __field(x, 'name').
@@ -51,7 +55,8 @@
 // Files: lex.go (tokenizer), parse.go (Parse, Statement, TiDB errors),
 // rewrite.go (rewrites and position maps), operators.go (==, IS DISTINCT
 // FROM, ~, ->), quote.go and reserved.go (automatic quoting),
-// createtable.go, types.go, interval.go, positions.go (PosOf, TextOf).
+// createtable.go, types.go, interval.go, extract.go, arrays.go,
+// positions.go (PosOf, TextOf).
 //
 // This package is a leaf of the module: it must not import any other
 // package of github.com/arroyogo/arroyo (engine/dep_test.go enforces this).

@@ -249,6 +249,7 @@ func (r *rewriter) scan() *Error {
 			if err := r.cast(k); err != nil {
 				return err
 			}
+		case t.kind == tkWord && !afterDot && t.is("EXTRACT") && r.extract(k):
 		case t.is("::"):
 			e, err := r.colonCast(k)
 			if err != nil {
@@ -258,6 +259,8 @@ func (r *rewriter) scan() *Error {
 			continue
 		case t.is("[") && k > 0 && r.pstart[k-1] >= 0 && !toks[k-1].is("ARRAY"):
 			r.index(k)
+		case t.is("[") && !afterDot:
+			r.arrayLiteral(k)
 		case t.is(".") && k > 0 && (toks[k-1].is("]") || toks[k-1].is(")") || cut == k) && r.pstart[k-1] >= 0 &&
 			k+1 < len(toks) && toks[k+1].isIdent():
 			k = r.fields(r.pstart[k-1], k)

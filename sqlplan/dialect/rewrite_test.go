@@ -52,6 +52,13 @@ func TestRewrite(t *testing.T) {
 		{"SELECT ts - INTERVAL '5' SECOND > now() FROM t", "SELECT ts - __interval('5 SECOND') > now() FROM t"},
 		{"SELECT tumble(INTERVAL '1' MINUTE) AS w FROM t", "SELECT tumble(__interval('1 MINUTE')) AS w FROM t"},
 		{"SELECT hop(INTERVAL '1 minute', INTERVAL '1 hour 30 minutes') FROM t", "SELECT hop(__interval('1 minute'), __interval('1 hour 30 minutes')) FROM t"},
+		// Array literals are make_array; a '[' after a value is a subscript.
+		{"SELECT ARRAY[1, 2], [a, b + 1], array_has([1], x) FROM t", "SELECT make_array(1, 2), make_array(a, b + 1), array_has(make_array(1), x) FROM t"},
+		{"SELECT [[1], [2, 3]][2][1], ARRAY['a'][1]::text FROM t", "SELECT __index(__index(make_array(make_array(1), make_array(2, 3)), 2), 1), __cast(__index(make_array('a'), 1), 'TEXT') FROM t"},
+		{"SELECT CAST(a AS TEXT[]), a::BIGINT[] FROM t WHERE x = [1]", "SELECT __cast(a , 'TEXT[]'), __cast(a, 'BIGINT[]') FROM t WHERE x = make_array(1)"},
+		// EXTRACT(unit FROM x) is date_part('unit', x), for any unit.
+		{"SELECT EXTRACT(year FROM ts), extract(EPOCH from ts) FROM t", "SELECT date_part('year', ts), date_part('epoch', ts) FROM t"},
+		{"SELECT extract(dow FROM ts + INTERVAL '1' DAY)::text FROM t", "SELECT __cast(date_part('dow', ts + __interval('1 DAY')), 'TEXT') FROM t"},
 		// Quoted identifiers, ||, comments, strings.
 		{`SELECT "a b", "x""y" FROM "my table"`, `SELECT "a b", "x""y" FROM "my table"`},
 		{"SELECT a || b || 'c' FROM t", "SELECT a || b || 'c' FROM t"},
