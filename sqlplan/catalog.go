@@ -175,9 +175,6 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		}
 		desc.BadData = v
 	}
-	if _, ok := raw["watermark_field"]; ok {
-		return errAt(rawPos["watermark_field"], "option 'watermark_field' is not supported yet; use WATERMARK FOR <column> AS <expr>")
-	}
 	// Format and its options.
 	connOpts := map[string]string{}
 	var fmtDef *connector.Format
@@ -296,6 +293,25 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 			}
 			t.watermark.Lateness = lateness
 		}
+	}
+	if wf, ok := raw["watermark_field"]; ok {
+		// Arroyo's older option: a column holding the watermark itself
+		// (the source's watermark is the largest value seen).
+		pos := rawPos["watermark_field"]
+		switch {
+		case ct.Watermark != nil:
+			return errAt(pos, "use either WATERMARK FOR or watermark_field, not both")
+		case t.schema == nil:
+			return errAt(pos, "watermark_field needs a declared schema")
+		}
+		i := t.schema.Index(wf)
+		if i < 0 {
+			return errAt(pos, "watermark_field '"+wf+"' is not a column of '"+ct.Name+"'")
+		}
+		if t.schema.Fields[i].Type.Kind != types.Timestamp {
+			return errAt(pos, "watermark_field '"+wf+"' must be TIMESTAMP, not "+t.schema.Fields[i].Type.String())
+		}
+		t.watermark = &program.Watermark{Column: i}
 	}
 	p.tables[key] = t
 	return nil
