@@ -3,6 +3,7 @@ package expr
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -249,6 +250,9 @@ func TestAllocsPerBatch(t *testing.T) {
 		run() // warm caches (literal vectors, scratch)
 		got := testing.AllocsPerRun(20, run)
 		t.Logf("%s: %.0f", c.name, got)
+		if raceEnabled && strings.Contains(c.name, "~") || raceEnabled && strings.HasPrefix(c.name, "regexp") {
+			continue // regexp pools its machines; the race detector drops pooled items
+		}
 		if got > c.max {
 			t.Errorf("%s: %.0f allocations per batch, want <= %.0f", c.name, got, c.max)
 		}

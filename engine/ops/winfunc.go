@@ -167,9 +167,13 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 	for i := range order {
 		order[i] = int32(i)
 	}
+	keyCmps := make([]func(a, b int32) int, len(w.cfg.Order))
+	for i, o := range w.cfg.Order {
+		keyCmps[i] = rowComparer(cols[o.Col-nk], o.Desc, o.NullsFirst)
+	}
 	cmp := func(a, b int32) int {
-		for _, o := range w.cfg.Order {
-			if c := compareRows(cols[o.Col-nk], int(a), int(b), o.Desc, o.NullsFirst); c != 0 {
+		for _, kc := range keyCmps {
+			if c := kc(a, b); c != 0 {
 				return c
 			}
 		}
@@ -280,6 +284,29 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 	}
 	outCols = append(outCols, &coldata.Vec[int64]{T: types.TimestampT, Vals: ts})
 	return out.Collect(coldata.NewBatch(outCols, n))
+}
+
+// rowComparer returns compareRows for v, specialized for NULL-free
+// integer and float columns (the common ORDER BY of a count or a price).
+func rowComparer(v coldata.Vector, desc, nullsFirst bool) func(a, b int32) int {
+	if !v.Nulls().Any() {
+		sign := 1
+		if desc {
+			sign = -1
+		}
+		switch x := v.(type) {
+		case *coldata.Vec[int64]:
+			vals := x.Vals
+			return func(a, b int32) int { return sign * cmpOrd(vals[a], vals[b]) }
+		case *coldata.Vec[uint64]:
+			vals := x.Vals
+			return func(a, b int32) int { return sign * cmpOrd(vals[a], vals[b]) }
+		case *coldata.Vec[float64]:
+			vals := x.Vals
+			return func(a, b int32) int { return sign * cmpFloat(vals[a], vals[b]) }
+		}
+	}
+	return func(a, b int32) int { return compareRows(v, int(a), int(b), desc, nullsFirst) }
 }
 
 // compareRows compares rows a and b of v for ORDER BY: NULLs last unless
