@@ -48,6 +48,9 @@ type Join struct {
 type joinEntry struct {
 	key  []byte
 	hash uint64
+	// seen is the largest event time of a row of the key (updating joins'
+	// TTL).
+	seen int64
 	rows [2]map[string]int
 	// order keeps each side's rows in arrival order, for a deterministic
 	// output (windowed joins).
@@ -190,9 +193,15 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 			e = newJoinEntry(j.keyBuf, j.hashes[k])
 			j.all[string(j.keyBuf)] = e
 		}
+		e.seen = max(e.seen, ts[r])
 		op := program.ChangeInsert
 		if ops != nil && (ops[r] == program.ChangeDelete || ops[r] == program.ChangeUpdateBefore) {
 			if !e.remove(input, string(j.rowBuf)) {
+				if j.cfg.TTL > 0 {
+					// Its row expired with the key's state: nothing of
+					// it is left to retract.
+					continue
+				}
 				return fmt.Errorf("join: input %d retracts a row it never sent", input)
 			}
 			op = program.ChangeDelete
@@ -233,6 +242,18 @@ func (j *Join) OnWatermark(ctx context.Context, w int64, out Collector) error {
 		j.watermark = w
 	}
 	if j.buckets == nil {
+		if j.cfg.TTL > 0 && w != math.MaxInt64 {
+			// SET updating_ttl: forget keys no row has touched for the
+			// TTL (in event time), silently, as Flink's state TTL does:
+			// their pairs were emitted and stay; later rows of the key
+			// join only with rows that came after.
+			horizon := w - int64(j.cfg.TTL)
+			for k, e := range j.all {
+				if e.seen < horizon {
+					delete(j.all, k)
+				}
+			}
+		}
 		return nil
 	}
 	var due []int64
@@ -367,6 +388,7 @@ func (j *Join) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, e
 	put := func(prefix []byte, e *joinEntry) {
 		key = append(append(key[:0], prefix...), e.key...)
 		val = binary.LittleEndian.AppendUint64(val[:0], e.hash)
+		val = binary.AppendVarint(val, e.seen)
 		for side := 0; side < 2; side++ {
 			val = binary.AppendUvarint(val, uint64(len(e.order[side])))
 			for _, r := range e.order[side] {
@@ -446,6 +468,11 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 			}
 			e := newJoinEntry(key, binary.LittleEndian.Uint64(val))
 			val = val[8:]
+			seen, n := binary.Varint(val)
+			if n <= 0 {
+				return bad
+			}
+			e.seen, val = seen, val[n:]
 			for side := 0; side < 2; side++ {
 				cnt, n := binary.Uvarint(val)
 				if n <= 0 {

@@ -196,3 +196,32 @@ func TestJoinCheckpointRestore(t *testing.T) {
 		t.Errorf("after restore %d rows, uninterrupted %d; %s", len(got), len(want), firstDiff(want, got))
 	}
 }
+
+// TestUpdatingJoinTTL forgets a key no row has touched for the TTL: a
+// later row of the key joins only with rows after it, and a retraction of
+// an expired row is ignored.
+func TestUpdatingJoinTTL(t *testing.T) {
+	ctx := context.Background()
+	n := joinNode(program.JoinInner, false)
+	n.Join.TTL = 10
+	j := newJoin(t, n, 0, 1)
+	out := &collector2{}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(j.Process(ctx, 0, keyed([3]int64{1, 10, 0}), out))
+	must(j.OnWatermark(ctx, 5, out))
+	must(j.Process(ctx, 1, keyed([3]int64{1, 100, 3}), out))
+	if got := lines(out.batches); !slices.Equal(got, []string{"10 100 0 3"}) {
+		t.Fatalf("before expiry: %q", got)
+	}
+	out.batches = nil
+	must(j.OnWatermark(ctx, 20, out)) // key 1 last seen at 3 < 20-10
+	must(j.Process(ctx, 1, keyed([3]int64{1, 101, 21}), out))
+	if got := lines(out.batches); len(got) != 0 {
+		t.Errorf("after expiry the right row joined %q", got)
+	}
+}
