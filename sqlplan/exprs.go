@@ -244,7 +244,7 @@ func (p *planner) expr1(s *dialect.Statement, cols []column, n ast.ExprNode) (*p
 	case *ast.AggregateFuncExpr:
 		return nil, s.Errorf(n, "aggregate function %s is not allowed here: aggregates go in the SELECT list or HAVING of a query (a condition on them goes in HAVING, not WHERE)", strings.ToLower(n.F))
 	case *ast.WindowFuncExpr:
-		return nil, s.Errorf(n, "window function %s is not supported yet", strings.ToLower(n.Name))
+		return nil, s.Errorf(n, "window function %s is only allowed in the SELECT list; to filter on it (WHERE rn <= 3), select it in a subquery and filter in the outer query", strings.ToLower(n.Name))
 	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		return nil, s.Errorf(n, "subqueries in expressions are not supported yet")
 	case *ast.FuncCastExpr:

@@ -33,7 +33,7 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 	defer restore()
 	switch {
 	case n.OrderBy != nil:
-		return nil, s.Errorf(n.OrderBy.Items[0].Expr, "ORDER BY is not supported on streams")
+		return nil, s.Errorf(n.OrderBy.Items[0].Expr, "ORDER BY is not supported on streams (an unbounded stream has no end to sort by); order within windows with a window function: ROW_NUMBER() OVER (PARTITION BY window ORDER BY ...)")
 	case n.Limit != nil:
 		return nil, s.Errorf(n.Limit.Count, "LIMIT is not supported on streams")
 	case len(n.WindowSpecs) > 0:

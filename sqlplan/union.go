@@ -16,7 +16,7 @@ import (
 // fed by every branch.
 func (p *planner) setOpr(s *dialect.Statement, n *ast.SetOprStmt) (*rel, error) {
 	if n.OrderBy != nil {
-		return nil, s.Errorf(n.OrderBy.Items[0].Expr, "ORDER BY is not supported on streams")
+		return nil, s.Errorf(n.OrderBy.Items[0].Expr, "ORDER BY is not supported on streams (an unbounded stream has no end to sort by); order within windows with a window function: ROW_NUMBER() OVER (PARTITION BY window ORDER BY ...)")
 	}
 	if n.Limit != nil {
 		return nil, s.Errorf(n.Limit.Count, "LIMIT is not supported on streams")
