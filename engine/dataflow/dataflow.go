@@ -53,6 +53,7 @@ const (
 	// Control path (the control inbox), never behind data.
 	ctrlTrigger // sources: inject barrier epoch (stop: the final one)
 	ctrlDone    // checkpoint epoch is complete: notify
+	ctrlTick    // processing time passed: ops.Ticker
 )
 
 // eosReason says why a stream ended.

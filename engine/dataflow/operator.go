@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
@@ -41,6 +43,8 @@ type opTask struct {
 	stopEpoch  uint64 // its epoch
 	stopDone   bool   // the stop checkpoint is complete
 	anyStopped bool   // some sender ended with reason stopped
+
+	tickPending atomic.Bool // a ctrlTick is in the control inbox
 }
 
 func (j *Job) runOperator(n *program.Node, i int, op ops.Operator, out *output) {
@@ -59,6 +63,11 @@ func (j *Job) runOperator(n *program.Node, i int, op ops.Operator, out *output) 
 		t.senders[s].watermark = math.MinInt64
 	}
 	t.live = len(t.senders)
+	if tk, ok := op.(ops.Ticker); ok && tk.TickInterval() > 0 {
+		done := make(chan struct{})
+		defer close(done)
+		go t.ticks(tk.TickInterval(), done)
+	}
 	finished, err := t.loop()
 	if err != nil {
 		j.failTask(n, i, err)
@@ -163,9 +172,34 @@ func (t *opTask) loop() (finished bool, err error) {
 	return true, t.out.send(message{kind: msgEOS, reason: endOfInput})
 }
 
+// ticks posts a tick to the control inbox every interval until done or
+// the job ends, skipping a tick while the previous one is pending.
+func (t *opTask) ticks(interval time.Duration, done <-chan struct{}) {
+	tk := time.NewTicker(interval)
+	defer tk.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.j.ctx.Done():
+			return
+		case <-tk.C:
+			if t.tickPending.CompareAndSwap(false, true) {
+				t.mb.control(message{kind: ctrlTick})
+			}
+		}
+	}
+}
+
 // control handles a message of the control inbox.
 func (t *opTask) control(m message) error {
 	switch m.kind {
+	case ctrlTick:
+		t.tickPending.Store(false)
+		if t.stopping || t.live == 0 {
+			return nil
+		}
+		return t.op.(ops.Ticker).Tick(t.j.ctx, t.out)
 	case ctrlDone:
 		if n, ok := t.op.(ops.CheckpointNotifier); ok {
 			if err := n.CheckpointDone(t.j.ctx, m.epoch); err != nil {

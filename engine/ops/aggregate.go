@@ -82,6 +82,7 @@ var (
 	_ Checkpointer     = (*Aggregate)(nil)
 	_ KeyedRestorer    = (*Aggregate)(nil)
 	_ Finisher         = (*Aggregate)(nil)
+	_ Ticker           = (*Aggregate)(nil)
 )
 
 // NewAggregate builds an aggregate subtask for node n.
@@ -900,6 +901,24 @@ func (b *changeBuilder) add(row []byte, op int8, ts int64) error {
 func (b *changeBuilder) batch() *coldata.Batch {
 	cols := append(b.cols, b.ops, b.ts)
 	return coldata.NewBatch(cols, b.n)
+}
+
+// TickInterval implements Ticker: an updating aggregate flushes every
+// FlushInterval of processing time, even while the watermark stands
+// still.
+func (a *Aggregate) TickInterval() time.Duration {
+	if a.upd == nil {
+		return 0
+	}
+	return a.cfg.FlushInterval
+}
+
+// Tick implements Ticker.
+func (a *Aggregate) Tick(ctx context.Context, out Collector) error {
+	if a.upd == nil || a.now().Sub(a.lastFlush) < a.cfg.FlushInterval {
+		return nil
+	}
+	return a.flush(out)
 }
 
 // Finish implements Finisher. The final watermark has closed every window

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -368,4 +369,44 @@ func TestAggregateGroupChurn(t *testing.T) {
 	if got, want := lines(out.batches), []string{"200000 1 6 0 0", "7 2 7 0 0"}; !slices.Equal(got, want) {
 		t.Errorf("%q, want %q", got, want)
 	}
+}
+
+// TestAggregateTickFlushes: an updating aggregate flushes on a tick once
+// its flush interval has passed since the last flush, with no watermark.
+func TestAggregateTickFlushes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		n := aggNode(nil, false)
+		n.Aggregate.FlushInterval = time.Second
+		op := newAgg(t, n, 0, 1)
+		if op.TickInterval() != time.Second {
+			t.Fatalf("tick interval %s", op.TickInterval())
+		}
+		out := &collector2{}
+		if err := op.Process(ctx, 0, aggBatch([]aggRow{{k: 1, v: 2, ts: 5}}, false), out); err != nil {
+			t.Fatal(err)
+		}
+		if err := op.Tick(ctx, out); err != nil {
+			t.Fatal(err)
+		}
+		// The first flush is due at once (none happened yet).
+		if got := lines(out.batches); !slices.Equal(got, []string{"1 1 2 0 5"}) {
+			t.Fatalf("first tick: %q", got)
+		}
+		out.batches = nil
+		if err := op.Process(ctx, 0, aggBatch([]aggRow{{k: 1, v: 3, ts: 6}}, false), out); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if err := op.Tick(ctx, out); err != nil || len(out.batches) != 0 {
+			t.Fatalf("tick before the interval: %v, %d batches", err, len(out.batches))
+		}
+		time.Sleep(600 * time.Millisecond)
+		if err := op.Tick(ctx, out); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(out.batches); !slices.Equal(got, []string{"1 1 2 1 6", "1 2 5 2 6"}) {
+			t.Errorf("after the interval: %q", got)
+		}
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
@@ -123,6 +124,17 @@ type CheckpointNotifier interface {
 // would emit partial results twice).
 type Finisher interface {
 	Finish(ctx context.Context, out Collector) error
+}
+
+// Ticker is implemented by operators that act on processing time (an
+// updating aggregate flushing its changes every interval even while the
+// watermark stands still). Tick is called about every TickInterval on the
+// subtask's goroutine, through the control path (never behind data), and
+// never after the stop barrier; ticks that fall while one is pending are
+// dropped. What it emits goes downstream like Process's output.
+type Ticker interface {
+	TickInterval() time.Duration
+	Tick(ctx context.Context, out Collector) error
 }
 
 // Closer is implemented by operators holding resources; Close is called
