@@ -128,7 +128,11 @@ func (p *planner) windowFuncSelect(s *dialect.Statement, n *ast.SelectStmt, in *
 			}
 			// NULLs sort last ascending and first descending (PostgreSQL,
 			// DataFusion).
-			cfg.Order = append(cfg.Order, program.SortKey{Col: extra(e), Desc: it.Desc, NullsFirst: it.Desc})
+			nullsFirst := it.Desc
+			if first, ok := s.NullsFirst(it.Expr); ok {
+				nullsFirst = first
+			}
+			cfg.Order = append(cfg.Order, program.SortKey{Col: extra(e), Desc: it.Desc, NullsFirst: nullsFirst})
 		}
 	}
 	for _, c := range calls {

@@ -190,3 +190,34 @@ func (s *Statement) Operator(n ast.ExprNode) (op string, pos Pos, ok bool) {
 	}
 	return op, s.f.pos(o), true
 }
+
+// NullsFirst reports the NULLS FIRST or NULLS LAST the user wrote after the
+// ORDER BY item expression n (and its ASC or DESC), if any: first is true
+// for NULLS FIRST; ok is false without a NULLS clause.
+func (s *Statement) NullsFirst(n ast.ExprNode) (first, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.unitOf(n)
+	if u == nil {
+		return false, false
+	}
+	_, end, found := s.span(u, n)
+	if !found {
+		return false, false
+	}
+	e := u.origEnd(end)
+	best := -1
+	for o, w := range u.ops {
+		if strings.HasPrefix(w, "NULLS ") && o >= e && (best < 0 || o < best) {
+			best = o
+		}
+	}
+	if best < 0 || best > len(s.f.text) {
+		return false, false
+	}
+	// Only ASC or DESC may stand between the expression and NULLS.
+	if gap := strings.ToUpper(strings.TrimSpace(s.f.text[e:best])); gap != "" && gap != "ASC" && gap != "DESC" {
+		return false, false
+	}
+	return u.ops[best] == "NULLS FIRST", true
+}

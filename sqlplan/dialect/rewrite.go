@@ -302,6 +302,18 @@ func (r *rewriter) scan() *Error {
 			r.wraps[r.match[k+2]] = p
 			k += 4
 			continue
+		case t.kind == tkWord && t.is("NULLS") && k+1 < len(toks) && (toks[k+1].is("FIRST") || toks[k+1].is("LAST")) && k > 0:
+			// ORDER BY x [ASC|DESC] NULLS FIRST|LAST: TiDB has no NULLS
+			// clause. It is dropped from the text and remembered by its
+			// position (Statement.NullsFirst).
+			r.repl[k] = &replacement{s: " ", n: 2}
+			r.consumed[k+1] = true
+			if r.ops == nil {
+				r.ops = map[int]string{}
+			}
+			r.ops[t.start] = "NULLS " + strings.ToUpper(toks[k+1].text)
+			k++
+			continue
 		case t.kind == tkWord && !afterDot && t.is("FULL") && fullJoin(toks, k) > 0:
 			// TiDB (MySQL) has no FULL JOIN: it reads FULL as an alias.
 			// STRAIGHT_JOIN parses as a join with the same ON and means
