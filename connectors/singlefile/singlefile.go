@@ -216,6 +216,8 @@ type source struct {
 	b      *connector.Batcher
 	line   []byte
 	eof    bool // the stream of ranges[cur] ended
+	// declared: the ranges were declared as splits (connector.SplitOutput).
+	declared bool
 }
 
 var (
@@ -331,6 +333,13 @@ func (s *source) open(r *rangeState) error {
 // or the subtask's ranges end, and emits them.
 func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 	now := time.Now().UnixNano()
+	if so, ok := out.(connector.SplitOutput); ok && !s.declared {
+		// Ranges are read one after the other: a batch never mixes two,
+		// so the watermark can wait for a range that is behind (one
+		// restored at a lower parallelism).
+		s.declared = true
+		so.DeclareSplits(len(s.ranges))
+	}
 	for s.cur < len(s.ranges) {
 		r := s.ranges[s.cur]
 		if s.r == nil {
@@ -339,6 +348,12 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 			}
 		}
 		if s.eof || r.done() {
+			if err := s.flush(out); err != nil {
+				return err
+			}
+			if so, ok := out.(connector.SplitOutput); ok {
+				so.SplitDone(s.cur)
+			}
 			s.cur++
 			s.r = nil
 			continue
@@ -364,6 +379,9 @@ func (s *source) flush(out connector.SourceOutput) error {
 		out.Counter(connector.CounterBadData, n)
 	}
 	if batch := s.b.Flush(); batch != nil {
+		if so, ok := out.(connector.SplitOutput); ok && s.declared && s.cur < len(s.ranges) {
+			return so.EmitSplit(s.cur, batch)
+		}
 		return out.Emit(batch)
 	}
 	return nil

@@ -52,6 +52,22 @@ type SourceOutput interface {
 	Counter(name string, n int64)
 }
 
+// SplitOutput is what the runtime's SourceOutput also offers a source that
+// reads several splits: a source should declare how many it reads, emit
+// each batch with the index of its split (0..n-1, in the order it was given
+// them) and say when a split is exhausted. The source's watermark is then
+// the minimum over its unfinished splits of each one's largest event time
+// (less the lateness), so a split that is behind, as one restored at a lower
+// parallelism may be, is not overtaken by another's times and its rows do
+// not arrive late. Without it, the watermark follows the largest event time
+// of all the source's rows.
+type SplitOutput interface {
+	SourceOutput
+	DeclareSplits(n int)
+	EmitSplit(split int, b *coldata.Batch) error
+	SplitDone(split int)
+}
+
 // SplitState is one split of a source and its position. A split is a unit
 // of a source's input that one subtask reads at a time: a byte range of a
 // file, a generator's residue class, a Kafka partition. Split names are

@@ -144,7 +144,16 @@ func (s *GeneratorSource) batchEnd(sp *genSplit) (k, last int64) {
 // Poll emits every batch that is due, the earliest-due split first, and
 // waits for the next one until ctx's deadline.
 func (s *GeneratorSource) Poll(ctx context.Context, out SourceOutput) error {
+	so, perSplit := out.(SplitOutput)
 	if s.start.IsZero() {
+		if perSplit {
+			so.DeclareSplits(len(s.splits))
+			for i, sp := range s.splits {
+				if s.done(sp) {
+					so.SplitDone(i)
+				}
+			}
+		}
 		// Event n is due at start + Due(n); a restored run starts where its
 		// earliest split is rather than wait for the time already spent.
 		first := int64(-1)
@@ -162,13 +171,14 @@ func (s *GeneratorSource) Poll(ctx context.Context, out SourceOutput) error {
 		var sp *genSplit
 		var k, last int64
 		var due time.Time
-		for _, c := range s.splits {
+		idx := -1
+		for i, c := range s.splits {
 			if s.done(c) {
 				continue
 			}
 			ck, cl := s.batchEnd(c)
 			if d := s.start.Add(s.g.Due(cl)); sp == nil || d.Before(due) {
-				sp, k, last, due = c, ck, cl, d
+				sp, k, last, due, idx = c, ck, cl, d, i
 			}
 		}
 		if sp == nil {
@@ -190,10 +200,20 @@ func (s *GeneratorSource) Poll(ctx context.Context, out SourceOutput) error {
 				return nil
 			}
 		}
-		if err := out.Emit(s.g.Batch(sp.next, sp.modulus, int(k), sp.residue)); err != nil {
+		b := s.g.Batch(sp.next, sp.modulus, int(k), sp.residue)
+		var err error
+		if perSplit {
+			err = so.EmitSplit(idx, b)
+		} else {
+			err = out.Emit(b)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: emit: %w", s.g.Name, err)
 		}
 		sp.next = last + sp.modulus
+		if perSplit && s.done(sp) {
+			so.SplitDone(idx)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

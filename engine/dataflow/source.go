@@ -47,7 +47,12 @@ type sourceTask struct {
 	lateness int64
 	seen     bool
 	maxTS    int64
-	lastWM   int64
+	// Per split (connector.SplitOutput; nil: the source emits without
+	// splits): each split's largest event time, whether it has one, and
+	// whether it is exhausted.
+	splitMax             []int64
+	splitSeen, splitDone []bool
+	lastWM               int64
 }
 
 func (j *Job) startSource(n *program.Node, i int, src connector.Source, out *output) {
@@ -199,9 +204,9 @@ func (s *sourceTask) barrier(epoch uint64, stop bool) (end bool) {
 // tick emits a watermark if event time advanced since the last one, and
 // idleness once no data has been emitted for the idle timeout.
 func (s *sourceTask) tick(now time.Time) error {
-	if s.seen {
-		wm := s.maxTS - s.lateness
-		if s.maxTS < math.MinInt64+s.lateness {
+	if hi, ok := s.eventTime(); ok {
+		wm := hi - s.lateness
+		if hi < math.MinInt64+s.lateness {
 			wm = math.MinInt64
 		}
 		if wm > s.lastWM {
@@ -218,8 +223,65 @@ func (s *sourceTask) tick(now time.Time) error {
 	return nil
 }
 
+// eventTime is the event time the watermark follows: the largest seen,
+// or, for a source that emits per split, the least of its unfinished
+// splits' largest (none until each has emitted).
+func (s *sourceTask) eventTime() (int64, bool) {
+	if s.splitMax == nil {
+		return s.maxTS, s.seen
+	}
+	hi, any := int64(math.MaxInt64), false
+	for i, m := range s.splitMax {
+		switch {
+		case s.splitDone[i]:
+		case !s.splitSeen[i]:
+			return 0, false
+		default:
+			hi, any = min(hi, m), true
+		}
+	}
+	return hi, any
+}
+
 // sourceOut is the connector.SourceOutput of a source subtask.
 type sourceOut sourceTask
+
+var _ connector.SplitOutput = (*sourceOut)(nil)
+
+// DeclareSplits implements connector.SplitOutput.
+func (c *sourceOut) DeclareSplits(n int) {
+	s := (*sourceTask)(c)
+	if n <= 0 {
+		return
+	}
+	s.splitMax, s.splitSeen, s.splitDone = make([]int64, n), make([]bool, n), make([]bool, n)
+}
+
+// EmitSplit implements connector.SplitOutput.
+func (c *sourceOut) EmitSplit(split int, b *coldata.Batch) error {
+	s := (*sourceTask)(c)
+	if split < 0 || split >= len(s.splitMax) {
+		return fmt.Errorf("internal error: batch of split %d of %d declared", split, len(s.splitMax))
+	}
+	if b.Rows() == 0 {
+		return nil
+	}
+	before, seen := s.maxTS, s.seen
+	s.maxTS, s.seen = s.splitMax[split], s.splitSeen[split]
+	s.observe(b)
+	s.splitMax[split], s.splitSeen[split] = s.maxTS, s.seen
+	s.maxTS, s.seen = max(before, s.maxTS), seen || s.seen
+	s.lastData, s.idle = time.Now(), false
+	return s.out.Collect(b)
+}
+
+// SplitDone implements connector.SplitOutput.
+func (c *sourceOut) SplitDone(split int) {
+	s := (*sourceTask)(c)
+	if split >= 0 && split < len(s.splitDone) {
+		s.splitDone[split] = true
+	}
+}
 
 func (c *sourceOut) Counter(name string, n int64) {
 	c.j.counter(c.n, c.i, name).Add(n)
