@@ -365,9 +365,9 @@ type splitOut struct {
 }
 
 func (o *splitOut) Emit(*coldata.Batch) error { return fmt.Errorf("Emit without a split") }
-func (o *splitOut) Counter(string, int64)    {}
-func (o *splitOut) DeclareSplits(n int)      { o.declared = n }
-func (o *splitOut) SplitDone(i int)          { o.done = append(o.done, i) }
+func (o *splitOut) Counter(string, int64)     {}
+func (o *splitOut) DeclareSplits(n int)       { o.declared = n }
+func (o *splitOut) SplitDone(i int)           { o.done = append(o.done, i) }
 func (o *splitOut) EmitSplit(i int, b *coldata.Batch) error {
 	o.emits = append(o.emits, fmt.Sprintf("%d %d", i, b.Cols[0].(*coldata.Vec[int64]).Vals[0]))
 	return nil
