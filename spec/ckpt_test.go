@@ -360,7 +360,7 @@ func TestCheckpointRestoreCuts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"checkpoint_impulse_cut", "checkpoint_nexmark_cut", "checkpoint_impulse_window_cut"} {
+	for _, name := range []string{"checkpoint_impulse_cut", "checkpoint_nexmark_cut", "checkpoint_impulse_window_cut", "checkpoint_impulse_join_cut"} {
 		t.Run(name, func(t *testing.T) {
 			c, err := ParseFile(filepath.Join("cases", name+".test"))
 			if err != nil {
