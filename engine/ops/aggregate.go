@@ -53,6 +53,8 @@ type Aggregate struct {
 	// windows' panes, by start; paneW is the pane length.
 	panes map[int64]*groups
 	paneW int64
+	// blocks caches merges of aligned runs of panes (hopping windows).
+	blocks map[blockKey]*groups
 	// sessions by key; sess holds their accumulators, a slot per session.
 	byKey map[string][]session
 	sess  *groups
@@ -626,42 +628,52 @@ func (a *Aggregate) OnWatermark(ctx context.Context, w int64, out Collector) err
 func (a *Aggregate) closePanes(prev, w int64, out Collector) error {
 	width := int64(a.cfg.Window.Width)
 	slide := a.paneW
-	var ends []int64
-	seen := map[int64]bool{}
-	for ps := range a.panes {
-		for e := ps + slide; e <= ps+width && e <= w; e += slide {
-			if e > prev && !seen[e] {
-				seen[e] = true
-				ends = append(ends, e)
-			}
-		}
+	if len(a.panes) == 0 {
+		return nil
 	}
-	slices.Sort(ends)
-	for _, e := range ends {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for ps := range a.panes {
+		lo, hi = min(lo, ps), max(hi, ps)
+	}
+	// The windows to emit end in (prev, w], at multiples of the slide, and
+	// hold a pane: ends from lo + slide to hi + width.
+	first := lo + slide
+	if prev >= first {
+		first = floorDiv(prev, slide)*slide + slide
+	}
+	last := min(w, hi+width)
+	for e := first; e <= last; e += slide {
 		start := e - width
 		if width == slide {
-			g := a.panes[start]
-			if err := a.emitWindow(g, g.liveSlots(), start, e, out); err != nil {
-				return err
+			if g := a.panes[start]; g != nil {
+				if err := a.emitWindow(g, g.liveSlots(), start, e, out); err != nil {
+					return err
+				}
 			}
 			continue
 		}
+		// A hopping window is the merge of its panes, taken as O(log
+		// width/slide) aligned blocks of 2^k panes, each merged once and
+		// kept while a later window needs it.
 		tmp := a.newGroups(true)
-		for ps := start; ps < e; ps += slide {
-			g := a.panes[ps]
-			if g == nil {
-				continue
+		for cur := start; cur < e; {
+			size := slide
+			for size*2 <= e-cur && floorDiv(cur, size*2)*(size*2) == cur {
+				size *= 2
 			}
-			src := g.liveSlots()
-			dst := make([]uint32, len(src))
-			for i, s := range src {
-				dst[i] = tmp.lookup(g.key(s), g.hash[s])
+			g, err := a.block(cur, size)
+			if err != nil {
+				return err
 			}
-			for j := range tmp.accs {
-				if err := tmp.accs[j].Merge(dst, g.accs[j], src); err != nil {
-					return fmt.Errorf("%s: %w", a.cfg.Calls[j].Func, err)
+			if g != nil {
+				if err := a.mergeInto(tmp, g); err != nil {
+					return err
 				}
 			}
+			cur += size
+		}
+		if tmp.live == 0 {
+			continue
 		}
 		if err := a.emitWindow(tmp, tmp.liveSlots(), start, e, out); err != nil {
 			return err
@@ -670,6 +682,71 @@ func (a *Aggregate) closePanes(prev, w int64, out Collector) error {
 	for ps := range a.panes {
 		if ps+width <= w {
 			delete(a.panes, ps)
+		}
+	}
+	for k := range a.blocks {
+		if k.start+width <= w {
+			delete(a.blocks, k)
+		}
+	}
+	return nil
+}
+
+// blockKey names the merge of the panes [start, start+size).
+type blockKey struct{ start, size int64 }
+
+// block returns the merged groups of the panes [start, start+size) (size a
+// power-of-two multiple of the slide, start aligned to it), nil if they are
+// all empty. Only panes the watermark has passed are merged, so a block
+// never changes once built.
+func (a *Aggregate) block(start, size int64) (*groups, error) {
+	if size == a.paneW {
+		return a.panes[start], nil
+	}
+	k := blockKey{start, size}
+	if g, ok := a.blocks[k]; ok {
+		return g, nil
+	}
+	l, err := a.block(start, size/2)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.block(start+size/2, size/2)
+	if err != nil {
+		return nil, err
+	}
+	var g *groups
+	switch {
+	case l == nil:
+		g = r
+	case r == nil:
+		g = l
+	default:
+		g = a.newGroups(true)
+		if err := a.mergeInto(g, l); err != nil {
+			return nil, err
+		}
+		if err := a.mergeInto(g, r); err != nil {
+			return nil, err
+		}
+	}
+	if a.blocks == nil {
+		a.blocks = map[blockKey]*groups{}
+	}
+	a.blocks[k] = g
+	return g, nil
+}
+
+// mergeInto folds every group of src into dst.
+func (a *Aggregate) mergeInto(dst, src *groups) error {
+	slots := src.liveSlots()
+	to := make([]uint32, len(slots))
+	for i, s := range slots {
+		to[i] = dst.lookup(src.key(s), src.hash[s])
+	}
+	for j := range dst.accs {
+		if err := dst.accs[j].Merge(to, src.accs[j], slots); err != nil {
+			return fmt.Errorf("%s: %w", a.cfg.Calls[j].Func, err)
 		}
 	}
 	return nil
