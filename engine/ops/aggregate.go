@@ -631,18 +631,25 @@ func (a *Aggregate) closePanes(prev, w int64, out Collector) error {
 	if len(a.panes) == 0 {
 		return nil
 	}
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	// The windows to emit end in (prev, w] at multiples of the slide and
+	// hold a pane: the union, over panes ps, of the ends ps+slide ..
+	// ps+width (each window with data is visited once, however sparse the
+	// panes are in time).
+	starts := make([]int64, 0, len(a.panes))
 	for ps := range a.panes {
-		lo, hi = min(lo, ps), max(hi, ps)
+		starts = append(starts, ps)
 	}
-	// The windows to emit end in (prev, w], at multiples of the slide, and
-	// hold a pane: ends from lo + slide to hi + width.
-	first := lo + slide
-	if prev >= first {
-		first = floorDiv(prev, slide)*slide + slide
+	slices.Sort(starts)
+	var ends []int64
+	next := prev // ends up to here are taken
+	for _, ps := range starts {
+		e := max(ps+slide, floorDiv(next, slide)*slide+slide)
+		for ; e <= ps+width && e <= w; e += slide {
+			ends = append(ends, e)
+		}
+		next = max(next, min(ps+width, w))
 	}
-	last := min(w, hi+width)
-	for e := first; e <= last; e += slide {
+	for _, e := range ends {
 		start := e - width
 		if width == slide {
 			if g := a.panes[start]; g != nil {
