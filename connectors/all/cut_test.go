@@ -130,4 +130,3 @@ func (s *cutSub) Finish(context.Context) error {
 	s.cur = nil
 	return nil
 }
-
