@@ -20,8 +20,9 @@ const maxPoll = 100 * time.Millisecond
 
 // sourceTask is one source subtask. One goroutine runs its loop: take the
 // control inbox (a barrier trigger: Snapshot, then the barrier downstream,
-// then the acknowledgement with the snapshot as its handle), emit the
-// periodic watermark and idleness, then Poll the source with a deadline.
+// then the acknowledgement with the snapshot as its handle; a completed
+// checkpoint: connector.CheckpointNotifier), emit the periodic watermark
+// and idleness, then Poll the source with a deadline.
 // Because Poll, Snapshot and Close all run on that goroutine, a barrier
 // falls between two Poll calls and the snapshot holds exactly the
 // positions of the data emitted before it, for every connector.
