@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -19,7 +20,7 @@ import (
 )
 
 // nexmarkQuery returns the SQL of the nexmarkQueries entry called name.
-func nexmarkQuery(b *testing.B, name string) string {
+func nexmarkQuery(b testing.TB, name string) string {
 	for _, q := range nexmarkQueries {
 		if q.name == name {
 			return q.query
@@ -98,47 +99,75 @@ func BenchmarkNexmarkCheckpoint(b *testing.B) {
 
 // BenchmarkCheckpointCost measures one checkpoint directly, which the
 // end-to-end comparison above cannot resolve on a shared machine (its runs
-// vary by more than the 5% it looks for): Nexmark q1 over an unbounded
-// source paced at 100K events/s, and each op one Job.Checkpoint, from the
-// trigger through the source's snapshot, the barrier's way through calc
-// and sink, every acknowledgement and the completion notices:
+// vary by more than the 5% it looks for): a pipeline over an unbounded
+// nexmark source paced at 100K events/s, each op one Job.Checkpoint, from
+// the trigger through the sources' snapshots, the barriers' way through
+// every operator (aligned behind a shuffle), every acknowledgement and the
+// completion notices. q1 is BenchmarkNexmark's at parallelism 1; q5agg at
+// parallelism 2 adds a keyed shuffle (alignment over two senders) and
+// window state to snapshot, which grows until the first windows close, so
+// its timer starts once the sources have emitted 12s of events (10s of
+// window, the 1s lateness and a margin; event time follows the pace):
 //
-//	go test ./spec -run '^$' -bench CheckpointCost -cpu 1
+//	go test ./spec -run '^$' -bench CheckpointCost -cpu 2
 //
 // cpu-ns/op is the process's CPU time per checkpoint, the generator's
 // included (it runs meanwhile), so it is an upper bound; %cpu@100ms is
 // that cost as a share of one core at a checkpoint every 100ms, the
 // barrier overhead of BenchmarkNexmarkCheckpoint's every=100ms case.
 func BenchmarkCheckpointCost(b *testing.B) {
-	sql := `CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '100000');
+	const rate = 100_000
+	for _, c := range []struct {
+		query string
+		p     int
+		warm  time.Duration // event time to generate before measuring
+	}{{"q1", 1, 0}, {"q5agg", 2, 12 * time.Second}} {
+		b.Run(fmt.Sprintf("%s/P=%d", c.query, c.p), func(b *testing.B) {
+			sql := `CREATE TABLE nexmark WITH (connector = 'nexmark', event_rate = '` + fmt.Sprint(rate) + `');
 CREATE TABLE sink WITH (connector = 'blackhole');
-INSERT INTO sink ` + nexmarkQuery(b, "q1") + `;`
-	prog, err := sqlplan.Plan("bench.sql", sql, sqlplan.Options{Name: "q1", Parallelism: 1})
-	if err != nil {
-		b.Fatal(err)
+INSERT INTO sink ` + nexmarkQuery(b, c.query) + `;`
+			prog, err := sqlplan.Plan("bench.sql", sql, sqlplan.Options{Name: c.query, Parallelism: c.p})
+			if err != nil {
+				b.Fatal(err)
+			}
+			job, err := dataflow.Start(context.Background(), prog, dataflow.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() {
+				job.Cancel()
+				job.Wait()
+			}()
+			ctx := context.Background()
+			if _, err := job.Checkpoint(ctx); err != nil { // everything started
+				b.Fatal(err)
+			}
+			for sourceRows(job) < int64(c.warm.Seconds()*rate) {
+				time.Sleep(100 * time.Millisecond) // a warm-up, not a synchronisation
+			}
+			b.ResetTimer()
+			cpu0 := cpuTime(b)
+			for b.Loop() {
+				if _, err := job.Checkpoint(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu := float64(cpuTime(b)-cpu0) / float64(b.N)
+			b.ReportMetric(cpu, "cpu-ns/op")
+			b.ReportMetric(100*cpu/float64(100*time.Millisecond), "%cpu@100ms")
+		})
 	}
-	job, err := dataflow.Start(context.Background(), prog, dataflow.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		job.Cancel()
-		job.Wait()
-	}()
-	ctx := context.Background()
-	if _, err := job.Checkpoint(ctx); err != nil { // everything started
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	cpu0 := cpuTime(b)
-	for b.Loop() {
-		if _, err := job.Checkpoint(ctx); err != nil {
-			b.Fatal(err)
+}
+
+// sourceRows is the number of rows job's sources have emitted.
+func sourceRows(job *dataflow.Job) int64 {
+	var n int64
+	for k, v := range job.Counters() {
+		if k.Name == "rows_out" && strings.HasPrefix(k.Operator, "source ") {
+			n += v
 		}
 	}
-	cpu := float64(cpuTime(b)-cpu0) / float64(b.N)
-	b.ReportMetric(cpu, "cpu-ns/op")
-	b.ReportMetric(100*cpu/float64(100*time.Millisecond), "%cpu@100ms")
+	return n
 }
 
 // BenchmarkNexmarkGC measures the garbage collector's share of the CPU on
