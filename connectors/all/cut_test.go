@@ -3,21 +3,13 @@ package all_test
 import (
 	"context"
 	"fmt"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
-	"time"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
-	"github.com/arroyogo/arroyo/engine/dataflow"
-	"github.com/arroyogo/arroyo/sqlplan"
 )
 
 // cutSink is the default sink of these tests: a two-phase-commit sink that
@@ -137,159 +129,4 @@ func (s *cutSub) Finish(context.Context) error {
 	s.run.tail = append(s.run.tail, s.cur...)
 	s.cur = nil
 	return nil
-}
-
-type result struct {
-	epoch uint64
-	snap  dataflow.Snapshot
-	err   error
-}
-
-// startRun plans sql at parallelism p and starts it as job id.
-// now is the planning time: a restore re-plans with the original one, so
-// per-process defaults (impulse's start_time) come out the same.
-func startRun(t *testing.T, id, sql string, p int, now time.Time, gated bool, restore dataflow.Snapshot) (*dataflow.Job, *cutRun, string) {
-	t.Helper()
-	prog, err := sqlplan.Plan("cut.sql", sql, sqlplan.Options{Name: id, Parallelism: p, DefaultSink: cutSink, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &cutRun{epochs: map[uint64][]string{}}
-	if gated {
-		r.gate, r.entered = make(chan struct{}), make(chan struct{})
-	}
-	runsMu.Lock()
-	runs[id] = r
-	runsMu.Unlock()
-	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: id, QueueSize: 1, Restore: restore})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j, r, prog.Nodes[0].OperatorID
-}
-
-// all returns every row a finished run wrote.
-func (r *cutRun) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := slices.Clone(r.tail)
-	for _, rows := range r.epochs {
-		out = append(out, rows...)
-	}
-	return out
-}
-
-func counts(rows []string) map[string]int {
-	m := map[string]int{}
-	for _, r := range rows {
-		m[r]++
-	}
-	return m
-}
-
-// TestBarrierCutExact checks, for every source connector, that a
-// checkpoint cuts exactly between emitted data and snapshotted positions:
-// a job started at parallelism 3 is checkpointed mid-stream and killed;
-// the rows before the barrier plus a run restored from the checkpoint's
-// split states at parallelism 1, 2 and 5 are exactly the rows of an
-// uninterrupted run, none lost, none twice.
-func TestBarrierCutExact(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "in.json")
-	var sb strings.Builder
-	// 15 MB: three ranges of at least the single_file minimum.
-	for i := range 500_000 {
-		fmt.Fprintf(&sb, "{\"id\": %d, \"name\": \"n%d\"}\n", i, i%977)
-	}
-	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct{ name, sql string }{
-		{"nexmark", `CREATE TABLE n WITH (connector = 'nexmark', event_rate = '500000', event_count = '150000');
-SELECT bid.auction AS a, bid.price AS p, person.id AS pid, auction.id AS aid FROM n;`},
-		{"impulse", `CREATE TABLE i WITH (connector = 'impulse', event_rate = '500000', message_count = '150000', event_time_interval = '1ms');
-SELECT counter, subtask_index, CAST(timestamp AS BIGINT) AS ts FROM i;`},
-		{"single_file", `CREATE TABLE f (id BIGINT, name TEXT) WITH (connector = 'single_file', path = '` + path + `', format = 'json', type = 'source');
-SELECT id, name FROM f;`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sql, now := tc.sql, time.Now()
-			ref, rr, _ := startRun(t, tc.name+"-ref", sql, 3, now, false, nil)
-			if err := ref.Wait(); err != nil {
-				t.Fatal(err)
-			}
-			want := counts(rr.all())
-
-			// The cut must catch every source subtask mid-stream (one that
-			// finished before it committed its rows through Finish, outside
-			// the checkpoint): the sinks hold the sources back until the
-			// checkpoint is requested, and the generators are paced, but
-			// the trigger races with the gate opening, so a cut that came
-			// too late is taken again.
-			var r *cutRun
-			var cp result
-			var srcID string
-			for try := 0; ; try++ {
-				var j *dataflow.Job
-				j, r, srcID = startRun(t, fmt.Sprintf("%s-cut-%d", tc.name, try), sql, 3, now, true, nil)
-				<-r.entered
-				res := make(chan result, 1)
-				go func() {
-					e, s, err := j.CheckpointSnapshot(t.Context())
-					res <- result{e, s, err}
-				}()
-				close(r.gate)
-				cp = <-res
-				j.Cancel() // a crash: nothing after the checkpoint counts
-				j.Wait()
-				if cp.err != nil {
-					t.Fatal(cp.err)
-				}
-				if !slices.Contains(cp.snap[srcID], nil) {
-					break
-				}
-				if try == 5 {
-					t.Fatalf("no cut caught every source subtask mid-stream in %d tries", try+1)
-				}
-			}
-			nsplits := 0
-			for _, h := range cp.snap[srcID] {
-				nsplits += len(h.([]connector.SplitState))
-			}
-			if nsplits != 3 {
-				t.Fatalf("the checkpoint holds %d split states, want 3", nsplits)
-			}
-			r.mu.Lock()
-			before := slices.Clone(r.epochs[cp.epoch])
-			r.mu.Unlock()
-			total := 0
-			for _, n := range want {
-				total += n
-			}
-			if len(before) == 0 || len(before) >= total {
-				t.Fatalf("the checkpoint covers %d of %d rows: not a cut mid-stream", len(before), total)
-			}
-			for _, p2 := range []int{1, 2, 5} {
-				id := fmt.Sprintf("%s-restore-%d", tc.name, p2)
-				j2, r2, _ := startRun(t, id, sql, p2, now, false, cp.snap)
-				if err := j2.Wait(); err != nil {
-					t.Fatalf("restore at p=%d: %v", p2, err)
-				}
-				got := counts(append(slices.Clone(before), r2.all()...))
-				if !maps.Equal(got, want) {
-					lost, dup := 0, 0
-					for k, n := range want {
-						lost += max(0, n-got[k])
-					}
-					for k, n := range got {
-						dup += max(0, n-want[k])
-					}
-					t.Fatalf("restore at p=%d: %d rows lost, %d extra (before the cut %d)", p2, lost, dup, len(before))
-				}
-				// The sinks recovered with what the checkpoint pre-committed.
-				if len(r2.restored) != 3 {
-					t.Errorf("restore at p=%d: sinks recovered %q, want the 3 subtasks' epoch %d", p2, r2.restored, cp.epoch)
-				}
-			}
-		})
-	}
 }

@@ -311,15 +311,13 @@ func (c *coordinator) handle(ev Event) {
 }
 
 // complete records the checkpoint in flight as complete and tells every
-// subtask still running (on its control inbox, never behind data).
+// subtask still running, sources included (on its control inbox, never
+// behind data).
 func (c *coordinator) complete() {
 	cp := c.cur
 	c.cur = nil
 	c.completed, c.completedSnaps = cp.epoch, cp.snapshots
 	for _, n := range c.j.prog.Nodes {
-		if n.Source != nil {
-			continue
-		}
 		for i := range n.Parallelism {
 			if !c.finished[taskKey{n.ID, i}] {
 				c.j.inputs[n.ID][i].control(message{kind: ctrlDone, epoch: cp.epoch})

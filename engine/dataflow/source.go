@@ -20,8 +20,9 @@ const maxPoll = 100 * time.Millisecond
 
 // sourceTask is one source subtask. One goroutine runs its loop: take the
 // control inbox (a barrier trigger: Snapshot, then the barrier downstream,
-// then the acknowledgement with the snapshot as its handle), emit the
-// periodic watermark and idleness, then Poll the source with a deadline.
+// then the acknowledgement with the snapshot as its handle; a completed
+// checkpoint: connector.CheckpointNotifier), emit the periodic watermark
+// and idleness, then Poll the source with a deadline.
 // Because Poll, Snapshot and Close all run on that goroutine, a barrier
 // falls between two Poll calls and the snapshot holds exactly the
 // positions of the data emitted before it, for every connector.
@@ -107,11 +108,19 @@ func (s *sourceTask) run() {
 			if !ok {
 				break
 			}
-			if m.kind != ctrlTrigger {
-				continue
-			}
-			if end := s.barrier(m.epoch, m.stop); end {
-				return
+			switch m.kind {
+			case ctrlTrigger:
+				if end := s.barrier(m.epoch, m.stop); end {
+					if m.stop && j.ctx.Err() == nil {
+						s.awaitDone(m.epoch)
+					}
+					return
+				}
+			case ctrlDone:
+				if err := s.done(m.epoch); err != nil {
+					s.fail(err)
+					return
+				}
 			}
 		}
 		if j.ctx.Err() != nil {
@@ -199,6 +208,59 @@ func (s *sourceTask) barrier(epoch uint64, stop bool) (end bool) {
 	}
 	s.j.coord.post(Event{Kind: EventAck, Node: s.n.ID, Operator: s.n.Description, Subtask: s.i, Epoch: epoch, Snapshot: snap})
 	return stop
+}
+
+// done tells a connector.CheckpointNotifier that checkpoint epoch is
+// complete.
+func (s *sourceTask) done(epoch uint64) error {
+	n, ok := s.src.(connector.CheckpointNotifier)
+	if !ok {
+		return nil
+	}
+	if err := n.CheckpointDone(s.j.ctx, epoch); err != nil {
+		return fmt.Errorf("commit checkpoint %d: %w", epoch, err)
+	}
+	return nil
+}
+
+// awaitDone keeps a stopped source that is a connector.CheckpointNotifier
+// (it is not polled again) until the stop checkpoint stop is complete and
+// notified, or the job ends. It waits the way Poll does: the waker cancels
+// the wait when a control message arrives.
+func (s *sourceTask) awaitDone(stop uint64) {
+	if _, ok := s.src.(connector.CheckpointNotifier); !ok {
+		return
+	}
+	j := s.j
+	for {
+		for {
+			m, ok := s.mb.takeControl()
+			if !ok {
+				break
+			}
+			if m.kind != ctrlDone {
+				continue // no trigger follows the stop barrier's
+			}
+			if err := s.done(m.epoch); err != nil {
+				s.fail(err)
+				return
+			}
+			if m.epoch >= stop {
+				return
+			}
+		}
+		ctx, cancel := context.WithCancel(j.ctx)
+		s.wake.Store(&cancel)
+		if s.mb.hasControl() {
+			cancel()
+		}
+		<-ctx.Done()
+		s.wake.Store(nil)
+		cancel()
+		if j.ctx.Err() != nil {
+			return
+		}
+	}
 }
 
 // tick emits a watermark if event time advanced since the last one, and
