@@ -388,8 +388,12 @@ func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
 		return types.JSONT, nil
 	case "DECIMAL", "NUMERIC":
 		return types.Type{}, errAt("DECIMAL is not supported yet; use DOUBLE or BIGINT")
-	case "DATE", "TIME":
-		return types.Type{}, errAt(strings.ToUpper(tn.Name) + " is not supported yet; use TIMESTAMP")
+	case "DATE":
+		return types.DateT, nil
+	case "TIME":
+		// TIME(p): the precision is accepted and ignored, values keep
+		// nanoseconds.
+		return types.TimeT, nil
 	case "STRUCT":
 		var fs []types.Field
 		for _, f := range tn.Fields {

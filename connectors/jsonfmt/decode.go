@@ -120,7 +120,7 @@ func compile(t types.Type, name, path string, nullable bool) (*node, error) {
 	n.rawKey = rawName(name)
 	switch t.Kind {
 	case types.Bool, types.Int8, types.Int16, types.Int32, types.Int64,
-		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp:
+		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp, types.Date, types.Time:
 	case types.Struct:
 		for _, f := range t.Fields {
 			p := f.Name
@@ -169,9 +169,9 @@ func (n *node) fresh() {
 		n.vi8 = &coldata.Vec[int8]{T: n.typ, Vals: make([]int8, 0, c)}
 	case types.Int16:
 		n.vi16 = &coldata.Vec[int16]{T: n.typ, Vals: make([]int16, 0, c)}
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32 = &coldata.Vec[int32]{T: n.typ, Vals: make([]int32, 0, c)}
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		n.vi64 = &coldata.Vec[int64]{T: n.typ, Vals: make([]int64, 0, c)}
 	case types.UInt8:
 		n.vu8 = &coldata.Vec[uint8]{T: n.typ, Vals: make([]uint8, 0, c)}
@@ -210,9 +210,9 @@ func (n *node) vector() coldata.Vector {
 		return n.vi8
 	case types.Int16:
 		return n.vi16
-	case types.Int32:
+	case types.Int32, types.Date:
 		return n.vi32
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		return n.vi64
 	case types.UInt8:
 		return n.vu8
@@ -592,6 +592,10 @@ func (d *Decoder) value(n *node, i int) (int, error) {
 		if c == '"' || c == '-' || isDigit(c) {
 			return d.timestamp(n, i)
 		}
+	case types.Date, types.Time:
+		if c == '"' || c == '-' || isDigit(c) {
+			return d.dateTime(n, i)
+		}
 	case types.List:
 		if c == '[' {
 			return d.list(n, i)
@@ -685,7 +689,7 @@ func (d *Decoder) integer(n *node, i int) (int, error) {
 			ok = appendSigned(n.vi8, u, neg, math.MaxInt8)
 		case types.Int16:
 			ok = appendSigned(n.vi16, u, neg, math.MaxInt16)
-		case types.Int32:
+		case types.Int32, types.Date:
 			ok = appendSigned(n.vi32, u, neg, math.MaxInt32)
 		case types.Int64:
 			ok = appendSigned(n.vi64, u, neg, math.MaxInt64)
@@ -873,9 +877,9 @@ func (n *node) appendNull() {
 		n.vi8.AppendNull()
 	case types.Int16:
 		n.vi16.AppendNull()
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32.AppendNull()
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		n.vi64.AppendNull()
 	case types.UInt8:
 		n.vu8.AppendNull()
@@ -914,10 +918,10 @@ func (n *node) appendNulls(k int) {
 	case types.Int16:
 		nl, from = &n.vi16.N, len(n.vi16.Vals)
 		n.vi16.Vals = appendZeros(n.vi16.Vals, k)
-	case types.Int32:
+	case types.Int32, types.Date:
 		nl, from = &n.vi32.N, len(n.vi32.Vals)
 		n.vi32.Vals = appendZeros(n.vi32.Vals, k)
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		nl, from = &n.vi64.N, len(n.vi64.Vals)
 		n.vi64.Vals = appendZeros(n.vi64.Vals, k)
 	case types.UInt8:
@@ -1006,9 +1010,9 @@ func (n *node) truncate(rows int) {
 		n.vi8.Vals = n.vi8.Vals[:min(rows, len(n.vi8.Vals))]
 	case types.Int16:
 		n.vi16.Vals = n.vi16.Vals[:min(rows, len(n.vi16.Vals))]
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32.Vals = n.vi32.Vals[:min(rows, len(n.vi32.Vals))]
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		n.vi64.Vals = n.vi64.Vals[:min(rows, len(n.vi64.Vals))]
 	case types.UInt8:
 		n.vu8.Vals = n.vu8.Vals[:min(rows, len(n.vu8.Vals))]

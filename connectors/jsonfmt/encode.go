@@ -10,6 +10,7 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/timefmt"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -22,7 +23,8 @@ import (
 // strings are escaped (invalid UTF-8 becomes U+FFFD); BYTEA is base64; JSON
 // columns are embedded as they are if they hold valid JSON (compacted if
 // they span lines) and as strings otherwise; TIMESTAMP follows
-// json.timestamp_format; INTERVAL is an ISO 8601 duration in seconds
+// json.timestamp_format; DATE is "2024-01-31" and TIME "13:45:00.5";
+// INTERVAL is an ISO 8601 duration in seconds
 // ("PT90.5S").
 type Encoder struct {
 	cols         []*encNode
@@ -126,9 +128,9 @@ func (n *encNode) bind(v coldata.Vector) error {
 		n.vi8, ok = v.(*coldata.Vec[int8])
 	case types.Int16:
 		n.vi16, ok = v.(*coldata.Vec[int16])
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32, ok = v.(*coldata.Vec[int32])
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		n.vi64, ok = v.(*coldata.Vec[int64])
 	case types.UInt8:
 		n.vu8, ok = v.(*coldata.Vec[uint8])
@@ -295,6 +297,14 @@ func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {
 		return append(buf, '"')
 	case types.Interval:
 		return appendInterval(buf, n.vi64.Vals[i])
+	case types.Date:
+		buf = append(buf, '"')
+		buf = timefmt.AppendDate(buf, n.vi32.Vals[i])
+		return append(buf, '"')
+	case types.Time:
+		buf = append(buf, '"')
+		buf = timefmt.AppendTime(buf, n.vi64.Vals[i])
+		return append(buf, '"')
 	case types.Struct:
 		buf = append(buf, '{')
 		for k, f := range n.fields {

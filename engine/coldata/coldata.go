@@ -8,6 +8,8 @@
 //	UInt8, UInt16, UInt32, UInt64      *Vec[uint8], *Vec[uint16], *Vec[uint32], *Vec[uint64]
 //	Float32, Float64                   *Vec[float32], *Vec[float64]
 //	Timestamp, Interval                *Vec[int64] (nanoseconds)
+//	Date                               *Vec[int32] (days since 1970-01-01)
+//	Time                               *Vec[int64] (nanoseconds since midnight)
 //	String, Bytes, JSON                *Bytes (offsets + one data buffer)
 //	Struct                             *Struct (one child vector per field)
 //	List                               *List (offsets into one child vector)
@@ -231,9 +233,9 @@ func New(t types.Type, n int) Vector {
 		return &Vec[int8]{T: t, Vals: make([]int8, 0, n)}
 	case types.Int16:
 		return &Vec[int16]{T: t, Vals: make([]int16, 0, n)}
-	case types.Int32:
+	case types.Int32, types.Date:
 		return &Vec[int32]{T: t, Vals: make([]int32, 0, n)}
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		return &Vec[int64]{T: t, Vals: make([]int64, 0, n)}
 	case types.UInt8:
 		return &Vec[uint8]{T: t, Vals: make([]uint8, 0, n)}

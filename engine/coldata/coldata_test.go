@@ -29,6 +29,9 @@ var testTypes = []types.Type{
 	types.Float32T, types.Float64T, types.StringT, types.BytesT, types.JSONT,
 	types.TimestampT, types.IntervalT,
 	pairT, types.ListOf(types.Int64T), listOfPairsT, structOfListsT, listOfListsT, nestedStructT,
+	// New kinds go last: the vectors above stay the ones their random
+	// streams have always produced.
+	types.DateT, types.TimeT,
 }
 
 func TestNulls(t *testing.T) {
@@ -127,6 +130,8 @@ func TestNewEveryKind(t *testing.T) {
 		types.Bytes:     reflect.TypeFor[*Bytes](),
 		types.Timestamp: reflect.TypeFor[*Vec[int64]](),
 		types.Interval:  reflect.TypeFor[*Vec[int64]](),
+		types.Date:      reflect.TypeFor[*Vec[int32]](),
+		types.Time:      reflect.TypeFor[*Vec[int64]](),
 		types.JSON:      reflect.TypeFor[*Bytes](),
 		types.List:      reflect.TypeFor[*List](),
 		types.Struct:    reflect.TypeFor[*Struct](),

@@ -32,6 +32,8 @@ func TestRowCodecRoundTrip(t *testing.T) {
 		mk(types.Float32T, float32(2.25)),
 		mk(types.StringT, "", "héllo", nil),
 		mk(types.TimestampT, int64(1700000000000000000)),
+		mk(types.DateT, int32(19753), nil, int32(-1)),
+		mk(types.TimeT, int64(49500500000000), nil),
 		mk(st, []any{int64(1), "x"}, nil, []any{nil, "y"}),
 		mk(lt, []any{int32(1), nil, int32(3)}, nil, []any{}),
 	}

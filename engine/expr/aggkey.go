@@ -303,9 +303,9 @@ func keyLen(t types.Type, b []byte) (int, error) {
 		fixed = 1
 	case types.Int16, types.UInt16:
 		fixed = 2
-	case types.Int32, types.UInt32, types.Float32:
+	case types.Int32, types.UInt32, types.Float32, types.Date:
 		fixed = 4
-	case types.Int64, types.UInt64, types.Float64, types.Timestamp, types.Interval:
+	case types.Int64, types.UInt64, types.Float64, types.Timestamp, types.Interval, types.Time:
 		fixed = 8
 	case types.String, types.Bytes, types.JSON:
 		for i := 1; i+1 < len(b); i++ {

@@ -430,9 +430,9 @@ func newMinMax(name string, max bool, t types.Type) Accumulator {
 		return newFixedMinMax[int8](name, max, t, func(x int8) uint64 { return uint64(x) }, func(u uint64) int8 { return int8(u) })
 	case types.Int16:
 		return newFixedMinMax[int16](name, max, t, func(x int16) uint64 { return uint64(x) }, func(u uint64) int16 { return int16(u) })
-	case types.Int32:
+	case types.Int32, types.Date:
 		return newFixedMinMax[int32](name, max, t, func(x int32) uint64 { return uint64(x) }, func(u uint64) int32 { return int32(u) })
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		return newFixedMinMax[int64](name, max, t, func(x int64) uint64 { return uint64(x) }, func(u uint64) int64 { return int64(u) })
 	case types.UInt8:
 		return newFixedMinMax[uint8](name, max, t, func(x uint8) uint64 { return uint64(x) }, func(u uint64) uint8 { return uint8(u) })

@@ -517,6 +517,9 @@ func arithResolve(op arithOp) func(args []types.Type) (*Resolved, error) {
 		if len(args) != 2 {
 			return nil, fmt.Errorf("operator %s expects 2 operands, got %d", name, len(args))
 		}
+		if r, ok, err := dateArith(op, args); ok {
+			return r, err
+		}
 		a, b := args[0].Kind, args[1].Kind
 		// A NULL operand next to a temporal one takes the type that makes
 		// the expression valid.

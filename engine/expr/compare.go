@@ -264,7 +264,7 @@ func compare(op cmpOp, a, b coldata.Vector, sc *scalar, n int, sel []int32) (col
 // comparison operators.
 func isComparable(k types.Kind) bool {
 	switch k {
-	case types.Bool, types.String, types.Bytes, types.Timestamp, types.Interval:
+	case types.Bool, types.String, types.Bytes, types.Timestamp, types.Interval, types.Date, types.Time:
 		return true
 	}
 	return k.IsNumeric()

@@ -183,9 +183,9 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 		out = assembleFixed[int8](t, which, parts)
 	case types.Int16:
 		out = assembleFixed[int16](t, which, parts)
-	case types.Int32:
+	case types.Int32, types.Date:
 		out = assembleFixed[int32](t, which, parts)
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		out = assembleFixed[int64](t, which, parts)
 	case types.UInt8:
 		out = assembleFixed[uint8](t, which, parts)
@@ -301,9 +301,9 @@ func newInSet(t types.Type, consts []*scalar) inSet {
 		return intSet[int8](consts)
 	case types.Int16:
 		return intSet[int16](consts)
-	case types.Int32:
+	case types.Int32, types.Date:
 		return intSet[int32](consts)
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		s := fixedSet[int64]{}
 		for _, c := range consts {
 			s[c.i] = struct{}{}

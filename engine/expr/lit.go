@@ -46,10 +46,12 @@ func decodeLit(t types.Type, raw json.RawMessage) (*scalar, error) {
 		if err := json.Unmarshal(raw, &sc.b); err != nil {
 			return nil, bad(err)
 		}
-	case types.Int8, types.Int16, types.Int32, types.Int64, types.Timestamp, types.Interval:
+	case types.Int8, types.Int16, types.Int32, types.Int64, types.Timestamp, types.Interval, types.Date, types.Time:
 		size := 64
 		if t.Kind.IsInteger() {
 			size = t.Kind.Bits()
+		} else if t.Kind == types.Date {
+			size = 32
 		}
 		v, err := strconv.ParseInt(string(raw), 10, size)
 		if err != nil {
@@ -124,9 +126,9 @@ func (sc *scalar) broadcast(n int) coldata.Vector {
 		return fill(t, n, int8(sc.i))
 	case types.Int16:
 		return fill(t, n, int16(sc.i))
-	case types.Int32:
+	case types.Int32, types.Date:
 		return fill(t, n, int32(sc.i))
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		return fill(t, n, sc.i)
 	case types.UInt8:
 		return fill(t, n, uint8(sc.u))
@@ -173,9 +175,9 @@ func nullVector(t types.Type, n int) coldata.Vector {
 		v = &coldata.Vec[int8]{T: t, Vals: make([]int8, n)}
 	case types.Int16:
 		v = &coldata.Vec[int16]{T: t, Vals: make([]int16, n)}
-	case types.Int32:
+	case types.Int32, types.Date:
 		v = &coldata.Vec[int32]{T: t, Vals: make([]int32, n)}
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		v = &coldata.Vec[int64]{T: t, Vals: make([]int64, n)}
 	case types.UInt8:
 		v = &coldata.Vec[uint8]{T: t, Vals: make([]uint8, n)}

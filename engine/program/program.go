@@ -475,7 +475,7 @@ func sameTypes(a, b *types.Schema) bool {
 // structs.
 func checkType(t types.Type) error {
 	switch {
-	case t.Kind == types.Invalid || t.Kind > types.UInt16: // UInt16 is the last kind (TestCheckTypeKnowsEveryKind)
+	case t.Kind == types.Invalid || t.Kind > types.LastKind: // TestCheckTypeKnowsEveryKind
 		return fmt.Errorf("invalid type %s", t.Kind)
 	case t.Kind == types.List:
 		if t.Elem == nil {

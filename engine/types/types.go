@@ -44,7 +44,15 @@ const (
 	Int16
 	UInt8
 	UInt16
+	// Date is a calendar date: days since 1970-01-01 (int32).
+	Date
+	// Time is a time of day: nanoseconds since midnight (int64).
+	Time
 )
+
+// LastKind is the highest kind there is: kinds are appended after it, and
+// whatever validates a serialized type refuses the kinds above it.
+const LastKind = Time
 
 var kindNames = [...]string{
 	Invalid:   "INVALID",
@@ -67,6 +75,8 @@ var kindNames = [...]string{
 	Int16:     "SMALLINT",
 	UInt8:     "TINYINT UNSIGNED",
 	UInt16:    "SMALLINT UNSIGNED",
+	Date:      "DATE",
+	Time:      "TIME",
 }
 
 // String returns the SQL name of the kind.
@@ -205,6 +215,8 @@ var (
 	TimestampT = Type{Kind: Timestamp}
 	IntervalT  = Type{Kind: Interval}
 	JSONT      = Type{Kind: JSON}
+	DateT      = Type{Kind: Date}
+	TimeT      = Type{Kind: Time}
 )
 
 // ListOf returns the type of lists whose elements have type elem.

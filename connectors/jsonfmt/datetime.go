@@ -1,0 +1,50 @@
+package jsonfmt
+
+import (
+	"strconv"
+
+	"github.com/arroyogo/arroyo/engine/timefmt"
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// DATE and TIME in JSON, as arrow-json reads and writes them: a DATE is a
+// string "2024-01-31" (or an integer of days since 1970-01-01), a TIME a
+// string "13:45:00.5" (or an integer of nanoseconds since midnight).
+// Encoding writes the strings, in engine/timefmt's forms.
+
+func (d *Decoder) dateTime(n *node, i int) (int, error) {
+	s := d.rec
+	if s[i] != '"' {
+		if n.kind == types.Date {
+			return d.integer(n, i) // days, range-checked as an INT
+		}
+		end, isInt, err := scanNumber(s, i)
+		if err != nil {
+			return end, err
+		}
+		ns, perr := strconv.ParseInt(str(s[i:end]), 10, 64)
+		if !isInt || perr != nil || ns < 0 || ns >= timefmt.NanosPerDay {
+			return end, n.err(i, "time "+string(s[i:end])+" out of range (0 to 86399999999999 nanoseconds since midnight)")
+		}
+		n.vi64.Append(ns)
+		return end, nil
+	}
+	body, end, err := d.stringBody(i)
+	if err != nil {
+		return end, err
+	}
+	if n.kind == types.Date {
+		v, msg := timefmt.ParseDate(body)
+		if msg != "" {
+			return end, n.err(i, msg+": '"+string(body)+"'")
+		}
+		n.vi32.Append(v)
+		return end, nil
+	}
+	v, msg := timefmt.ParseTime(body)
+	if msg != "" {
+		return end, n.err(i, msg+": '"+string(body)+"'")
+	}
+	n.vi64.Append(v)
+	return end, nil
+}
