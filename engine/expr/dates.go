@@ -147,6 +147,18 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 	return nil, fmt.Errorf("cannot cast %s to %s", from, to)
 }
 
+// plainArith reports whether the arithmetic r resolved to is arith's
+// (operands of one physical type), which specialize may call with a
+// constant operand; DATE arithmetic has kernels of its own.
+func plainArith(r *Resolved) bool {
+	for _, t := range r.Args {
+		if t.Kind == types.Date {
+			return false
+		}
+	}
+	return true
+}
+
 // dateArith resolves DATE arithmetic, as DataFusion does it:
 //
 //   - DATE + INTERVAL, INTERVAL + DATE and DATE - INTERVAL give a DATE,

@@ -453,7 +453,7 @@ func specialize(f *Func, args []Evaluator, r *Resolved, at *src) Evaluator {
 		return nil
 	}
 	name := f.Name
-	if op, ok := arithOps[name]; ok && len(args) == 2 {
+	if op, ok := arithOps[name]; ok && len(args) == 2 && plainArith(r) {
 		if sc := litArg(args[1]); sc != nil {
 			return &arithEval{op: op, t: r.Result, l: args[0], sc: sc, at: at}
 		}
