@@ -15,12 +15,17 @@ import (
 func (d *Decoder) dateTime(n *node, i int) (int, error) {
 	s := d.rec
 	if s[i] != '"' {
-		if n.kind == types.Date {
-			return d.integer(n, i) // days, range-checked as an INT
-		}
 		end, isInt, err := scanNumber(s, i)
 		if err != nil {
 			return end, err
+		}
+		if n.kind == types.Date {
+			days, perr := strconv.ParseInt(str(s[i:end]), 10, 32)
+			if !isInt || perr != nil {
+				return end, n.err(i, "date "+string(s[i:end])+" out of range (an integer of days since 1970-01-01 that fits INT)")
+			}
+			n.vi32.Append(int32(days))
+			return end, nil
 		}
 		ns, perr := strconv.ParseInt(str(s[i:end]), 10, 64)
 		if !isInt || perr != nil || ns < 0 || ns >= timefmt.NanosPerDay {

@@ -689,7 +689,7 @@ func (d *Decoder) integer(n *node, i int) (int, error) {
 			ok = appendSigned(n.vi8, u, neg, math.MaxInt8)
 		case types.Int16:
 			ok = appendSigned(n.vi16, u, neg, math.MaxInt16)
-		case types.Int32, types.Date:
+		case types.Int32:
 			ok = appendSigned(n.vi32, u, neg, math.MaxInt32)
 		case types.Int64:
 			ok = appendSigned(n.vi64, u, neg, math.MaxInt64)

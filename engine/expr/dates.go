@@ -192,10 +192,11 @@ func dateArith(op arithOp, args []types.Type) (r *Resolved, ok bool, err error) 
 	}
 	neg := op == opSub
 	k := func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-		d, iv := vs[0].(*coldata.Vec[int32]), vs[1].(*coldata.Vec[int64])
+		dv, ivv := vs[0], vs[1]
 		if swap {
-			d, iv = vs[1].(*coldata.Vec[int32]), vs[0].(*coldata.Vec[int64])
+			dv, ivv = ivv, dv
 		}
+		d, iv := dv.(*coldata.Vec[int32]), ivv.(*coldata.Vec[int64])
 		out := &coldata.Vec[int32]{T: types.DateT, Vals: make([]int32, n)}
 		suspect := false
 		for i, x := range d.Vals[:n] {

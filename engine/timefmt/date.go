@@ -87,11 +87,16 @@ func ParseTime(s []byte) (int64, string) {
 	return (h*3600+m*60+sec)*nanosPerSec + frac, ""
 }
 
-// AppendDate appends days since 1970-01-01 as YYYY-MM-DD (years outside
-// 0000-9999 with as many digits as they need and a sign if negative).
+// AppendDate appends days since 1970-01-01 as YYYY-MM-DD, as chrono
+// writes dates: a negative year has a '-' before its (at least 4) digits, a
+// year past 9999 all its digits.
 func AppendDate(dst []byte, days int32) []byte {
 	y, m, d := CivilFromDays(int64(days))
-	if y >= 0 && y <= 9999 {
+	if y < 0 {
+		dst = append(dst, '-')
+		y = -y
+	}
+	if y <= 9999 {
 		dst = append4(dst, y)
 	} else {
 		dst = strconv.AppendInt(dst, y, 10)
