@@ -10,6 +10,7 @@
 //	Timestamp, Interval                *Vec[int64] (nanoseconds)
 //	Date                               *Vec[int32] (days since 1970-01-01)
 //	Time                               *Vec[int64] (nanoseconds since midnight)
+//	Decimal                            *Vec[Int128] (the value times 10^scale)
 //	String, Bytes, JSON                *Bytes (offsets + one data buffer)
 //	Struct                             *Struct (one child vector per field)
 //	List                               *List (offsets into one child vector)
@@ -102,7 +103,7 @@ type Vector interface {
 
 // Fixed is the set of Go types stored in fixed-width vectors.
 type Fixed interface {
-	~bool | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
+	~bool | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64 | Int128
 }
 
 // Vec is a vector of fixed-width values. Vals[i] of a NULL row may hold
@@ -249,6 +250,8 @@ func New(t types.Type, n int) Vector {
 		return &Vec[float32]{T: t, Vals: make([]float32, 0, n)}
 	case types.Float64:
 		return &Vec[float64]{T: t, Vals: make([]float64, 0, n)}
+	case types.Decimal:
+		return &Vec[Int128]{T: t, Vals: make([]Int128, 0, n)}
 	case types.String, types.Bytes, types.JSON:
 		return NewBytes(t, n, n*16)
 	case types.Struct:

@@ -190,6 +190,8 @@ func zeroRow(t types.Type) Vector {
 		v.Append(0)
 	case *Vec[float64]:
 		v.Append(0)
+	case *Vec[Int128]:
+		v.Append(Int128{})
 	case *Bytes:
 		v.Append(nil)
 	case *Struct:
