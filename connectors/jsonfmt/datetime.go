@@ -1,6 +1,7 @@
 package jsonfmt
 
 import (
+	"github.com/arroyogo/arroyo/engine/coldata"
 	"strconv"
 
 	"github.com/arroyogo/arroyo/engine/timefmt"
@@ -51,5 +52,37 @@ func (d *Decoder) dateTime(n *node, i int) (int, error) {
 		return end, n.err(i, msg+": '"+string(body)+"'")
 	}
 	n.vi64.Append(v)
+	return end, nil
+}
+
+// decimal reads a DECIMAL from a JSON number or a string holding one,
+// exactly (no float rounding: "12.345" is 12345 at scale 3); digits beyond
+// the scale round half away from zero, more digits than the precision are
+// an error naming the value.
+func (d *Decoder) decimal(n *node, i int) (int, error) {
+	s := d.rec
+	var text []byte
+	var end int
+	if s[i] == '"' {
+		body, e, err := d.stringBody(i)
+		if err != nil {
+			return e, err
+		}
+		text, end = body, e
+	} else {
+		e, _, err := scanNumber(s, i)
+		if err != nil {
+			return e, err
+		}
+		text, end = s[i:e], e
+	}
+	v, msg := coldata.ParseDecimal(text, int(n.typ.Scale))
+	switch {
+	case msg == coldata.ErrDecimalSyntax:
+		return end, n.err(i, "expected "+wantName(n.typ)+", found string '"+string(text)+"'")
+	case msg != "" || !v.FitsDigits(int(n.typ.Precision)):
+		return end, n.err(i, "decimal "+string(text)+" out of range for "+n.typ.String())
+	}
+	n.vdec.Append(v)
 	return end, nil
 }

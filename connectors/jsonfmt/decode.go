@@ -60,7 +60,8 @@ type node struct {
 	vu64 *coldata.Vec[uint64]
 	vf32 *coldata.Vec[float32]
 	vf64 *coldata.Vec[float64]
-	vby  *coldata.Bytes // TEXT, BYTEA, JSON
+	vdec *coldata.Vec[coldata.Int128] // DECIMAL
+	vby  *coldata.Bytes               // TEXT, BYTEA, JSON
 	vst  *coldata.Struct
 	vli  *coldata.List
 
@@ -120,7 +121,7 @@ func compile(t types.Type, name, path string, nullable bool) (*node, error) {
 	n.rawKey = rawName(name)
 	switch t.Kind {
 	case types.Bool, types.Int8, types.Int16, types.Int32, types.Int64,
-		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp, types.Date, types.Time:
+		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp, types.Date, types.Time, types.Decimal:
 	case types.Struct:
 		for _, f := range t.Fields {
 			p := f.Name
@@ -185,6 +186,8 @@ func (n *node) fresh() {
 		n.vf32 = &coldata.Vec[float32]{T: n.typ, Vals: make([]float32, 0, c)}
 	case types.Float64:
 		n.vf64 = &coldata.Vec[float64]{T: n.typ, Vals: make([]float64, 0, c)}
+	case types.Decimal:
+		n.vdec = &coldata.Vec[coldata.Int128]{T: n.typ, Vals: make([]coldata.Int128, 0, c)}
 	case types.String, types.Bytes, types.JSON:
 		n.vby = coldata.NewBytes(n.typ, c, n.lastData+n.lastData/8)
 	case types.Struct:
@@ -226,6 +229,8 @@ func (n *node) vector() coldata.Vector {
 		return n.vf32
 	case types.Float64:
 		return n.vf64
+	case types.Decimal:
+		return n.vdec
 	case types.String, types.Bytes, types.JSON:
 		return n.vby
 	case types.Struct:
@@ -596,6 +601,10 @@ func (d *Decoder) value(n *node, i int) (int, error) {
 		if c == '"' || c == '-' || isDigit(c) {
 			return d.dateTime(n, i)
 		}
+	case types.Decimal:
+		if c == '"' || c == '-' || isDigit(c) {
+			return d.decimal(n, i)
+		}
 	case types.List:
 		if c == '[' {
 			return d.list(n, i)
@@ -893,6 +902,8 @@ func (n *node) appendNull() {
 		n.vf32.AppendNull()
 	case types.Float64:
 		n.vf64.AppendNull()
+	case types.Decimal:
+		n.vdec.AppendNull()
 	case types.String, types.Bytes, types.JSON:
 		n.vby.AppendNull()
 	case types.Struct:
@@ -942,6 +953,9 @@ func (n *node) appendNulls(k int) {
 	case types.Float64:
 		nl, from = &n.vf64.N, len(n.vf64.Vals)
 		n.vf64.Vals = appendZeros(n.vf64.Vals, k)
+	case types.Decimal:
+		nl, from = &n.vdec.N, len(n.vdec.Vals)
+		n.vdec.Vals = appendZeros(n.vdec.Vals, k)
 	case types.String, types.Bytes, types.JSON:
 		nl, from = &n.vby.N, n.vby.Len()
 		n.vby.Offsets = appendRepeat(n.vby.Offsets, int32(len(n.vby.Data)), k)
@@ -1026,6 +1040,8 @@ func (n *node) truncate(rows int) {
 		n.vf32.Vals = n.vf32.Vals[:min(rows, len(n.vf32.Vals))]
 	case types.Float64:
 		n.vf64.Vals = n.vf64.Vals[:min(rows, len(n.vf64.Vals))]
+	case types.Decimal:
+		n.vdec.Vals = n.vdec.Vals[:min(rows, len(n.vdec.Vals))]
 	case types.String, types.Bytes, types.JSON:
 		v := n.vby
 		if rows < v.Len() {

@@ -41,6 +41,9 @@ func init() {
 				return &ResolvedAggregate{Args: []types.Type{types.Int64T}, Result: types.Int64T, New: func() Accumulator { return &sumIntAcc{} }}, nil
 			case k.IsFloat():
 				return &ResolvedAggregate{Args: []types.Type{types.Float64T}, Result: types.Float64T, New: func() Accumulator { return &floatAcc{name: "sum"} }}, nil
+			case k == types.Decimal:
+				t := args[0]
+				return &ResolvedAggregate{Args: []types.Type{t}, Result: decimalSumType(t), New: func() Accumulator { return newDecSum(false, t) }}, nil
 			}
 			return nil, fmt.Errorf("sum expects a number (BIGINT or DOUBLE), got %s", args[0])
 		},
@@ -51,6 +54,9 @@ func init() {
 		Resolve: func(args []types.Type) (*ResolvedAggregate, error) {
 			if len(args) != 1 {
 				return nil, fmt.Errorf("avg takes 1 argument, got %d", len(args))
+			}
+			if t := args[0]; t.Kind == types.Decimal {
+				return &ResolvedAggregate{Args: []types.Type{t}, Result: decimalAvgType(t), New: func() Accumulator { return newDecSum(true, t) }}, nil
 			}
 			if k := args[0].Kind; !k.IsNumeric() && k != types.Null {
 				return nil, fmt.Errorf("avg expects a number, got %s", args[0])
@@ -448,6 +454,8 @@ func newMinMax(name string, max bool, t types.Type) Accumulator {
 		return newFixedMinMax[float64](name, max, t, math.Float64bits, math.Float64frombits)
 	case types.String, types.Bytes:
 		return &bytesMinMax{name: name, max: max, t: t}
+	case types.Decimal:
+		return &decMinMax{name: name, max: max, t: t}
 	}
 	return nil
 }

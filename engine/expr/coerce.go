@@ -17,6 +17,8 @@ import (
 //     holds both (TINYINT with TINYINT UNSIGNED gives SMALLINT, INT with INT
 //     UNSIGNED gives BIGINT), at most BIGINT, as DataFusion coerces them;
 //   - an integer with a float, and FLOAT with DOUBLE, give DOUBLE;
+//   - a DECIMAL with an integer or a DECIMAL gives a DECIMAL, with a float
+//     DOUBLE (commonDecimal);
 //   - TEXT with TIMESTAMP gives TIMESTAMP (the text is parsed), likewise
 //     TEXT with DATE gives DATE and TEXT with TIME gives TIME;
 //   - DATE with TIMESTAMP gives TIMESTAMP (the date's midnight);
@@ -30,6 +32,9 @@ func CommonType(a, b types.Type) (types.Type, error) {
 	}
 	if b.Kind == types.Null {
 		return a, nil
+	}
+	if t, ok, err := commonDecimal(a, b); ok {
+		return t, err
 	}
 	ka, kb := a.Kind, b.Kind
 	switch {

@@ -199,6 +199,8 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 		out = assembleFixed[float32](t, which, parts)
 	case types.Float64:
 		out = assembleFixed[float64](t, which, parts)
+	case types.Decimal:
+		out = assembleFixed[coldata.Int128](t, which, parts)
 	case types.String, types.Bytes, types.JSON:
 		srcs := make([]*coldata.Bytes, len(parts))
 		size := 0
@@ -319,6 +321,12 @@ func newInSet(t types.Type, consts []*scalar) inSet {
 		s := fixedSet[uint64]{}
 		for _, c := range consts {
 			s[c.u] = struct{}{}
+		}
+		return s
+	case types.Decimal:
+		s := fixedSet[coldata.Int128]{}
+		for _, c := range consts {
+			s[c.d] = struct{}{}
 		}
 		return s
 	case types.String, types.Bytes:

@@ -149,10 +149,10 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 
 // plainArith reports whether the arithmetic r resolved to is arith's
 // (operands of one physical type), which specialize may call with a
-// constant operand; DATE arithmetic has kernels of its own.
+// constant operand; DATE and DECIMAL arithmetic have kernels of their own.
 func plainArith(r *Resolved) bool {
 	for _, t := range r.Args {
-		if t.Kind == types.Date {
+		if t.Kind == types.Date || t.Kind == types.Decimal {
 			return false
 		}
 	}

@@ -17,11 +17,12 @@ import (
 type scalar struct {
 	t    types.Type
 	null bool
-	b    bool    // Bool
-	i    int64   // signed integers, Timestamp, Interval
-	u    uint64  // unsigned integers
-	f    float64 // Float32, Float64
-	s    []byte  // String, Bytes, JSON
+	b    bool           // Bool
+	i    int64          // signed integers, Timestamp, Interval
+	u    uint64         // unsigned integers
+	f    float64        // Float32, Float64
+	s    []byte         // String, Bytes, JSON
+	d    coldata.Int128 // Decimal, unscaled
 }
 
 // decodeLit decodes a literal from the JSON encoding documented on
@@ -97,6 +98,21 @@ func decodeLit(t types.Type, raw json.RawMessage) (*scalar, error) {
 			return nil, bad(nil)
 		}
 		sc.s = []byte(s)
+	case types.Decimal:
+		// A JSON number or a string of one, read exactly.
+		text := raw
+		if raw[0] == '"' {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, bad(err)
+			}
+			text = []byte(s)
+		}
+		d, msg := coldata.ParseDecimal(text, int(t.Scale))
+		if msg != "" || !d.FitsDigits(int(t.Precision)) {
+			return nil, bad(nil)
+		}
+		sc.d = d
 	case types.Bytes:
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -142,6 +158,8 @@ func (sc *scalar) broadcast(n int) coldata.Vector {
 		return fill(t, n, float32(sc.f))
 	case types.Float64:
 		return fill(t, n, sc.f)
+	case types.Decimal:
+		return fill(t, n, sc.d)
 	case types.String, types.Bytes, types.JSON:
 		out := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: bytes.Repeat(sc.s, n)}
 		for i := 1; i <= n; i++ {
@@ -191,6 +209,8 @@ func nullVector(t types.Type, n int) coldata.Vector {
 		v = &coldata.Vec[float32]{T: t, Vals: make([]float32, n)}
 	case types.Float64:
 		v = &coldata.Vec[float64]{T: t, Vals: make([]float64, n)}
+	case types.Decimal:
+		v = &coldata.Vec[coldata.Int128]{T: t, Vals: make([]coldata.Int128, n)}
 	case types.String, types.Bytes, types.JSON:
 		v = &coldata.Bytes{T: t, Offsets: make([]int32, n+1)}
 	default:
@@ -231,6 +251,8 @@ func scalarAt(v coldata.Vector, i int, t types.Type) (*scalar, bool) {
 		sc.f = float64(v.Vals[i])
 	case *coldata.Vec[float64]:
 		sc.f = v.Vals[i]
+	case *coldata.Vec[coldata.Int128]:
+		sc.d = v.Vals[i]
 	case *coldata.Bytes:
 		sc.s = append([]byte{}, v.Get(i)...)
 	default:
