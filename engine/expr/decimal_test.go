@@ -231,3 +231,14 @@ func TestDecimalCompare(t *testing.T) {
 		t.Errorf("CASE: got %v %v", decText(dt(11, 3), got), err)
 	}
 }
+
+func TestDecimalGreatestLeast(t *testing.T) {
+	a := vec(dt(11, 3), "1.500", nil, "-2.000")
+	b := vec(dt(11, 3), "1.501", "3.000", "-2.001")
+	for fn, want := range map[string][]any{"greatest": {"1.501", "3.000", "-2.000"}, "least": {"1.500", "3.000", "-2.001"}} {
+		got, err := evalRows(t, call(fn, dt(11, 3), col(0, dt(11, 3)), col(1, dt(11, 3))), a, b)
+		if w := normalize(dt(11, 3), want); err != nil || !equalValues(got, w) {
+			t.Errorf("%s: got %v %v, want %v", fn, decText(dt(11, 3), got), err, want)
+		}
+	}
+}

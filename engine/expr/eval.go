@@ -908,6 +908,8 @@ func withNulls(v coldata.Vector, w []uint64) coldata.Vector {
 		out = &coldata.Vec[float32]{T: v.T, Vals: v.Vals}
 	case *coldata.Vec[float64]:
 		out = &coldata.Vec[float64]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[coldata.Int128]:
+		out = &coldata.Vec[coldata.Int128]{T: v.T, Vals: v.Vals}
 	case *coldata.Bytes:
 		out = &coldata.Bytes{T: v.T, Offsets: v.Offsets, Data: v.Data}
 	case *coldata.Struct:
