@@ -227,3 +227,25 @@ func resolveFn(name string, args []types.Type) (*Resolved, error) {
 	}
 	return f.Resolve(args)
 }
+
+// TestDateInTimestampFunctions: date_part, date_trunc and the other
+// functions of a TIMESTAMP take a DATE as its midnight (the planner casts).
+func TestDateInTimestampFunctions(t *testing.T) {
+	r, err := resolveFn("date_part", []types.Type{tStr, types.DateT})
+	if err != nil || !r.Args[1].Equal(tTS) || !r.Result.Equal(tF64) {
+		t.Fatalf("date_part(TEXT, DATE): %v %v", r, err)
+	}
+	d := vec(types.DateT, days("2024-02-29"), nil)
+	for unit, want := range map[string][]any{"year": {2024.0, nil}, "doy": {60.0, nil}, "dow": {4.0, nil}, "hour": {0.0, nil}} {
+		e := call("date_part", tF64, lit(tStr, unit), cast(col(0, types.DateT), tTS))
+		got, err := evalRows(t, e, d)
+		if err != nil || !equalValues(got, want) {
+			t.Errorf("date_part(%s, DATE): got %v %v, want %v", unit, got, err, want)
+		}
+	}
+	e := call("date_trunc", tTS, lit(tStr, "month"), cast(col(0, types.DateT), tTS))
+	got, err := evalRows(t, e, d)
+	if want := []any{ts("2024-02-01T00:00:00Z"), nil}; err != nil || !equalValues(got, want) {
+		t.Errorf("date_trunc('month', DATE): got %v %v", got, err)
+	}
+}
