@@ -340,30 +340,38 @@ const (
 )
 
 // decDivider computes DECIMAL division and remainder; it keeps big.Int
-// scratch for the values that do not fit 64 bits, reused across rows.
+// scratch for the values that do not fit 64 bits, reused across rows so a
+// batch allocates a constant amount.
 type decDivider struct {
-	a, b, q, r big.Int
-	pow        big.Int
+	a, b, q, r, lo big.Int
+	pow           big.Int
+	powK          int // pow is 10^powK once set (pow is never 0 then)
+	ten, k        big.Int
 }
 
 func (d *decDivider) setBig(z *big.Int, x dec) *big.Int {
-	z.SetInt64(x.Hi)
+	m := x
+	if x.Hi < 0 {
+		m, _ = x.Neg() // a DECIMAL is never the smallest Int128
+	}
+	z.SetUint64(uint64(m.Hi))
 	z.Lsh(z, 64)
-	var lo big.Int
-	lo.SetUint64(x.Lo)
-	return z.Or(z, &lo) // the low word's bits are clear after the shift
+	d.lo.SetUint64(m.Lo)
+	z.Or(z, &d.lo)
+	if x.Hi < 0 {
+		z.Neg(z)
+	}
+	return z
 }
 
+// bigToDec converts z back, reporting false when it needs more than 127
+// bits.
 func bigToDec(z *big.Int) (dec, bool) {
 	if z.BitLen() > 127 {
 		return dec{}, false
 	}
-	neg := z.Sign() < 0
-	var abs big.Int
-	abs.Abs(z)
-	words := abs.Bits()
 	var lo, hi uint64
-	// big.Word is 64 bits on the platforms we build for; be safe anyway.
+	words := z.Bits() // the magnitude, least significant word first
 	if strconv.IntSize == 64 {
 		if len(words) > 0 {
 			lo = uint64(words[0])
@@ -372,15 +380,16 @@ func bigToDec(z *big.Int) (dec, bool) {
 			hi = uint64(words[1])
 		}
 	} else {
-		var buf [16]byte
-		abs.FillBytes(buf[:])
-		for k := 0; k < 8; k++ {
-			hi = hi<<8 | uint64(buf[k])
-			lo = lo<<8 | uint64(buf[8+k])
+		for k, w := range words {
+			if k < 2 {
+				lo |= uint64(w) << (32 * k)
+			} else {
+				hi |= uint64(w) << (32 * (k - 2))
+			}
 		}
 	}
 	v := dec{Lo: lo, Hi: int64(hi)}
-	if neg {
+	if z.Sign() < 0 {
 		v, _ = v.Neg()
 	}
 	return v, true
@@ -399,9 +408,14 @@ func (d *decDivider) quo(x, y dec, k int) (dec, uint8) {
 	}
 	d.setBig(&d.a, x)
 	d.setBig(&d.b, y)
-	d.pow.Exp(big.NewInt(10), big.NewInt(int64(k)), nil)
+	if d.powK != k || d.pow.Sign() == 0 {
+		d.ten.SetInt64(10)
+		d.k.SetInt64(int64(k))
+		d.pow.Exp(&d.ten, &d.k, nil)
+		d.powK = k
+	}
 	d.a.Mul(&d.a, &d.pow)
-	d.q.Quo(&d.a, &d.b)
+	d.q.QuoRem(&d.a, &d.b, &d.r)
 	v, ok := bigToDec(&d.q)
 	if !ok {
 		return dec{}, decOverflow
@@ -423,7 +437,7 @@ func (d *decDivider) rem(x, y dec) (dec, uint8) {
 	}
 	d.setBig(&d.a, x)
 	d.setBig(&d.b, y)
-	d.r.Rem(&d.a, &d.b)
+	d.q.QuoRem(&d.a, &d.b, &d.r)
 	v, _ := bigToDec(&d.r)
 	return v, decOK
 }

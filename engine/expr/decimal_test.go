@@ -242,3 +242,41 @@ func TestDecimalGreatestLeast(t *testing.T) {
 		}
 	}
 }
+
+// TestDecimalNoPerRowAllocations: DECIMAL kernels allocate per batch, not
+// per row, including casts to and from TEXT and DOUBLE and the division of
+// values beyond 64 bits (its big.Int scratch is reused across rows).
+func TestDecimalNoPerRowAllocations(t *testing.T) {
+	const n = 1000
+	small, big, text, dbl := vec(dt(10, 2)), vec(dt(38, 10)), vec(tStr), vec(tF64)
+	for i := 0; i < n; i++ {
+		appendGo(small, coldata.Int128Of(int64(i*7919-3_000_000)))
+		appendGo(big, coldata.Int128{Lo: uint64(i)*0x9e3779b97f4a7c15 | 1, Hi: int64(i % 1000)})
+		appendGo(text, "-1234.5678")
+		appendGo(dbl, float64(i)/7)
+	}
+	for _, e := range []*program.Expr{
+		call("+", dt(11, 2), col(0, dt(10, 2)), col(0, dt(10, 2))),
+		call("*", dt(21, 4), col(0, dt(10, 2)), col(0, dt(10, 2))),
+		call("/", dt(38, 14), col(1, dt(38, 10)), col(1, dt(38, 10))),
+		call("/", dt(16, 6), col(0, dt(10, 2)), lit(dt(10, 2), "3.00")),
+		call("<", tBool, col(0, dt(10, 2)), lit(dt(10, 2), "1.00")),
+		cast(col(2, tStr), dt(10, 2)),
+		cast(col(0, dt(10, 2)), tStr),
+		cast(col(3, tF64), dt(10, 2)),
+		cast(col(0, dt(10, 2)), dt(8, 0)),
+	} {
+		ev, err := Compile(e, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &coldata.Batch{Cols: []coldata.Vector{small, big, text, dbl}, Len: n}
+		if a := testing.AllocsPerRun(5, func() {
+			if _, err := ev.Eval(tctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}); a > 30 {
+			t.Errorf("%s %s: %v allocations for %d rows", e.Op, e.Func, a, n)
+		}
+	}
+}
