@@ -344,9 +344,9 @@ const (
 // batch allocates a constant amount.
 type decDivider struct {
 	a, b, q, r, lo big.Int
-	pow           big.Int
-	powK          int // pow is 10^powK once set (pow is never 0 then)
-	ten, k        big.Int
+	pow            big.Int
+	powK           int // pow is 10^powK once set (pow is never 0 then)
+	ten, k         big.Int
 }
 
 func (d *decDivider) setBig(z *big.Int, x dec) *big.Int {
