@@ -557,3 +557,29 @@ func negDecimal(v *coldata.Vec[dec], n int) coldata.Vector {
 	out.N.SetWords(words(v))
 	return out
 }
+
+// keepDecimal resolves a one-argument function on a DECIMAL to kernel k,
+// which keeps the type (abs, as DataFusion's), and other arguments with
+// other.
+func keepDecimal(k Kernel, other func([]types.Type) (*Resolved, error)) func([]types.Type) (*Resolved, error) {
+	return func(args []types.Type) (*Resolved, error) {
+		if len(args) == 1 && args[0].Kind == types.Decimal {
+			return &Resolved{Args: args, Result: args[0], Kernel: k}, nil
+		}
+		return other(args)
+	}
+}
+
+// absDecimal is abs on a DECIMAL.
+func absDecimal(vs []coldata.Vector, n int, _ []int32) (coldata.Vector, error) {
+	v := vs[0].(*coldata.Vec[dec])
+	out := &coldata.Vec[dec]{T: v.T, Vals: make([]dec, n)}
+	for i, x := range v.Vals[:n] {
+		if x.Hi < 0 {
+			x, _ = x.Neg()
+		}
+		out.Vals[i] = x
+	}
+	out.N.SetWords(words(v))
+	return out, nil
+}

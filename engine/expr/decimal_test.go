@@ -280,3 +280,23 @@ func TestDecimalNoPerRowAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestDecimalInFloatFunctions: the functions of a DOUBLE take a DECIMAL
+// (cast, as DataFusion coerces it).
+func TestDecimalInFloatFunctions(t *testing.T) {
+	r, err := resolveFn("sqrt", []types.Type{dt(10, 2)})
+	if err != nil || !r.Args[0].Equal(tF64) {
+		t.Fatalf("sqrt(DECIMAL): %v %v", r, err)
+	}
+	got, err := evalRows(t, call("sqrt", tF64, cast(col(0, dt(10, 2)), tF64)), vec(dt(10, 2), "2.25", nil))
+	if want := []any{1.5, nil}; err != nil || !equalValues(got, want) {
+		t.Errorf("sqrt: got %v %v", got, err)
+	}
+}
+
+func TestDecimalAbs(t *testing.T) {
+	got, err := evalRows(t, call("abs", dt(5, 2), col(0, dt(5, 2))), vec(dt(5, 2), "-1.50", nil, "0.01", "0.00"))
+	if want := normalize(dt(5, 2), []any{"1.50", nil, "0.01", "0.00"}); err != nil || !equalValues(got, want) {
+		t.Errorf("abs: got %v %v", decText(dt(5, 2), got), err)
+	}
+}
