@@ -235,23 +235,29 @@ func AppendDecimal(dst []byte, x Int128, scale int) []byte {
 	if x.Hi < 0 {
 		dst = append(dst, '-')
 	}
-	// The digits, least significant first, in chunks of 19.
 	var buf [40]byte
-	i := len(buf)
-	for {
-		var r uint64
-		hi, lo, r = divU64(hi, lo, 1e19)
-		last := hi == 0 && lo == 0
-		for k := 0; k < 19 && (!last || r != 0 || k == 0); k++ {
-			i--
-			buf[i] = byte('0' + r%10)
-			r /= 10
+	var digits []byte
+	if hi == 0 {
+		// Most values: one 64-bit magnitude.
+		digits = strconv.AppendUint(buf[:0], lo, 10)
+	} else {
+		// The digits, least significant first, in chunks of 19.
+		i := len(buf)
+		for {
+			var r uint64
+			hi, lo, r = divU64(hi, lo, 1e19)
+			last := hi == 0 && lo == 0
+			for k := 0; k < 19 && (!last || r != 0 || k == 0); k++ {
+				i--
+				buf[i] = byte('0' + r%10)
+				r /= 10
+			}
+			if last {
+				break
+			}
 		}
-		if last {
-			break
-		}
+		digits = buf[i:]
 	}
-	digits := buf[i:]
 	if scale <= 0 {
 		return append(dst, digits...)
 	}

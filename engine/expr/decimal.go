@@ -492,11 +492,32 @@ func decimalArith(op arithOp, rt types.Type, a, b *coldata.Vec[dec], n int, sel 
 		out.N.SetWords(nulls)
 		return out, nil
 	}
+	// +, - and * run a loop each, checking the precision against bounds
+	// (two comparisons) rather than per-row calls.
+	hi, _ := coldata.Pow10(p).Sub(coldata.Int128Of(1))
+	lo, _ := hi.Neg()
 	suspect := false
-	for i, x := range av {
-		r, c := one(x, bv[i])
-		out.Vals[i] = r
-		suspect = suspect || c != decOK
+	ov := out.Vals[:len(av)]
+	bv = bv[:len(av)]
+	switch op {
+	case opAdd:
+		for i, x := range av {
+			r, o := x.Add(bv[i])
+			ov[i] = r
+			suspect = suspect || o || r.Cmp(hi) > 0 || r.Cmp(lo) < 0
+		}
+	case opSub:
+		for i, x := range av {
+			r, o := x.Sub(bv[i])
+			ov[i] = r
+			suspect = suspect || o || r.Cmp(hi) > 0 || r.Cmp(lo) < 0
+		}
+	default:
+		for i, x := range av {
+			r, o := x.Mul(bv[i])
+			ov[i] = r
+			suspect = suspect || o || r.Cmp(hi) > 0 || r.Cmp(lo) < 0
+		}
 	}
 	if suspect {
 		var failed uint8

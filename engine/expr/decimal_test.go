@@ -300,3 +300,38 @@ func TestDecimalAbs(t *testing.T) {
 		t.Errorf("abs: got %v %v", decText(dt(5, 2), got), err)
 	}
 }
+
+func BenchmarkDecimalKernels(b *testing.B) {
+	const n = 1024
+	x, y, i64 := vec(dt(10, 2)), vec(dt(10, 2)), vec(tI64)
+	for i := 0; i < n; i++ {
+		appendGo(x, coldata.Int128Of(int64(i*7919-3_000_000)))
+		appendGo(y, coldata.Int128Of(int64(i*31+1)))
+		appendGo(i64, int64(i*7919-3_000_000))
+	}
+	for _, c := range []struct {
+		name string
+		e    *program.Expr
+	}{
+		{"bigint+bigint", call("+", tI64, col(2, tI64), col(2, tI64))},
+		{"decimal+decimal", call("+", dt(11, 2), col(0, dt(10, 2)), col(1, dt(10, 2)))},
+		{"decimal*decimal", call("*", dt(21, 4), col(0, dt(10, 2)), col(1, dt(10, 2)))},
+		{"decimal/decimal", call("/", dt(16, 6), col(0, dt(10, 2)), col(1, dt(10, 2)))},
+		{"decimal<decimal", call("<", tBool, col(0, dt(10, 2)), col(1, dt(10, 2)))},
+		{"decimal->text", cast(col(0, dt(10, 2)), tStr)},
+	} {
+		ev, err := Compile(c.e, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bt := &coldata.Batch{Cols: []coldata.Vector{x, y, i64}, Len: n}
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ev.Eval(tctx, bt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
+		})
+	}
+}
