@@ -12,7 +12,7 @@ import (
 // are, so an encoded key can index a hash table) and state snapshots (a
 // group's key and results, restorable in another process). Each value is a
 // presence byte (0 NULL, 1 a value) followed, for a value, by its fixed
-// width little-endian bits, a length-prefixed byte string, the fields of a
+// width little-endian bits (a DECIMAL's 16: the low word first), a length-prefixed byte string, the fields of a
 // struct in order, or a list's length and elements. Floats are normalized
 // (-0 as 0, one NaN) so that equal keys encode alike.
 

@@ -167,12 +167,14 @@ func castDecimal(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.V
 		f := fv.(*coldata.Vec[float64])
 		var buf []byte
 		err = forLive(n, sel, w, func(i int) error {
-			// The shortest text of the float rounded to s digits is the
-			// exact decimal nearest to the double (half to even).
+			// The double's exact value rounded half away from zero, as
+			// Arrow rounds (ties like 0.125 go up, 2.675 is below its
+			// tie): 20 more digits than the scale, correctly rounded, and
+			// ParseDecimal rounds on the first dropped one.
 			if math.IsNaN(f.Vals[i]) || math.IsInf(f.Vals[i], 0) {
 				return &CastError{Value: strconv.FormatFloat(f.Vals[i], 'g', -1, 64), To: to}
 			}
-			buf = strconv.AppendFloat(buf[:0], f.Vals[i], 'f', s, 64)
+			buf = strconv.AppendFloat(buf[:0], f.Vals[i], 'f', s+20, 64)
 			d, msg := coldata.ParseDecimal(buf, s)
 			if msg != "" || !d.FitsDigits(p) {
 				return &CastError{Value: strconv.FormatFloat(f.Vals[i], 'g', -1, 64), To: to, OutOfRange: true}
