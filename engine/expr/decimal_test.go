@@ -48,7 +48,7 @@ func TestDecimalCasts(t *testing.T) {
 		{from: dt(38, 0), to: tU64, in: []any{"-1"}, err: "out of range for BIGINT UNSIGNED"},
 		{from: dt(10, 1), to: tI8, in: []any{"200.0"}, err: "value 200 out of range for TINYINT"},
 		{from: dt(5, 2), to: tF64, in: []any{"12.34", nil, "-0.01"}, want: []any{12.34, nil, -0.01}},
-		{from: tF64, to: dt(5, 2), in: []any{0.1, 2.675, -1.005, 0.0, nil}, want: []any{"0.10", "2.67", "-1.00", "0.00", nil}}, // 2.675 and 1.005 are just below in binary
+		{from: tF64, to: dt(5, 2), in: []any{0.1, 2.675, -1.005, 0.0, nil}, want: []any{"0.10", "2.67", "-1.00", "0.00", nil}},  // 2.675 and 1.005 are just below in binary
 		{from: tF64, to: dt(5, 2), in: []any{0.125, -0.125, 1e-30, 999.994999}, want: []any{"0.13", "-0.13", "0.00", "999.99"}}, // exact ties round away from zero
 		{from: tF64, to: dt(5, 2), in: []any{1e10}, err: "value 1e+10 out of range for DECIMAL(5, 2)"},
 		{from: tF64, to: dt(5, 2), in: []any{math.NaN()}, err: "cannot cast 'NaN' to DECIMAL(5, 2)"},
