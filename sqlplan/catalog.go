@@ -2,6 +2,7 @@ package sqlplan
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -387,9 +388,28 @@ func sqlType(s *dialect.Statement, tn dialect.TypeName) (types.Type, error) {
 	case "JSON":
 		return types.JSONT, nil
 	case "DECIMAL", "NUMERIC":
-		return types.Type{}, errAt("DECIMAL is not supported yet; use DOUBLE or BIGINT")
-	case "DATE", "TIME":
-		return types.Type{}, errAt(strings.ToUpper(tn.Name) + " is not supported yet; use TIMESTAMP")
+		// DECIMAL alone is DataFusion's DECIMAL(38, 10); DECIMAL(p) is
+		// DECIMAL(p, 0).
+		p, sc := types.MaxDecimalPrecision, 10
+		if len(tn.Args) > 0 {
+			p, sc = tn.Args[0], 0
+		}
+		if len(tn.Args) > 1 {
+			sc = tn.Args[1]
+		}
+		if p < 1 || p > types.MaxDecimalPrecision {
+			return types.Type{}, errAt(fmt.Sprintf("DECIMAL precision must be 1 to %d, not %d", types.MaxDecimalPrecision, p))
+		}
+		if sc > p {
+			return types.Type{}, errAt(fmt.Sprintf("DECIMAL(%d, %d): the scale must be at most the precision", p, sc))
+		}
+		return types.DecimalOf(p, sc), nil
+	case "DATE":
+		return types.DateT, nil
+	case "TIME":
+		// TIME(p): the precision is accepted and ignored, values keep
+		// nanoseconds.
+		return types.TimeT, nil
 	case "STRUCT":
 		var fs []types.Field
 		for _, f := range tn.Fields {

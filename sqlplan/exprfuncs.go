@@ -68,28 +68,29 @@ func (p *planner) namedStruct(s *dialect.Statement, cols []column, n *ast.FuncCa
 	return castExpr(st, types.StructOf(fields...)), nil
 }
 
-// typedLiteral plans TIMESTAMP '2023-01-02 03:04:05' as the text cast to
-// TIMESTAMP (a constant the planner folds, so bad text is an error at its
-// position). There are no DATE and TIME types.
+// typedLiteral plans TIMESTAMP '2023-01-02 03:04:05', DATE '2024-01-31'
+// and TIME '13:45:00' as the text cast to the type (a constant the planner
+// folds, so bad text is an error at its position).
 func (p *planner) typedLiteral(s *dialect.Statement, cols []column, n *ast.FuncCallExpr) (*program.Expr, error) {
-	if n.FnName.L != ast.TimestampLiteral {
-		kind := "DATE"
-		if n.FnName.L == ast.TimeLiteral {
-			kind = "TIME"
-		}
-		return nil, s.Errorf(n, "%s literals are not supported (there is no %s type); use TIMESTAMP '...'", kind, kind)
+	kind, t := "TIMESTAMP", types.TimestampT
+	switch n.FnName.L {
+	case ast.DateLiteral:
+		kind, t = "DATE", types.DateT
+	case ast.TimeLiteral:
+		kind, t = "TIME", types.TimeT
 	}
 	if len(n.Args) != 1 {
-		return nil, s.Errorf(n, "malformed TIMESTAMP literal")
+		return nil, s.Errorf(n, "malformed %s literal", kind)
 	}
 	v, err := p.expr(s, cols, n.Args[0])
 	if err != nil {
 		return nil, err
 	}
 	if v.Type.Kind != types.String {
-		return nil, s.Errorf(n, "a TIMESTAMP literal takes a string, as in TIMESTAMP '2023-01-02 03:04:05'")
+		return nil, s.Errorf(n, "a %s literal takes a string, as in %s", kind, map[string]string{
+			"TIMESTAMP": "TIMESTAMP '2023-01-02 03:04:05'", "DATE": "DATE '2024-01-31'", "TIME": "TIME '13:45:00'"}[kind])
 	}
-	c := castExpr(v, types.TimestampT)
+	c := castExpr(v, t)
 	c.Text, c.Pos = s.TextOf(n), sourcePos(s, n)
 	return c, nil
 }

@@ -59,7 +59,8 @@ func TestPlanTimeAndStructFunctions(t *testing.T) {
 	}
 	for sel, want := range map[string]string{
 		"row_time(1)":                   "f.sql:2:8: row_time() takes no arguments, got 1",
-		"DATE '2023-01-01'":             "f.sql:2:8: DATE literals are not supported (there is no DATE type); use TIMESTAMP '...'",
+		"DATE '2023-02-29'":             "f.sql:2:8: cannot cast '2023-02-29' to DATE",
+		"id, TIME '24:00'":              "f.sql:2:12: cannot cast '24:00' to TIME",
 		"id, TIMESTAMP 'noon'":          "f.sql:2:12: cannot cast 'noon' to TIMESTAMP",
 		"named_struct('x')":             "f.sql:2:8: named_struct expects pairs of a name and a value",
 		"named_struct(s, id)":           "f.sql:2:21: named_struct: field names must be string literals, got s",

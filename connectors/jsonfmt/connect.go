@@ -46,7 +46,8 @@ func connectType(b []byte, t types.Type, optional, millis bool) []byte {
 		b = append(b, `"int64"`...)
 	case types.Float32:
 		b = append(b, `"float"`...)
-	case types.Float64:
+	case types.Float64, types.Decimal:
+		// A DECIMAL is written as a JSON number.
 		b = append(b, `"double"`...)
 	case types.Bytes:
 		b = append(b, `"bytes"`...)

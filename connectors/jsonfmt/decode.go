@@ -60,7 +60,8 @@ type node struct {
 	vu64 *coldata.Vec[uint64]
 	vf32 *coldata.Vec[float32]
 	vf64 *coldata.Vec[float64]
-	vby  *coldata.Bytes // TEXT, BYTEA, JSON
+	vdec *coldata.Vec[coldata.Int128] // DECIMAL
+	vby  *coldata.Bytes               // TEXT, BYTEA, JSON
 	vst  *coldata.Struct
 	vli  *coldata.List
 
@@ -120,7 +121,7 @@ func compile(t types.Type, name, path string, nullable bool) (*node, error) {
 	n.rawKey = rawName(name)
 	switch t.Kind {
 	case types.Bool, types.Int8, types.Int16, types.Int32, types.Int64,
-		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp:
+		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp, types.Date, types.Time, types.Decimal:
 	case types.Struct:
 		for _, f := range t.Fields {
 			p := f.Name
@@ -169,9 +170,9 @@ func (n *node) fresh() {
 		n.vi8 = &coldata.Vec[int8]{T: n.typ, Vals: make([]int8, 0, c)}
 	case types.Int16:
 		n.vi16 = &coldata.Vec[int16]{T: n.typ, Vals: make([]int16, 0, c)}
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32 = &coldata.Vec[int32]{T: n.typ, Vals: make([]int32, 0, c)}
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		n.vi64 = &coldata.Vec[int64]{T: n.typ, Vals: make([]int64, 0, c)}
 	case types.UInt8:
 		n.vu8 = &coldata.Vec[uint8]{T: n.typ, Vals: make([]uint8, 0, c)}
@@ -185,6 +186,8 @@ func (n *node) fresh() {
 		n.vf32 = &coldata.Vec[float32]{T: n.typ, Vals: make([]float32, 0, c)}
 	case types.Float64:
 		n.vf64 = &coldata.Vec[float64]{T: n.typ, Vals: make([]float64, 0, c)}
+	case types.Decimal:
+		n.vdec = &coldata.Vec[coldata.Int128]{T: n.typ, Vals: make([]coldata.Int128, 0, c)}
 	case types.String, types.Bytes, types.JSON:
 		n.vby = coldata.NewBytes(n.typ, c, n.lastData+n.lastData/8)
 	case types.Struct:
@@ -210,9 +213,9 @@ func (n *node) vector() coldata.Vector {
 		return n.vi8
 	case types.Int16:
 		return n.vi16
-	case types.Int32:
+	case types.Int32, types.Date:
 		return n.vi32
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		return n.vi64
 	case types.UInt8:
 		return n.vu8
@@ -226,6 +229,8 @@ func (n *node) vector() coldata.Vector {
 		return n.vf32
 	case types.Float64:
 		return n.vf64
+	case types.Decimal:
+		return n.vdec
 	case types.String, types.Bytes, types.JSON:
 		return n.vby
 	case types.Struct:
@@ -592,6 +597,14 @@ func (d *Decoder) value(n *node, i int) (int, error) {
 		if c == '"' || c == '-' || isDigit(c) {
 			return d.timestamp(n, i)
 		}
+	case types.Date, types.Time:
+		if c == '"' || c == '-' || isDigit(c) {
+			return d.dateTime(n, i)
+		}
+	case types.Decimal:
+		if c == '"' || c == '-' || isDigit(c) {
+			return d.decimal(n, i)
+		}
 	case types.List:
 		if c == '[' {
 			return d.list(n, i)
@@ -873,9 +886,9 @@ func (n *node) appendNull() {
 		n.vi8.AppendNull()
 	case types.Int16:
 		n.vi16.AppendNull()
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32.AppendNull()
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		n.vi64.AppendNull()
 	case types.UInt8:
 		n.vu8.AppendNull()
@@ -889,6 +902,8 @@ func (n *node) appendNull() {
 		n.vf32.AppendNull()
 	case types.Float64:
 		n.vf64.AppendNull()
+	case types.Decimal:
+		n.vdec.AppendNull()
 	case types.String, types.Bytes, types.JSON:
 		n.vby.AppendNull()
 	case types.Struct:
@@ -914,10 +929,10 @@ func (n *node) appendNulls(k int) {
 	case types.Int16:
 		nl, from = &n.vi16.N, len(n.vi16.Vals)
 		n.vi16.Vals = appendZeros(n.vi16.Vals, k)
-	case types.Int32:
+	case types.Int32, types.Date:
 		nl, from = &n.vi32.N, len(n.vi32.Vals)
 		n.vi32.Vals = appendZeros(n.vi32.Vals, k)
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		nl, from = &n.vi64.N, len(n.vi64.Vals)
 		n.vi64.Vals = appendZeros(n.vi64.Vals, k)
 	case types.UInt8:
@@ -938,6 +953,9 @@ func (n *node) appendNulls(k int) {
 	case types.Float64:
 		nl, from = &n.vf64.N, len(n.vf64.Vals)
 		n.vf64.Vals = appendZeros(n.vf64.Vals, k)
+	case types.Decimal:
+		nl, from = &n.vdec.N, len(n.vdec.Vals)
+		n.vdec.Vals = appendZeros(n.vdec.Vals, k)
 	case types.String, types.Bytes, types.JSON:
 		nl, from = &n.vby.N, n.vby.Len()
 		n.vby.Offsets = appendRepeat(n.vby.Offsets, int32(len(n.vby.Data)), k)
@@ -1006,9 +1024,9 @@ func (n *node) truncate(rows int) {
 		n.vi8.Vals = n.vi8.Vals[:min(rows, len(n.vi8.Vals))]
 	case types.Int16:
 		n.vi16.Vals = n.vi16.Vals[:min(rows, len(n.vi16.Vals))]
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32.Vals = n.vi32.Vals[:min(rows, len(n.vi32.Vals))]
-	case types.Int64, types.Timestamp:
+	case types.Int64, types.Timestamp, types.Time:
 		n.vi64.Vals = n.vi64.Vals[:min(rows, len(n.vi64.Vals))]
 	case types.UInt8:
 		n.vu8.Vals = n.vu8.Vals[:min(rows, len(n.vu8.Vals))]
@@ -1022,6 +1040,8 @@ func (n *node) truncate(rows int) {
 		n.vf32.Vals = n.vf32.Vals[:min(rows, len(n.vf32.Vals))]
 	case types.Float64:
 		n.vf64.Vals = n.vf64.Vals[:min(rows, len(n.vf64.Vals))]
+	case types.Decimal:
+		n.vdec.Vals = n.vdec.Vals[:min(rows, len(n.vdec.Vals))]
 	case types.String, types.Bytes, types.JSON:
 		v := n.vby
 		if rows < v.Len() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/timefmt"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -22,7 +23,9 @@ import (
 // strings are escaped (invalid UTF-8 becomes U+FFFD); BYTEA is base64; JSON
 // columns are embedded as they are if they hold valid JSON (compacted if
 // they span lines) and as strings otherwise; TIMESTAMP follows
-// json.timestamp_format; INTERVAL is an ISO 8601 duration in seconds
+// json.timestamp_format; DATE is "2024-01-31" and TIME "13:45:00.5";
+// DECIMAL(p, s) is a number with exactly s decimals (12.30);
+// INTERVAL is an ISO 8601 duration in seconds
 // ("PT90.5S").
 type Encoder struct {
 	cols         []*encNode
@@ -34,9 +37,10 @@ type Encoder struct {
 
 // encNode is the compiled plan of one field; its vector is bound per batch.
 type encNode struct {
-	kind types.Kind
-	key  []byte // "name": (escaped), for struct fields and columns
-	name string
+	kind  types.Kind
+	scale int    // DECIMAL
+	key   []byte // "name": (escaped), for struct fields and columns
+	name  string
 
 	fields []*encNode
 	elem   *encNode
@@ -54,6 +58,7 @@ type encNode struct {
 	vu64  *coldata.Vec[uint64]
 	vf32  *coldata.Vec[float32]
 	vf64  *coldata.Vec[float64]
+	vdec  *coldata.Vec[coldata.Int128]
 	vby   *coldata.Bytes
 	vst   *coldata.Struct
 	vli   *coldata.List
@@ -92,7 +97,7 @@ func NewEncoder(schema *types.Schema, opts connector.Options) (*Encoder, error) 
 }
 
 func compileEnc(t types.Type, name string) (*encNode, error) {
-	n := &encNode{kind: t.Kind, name: name}
+	n := &encNode{kind: t.Kind, name: name, scale: int(t.Scale)}
 	n.key = appendString(nil, []byte(name))
 	n.key = append(n.key, ':')
 	switch t.Kind {
@@ -126,9 +131,9 @@ func (n *encNode) bind(v coldata.Vector) error {
 		n.vi8, ok = v.(*coldata.Vec[int8])
 	case types.Int16:
 		n.vi16, ok = v.(*coldata.Vec[int16])
-	case types.Int32:
+	case types.Int32, types.Date:
 		n.vi32, ok = v.(*coldata.Vec[int32])
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		n.vi64, ok = v.(*coldata.Vec[int64])
 	case types.UInt8:
 		n.vu8, ok = v.(*coldata.Vec[uint8])
@@ -142,6 +147,8 @@ func (n *encNode) bind(v coldata.Vector) error {
 		n.vf32, ok = v.(*coldata.Vec[float32])
 	case types.Float64:
 		n.vf64, ok = v.(*coldata.Vec[float64])
+	case types.Decimal:
+		n.vdec, ok = v.(*coldata.Vec[coldata.Int128])
 	case types.String, types.Bytes, types.JSON:
 		n.vby, ok = v.(*coldata.Bytes)
 	case types.Struct:
@@ -175,7 +182,7 @@ func (n *encNode) unbind() {
 	if n.elem != nil {
 		n.elem.unbind()
 	}
-	*n = encNode{kind: n.kind, key: n.key, name: n.name, fields: n.fields, elem: n.elem}
+	*n = encNode{kind: n.kind, scale: n.scale, key: n.key, name: n.name, fields: n.fields, elem: n.elem}
 }
 
 // Encode calls emit with one JSON object per logical row of b (b.Sel is
@@ -295,6 +302,16 @@ func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {
 		return append(buf, '"')
 	case types.Interval:
 		return appendInterval(buf, n.vi64.Vals[i])
+	case types.Decimal:
+		return coldata.AppendDecimal(buf, n.vdec.Vals[i], n.scale)
+	case types.Date:
+		buf = append(buf, '"')
+		buf = timefmt.AppendDate(buf, n.vi32.Vals[i])
+		return append(buf, '"')
+	case types.Time:
+		buf = append(buf, '"')
+		buf = timefmt.AppendTime(buf, n.vi64.Vals[i])
+		return append(buf, '"')
 	case types.Struct:
 		buf = append(buf, '{')
 		for k, f := range n.fields {

@@ -93,6 +93,12 @@ func wantName(t types.Type) string {
 		return "base64 string"
 	case types.Timestamp:
 		return "timestamp (RFC 3339 string or integer of Unix milliseconds)"
+	case types.Decimal:
+		return "decimal number (a JSON number or a string of one)"
+	case types.Date:
+		return "date (string YYYY-MM-DD or integer of days since 1970-01-01)"
+	case types.Time:
+		return "time (string HH:MM:SS[.fraction] or integer of nanoseconds since midnight)"
 	case types.List:
 		return "array"
 	case types.Struct:

@@ -8,6 +8,9 @@
 //	UInt8, UInt16, UInt32, UInt64      *Vec[uint8], *Vec[uint16], *Vec[uint32], *Vec[uint64]
 //	Float32, Float64                   *Vec[float32], *Vec[float64]
 //	Timestamp, Interval                *Vec[int64] (nanoseconds)
+//	Date                               *Vec[int32] (days since 1970-01-01)
+//	Time                               *Vec[int64] (nanoseconds since midnight)
+//	Decimal                            *Vec[Int128] (the value times 10^scale)
 //	String, Bytes, JSON                *Bytes (offsets + one data buffer)
 //	Struct                             *Struct (one child vector per field)
 //	List                               *List (offsets into one child vector)
@@ -100,7 +103,7 @@ type Vector interface {
 
 // Fixed is the set of Go types stored in fixed-width vectors.
 type Fixed interface {
-	~bool | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
+	~bool | ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64 | Int128
 }
 
 // Vec is a vector of fixed-width values. Vals[i] of a NULL row may hold
@@ -231,9 +234,9 @@ func New(t types.Type, n int) Vector {
 		return &Vec[int8]{T: t, Vals: make([]int8, 0, n)}
 	case types.Int16:
 		return &Vec[int16]{T: t, Vals: make([]int16, 0, n)}
-	case types.Int32:
+	case types.Int32, types.Date:
 		return &Vec[int32]{T: t, Vals: make([]int32, 0, n)}
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		return &Vec[int64]{T: t, Vals: make([]int64, 0, n)}
 	case types.UInt8:
 		return &Vec[uint8]{T: t, Vals: make([]uint8, 0, n)}
@@ -247,6 +250,8 @@ func New(t types.Type, n int) Vector {
 		return &Vec[float32]{T: t, Vals: make([]float32, 0, n)}
 	case types.Float64:
 		return &Vec[float64]{T: t, Vals: make([]float64, 0, n)}
+	case types.Decimal:
+		return &Vec[Int128]{T: t, Vals: make([]Int128, 0, n)}
 	case types.String, types.Bytes, types.JSON:
 		return NewBytes(t, n, n*16)
 	case types.Struct:

@@ -29,6 +29,9 @@ var testTypes = []types.Type{
 	types.Float32T, types.Float64T, types.StringT, types.BytesT, types.JSONT,
 	types.TimestampT, types.IntervalT,
 	pairT, types.ListOf(types.Int64T), listOfPairsT, structOfListsT, listOfListsT, nestedStructT,
+	// New kinds go last: the vectors above stay the ones their random
+	// streams have always produced.
+	types.DateT, types.TimeT, types.DecimalOf(38, 2), types.DecimalOf(5, 0),
 }
 
 func TestNulls(t *testing.T) {
@@ -127,6 +130,9 @@ func TestNewEveryKind(t *testing.T) {
 		types.Bytes:     reflect.TypeFor[*Bytes](),
 		types.Timestamp: reflect.TypeFor[*Vec[int64]](),
 		types.Interval:  reflect.TypeFor[*Vec[int64]](),
+		types.Date:      reflect.TypeFor[*Vec[int32]](),
+		types.Time:      reflect.TypeFor[*Vec[int64]](),
+		types.Decimal:   reflect.TypeFor[*Vec[Int128]](),
 		types.JSON:      reflect.TypeFor[*Bytes](),
 		types.List:      reflect.TypeFor[*List](),
 		types.Struct:    reflect.TypeFor[*Struct](),
@@ -517,6 +523,10 @@ func appendRandom(r *rand.Rand, v Vector, nullPct int) any {
 		return x
 	case *Vec[float64]:
 		x := []float64{0, math.Copysign(0, -1), 1.5, -2.25, math.Inf(1)}[r.IntN(5)]
+		v.Append(x)
+		return x
+	case *Vec[Int128]:
+		x := []Int128{{}, Int128Of(-1), Int128Of(math.MaxInt64), {Lo: 0, Hi: 1}, {Lo: 5, Hi: math.MinInt64}}[r.IntN(5)]
 		v.Append(x)
 		return x
 	case *Bytes:

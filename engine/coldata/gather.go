@@ -31,6 +31,8 @@ func Gather(v Vector, idx []int32) Vector {
 		return gatherFixed(v, idx)
 	case *Vec[float64]:
 		return gatherFixed(v, idx)
+	case *Vec[Int128]:
+		return gatherFixed(v, idx)
 	case *Bytes:
 		size := 0
 		for _, i := range idx {
@@ -120,6 +122,8 @@ func AppendValue(dst, src Vector, i int) {
 		dst.(*Vec[float32]).Append(s.Vals[i])
 	case *Vec[float64]:
 		dst.(*Vec[float64]).Append(s.Vals[i])
+	case *Vec[Int128]:
+		dst.(*Vec[Int128]).Append(s.Vals[i])
 	case *Bytes:
 		dst.(*Bytes).Append(s.Get(i))
 	case *Struct:
@@ -141,7 +145,8 @@ func AppendValue(dst, src Vector, i int) {
 
 // Value returns row i of v as a Go value: nil for NULL, bool, int8, int16,
 // int32, int64, uint8, uint16, uint32, uint64, float32, float64, string (String, JSON), []byte (Bytes),
-// time nanoseconds as int64 (Timestamp, Interval), []any (List) or []any of
+// time nanoseconds as int64 (Timestamp, Interval, Time), days as int32
+// (Date), Int128 (Decimal, unscaled), []any (List) or []any of
 // field values (Struct). It allocates and is meant for tests and debugging.
 func Value(v Vector, i int) any {
 	if v.IsNull(i) {
@@ -169,6 +174,8 @@ func Value(v Vector, i int) any {
 	case *Vec[float32]:
 		return v.Vals[i]
 	case *Vec[float64]:
+		return v.Vals[i]
+	case *Vec[Int128]:
 		return v.Vals[i]
 	case *Bytes:
 		if v.T.Kind == types.Bytes {

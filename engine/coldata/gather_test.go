@@ -160,6 +160,8 @@ func cloneVector(v Vector) Vector {
 		return cloneVec(v)
 	case *Vec[float64]:
 		return cloneVec(v)
+	case *Vec[Int128]:
+		return cloneVec(v)
 	case *Bytes:
 		return &Bytes{T: v.T, Offsets: slices.Clone(v.Offsets), Data: slices.Clone(v.Data), N: cloneNulls(v.N)}
 	case *Struct:
@@ -211,6 +213,11 @@ func scribble(v Vector) {
 		scribbleVec(v)
 	case *Vec[float64]:
 		scribbleVec(v)
+	case *Vec[Int128]:
+		for i := range v.Vals {
+			v.Vals[i].Lo = ^v.Vals[i].Lo
+			v.Vals[i].Hi++
+		}
 	case *Bytes:
 		for i := range v.Data {
 			v.Data[i] ^= 0xff

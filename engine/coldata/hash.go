@@ -78,6 +78,14 @@ func HashInto(v Vector, rows []int32, hashes []uint64) {
 		hashFixed(v.Vals, n, rows, hashes, func(x float32) uint64 { return math.Float64bits(float64(x) + 0) })
 	case *Vec[float64]:
 		hashFixed(v.Vals, n, rows, hashes, func(x float64) uint64 { return math.Float64bits(x + 0) })
+	case *Vec[Int128]:
+		// A DECIMAL that fits 64 bits hashes as that integer would.
+		hashFixed(v.Vals, n, rows, hashes, func(x Int128) uint64 {
+			if x.IsInt64() {
+				return x.Lo
+			}
+			return x.Lo ^ mix64(uint64(x.Hi)+hashSeed)
+		})
 	case *Bytes:
 		hasNulls := n.Any()
 		for k, i := range rows {

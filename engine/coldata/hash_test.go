@@ -86,6 +86,14 @@ func TestHashGolden(t *testing.T) {
 	b.Append(true)
 	f := New(types.Float64T, 1).(*Vec[float64])
 	f.Append(1.5)
+	date := New(types.DateT, 1).(*Vec[int32])
+	date.Append(-1)
+	tm := New(types.TimeT, 1).(*Vec[int64])
+	tm.Append(1)
+	decSmall := New(types.DecimalOf(10, 2), 1).(*Vec[Int128])
+	decSmall.Append(Int128Of(-1))
+	decBig := New(types.DecimalOf(38, 0), 1).(*Vec[Int128])
+	decBig.Append(Pow10(30))
 
 	for _, tc := range []struct {
 		name string
@@ -105,6 +113,12 @@ func TestHashGolden(t *testing.T) {
 		{"uint16 1", []Vector{u16}, 0xe5fdc025e13eeed5},
 		{"bool true", []Vector{b}, 0xe5fdc025e13eeed5},
 		{"float64 1.5", []Vector{f}, 0x7849cfd64eb7a65d},
+		// DATE and TIME hash as their integers; a DECIMAL that fits 64
+		// bits as its unscaled integer.
+		{"date -1", []Vector{date}, 0x25b775faeca8f520},
+		{"time 1", []Vector{tm}, 0xe5fdc025e13eeed5},
+		{"decimal unscaled -1", []Vector{decSmall}, 0x25b775faeca8f520},
+		{"decimal 10^30", []Vector{decBig}, 0x409a64817ed98529},
 		{"NULL bigint", []Vector{int64s(nil)}, 0x178259168ce456af},
 		{"NULL text", []Vector{strs(nil)}, 0x178259168ce456af},
 		{"empty string", []Vector{strs("")}, 0x79cfc3dbe5bbfcaf},
@@ -190,6 +204,8 @@ func zeroRow(t types.Type) Vector {
 		v.Append(0)
 	case *Vec[float64]:
 		v.Append(0)
+	case *Vec[Int128]:
+		v.Append(Int128{})
 	case *Bytes:
 		v.Append(nil)
 	case *Struct:

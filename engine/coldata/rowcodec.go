@@ -12,7 +12,7 @@ import (
 // are, so an encoded key can index a hash table) and state snapshots (a
 // group's key and results, restorable in another process). Each value is a
 // presence byte (0 NULL, 1 a value) followed, for a value, by its fixed
-// width little-endian bits, a length-prefixed byte string, the fields of a
+// width little-endian bits (a DECIMAL's 16: the low word first), a length-prefixed byte string, the fields of a
 // struct in order, or a list's length and elements. Floats are normalized
 // (-0 as 0, one NaN) so that equal keys encode alike.
 
@@ -52,6 +52,9 @@ func AppendEncoded(dst []byte, v Vector, i int) []byte {
 		return binary.LittleEndian.AppendUint32(dst, math.Float32bits(normFloat32(v.Vals[i])))
 	case *Vec[float64]:
 		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(normFloat64(v.Vals[i])))
+	case *Vec[Int128]:
+		dst = binary.LittleEndian.AppendUint64(dst, v.Vals[i].Lo)
+		return binary.LittleEndian.AppendUint64(dst, uint64(v.Vals[i].Hi))
 	case *Bytes:
 		b := v.Get(i)
 		dst = binary.AppendUvarint(dst, uint64(len(b)))
@@ -123,6 +126,8 @@ func DecodeAppend(dst Vector, src []byte) ([]byte, error) {
 		width = 4
 	case *Vec[int64], *Vec[uint64], *Vec[float64]:
 		width = 8
+	case *Vec[Int128]:
+		width = 16
 	}
 	if err := need(width); err != nil {
 		return nil, err
@@ -150,6 +155,8 @@ func DecodeAppend(dst Vector, src []byte) ([]byte, error) {
 		d.Append(binary.LittleEndian.Uint64(src))
 	case *Vec[float64]:
 		d.Append(math.Float64frombits(binary.LittleEndian.Uint64(src)))
+	case *Vec[Int128]:
+		d.Append(Int128{Lo: binary.LittleEndian.Uint64(src), Hi: int64(binary.LittleEndian.Uint64(src[8:]))})
 	case *Bytes:
 		n, k := binary.Uvarint(src)
 		if k <= 0 || uint64(len(src)-k) < n {

@@ -32,6 +32,9 @@ func TestRowCodecRoundTrip(t *testing.T) {
 		mk(types.Float32T, float32(2.25)),
 		mk(types.StringT, "", "héllo", nil),
 		mk(types.TimestampT, int64(1700000000000000000)),
+		mk(types.DateT, int32(19753), nil, int32(-1)),
+		mk(types.TimeT, int64(49500500000000), nil),
+		mk(types.DecimalOf(38, 4), Int128{Lo: 1, Hi: -7}, nil, Int128Of(-12345), Int128{}),
 		mk(st, []any{int64(1), "x"}, nil, []any{nil, "y"}),
 		mk(lt, []any{int32(1), nil, int32(3)}, nil, []any{}),
 	}
@@ -111,6 +114,8 @@ func appendAny(v Vector, x any) {
 		v.Append(x.(float32))
 	case *Vec[float64]:
 		v.Append(x.(float64))
+	case *Vec[Int128]:
+		v.Append(x.(Int128))
 	case *Bytes:
 		v.AppendString(x.(string))
 	case *Struct:

@@ -24,7 +24,7 @@ import (
 //
 // Layout: a marker byte (0 NULL, 1 value) then the value: fixed-width
 // numbers big-endian with the sign bit flipped (floats: all bits flipped
-// when negative), text and bytes with 0x00 escaped as 0x00 0xFF and ended
+// when negative; DECIMAL's 128 bits high word first), text and bytes with 0x00 escaped as 0x00 0xFF and ended
 // by 0x00 0x01, struct fields in order, list elements each after a 0x01
 // byte and ended by 0x00.
 
@@ -84,6 +84,9 @@ func appendKey(dst []byte, v coldata.Vector, i int) []byte {
 		return binary.BigEndian.AppendUint32(dst, float32Key(v.Vals[i]))
 	case *coldata.Vec[float64]:
 		return binary.BigEndian.AppendUint64(dst, float64Key(v.Vals[i]))
+	case *coldata.Vec[coldata.Int128]:
+		dst = binary.BigEndian.AppendUint64(dst, uint64(v.Vals[i].Hi)^(1<<63))
+		return binary.BigEndian.AppendUint64(dst, v.Vals[i].Lo)
 	case *coldata.Bytes:
 		return appendBytesKey(dst, v.Get(i))
 	case *coldata.Struct:
@@ -238,6 +241,12 @@ func decodeKey(dst coldata.Vector, b []byte) ([]byte, error) {
 		}
 		d.Append(float64FromKey(binary.BigEndian.Uint64(b)))
 		return b[8:], nil
+	case *coldata.Vec[coldata.Int128]:
+		if !need(16) {
+			return nil, errKey
+		}
+		d.Append(coldata.Int128{Hi: int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), Lo: binary.BigEndian.Uint64(b[8:])})
+		return b[16:], nil
 	case *coldata.Bytes:
 		for i := 0; i < len(b); i++ {
 			if b[i] != 0 {
@@ -303,10 +312,12 @@ func keyLen(t types.Type, b []byte) (int, error) {
 		fixed = 1
 	case types.Int16, types.UInt16:
 		fixed = 2
-	case types.Int32, types.UInt32, types.Float32:
+	case types.Int32, types.UInt32, types.Float32, types.Date:
 		fixed = 4
-	case types.Int64, types.UInt64, types.Float64, types.Timestamp, types.Interval:
+	case types.Int64, types.UInt64, types.Float64, types.Timestamp, types.Interval, types.Time:
 		fixed = 8
+	case types.Decimal:
+		fixed = 16
 	case types.String, types.Bytes, types.JSON:
 		for i := 1; i+1 < len(b); i++ {
 			if b[i] == 0 {

@@ -222,6 +222,7 @@ const (
 	tagHLL
 	tagTDigest
 	tagSumUint
+	tagSumDecimal
 )
 
 func snapReader(snap []byte, tag byte, name string) (*reader, error) {

@@ -41,6 +41,9 @@ func init() {
 				return &ResolvedAggregate{Args: []types.Type{types.Int64T}, Result: types.Int64T, New: func() Accumulator { return &sumIntAcc{} }}, nil
 			case k.IsFloat():
 				return &ResolvedAggregate{Args: []types.Type{types.Float64T}, Result: types.Float64T, New: func() Accumulator { return &floatAcc{name: "sum"} }}, nil
+			case k == types.Decimal:
+				t := args[0]
+				return &ResolvedAggregate{Args: []types.Type{t}, Result: decimalSumType(t), New: func() Accumulator { return newDecSum(false, t) }}, nil
 			}
 			return nil, fmt.Errorf("sum expects a number (BIGINT or DOUBLE), got %s", args[0])
 		},
@@ -51,6 +54,9 @@ func init() {
 		Resolve: func(args []types.Type) (*ResolvedAggregate, error) {
 			if len(args) != 1 {
 				return nil, fmt.Errorf("avg takes 1 argument, got %d", len(args))
+			}
+			if t := args[0]; t.Kind == types.Decimal {
+				return &ResolvedAggregate{Args: []types.Type{t}, Result: decimalAvgType(t), New: func() Accumulator { return newDecSum(true, t) }}, nil
 			}
 			if k := args[0].Kind; !k.IsNumeric() && k != types.Null {
 				return nil, fmt.Errorf("avg expects a number, got %s", args[0])
@@ -430,9 +436,9 @@ func newMinMax(name string, max bool, t types.Type) Accumulator {
 		return newFixedMinMax[int8](name, max, t, func(x int8) uint64 { return uint64(x) }, func(u uint64) int8 { return int8(u) })
 	case types.Int16:
 		return newFixedMinMax[int16](name, max, t, func(x int16) uint64 { return uint64(x) }, func(u uint64) int16 { return int16(u) })
-	case types.Int32:
+	case types.Int32, types.Date:
 		return newFixedMinMax[int32](name, max, t, func(x int32) uint64 { return uint64(x) }, func(u uint64) int32 { return int32(u) })
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		return newFixedMinMax[int64](name, max, t, func(x int64) uint64 { return uint64(x) }, func(u uint64) int64 { return int64(u) })
 	case types.UInt8:
 		return newFixedMinMax[uint8](name, max, t, func(x uint8) uint64 { return uint64(x) }, func(u uint64) uint8 { return uint8(u) })
@@ -448,6 +454,8 @@ func newMinMax(name string, max bool, t types.Type) Accumulator {
 		return newFixedMinMax[float64](name, max, t, math.Float64bits, math.Float64frombits)
 	case types.String, types.Bytes:
 		return &bytesMinMax{name: name, max: max, t: t}
+	case types.Decimal:
+		return &decMinMax{name: name, max: max, t: t}
 	}
 	return nil
 }

@@ -663,7 +663,7 @@ func libCases() []libCase {
 			}
 			return nil
 		}})
-	return cs
+	return append(cs, decimalLibCases()...)
 }
 
 // percentileCont is the exact continuous percentile.

@@ -517,6 +517,12 @@ func arithResolve(op arithOp) func(args []types.Type) (*Resolved, error) {
 		if len(args) != 2 {
 			return nil, fmt.Errorf("operator %s expects 2 operands, got %d", name, len(args))
 		}
+		if r, ok, err := dateArith(op, args); ok {
+			return r, err
+		}
+		if r, ok, err := decArith(op, args); ok {
+			return r, err
+		}
 		a, b := args[0].Kind, args[1].Kind
 		// A NULL operand next to a temporal one takes the type that makes
 		// the expression valid.
@@ -584,6 +590,8 @@ func neg(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		return negFloat(v, n), nil
 	case *coldata.Vec[float64]:
 		return negFloat(v, n), nil
+	case *coldata.Vec[coldata.Int128]:
+		return negDecimal(v, n), nil
 	}
 	return nil, fmt.Errorf("neg: unsupported operand %T", args[0])
 }
@@ -621,7 +629,7 @@ func negResolve(args []types.Type) (*Resolved, error) {
 	}
 	t := args[0]
 	switch t.Kind {
-	case types.Int8, types.Int16, types.Int32, types.Int64, types.Float32, types.Float64, types.Interval:
+	case types.Int8, types.Int16, types.Int32, types.Int64, types.Float32, types.Float64, types.Interval, types.Decimal:
 	case types.UInt8, types.UInt16:
 		// The narrowest signed type that holds the negated value.
 		t = types.Type{Kind: types.IntKind(true, 2*t.Kind.Bits())}

@@ -43,12 +43,25 @@ func (e *CastError) Error() string {
 //   - TEXT and numbers, BOOLEAN, TIMESTAMP, JSON and BYTEA, in both
 //     directions, and INTERVAL to TEXT;
 //   - a struct to a struct whose fields have the same types, in order
-//     (only the names change).
+//     (only the names change);
+//   - DATE and TIME as canCastDateTime says, DECIMAL as canCastDecimal.
 func CanCast(from, to types.Type) error {
 	if from.Equal(to) || from.Kind == types.Null {
 		return nil
 	}
 	f, t := from.Kind, to.Kind
+	if f == types.Decimal || t == types.Decimal {
+		if canCastDecimal(f, t) {
+			return nil
+		}
+		return fmt.Errorf("cannot cast %s to %s", from, to)
+	}
+	if isDateTime(f) || isDateTime(t) {
+		if canCastDateTime(f, t) {
+			return nil
+		}
+		return fmt.Errorf("cannot cast %s to %s", from, to)
+	}
 	numOrBool := func(k types.Kind) bool { return k.IsNumeric() || k == types.Bool }
 	temporal := func(k types.Kind) bool { return k == types.Timestamp || k == types.Interval }
 	switch {
@@ -75,6 +88,12 @@ func castVec(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vecto
 	}
 	if from.Kind == types.Null {
 		return nullVector(to, n), nil
+	}
+	if from.Kind == types.Decimal || to.Kind == types.Decimal {
+		return castDecimal(v, to, n, sel)
+	}
+	if isDateTime(from.Kind) || isDateTime(to.Kind) {
+		return castDateTime(v, to, n, sel)
 	}
 	switch x := v.(type) {
 	case *coldata.Vec[bool]:

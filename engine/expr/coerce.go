@@ -17,7 +17,11 @@ import (
 //     holds both (TINYINT with TINYINT UNSIGNED gives SMALLINT, INT with INT
 //     UNSIGNED gives BIGINT), at most BIGINT, as DataFusion coerces them;
 //   - an integer with a float, and FLOAT with DOUBLE, give DOUBLE;
-//   - TEXT with TIMESTAMP gives TIMESTAMP (the text is parsed);
+//   - a DECIMAL with an integer or a DECIMAL gives a DECIMAL, with a float
+//     DOUBLE (commonDecimal);
+//   - TEXT with TIMESTAMP gives TIMESTAMP (the text is parsed), likewise
+//     TEXT with DATE gives DATE and TEXT with TIME gives TIME;
+//   - DATE with TIMESTAMP gives TIMESTAMP (the date's midnight);
 //   - anything else is an error ("cannot combine TEXT and BIGINT").
 func CommonType(a, b types.Type) (types.Type, error) {
 	if a.Equal(b) {
@@ -29,6 +33,9 @@ func CommonType(a, b types.Type) (types.Type, error) {
 	if b.Kind == types.Null {
 		return a, nil
 	}
+	if t, ok, err := commonDecimal(a, b); ok {
+		return t, err
+	}
 	ka, kb := a.Kind, b.Kind
 	switch {
 	case ka.IsInteger() && kb.IsInteger():
@@ -38,6 +45,12 @@ func CommonType(a, b types.Type) (types.Type, error) {
 		return types.Float64T, nil
 	case ka == types.String && kb == types.Timestamp, ka == types.Timestamp && kb == types.String:
 		return types.TimestampT, nil
+	case ka == types.Date && kb == types.Timestamp, ka == types.Timestamp && kb == types.Date:
+		return types.TimestampT, nil
+	case ka == types.String && isDateTime(kb):
+		return b, nil
+	case kb == types.String && isDateTime(ka):
+		return a, nil
 	}
 	return types.Type{}, fmt.Errorf("cannot combine %s and %s", a, b)
 }

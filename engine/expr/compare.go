@@ -208,6 +208,8 @@ func compareInto(op cmpOp, a, b coldata.Vector, sc *scalar, out []bool, n int, s
 		return cmpVec(op, av, b, float32(sc.f), out)
 	case *coldata.Vec[float64]:
 		return cmpVec(op, av, b, sc.f, out)
+	case *coldata.Vec[coldata.Int128]:
+		return cmpDecimal(op, av, b, sc.d, out)
 	case *coldata.Vec[bool]:
 		bv, err := operand[bool](b)
 		if err != nil {
@@ -264,7 +266,7 @@ func compare(op cmpOp, a, b coldata.Vector, sc *scalar, n int, sel []int32) (col
 // comparison operators.
 func isComparable(k types.Kind) bool {
 	switch k {
-	case types.Bool, types.String, types.Bytes, types.Timestamp, types.Interval:
+	case types.Bool, types.String, types.Bytes, types.Timestamp, types.Interval, types.Date, types.Time, types.Decimal:
 		return true
 	}
 	return k.IsNumeric()

@@ -183,9 +183,9 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 		out = assembleFixed[int8](t, which, parts)
 	case types.Int16:
 		out = assembleFixed[int16](t, which, parts)
-	case types.Int32:
+	case types.Int32, types.Date:
 		out = assembleFixed[int32](t, which, parts)
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		out = assembleFixed[int64](t, which, parts)
 	case types.UInt8:
 		out = assembleFixed[uint8](t, which, parts)
@@ -199,6 +199,8 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 		out = assembleFixed[float32](t, which, parts)
 	case types.Float64:
 		out = assembleFixed[float64](t, which, parts)
+	case types.Decimal:
+		out = assembleFixed[coldata.Int128](t, which, parts)
 	case types.String, types.Bytes, types.JSON:
 		srcs := make([]*coldata.Bytes, len(parts))
 		size := 0
@@ -301,9 +303,9 @@ func newInSet(t types.Type, consts []*scalar) inSet {
 		return intSet[int8](consts)
 	case types.Int16:
 		return intSet[int16](consts)
-	case types.Int32:
+	case types.Int32, types.Date:
 		return intSet[int32](consts)
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		s := fixedSet[int64]{}
 		for _, c := range consts {
 			s[c.i] = struct{}{}
@@ -319,6 +321,12 @@ func newInSet(t types.Type, consts []*scalar) inSet {
 		s := fixedSet[uint64]{}
 		for _, c := range consts {
 			s[c.u] = struct{}{}
+		}
+		return s
+	case types.Decimal:
+		s := fixedSet[coldata.Int128]{}
+		for _, c := range consts {
+			s[c.d] = struct{}{}
 		}
 		return s
 	case types.String, types.Bytes:

@@ -89,6 +89,8 @@ func extreme(t types.Type, vs []coldata.Vector, n int, greatest bool) (coldata.V
 		out = extremeFixed(t, vs, n, greatest, nanLess[float32])
 	case *coldata.Vec[float64]:
 		out = extremeFixed(t, vs, n, greatest, nanLess[float64])
+	case *coldata.Vec[coldata.Int128]:
+		out = extremeFixed(t, vs, n, greatest, func(a, b coldata.Int128) bool { return a.Cmp(b) < 0 })
 	case *coldata.Bytes:
 		out = extremeBytes(t, vs, n, greatest)
 	default:

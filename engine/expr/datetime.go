@@ -34,9 +34,9 @@ const (
 var errTimestampRange = errors.New("timestamp out of range (1677-09-21 to 2262-04-11)")
 
 var (
-	// pTs accepts TIMESTAMP, and TEXT to be parsed.
+	// pTs accepts TIMESTAMP, TEXT to be parsed and DATE (its midnight).
 	pTs = param{"TIMESTAMP", func(t types.Type) (types.Type, bool) {
-		return types.TimestampT, t.Kind == types.Timestamp || t.Kind == types.String || t.Kind == types.Null
+		return types.TimestampT, t.Kind == types.Timestamp || t.Kind == types.String || t.Kind == types.Null || t.Kind == types.Date
 	}}
 	pInterval = param{"INTERVAL", func(t types.Type) (types.Type, bool) {
 		return types.IntervalT, t.Kind == types.Interval || t.Kind == types.Null

@@ -159,7 +159,7 @@ func formatValue(v coldata.Vector, i int) string {
 		return "?"
 	}
 	s := t.(*coldata.Bytes).GetString(i)
-	if k := v.Type().Kind; k.IsNumeric() || k == types.Bool {
+	if k := v.Type().Kind; k.IsNumeric() || k == types.Bool || k == types.Decimal {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"

@@ -453,7 +453,7 @@ func specialize(f *Func, args []Evaluator, r *Resolved, at *src) Evaluator {
 		return nil
 	}
 	name := f.Name
-	if op, ok := arithOps[name]; ok && len(args) == 2 {
+	if op, ok := arithOps[name]; ok && len(args) == 2 && plainArith(r) {
 		if sc := litArg(args[1]); sc != nil {
 			return &arithEval{op: op, t: r.Result, l: args[0], sc: sc, at: at}
 		}
@@ -908,6 +908,8 @@ func withNulls(v coldata.Vector, w []uint64) coldata.Vector {
 		out = &coldata.Vec[float32]{T: v.T, Vals: v.Vals}
 	case *coldata.Vec[float64]:
 		out = &coldata.Vec[float64]{T: v.T, Vals: v.Vals}
+	case *coldata.Vec[coldata.Int128]:
+		out = &coldata.Vec[coldata.Int128]{T: v.T, Vals: v.Vals}
 	case *coldata.Bytes:
 		out = &coldata.Bytes{T: v.T, Offsets: v.Offsets, Data: v.Data}
 	case *coldata.Struct:

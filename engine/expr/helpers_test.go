@@ -61,6 +61,17 @@ func appendGo(v coldata.Vector, x any) {
 		v.Append(float32(toFloat(x)))
 	case *coldata.Vec[float64]:
 		v.Append(toFloat(x))
+	case *coldata.Vec[coldata.Int128]:
+		// DECIMALs are written as their text ("12.30").
+		if d, ok := x.(coldata.Int128); ok {
+			v.Append(d)
+			break
+		}
+		d, msg := coldata.ParseDecimal([]byte(x.(string)), int(v.T.Scale))
+		if msg != "" {
+			panic(msg)
+		}
+		v.Append(d)
 	case *coldata.Bytes:
 		switch s := x.(type) {
 		case string:

@@ -17,11 +17,12 @@ import (
 type scalar struct {
 	t    types.Type
 	null bool
-	b    bool    // Bool
-	i    int64   // signed integers, Timestamp, Interval
-	u    uint64  // unsigned integers
-	f    float64 // Float32, Float64
-	s    []byte  // String, Bytes, JSON
+	b    bool           // Bool
+	i    int64          // signed integers, Timestamp, Interval
+	u    uint64         // unsigned integers
+	f    float64        // Float32, Float64
+	s    []byte         // String, Bytes, JSON
+	d    coldata.Int128 // Decimal, unscaled
 }
 
 // decodeLit decodes a literal from the JSON encoding documented on
@@ -46,10 +47,12 @@ func decodeLit(t types.Type, raw json.RawMessage) (*scalar, error) {
 		if err := json.Unmarshal(raw, &sc.b); err != nil {
 			return nil, bad(err)
 		}
-	case types.Int8, types.Int16, types.Int32, types.Int64, types.Timestamp, types.Interval:
+	case types.Int8, types.Int16, types.Int32, types.Int64, types.Timestamp, types.Interval, types.Date, types.Time:
 		size := 64
 		if t.Kind.IsInteger() {
 			size = t.Kind.Bits()
+		} else if t.Kind == types.Date {
+			size = 32
 		}
 		v, err := strconv.ParseInt(string(raw), 10, size)
 		if err != nil {
@@ -95,6 +98,21 @@ func decodeLit(t types.Type, raw json.RawMessage) (*scalar, error) {
 			return nil, bad(nil)
 		}
 		sc.s = []byte(s)
+	case types.Decimal:
+		// A JSON number or a string of one, read exactly.
+		text := raw
+		if raw[0] == '"' {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, bad(err)
+			}
+			text = []byte(s)
+		}
+		d, msg := coldata.ParseDecimal(text, int(t.Scale))
+		if msg != "" || !d.FitsDigits(int(t.Precision)) {
+			return nil, bad(nil)
+		}
+		sc.d = d
 	case types.Bytes:
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -124,9 +142,9 @@ func (sc *scalar) broadcast(n int) coldata.Vector {
 		return fill(t, n, int8(sc.i))
 	case types.Int16:
 		return fill(t, n, int16(sc.i))
-	case types.Int32:
+	case types.Int32, types.Date:
 		return fill(t, n, int32(sc.i))
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		return fill(t, n, sc.i)
 	case types.UInt8:
 		return fill(t, n, uint8(sc.u))
@@ -140,6 +158,8 @@ func (sc *scalar) broadcast(n int) coldata.Vector {
 		return fill(t, n, float32(sc.f))
 	case types.Float64:
 		return fill(t, n, sc.f)
+	case types.Decimal:
+		return fill(t, n, sc.d)
 	case types.String, types.Bytes, types.JSON:
 		out := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: bytes.Repeat(sc.s, n)}
 		for i := 1; i <= n; i++ {
@@ -173,9 +193,9 @@ func nullVector(t types.Type, n int) coldata.Vector {
 		v = &coldata.Vec[int8]{T: t, Vals: make([]int8, n)}
 	case types.Int16:
 		v = &coldata.Vec[int16]{T: t, Vals: make([]int16, n)}
-	case types.Int32:
+	case types.Int32, types.Date:
 		v = &coldata.Vec[int32]{T: t, Vals: make([]int32, n)}
-	case types.Int64, types.Timestamp, types.Interval:
+	case types.Int64, types.Timestamp, types.Interval, types.Time:
 		v = &coldata.Vec[int64]{T: t, Vals: make([]int64, n)}
 	case types.UInt8:
 		v = &coldata.Vec[uint8]{T: t, Vals: make([]uint8, n)}
@@ -189,6 +209,8 @@ func nullVector(t types.Type, n int) coldata.Vector {
 		v = &coldata.Vec[float32]{T: t, Vals: make([]float32, n)}
 	case types.Float64:
 		v = &coldata.Vec[float64]{T: t, Vals: make([]float64, n)}
+	case types.Decimal:
+		v = &coldata.Vec[coldata.Int128]{T: t, Vals: make([]coldata.Int128, n)}
 	case types.String, types.Bytes, types.JSON:
 		v = &coldata.Bytes{T: t, Offsets: make([]int32, n+1)}
 	default:
@@ -229,6 +251,8 @@ func scalarAt(v coldata.Vector, i int, t types.Type) (*scalar, bool) {
 		sc.f = float64(v.Vals[i])
 	case *coldata.Vec[float64]:
 		sc.f = v.Vals[i]
+	case *coldata.Vec[coldata.Int128]:
+		sc.d = v.Vals[i]
 	case *coldata.Bytes:
 		sc.s = append([]byte{}, v.Get(i)...)
 	default:

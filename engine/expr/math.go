@@ -146,10 +146,10 @@ func absInt[T ~int8 | ~int16 | ~int32 | ~int64](v *coldata.Vec[T], n int, sel []
 }
 
 // floatResolve accepts one number: FLOAT stays, the rest become DOUBLE
-// (integers too, unless keepInts).
+// (integers too, unless keepInts; a DECIMAL always).
 func floatResolve(name string, kernel Kernel, keepInts bool) func([]types.Type) (*Resolved, error) {
 	return func(args []types.Type) (*Resolved, error) {
-		if len(args) != 1 || !(args[0].Kind.IsNumeric() || args[0].Kind == types.Null) {
+		if len(args) != 1 || !(args[0].Kind.IsNumeric() || args[0].Kind == types.Null || args[0].Kind == types.Decimal) {
 			if len(args) == 1 {
 				return nil, fmt.Errorf("function %s expects a number, got %s", name, args[0])
 			}
@@ -319,7 +319,7 @@ func init() {
 			return floatResolve(name, k, false)
 		})
 	}
-	register(&Func{Name: "abs", Description: "absolute value", Resolve: floatResolve("abs", mathKernel(mAbs), true)})
+	register(&Func{Name: "abs", Description: "absolute value", Resolve: keepDecimal(absDecimal, floatResolve("abs", mathKernel(mAbs), true))})
 	register(&Func{Name: "round", Description: "round half away from zero, optionally to a number of decimals", Resolve: placesResolve("round", mRound, roundTo)})
 	register(&Func{Name: "trunc", Description: "truncate toward zero, optionally to a number of decimals", Resolve: placesResolve("trunc", mTrunc, truncTo)})
 	registerAll([]string{"power", "pow"}, "a raised to the power b", powerResolve)

@@ -28,9 +28,10 @@ var (
 	pInt = param{"BIGINT", func(t types.Type) (types.Type, bool) {
 		return types.Int64T, t.Kind.IsInteger() || t.Kind == types.Null
 	}}
-	// pDouble accepts any number and asks for DOUBLE.
+	// pDouble accepts any number and asks for DOUBLE (a DECIMAL too, as
+	// DataFusion coerces it for the float functions).
 	pDouble = param{"DOUBLE", func(t types.Type) (types.Type, bool) {
-		return types.Float64T, t.Kind.IsNumeric() || t.Kind == types.Null
+		return types.Float64T, t.Kind.IsNumeric() || t.Kind == types.Null || t.Kind == types.Decimal
 	}}
 )
 

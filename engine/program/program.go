@@ -471,17 +471,21 @@ func sameTypes(a, b *types.Schema) bool {
 }
 
 // checkType rejects what no kernel or vector constructor handles: an
-// unknown kind, a list without element type, and those nested in lists and
-// structs.
+// unknown kind, a list without element type, a DECIMAL whose precision or
+// scale is out of range, and those nested in lists and structs.
 func checkType(t types.Type) error {
 	switch {
-	case t.Kind == types.Invalid || t.Kind > types.UInt16: // UInt16 is the last kind (TestCheckTypeKnowsEveryKind)
+	case t.Kind == types.Invalid || t.Kind > types.LastKind: // TestCheckTypeKnowsEveryKind
 		return fmt.Errorf("invalid type %s", t.Kind)
 	case t.Kind == types.List:
 		if t.Elem == nil {
 			return fmt.Errorf("a LIST type needs an element type")
 		}
 		return checkType(*t.Elem)
+	case t.Kind == types.Decimal:
+		if t.Precision < 1 || t.Precision > types.MaxDecimalPrecision || t.Scale > t.Precision {
+			return fmt.Errorf("invalid type %s (precision 1 to %d, scale 0 to the precision)", t, types.MaxDecimalPrecision)
+		}
 	case t.Kind == types.Struct:
 		for _, f := range t.Fields {
 			if err := checkType(f.Type); err != nil {

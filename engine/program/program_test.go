@@ -180,6 +180,8 @@ func TestCheckTypeKnowsEveryKind(t *testing.T) {
 			typ = types.ListOf(types.Int64T)
 		case types.Struct:
 			typ = types.StructOf(types.Field{Name: "x", Type: types.Int64T})
+		case types.Decimal:
+			typ = types.DecimalOf(10, 2)
 		}
 		if err := checkType(typ); err != nil {
 			t.Errorf("%s: %v", k, err)
@@ -187,5 +189,13 @@ func TestCheckTypeKnowsEveryKind(t *testing.T) {
 	}
 	if err := checkType(types.Type{Kind: k}); err == nil {
 		t.Errorf("unnamed kind %d accepted", k)
+	}
+	for _, bad := range []types.Type{{Kind: types.Decimal}, types.DecimalOf(39, 0), types.DecimalOf(5, 6), types.ListOf(types.DecimalOf(0, 0))} {
+		if err := checkType(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if err := checkType(types.DecimalOf(38, 38)); err != nil {
+		t.Error(err)
 	}
 }

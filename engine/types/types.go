@@ -44,7 +44,19 @@ const (
 	Int16
 	UInt8
 	UInt16
+	// Date is a calendar date: days since 1970-01-01 (int32).
+	Date
+	// Time is a time of day: nanoseconds since midnight (int64).
+	Time
+	// Decimal is DECIMAL(p, s): an exact number with p digits (at most
+	// 38), s of them after the point, stored as a 128-bit integer scaled
+	// by 10^s. The Type carries p and s.
+	Decimal
 )
+
+// LastKind is the highest kind there is: kinds are appended after it, and
+// whatever validates a serialized type refuses the kinds above it.
+const LastKind = Decimal
 
 var kindNames = [...]string{
 	Invalid:   "INVALID",
@@ -67,6 +79,9 @@ var kindNames = [...]string{
 	Int16:     "SMALLINT",
 	UInt8:     "TINYINT UNSIGNED",
 	UInt16:    "SMALLINT UNSIGNED",
+	Date:      "DATE",
+	Time:      "TIME",
+	Decimal:   "DECIMAL",
 }
 
 // String returns the SQL name of the kind.
@@ -98,7 +113,8 @@ func (k Kind) IsUnsigned() bool {
 	return false
 }
 
-// IsNumeric reports whether k is an integer or floating-point kind.
+// IsNumeric reports whether k is an integer or floating-point kind
+// (DECIMAL is not: its arithmetic has rules of its own).
 func (k Kind) IsNumeric() bool { return k.IsInteger() || k.IsFloat() }
 
 // Bits returns the width in bits of an integer or floating-point kind, and
@@ -177,6 +193,18 @@ type Type struct {
 	Kind   Kind    `json:"kind"`
 	Elem   *Type   `json:"elem,omitempty"`
 	Fields []Field `json:"fields,omitempty"`
+	// Precision and Scale are a DECIMAL's digits in all and after the
+	// point (0 <= Scale <= Precision <= 38); zero for other kinds.
+	Precision uint8 `json:"precision,omitempty"`
+	Scale     uint8 `json:"scale,omitempty"`
+}
+
+// MaxDecimalPrecision is the most digits a DECIMAL holds.
+const MaxDecimalPrecision = 38
+
+// DecimalOf returns the type DECIMAL(precision, scale).
+func DecimalOf(precision, scale int) Type {
+	return Type{Kind: Decimal, Precision: uint8(precision), Scale: uint8(scale)}
 }
 
 // Field is a named, typed member of a struct or a schema.
@@ -205,6 +233,8 @@ var (
 	TimestampT = Type{Kind: Timestamp}
 	IntervalT  = Type{Kind: Interval}
 	JSONT      = Type{Kind: JSON}
+	DateT      = Type{Kind: Date}
+	TimeT      = Type{Kind: Time}
 )
 
 // ListOf returns the type of lists whose elements have type elem.
@@ -220,6 +250,8 @@ func (t Type) Equal(u Type) bool {
 		return false
 	}
 	switch t.Kind {
+	case Decimal:
+		return t.Precision == u.Precision && t.Scale == u.Scale
 	case List:
 		return t.Elem.Equal(*u.Elem)
 	case Struct:
@@ -275,6 +307,8 @@ func (t Type) String() string {
 		}
 		b.WriteByte('>')
 		return b.String()
+	case Decimal:
+		return "DECIMAL(" + strconv.Itoa(int(t.Precision)) + ", " + strconv.Itoa(int(t.Scale)) + ")"
 	}
 	return t.Kind.String()
 }

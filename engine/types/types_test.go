@@ -32,7 +32,7 @@ func TestKindClasses(t *testing.T) {
 			}
 		}
 	}
-	if n != 20 {
+	if n != 23 {
 		t.Errorf("%d kinds; a new kind needs a class here", n)
 	}
 	if IntKind(true, 24) != Invalid {

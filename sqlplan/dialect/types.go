@@ -122,7 +122,7 @@ var integerTypes = map[string]bool{"TINYINT": true, "SMALLINT": true, "MEDIUMINT
 // notYetSupported are canonical type names the dialect parses but the
 // planner refuses, with a message of its own ("DECIMAL is not supported
 // yet; use DOUBLE or BIGINT"); SupportedTypes leaves them out.
-var notYetSupported = setOf("DECIMAL", "DATE", "TIME")
+var notYetSupported = setOf()
 
 // SupportedTypes lists the type names accepted in column definitions and
 // casts, for error messages.
