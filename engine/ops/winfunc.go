@@ -356,6 +356,9 @@ func compareRows(v coldata.Vector, a, b int, desc, nullsFirst bool) int {
 		c = cmpFloat(v.Vals[a], v.Vals[b])
 	case *coldata.Bytes:
 		c = bytes.Compare(v.Get(a), v.Get(b))
+	case *coldata.Vec[coldata.Int128]:
+		// DECIMAL (same scale within a column).
+		c = v.Vals[a].Cmp(v.Vals[b])
 	default:
 		// Structs and lists: by their encodings, a stable total order.
 		c = bytes.Compare(coldata.AppendEncoded(nil, v, a), coldata.AppendEncoded(nil, v, b))
