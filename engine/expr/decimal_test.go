@@ -276,7 +276,7 @@ func TestDecimalNoPerRowAllocations(t *testing.T) {
 			if _, err := ev.Eval(tctx, b); err != nil {
 				t.Fatal(err)
 			}
-		}); a > 30 {
+		}); a > 30 && !raceEnabled { // the race detector's instrumentation makes values escape
 			t.Errorf("%s %s: %v allocations for %d rows", e.Op, e.Func, a, n)
 		}
 	}
