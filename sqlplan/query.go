@@ -56,6 +56,9 @@ func (p *planner) selectStmt(s *dialect.Statement, n *ast.SelectStmt) (*rel, err
 		}
 		filters = append(filters, f)
 	}
+	for _, f := range filters {
+		pushTopN(in, f)
+	}
 	if calls := windowFuncCalls(n); len(calls) > 0 {
 		if p.needsGrouping(n) {
 			return nil, s.Errorf(calls[0], "window functions cannot be mixed with GROUP BY or aggregates in one SELECT; compute the aggregate in a subquery and the window function over it")

@@ -1,6 +1,7 @@
 package sqlplan
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -250,4 +251,54 @@ func (p *planner) winRef(n ast.ExprNode) (*program.Expr, bool) {
 		}
 	}
 	return nil, false
+}
+
+// pushTopN recognizes a filter rn <= N (or rn < N, rn = N) over the
+// row_number of a window-function subquery and tells the window-function
+// node that only its N best rows per partition are wanted. The filter
+// stays: the node still numbers its rows, it just keeps fewer.
+func pushTopN(in *rel, f *program.Expr) {
+	if in.kind != relCalc || in.input == nil || in.input.kind != relWindowFunc {
+		return
+	}
+	wf := in.input.winfunc
+	for _, c := range wf.Calls {
+		if c.Func != "row_number" {
+			return
+		}
+	}
+	if f.Op != program.ExprCall || len(f.Args) != 2 {
+		return
+	}
+	strip := func(e *program.Expr) *program.Expr {
+		for e.Op == program.ExprCast && len(e.Args) == 1 {
+			e = e.Args[0]
+		}
+		return e
+	}
+	col, lit := strip(f.Args[0]), strip(f.Args[1])
+	if col.Op != program.ExprCol || lit.Op != program.ExprLit || col.Col >= len(in.project) {
+		return
+	}
+	src := in.project[col.Col]
+	if src.Op != program.ExprCol || src.Col < wf.Cols || src.Col >= wf.Cols+len(wf.Calls) {
+		return
+	}
+	var n int64
+	if err := json.Unmarshal(lit.Value, &n); err != nil {
+		return
+	}
+	switch f.Func {
+	case "<":
+		n--
+	case "<=", "=":
+	default:
+		return
+	}
+	if n < 1 {
+		return
+	}
+	if wf.Limit == 0 || n > wf.Limit {
+		wf.Limit = n
+	}
 }

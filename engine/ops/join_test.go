@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -223,5 +224,54 @@ func TestUpdatingJoinTTL(t *testing.T) {
 	must(j.Process(ctx, 1, keyed([3]int64{1, 101, 21}), out))
 	if got := lines(out.batches); len(got) != 0 {
 		t.Errorf("after expiry the right row joined %q", got)
+	}
+}
+
+// TestWindowFuncLimit: with a limit (top-N), a partition pruned while rows
+// arrive emits the same first rows, numbered alike, as without it; ties go
+// to the earlier row in both.
+func TestWindowFuncLimit(t *testing.T) {
+	ctx := context.Background()
+	node := func(limit int64) *program.Node {
+		return &program.Node{Op: program.OpWindowFunc, OperatorID: "wf",
+			Schema: types.NewSchema(types.Field{Name: "v", Type: types.Int64T}, types.Field{Name: "rn", Type: types.UInt64T}, types.Field{Name: types.TimestampField, Type: types.TimestampT}),
+			WindowFunc: &program.WindowFunc{Keys: 1, Cols: 1, Row: []types.Type{types.Int64T}, Limit: limit,
+				Order: []program.SortKey{{Col: 1, Desc: true, NullsFirst: true}},
+				Calls: []program.WinCall{{Func: "row_number", Arg: -1, Type: types.UInt64T}}}}
+	}
+	run := func(limit int64) []string {
+		op, err := ops.NewWindowFunc(node(limit), ops.TaskInfo{OperatorID: "wf", Parallelism: 1, KeyGroups: [2]int{0, state.MaxKeyGroups}, MaxKeyGroups: state.MaxKeyGroups})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &collector2{}
+		for b := 0; b < 10; b++ {
+			var rows [][3]int64
+			for i := 0; i < 100; i++ {
+				// Partition key 7, values with many ties.
+				rows = append(rows, [3]int64{7, int64((b*100 + i) % 13), 9})
+			}
+			if err := op.Process(ctx, 0, keyed(rows...), out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := op.OnWatermark(ctx, math.MaxInt64, out); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range lines(out.batches) {
+			got = append(got, l)
+		}
+		return got
+	}
+	all, top := run(0), run(3)
+	var want []string
+	for _, l := range all {
+		if strings.HasSuffix(l, " 1 9") || strings.HasSuffix(l, " 2 9") || strings.HasSuffix(l, " 3 9") {
+			want = append(want, l)
+		}
+	}
+	if len(all) != 1000 || len(want) != 3 || !slices.Equal(top, want) {
+		t.Errorf("limit 3: %q, want %q (of %d rows)", top, want, len(all))
 	}
 }

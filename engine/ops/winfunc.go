@@ -113,8 +113,71 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 			bk[string(w.keyBuf)] = p
 		}
 		p.rows = append(p.rows, append([]byte(nil), w.rowBuf...))
+		if l := w.cfg.Limit; l > 0 && int64(len(p.rows)) >= 2*l+64 {
+			if err := w.prune(p); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// prune keeps the Limit best rows of a partition (top-N), in arrival
+// order, so that ties still go to the earlier row.
+func (w *WindowFunc) prune(p *partition) error {
+	cols, err := w.decode(p)
+	if err != nil {
+		return err
+	}
+	order := w.sorted(cols, len(p.rows))
+	keep := order[:w.cfg.Limit]
+	slices.Sort(keep)
+	kept := make([][]byte, len(keep))
+	for i, k := range keep {
+		kept[i] = p.rows[k]
+	}
+	p.rows = kept
+	return nil
+}
+
+// decode decodes a partition's rows into columns.
+func (w *WindowFunc) decode(p *partition) ([]coldata.Vector, error) {
+	cols := make([]coldata.Vector, len(w.cfg.Row))
+	for i, tt := range w.cfg.Row {
+		cols[i] = coldata.New(tt, len(p.rows))
+	}
+	for _, r := range p.rows {
+		rest := r
+		var err error
+		for _, c := range cols {
+			if rest, err = coldata.DecodeAppend(c, rest); err != nil {
+				return nil, fmt.Errorf("internal error: buffered row: %w", err)
+			}
+		}
+	}
+	return cols, nil
+}
+
+// sorted returns the row indexes in ORDER BY order, ties in arrival order.
+func (w *WindowFunc) sorted(cols []coldata.Vector, n int) []int32 {
+	nk := w.cfg.Keys
+	keyCmps := make([]func(a, b int32) int, len(w.cfg.Order))
+	for i, o := range w.cfg.Order {
+		keyCmps[i] = rowComparer(cols[o.Col-nk], o.Desc, o.NullsFirst)
+	}
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		for _, kc := range keyCmps {
+			if c := kc(a, b); c != 0 {
+				return c
+			}
+		}
+		return int(a) - int(b)
+	})
+	return order
 }
 
 // OnWatermark implements WatermarkHandler.
@@ -188,6 +251,10 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 		}
 		return int(a) - int(b)
 	})
+	if l := w.cfg.Limit; l > 0 && int64(n) > l {
+		// Top-N: the rows past the limit are filtered out downstream.
+		order, n = order[:l], int(l)
+	}
 	outCols := make([]coldata.Vector, 0, len(w.out))
 	for i := 0; i < w.cfg.Cols; i++ {
 		outCols = append(outCols, coldata.Gather(cols[i], order))

@@ -25,6 +25,11 @@ type WindowFunc struct {
 	Row   []types.Type `json:"row"`
 	Order []SortKey    `json:"order,omitempty"`
 	Calls []WinCall    `json:"calls"`
+	// Limit, when > 0, says only the rows numbered 1..Limit by the
+	// ORDER BY are wanted downstream (a top-N query: every call is
+	// row_number and a filter keeps row_number <= Limit): a partition
+	// keeps only its Limit best rows.
+	Limit int64 `json:"limit,omitempty"`
 }
 
 // SortKey orders a partition by input column Col.
@@ -73,7 +78,13 @@ func checkWindowFunc(w *WindowFunc, in, out *types.Schema) error {
 			return fmt.Errorf("order column %d out of range", o.Col)
 		}
 	}
+	if w.Limit < 0 {
+		return fmt.Errorf("negative limit")
+	}
 	for j, c := range w.Calls {
+		if w.Limit > 0 && c.Func != "row_number" {
+			return fmt.Errorf("a limit needs every call to be row_number, call %d is %s", j, c.Func)
+		}
 		switch c.Func {
 		case "row_number", "rank", "dense_rank", "percent_rank", "cume_dist":
 		case "lag", "lead", "first_value", "last_value", "nth_value":
