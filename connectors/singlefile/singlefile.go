@@ -269,6 +269,15 @@ func (s *source) Close() error {
 func (s *source) Snapshot(uint64) ([]connector.SplitState, error) {
 	out := make([]connector.SplitState, len(s.ranges))
 	for i, r := range s.ranges {
+		if !r.aligned {
+			// Not opened yet (a subtask barriered before its first Poll,
+			// or a range after the current one): its position is the
+			// range's start, which may be mid-line. No state restores it
+			// as new, to be aligned when opened; a state would be taken
+			// as a line start.
+			out[i] = connector.SplitState{Split: r.split}
+			continue
+		}
 		line := int64(0)
 		if r.aligned && r.baseLine > 0 {
 			line = r.baseLine + r.lines

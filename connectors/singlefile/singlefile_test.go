@@ -451,3 +451,43 @@ func TestSplitsSmallFile(t *testing.T) {
 		t.Fatalf("splits at p=3 with 1000-byte ranges: %q, %v", names, err)
 	}
 }
+
+// TestSnapshotBeforeFirstPoll: a range that starts mid-line and was
+// snapshotted before it was opened restores as a fresh range (aligned to
+// the next line when opened), not as a position to read from: reading
+// from its start would begin in the middle of a line.
+func TestSnapshotBeforeFirstPoll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.json")
+	var data []byte
+	for i := 0; i < 100; i++ {
+		data = fmt.Appendf(data, "{\"a\": %d}\n", 1000+i)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab := table(t, path)
+	mid := len(data)/2 + 3 // inside a line
+	split := connector.SplitState{Split: fmt.Sprintf("%d-%d", mid, len(data))}
+	src, err := conn(t).NewSource(tab, connector.SourceTask{Parallelism: 1}, []connector.SplitState{split})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := src.Snapshot(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap) != 1 || len(snap[0].State) != 0 {
+		t.Fatalf("snapshot of an unopened mid-line range: %+v, want its split without state", snap)
+	}
+	restored, err := conn(t).NewSource(tab, connector.SourceTask{Parallelism: 1}, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{}
+	if err := connector.Drain(context.Background(), restored, c); err != nil {
+		t.Fatalf("reading the restored range: %v", err)
+	}
+	if n := len(c.rows); n == 0 || n >= 100 || c.rows[n-1] != 1099 {
+		t.Errorf("rows %v: want the lines starting in the second half, ending with 1099", c.rows)
+	}
+}
