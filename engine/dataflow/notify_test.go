@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/dataflow"
@@ -190,7 +191,13 @@ func TestSourceCheckpointDoneOnStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		src.budget.Store(10)
-		synctest.Wait()
+		// A source may be waiting out its poll interval: let the (fake)
+		// clock run until the ten new rows have reached the sinks, so
+		// Stop's barrier comes after them.
+		for i := 0; i < 1000 && len(sink.allRows()) < 20; i++ {
+			time.Sleep(10 * time.Millisecond)
+			synctest.Wait()
+		}
 		j.Stop()
 		if err := wait(t, j); err != nil {
 			t.Fatalf("Wait after Stop: %v", err)
