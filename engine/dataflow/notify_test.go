@@ -141,7 +141,7 @@ func TestSourceCheckpointDone(t *testing.T) {
 		synctest.Wait()
 		// The sinks hold the next row: checkpoint 3's barrier cannot reach
 		// them, so it never completes.
-		src.budget.Store(2)
+		src.budget.Add(2) // Add: a subtask may hold a transient -1
 		<-sink.entered
 		cp3 := make(chan error, 1)
 		go func() {
@@ -190,7 +190,9 @@ func TestSourceCheckpointDoneOnStop(t *testing.T) {
 		if _, err := j.Checkpoint(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		src.budget.Store(10)
+		// Add, not Store: a subtask may be between its decrement below
+		// zero and the increment that undoes it.
+		src.budget.Add(10)
 		// A source may be waiting out its poll interval: let the (fake)
 		// clock run until the ten new rows have reached the sinks, so
 		// Stop's barrier comes after them.
