@@ -1014,13 +1014,8 @@ func (a *Aggregate) Finish(ctx context.Context, out Collector) error {
 	return nil
 }
 
-// State layout: keyed table "groups", key = kind byte + window bytes +
-// group key, value = the group's snapshot; global table "watermark", one
-// entry per subtask.
-const (
-	groupTable     = "groups"
-	watermarkTable = "watermark"
-)
+// State layout (keyed.go): in table "groups", key = window or pane bytes +
+// group key, value = the group's snapshot.
 
 // Checkpoint implements Checkpointer: an updating aggregate first flushes
 // its changes (so no pending change is state), then every group's key and
@@ -1031,7 +1026,7 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 			return nil, err
 		}
 	}
-	st, err := state.New(state.Config{OperatorID: a.task.OperatorID, Subtask: a.task.Subtask, Parallelism: a.task.Parallelism, MaxKeyGroups: a.MaxKeyGroups()}, nil)
+	st, err := taskStore(a.task, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1080,43 +1075,20 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 			}
 		}
 	}
-	wm := binary.AppendVarint(nil, a.watermark)
-	wm = binary.AppendVarint(wm, a.maxTs)
-	st.Global(watermarkTable).Put(fmt.Sprint(a.task.Subtask), wm)
+	putWatermark(st, a.task, a.watermark, a.maxTs)
 	return st.Snapshot(b.Epoch), nil
 }
 
 // RestoreKeyed implements KeyedRestorer.
 func (a *Aggregate) RestoreKeyed(ctx context.Context, handles []any) error {
-	snaps := make([]*state.Snapshot, 0, len(handles))
-	for _, h := range handles {
-		s, ok := h.(*state.Snapshot)
-		if !ok {
-			return fmt.Errorf("snapshot is a %T, not a state snapshot", h)
-		}
-		snaps = append(snaps, s)
-	}
-	st, err := state.New(state.Config{OperatorID: a.task.OperatorID, Subtask: a.task.Subtask, Parallelism: a.task.Parallelism, MaxKeyGroups: a.MaxKeyGroups()}, snaps)
+	st, err := taskStore(a.task, handles)
 	if err != nil {
 		return err
 	}
-	// Late rows stay late: the watermark resumes at the lowest one any
-	// restored subtask had reached.
-	first := true
-	if err := st.Global(watermarkTable).RangeRestored(func(_ string, v []byte) error {
-		w, n := binary.Varint(v)
-		m, k := binary.Varint(v[max(n, 0):])
-		if n <= 0 || k <= 0 {
-			return fmt.Errorf("malformed watermark entry")
-		}
-		if first || w < a.watermark {
-			a.watermark = w
-		}
-		a.maxTs = max(a.maxTs, m)
-		first = false
-		return nil
-	}); err != nil {
+	if wm, maxTs, ok, err := restoredWatermark(st); err != nil {
 		return err
+	} else if ok {
+		a.watermark, a.maxTs = wm, max(a.maxTs, maxTs)
 	}
 	a.closed = a.watermark
 	t := st.Keyed(groupTable)

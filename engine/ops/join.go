@@ -379,7 +379,7 @@ func (j *Join) emitBucket(t int64, bk map[string]*joinEntry, out Collector) erro
 
 // Checkpoint implements Checkpointer.
 func (j *Join) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
-	st, err := state.New(state.Config{OperatorID: j.task.OperatorID, Subtask: j.task.Subtask, Parallelism: j.task.Parallelism, MaxKeyGroups: j.task.MaxKeyGroups}, nil)
+	st, err := taskStore(j.task, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -412,37 +412,20 @@ func (j *Join) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, e
 			put(nil, e)
 		}
 	}
-	st.Global(watermarkTable).Put(fmt.Sprint(j.task.Subtask), binary.AppendVarint(nil, j.watermark))
+	putWatermark(st, j.task, j.watermark)
 	return st.Snapshot(b.Epoch), nil
 }
 
 // RestoreKeyed implements KeyedRestorer.
 func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
-	snaps := make([]*state.Snapshot, 0, len(handles))
-	for _, h := range handles {
-		s, ok := h.(*state.Snapshot)
-		if !ok {
-			return fmt.Errorf("snapshot is a %T, not a state snapshot", h)
-		}
-		snaps = append(snaps, s)
-	}
-	st, err := state.New(state.Config{OperatorID: j.task.OperatorID, Subtask: j.task.Subtask, Parallelism: j.task.Parallelism, MaxKeyGroups: j.task.MaxKeyGroups}, snaps)
+	st, err := taskStore(j.task, handles)
 	if err != nil {
 		return err
 	}
-	first := true
-	if err := st.Global(watermarkTable).RangeRestored(func(_ string, v []byte) error {
-		w, n := binary.Varint(v)
-		if n <= 0 {
-			return fmt.Errorf("malformed watermark entry")
-		}
-		if first || w < j.watermark {
-			j.watermark = w
-		}
-		first = false
-		return nil
-	}); err != nil {
+	if wm, _, ok, err := restoredWatermark(st); err != nil {
 		return err
+	} else if ok {
+		j.watermark = wm
 	}
 	t := st.Keyed(groupTable)
 	lo, hi := st.KeyGroups()

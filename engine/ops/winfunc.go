@@ -467,7 +467,7 @@ func cmpFloat(x, y float64) int {
 
 // Checkpoint implements Checkpointer.
 func (w *WindowFunc) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
-	st, err := state.New(state.Config{OperatorID: w.task.OperatorID, Subtask: w.task.Subtask, Parallelism: w.task.Parallelism, MaxKeyGroups: w.task.MaxKeyGroups}, nil)
+	st, err := taskStore(w.task, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -485,37 +485,20 @@ func (w *WindowFunc) Checkpoint(ctx context.Context, b Barrier, out Collector) (
 			t.Put(state.KeyGroupOf(p.hash, w.task.MaxKeyGroups), key, val, state.NoExpiry)
 		}
 	}
-	st.Global(watermarkTable).Put(fmt.Sprint(w.task.Subtask), binary.AppendVarint(nil, w.watermark))
+	putWatermark(st, w.task, w.watermark)
 	return st.Snapshot(b.Epoch), nil
 }
 
 // RestoreKeyed implements KeyedRestorer.
 func (w *WindowFunc) RestoreKeyed(ctx context.Context, handles []any) error {
-	snaps := make([]*state.Snapshot, 0, len(handles))
-	for _, h := range handles {
-		s, ok := h.(*state.Snapshot)
-		if !ok {
-			return fmt.Errorf("snapshot is a %T, not a state snapshot", h)
-		}
-		snaps = append(snaps, s)
-	}
-	st, err := state.New(state.Config{OperatorID: w.task.OperatorID, Subtask: w.task.Subtask, Parallelism: w.task.Parallelism, MaxKeyGroups: w.task.MaxKeyGroups}, snaps)
+	st, err := taskStore(w.task, handles)
 	if err != nil {
 		return err
 	}
-	first := true
-	if err := st.Global(watermarkTable).RangeRestored(func(_ string, v []byte) error {
-		x, n := binary.Varint(v)
-		if n <= 0 {
-			return fmt.Errorf("malformed watermark entry")
-		}
-		if first || x < w.watermark {
-			w.watermark = x
-		}
-		first = false
-		return nil
-	}); err != nil {
+	if wm, _, ok, err := restoredWatermark(st); err != nil {
 		return err
+	} else if ok {
+		w.watermark = wm
 	}
 	t := st.Keyed(groupTable)
 	lo, hi := st.KeyGroups()
