@@ -3,6 +3,7 @@ package dataflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -45,6 +46,25 @@ type Event struct {
 	// []connector.SplitState.
 	Snapshot any
 	Err      error
+}
+
+// CheckpointWriter makes checkpoints durable (Options.Durable).
+type CheckpointWriter interface {
+	// WriteCheckpoint stores a complete checkpoint and returns once it is
+	// durable (a crash after it returns must restore this checkpoint).
+	// Calls are sequential, one per checkpoint, in epoch order.
+	WriteCheckpoint(ctx context.Context, c CompletedCheckpoint) error
+}
+
+// CompletedCheckpoint is a checkpoint every subtask has acknowledged.
+type CompletedCheckpoint struct {
+	JobID string
+	Epoch uint64
+	// Stop marks the final checkpoint of Stop.
+	Stop bool
+	// Started is when its barriers were triggered.
+	Started  time.Time
+	Snapshot Snapshot
 }
 
 // ErrCheckpointInProgress is returned by Checkpoint while another checkpoint
@@ -120,6 +140,14 @@ type inflight struct {
 	pending   map[taskKey]bool // subtasks yet to acknowledge
 	snapshots map[taskKey]any
 	reply     chan checkpointResult // nil for periodic and stop checkpoints
+	started   time.Time
+	writing   bool // every subtask acknowledged; Durable is writing it
+}
+
+// written is the outcome of a durable write.
+type written struct {
+	epoch uint64
+	err   error
 }
 
 // coordinator is the in-memory checkpoint coordinator: it triggers barriers
@@ -130,6 +158,7 @@ type coordinator struct {
 	events chan Event
 	reqs   chan coordReq
 	done   chan struct{} // closed when run returns
+	writes chan written  // results of durable writes
 
 	finished  map[taskKey]bool
 	epoch     uint64 // the last epoch triggered
@@ -153,7 +182,9 @@ func newCoordinator(j *Job) *coordinator {
 		events:   make(chan Event, 4*tasks),
 		reqs:     make(chan coordReq),
 		done:     make(chan struct{}),
+		writes:   make(chan written, 1),
 		finished: map[taskKey]bool{},
+		epoch:    j.opts.RestoreEpoch,
 	}
 }
 
@@ -193,6 +224,8 @@ func (c *coordinator) run() {
 		select {
 		case ev := <-c.events:
 			c.handle(ev)
+		case w := <-c.writes:
+			c.written(w)
 		case r := <-c.reqs:
 			switch r.kind {
 			case coordCheckpoint:
@@ -219,6 +252,11 @@ func (c *coordinator) run() {
 			for len(c.events) > 0 {
 				c.handle(<-c.events)
 			}
+			if c.cur != nil && c.cur.writing {
+				// Let the write end, so the checkpoint is either whole
+				// or absent when the job is over.
+				c.written(<-c.writes)
+			}
 			if c.cur != nil && c.cur.reply != nil {
 				err := context.Cause(c.j.ctx)
 				if err == nil {
@@ -241,7 +279,7 @@ func (c *coordinator) maybeStop() {
 
 // trigger starts checkpoint epoch+1 at every source subtask still running.
 func (c *coordinator) trigger(stop bool, reply chan checkpointResult) {
-	cp := &inflight{stop: stop, pending: map[taskKey]bool{}, snapshots: map[taskKey]any{}, reply: reply}
+	cp := &inflight{stop: stop, pending: map[taskKey]bool{}, snapshots: map[taskKey]any{}, reply: reply, started: time.Now()}
 	sources := 0
 	for _, n := range c.j.prog.Nodes {
 		for i := range n.Parallelism {
@@ -305,9 +343,61 @@ func (c *coordinator) handle(ev Event) {
 		}
 		return
 	}
-	if c.cur != nil && len(c.cur.pending) == 0 {
-		c.complete()
+	if c.cur != nil && len(c.cur.pending) == 0 && !c.cur.writing {
+		c.acknowledged()
 	}
+}
+
+// acknowledged is called once every subtask has acknowledged the
+// checkpoint in flight: it is complete, or, with Durable, complete once
+// written.
+func (c *coordinator) acknowledged() {
+	cp := c.cur
+	d := c.j.opts.Durable
+	if d == nil {
+		c.complete()
+		return
+	}
+	cp.writing = true
+	cc := CompletedCheckpoint{JobID: c.j.opts.JobID, Epoch: cp.epoch, Stop: cp.stop, Started: cp.started, Snapshot: c.snapshot(cp)}
+	go func() {
+		c.writes <- written{cp.epoch, d.WriteCheckpoint(c.j.ctx, cc)}
+	}()
+}
+
+// written handles the end of a durable write.
+func (c *coordinator) written(w written) {
+	cp := c.cur
+	if cp == nil || !cp.writing || cp.epoch != w.epoch {
+		return
+	}
+	if w.err == nil {
+		c.complete()
+		return
+	}
+	c.cur = nil
+	err := fmt.Errorf("checkpoint %d: %w", w.epoch, w.err)
+	if cp.reply != nil {
+		cp.reply <- checkpointResult{err: err}
+	}
+	if cp.stop {
+		// Subtasks wait for the stop checkpoint to complete; it never will.
+		c.j.fail(fmt.Errorf("stop: %w", err))
+		return
+	}
+	c.maybeStop()
+}
+
+// snapshot arranges a checkpoint's handles per operator id and subtask.
+func (c *coordinator) snapshot(cp *inflight) Snapshot {
+	snaps := Snapshot{}
+	for _, n := range c.j.prog.Nodes {
+		snaps[n.OperatorID] = make([]any, n.Parallelism)
+	}
+	for k, h := range cp.snapshots {
+		snaps[c.j.prog.Nodes[k.node].OperatorID][k.subtask] = h
+	}
+	return snaps
 }
 
 // complete records the checkpoint in flight as complete and tells every
@@ -325,14 +415,7 @@ func (c *coordinator) complete() {
 		}
 	}
 	if cp.reply != nil {
-		snaps := Snapshot{}
-		for _, n := range c.j.prog.Nodes {
-			snaps[n.OperatorID] = make([]any, n.Parallelism)
-		}
-		for k, h := range cp.snapshots {
-			snaps[c.j.prog.Nodes[k.node].OperatorID][k.subtask] = h
-		}
-		cp.reply <- checkpointResult{epoch: cp.epoch, snaps: snaps}
+		cp.reply <- checkpointResult{epoch: cp.epoch, snaps: c.snapshot(cp)}
 	}
 	c.maybeStop()
 }

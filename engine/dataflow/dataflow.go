@@ -113,6 +113,21 @@ type Options struct {
 	// left (its subtasks had finished). Old subtask k's handle of any
 	// other node goes to new subtask k mod P (ops.Restorer).
 	Restore Snapshot
+	// RestoreEpoch is the epoch of the checkpoint Restore holds: the job's
+	// first checkpoint is RestoreEpoch+1, so epochs keep increasing across
+	// restores (two-phase sinks and checkpoint directories are keyed by
+	// them).
+	RestoreEpoch uint64
+	// Durable, if set, makes checkpoints durable. Once every subtask has
+	// acknowledged checkpoint n, the coordinator hands its handles to
+	// Durable.WriteCheckpoint on a goroutine of its own (subtasks keep
+	// processing meanwhile: their handles are copies) and tells them the
+	// checkpoint is complete (done(n): two-phase sinks commit) only once
+	// it has returned nil. An error fails that checkpoint, not the job: the
+	// previous checkpoint stays the last complete one and what sinks
+	// pre-committed waits for the next. A stop checkpoint that cannot be
+	// written fails the job (it could not resume).
+	Durable CheckpointWriter
 	// OnEvent, if set, receives every event subtasks report to the
 	// coordinator, in the order the coordinator handles them, on its
 	// goroutine (it must not block for long).
