@@ -25,6 +25,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
+	"github.com/arroyogo/arroyo/engine/checkpoint"
 )
 
 func main() {
@@ -96,6 +97,10 @@ func newRoot() *cobra.Command {
 type runFlags struct {
 	parallelism int
 	name        string
+	stateDir    string
+	force       bool
+	// checkpointInterval overrides pipeline.checkpoint_interval (0: no).
+	checkpointInterval time.Duration
 	// configFile is the --config path ("" = none).
 	configFile string
 }
@@ -123,6 +128,9 @@ at a whole line) and the command exits 130.`,
 	}
 	cmd.Flags().IntVarP(&f.parallelism, "parallelism", "p", 1, "number of parallel subtasks per operator")
 	cmd.Flags().StringVarP(&f.name, "name", "n", "", "pipeline name (default: the file name)")
+	cmd.Flags().StringVarP(&f.stateDir, "state-dir", "s", "", "state directory: metadata and checkpoints; running again with the same one resumes from the last checkpoint (default: a new directory under checkpoint_url)")
+	cmd.Flags().BoolVarP(&f.force, "force", "f", false, "run even if the state directory holds another (or a finished) pipeline, discarding its state")
+	cmd.Flags().DurationVar(&f.checkpointInterval, "checkpoint-interval", 0, "how often to checkpoint (default pipeline.checkpoint_interval, 10s)")
 	return cmd
 }
 
@@ -170,13 +178,69 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	if f.checkpointInterval < 0 {
+		return fmt.Errorf("--checkpoint-interval must be positive, got %s", f.checkpointInterval)
+	}
+	// A query that does not plan creates no state directory.
+	if err := controller.Validate(controller.Pipeline{Name: name, File: file, Query: string(text), Parallelism: f.parallelism, DefaultSink: "stdout"}, cfg); err != nil {
+		return err
+	}
+	stateDir, err := resolveStateDir(f.stateDir, cfg, name, stderr)
+	if err != nil {
+		return err
+	}
+	meta, err := openMeta(ctx, stateDir)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	rec, resume, err := prepareRun(ctx, meta, stateDir, cfg, pipelineRecord{Name: name, File: file, Query: string(text), Parallelism: f.parallelism}, f.force, stderr)
+	if err != nil {
+		return err
+	}
+	cps := checkpointDir(stateDir, rec.JobID, cfg)
+	if resume {
+		if m, err := cps.Latest(ctx); err != nil {
+			return err
+		} else if m != nil {
+			fmt.Fprintf(stderr, "resuming %s from checkpoint %d (%s)\n", rec.JobID, m.Epoch, m.Finished.Format(time.RFC3339))
+		}
+	}
+	bg := context.WithoutCancel(ctx)
 	ctl := controller.New(&scheduler.Embedded{}, cfg)
 	job, err := ctl.Submit(ctx, controller.Pipeline{
-		Name:        name,
-		File:        file,
-		Query:       string(text),
-		Parallelism: f.parallelism,
-		DefaultSink: "stdout",
+		Name:               name,
+		File:               file,
+		Query:              string(text),
+		Parallelism:        f.parallelism,
+		DefaultSink:        "stdout",
+		JobID:              rec.JobID,
+		PlannedAt:          rec.PlannedAt,
+		Checkpoints:        cps,
+		Resume:             resume,
+		CheckpointInterval: f.checkpointInterval,
+		OnState: func(s controller.State) {
+			if err := meta.SetState(bg, rec.JobID, s); err != nil {
+				fmt.Fprintf(stderr, "warning: record job state %s: %v\n", s, err)
+			}
+		},
+		OnCheckpoint: func(epoch uint64, m *checkpoint.Metadata, cerr error) {
+			if cerr != nil {
+				fmt.Fprintf(stderr, "warning: %v (the job continues from the previous checkpoint)\n", cerr)
+			}
+			if err := meta.Checkpoint(bg, rec.JobID, epoch, m, cerr); err != nil {
+				fmt.Fprintf(stderr, "warning: record checkpoint %d: %v\n", epoch, err)
+			}
+		},
+		OnFailure: func(fl controller.Failure) {
+			if fl.Restarted {
+				fmt.Fprintf(stderr, "warning: %s subtask %d failed; restarting from the last checkpoint: %s\n", fl.Operator, fl.Subtask, fl.Message)
+			}
+			if err := meta.Failure(bg, rec.JobID, fl); err != nil {
+				fmt.Fprintf(stderr, "warning: record failure: %v\n", err)
+			}
+		},
+		AfterDurable: crashHook(),
 	})
 	if err != nil {
 		return err

@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "arroyo")
+	// Runs without --state-dir create one under checkpoint_url: keep them
+	// in the test's directory.
+	os.Setenv("ARROYO__CHECKPOINT_URL", filepath.Join(dir, "checkpoints"))
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		panic("build arroyo: " + err.Error() + "\n" + string(out))
 	}
@@ -54,7 +57,17 @@ func runArroyo(t *testing.T, stdin string, args ...string) result {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return result{out.String(), errb.String(), code}
+	return result{out.String(), stripStateDir(errb.String()), code}
+}
+
+// stripStateDir drops the line a run without --state-dir prints first.
+func stripStateDir(stderr string) string {
+	if strings.HasPrefix(stderr, "state directory: ") {
+		if _, rest, ok := strings.Cut(stderr, "\n"); ok {
+			return rest
+		}
+	}
+	return stderr
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -385,7 +398,7 @@ func runArroyoEnv(t *testing.T, env []string, args ...string) result {
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatal(err)
 	}
-	return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+	return result{out.String(), stripStateDir(errb.String()), cmd.ProcessState.ExitCode()}
 }
 
 // -p had no upper bound: 100,000,000 ran out of memory. It is capped by

@@ -38,9 +38,15 @@ const EnvPrefix = "ARROYO__"
 // Config is the configuration. Its zero value is not valid: start from
 // Default.
 type Config struct {
-	Pipeline Pipeline
-	Worker   Worker
+	// CheckpointURL (checkpoint_url, top level as in Arroyo) is where
+	// `arroyo run` creates a state directory when none is given.
+	CheckpointURL string
+	Pipeline      Pipeline
+	Worker        Worker
 }
+
+// DefaultCheckpointURL is Arroyo's default checkpoint_url.
+const DefaultCheckpointURL = "/tmp/arroyo/checkpoints"
 
 // Pipeline is the [pipeline] section.
 type Pipeline struct {
@@ -51,7 +57,27 @@ type Pipeline struct {
 	// (pipeline.update_aggregate_flush_interval) is how long an updating
 	// aggregate may hold back a change, coalescing changes to one key.
 	UpdateAggregateFlushInterval time.Duration
+	// CheckpointInterval (pipeline.checkpoint_interval) is how often a
+	// running pipeline takes a checkpoint.
+	CheckpointInterval time.Duration
+	// CheckpointsRetained (pipeline.checkpoints_retained) is how many
+	// complete checkpoints a job keeps; older ones are deleted.
+	CheckpointsRetained int
+	// AllowedRestarts (pipeline.allowed_restarts) is how many times a
+	// failing job is restarted from its last checkpoint before it is
+	// Failed; the count resets once it has run for HealthyDuration
+	// (pipeline.healthy_duration) without failing.
+	AllowedRestarts int
+	HealthyDuration time.Duration
 }
+
+// Arroyo's defaults.
+const (
+	DefaultCheckpointInterval  = 10 * time.Second
+	DefaultCheckpointsRetained = 3
+	DefaultAllowedRestarts     = 20
+	DefaultHealthyDuration     = 2 * time.Minute
+)
 
 // DefaultUpdateAggregateFlushInterval is Arroyo's.
 const DefaultUpdateAggregateFlushInterval = time.Second
@@ -83,8 +109,13 @@ const DefaultGCPercent = 400
 // Default returns the built-in configuration.
 func Default() Config {
 	return Config{
-		Pipeline: Pipeline{MaxParallelism: DefaultMaxParallelism, UpdateAggregateFlushInterval: DefaultUpdateAggregateFlushInterval},
-		Worker:   Worker{MemoryLimit: DefaultMemoryLimit, GCPercent: DefaultGCPercent},
+		CheckpointURL: DefaultCheckpointURL,
+		Pipeline: Pipeline{
+			MaxParallelism: DefaultMaxParallelism, UpdateAggregateFlushInterval: DefaultUpdateAggregateFlushInterval,
+			CheckpointInterval: DefaultCheckpointInterval, CheckpointsRetained: DefaultCheckpointsRetained,
+			AllowedRestarts: DefaultAllowedRestarts, HealthyDuration: DefaultHealthyDuration,
+		},
+		Worker: Worker{MemoryLimit: DefaultMemoryLimit, GCPercent: DefaultGCPercent},
 	}
 }
 
@@ -101,15 +132,33 @@ var keys = map[string]key{
 		return err
 	}},
 	"pipeline.update_aggregate_flush_interval": {set: func(c *Config, v any) error {
-		text, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("expected a duration such as \"1s\" or \"500ms\", got %T", v)
+		return setDuration(&c.Pipeline.UpdateAggregateFlushInterval, v)
+	}},
+	"pipeline.checkpoint_interval": {set: func(c *Config, v any) error {
+		return setDuration(&c.Pipeline.CheckpointInterval, v)
+	}},
+	"pipeline.healthy_duration": {set: func(c *Config, v any) error {
+		return setDuration(&c.Pipeline.HealthyDuration, v)
+	}},
+	"pipeline.checkpoints_retained": {set: func(c *Config, v any) error {
+		n, err := positiveInt(v)
+		c.Pipeline.CheckpointsRetained = n
+		return err
+	}},
+	"pipeline.allowed_restarts": {set: func(c *Config, v any) error {
+		if n, ok := v.(int64); ok && n == 0 {
+			c.Pipeline.AllowedRestarts = 0
+			return nil
 		}
-		d, err := time.ParseDuration(strings.TrimSpace(text))
-		if err != nil || d <= 0 {
-			return fmt.Errorf("expected a positive duration such as \"1s\" or \"500ms\", got %q", text)
+		if s, ok := v.(string); ok && strings.TrimSpace(s) == "0" {
+			c.Pipeline.AllowedRestarts = 0
+			return nil
 		}
-		c.Pipeline.UpdateAggregateFlushInterval = d
+		n, err := positiveInt(v)
+		if err != nil {
+			return fmt.Errorf("%w (or 0)", err)
+		}
+		c.Pipeline.AllowedRestarts = n
 		return nil
 	}},
 	"worker.memory_limit": {set: func(c *Config, v any) error {
@@ -133,6 +182,31 @@ var keys = map[string]key{
 		c.Worker.GCPercent = n
 		return nil
 	}},
+}
+
+// topLevel are the keys outside any section (Arroyo's checkpoint-url).
+var topLevel = map[string]key{
+	"checkpoint_url": {set: func(c *Config, v any) error {
+		text, ok := v.(string)
+		if !ok || strings.TrimSpace(text) == "" {
+			return fmt.Errorf("expected a directory or URL such as \"/tmp/arroyo/checkpoints\" or \"s3://bucket/prefix\"")
+		}
+		c.CheckpointURL = strings.TrimSpace(text)
+		return nil
+	}},
+}
+
+func setDuration(dst *time.Duration, v any) error {
+	text, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("expected a duration such as \"1s\" or \"500ms\", got %T", v)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(text))
+	if err != nil || d <= 0 {
+		return fmt.Errorf("expected a positive duration such as \"1s\" or \"500ms\", got %q", text)
+	}
+	*dst = d
+	return nil
 }
 
 func positiveInt(v any) (int, error) {
@@ -209,6 +283,14 @@ func Load(path string, environ []string) (Config, error) {
 			continue
 		}
 		parts := strings.Split(name[len(EnvPrefix):], "__")
+		if len(parts) == 1 {
+			if k, ok := topLevel[normalize(parts[0])]; ok {
+				if err := k.set(&c, v); err != nil {
+					return c, fmt.Errorf("environment variable %s: %w", name, err)
+				}
+			}
+			continue
+		}
 		if len(parts) != 2 {
 			continue // deeper keys belong to sections we do not have
 		}
@@ -235,6 +317,12 @@ func (c *Config) loadFile(path string) error {
 	sort.Strings(names) // the first error is the same on every run
 	for _, s := range names {
 		table, ok := doc[s].(map[string]any)
+		if k, top := topLevel[normalize(s)]; top && !ok {
+			if err := k.set(c, doc[s]); err != nil {
+				return fmt.Errorf("config %s: %s: %w", path, s, err)
+			}
+			continue
+		}
 		if !ok {
 			if sections()[normalize(s)] {
 				return fmt.Errorf("config %s: '%s' must be a section ([%s])", path, s, s)

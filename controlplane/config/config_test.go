@@ -35,7 +35,7 @@ func TestLoad(t *testing.T) {
 			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALLELISM: pipeline.max_parallelism: expected an integer"},
 		{name: "zero", env: []string{"ARROYO__PIPELINE__MAX_PARALLELISM=0"}, wantErr: "must be a positive integer, got 0"},
 		{name: "typo in env", env: []string{"ARROYO__PIPELINE__MAX_PARALELLISM=8"},
-			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALELLISM: unknown key 'pipeline.max_paralellism' (known keys: pipeline.max_parallelism, pipeline.update_aggregate_flush_interval)"},
+			wantErr: "environment variable ARROYO__PIPELINE__MAX_PARALELLISM: unknown key 'pipeline.max_paralellism' (known keys: pipeline.allowed_restarts, pipeline.checkpoint_interval, pipeline.checkpoints_retained, pipeline.healthy_duration, pipeline.max_parallelism, pipeline.update_aggregate_flush_interval)"},
 		{name: "typo in file", file: "[pipeline]\nmax_paralelism = 8\n", wantErr: "unknown key 'pipeline.max_paralelism'"},
 		{name: "float in file", file: "[pipeline]\nmax_parallelism = 1.5\n", wantErr: "pipeline.max_parallelism: expected an integer, got float64"},
 		{name: "not TOML", file: "[pipeline\n", wantErr: "config " + filepath.Join(dir, "c.toml") + ": toml:"},
@@ -82,5 +82,34 @@ func TestFlushInterval(t *testing.T) {
 	_, err = Load("", []string{"ARROYO__PIPELINE__UPDATE_AGGREGATE_FLUSH_INTERVAL=-1s"})
 	if err == nil || !strings.Contains(err.Error(), "positive duration") {
 		t.Errorf("negative interval: %v", err)
+	}
+}
+
+func TestCheckpointKeys(t *testing.T) {
+	c := Default()
+	if c.CheckpointURL != DefaultCheckpointURL || c.Pipeline.CheckpointInterval != 10*time.Second || c.Pipeline.AllowedRestarts != 20 || c.Pipeline.CheckpointsRetained != 3 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	p := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(p, []byte("checkpoint-url = \"/data/cp\"\n[pipeline]\ncheckpoint-interval = \"2s\"\nallowed-restarts = 0\ncheckpoints_retained = 5\n"), 0o644)
+	c, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CheckpointURL != "/data/cp" || c.Pipeline.CheckpointInterval != 2*time.Second || c.Pipeline.AllowedRestarts != 0 || c.Pipeline.CheckpointsRetained != 5 {
+		t.Fatalf("from file: %+v", c)
+	}
+	c, err = Load(p, []string{"ARROYO__CHECKPOINT_URL=s3://b/p", "ARROYO__PIPELINE__CHECKPOINT_INTERVAL=500ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CheckpointURL != "s3://b/p" || c.Pipeline.CheckpointInterval != 500*time.Millisecond {
+		t.Fatalf("from env: %+v", c)
+	}
+	if _, err := Load("", []string{"ARROYO__PIPELINE__CHECKPOINT_INTERVAL=soon"}); err == nil || !strings.Contains(err.Error(), "pipeline.checkpoint_interval") {
+		t.Errorf("bad interval: %v", err)
+	}
+	if _, err := Load("", []string{"ARROYO__PIPELINE__ALLOWED_RESTARTS=-1"}); err == nil {
+		t.Errorf("negative restarts accepted")
 	}
 }

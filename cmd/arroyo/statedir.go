@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/arroyogo/arroyo/controlplane/config"
+	"github.com/arroyogo/arroyo/controlplane/controller"
+	"github.com/arroyogo/arroyo/engine/checkpoint"
+)
+
+// The state directory of `arroyo run` (seed 003): the metadata of the
+// pipeline it ran (runMeta) and its checkpoints under
+// checkpoints/<job>/. Re-running with the same directory and the same
+// query resumes from the last complete checkpoint.
+
+// pipelineRecord is what a state directory remembers of its pipeline.
+type pipelineRecord struct {
+	Name        string
+	File        string
+	Query       string
+	Parallelism int
+	// PlannedAt is the first run's planning time: every resume plans with
+	// it, so plan-time defaults (a generator's base time) stay the same.
+	PlannedAt time.Time
+	JobID     string
+	// State is the job's last recorded state.
+	State controller.State
+}
+
+// runMeta is the metadata store of one state directory.
+type runMeta interface {
+	// Pipeline returns the directory's pipeline, or nil if it has none.
+	Pipeline(ctx context.Context) (*pipelineRecord, error)
+	// SetPipeline records a new pipeline, replacing any other.
+	SetPipeline(ctx context.Context, p *pipelineRecord) error
+	// SetState records the job's state.
+	SetState(ctx context.Context, jobID string, s controller.State) error
+	// Checkpoint records a checkpoint written (m) or failed (err).
+	Checkpoint(ctx context.Context, jobID string, epoch uint64, m *checkpoint.Metadata, err error) error
+	// Failure records a failed attempt.
+	Failure(ctx context.Context, jobID string, f controller.Failure) error
+	Close() error
+}
+
+// resolveStateDir returns the state directory to use: the flag's, or a new
+// timestamped one under checkpoint_url (created; its path printed).
+func resolveStateDir(flag string, cfg config.Config, name string, stderr io.Writer) (string, error) {
+	dir := flag
+	if dir == "" {
+		base := cfg.CheckpointURL
+		if strings.Contains(base, "://") && !strings.HasPrefix(base, "file://") {
+			return "", fmt.Errorf("checkpoint_url %s: remote state directories are not supported yet; give a local --state-dir", base)
+		}
+		base = strings.TrimPrefix(base, "file://")
+		var rnd [3]byte
+		_, _ = rand.Read(rnd[:])
+		dir = filepath.Join(base, fmt.Sprintf("%s-%s-%s", time.Now().UTC().Format("20060102T150405Z"), safeName(name), hex.EncodeToString(rnd[:])))
+		fmt.Fprintf(stderr, "state directory: %s\n", dir)
+	} else if strings.Contains(dir, "://") {
+		if !strings.HasPrefix(dir, "file://") {
+			return "", fmt.Errorf("--state-dir %s: remote state directories are not supported yet", dir)
+		}
+		dir = strings.TrimPrefix(dir, "file://")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	return dir, nil
+}
+
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return s
+}
+
+// newJobID returns a job id in Arroyo's form.
+func newJobID() string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "job_" + string(b[:])
+}
+
+// checkpointDir is where a job's checkpoints live in a state directory.
+func checkpointDir(stateDir, jobID string, cfg config.Config) *checkpoint.Dir {
+	return &checkpoint.Dir{Storage: checkpoint.Local{Root: stateDir}, Root: "checkpoints/" + jobID, Keep: cfg.Pipeline.CheckpointsRetained}
+}
+
+// prepareRun decides what a run in stateDir does with the pipeline it is
+// given: a new pipeline, a resume of the same one, or a refusal (another
+// query, or one that finished, without force). It returns the record to
+// run and whether it resumes.
+func prepareRun(ctx context.Context, meta runMeta, stateDir string, cfg config.Config, want pipelineRecord, force bool, stderr io.Writer) (*pipelineRecord, bool, error) {
+	have, err := meta.Pipeline(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if have != nil && have.Query == want.Query && !force {
+		if have.State == controller.Finished {
+			return nil, false, fmt.Errorf("state directory %s: pipeline %q (%s) has already finished; nothing to resume (use --force to run it again from the start)", stateDir, have.Name, have.File)
+		}
+		rec := *have
+		rec.Parallelism = want.Parallelism
+		return &rec, true, nil
+	}
+	if have != nil && !force {
+		return nil, false, fmt.Errorf("state directory %s holds pipeline %q from %s, and this query (from %s) is a different one: use another --state-dir, or --force to discard that pipeline's state and start over", stateDir, have.Name, have.File, want.File)
+	}
+	if have != nil {
+		fmt.Fprintf(stderr, "--force: discarding the state of pipeline %q in %s\n", have.Name, stateDir)
+		if err := os.RemoveAll(filepath.Join(stateDir, "checkpoints", have.JobID)); err != nil {
+			return nil, false, err
+		}
+	}
+	rec := want
+	rec.JobID = newJobID()
+	rec.PlannedAt = time.Now().UTC()
+	rec.State = controller.Created
+	if err := meta.SetPipeline(ctx, &rec); err != nil {
+		return nil, false, err
+	}
+	return &rec, false, nil
+}
+
+// openMeta opens the metadata store of a state directory.
+func openMeta(_ context.Context, dir string) (runMeta, error) {
+	return openJSONMeta(dir)
+}
+
+// crashHook returns the test hook run between a durable checkpoint and
+// its commit: with ARROYO_TEST_PAUSE_BEFORE_COMMIT=<file> set, the process
+// creates that file and sleeps, so a test can SIGKILL it exactly there.
+func crashHook() func(*checkpoint.Metadata) {
+	path := os.Getenv("ARROYO_TEST_PAUSE_BEFORE_COMMIT")
+	if path == "" {
+		return nil
+	}
+	return func(m *checkpoint.Metadata) {
+		if err := os.WriteFile(path, fmt.Appendf(nil, "%d\n", m.Epoch), 0o644); err == nil {
+			for {
+				time.Sleep(time.Hour) // until killed
+			}
+		}
+	}
+}
