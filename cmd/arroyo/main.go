@@ -91,6 +91,7 @@ func newRoot() *cobra.Command {
 	var configFile string
 	root.PersistentFlags().StringVar(&configFile, "config", "", "TOML configuration file (keys section.key; ARROYO__SECTION__KEY environment variables override it)")
 	root.AddCommand(newRun(&configFile))
+	root.AddCommand(newCheckpoints())
 	return root
 }
 

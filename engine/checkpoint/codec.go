@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"strings"
 
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/ops"
@@ -216,4 +217,36 @@ func (r *reader) end() error {
 		r.err = fmt.Errorf("%d trailing bytes", len(r.b))
 	}
 	return r.err
+}
+
+// Describe summarizes a decoded handle for people (arroyo checkpoints
+// inspect).
+func Describe(h any) string {
+	switch h := h.(type) {
+	case nil:
+		return "no state"
+	case *state.Snapshot:
+		n := 0
+		for _, g := range h.Groups {
+			n += len(g.Data)
+		}
+		return fmt.Sprintf("%d key groups (%d bytes), %d global entries", len(h.Groups), n, len(h.Global))
+	case []connector.SplitState:
+		parts := make([]string, len(h))
+		for i, s := range h {
+			name := s.Split
+			if name == "" {
+				name = `""`
+			}
+			if s.State == nil {
+				parts[i] = name + " (from its start)"
+			} else {
+				parts[i] = fmt.Sprintf("%s (%d-byte position)", name, len(s.State))
+			}
+		}
+		return fmt.Sprintf("%d splits: %s", len(h), strings.Join(parts, ", "))
+	case ops.TwoPhaseState:
+		return fmt.Sprintf("pre-committed epochs %v, not yet committed", h.Epochs)
+	}
+	return fmt.Sprintf("%T", h)
 }
