@@ -61,6 +61,13 @@ var layering = []struct {
 	// The control plane plans and schedules; it never imports connectors
 	// (cmd chooses the bundle).
 	{"controlplane/config", nil, nil},
+	// The metadata store knows only its database drivers.
+	{"controlplane/store", nil, nil},
+	{"controlplane/store/storetest", nil, nil},
+	// The REST API plans SQL for diagnostics and reads the connector
+	// declarations; the pipelines' runner is an interface it defines.
+	{"controlplane/api", []string{"controlplane/store", "controlplane/config", "sqlplan", "sqlplan/dialect", "engine/connector", "engine/program", "engine/types", "engine/expr", "engine/coldata"}, nil},
+	{"controlplane/client", []string{"controlplane/api"}, nil},
 	{"controlplane/controller", []string{"controlplane/config", "sqlplan", "engine/program"}, nil},
 	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow"}, nil},
 	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/..."}, nil},
