@@ -179,7 +179,7 @@ func (s *sink) openTmp(flag int) error {
 	}
 	s.f = f
 	s.cw = &crcWriter{f: f}
-	s.w = bufio.NewWriterSize(s.cw, 256<<10)
+	s.w = bufio.NewWriterSize(s.cw, 64<<10)
 	return nil
 }
 
