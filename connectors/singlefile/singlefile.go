@@ -20,12 +20,16 @@
 // FIFO, a device such as /dev/zero) are refused unless allow_non_regular is
 // set, since reading a device may never end.
 //
-// The sink never modifies its target before the pipeline has succeeded: it
-// writes a temporary file beside the target (same directory, named
-// .<name>.arroyo-tmp-<random>) and, in Finish, flushes, syncs and renames it
-// into place, then syncs the directory. A failed or aborted pipeline (Close
-// without Finish) deletes the temporary file and leaves the previous target
-// exactly as it was; its partial output is not kept.
+// The sink never modifies its target before the pipeline has succeeded,
+// and it is exactly-once across failures (connector.TwoPhaseSink): it
+// writes a temporary file beside the target whose name is fixed by the job
+// and subtask (.<name>.arroyo-tmp-<job>-<subtask>), pre-commits at every
+// checkpoint barrier by flushing and syncing it and recording its length
+// and CRC-32C, and in Finish renames it into place. A job restored from a
+// checkpoint truncates the temporary file back to the recorded length (the
+// rows after it are replayed), or, if the file was already renamed into
+// place by a run that then died, copies the target's recorded prefix back
+// into it; see sink.go and docs/connectors/single_file.md.
 //
 // It must not import other connectors, sqlplan, controlplane, udf, cmd,
 // engine/ops or engine/dataflow.
@@ -40,15 +44,11 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
 )
 
@@ -75,7 +75,7 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 func init() {
 	connector.Register(&connector.Connector{
 		Name:        "single_file",
-		Description: "Reads or writes newline-delimited records in one local file. A sink replaces its file only when the pipeline succeeds: it writes a temporary file beside it and renames it into place at the end, so a failed or aborted run leaves the previous file as it was.",
+		Description: "Reads or writes newline-delimited records in one local file. A sink replaces its file only when the pipeline succeeds: it writes a temporary file beside it and renames it into place at the end, so a failed or aborted run leaves the previous file as it was. The sink is exactly-once: a pipeline restored from a checkpoint continues the temporary file from the checkpoint's offset.",
 		Options: []connector.Option{
 			{Name: OptPath, Type: connector.TypeString, Required: true, Description: "Path of the file to read or write.", Example: "/data/input.json"},
 			{Name: OptType, Type: connector.TypeEnum, Enum: []string{"source", "sink"}, Description: "Whether the table is read (source) or written (sink); inferred from use when absent."},
@@ -496,164 +496,4 @@ func recordLen(b []byte) int {
 		return n - 1
 	}
 	return len(b)
-}
-
-// sink writes into a temporary file beside its target and renames it into
-// place in Finish; see the package doc.
-type sink struct {
-	path   string // the target as the user named it
-	target string // the file the rename replaces (symlinks followed)
-	tmp    string // the temporary file; "" when writing a non-regular target directly
-	f      *os.File
-	w      *bufio.Writer
-	enc    connector.Encoder
-	done   bool // Finish renamed tmp into place
-}
-
-func newSink(t *connector.Table, _ connector.SinkTask) (connector.Sink, error) {
-	enc, err := connector.NewEncoder(t, t.Schema)
-	if err != nil {
-		return nil, err
-	}
-	path := t.Options.String(OptPath)
-	s := &sink{path: path, target: path, enc: enc}
-	// Replace the file a symlink points to, not the link itself (as
-	// writing through it would).
-	if r, err := filepath.EvalSymlinks(path); err == nil {
-		s.target = r
-	}
-	st, err := os.Stat(s.target)
-	switch {
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("create output file: %w", err)
-	case err != nil:
-		st = nil
-	case st.IsDir():
-		return nil, fmt.Errorf("create output file: %s is a directory", path)
-	case !st.Mode().IsRegular():
-		if !t.Options.Bool(OptAllowNonRegular) {
-			return nil, fmt.Errorf("create output file: %s is %s, not a regular file (set %s = 'true' to write into it directly)", path, describeMode(st.Mode()), OptAllowNonRegular)
-		}
-		// A FIFO or device is written directly (opened at the first row:
-		// opening a FIFO blocks until a reader appears).
-		return s, nil
-	}
-	// The temporary file is created now, so an unwritable directory fails
-	// the pipeline before it reads anything; the target is untouched.
-	if err := s.createTemp(st); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// createTemp creates the temporary file beside the target, with the
-// target's permissions if it exists (as truncating it in place would keep
-// them), else the default ones (0666 less the umask).
-func (s *sink) createTemp(existing fs.FileInfo) error {
-	dir, base := filepath.Split(s.target)
-	for range 100 {
-		name := filepath.Join(dir, "."+base+".arroyo-tmp-"+strconv.FormatUint(rand.Uint64(), 36))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("create output file: %w", err)
-		}
-		if existing != nil {
-			if err := f.Chmod(existing.Mode().Perm()); err != nil {
-				f.Close()
-				os.Remove(name)
-				return fmt.Errorf("create output file: %w", err)
-			}
-		}
-		s.f, s.w, s.tmp = f, bufio.NewWriterSize(f, 256<<10), name
-		return nil
-	}
-	return fmt.Errorf("create output file: no free temporary name beside %s", s.target)
-}
-
-func (s *sink) open() error {
-	if s.f != nil {
-		return nil
-	}
-	f, err := os.OpenFile(s.target, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("open output file: %w", err)
-	}
-	s.f, s.w = f, bufio.NewWriterSize(f, 256<<10)
-	return nil
-}
-
-func (s *sink) Write(_ context.Context, b *coldata.Batch) error {
-	if err := s.open(); err != nil {
-		return err
-	}
-	return s.enc.Encode(b, func(rec []byte) error {
-		s.w.Write(rec)
-		return s.w.WriteByte('\n')
-	})
-}
-
-// Finish commits the output: flush, sync, rename over the target, sync
-// the directory. A job cancelled before the rename commits nothing.
-func (s *sink) Finish(ctx context.Context) error {
-	if err := s.open(); err != nil {
-		return err
-	}
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", s.path, err)
-	}
-	if s.tmp == "" {
-		return nil // a FIFO or device: nothing to sync or rename
-	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", s.path, err)
-	}
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	err := s.f.Close()
-	s.f = nil
-	if err != nil {
-		return fmt.Errorf("write %s: %w", s.path, err)
-	}
-	if err := os.Rename(s.tmp, s.target); err != nil {
-		return fmt.Errorf("write %s: %w", s.path, err)
-	}
-	s.done = true
-	return syncDir(filepath.Dir(s.target))
-}
-
-// syncDir makes a rename in dir durable. File systems that cannot sync a
-// directory (EINVAL) are not an error: the rename itself has happened.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
-}
-
-// Close releases the file; without a successful Finish it deletes the
-// temporary file, so the target keeps its previous contents.
-func (s *sink) Close() error {
-	var err error
-	if s.f != nil {
-		err = s.f.Close()
-		s.f = nil
-	}
-	if s.tmp != "" && !s.done {
-		// The job failed or was aborted: its partial output is discarded
-		// (the close error of a discarded file does not matter).
-		if rerr := os.Remove(s.tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			return fmt.Errorf("remove temporary file: %w", rerr)
-		}
-		return nil
-	}
-	return err
 }
