@@ -41,6 +41,8 @@ var layering = []struct {
 	{"engine/expr", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/program"}, nil},
 	{"engine/ops", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/state"}, nil},
 	{"engine/dataflow", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops", "engine/state"}, nil},
+	// Durable checkpoints: the runtime's snapshot handles to files and back.
+	{"engine/checkpoint", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/ops", "engine/state", "engine/dataflow"}, nil},
 	// The planner produces a program (data); it never imports operators or
 	// the runtime. The dialect is the planner's front end and knows nothing
 	// of the engine.
@@ -68,8 +70,8 @@ var layering = []struct {
 	// declarations; the pipelines' runner is an interface it defines.
 	{"controlplane/api", []string{"controlplane/store", "controlplane/config", "sqlplan", "sqlplan/dialect", "engine/connector", "engine/program", "engine/types", "engine/expr", "engine/coldata"}, nil},
 	{"controlplane/client", []string{"controlplane/api"}, nil},
-	{"controlplane/controller", []string{"controlplane/config", "sqlplan", "engine/program"}, nil},
-	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow"}, nil},
+	{"controlplane/controller", []string{"controlplane/config", "sqlplan", "engine/program", "engine/checkpoint"}, nil},
+	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow", "engine/checkpoint"}, nil},
 	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/..."}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/..."}, nil},

@@ -35,7 +35,7 @@ INSERT INTO out SELECT counter % 7 AS k, count(*) AS c FROM i GROUP BY 1;`)
 	}
 	other := writeFile(t, dir, "q.sql", "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1000', message_count = '3');\nSELECT counter FROM i;")
 	r := runArroyo(t, "", "run", "--state-dir", state, other)
-	if r.code == 0 || !strings.Contains(r.stderr, "p.sql") || !strings.Contains(r.stderr, "q.sql") || !strings.Contains(r.stderr, "--force") {
+	if r.code == 0 || !strings.Contains(r.stderr, `pipeline "p"`) || !strings.Contains(r.stderr, "q.sql") || !strings.Contains(r.stderr, "--force") {
 		t.Fatalf("another query in the same state dir: exit %d: %s", r.code, r.stderr)
 	}
 	r = runArroyo(t, "", "run", "--state-dir", state, "--force", other)

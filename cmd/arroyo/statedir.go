@@ -116,14 +116,14 @@ func prepareRun(ctx context.Context, meta runMeta, stateDir string, cfg config.C
 	}
 	if have != nil && have.Query == want.Query && !force {
 		if have.State == controller.Finished {
-			return nil, false, fmt.Errorf("state directory %s: pipeline %q (%s) has already finished; nothing to resume (use --force to run it again from the start)", stateDir, have.Name, have.File)
+			return nil, false, fmt.Errorf("state directory %s: pipeline %q has already finished; nothing to resume (use --force to run it again from the start)", stateDir, have.Name)
 		}
 		rec := *have
 		rec.Parallelism = want.Parallelism
 		return &rec, true, nil
 	}
 	if have != nil && !force {
-		return nil, false, fmt.Errorf("state directory %s holds pipeline %q from %s, and this query (from %s) is a different one: use another --state-dir, or --force to discard that pipeline's state and start over", stateDir, have.Name, have.File, want.File)
+		return nil, false, fmt.Errorf("state directory %s holds pipeline %q (created %s) with another query than this one (from %s): use another --state-dir, or --force to discard that pipeline's state and start over", stateDir, have.Name, have.PlannedAt.Format(time.RFC3339), want.File)
 	}
 	if have != nil {
 		fmt.Fprintf(stderr, "--force: discarding the state of pipeline %q in %s\n", have.Name, stateDir)
@@ -139,11 +139,6 @@ func prepareRun(ctx context.Context, meta runMeta, stateDir string, cfg config.C
 		return nil, false, err
 	}
 	return &rec, false, nil
-}
-
-// openMeta opens the metadata store of a state directory.
-func openMeta(_ context.Context, dir string) (runMeta, error) {
-	return openJSONMeta(dir)
 }
 
 // crashHook returns the test hook run between a durable checkpoint and

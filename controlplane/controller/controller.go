@@ -16,7 +16,6 @@ import (
 
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
-	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan"
 )
@@ -194,6 +193,7 @@ type Failure struct {
 	Message  string
 	// Restarted says whether the job was restarted after it.
 	Restarted bool
+	retriable bool
 }
 
 // State returns the job's current state.
@@ -370,7 +370,7 @@ func (j *Job) supervise(w Worker, began time.Time) {
 			j.mu.Unlock()
 		}
 		j.mu.Lock()
-		retry := !stopping && !cancelled && j.p.Checkpoints != nil && dataflow.Retriable(err) && j.restarts < cfg.AllowedRestarts
+		retry := !stopping && !cancelled && j.p.Checkpoints != nil && f.retriable && j.restarts < cfg.AllowedRestarts
 		f.Restarted = retry
 		j.failures = append(j.failures, f)
 		if retry {
@@ -447,12 +447,18 @@ func (j *Job) end(err error) {
 	close(j.done)
 }
 
+// taskFailure is what a worker's error says of itself (the runtime's
+// TaskError implements it): only such an error can be retried.
+type taskFailure interface {
+	TaskFailure() (operator string, subtask int, message string, retriable bool)
+}
+
 // failureOf describes a failed attempt's error.
 func failureOf(err error) Failure {
 	f := Failure{Time: time.Now().UTC(), Subtask: -1, Message: err.Error()}
-	var te *dataflow.TaskError
-	if errors.As(err, &te) {
-		f.Operator, f.Subtask, f.Message = te.Operator, te.Subtask, te.Err.Error()
+	var tf taskFailure
+	if errors.As(err, &tf) {
+		f.Operator, f.Subtask, f.Message, f.retriable = tf.TaskFailure()
 	}
 	return f
 }

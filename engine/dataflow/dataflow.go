@@ -491,6 +491,13 @@ func (e *TaskError) Error() string {
 
 func (e *TaskError) Unwrap() error { return e.Err }
 
+// TaskFailure describes the failure for a controller that does not import
+// the runtime: which operator and subtask, what went wrong, and whether a
+// restart from the last checkpoint can help.
+func (e *TaskError) TaskFailure() (operator string, subtask int, message string, retriable bool) {
+	return e.Operator, e.Subtask, e.Err.Error(), e.Retriable
+}
+
 // Retriable classifies an error by whether a retry can help. An error that
 // says so itself (a method Retriable() bool anywhere in its chain: a
 // connector knows whether its broker was unreachable or its credentials

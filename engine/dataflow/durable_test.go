@@ -57,7 +57,7 @@ func TestDurableWriteFailureFailsTheCheckpointNotTheJob(t *testing.T) {
 		if err := wait(t, j); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"pre 8", "pre 9", `commit 9 ["job1/0/e8" "job1/0/e9"]`, "pre 10", `commit 10 ["job1/0/e10"]`}
+		want := []string{"pre 8", "pre 9", `commit 9 ["job1/0/e8" "job1/0/e9"]`, "pre 10", `commit 10 ["job1/0/e10"]`, "finish"}
 		if got := f.log[0]; !slices.Equal(got, want) {
 			t.Errorf("sink calls %q, want %q", got, want)
 		}

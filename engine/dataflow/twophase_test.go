@@ -106,7 +106,7 @@ func TestTwoPhaseSinkThroughRuntime(t *testing.T) {
 			t.Fatal(err)
 		}
 		for sub := range 2 {
-			want := []string{"pre 1", fmt.Sprintf("commit 1 [\"job1/%d/e1\"]", sub), "pre 2", fmt.Sprintf("commit 2 [\"job1/%d/e2\"]", sub), "pre 3", fmt.Sprintf("commit 3 [\"job1/%d/e3\"]", sub)}
+			want := []string{"pre 1", fmt.Sprintf("commit 1 [\"job1/%d/e1\"]", sub), "pre 2", fmt.Sprintf("commit 2 [\"job1/%d/e2\"]", sub), "pre 3", fmt.Sprintf("commit 3 [\"job1/%d/e3\"]", sub), "finish"}
 			if got := f.log[sub]; !slices.Equal(got, want) {
 				t.Errorf("subtask %d: calls %q, want %q", sub, got, want)
 			}

@@ -412,7 +412,13 @@ func (s *Sink) Checkpoint(ctx context.Context, b Barrier, _ Collector) (any, err
 // when the stop checkpoint is complete: its stream is over.
 func (s *Sink) CheckpointDone(ctx context.Context, epoch uint64) error {
 	if _, ok := s.Sink.(connector.TwoPhaseSink); ok {
-		return s.commit(ctx, epoch)
+		if err := s.commit(ctx, epoch); err != nil || !s.stopped || epoch != s.stopEpoch {
+			return err
+		}
+		// The stop epoch is committed and nothing follows its pre-commit:
+		// the stream is over, so the sink may publish (single_file renames
+		// its file into place; a resumed run continues it).
+		return s.Finish(ctx, nil)
 	}
 	if !s.stopped || epoch != s.stopEpoch {
 		return nil

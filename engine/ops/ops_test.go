@@ -543,7 +543,7 @@ func TestTwoPhaseSink(t *testing.T) {
 	if err := ss.CheckpointDone(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"pre 1", "commit 1 tx1"}; !slices.Equal(stop.log, want) {
+	if want := []string{"pre 1", "commit 1 tx1", "finish"}; !slices.Equal(stop.log, want) {
 		t.Fatalf("stop: calls %q, want %q", stop.log, want)
 	}
 
