@@ -13,6 +13,7 @@ import (
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/checkpoint"
 	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan"
@@ -99,11 +100,27 @@ type ckptSub struct {
 	enc    connector.Encoder
 	prefix string // transaction ids are prefix + epoch
 	cur    []byte
+	cut    bool // pre-committed once
 }
 
 var _ connector.TwoPhaseSink = (*ckptSub)(nil)
 
+// holdAfterCut makes a gated job's sink subtask wait, once it has
+// pre-committed, until the job is cancelled: the crash comes after the
+// checkpoint is durable and before its commit, and the job cannot run to
+// its end (committing rows after the cut) while the checkpoint is written.
+func (s *ckptSub) holdAfterCut(ctx context.Context) error {
+	if s.job.gate == nil || !s.cut {
+		return nil
+	}
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
 func (s *ckptSub) Write(ctx context.Context, b *coldata.Batch) error {
+	if err := s.holdAfterCut(ctx); err != nil {
+		return err
+	}
 	if j := s.job; j.gate != nil {
 		j.once.Do(func() { close(j.entered) })
 		select {
@@ -124,6 +141,7 @@ func (s *ckptSub) PreCommit(_ context.Context, epoch uint64) ([]byte, error) {
 	s.dest.prepared[id] = s.cur
 	s.dest.mu.Unlock()
 	s.cur = nil
+	s.cut = true
 	return []byte(id), nil
 }
 
@@ -140,7 +158,10 @@ func (s *ckptSub) Recover(_ context.Context, restored [][]byte) error {
 	return nil
 }
 
-func (s *ckptSub) Finish(context.Context) error {
+func (s *ckptSub) Finish(ctx context.Context) error {
+	if err := s.holdAfterCut(ctx); err != nil {
+		return err
+	}
 	s.job.finished.Store(true)
 	s.dest.mu.Lock()
 	s.dest.committed = append(s.dest.committed, s.cur...)
@@ -185,7 +206,11 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	now := time.Now() // both runs plan with it: per-process defaults agree
-	start := func(par int, gated bool, restore dataflow.Snapshot) (*dataflow.Job, *ckptJob, *program.Program, error) {
+	// Checkpoints are durable: each try writes its own directory, and the
+	// restore loads the checkpoint back from disk, so every handle kind of
+	// every case goes through the file format.
+	var lastDir *checkpoint.Dir
+	start := func(par int, gated bool, restore dataflow.Snapshot, restoreEpoch uint64) (*dataflow.Job, *ckptJob, *program.Program, error) {
 		id := fmt.Sprintf("spec-ckpt-%d", ckptSeq.Add(1))
 		prog, err := sqlplan.Plan(c.Path, sql, sqlplan.Options{Name: id, Parallelism: par, Now: func() time.Time { return now }})
 		if err != nil {
@@ -210,7 +235,12 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 		ckptMu.Lock()
 		ckptJobs[id] = cj
 		ckptMu.Unlock()
-		j, err := dataflow.Start(ctx, prog, dataflow.Options{JobID: id, QueueSize: 1, Restore: restore})
+		opts := dataflow.Options{JobID: id, QueueSize: 1, Restore: restore, RestoreEpoch: restoreEpoch}
+		if restore == nil {
+			lastDir = &checkpoint.Dir{Storage: checkpoint.Local{Root: dir}, Root: "checkpoints/" + id}
+			opts.Durable = &checkpoint.Writer{Dir: lastDir, Program: prog}
+		}
+		j, err := dataflow.Start(ctx, prog, opts)
 		return j, cj, prog, err
 	}
 	// A source subtask that finished before the barrier is not in the
@@ -220,7 +250,7 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 	var snap dataflow.Snapshot
 	var prog *program.Program
 	for try := 0; ; try++ {
-		j, cj, pr, err := start(p, true, nil)
+		j, cj, pr, err := start(p, true, nil, 0)
 		if err != nil {
 			return rep, err
 		}
@@ -282,7 +312,7 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 				for _, d := range dests {
 					*d = ckptDest{prepared: map[string][]byte{}, done: map[string]bool{}}
 				}
-				j, _, _, err := start(p, false, nil)
+				j, _, _, err := start(p, false, nil, 0)
 				if err != nil {
 					return rep, err
 				}
@@ -321,10 +351,21 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 		}
 		d.mu.Unlock()
 	}
-	if tamper != nil {
-		tamper(prog, snap)
+	md, err := lastDir.Latest(ctx)
+	if err != nil || md == nil {
+		return rep, fmt.Errorf("the checkpoint was not written to disk: %v", err)
 	}
-	j2, _, _, err := start(m, false, snap)
+	loaded, err := lastDir.Load(ctx, md)
+	if err != nil {
+		return rep, err
+	}
+	if len(loaded) != len(snap) {
+		return rep, fmt.Errorf("checkpoint %d read back from disk has %d operators, the in-memory one %d", md.Epoch, len(loaded), len(snap))
+	}
+	if tamper != nil {
+		tamper(prog, loaded)
+	}
+	j2, _, _, err := start(m, false, loaded, md.Epoch)
 	if err != nil {
 		return rep, fmt.Errorf("restore at p=%d: %w", m, err)
 	}
