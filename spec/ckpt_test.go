@@ -56,6 +56,7 @@ func (d *ckptDest) commit(id string) error {
 // ckptJob is what the runner shares with one job's sinks.
 type ckptJob struct {
 	gate    chan struct{} // nil: no gate
+	release chan struct{} // closed: sinks stop holding after the cut
 	entered chan struct{} // closed by the first Write
 	once    sync.Once
 	dests   map[string]*ckptDest // by output path
@@ -113,8 +114,12 @@ func (s *ckptSub) holdAfterCut(ctx context.Context) error {
 	if s.job.gate == nil || !s.cut {
 		return nil
 	}
-	<-ctx.Done()
-	return context.Cause(ctx)
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-s.job.release:
+		return nil
+	}
 }
 
 func (s *ckptSub) Write(ctx context.Context, b *coldata.Batch) error {
@@ -230,7 +235,7 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 		}
 		cj := &ckptJob{dests: dests}
 		if gated {
-			cj.gate, cj.entered = make(chan struct{}), make(chan struct{})
+			cj.gate, cj.entered, cj.release = make(chan struct{}), make(chan struct{}), make(chan struct{})
 		}
 		ckptMu.Lock()
 		ckptJobs[id] = cj
@@ -275,6 +280,7 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 		cerr := <-res
 		if errors.Is(cerr, dataflow.ErrNoCheckpoint) {
 			// Every source had finished: no cut, the job runs to its end.
+			close(cj.release)
 			if err := <-done; err != nil {
 				return rep, err
 			}
@@ -331,6 +337,7 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 			// The inputs are too small for a cut that catches every
 			// source subtask with data behind it: the run goes to its
 			// end, through the checkpoint's commit.
+			close(cj.release)
 			if err := <-done; err != nil {
 				return rep, err
 			}
