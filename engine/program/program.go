@@ -85,6 +85,10 @@ const (
 	OpSink   OpKind = "sink"   // a connector sink; Sink is set
 )
 
+// OpKinds lists every operator kind, for tests that must cover each (every
+// kind must have a checkpoint/restore case: spec TestEveryOperatorCheckpointed).
+var OpKinds = []OpKind{OpSource, OpCalc, OpSink, OpAggregate, OpJoin, OpWindowFunc}
+
 // Node is one operator of the program. Exactly one of the op-specific
 // fields is set, matching Op.
 type Node struct {
