@@ -1031,7 +1031,7 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 		return nil, err
 	}
 	t := st.Keyed(groupTable)
-	var key, val []byte
+	var key, val, snap []byte
 	put := func(g *groups, s uint32, prefix []byte, extra func([]byte) []byte) {
 		key = append(append(key[:0], prefix...), g.key(s)...)
 		val = val[:0]
@@ -1039,7 +1039,7 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 			val = extra(val)
 		}
 		for _, acc := range g.accs {
-			snap := acc.AppendSnapshot(nil, s)
+			snap = acc.AppendSnapshot(snap[:0], s)
 			val = binary.AppendUvarint(val, uint64(len(snap)))
 			val = append(val, snap...)
 		}
