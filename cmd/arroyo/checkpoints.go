@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -42,32 +41,31 @@ func newCheckpoints() *cobra.Command {
 	return cmd
 }
 
-// jobDirs returns the jobs with checkpoints in a state directory.
-func jobDirs(stateDir string) ([]string, error) {
-	if _, err := os.Stat(stateDir); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
-	}
-	ents, err := os.ReadDir(filepath.Join(stateDir, "checkpoints"))
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		if e.IsDir() {
-			out = append(out, e.Name())
+// openExisting opens a state directory that must exist.
+func openExisting(ctx context.Context, stateDir string) (*stateLoc, error) {
+	if !isURL(stateDir) {
+		if _, err := os.Stat(stateDir); err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
 		}
 	}
-	return out, nil
+	return openStateLoc(ctx, stateDir)
+}
+
+// jobDirs returns the jobs with checkpoints in a state directory.
+func jobDirs(ctx context.Context, loc *stateLoc) ([]string, error) {
+	return loc.storage.List(ctx, "checkpoints")
 }
 
 func listCheckpoints(ctx context.Context, stateDir string, w io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	jobs, err := jobDirs(stateDir)
+	loc, err := openExisting(ctx, stateDir)
+	if err != nil {
+		return err
+	}
+	defer loc.Close()
+	jobs, err := jobDirs(ctx, loc)
 	if err != nil {
 		return err
 	}
@@ -75,7 +73,7 @@ func listCheckpoints(ctx context.Context, stateDir string, w io.Writer) error {
 	fmt.Fprintln(tw, "JOB\tEPOCH\tFINISHED\tDURATION\tBYTES\tSTOP")
 	n := 0
 	for _, job := range jobs {
-		d := &checkpoint.Dir{Storage: checkpoint.Local{Root: stateDir}, Root: "checkpoints/" + job}
+		d := &checkpoint.Dir{Storage: loc.storage, Root: "checkpoints/" + job}
 		list, err := d.List(ctx)
 		if err != nil {
 			return err
@@ -102,7 +100,12 @@ func inspectCheckpoint(ctx context.Context, stateDir, job string, epoch uint64, 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	jobs, err := jobDirs(stateDir)
+	loc, err := openExisting(ctx, stateDir)
+	if err != nil {
+		return err
+	}
+	defer loc.Close()
+	jobs, err := jobDirs(ctx, loc)
 	if err != nil {
 		return err
 	}
@@ -113,7 +116,7 @@ func inspectCheckpoint(ctx context.Context, stateDir, job string, epoch uint64, 
 		case 1:
 			job = jobs[0]
 		default:
-			meta, err := openMeta(ctx, stateDir)
+			meta, err := openMeta(ctx, loc.local)
 			if err != nil {
 				return err
 			}
@@ -125,7 +128,7 @@ func inspectCheckpoint(ctx context.Context, stateDir, job string, epoch uint64, 
 			job = rec.JobID
 		}
 	}
-	d := &checkpoint.Dir{Storage: checkpoint.Local{Root: stateDir}, Root: "checkpoints/" + job}
+	d := &checkpoint.Dir{Storage: loc.storage, Root: "checkpoints/" + job}
 	list, err := d.List(ctx)
 	if err != nil {
 		return err
@@ -147,7 +150,7 @@ func inspectCheckpoint(ctx context.Context, stateDir, job string, epoch uint64, 
 		return err
 	}
 	fmt.Fprintf(w, "job %s, checkpoint %d of program %q (format %d, %d key groups)\n", job, m.Epoch, m.Program, m.Version, m.MaxKeyGroups)
-	fmt.Fprintf(w, "taken %s in %s, %d bytes, in %s\n", m.Finished.Format("2006-01-02 15:04:05.000"), m.Finished.Sub(m.Started).Round(100_000), m.Bytes(), filepath.Join(stateDir, m.Dir))
+	fmt.Fprintf(w, "taken %s in %s, %d bytes, in %s\n", m.Finished.Format("2006-01-02 15:04:05.000"), m.Finished.Sub(m.Started).Round(100_000), m.Bytes(), loc.storage.String()+"/"+m.Dir)
 	for _, o := range m.Operators {
 		fmt.Fprintf(w, "%s (%s), parallelism %d\n", o.Description, o.ID, o.Parallelism)
 		for _, s := range o.Subtasks {

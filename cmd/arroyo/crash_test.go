@@ -19,7 +19,9 @@ import (
 // path. Their sources are paced, so a run lasts a few seconds and is killed
 // many times on the way.
 var crashPipelines = []struct{ name, sql string }{
-	{"map", `CREATE TABLE i WITH (connector = 'impulse', event_rate = '1500', message_count = '6000');
+	// Its state directory is a file:// bucket: state.sqlite fetched at start
+	// and backed up, checkpoints written as objects.
+	{"map_bucket", `CREATE TABLE i WITH (connector = 'impulse', event_rate = '1500', message_count = '6000');
 CREATE TABLE out WITH (connector = 'single_file', path = 'OUT', format = 'json', type = 'sink');
 INSERT INTO out SELECT counter, counter * 3 AS x FROM i WHERE counter % 3 <> 1;`},
 	{"window_join", `CREATE TABLE i WITH (connector = 'impulse', event_rate = '1500', message_count = '6000', event_time_interval = '1ms');
@@ -64,6 +66,9 @@ func TestCrashRecoveryExactlyOnce(t *testing.T) {
 			out := filepath.Join(dir, "out.json")
 			sql := writeFile(t, dir, "p.sql", strings.ReplaceAll(pc.sql, "OUT", out))
 			state := filepath.Join(dir, "state")
+			if strings.HasSuffix(pc.name, "_bucket") {
+				state = "file://" + state
+			}
 			kills, pauses := 0, 0
 			for run := 0; ; run++ {
 				if run > 400 {

@@ -186,20 +186,34 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if err := controller.Validate(controller.Pipeline{Name: name, File: file, Query: string(text), Parallelism: f.parallelism, DefaultSink: "stdout"}, cfg); err != nil {
 		return err
 	}
-	stateDir, err := resolveStateDir(f.stateDir, cfg, name, stderr)
+	loc, err := openStateLoc(ctx, resolveStateDir(f.stateDir, cfg, name, stderr))
 	if err != nil {
 		return err
 	}
-	meta, err := openMeta(ctx, stateDir)
+	defer loc.Close()
+	meta, err := openMeta(ctx, loc.local)
 	if err != nil {
 		return err
 	}
 	defer meta.Close()
-	rec, resume, err := prepareRun(ctx, meta, stateDir, cfg, pipelineRecord{Name: name, File: file, Query: string(text), Parallelism: f.parallelism}, f.force, stderr)
+	rec, resume, err := prepareRun(ctx, meta, loc, pipelineRecord{Name: name, File: file, Query: string(text), Parallelism: f.parallelism}, f.force, stderr)
 	if err != nil {
 		return err
 	}
-	cps := checkpointDir(stateDir, rec.JobID, cfg)
+	// A remote state directory gets its metadata at once (a crash before
+	// the first periodic backup must still find its job), then every
+	// minute and at the end.
+	if err := loc.backup(ctx, meta); err != nil {
+		return err
+	}
+	stopBackups := loc.backupEvery(meta, time.Minute, func(err error) { fmt.Fprintf(stderr, "warning: %v\n", err) })
+	defer func() {
+		stopBackups()
+		if err := loc.backup(context.Background(), meta); err != nil {
+			fmt.Fprintf(stderr, "warning: %v\n", err)
+		}
+	}()
+	cps := loc.checkpointDir(rec.JobID, cfg)
 	if resume {
 		if m, err := cps.Latest(ctx); err != nil {
 			return err

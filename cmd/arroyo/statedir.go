@@ -50,30 +50,22 @@ type runMeta interface {
 	Close() error
 }
 
-// resolveStateDir returns the state directory to use: the flag's, or a new
-// timestamped one under checkpoint_url (created; its path printed).
-func resolveStateDir(flag string, cfg config.Config, name string, stderr io.Writer) (string, error) {
-	dir := flag
-	if dir == "" {
-		base := cfg.CheckpointURL
-		if strings.Contains(base, "://") && !strings.HasPrefix(base, "file://") {
-			return "", fmt.Errorf("checkpoint_url %s: remote state directories are not supported yet; give a local --state-dir", base)
-		}
-		base = strings.TrimPrefix(base, "file://")
-		var rnd [3]byte
-		_, _ = rand.Read(rnd[:])
-		dir = filepath.Join(base, fmt.Sprintf("%s-%s-%s", time.Now().UTC().Format("20060102T150405Z"), safeName(name), hex.EncodeToString(rnd[:])))
-		fmt.Fprintf(stderr, "state directory: %s\n", dir)
-	} else if strings.Contains(dir, "://") {
-		if !strings.HasPrefix(dir, "file://") {
-			return "", fmt.Errorf("--state-dir %s: remote state directories are not supported yet", dir)
-		}
-		dir = strings.TrimPrefix(dir, "file://")
+// resolveStateDir returns the state directory to use: the flag's (a path
+// or a bucket URL), or a new timestamped one under checkpoint_url (its
+// path printed).
+func resolveStateDir(flag string, cfg config.Config, name string, stderr io.Writer) string {
+	if flag != "" {
+		return flag
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("state directory: %w", err)
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	leaf := fmt.Sprintf("%s-%s-%s", time.Now().UTC().Format("20060102T150405Z"), safeName(name), hex.EncodeToString(rnd[:]))
+	dir := filepath.Join(cfg.CheckpointURL, leaf)
+	if isURL(cfg.CheckpointURL) {
+		dir = strings.TrimSuffix(cfg.CheckpointURL, "/") + "/" + leaf
 	}
-	return dir, nil
+	fmt.Fprintf(stderr, "state directory: %s\n", dir)
+	return dir
 }
 
 func safeName(s string) string {
@@ -100,16 +92,12 @@ func newJobID() string {
 	return "job_" + string(b[:])
 }
 
-// checkpointDir is where a job's checkpoints live in a state directory.
-func checkpointDir(stateDir, jobID string, cfg config.Config) *checkpoint.Dir {
-	return &checkpoint.Dir{Storage: checkpoint.Local{Root: stateDir}, Root: "checkpoints/" + jobID, Keep: cfg.Pipeline.CheckpointsRetained}
-}
-
 // prepareRun decides what a run in stateDir does with the pipeline it is
 // given: a new pipeline, a resume of the same one, or a refusal (another
 // query, or one that finished, without force). It returns the record to
 // run and whether it resumes.
-func prepareRun(ctx context.Context, meta runMeta, stateDir string, cfg config.Config, want pipelineRecord, force bool, stderr io.Writer) (*pipelineRecord, bool, error) {
+func prepareRun(ctx context.Context, meta runMeta, loc *stateLoc, want pipelineRecord, force bool, stderr io.Writer) (*pipelineRecord, bool, error) {
+	stateDir := loc.name
 	have, err := meta.Pipeline(ctx)
 	if err != nil {
 		return nil, false, err
@@ -127,7 +115,7 @@ func prepareRun(ctx context.Context, meta runMeta, stateDir string, cfg config.C
 	}
 	if have != nil {
 		fmt.Fprintf(stderr, "--force: discarding the state of pipeline %q in %s\n", have.Name, stateDir)
-		if err := os.RemoveAll(filepath.Join(stateDir, "checkpoints", have.JobID)); err != nil {
+		if err := loc.removeJob(ctx, have.JobID); err != nil {
 			return nil, false, err
 		}
 	}
