@@ -79,7 +79,15 @@ func openBucket(ctx context.Context, dir string) (*blob.Bucket, error) {
 		if err := os.MkdirAll(u.Path, 0o755); err != nil {
 			return nil, fmt.Errorf("state directory: %w", err)
 		}
-		b, err := blob.OpenBucket(ctx, dir)
+		// fileblob's sidecar attribute files are written apart from the
+		// object: a crash between the two leaves an object that does not
+		// read (EOF). The state directory needs no attributes.
+		q := u.Query()
+		if !q.Has("metadata") {
+			q.Set("metadata", "skip")
+			u.RawQuery = q.Encode()
+		}
+		b, err := blob.OpenBucket(ctx, u.String())
 		if err != nil {
 			return nil, fmt.Errorf("state directory %s: %w", dir, err)
 		}
