@@ -3,7 +3,6 @@ package filesystem
 import (
 	"fmt"
 	"math/big"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -96,55 +95,65 @@ func appendTime(dst []byte, parts []timePart, t time.Time) []byte {
 const hiveNull = "__HIVE_DEFAULT_PARTITION__"
 
 // appendValue appends row i of column v as a partition directory value,
-// escaped so it is one path segment.
+// escaped so it is one path segment. It does not allocate for numbers,
+// booleans and text.
 func appendValue(dst []byte, v coldata.Vector, i int) []byte {
 	if v.IsNull(i) {
 		return append(dst, hiveNull...)
 	}
-	var s string
 	switch c := v.(type) {
 	case *coldata.Bytes:
-		s = string(c.Get(i))
+		if c.Offsets[i] == c.Offsets[i+1] {
+			return append(dst, hiveNull...) // an empty segment would vanish
+		}
+		return appendEscaped(dst, c.Get(i))
 	case *coldata.Vec[bool]:
-		s = strconv.FormatBool(c.Vals[i])
+		return strconv.AppendBool(dst, c.Vals[i])
 	case *coldata.Vec[int8]:
-		s = strconv.FormatInt(int64(c.Vals[i]), 10)
+		return strconv.AppendInt(dst, int64(c.Vals[i]), 10)
 	case *coldata.Vec[int16]:
-		s = strconv.FormatInt(int64(c.Vals[i]), 10)
+		return strconv.AppendInt(dst, int64(c.Vals[i]), 10)
 	case *coldata.Vec[int32]:
 		if v.Type().Kind == types.Date {
-			s = time.Unix(int64(c.Vals[i])*86400, 0).UTC().Format("2006-01-02")
-		} else {
-			s = strconv.FormatInt(int64(c.Vals[i]), 10)
+			return time.Unix(int64(c.Vals[i])*86400, 0).UTC().AppendFormat(dst, "2006-01-02")
 		}
+		return strconv.AppendInt(dst, int64(c.Vals[i]), 10)
 	case *coldata.Vec[int64]:
 		if v.Type().Kind == types.Timestamp {
-			s = time.Unix(0, c.Vals[i]).UTC().Format("2006-01-02T15:04:05.999999999")
-		} else {
-			s = strconv.FormatInt(c.Vals[i], 10)
+			// ':' is escaped: some stores and tools refuse it in names.
+			return appendEscaped(dst, time.Unix(0, c.Vals[i]).UTC().AppendFormat(nil, "2006-01-02T15:04:05.999999999"))
 		}
+		return strconv.AppendInt(dst, c.Vals[i], 10)
 	case *coldata.Vec[uint8]:
-		s = strconv.FormatUint(uint64(c.Vals[i]), 10)
+		return strconv.AppendUint(dst, uint64(c.Vals[i]), 10)
 	case *coldata.Vec[uint16]:
-		s = strconv.FormatUint(uint64(c.Vals[i]), 10)
+		return strconv.AppendUint(dst, uint64(c.Vals[i]), 10)
 	case *coldata.Vec[uint32]:
-		s = strconv.FormatUint(uint64(c.Vals[i]), 10)
+		return strconv.AppendUint(dst, uint64(c.Vals[i]), 10)
 	case *coldata.Vec[uint64]:
-		s = strconv.FormatUint(c.Vals[i], 10)
+		return strconv.AppendUint(dst, c.Vals[i], 10)
 	case *coldata.Vec[float32]:
-		s = strconv.FormatFloat(float64(c.Vals[i]), 'g', -1, 32)
+		return strconv.AppendFloat(dst, float64(c.Vals[i]), 'g', -1, 32)
 	case *coldata.Vec[float64]:
-		s = strconv.FormatFloat(c.Vals[i], 'g', -1, 64)
+		return strconv.AppendFloat(dst, c.Vals[i], 'g', -1, 64)
 	case *coldata.Vec[coldata.Int128]:
-		s = decimalString(c.Vals[i], int(v.Type().Scale))
-	default:
-		s = fmt.Sprint(i)
+		return append(dst, decimalString(c.Vals[i], int(v.Type().Scale))...)
 	}
-	if s == "" {
-		// An empty segment would vanish from the path.
-		return append(dst, hiveNull...)
+	return append(dst, hiveNull...)
+}
+
+// appendEscaped appends s with every byte outside [A-Za-z0-9._~-]
+// percent-encoded (as Hive and Spark read partition values).
+func appendEscaped(dst, s []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	for _, c := range s {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '~' || c == '-' {
+			dst = append(dst, c)
+			continue
+		}
+		dst = append(dst, '%', hex[c>>4], hex[c&15])
 	}
-	return append(dst, url.PathEscape(s)...)
+	return dst
 }
 
 // decimalString formats a scaled 128-bit decimal.
@@ -180,7 +189,7 @@ type partitioner struct {
 func newPartitioner(c *config, schema *types.Schema) *partitioner {
 	p := &partitioner{time: c.timeParts, fields: c.fields, ts: len(schema.Fields)}
 	for _, f := range c.fields {
-		p.names = append(p.names, url.PathEscape(schema.Fields[f].Name))
+		p.names = append(p.names, string(appendEscaped(nil, []byte(schema.Fields[f].Name))))
 	}
 	return p
 }
@@ -188,8 +197,8 @@ func newPartitioner(c *config, schema *types.Schema) *partitioner {
 func (p *partitioner) none() bool { return p.time == nil && p.fields == nil }
 
 // key returns row i's partition directory ("" if unpartitioned), without a
-// trailing '/'.
-func (p *partitioner) key(b *coldata.Batch, i int) string {
+// trailing '/'. The bytes are valid until the next call.
+func (p *partitioner) key(b *coldata.Batch, i int) []byte {
 	p.buf = p.buf[:0]
 	if p.time != nil {
 		ts := b.Cols[p.ts].(*coldata.Vec[int64]).Vals[i]
@@ -203,5 +212,5 @@ func (p *partitioner) key(b *coldata.Batch, i int) string {
 		p.buf = append(p.buf, '=')
 		p.buf = appendValue(p.buf, b.Cols[f], i)
 	}
-	return string(p.buf)
+	return p.buf
 }

@@ -114,6 +114,12 @@ type openFile struct {
 	last   time.Time
 }
 
+// partRows are the rows of a batch in one partition.
+type partRows struct {
+	key string
+	sel []int32
+}
+
 type sink struct {
 	cfg     *config
 	t       *connector.Table
@@ -133,8 +139,8 @@ type sink struct {
 	started   bool
 	recovered bool
 
-	keys []string // scratch: partitions of a batch in order of appearance
-	sels map[string][]int32
+	keys []*partRows // scratch: the partitions of a batch, in order of appearance
+	sels map[string]*partRows
 	all  []int32
 }
 
@@ -149,7 +155,7 @@ func newSink(t *connector.Table, task connector.SinkTask) (connector.Sink, error
 		return nil, err
 	}
 	s := &sink{cfg: c, t: t, task: task, part: newPartitioner(c, t.Schema), run: runID(task), now: clock,
-		open: map[string]*openFile{}, sels: map[string][]int32{}}
+		open: map[string]*openFile{}, sels: map[string]*partRows{}}
 	h := sha256.Sum256([]byte(task.OperatorID))
 	s.staging = stagingDir + hex.EncodeToString(h[:6]) + "/"
 	if c.format == FormatParquet {
@@ -377,18 +383,22 @@ func (s *sink) Write(ctx context.Context, b *coldata.Batch) error {
 	}
 	s.keys = s.keys[:0]
 	for _, i := range s.all {
-		key := s.part.key(b, int(i))
-		sel := s.sels[key]
-		if len(sel) == 0 {
-			s.keys = append(s.keys, key) // first row of key in this batch
+		kb := s.part.key(b, int(i))
+		p := s.sels[string(kb)] // a lookup: no allocation
+		if p == nil {
+			p = &partRows{key: string(kb)}
+			s.sels[p.key] = p
 		}
-		s.sels[key] = append(sel, i)
+		if len(p.sel) == 0 {
+			s.keys = append(s.keys, p) // the key's first row in this batch
+		}
+		p.sel = append(p.sel, i)
 	}
-	for _, key := range s.keys {
-		if err := s.writeRows(ctx, key, b, s.sels[key], now); err != nil {
+	for _, p := range s.keys {
+		if err := s.writeRows(ctx, p.key, b, p.sel, now); err != nil {
 			return err
 		}
-		s.sels[key] = s.sels[key][:0]
+		p.sel = p.sel[:0]
 	}
 	if len(s.sels) > 4096 {
 		clear(s.sels) // do not keep the scratch of every partition ever seen
