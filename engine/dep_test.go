@@ -55,6 +55,7 @@ var layering = []struct {
 	{"connectors/singlefile", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/stdout", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/blackhole", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
+	{"connectors/filesystem", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	// The json format decodes with its own scanner: encoding/json is ~5x
 	// too slow for the hot path. debezium_json reads the change kinds from
 	// engine/program (data, as engine/connector's Table is).

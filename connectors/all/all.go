@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/arroyogo/arroyo/connectors/blackhole"
+	_ "github.com/arroyogo/arroyo/connectors/filesystem"
 	_ "github.com/arroyogo/arroyo/connectors/impulse"
 	_ "github.com/arroyogo/arroyo/connectors/jsonfmt"
 	_ "github.com/arroyogo/arroyo/connectors/nexmark"
