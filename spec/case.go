@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Case is one parsed spec case file (cases/NAME.test). The format is in
@@ -35,6 +36,9 @@ type Case struct {
 
 	Outputs []Output
 	Error   string // "-- error:": planning or running must fail with an error containing it
+	// LateRows is the number of input rows after a "-- late" step: the
+	// job's late_rows metric (summed over its operators) must equal it.
+	LateRows int
 }
 
 // Input is one "-- input: NAME" section: inline lines or a file under
@@ -43,7 +47,11 @@ type Input struct {
 	Name string
 	File string // "file=": relative to the inputs directory; empty for inline data
 	Data []byte // inline data, one line per row, each ending in "\n"
-	Line int    // file line of the section header
+	// Scripted: the inline data has steps (-- watermark: TS, -- idle,
+	// -- late) between its rows; a table reads it with connector =
+	// 'spec_script', which carries them out.
+	Scripted bool
+	Line     int // file line of the section header
 }
 
 // Output is one "-- output" (referred to as $output) or "-- output: NAME"
@@ -158,9 +166,16 @@ func (p *parser) parse(text string) error {
 			if in.File != "" && len(trimmed) > 0 {
 				return p.errf(in.Line, "input %q has file= and inline rows; use one", in.Name)
 			}
+			late := false
 			for _, l := range trimmed {
 				in.Data = append(in.Data, l...)
 				in.Data = append(in.Data, '\n')
+				switch t := strings.TrimSpace(l); {
+				case strings.HasPrefix(t, "-- "):
+					in.Scripted, late = true, t == "-- late"
+				case late && t != "":
+					c.LateRows++
+				}
 			}
 			if in.File == "" && len(trimmed) == 0 {
 				return p.errf(in.Line, "input %q has no rows and no file=", in.Name)
@@ -246,7 +261,9 @@ func (p *parser) parse(text string) error {
 			}
 		case secInput:
 			if strings.HasPrefix(trimmed, "-- ") {
-				return p.inputStep(n, trimmed)
+				if err := p.inputStep(n, trimmed); err != nil {
+					return err
+				}
 			}
 			body = append(body, line)
 		case secSQL:
@@ -290,7 +307,7 @@ func (p *parser) parse(text string) error {
 func (p *parser) directive(n int, name, arg string, seenParallelism *bool) error {
 	c := p.c
 	if what, ok := reserved[name]; ok {
-		return p.errf(n, "directive %q (%s) is not supported yet: it needs the runtime's watermark protocol (issue 6)", name, what)
+		return p.errf(n, "%q (%s) is a step of an input: put it between the rows of an inline input section", name, what)
 	}
 	switch name {
 	case "pk":
@@ -370,16 +387,34 @@ func (p *parser) inputHeader(n int, arg string) (name, file string, err error) {
 	return name, file, nil
 }
 
-// inputStep handles a "-- " line inside an input section: reserved for
-// scripted steps between rows (idleness, watermarks, late rows).
+// inputStep checks a "-- " line inside an input section: a scripted step
+// between rows, which the spec_script source carries out (script_test.go).
 func (p *parser) inputStep(n int, line string) error {
 	m := directiveRe.FindStringSubmatch(line)
 	if m != nil {
-		if what, ok := reserved[m[1]]; ok {
-			return p.errf(n, "input step %q (%s) is not supported yet: it needs the runtime's watermark protocol (issue 6)", m[1], what)
+		switch m[1] {
+		case "watermark":
+			if _, err := ParseScriptTime(m[2]); err != nil {
+				return p.errf(n, "watermark: %v", err)
+			}
+			return nil
+		case "idle", "late":
+			if m[2] != "" {
+				return p.errf(n, "%s takes no value (got %q)", m[1], m[2])
+			}
+			return nil
 		}
 	}
-	return p.errf(n, "unexpected %q in an input section (rows are data lines; use file= for data that starts with --)", line)
+	return p.errf(n, "unexpected %q in an input section (rows are data lines, steps are -- watermark: TIMESTAMP, -- idle and -- late; use file= for data that starts with --)", line)
+}
+
+// ParseScriptTime parses a scripted watermark: an RFC 3339 timestamp.
+func ParseScriptTime(s string) (int64, error) {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an RFC 3339 timestamp such as 2023-01-01T00:00:10Z", s)
+	}
+	return t.UnixNano(), nil
 }
 
 // checkRefs checks that the SQL names exactly the declared inputs and

@@ -120,6 +120,9 @@ func runCase(c *Case, inputs, dir string, p int) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLateRows(c, job.Counters()); err != nil {
+		return err
+	}
 	return compareOutputs(c, func(name string) ([]byte, error) { return os.ReadFile(outputPath(name)) })
 }
 

@@ -58,6 +58,7 @@ func (p *planner) lower() (*program.Program, error) {
 		}
 		l.connect(in, sink)
 	}
+	skipRebalance(l.prog)
 	// Operator ids last: a calc's depends on its inputs' (program/ids.go).
 	if err := l.prog.AssignOperatorIDs(); err != nil {
 		return nil, fmt.Errorf("internal planner error: %w", err)

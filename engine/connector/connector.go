@@ -68,6 +68,23 @@ type SplitOutput interface {
 	SplitDone(split int)
 }
 
+// WatermarkOutput is what the runtime's SourceOutput also offers a source
+// that knows more about event time than its rows say (a test source that
+// scripts its watermarks, a partition known to be empty). Once a source
+// subtask has called EmitWatermark, the runtime stops generating its
+// periodic watermark: the source has taken over (end of input still sends
+// the final one).
+type WatermarkOutput interface {
+	SourceOutput
+	// EmitWatermark sends watermark ts (nanoseconds) downstream at once,
+	// after everything emitted before, if it is beyond the last one sent
+	// (a watermark never goes back).
+	EmitWatermark(ts int64) error
+	// Idle declares the subtask idle at once: it stops holding back the
+	// watermark of the operators it feeds until it emits again.
+	Idle() error
+}
+
 // SplitState is one split of a source and its position. A split is a unit
 // of a source's input that one subtask reads at a time: a byte range of a
 // file, a generator's residue class, a Kafka partition. Split names are

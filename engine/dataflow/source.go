@@ -54,6 +54,9 @@ type sourceTask struct {
 	splitMax             []int64
 	splitSeen, splitDone []bool
 	lastWM               int64
+	// scripted: the source emits its own watermarks
+	// (connector.WatermarkOutput); no periodic ones.
+	scripted bool
 }
 
 func (j *Job) startSource(n *program.Node, i int, src connector.Source, out *output) {
@@ -266,7 +269,7 @@ func (s *sourceTask) awaitDone(stop uint64) {
 // tick emits a watermark if event time advanced since the last one, and
 // idleness once no data has been emitted for the idle timeout.
 func (s *sourceTask) tick(now time.Time) error {
-	if hi, ok := s.eventTime(); ok {
+	if hi, ok := s.eventTime(); ok && !s.scripted {
 		wm := hi - s.lateness
 		if hi < math.MinInt64+s.lateness {
 			wm = math.MinInt64
@@ -308,7 +311,32 @@ func (s *sourceTask) eventTime() (int64, bool) {
 // sourceOut is the connector.SourceOutput of a source subtask.
 type sourceOut sourceTask
 
-var _ connector.SplitOutput = (*sourceOut)(nil)
+var (
+	_ connector.SplitOutput     = (*sourceOut)(nil)
+	_ connector.WatermarkOutput = (*sourceOut)(nil)
+)
+
+// EmitWatermark implements connector.WatermarkOutput.
+func (c *sourceOut) EmitWatermark(ts int64) error {
+	s := (*sourceTask)(c)
+	s.scripted = true
+	if ts <= s.lastWM {
+		return nil
+	}
+	s.lastWM = ts
+	s.lastData, s.idle = time.Now(), false
+	return s.out.send(message{kind: msgWatermark, watermark: ts})
+}
+
+// Idle implements connector.WatermarkOutput.
+func (c *sourceOut) Idle() error {
+	s := (*sourceTask)(c)
+	if s.idle {
+		return nil
+	}
+	s.idle = true
+	return s.out.send(message{kind: msgIdle})
+}
 
 // DeclareSplits implements connector.SplitOutput.
 func (c *sourceOut) DeclareSplits(n int) {
