@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -1043,7 +1044,8 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 			val = binary.AppendUvarint(val, uint64(len(snap)))
 			val = append(val, snap...)
 		}
-		t.Put(state.KeyGroupOf(g.hash[s], a.MaxKeyGroups()), key, val, state.NoExpiry)
+		// Each (pane or session, key) is one slot: the keys are distinct.
+		t.PutNew(state.KeyGroupOf(g.hash[s], a.MaxKeyGroups()), key, val, state.NoExpiry)
 	}
 	var prefix []byte
 	switch {
@@ -1102,8 +1104,11 @@ func (a *Aggregate) RestoreKeyed(ctx context.Context, handles []any) error {
 }
 
 // restoreGroup loads one group of a snapshot.
+// errBadGroupEntry is a group entry of a snapshot that does not decode.
+var errBadGroupEntry = errors.New("malformed group entry")
+
 func (a *Aggregate) restoreGroup(key, val []byte) error {
-	bad := fmt.Errorf("malformed group entry")
+	bad := errBadGroupEntry
 	var g *groups
 	var s uint32
 	switch {

@@ -74,6 +74,11 @@ type group struct {
 	shift uint   // 64 - log2(len(slots)): the home slot is hash >> shift
 	n     int    // live entries
 	dead  int    // bytes of dead records in slab
+	// unindexed: the slab was loaded from a snapshot and slots not built
+	// yet; the first access by key builds them (an operator that only
+	// Ranges over restored state, as the aggregate does, never pays for
+	// an index).
+	unindexed bool
 }
 
 // slot is one index entry; off is the record's offset in the slab plus one
@@ -102,7 +107,7 @@ func (t *KeyedTable) Name() string { return t.name }
 func (t *KeyedTable) Len() int { return t.n }
 
 // GroupLen is the number of live entries in key group g.
-func (t *KeyedTable) GroupLen(g int) int { return t.group(g).n }
+func (t *KeyedTable) GroupLen(g int) int { return t.rawGroup(g).n }
 
 // MemoryBytes is the memory the table holds (slabs, indexes, timers),
 // garbage inside slabs included.
@@ -114,13 +119,77 @@ func (t *KeyedTable) MemoryBytes() int {
 	return n
 }
 
+// group returns key group g, its index built.
 func (t *KeyedTable) group(g int) *group {
+	gr := t.rawGroup(g)
+	if gr.unindexed {
+		gr.buildIndex()
+	}
+	return gr
+}
+
+// rawGroup returns key group g, whose index may not be built yet.
+func (t *KeyedTable) rawGroup(g int) *group {
 	if g < t.lo || g >= t.hi {
 		// A key group outside the range means routing and state
 		// placement disagree: a bug, not a data error.
 		panic(fmt.Sprintf("state: table %q: key group %d is not in this subtask's range [%d, %d)", t.name, g, t.lo, t.hi))
 	}
 	return &t.groups[g-t.lo]
+}
+
+// PutNew adds an entry whose key the caller knows is not in the table (an
+// operator copying its own structures into a fresh store for a snapshot):
+// no lookup, and the group's index is built only if the table is later
+// read by key. A duplicate key is not detected: it is a bug in the caller.
+func (t *KeyedTable) PutNew(g int, key, value []byte, expiresAt int64) {
+	t.load(g, key, value, expiresAt)
+}
+
+// load appends a restored entry to an unindexed group (loadGroup: each
+// group comes from one snapshot, whose keys are distinct).
+func (t *KeyedTable) load(g int, key, value []byte, expiresAt int64) {
+	gr := t.rawGroup(g)
+	if len(key) > maxKeyLen || uint64(len(value)) > math.MaxUint32 {
+		panic(fmt.Sprintf("state: table %q: entry too large (key %d bytes, value %d bytes)", t.name, len(key), len(value)))
+	}
+	if len(gr.slots) > 0 {
+		// Already indexed (not a fresh restore): an ordinary put.
+		t.put(g, indexHash(key), key, value, expiresAt)
+		return
+	}
+	gr.unindexed = true
+	gr.append(key, value, expiresAt)
+	gr.n++
+	t.n++
+	t.mods++
+	if expiresAt != NoExpiry {
+		t.addTimer(g, indexHash(key), expiresAt)
+	}
+}
+
+// buildIndex builds the slots of a group loaded without them.
+func (g *group) buildIndex() {
+	g.unindexed = false
+	size := 8
+	for size/4*3 < g.n+1 {
+		size *= 2
+	}
+	g.slots = make([]slot, size)
+	g.shift = 64 - uint(log2(size))
+	mask := size - 1
+	for off := 0; off < len(g.slab); {
+		klen, vlen := recLens(g.slab, off)
+		if binary.LittleEndian.Uint32(g.slab[off+8:])&deadBit == 0 {
+			h := indexHash(g.slab[off+recHeader : off+recHeader+klen])
+			i := int(h >> g.shift)
+			for g.slots[i].off != 0 {
+				i = (i + 1) & mask
+			}
+			g.slots[i] = slot{hash: h, off: uint64(off) + 1}
+		}
+		off += recHeader + klen + vlen
+	}
 }
 
 // Get returns the value of key in key group g.
@@ -209,7 +278,7 @@ func (t *KeyedTable) Delete(g int, key []byte) bool {
 // fn must not modify the table; Range returns an error if it does, and
 // stops at the first error fn returns.
 func (t *KeyedTable) Range(g int, fn func(key, value []byte, expiresAt int64) error) error {
-	gr := t.group(g)
+	gr := t.rawGroup(g)
 	mods := t.mods
 	slab := gr.slab
 	for off := 0; off < len(slab); {
@@ -242,7 +311,7 @@ func (t *KeyedTable) ScanExpired(watermark int64, fn func(g int, key, value []by
 	for len(t.timers) > 0 && t.timers[0].at <= watermark {
 		tm := t.popTimer()
 		g := int(tm.group)
-		gr := &t.groups[g-t.lo]
+		gr := t.group(g)
 		i := gr.findExpiring(tm.hash, tm.at)
 		if i < 0 {
 			t.stale--
@@ -333,6 +402,9 @@ func (t *KeyedTable) rebuildTimers() {
 	t.timers = t.timers[:0]
 	for gi := range t.groups {
 		gr := &t.groups[gi]
+		if gr.unindexed {
+			gr.buildIndex()
+		}
 		for _, s := range gr.slots {
 			if s.off == 0 {
 				continue

@@ -223,9 +223,7 @@ func (s *Store) loadGroup(gs GroupState) error {
 			if r.err != nil {
 				break
 			}
-			if t.put(gs.Group, indexHash(key), key, value, expiresAt) {
-				return fmt.Errorf("%w: table %q: key %q twice", ErrCorrupt, name, key)
-			}
+			t.load(gs.Group, key, value, expiresAt)
 		}
 	}
 	if r.err == nil && len(r.b) != 0 {

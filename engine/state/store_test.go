@@ -317,3 +317,53 @@ func roundTrip(t testing.TB, snaps []*Snapshot) []*Snapshot {
 	}
 	return out
 }
+
+// TestLazyIndex: restored groups and PutNew entries are indexed only when
+// read by key, and then behave as if Put: Get, Put over, Delete, expiry.
+func TestLazyIndex(t *testing.T) {
+	cfg := Config{OperatorID: "op", Subtask: 0, Parallelism: 1, MaxKeyGroups: 4}
+	st, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := st.Keyed("t")
+	for i := range 100 {
+		exp := int64(NoExpiry)
+		if i%10 == 0 {
+			exp = int64(i)
+		}
+		tab.PutNew(i%4, []byte{byte(i)}, []byte{byte(i), 1}, exp)
+	}
+	snap := st.Snapshot(1)
+	back, err := New(cfg, []*Snapshot{snap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Store{st, back} {
+		tab := s.Keyed("t")
+		if tab.Len() != 100 {
+			t.Fatalf("len %d", tab.Len())
+		}
+		n := 0
+		if err := tab.Range(1, func(k, v []byte, _ int64) error { n++; return nil }); err != nil || n != 25 {
+			t.Fatalf("range: %d, %v", n, err)
+		}
+		if v, ok := tab.Get(5%4, []byte{5}); !ok || v[0] != 5 {
+			t.Fatalf("get 5: %v %v", v, ok)
+		}
+		tab.Put(7%4, []byte{7}, []byte{70}, NoExpiry)
+		if v, _ := tab.Get(3, []byte{7}); v[0] != 70 || tab.Len() != 100 {
+			t.Fatalf("put over: %v, len %d", v, tab.Len())
+		}
+		if !tab.Delete(2, []byte{6}) || tab.Len() != 99 {
+			t.Fatal("delete")
+		}
+		removed, err := tab.ScanExpired(45, nil)
+		if err != nil || removed != 5 {
+			t.Fatalf("expired %d, %v", removed, err)
+		}
+		if _, ok := tab.Get(0, []byte{40}); ok {
+			t.Fatal("expired entry still there")
+		}
+	}
+}
