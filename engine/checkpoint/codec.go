@@ -76,11 +76,8 @@ func decodeHandle(k Kind, data []byte) (any, error) {
 	case KindNone:
 		return nil, nil
 	case KindState:
-		s := new(state.Snapshot)
-		if err := s.UnmarshalBinary(data); err != nil {
-			return nil, err
-		}
-		return s, nil
+		// data is this restore's own (read from the file): no copy.
+		return state.DecodeSnapshot(data)
 	case KindSplits:
 		r, err := newReader(data, splitsMagic)
 		if err != nil {

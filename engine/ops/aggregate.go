@@ -1130,7 +1130,9 @@ func (a *Aggregate) restoreGroup(key, val []byte) error {
 		}
 		emitted := val[n : n+int(el)]
 		val = val[n+int(el):]
-		s = g.lookup(key, a.hashKey(key))
+		// Restored keys are distinct (key groups are disjoint across the
+		// restored subtasks): no lookup before the insert.
+		s = g.alloc(key, a.hashKey(key))
 		g.count[s], g.touched[s] = count, touched
 		if el > 0 {
 			g.emitted[s] = append([]byte(nil), emitted...)
@@ -1158,7 +1160,7 @@ func (a *Aggregate) restoreGroup(key, val []byte) error {
 			g = a.newGroups(true)
 			a.panes[ps] = g
 		}
-		s = g.lookup(gk, a.hashKey(gk))
+		s = g.alloc(gk, a.hashKey(gk))
 	}
 	for j, acc := range g.accs {
 		l, n := binary.Uvarint(val)

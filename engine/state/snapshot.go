@@ -99,13 +99,24 @@ func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
 // (truncation, a flipped bit, an unknown version) is an error wrapping
 // ErrCorrupt; it never panics. The snapshot keeps a copy of data.
 func (s *Snapshot) UnmarshalBinary(data []byte) error {
-	if err := s.unmarshal(data); err != nil {
+	if err := s.unmarshal(data, true); err != nil {
 		return fmt.Errorf("state: %w: %w", ErrCorrupt, err)
 	}
 	return nil
 }
 
-func (s *Snapshot) unmarshal(data []byte) error {
+// DecodeSnapshot is UnmarshalBinary for data the caller hands over: the
+// snapshot keeps windows into data instead of a copy (a checkpoint file
+// read for one restore), so data must not change afterwards.
+func DecodeSnapshot(data []byte) (*Snapshot, error) {
+	s := new(Snapshot)
+	if err := s.unmarshal(data, false); err != nil {
+		return nil, fmt.Errorf("state: %w: %w", ErrCorrupt, err)
+	}
+	return s, nil
+}
+
+func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	if len(data) < snapshotMin {
 		return fmt.Errorf("truncated: %d bytes, the smallest snapshot has %d", len(data), snapshotMin)
 	}
@@ -119,8 +130,11 @@ func (s *Snapshot) unmarshal(data []byte) error {
 	if got := crc32c(body); got != sum {
 		return fmt.Errorf("checksum mismatch (stored %08x, computed %08x over %d bytes): truncated or damaged", sum, got, len(body))
 	}
-	// The snapshot keeps windows into one private copy.
-	r := reader{b: append([]byte(nil), body[5:]...)}
+	// The snapshot keeps windows into one private copy (or into data).
+	r := reader{b: body[5:]}
+	if copyData {
+		r.b = append([]byte(nil), r.b...)
+	}
 	var out Snapshot
 	out.OperatorID = string(r.bytes())
 	out.Epoch = r.uvarint()
