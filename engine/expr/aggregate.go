@@ -225,11 +225,13 @@ const (
 	tagSumDecimal
 )
 
-func snapReader(snap []byte, tag byte, name string) (*reader, error) {
+// snapReader returns a reader of a slot's snapshot (a value: Restore runs
+// once per restored group, and must not allocate).
+func snapReader(snap []byte, tag byte, name string) (reader, error) {
 	if len(snap) == 0 || snap[0] != tag {
-		return nil, fmt.Errorf("%s: %w: wrong tag", name, ErrSnapshot)
+		return reader{}, fmt.Errorf("%s: %w: wrong tag", name, ErrSnapshot)
 	}
-	return &reader{b: snap[1:], name: name}, nil
+	return reader{b: snap[1:], name: name}, nil
 }
 
 type reader struct {

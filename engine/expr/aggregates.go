@@ -561,7 +561,7 @@ func (c *fixedMinMax[T]) Restore(slot uint32, snap []byte) error {
 	if err != nil {
 		return err
 	}
-	has, x := restoreHas(r), T(0)
+	has, x := restoreHas(&r), T(0)
 	if has {
 		x = c.fromBits(r.u64())
 	}
@@ -686,7 +686,7 @@ func (c *bytesMinMax) Restore(slot uint32, snap []byte) error {
 	if err != nil {
 		return err
 	}
-	has := restoreHas(r)
+	has := restoreHas(&r)
 	var x []byte
 	if has {
 		x = r.bytes()

@@ -270,7 +270,7 @@ func (c *decMinMax) Restore(slot uint32, snap []byte) error {
 	if err != nil {
 		return err
 	}
-	has := restoreHas(r)
+	has := restoreHas(&r)
 	var x coldata.Int128
 	if has {
 		x.Lo = r.u64()

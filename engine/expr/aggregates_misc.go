@@ -655,7 +655,7 @@ func (c *firstLastAcc) Restore(slot uint32, snap []byte) error {
 	if err != nil {
 		return err
 	}
-	has := restoreHas(r)
+	has := restoreHas(&r)
 	var val []byte
 	if has && r.err == nil {
 		l, err := keyLen(c.t, r.b)
