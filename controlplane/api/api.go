@@ -32,6 +32,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/expr"
@@ -110,6 +111,9 @@ type Options struct {
 	SampleRows    int
 	// Version is reported in the OpenAPI document.
 	Version string
+	// Metrics, if set, gets the API's request metrics
+	// (arroyo_api_requests_total, arroyo_api_request_duration_seconds).
+	Metrics prometheus.Registerer
 }
 
 // Server is the API's http.Handler.
@@ -163,6 +167,9 @@ func New(opts Options) (*Server, error) {
 	s.api = humago.New(s.mux, cfg)
 	s.routes()
 	s.handler = s.withAuth(s.withLimits(s.mux))
+	if opts.Metrics != nil {
+		s.handler = newHTTPMetrics(opts.Metrics).wrap(s.handler)
+	}
 	return s, nil
 }
 
