@@ -39,6 +39,7 @@ func init() {
 		Options: []connector.Option{
 			{Name: "bootstrap_servers", Type: connector.TypeString, Required: true},
 			{Name: "auth.password", Type: connector.TypeString, Secret: true},
+			{Name: "auth.mechanism", Type: connector.TypeEnum, Enum: []string{"PLAIN", "SCRAM-SHA-256"}, Secret: true},
 			{Name: "topic", Type: connector.TypeString, Required: true},
 			{Name: "type", Type: connector.TypeEnum, Enum: []string{"source", "sink"}},
 		},
@@ -51,7 +52,7 @@ func init() {
 		},
 	})
 	connector.RegisterTester("fakekafka", &connector.Tester{
-		ProfileOptions: []string{"bootstrap_servers", "auth.password"},
+		ProfileOptions: []string{"bootstrap_servers", "auth.password", "auth.mechanism"},
 		TestProfile: func(ctx context.Context, opts connector.Options) (string, error) {
 			if opts["auth.password"] != "right" {
 				return "", errors.New("authentication failed for the configured user")
@@ -66,6 +67,9 @@ func init() {
 				return fmt.Errorf("topic '%s' not found", t.Table.Options["topic"])
 			}
 			return emit(connector.TestStep{Status: connector.TestInfo, Message: "topic '" + t.Table.Options["topic"] + "' found"})
+		},
+		Autocomplete: func(ctx context.Context, opts connector.Options) (map[string][]string, error) {
+			return map[string][]string{"topic": {"orders", "payments@" + opts["bootstrap_servers"]}}, nil
 		},
 	})
 }
@@ -216,6 +220,7 @@ var expectedRoutes = []string{
 	"POST /api/v1/connection_profiles",
 	"DELETE /api/v1/connection_profiles/{id}",
 	"POST /api/v1/connection_profiles/test",
+	"GET /api/v1/connection_profiles/{id}/autocomplete",
 	"GET /api/v1/connection_tables",
 	"POST /api/v1/connection_tables",
 	"DELETE /api/v1/connection_tables/{id}",
@@ -384,6 +389,11 @@ func TestConnectionProfiles(t *testing.T) {
 	wantErr(t, "missing required option", status, body, 400, "bootstrap_servers", "required")
 	status, body, _ = f.raw(t, "POST", "/api/v1/connection_profiles", `{"name":"x","connector":"impulse","config":{"event_rate":"1"}}`, true)
 	wantErr(t, "profile for a connector without one", status, body, 400, "impulse", "no connection profile")
+	status, body, _ = f.raw(t, "POST", "/api/v1/connection_profiles", `{"name":"x","connector":"fakekafka","config":{"bootstrap_servers":"b","auth":{"mechanism":"hunter2"}}}`, true)
+	wantErr(t, "bad secret value", status, body, 400, "auth.mechanism", "not shown")
+	if strings.Contains(body, "hunter2") {
+		t.Errorf("an error shows a secret value: %s", body)
+	}
 	status, body, _ = f.raw(t, "POST", "/api/v1/connection_profiles", `{"connector":"impulse"}`, true)
 	wantErr(t, "missing name", status, body, 400, "name")
 
@@ -400,6 +410,15 @@ func TestConnectionProfiles(t *testing.T) {
 	m, err = f.c.TestConnectionProfile(ctx, api.ConnectionProfilePost{Name: "x", Connector: "impulse"})
 	if err != nil || !m.Done || m.Error {
 		t.Errorf("profile test of a connector without network: %+v %v", m, err)
+	}
+
+	// Autocomplete through the tester; 400 for a connector without it.
+	ac, err := f.c.Autocomplete(ctx, p.ID)
+	if err != nil || fmt.Sprint(ac.Values["topic"]) != "[orders payments@localhost:9092]" {
+		t.Errorf("autocomplete: %+v %v", ac, err)
+	}
+	if _, err := f.c.Autocomplete(ctx, "cp_nope"); !client.IsNotFound(err) {
+		t.Errorf("autocomplete of a missing profile: %v", err)
 	}
 
 	// In use by a table: 409; then deleted.

@@ -39,15 +39,16 @@ func (q PageQuery) page() store.Page {
 }
 
 type (
-	profilePostIn  struct{ Body ConnectionProfilePost }
-	profileOut     struct{ Body ConnectionProfile }
-	profilesOut    struct{ Body ConnectionProfileCollection }
-	tablePostIn    struct{ Body ConnectionTablePost }
-	tableOut       struct{ Body ConnectionTable }
-	tablesIn       struct{ PageQuery }
-	tablesOut      struct{ Body ConnectionTableCollection }
-	schemaTestIn   struct{ Body ConnectionSchema }
-	profileTestOut struct{ Body TestSourceMessage }
+	profilePostIn   struct{ Body ConnectionProfilePost }
+	profileOut      struct{ Body ConnectionProfile }
+	profilesOut     struct{ Body ConnectionProfileCollection }
+	tablePostIn     struct{ Body ConnectionTablePost }
+	tableOut        struct{ Body ConnectionTable }
+	tablesIn        struct{ PageQuery }
+	tablesOut       struct{ Body ConnectionTableCollection }
+	schemaTestIn    struct{ Body ConnectionSchema }
+	profileTestOut  struct{ Body TestSourceMessage }
+	autocompleteOut struct{ Body ConnectionAutocompleteResp }
 )
 
 func (s *Server) connectionRoutes() {
@@ -84,6 +85,11 @@ func (s *Server) connectionRoutes() {
 	op(s, huma.Operation{OperationID: "test_connection_profile", Method: http.MethodPost, Path: Prefix + "/connection_profiles/test", Summary: "Test a connection profile: one TestSourceMessage", Tags: tags},
 		func(ctx context.Context, in *profilePostIn) (*profileTestOut, error) {
 			return &profileTestOut{Body: s.testProfile(ctx, &in.Body)}, nil
+		})
+
+	op(s, huma.Operation{OperationID: "get_connection_profile_autocomplete", Method: http.MethodGet, Path: Prefix + "/connection_profiles/{id}/autocomplete", Summary: "Values a table of this profile may take (Kafka: its topics)", Tags: tags},
+		func(ctx context.Context, in *idPath) (*autocompleteOut, error) {
+			return s.autocomplete(ctx, in.ID)
 		})
 
 	tags = []string{"connection_tables"}
@@ -197,7 +203,7 @@ func validateProfile(p *ConnectionProfilePost) (*connector.Connector, map[string
 		return c, cfg, nil
 	}
 	if _, err := connector.Validate(c.Name, profile, cfg); err != nil {
-		return nil, nil, badRequest("config: %s", err)
+		return nil, nil, tableErr(err)
 	}
 	return c, cfg, nil
 }
@@ -497,6 +503,10 @@ func tableErr(err error) error {
 	var oe *connector.OptionError
 	switch {
 	case errors.As(err, &oe):
+		c, _ := connector.Lookup(oe.Owner)
+		if secretName(c, oe.Option) && oe.Value != "" {
+			return badRequest("config.%s: invalid value for secret option '%s' (not shown): %s", oe.Option, oe.Option, oe.Problem)
+		}
 		return badRequest("config.%s: %s", oe.Option, oe.Error())
 	case errors.As(err, &de):
 		return badRequest("%s", de.Msg)
@@ -522,4 +532,38 @@ func (s *Server) testSchema(sc *ConnectionSchema) error {
 	}
 	_, err := planTableSQL("schema_test", c, opts, sc.Fields, "source")
 	return err
+}
+
+func (s *Server) autocomplete(ctx context.Context, id string) (*autocompleteOut, error) {
+	p, err := s.opts.Store.GetConnectionProfile(ctx, id)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	c, ok := connector.Lookup(p.Connector)
+	if !ok {
+		return nil, badRequest("connection profile '%s' is for connector '%s', which this server does not have", p.Name, p.Connector)
+	}
+	tester, _ := connector.LookupTester(c.Name)
+	if tester == nil || tester.Autocomplete == nil {
+		return nil, badRequest("connector '%s' offers no autocompletion", c.Name)
+	}
+	var cfg map[string]string
+	if err := json.Unmarshal(p.Config, &cfg); err != nil {
+		return nil, s.storeErr(fmt.Errorf("stored profile %s: %w", p.ID, err))
+	}
+	profile, _ := splitOptions(c, tester)
+	opts, err := connector.Validate(c.Name, profile, cfg)
+	if err != nil {
+		return nil, badRequest("connection profile '%s': %s", p.Name, err)
+	}
+	actx, cancel := context.WithTimeout(ctx, s.opts.StepTimeout)
+	defer cancel()
+	values, err := tester.Autocomplete(actx, opts)
+	if err != nil {
+		return nil, &Error{status: http.StatusBadGateway, Msg: fmt.Sprintf("autocomplete for connection profile '%s': %s", p.Name, err)}
+	}
+	if values == nil {
+		values = map[string][]string{}
+	}
+	return &autocompleteOut{Body: ConnectionAutocompleteResp{Values: values}}, nil
 }

@@ -448,11 +448,8 @@ func pipelineBase(p *store.Pipeline) Pipeline {
 	for _, n := range p.UDFs {
 		v.Udfs = append(v.Udfs, Udf{Name: n, Language: "wasm"})
 	}
-	if len(p.Graph) > 0 {
-		var g PipelineGraph
-		if json.Unmarshal(p.Graph, &g) == nil {
-			v.Graph = &g
-		}
+	if len(p.Graph) > 0 { // valid JSON: the store checks it on write
+		v.Graph = &PipelineGraph{raw: p.Graph}
 	}
 	return v
 }

@@ -1,5 +1,7 @@
 package api
 
+import "encoding/json"
+
 // The request and response bodies, in Arroyo's shapes (camelCase field
 // names). The OpenAPI document is generated from these types.
 
@@ -107,6 +109,12 @@ type ConnectionTableCollection struct {
 	HasMore bool              `json:"hasMore"`
 }
 
+// ConnectionAutocompleteResp lists values a table of a profile may take,
+// by option name.
+type ConnectionAutocompleteResp struct {
+	Values map[string][]string `json:"values"`
+}
+
 // TestSourceMessage is one step of a connection test (seed 000).
 type TestSourceMessage struct {
 	Error   bool   `json:"error"`
@@ -209,6 +217,19 @@ type PipelineCollection struct {
 type PipelineGraph struct {
 	Nodes []PipelineNode `json:"nodes"`
 	Edges []PipelineEdge `json:"edges"`
+	// raw is the graph's JSON as stored: a list of pipelines writes it
+	// as is rather than decoding and encoding each graph again.
+	raw []byte
+}
+
+// MarshalJSON writes the stored JSON when the graph was read from the
+// store.
+func (g PipelineGraph) MarshalJSON() ([]byte, error) {
+	if g.raw != nil {
+		return g.raw, nil
+	}
+	type plain PipelineGraph
+	return json.Marshal(plain(g))
 }
 
 // PipelineNode is one operator.

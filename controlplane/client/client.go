@@ -181,6 +181,12 @@ func (c *Client) TestConnectionProfile(ctx context.Context, p api.ConnectionProf
 	return &out, c.do(ctx, http.MethodPost, "/connection_profiles/test", p, &out)
 }
 
+// Autocomplete lists values a table of the profile may take.
+func (c *Client) Autocomplete(ctx context.Context, profileID string) (*api.ConnectionAutocompleteResp, error) {
+	var out api.ConnectionAutocompleteResp
+	return &out, c.do(ctx, http.MethodGet, "/connection_profiles/"+esc(profileID)+"/autocomplete", nil, &out)
+}
+
 // CreateConnectionTable creates a table.
 func (c *Client) CreateConnectionTable(ctx context.Context, t api.ConnectionTablePost) (*api.ConnectionTable, error) {
 	var out api.ConnectionTable

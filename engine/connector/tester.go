@@ -60,6 +60,10 @@ type Tester struct {
 	// completes; emit's error (the client went away) ends the test. A
 	// returned error becomes a final TestError step.
 	TestTable func(ctx context.Context, t *TableTest, emit func(TestStep) error) error
+	// Autocomplete, if set, lists values a table of this profile may
+	// take, by option name (Kafka: {"topic": [...]}), for the console's
+	// forms.
+	Autocomplete func(ctx context.Context, profile Options) (map[string][]string, error)
 }
 
 var testers = map[string]*Tester{}
