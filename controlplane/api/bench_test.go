@@ -8,11 +8,13 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
 	"github.com/arroyogo/arroyo/controlplane/api"
+	"github.com/arroyogo/arroyo/controlplane/client"
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/controlplane/store/storetest"
 )
@@ -100,4 +102,40 @@ func benchList(b *testing.B, st *store.Store) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		})
 	}
+}
+
+// BenchmarkTableTestFirstEvent measures the time from a table test's
+// request to its first SSE event, and to its last (done), for a generator
+// without a network (a Kafka table's steps are its connector's).
+func BenchmarkTableTestFirstEvent(b *testing.B) {
+	f := newFixture(b, func(o *api.Options) { o.SampleRows = 1 })
+	body := `{"name":"t","connector":"nexmark","config":{"event_rate":"1000000"}}`
+	var first, last []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		req, _ := http.NewRequest("POST", f.http.URL+"/api/v1/connection_tables/test", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		err = client.ReadEvents(resp.Body, func([]byte) error {
+			if n == 0 {
+				first = append(first, time.Since(t0))
+			}
+			n++
+			return nil
+		})
+		resp.Body.Close()
+		if err != nil || n != 4 {
+			b.Fatalf("%d events, %v", n, err)
+		}
+		last = append(last, time.Since(t0))
+	}
+	slices.Sort(first)
+	slices.Sort(last)
+	b.ReportMetric(float64(first[len(first)/2].Microseconds())/1000, "first-p50-ms")
+	b.ReportMetric(float64(last[len(last)/2].Microseconds())/1000, "done-p50-ms")
 }
