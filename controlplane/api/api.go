@@ -166,6 +166,14 @@ func New(opts Options) (*Server, error) {
 	}
 	s.api = humago.New(s.mux, cfg)
 	s.routes()
+	// Validation failures are 400 here, never huma's 422.
+	for _, pi := range s.api.OpenAPI().Paths {
+		for _, o := range []*huma.Operation{pi.Get, pi.Post, pi.Put, pi.Patch, pi.Delete} {
+			if o != nil {
+				delete(o.Responses, "422")
+			}
+		}
+	}
 	s.handler = s.withAuth(s.withLimits(s.mux))
 	if opts.Metrics != nil {
 		s.handler = newHTTPMetrics(opts.Metrics).wrap(s.handler)
@@ -182,12 +190,21 @@ func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 // ActiveTests is the number of connection tests running.
 func (s *Server) ActiveTests() int64 { return s.tests.Load() }
 
+// withLimits bounds request bodies and logs each request at debug level
+// (method, path, status, duration; never a body or a header).
 func (s *Server) withLimits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		}
-		next.ServeHTTP(w, r)
+		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	})
 }
 
