@@ -99,8 +99,11 @@ type Options struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	// DefaultSink is the connector bare SELECTs write to (default
-	// "stdout").
+	// "stdout"); PreviewSink, that of a preview pipeline (POST
+	// /pipelines/preview; default "preview", which the controller's
+	// bundle registers and streams through OutputStreamer).
 	DefaultSink string
+	PreviewSink string
 	// MaxParallelism bounds a pipeline's parallelism (0: no bound).
 	MaxParallelism int
 	// StepTimeout bounds each step of a connection test (default 10s);
@@ -141,6 +144,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.DefaultSink == "" {
 		opts.DefaultSink = "stdout"
+	}
+	if opts.PreviewSink == "" {
+		opts.PreviewSink = "preview"
 	}
 	if opts.StepTimeout <= 0 {
 		opts.StepTimeout = 10 * time.Second

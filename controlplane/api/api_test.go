@@ -120,6 +120,20 @@ func (r *fakeRunner) Restart(ctx context.Context, p *store.Pipeline, prog *progr
 	return j.ID, err
 }
 
+func (r *fakeRunner) Output(ctx context.Context, jobID string, emit func(api.OutputData) error) error {
+	for i := 0; i < 3; i++ {
+		if err := emit(api.OutputData{OperatorID: "sink_1", Subtask: 0, Timestamp: int64(i), StartID: int64(i), Batch: fmt.Sprintf("{\"counter\":%d}\n", i)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *fakeRunner) OperatorMetrics(ctx context.Context, jobID string) ([]api.OperatorMetricGroup, error) {
+	return []api.OperatorMetricGroup{{NodeID: "source_1", MetricGroups: []api.MetricGroup{{Name: "messages_sent",
+		Subtasks: []api.SubtaskMetrics{{Index: 0, Metrics: []api.Metric{{Time: 1, Value: 42}}}}}}}}, nil
+}
+
 type fixture struct {
 	srv    *api.Server
 	http   *httptest.Server
@@ -243,6 +257,9 @@ var expectedRoutes = []string{
 	"GET /api/v1/pipelines/{id}/jobs/{job_id}/checkpoints",
 	"GET /api/v1/pipelines/{id}/jobs/{job_id}/checkpoints/{epoch}/operator_checkpoint_groups",
 	"GET /api/v1/pipelines/{id}/jobs/{job_id}/errors",
+	"GET /api/v1/pipelines/{id}/jobs/{job_id}/operator_metric_groups",
+	"GET /api/v1/pipelines/{id}/jobs/{job_id}/output",
+	"POST /api/v1/pipelines/preview",
 }
 
 // documented returns "METHOD path" of every operation in the served
@@ -1098,4 +1115,53 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestPreviewOutputMetrics(t *testing.T) {
+	f := newFixture(t, func(o *api.Options) { o.PreviewSink = "blackhole" })
+	p, err := f.c.CreatePreview(ctx, api.PipelinePost{Name: "peek", Query: query, Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Preview || p.Graph == nil {
+		t.Errorf("preview pipeline %+v", p)
+	}
+	jobs, err := f.c.PipelineJobs(ctx, p.ID)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("jobs %v %v", jobs, err)
+	}
+	var got []api.OutputData
+	if err := f.c.JobOutput(ctx, p.ID, jobs[0].ID, func(d api.OutputData) error { got = append(got, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[2].Batch != "{\"counter\":2}\n" || got[0].OperatorID != "sink_1" {
+		t.Errorf("output %+v", got)
+	}
+	ms, err := f.c.OperatorMetrics(ctx, p.ID, jobs[0].ID)
+	if err != nil || len(ms) != 1 || ms[0].MetricGroups[0].Subtasks[0].Metrics[0].Value != 42 {
+		t.Errorf("metrics %+v %v", ms, err)
+	}
+	if err := f.c.JobOutput(ctx, p.ID, "job_nope", func(api.OutputData) error { return nil }); !client.IsNotFound(err) {
+		t.Errorf("output of a missing job: %v", err)
+	}
+
+	g := newFixture(t, func(o *api.Options) { o.PreviewSink = "nope" })
+	if _, err := g.c.CreatePreview(ctx, api.PipelinePost{Name: "peek", Query: query, Parallelism: 1}); client.StatusOf(err) != 400 || !strings.Contains(err.Error(), "preview sink") {
+		t.Errorf("no preview sink: %v", err)
+	}
+	h := newFixture(t, func(o *api.Options) { o.Runner = nil })
+	hp, err := h.c.CreatePipeline(ctx, api.PipelinePost{Name: "x", Query: query, Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &store.Job{PipelineID: hp.ID}
+	if err := h.st.CreateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.c.OperatorMetrics(ctx, hp.ID, j.ID); !client.IsConflict(err) {
+		t.Errorf("metrics without a runner: %v, want 409", err)
+	}
+	if err := h.c.JobOutput(ctx, hp.ID, j.ID, func(api.OutputData) error { return nil }); !client.IsConflict(err) {
+		t.Errorf("output without a runner: %v, want 409", err)
+	}
 }

@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	s.connectionRoutes()
 	s.udfRoutes()
 	s.pipelineRoutes()
+	s.outputRoutes()
 }
 
 // op registers an operation that needs the bearer token, with the body

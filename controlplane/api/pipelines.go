@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/arroyogo/arroyo/controlplane/store"
+	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan"
@@ -62,7 +63,16 @@ func (s *Server) pipelineRoutes() {
 	tags := []string{"pipelines"}
 	op(s, huma.Operation{OperationID: "create_pipeline", Method: http.MethodPost, Path: Prefix + "/pipelines", Summary: "Create a pipeline: plan its query, store it and start a job", Tags: tags},
 		func(ctx context.Context, in *pipelinePostIn) (*pipelineOut, error) {
-			p, err := s.createPipeline(ctx, &in.Body)
+			p, err := s.createPipeline(ctx, &in.Body, false)
+			if err != nil {
+				return nil, err
+			}
+			v, err := s.pipelineView(ctx, p)
+			return &pipelineOut{Body: v}, err
+		})
+	op(s, huma.Operation{OperationID: "create_preview_pipeline", Method: http.MethodPost, Path: Prefix + "/pipelines/preview", Summary: "Create a preview pipeline: its bare SELECTs go to the preview sink, streamed by GET .../jobs/{job_id}/output", Tags: tags},
+		func(ctx context.Context, in *pipelinePostIn) (*pipelineOut, error) {
+			p, err := s.createPipeline(ctx, &in.Body, true)
 			if err != nil {
 				return nil, err
 			}
@@ -236,7 +246,11 @@ func udfNames(us []Udf) ([]string, error) {
 
 // plan plans a pipeline's query with its UDFs.
 func (s *Server) plan(ctx context.Context, name, query string, parallelism int, udfs []string) (*program.Program, error) {
-	opts := sqlplan.Options{Name: name, Parallelism: parallelism, DefaultSink: s.opts.DefaultSink}
+	return s.planWith(ctx, name, query, parallelism, udfs, s.opts.DefaultSink)
+}
+
+func (s *Server) planWith(ctx context.Context, name, query string, parallelism int, udfs []string, sink string) (*program.Program, error) {
+	opts := sqlplan.Options{Name: name, Parallelism: parallelism, DefaultSink: sink}
 	if len(udfs) > 0 {
 		if s.opts.UDFs == nil {
 			return nil, badRequest("udfs: this server has no wasm host: pipelines cannot call UDFs")
@@ -283,7 +297,14 @@ func diagnose(err error) Diagnostic {
 	return d
 }
 
-func (s *Server) createPipeline(ctx context.Context, b *PipelinePost) (*store.Pipeline, error) {
+func (s *Server) createPipeline(ctx context.Context, b *PipelinePost, preview bool) (*store.Pipeline, error) {
+	sink := s.opts.DefaultSink
+	if preview {
+		sink = s.opts.PreviewSink
+		if _, ok := connector.Lookup(sink); !ok {
+			return nil, badRequest("preview: this server has no preview sink ('%s' is not a registered connector)", sink)
+		}
+	}
 	if b.Parallelism == 0 {
 		b.Parallelism = 1
 	}
@@ -294,12 +315,12 @@ func (s *Server) createPipeline(ctx context.Context, b *PipelinePost) (*store.Pi
 	if err != nil {
 		return nil, err
 	}
-	prog, err := s.plan(ctx, b.Name, b.Query, b.Parallelism, names)
+	prog, err := s.planWith(ctx, b.Name, b.Query, b.Parallelism, names, sink)
 	if err != nil {
 		return nil, err
 	}
 	graph, _ := json.Marshal(graphOf(prog))
-	p := &store.Pipeline{Name: b.Name, Query: b.Query, Parallelism: b.Parallelism, UDFs: names, Graph: graph}
+	p := &store.Pipeline{Name: b.Name, Query: b.Query, Parallelism: b.Parallelism, UDFs: names, Graph: graph, Preview: preview}
 	if b.CheckpointIntervalMicros != nil {
 		p.CheckpointInterval = time.Duration(*b.CheckpointIntervalMicros) * time.Microsecond
 	}

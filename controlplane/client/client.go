@@ -295,6 +295,37 @@ func (c *Client) CreatePipeline(ctx context.Context, p api.PipelinePost) (*api.P
 	return &out, c.do(ctx, http.MethodPost, "/pipelines", p, &out)
 }
 
+// CreatePreview creates (and starts) a preview pipeline: its bare SELECTs
+// go to the preview sink, read with JobOutput.
+func (c *Client) CreatePreview(ctx context.Context, p api.PipelinePost) (*api.Pipeline, error) {
+	var out api.Pipeline
+	return &out, c.do(ctx, http.MethodPost, "/pipelines/preview", p, &out)
+}
+
+// JobOutput streams a job's output, calling fn with each event until the
+// stream ends (the job ended), fn returns an error, or ctx is cancelled.
+func (c *Client) JobOutput(ctx context.Context, pipelineID, jobID string, fn func(api.OutputData) error) error {
+	resp, err := c.request(ctx, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/jobs/"+esc(jobID)+"/output", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return ReadEvents(resp.Body, func(data []byte) error {
+		var d api.OutputData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return fmt.Errorf("api: job output event %q: %w", data, err)
+		}
+		return fn(d)
+	})
+}
+
+// OperatorMetrics returns a running job's operator metrics.
+func (c *Client) OperatorMetrics(ctx context.Context, pipelineID, jobID string) ([]api.OperatorMetricGroup, error) {
+	var out api.OperatorMetricGroupCollection
+	err := c.do(ctx, http.MethodGet, "/pipelines/"+esc(pipelineID)+"/jobs/"+esc(jobID)+"/operator_metric_groups", nil, &out)
+	return out.Data, err
+}
+
 // Pipelines lists a page of pipelines.
 func (c *Client) Pipelines(ctx context.Context, p Page) (*api.PipelineCollection, error) {
 	var out api.PipelineCollection
