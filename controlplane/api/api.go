@@ -63,7 +63,11 @@ type Runner interface {
 	// Restart restarts the pipeline's job (p holds its new parallelism):
 	// from its last checkpoint unless opts.IgnoreState; opts.Force
 	// restarts even a job that is not stopped or failed. It returns the
-	// ID of the job now running the pipeline.
+	// ID of the job now running the pipeline. It is also how a rescale
+	// (PATCH parallelism while the job runs: stop it with a checkpoint,
+	// restore at the new parallelism) and a resume (PATCH stop = none of
+	// a stopped pipeline) arrive. Optional capabilities: OutputStreamer,
+	// MetricsReporter.
 	Restart(ctx context.Context, p *store.Pipeline, prog *program.Program, opts RestartOptions) (jobID string, err error)
 }
 
