@@ -23,6 +23,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/api"
 	"github.com/arroyogo/arroyo/controlplane/client"
 	"github.com/arroyogo/arroyo/controlplane/store"
+	"github.com/arroyogo/arroyo/controlplane/store/storetest"
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
@@ -477,7 +478,11 @@ func TestConnectionProfiles(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestConnectionTables(t *testing.T) {
-	f := newFixture(t, nil)
+	t.Run("sqlite", func(t *testing.T) { testConnectionTables(t, newFixture(t, nil)) })
+	t.Run("postgres", func(t *testing.T) { testConnectionTables(t, newPostgresFixture(t)) })
+}
+
+func testConnectionTables(t *testing.T, f *fixture) {
 	imp, err := f.c.CreateConnectionTable(ctx, api.ConnectionTablePost{Name: "ticks", Connector: "impulse", Config: map[string]any{"event_rate": 10, "message_count": "100"}})
 	if err != nil {
 		t.Fatal(err)
@@ -840,8 +845,23 @@ func (fakeHost) Functions(context.Context, []*store.UDF) (*expr.Registry, error)
 const query = `CREATE TABLE ticks WITH (connector = 'impulse', event_rate = '10');
 SELECT counter FROM ticks;`
 
+// TestPipelines runs on SQLite and on PostgreSQL.
 func TestPipelines(t *testing.T) {
-	f := newFixture(t, nil)
+	t.Run("sqlite", func(t *testing.T) { testPipelines(t, newFixture(t, nil)) })
+	t.Run("postgres", func(t *testing.T) { testPipelines(t, newPostgresFixture(t)) })
+}
+
+func newPostgresFixture(t *testing.T) *fixture {
+	srv := storetest.Start(t)
+	st, err := store.Open(ctx, store.Config{Postgres: srv.NewDatabase(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newFixtureOn(t, st, nil)
+}
+
+func testPipelines(t *testing.T, f *fixture) {
 	p, err := f.c.CreatePipeline(ctx, api.PipelinePost{Name: "ticks", Query: query, Parallelism: 2, CheckpointIntervalMicros: ptr(uint64(5_000_000))})
 	if err != nil {
 		t.Fatal(err)
