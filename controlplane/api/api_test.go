@@ -1095,6 +1095,9 @@ func FuzzRequestBodies(f *testing.F) {
 		if resp.StatusCode >= 500 {
 			t.Fatalf("POST %s %q: %d %s", path, body, resp.StatusCode, b)
 		}
+		if !json.Valid(body) && resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("POST %s with malformed JSON %q: %d, want 400 (%s)", path, body, resp.StatusCode, b)
+		}
 		if resp.StatusCode >= 400 {
 			var eb map[string]any
 			if json.Unmarshal(b, &eb) != nil || eb["error"] == nil {
