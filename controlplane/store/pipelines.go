@@ -268,8 +268,10 @@ func (s *Store) ListAllJobs(ctx context.Context) ([]Job, error) {
 }
 
 // UpdateJobState sets a job's state and failure message (empty clears
-// it). The first time the job becomes Running its StartedAt is set; the
-// first time it reaches Stopped, Finished or Failed, its FinishedAt.
+// it). The first time the job becomes Running its StartedAt is set; when
+// it reaches Stopped, Finished or Failed its FinishedAt is set (if not
+// already), and cleared when it leaves them (a failed job that recovers
+// is running again).
 func (s *Store) UpdateJobState(ctx context.Context, id, state, failure string) error {
 	now := s.stamp().UnixMicro()
 	var started, finished any
@@ -280,8 +282,8 @@ func (s *Store) UpdateJobState(ctx context.Context, id, state, failure string) e
 		finished = now
 	}
 	res, err := s.exec(ctx, `UPDATE jobs SET state = ?, failure_message = ?, updated_at = ?,
-started_at = COALESCE(started_at, ?), finished_at = COALESCE(finished_at, ?) WHERE id = ?`,
-		state, failure, now, started, finished, id)
+started_at = COALESCE(started_at, ?), finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END WHERE id = ?`,
+		state, failure, now, started, Terminal(state), finished, id)
 	return mustAffect(res, err, func() error { return notFound("job '%s'", id) })
 }
 

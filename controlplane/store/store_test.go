@@ -251,6 +251,20 @@ func testJobs(t *testing.T, s *store.Store, _ store.Config) {
 	if got.State != store.JobFailed || got.FailureMessage != "operator agg_1 subtask 0: boom" || got.FinishedAt.IsZero() || !got.StartedAt.Equal(started) {
 		t.Errorf("failed job: %+v", *got)
 	}
+	finished := got.FinishedAt
+	if err := s.UpdateJobState(ctx, j2.ID, store.JobFailed, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.GetJob(ctx, j2.ID); !again.FinishedAt.Equal(finished) {
+		t.Errorf("a second terminal state moved FinishedAt: %v, was %v", again.FinishedAt, finished)
+	}
+	if err := s.UpdateJobState(ctx, j2.ID, store.JobRecovering, ""); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := s.GetJob(ctx, j2.ID); !rec.FinishedAt.IsZero() || rec.FailureMessage != "" || !rec.StartedAt.Equal(started) {
+		t.Errorf("recovering job: %+v (FinishedAt must clear)", *rec)
+	}
+	got, _ = s.GetJob(ctx, j2.ID)
 	got.Restarts, got.RunID, got.State = 2, 3, store.JobRecovering
 	if err := s.UpdateJob(ctx, got); err != nil {
 		t.Fatal(err)
