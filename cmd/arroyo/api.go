@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/arroyogo/arroyo/controlplane/api"
@@ -102,8 +103,8 @@ func storeConfig(d config.Database) (store.Config, string, error) {
 	return store.Config{SQLitePath: path}, "sqlite " + path, nil
 }
 
-// serveAPI serves the API (and the admin endpoint) until ctx ends.
-// runner is nil for `arroyo api` alone.
+// serveAPI serves the API (and the admin endpoint) on the configured
+// metadata database until ctx ends. runner is nil for `arroyo api` alone.
 func serveAPI(ctx context.Context, cfg config.Config, runner api.Runner, stderr io.Writer) error {
 	log := newLogger(cfg.Logging, stderr)
 	sc, where, err := storeConfig(cfg.Database)
@@ -118,6 +119,35 @@ func serveAPI(ctx context.Context, cfg config.Config, runner api.Runner, stderr 
 	if applied := st.Applied(); len(applied) > 0 {
 		log.Info("migrated the metadata database", "database", where, "applied", applied)
 	}
+	srv, err := startAPIServer(ctx, st, runner, cfg, cfg.API.HTTPPort, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "API listening on %s%s (metadata: %s)\n", srv.APIURL, api.Prefix, where)
+	if srv.AdminURL != "" {
+		fmt.Fprintf(stderr, "admin listening on %s (/metrics, /debug/pprof/)\n", srv.AdminURL)
+	}
+	err = srv.Wait()
+	fmt.Fprintln(stderr, "API stopped")
+	return err
+}
+
+// apiServer is the REST API, and the admin endpoint unless
+// admin.http_port is -1, serving until the context it was started with
+// ends.
+type apiServer struct {
+	// APIURL and AdminURL are "http://host:port" (AdminURL "" when off).
+	APIURL, AdminURL string
+	// Metrics is the registry the admin endpoint serves: register the
+	// controller's collectors here.
+	Metrics *prometheus.Registry
+	done    chan error
+}
+
+// startAPIServer serves the API on st at api.bind_address:port (0: a free
+// port, as `arroyo run` wants) with runner running the pipelines, and the
+// admin endpoint on admin.*. It returns once both listen.
+func startAPIServer(ctx context.Context, st *store.Store, runner api.Runner, cfg config.Config, port int, log *slog.Logger) (*apiServer, error) {
 	reg := api.NewRegistry()
 	token := ""
 	if cfg.API.AuthMode == "static" {
@@ -128,48 +158,53 @@ func serveAPI(ctx context.Context, cfg config.Config, runner api.Runner, stderr 
 		MaxParallelism: cfg.Pipeline.MaxParallelism, Version: version(),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.API.BindAddress, strconv.Itoa(cfg.API.HTTPPort)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.API.BindAddress, strconv.Itoa(port)))
 	if err != nil {
-		return fmt.Errorf("api: listen on api.bind_address %s, api.http_port %d: %w", cfg.API.BindAddress, cfg.API.HTTPPort, err)
+		return nil, fmt.Errorf("api: listen on api.bind_address %s, port %d: %w", cfg.API.BindAddress, port, err)
 	}
 	// Requests' contexts end with ctx, so a streaming connection test
 	// does not hold up the shutdown.
 	base := func(net.Listener) context.Context { return ctx }
 	servers := []*http.Server{{Handler: srv, ReadHeaderTimeout: 10 * time.Second, BaseContext: base}}
 	listeners := []net.Listener{ln}
-	fmt.Fprintf(stderr, "API listening on http://%s%s (metadata: %s)\n", ln.Addr(), api.Prefix, where)
+	a := &apiServer{APIURL: "http://" + ln.Addr().String(), Metrics: reg, done: make(chan error, 1)}
 	if cfg.Admin.HTTPPort >= 0 {
 		aln, err := net.Listen("tcp", net.JoinHostPort(cfg.Admin.BindAddress, strconv.Itoa(cfg.Admin.HTTPPort)))
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("admin: listen on admin.bind_address %s, admin.http_port %d: %w", cfg.Admin.BindAddress, cfg.Admin.HTTPPort, err)
+			return nil, fmt.Errorf("admin: listen on admin.bind_address %s, admin.http_port %d: %w", cfg.Admin.BindAddress, cfg.Admin.HTTPPort, err)
 		}
 		servers = append(servers, &http.Server{Handler: api.AdminHandler(reg), ReadHeaderTimeout: 10 * time.Second, BaseContext: base})
 		listeners = append(listeners, aln)
-		fmt.Fprintf(stderr, "admin listening on http://%s (/metrics, /debug/pprof/)\n", aln.Addr())
+		a.AdminURL = "http://" + aln.Addr().String()
 	}
 	errs := make(chan error, len(servers))
 	for i, s := range servers {
 		go func() { errs <- s.Serve(listeners[i]) }()
 	}
-	select {
-	case <-ctx.Done():
-	case err := <-errs:
-		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error("server failed", "error", err)
+	go func() {
+		var failed error
+		select {
+		case <-ctx.Done():
+		case err := <-errs:
+			if !errors.Is(err, http.ErrServerClosed) {
+				failed = fmt.Errorf("api server: %w", err)
+			}
 		}
-	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	for _, s := range servers {
-		// Connection tests and other streams end with their requests'
-		// contexts.
-		if err := s.Shutdown(shutdown); err != nil {
-			s.Close()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		for _, s := range servers {
+			if err := s.Shutdown(shutdown); err != nil {
+				s.Close()
+			}
 		}
-	}
-	fmt.Fprintln(stderr, "API stopped")
-	return nil
+		a.done <- failed
+	}()
+	return a, nil
 }
+
+// Wait returns once the servers have shut down (their context ended, or
+// one failed: its error).
+func (a *apiServer) Wait() error { return <-a.done }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/arroyogo/arroyo/controlplane/api"
 	"github.com/arroyogo/arroyo/controlplane/client"
+	"github.com/arroyogo/arroyo/controlplane/config"
+	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/controlplane/store/storetest"
 )
 
@@ -39,10 +42,10 @@ func TestMigrateCommand(t *testing.T) {
 
 var listening = regexp.MustCompile(`(API|admin) listening on (http://[^ /]+)`)
 
-// startAPI starts `arroyo api` with env and returns the API's and the
+// startAPIProcess starts `arroyo api` with env and returns the API's and the
 // admin endpoint's base URLs; the test's cleanup stops it with SIGTERM
 // and checks it exits 0.
-func startAPI(t *testing.T, env []string) (apiURL, adminURL string) {
+func startAPIProcess(t *testing.T, env []string) (apiURL, adminURL string) {
 	t.Helper()
 	cmd := exec.Command(binary, "api")
 	cmd.Env = append(os.Environ(), append([]string{"ARROYO__API__HTTP_PORT=0", "ARROYO__ADMIN__HTTP_PORT=0"}, env...)...)
@@ -106,7 +109,7 @@ func startAPI(t *testing.T, env []string) (apiURL, adminURL string) {
 
 func TestAPICommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "arroyo.sqlite")
-	apiURL, adminURL := startAPI(t, []string{"ARROYO__DATABASE__SQLITE__PATH=" + db, "ARROYO__API__AUTH_MODE=static", "ARROYO__API__AUTH_TOKEN=tok"})
+	apiURL, adminURL := startAPIProcess(t, []string{"ARROYO__DATABASE__SQLITE__PATH=" + db, "ARROYO__API__AUTH_MODE=static", "ARROYO__API__AUTH_TOKEN=tok"})
 	exerciseAPI(t, apiURL, adminURL)
 }
 
@@ -118,7 +121,7 @@ func TestAPICommandPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiURL, adminURL := startAPI(t, []string{"ARROYO__DATABASE__TYPE=postgres", "ARROYO__DATABASE__POSTGRES__HOST=127.0.0.1",
+	apiURL, adminURL := startAPIProcess(t, []string{"ARROYO__DATABASE__TYPE=postgres", "ARROYO__DATABASE__POSTGRES__HOST=127.0.0.1",
 		"ARROYO__DATABASE__POSTGRES__PORT=" + u.Port(), "ARROYO__DATABASE__POSTGRES__USER=arroyo",
 		"ARROYO__DATABASE__POSTGRES__DATABASE_NAME=" + strings.TrimPrefix(u.Path, "/"), "ARROYO__DATABASE__POSTGRES__SSLMODE=disable",
 		"ARROYO__API__AUTH_MODE=static", "ARROYO__API__AUTH_TOKEN=tok"})
@@ -157,5 +160,42 @@ func exerciseAPI(t *testing.T, apiURL, adminURL string) {
 	}
 	if resp != nil {
 		resp.Body.Close()
+	}
+}
+
+// TestStartAPIServer: the in-process API `arroyo run` and `arroyo cluster`
+// start on a free port stops when its context ends.
+func TestStartAPIServer(t *testing.T) {
+	st, err := store.Open(context.Background(), store.Config{SQLitePath: filepath.Join(t.TempDir(), "state.sqlite")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Default()
+	cfg.Admin.HTTPPort = -1
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := startAPIServer(ctx, st, nil, cfg, 0, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.AdminURL != "" || !strings.HasPrefix(srv.APIURL, "http://127.0.0.1:") {
+		t.Errorf("urls %q %q", srv.APIURL, srv.AdminURL)
+	}
+	if err := client.New(srv.APIURL, "").Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Wait: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+	if err := client.New(srv.APIURL, "").Ping(context.Background()); err == nil {
+		t.Error("the server still answers after stopping")
 	}
 }
