@@ -43,6 +43,11 @@ type Config struct {
 	CheckpointURL string
 	Pipeline      Pipeline
 	Worker        Worker
+	// The control plane's sections (controlplane.go).
+	API      API
+	Admin    Admin
+	Database Database
+	Logging  Logging
 }
 
 // DefaultCheckpointURL is Arroyo's default checkpoint_url.
@@ -108,7 +113,7 @@ const DefaultGCPercent = 400
 
 // Default returns the built-in configuration.
 func Default() Config {
-	return Config{
+	c := Config{
 		CheckpointURL: DefaultCheckpointURL,
 		Pipeline: Pipeline{
 			MaxParallelism: DefaultMaxParallelism, UpdateAggregateFlushInterval: DefaultUpdateAggregateFlushInterval,
@@ -117,6 +122,8 @@ func Default() Config {
 		},
 		Worker: Worker{MemoryLimit: DefaultMemoryLimit, GCPercent: DefaultGCPercent},
 	}
+	controlPlaneDefaults(&c)
+	return c
 }
 
 // key is one settable key: set parses a value given as text (from the
@@ -258,6 +265,9 @@ func (c *Config) set(section, name string, v any, where string) error {
 		return nil
 	}
 	k, ok := keys[section+"."+name]
+	if !ok && strings.Contains(name, ".") && !subsectionKnown(section+"."+name) {
+		return nil // a deeper key of a subsection we do not have
+	}
 	if !ok {
 		return fmt.Errorf("%s: unknown key '%s.%s' (known keys: %s)", where, section, name, knownKeys(section))
 	}
@@ -291,10 +301,8 @@ func Load(path string, environ []string) (Config, error) {
 			}
 			continue
 		}
-		if len(parts) != 2 {
-			continue // deeper keys belong to sections we do not have
-		}
-		if err := c.set(parts[0], parts[1], v, "environment variable "+name); err != nil {
+		// ARROYO__DATABASE__POSTGRES__HOST is database.postgres.host.
+		if err := c.set(parts[0], strings.Join(parts[1:], "."), v, "environment variable "+name); err != nil {
 			return c, err
 		}
 	}
@@ -329,13 +337,8 @@ func (c *Config) loadFile(path string) error {
 			}
 			continue
 		}
-		keys := make([]string, 0, len(table))
-		for k := range table {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := c.set(s, k, table[k], "config "+path); err != nil {
+		for _, kv := range flattenTable("", table) {
+			if err := c.set(s, kv.key, kv.value, "config "+path); err != nil {
 				return err
 			}
 		}

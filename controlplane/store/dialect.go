@@ -202,6 +202,10 @@ func (s *Store) migrate(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.migrateWith(ctx, ms)
+}
+
+func (s *Store) migrateWith(ctx context.Context, ms []Migration) ([]int, error) {
 	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,

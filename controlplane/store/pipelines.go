@@ -35,7 +35,10 @@ type Pipeline struct {
 	// configured default).
 	CheckpointInterval time.Duration
 	// Preview marks a pipeline created by POST /pipelines/preview.
-	Preview   bool
+	Preview bool
+	// Graph is the planned dataflow graph as the API shows it (JSON;
+	// empty when unknown).
+	Graph     json.RawMessage
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -53,10 +56,14 @@ func (s *Store) CreatePipeline(ctx context.Context, p *Pipeline) error {
 	if err != nil {
 		return err
 	}
+	graph, err := rawText(p.Graph, "")
+	if err != nil {
+		return fmt.Errorf("pipeline graph: %w", err)
+	}
 	id, now := NewID(PrefixPipeline), s.stamp()
-	_, err = s.exec(ctx, `INSERT INTO pipelines (id, name, query, parallelism, udfs, stop, checkpoint_interval_micros, preview, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, p.Name, p.Query, p.Parallelism, udfs, p.Stop, p.CheckpointInterval.Microseconds(),
-		boolInt(p.Preview), now.UnixMicro(), now.UnixMicro())
+	_, err = s.exec(ctx, `INSERT INTO pipelines (id, name, query, parallelism, udfs, stop, checkpoint_interval_micros, preview, graph, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, p.Name, p.Query, p.Parallelism, udfs, p.Stop, p.CheckpointInterval.Microseconds(),
+		boolInt(p.Preview), graph, now.UnixMicro(), now.UnixMicro())
 	if err = classify(err, "a pipeline with this id", "", ""); err != nil {
 		return err
 	}
@@ -71,16 +78,20 @@ func boolInt(b bool) int {
 	return 0
 }
 
-const pipelineCols = "id, name, query, parallelism, udfs, stop, checkpoint_interval_micros, preview, created_at, updated_at"
+const pipelineCols = "id, name, query, parallelism, udfs, stop, checkpoint_interval_micros, preview, graph, created_at, updated_at"
 
 func scanPipeline(sc interface{ Scan(...any) error }) (Pipeline, error) {
 	var p Pipeline
 	var udfs string
 	var interval int64
 	var preview int
+	var graph string
 	var created, updated sql.NullInt64
-	if err := sc.Scan(&p.ID, &p.Name, &p.Query, &p.Parallelism, &udfs, &p.Stop, &interval, &preview, &created, &updated); err != nil {
+	if err := sc.Scan(&p.ID, &p.Name, &p.Query, &p.Parallelism, &udfs, &p.Stop, &interval, &preview, &graph, &created, &updated); err != nil {
 		return p, err
+	}
+	if graph != "" {
+		p.Graph = json.RawMessage(graph)
 	}
 	if err := json.Unmarshal([]byte(udfs), &p.UDFs); err != nil {
 		return p, fmt.Errorf("pipeline %s: stored udfs: %w", p.ID, err)
@@ -123,7 +134,7 @@ func (s *Store) ListPipelines(ctx context.Context, p Page) ([]Pipeline, bool, er
 }
 
 // UpdatePipeline writes p's name, query, parallelism, UDFs, stop mode,
-// checkpoint interval and preview flag, and sets its UpdatedAt.
+// checkpoint interval, preview flag and graph, and sets its UpdatedAt.
 func (s *Store) UpdatePipeline(ctx context.Context, p *Pipeline) error {
 	if p.UDFs == nil {
 		p.UDFs = []string{}
@@ -135,10 +146,14 @@ func (s *Store) UpdatePipeline(ctx context.Context, p *Pipeline) error {
 	if p.Stop == "" {
 		p.Stop = StopNone
 	}
+	graph, err := rawText(p.Graph, "")
+	if err != nil {
+		return fmt.Errorf("pipeline graph: %w", err)
+	}
 	now := s.stamp()
 	res, err := s.exec(ctx, `UPDATE pipelines SET name = ?, query = ?, parallelism = ?, udfs = ?, stop = ?,
-checkpoint_interval_micros = ?, preview = ?, updated_at = ? WHERE id = ?`,
-		p.Name, p.Query, p.Parallelism, udfs, p.Stop, p.CheckpointInterval.Microseconds(), boolInt(p.Preview), now.UnixMicro(), p.ID)
+checkpoint_interval_micros = ?, preview = ?, graph = ?, updated_at = ? WHERE id = ?`,
+		p.Name, p.Query, p.Parallelism, udfs, p.Stop, p.CheckpointInterval.Microseconds(), boolInt(p.Preview), graph, now.UnixMicro(), p.ID)
 	if err := mustAffect(res, err, func() error { return notFound("pipeline '%s'", p.ID) }); err != nil {
 		return err
 	}
@@ -243,9 +258,20 @@ func (s *Store) ListJobs(ctx context.Context, pipelineID string) ([]Job, error) 
 	return collect(rows, scanJob)
 }
 
+// ListAllJobs returns every job of every pipeline, newest first.
+func (s *Store) ListAllJobs(ctx context.Context) ([]Job, error) {
+	rows, err := s.query(ctx, "SELECT "+jobCols+" FROM jobs ORDER BY seq DESC")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanJob)
+}
+
 // UpdateJobState sets a job's state and failure message (empty clears
-// it). The first time the job becomes Running its StartedAt is set; the
-// first time it reaches Stopped, Finished or Failed, its FinishedAt.
+// it). The first time the job becomes Running its StartedAt is set; when
+// it reaches Stopped, Finished or Failed its FinishedAt is set (if not
+// already), and cleared when it leaves them (a failed job that recovers
+// is running again).
 func (s *Store) UpdateJobState(ctx context.Context, id, state, failure string) error {
 	now := s.stamp().UnixMicro()
 	var started, finished any
@@ -256,8 +282,8 @@ func (s *Store) UpdateJobState(ctx context.Context, id, state, failure string) e
 		finished = now
 	}
 	res, err := s.exec(ctx, `UPDATE jobs SET state = ?, failure_message = ?, updated_at = ?,
-started_at = COALESCE(started_at, ?), finished_at = COALESCE(finished_at, ?) WHERE id = ?`,
-		state, failure, now, started, finished, id)
+started_at = COALESCE(started_at, ?), finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END WHERE id = ?`,
+		state, failure, now, started, Terminal(state), finished, id)
 	return mustAffect(res, err, func() error { return notFound("job '%s'", id) })
 }
 

@@ -116,7 +116,8 @@ func checkID(t *testing.T, id, prefix string) {
 }
 
 func testPipelines(t *testing.T, s *store.Store, _ store.Config) {
-	p := &store.Pipeline{Name: "bids", Query: "SELECT * FROM nexmark", Parallelism: 2, UDFs: []string{"double"}, CheckpointInterval: 10 * time.Second}
+	p := &store.Pipeline{Name: "bids", Query: "SELECT * FROM nexmark", Parallelism: 2, UDFs: []string{"double"}, CheckpointInterval: 10 * time.Second,
+		Graph: json.RawMessage(`{"nodes":[],"edges":[]}`)}
 	if err := s.CreatePipeline(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func testPipelines(t *testing.T, s *store.Store, _ store.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Stop != store.StopCheckpoint || again.Parallelism != 3 || again.Name != "bids2" || again.Query != p.Query {
+	if again.Stop != store.StopCheckpoint || again.Parallelism != 3 || again.Name != "bids2" || again.Query != p.Query || string(again.Graph) != string(p.Graph) {
 		t.Errorf("after update: %+v", *again)
 	}
 	if err := s.UpdatePipeline(ctx, &store.Pipeline{ID: "pl_missing"}); !errors.Is(err, store.ErrNotFound) {
@@ -228,6 +229,9 @@ func testJobs(t *testing.T, s *store.Store, _ store.Config) {
 		}
 		checkID(t, j.ID, "job")
 	}
+	if all, err := s.ListAllJobs(ctx); err != nil || len(all) != 2 {
+		t.Errorf("all jobs: %d %v", len(all), err)
+	}
 	jobs, err := s.ListJobs(ctx, p.ID)
 	if err != nil || len(jobs) != 2 || jobs[0].ID != j2.ID || jobs[0].State != store.JobCreated {
 		t.Fatalf("jobs %+v %v: want j2 then j1, Created", jobs, err)
@@ -247,6 +251,20 @@ func testJobs(t *testing.T, s *store.Store, _ store.Config) {
 	if got.State != store.JobFailed || got.FailureMessage != "operator agg_1 subtask 0: boom" || got.FinishedAt.IsZero() || !got.StartedAt.Equal(started) {
 		t.Errorf("failed job: %+v", *got)
 	}
+	finished := got.FinishedAt
+	if err := s.UpdateJobState(ctx, j2.ID, store.JobFailed, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.GetJob(ctx, j2.ID); !again.FinishedAt.Equal(finished) {
+		t.Errorf("a second terminal state moved FinishedAt: %v, was %v", again.FinishedAt, finished)
+	}
+	if err := s.UpdateJobState(ctx, j2.ID, store.JobRecovering, ""); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := s.GetJob(ctx, j2.ID); !rec.FinishedAt.IsZero() || rec.FailureMessage != "" || !rec.StartedAt.Equal(started) {
+		t.Errorf("recovering job: %+v (FinishedAt must clear)", *rec)
+	}
+	got, _ = s.GetJob(ctx, j2.ID)
 	got.Restarts, got.RunID, got.State = 2, 3, store.JobRecovering
 	if err := s.UpdateJob(ctx, got); err != nil {
 		t.Fatal(err)

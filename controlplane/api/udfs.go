@@ -1,0 +1,112 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/arroyogo/arroyo/controlplane/store"
+)
+
+type (
+	udfPostIn     struct{ Body UdfPost }
+	udfOut        struct{ Body GlobalUdf }
+	udfsOut       struct{ Body GlobalUdfCollection }
+	udfValidateIn struct{ Body ValidateUdfPost }
+	udfValidOut   struct{ Body UdfValidationResult }
+)
+
+var wasmMagic = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
+
+var udfName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (s *Server) udfRoutes() {
+	tags := []string{"udfs"}
+	op(s, huma.Operation{OperationID: "get_udfs", Method: http.MethodGet, Path: Prefix + "/udfs", Summary: "List UDFs", Tags: tags},
+		func(ctx context.Context, _ *struct{}) (*udfsOut, error) {
+			us, err := s.opts.Store.ListUDFs(ctx)
+			if err != nil {
+				return nil, s.storeErr(err)
+			}
+			out := &udfsOut{Body: GlobalUdfCollection{Data: []GlobalUdf{}}}
+			for i := range us {
+				out.Body.Data = append(out.Body.Data, udfView(&us[i]))
+			}
+			return out, nil
+		})
+	op(s, huma.Operation{OperationID: "create_udf", Method: http.MethodPost, Path: Prefix + "/udfs", Summary: "Create a UDF from a WebAssembly module", Tags: tags, Errors: []int{http.StatusConflict}},
+		func(ctx context.Context, in *udfPostIn) (*udfOut, error) {
+			name, err := s.validateUDF(ctx, in.Body.Language, in.Body.Definition, in.Body.Name)
+			if err != nil {
+				return nil, err
+			}
+			if name == "" {
+				return nil, badRequest("name: required (the module does not declare one)")
+			}
+			u := &store.UDF{Name: name, Language: "wasm", Module: in.Body.Definition, Description: in.Body.Description}
+			if err := s.opts.Store.CreateUDF(ctx, u); err != nil {
+				return nil, s.storeErr(err)
+			}
+			return &udfOut{Body: udfView(u)}, nil
+		})
+	op(s, huma.Operation{OperationID: "delete_udf", Method: http.MethodDelete, Path: Prefix + "/udfs/{id}", Summary: "Delete a UDF", Tags: tags},
+		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			return nil, s.storeErr(s.opts.Store.DeleteUDF(ctx, in.ID))
+		})
+	op(s, huma.Operation{OperationID: "validate_udf", Method: http.MethodPost, Path: Prefix + "/udfs/validate", Summary: "Check a UDF module without storing it", Tags: tags},
+		func(ctx context.Context, in *udfValidateIn) (*udfValidOut, error) {
+			out := &udfValidOut{Body: UdfValidationResult{Errors: []string{}}}
+			name, err := s.validateUDF(ctx, in.Body.Language, in.Body.Definition, "")
+			if err != nil {
+				if e, ok := err.(*Error); ok && e.status == http.StatusBadRequest {
+					out.Body.Errors = append(out.Body.Errors, e.Msg)
+					return out, nil
+				}
+				return nil, err
+			}
+			if name != "" {
+				out.Body.UdfName = &name
+			}
+			return out, nil
+		})
+}
+
+// validateUDF checks a module and returns the UDF's name: given, or the
+// one the module declares.
+func (s *Server) validateUDF(ctx context.Context, language string, module []byte, name string) (string, error) {
+	if language != "" && language != "wasm" {
+		return "", badRequest("language: only 'wasm' modules are supported, not '%s'", language)
+	}
+	if len(module) == 0 {
+		return "", badRequest("definition: the wasm module (base64) is empty")
+	}
+	if !bytes.HasPrefix(module, wasmMagic) {
+		return "", badRequest("definition: not a WebAssembly module (it must start with \\0asm and version 1)")
+	}
+	if s.opts.UDFs != nil {
+		declared, err := s.opts.UDFs.Validate(ctx, module)
+		if err != nil {
+			return "", badRequest("definition: %s", err)
+		}
+		if name == "" {
+			name = declared
+		}
+	}
+	if name != "" && !udfName.MatchString(name) {
+		return "", badRequest("name: '%s' is not a SQL function name (letters, digits, '_')", name)
+	}
+	return name, nil
+}
+
+func udfView(u *store.UDF) GlobalUdf {
+	return GlobalUdf{
+		ID: u.ID, Name: u.Name, CreatedAt: micros(u.CreatedAt), UpdatedAt: micros(u.UpdatedAt),
+		Definition:  fmt.Sprintf("wasm module, %d bytes, sha256 %x", len(u.Module), sha256.Sum256(u.Module)),
+		Description: u.Description, Language: u.Language,
+	}
+}
