@@ -758,3 +758,28 @@ func TestParquetStruct(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkWriteParquet(b *testing.B) {
+	tab, err := table(b, schemaAK, "parquet", "path", b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := connector.Lookup("filesystem")
+	s, err := c.NewSink(tab, connector.SinkTask{JobID: "bench", Parallelism: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.(connector.Closer).Close()
+	var ks []string
+	for i := range 4096 {
+		ks = append(ks, fmt.Sprint("k", i%100))
+	}
+	batch := batchAK(seq(0, 4096), ks, nil)
+	b.ResetTimer()
+	for range b.N {
+		if err := s.Write(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*4096)/b.Elapsed().Seconds(), "rows/s")
+}
