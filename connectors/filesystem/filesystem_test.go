@@ -453,6 +453,7 @@ func TestParquetRoundTrip(t *testing.T) {
 func TestBadOptions(t *testing.T) {
 	structT := types.StructOf(types.Field{Name: "start", Type: types.TimestampT})
 	withStruct := types.NewSchema(types.Field{Name: "w", Type: structT})
+	withList := types.NewSchema(types.Field{Name: "s", Type: types.StructOf(types.Field{Name: "tags", Type: types.ListOf(types.StringT)})})
 	for _, tc := range []struct {
 		schema *types.Schema
 		format string
@@ -468,7 +469,7 @@ func TestBadOptions(t *testing.T) {
 		{schemaAK, "json", []string{"path", "/tmp/x", "rollover_rows", "0"}, "must be at least 1"},
 		{schemaAK, "json", []string{"path", "/tmp/x", "max_parts", "3"}, "unknown option 'max_parts'"},
 		{schemaAK, "parquet", []string{"path", "/tmp/x", "parquet_compression", "lzo"}, "allowed values are 'none', 'snappy', 'gzip', 'zstd', 'lz4'"},
-		{withStruct, "parquet", []string{"path", "/tmp/x"}, "cannot write column 'w' of type STRUCT"},
+		{withList, "parquet", []string{"path", "/tmp/x"}, "cannot write column 's.tags' of type TEXT[]"},
 		{withStruct, "json", []string{"path", "/tmp/x", "partition_fields", "w"}, "column 'w' is a STRUCT"},
 	} {
 		tab, err := table(t, tc.schema, tc.format, tc.opts...)
@@ -659,6 +660,119 @@ func BenchmarkWriteJSONPartitioned(b *testing.B) {
 	var ks []string
 	for i := range 4096 {
 		ks = append(ks, keys[i%4])
+	}
+	batch := batchAK(seq(0, 4096), ks, nil)
+	b.ResetTimer()
+	for range b.N {
+		if err := s.Write(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*4096)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// pqWindow and pqNested are TestParquetStruct's rows as read back.
+type pqWindow struct {
+	Start time.Time `parquet:"start,timestamp(nanosecond)"`
+	End   time.Time `parquet:"end,timestamp(nanosecond)"`
+}
+
+type pqGeo struct {
+	Lat float64 `parquet:"lat"`
+}
+
+type pqNested struct {
+	ID int64     `parquet:"id"`
+	W  *pqWindow `parquet:"w,optional"`
+	P  struct {
+		Name *string `parquet:"name,optional"`
+		Geo  pqGeo   `parquet:"geo"`
+	} `parquet:"p"`
+}
+
+// Struct columns (a window's start and end) become Parquet groups, NULL
+// structs and NULL fields included, nested structs too.
+func TestParquetStruct(t *testing.T) {
+	winT := types.StructOf(types.Field{Name: "start", Type: types.TimestampT}, types.Field{Name: "end", Type: types.TimestampT})
+	geoT := types.StructOf(types.Field{Name: "lat", Type: types.Float64T})
+	pT := types.StructOf(types.Field{Name: "name", Type: types.StringT, Nullable: true}, types.Field{Name: "geo", Type: geoT})
+	schema := types.NewSchema(
+		types.Field{Name: "id", Type: types.Int64T},
+		types.Field{Name: "w", Type: winT, Nullable: true},
+		types.Field{Name: "p", Type: pT},
+	)
+	const n = 10
+	id := coldata.New(types.Int64T, n).(*coldata.Vec[int64])
+	w := coldata.New(winT, n).(*coldata.Struct)
+	pv := coldata.New(pT, n).(*coldata.Struct)
+	ts := coldata.New(types.TimestampT, n).(*coldata.Vec[int64])
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		id.Append(int64(i))
+		if i%3 == 0 {
+			w.AppendNull()
+		} else {
+			w.Fields[0].(*coldata.Vec[int64]).Append(base.Add(time.Duration(i) * time.Minute).UnixNano())
+			w.Fields[1].(*coldata.Vec[int64]).Append(base.Add(time.Duration(i+1) * time.Minute).UnixNano())
+			w.AppendRow()
+		}
+		if i%2 == 0 {
+			pv.Fields[0].(*coldata.Bytes).AppendNull()
+		} else {
+			pv.Fields[0].(*coldata.Bytes).AppendString(fmt.Sprint("n", i))
+		}
+		geo := pv.Fields[1].(*coldata.Struct)
+		geo.Fields[0].(*coldata.Vec[float64]).Append(float64(i) / 2)
+		geo.AppendRow()
+		pv.AppendRow()
+		ts.Append(0)
+	}
+	dir := t.TempDir()
+	s := newSink(t, schema, "parquet", "path", dir)
+	must(t, s.Write(ctx(), coldata.NewBatch([]coldata.Vector{id, w, pv, ts}, n)))
+	p, err := s.PreCommit(ctx(), 1)
+	must(t, err)
+	must(t, s.Commit(ctx(), 1, [][]byte{p}))
+	var path string
+	for name := range visible(t, dir) {
+		path = filepath.Join(dir, name)
+	}
+	f, err := os.Open(path)
+	must(t, err)
+	defer f.Close()
+	st, _ := f.Stat()
+	got, err := parquet.Read[pqNested](f, st.Size())
+	must(t, err)
+	if len(got) != n {
+		t.Fatalf("%d rows read back", len(got))
+	}
+	for i, g := range got {
+		if g.ID != int64(i) || (g.W == nil) != (i%3 == 0) || (g.P.Name == nil) != (i%2 == 0) || g.P.Geo.Lat != float64(i)/2 {
+			t.Fatalf("row %d read back as %+v", i, g)
+		}
+		if g.W != nil && (!g.W.Start.Equal(base.Add(time.Duration(i)*time.Minute)) || !g.W.End.Equal(base.Add(time.Duration(i+1)*time.Minute))) {
+			t.Fatalf("row %d: window %+v", i, *g.W)
+		}
+		if g.P.Name != nil && *g.P.Name != fmt.Sprint("n", i) {
+			t.Fatalf("row %d: name %q", i, *g.P.Name)
+		}
+	}
+}
+
+func BenchmarkWriteParquet(b *testing.B) {
+	tab, err := table(b, schemaAK, "parquet", "path", b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := connector.Lookup("filesystem")
+	s, err := c.NewSink(tab, connector.SinkTask{JobID: "bench", Parallelism: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.(connector.Closer).Close()
+	var ks []string
+	for i := range 4096 {
+		ks = append(ks, fmt.Sprint("k", i%100))
 	}
 	batch := batchAK(seq(0, 4096), ks, nil)
 	b.ResetTimer()

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -73,21 +74,41 @@ func (l *linesWriter) close() error {
 func (l *linesWriter) abort() { l.out.Close() }
 
 // checkParquetSchema refuses the column types the Parquet writer does not
-// map (lists and structs: select their fields instead).
+// map: lists (repeated columns) and types without values.
 func checkParquetSchema(s *types.Schema) error {
+	var check func(name string, t types.Type) error
+	check = func(name string, t types.Type) error {
+		switch t.Kind {
+		case types.List, types.Null, types.Invalid:
+			return fmt.Errorf("filesystem: format 'parquet' cannot write column '%s' of type %s; write format = 'json', or select scalar values", name, t)
+		case types.Struct:
+			for _, f := range t.Fields {
+				if err := check(name+"."+f.Name, f.Type); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	for _, f := range s.Fields {
-		switch f.Type.Kind {
-		case types.List, types.Struct, types.Null, types.Invalid:
-			return fmt.Errorf("filesystem: format 'parquet' cannot write column '%s' of type %s; select its fields (e.g. window.start) or write format = 'json'", f.Name, f.Type)
+		if err := check(f.Name, f.Type); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// parquetNode maps a column type to its Parquet node.
+// parquetNode maps a column type to its Parquet node: a group for a
+// struct (e.g. a window's start and end).
 func parquetNode(f types.Field) parquet.Node {
 	var n parquet.Node
 	switch t := f.Type; t.Kind {
+	case types.Struct:
+		g := parquet.Group{}
+		for _, sf := range t.Fields {
+			g[sf.Name] = parquetNode(sf)
+		}
+		n = g
 	case types.Bool:
 		n = parquet.Leaf(parquet.BooleanType)
 	case types.Int8:
@@ -131,12 +152,20 @@ func parquetNode(f types.Field) parquet.Node {
 	return n
 }
 
-// parquetLayout is a table's Parquet schema and, per table column, its
-// leaf's index (a group's leaves are ordered by name).
+// leaf is one Parquet leaf column: the table column it comes from, the
+// struct fields leading to it, and which levels of that path are
+// optional (each present optional level adds one definition level).
+type leaf struct {
+	col      int
+	fields   []int  // struct field indexes below the column
+	optional []bool // per level: the column, then each field
+	index    int    // the leaf's column index in the Parquet schema
+}
+
+// parquetLayout is a table's Parquet schema and its leaves.
 type parquetLayout struct {
 	schema *parquet.Schema
-	leaf   []int
-	fields []types.Field
+	leaves []leaf
 }
 
 func newParquetLayout(s *types.Schema) *parquetLayout {
@@ -144,12 +173,47 @@ func newParquetLayout(s *types.Schema) *parquetLayout {
 	for _, f := range s.Fields {
 		g[f.Name] = parquetNode(f)
 	}
-	l := &parquetLayout{schema: parquet.NewSchema("arroyo", g), fields: s.Fields}
-	for _, f := range s.Fields {
-		lc, _ := l.schema.Lookup(f.Name)
-		l.leaf = append(l.leaf, lc.ColumnIndex)
+	l := &parquetLayout{schema: parquet.NewSchema("arroyo", g)}
+	var walk func(lf leaf, path []string, f types.Field)
+	walk = func(lf leaf, path []string, f types.Field) {
+		lf.optional = append(slices.Clone(lf.optional), f.Nullable)
+		path = append(slices.Clone(path), f.Name)
+		if f.Type.Kind == types.Struct {
+			for k, sf := range f.Type.Fields {
+				next := lf
+				next.fields = append(slices.Clone(lf.fields), k)
+				walk(next, path, sf)
+			}
+			return
+		}
+		lc, _ := l.schema.Lookup(path...)
+		lf.index = lc.ColumnIndex
+		l.leaves = append(l.leaves, lf)
 	}
+	for c, f := range s.Fields {
+		walk(leaf{col: c}, nil, f)
+	}
+	slices.SortFunc(l.leaves, func(a, b leaf) int { return a.index - b.index })
 	return l
+}
+
+// value returns row i of the leaf in b, with its definition level.
+func (lf *leaf) value(b *coldata.Batch, i int) parquet.Value {
+	v := b.Cols[lf.col]
+	def := 0
+	for level := 0; ; level++ {
+		if lf.optional[level] {
+			if v.IsNull(i) {
+				return parquet.NullValue().Level(0, def, lf.index)
+			}
+			def++
+		}
+		if level == len(lf.fields) {
+			break
+		}
+		v = v.(*coldata.Struct).Fields[lf.fields[level]]
+	}
+	return parquetValue(v, i).Level(0, def, lf.index)
 }
 
 func codec(name string) compress.Codec {
@@ -187,7 +251,7 @@ func (p *parquetWriter) write(b *coldata.Batch) error {
 	n := b.Rows()
 	// The rows are reused from batch to batch (WriteRows copies them).
 	for len(p.rows) < n {
-		p.rows = append(p.rows, make(parquet.Row, len(p.l.fields)))
+		p.rows = append(p.rows, make(parquet.Row, len(p.l.leaves)))
 	}
 	for k := range n {
 		i := k
@@ -195,26 +259,16 @@ func (p *parquetWriter) write(b *coldata.Batch) error {
 			i = int(b.Sel[k])
 		}
 		row := p.rows[k]
-		for c, f := range p.l.fields {
-			row[p.l.leaf[c]] = parquetValue(b.Cols[c], i, f.Nullable).Level(0, defLevel(b.Cols[c], i, f.Nullable), p.l.leaf[c])
+		for j := range p.l.leaves {
+			row[j] = p.l.leaves[j].value(b, i)
 		}
 	}
 	_, err := p.w.WriteRows(p.rows[:n])
 	return err
 }
 
-func defLevel(v coldata.Vector, i int, nullable bool) int {
-	if nullable && !v.IsNull(i) {
-		return 1
-	}
-	return 0
-}
-
-// parquetValue is row i of v as a Parquet value.
-func parquetValue(v coldata.Vector, i int, nullable bool) parquet.Value {
-	if nullable && v.IsNull(i) {
-		return parquet.NullValue()
-	}
+// parquetValue is row i of v (not NULL) as a Parquet value.
+func parquetValue(v coldata.Vector, i int) parquet.Value {
 	switch c := v.(type) {
 	case *coldata.Vec[bool]:
 		return parquet.BooleanValue(c.Vals[i])
