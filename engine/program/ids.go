@@ -25,9 +25,12 @@ import (
 //     what it reads: a hash of its op, its output schema, its expressions in
 //     the plan-text form (positions and SQL text excluded, so moving a
 //     statement does not change it) and the operator ids of its inputs in
-//     slot order. Changing a query changes the ids of its nodes and of the
-//     non-table nodes downstream of them (their state would not fit
-//     anyway); other statements keep theirs.
+//     slot order with their shuffle keys (not the edge kind: forward and a
+//     round-robin shuffle differ only by parallelism, so an id is the same
+//     at every parallelism and a restore at another one finds its state).
+//     Changing a query changes the ids of its nodes and of the non-table
+//     nodes downstream of them (their state would not fit anyway); other
+//     statements keep theirs.
 //   - Two nodes with the same hash (the same query text inserted twice) are
 //     told apart by an occurrence counter in node order: the first keeps the
 //     hash, the k-th gets the suffix "~k".
@@ -72,7 +75,14 @@ func (p *Program) AssignOperatorIDs() error {
 			for _, e := range ins {
 				in := p.Nodes[e.From]
 				assign(in)
-				fmt.Fprintf(&b, "in %d %s %s %v\n", e.Input, in.OperatorID, e.Kind, e.Keys)
+				// Forward and a round-robin shuffle only differ by the
+				// parallelism on each side, which a restore may change:
+				// both are "any distribution". Keys partition state.
+				dist := "any"
+				if len(e.Keys) > 0 {
+					dist = fmt.Sprintf("keyed %v", e.Keys)
+				}
+				fmt.Fprintf(&b, "in %d %s %s\n", e.Input, in.OperatorID, dist)
 			}
 			if c := n.Calc; c != nil {
 				for _, f := range c.Filters {
