@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arroyogo/arroyo/engine/checkpoint"
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
-	"github.com/arroyogo/arroyo/engine/checkpoint"
 	"github.com/arroyogo/arroyo/engine/dataflow"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan"
