@@ -73,6 +73,8 @@ var layering = []struct {
 	{"controlplane/client", []string{"controlplane/api"}, nil},
 	{"controlplane/controller", []string{"controlplane/config", "sqlplan", "engine/program", "engine/checkpoint"}, nil},
 	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow", "engine/checkpoint"}, nil},
+	// The api.Runner of arroyo cluster: jobs on a controller, recorded in the store.
+	{"controlplane/cluster", []string{"controlplane/api", "controlplane/controller", "controlplane/store", "engine/checkpoint", "engine/program"}, nil},
 	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/..."}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/..."}, nil},

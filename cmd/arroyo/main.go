@@ -92,7 +92,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&configFile, "config", "", "TOML configuration file (keys section.key; ARROYO__SECTION__KEY environment variables override it)")
 	root.AddCommand(newRun(&configFile))
 	root.AddCommand(newCheckpoints())
-	root.AddCommand(newAPI(&configFile), newMigrate(&configFile))
+	root.AddCommand(newAPI(&configFile), newMigrate(&configFile), newCluster(&configFile))
 	return root
 }
 

@@ -1,0 +1,279 @@
+// Package cluster runs the pipelines of a metadata store: its Runner is the
+// api.Runner of `arroyo cluster`, starting, stopping, restarting and
+// rescaling jobs on a controller and recording their states, checkpoints
+// and failures in the store, where the API reads them.
+//
+// It must not import connectors, udf or cmd.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/arroyogo/arroyo/controlplane/api"
+	"github.com/arroyogo/arroyo/controlplane/controller"
+	"github.com/arroyogo/arroyo/controlplane/store"
+	"github.com/arroyogo/arroyo/engine/checkpoint"
+	"github.com/arroyogo/arroyo/engine/program"
+)
+
+// Runner runs pipelines on a controller. Every job of a pipeline
+// checkpoints into checkpoints/<pipeline id>/ of Checkpoints, so a restart,
+// resume or rescale (a new job) continues from the previous job's last
+// checkpoint.
+type Runner struct {
+	Store       *store.Store
+	Ctl         *controller.Controller
+	Checkpoints checkpoint.Storage
+	// Keep is how many checkpoints each pipeline keeps
+	// (pipeline.checkpoints_retained).
+	Keep        int
+	DefaultSink string
+	Log         *slog.Logger
+
+	mu   sync.Mutex
+	runs map[string]*run // by job id
+}
+
+// run is one job this runner started.
+type run struct {
+	pipeline string
+	job      *controller.Job
+}
+
+var _ api.Runner = (*Runner)(nil)
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+func (r *Runner) dir(pipelineID string) *checkpoint.Dir {
+	return &checkpoint.Dir{Storage: r.Checkpoints, Root: "checkpoints/" + pipelineID, Keep: r.Keep}
+}
+
+// Start implements api.Runner: a new job for p, from the pipeline's last
+// checkpoint if it has one.
+func (r *Runner) Start(ctx context.Context, p *store.Pipeline, _ *program.Program) (string, error) {
+	return r.start(ctx, p, true)
+}
+
+func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (string, error) {
+	j := &store.Job{PipelineID: p.ID}
+	if err := r.Store.CreateJob(ctx, j); err != nil {
+		return "", err
+	}
+	bg := context.WithoutCancel(ctx)
+	jobID := j.ID
+	job, err := r.Ctl.Submit(ctx, controller.Pipeline{
+		Name:               p.Name,
+		File:               p.Name,
+		Query:              p.Query,
+		Parallelism:        p.Parallelism,
+		DefaultSink:        r.DefaultSink,
+		JobID:              jobID,
+		PlannedAt:          p.CreatedAt,
+		Checkpoints:        r.dir(p.ID),
+		Resume:             resume,
+		CheckpointInterval: p.CheckpointInterval,
+		OnState: func(s controller.State) {
+			if err := r.Store.UpdateJobState(bg, jobID, string(s), ""); err != nil {
+				r.log().Warn("record job state", "job", jobID, "state", s, "error", err)
+			}
+		},
+		OnCheckpoint: func(epoch uint64, m *checkpoint.Metadata, cerr error) {
+			r.recordCheckpoint(bg, jobID, epoch, m, cerr)
+		},
+		OnFailure: func(f controller.Failure) {
+			l := &store.JobLog{JobID: jobID, Level: store.LogError, OperatorID: f.Operator, Message: f.Message}
+			if f.Subtask >= 0 {
+				sub := f.Subtask
+				l.Subtask = &sub
+			}
+			if f.Restarted {
+				l.Details = "restarted from the last checkpoint"
+			}
+			if err := r.Store.AddJobLog(bg, l); err != nil {
+				r.log().Warn("record job failure", "job", jobID, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		_ = r.Store.UpdateJobState(bg, jobID, store.JobFailed, err.Error())
+		return "", err
+	}
+	r.mu.Lock()
+	if r.runs == nil {
+		r.runs = map[string]*run{}
+	}
+	r.runs[jobID] = &run{pipeline: p.ID, job: job}
+	r.mu.Unlock()
+	go func() {
+		// The last state again, with the job's error as its message.
+		if err := job.Wait(); err != nil {
+			if uerr := r.Store.UpdateJobState(bg, jobID, string(job.State()), err.Error()); uerr != nil {
+				r.log().Warn("record job failure", "job", jobID, "error", uerr)
+			}
+		}
+	}()
+	return jobID, nil
+}
+
+func (r *Runner) recordCheckpoint(ctx context.Context, jobID string, epoch uint64, m *checkpoint.Metadata, cerr error) {
+	c := &store.Checkpoint{JobID: jobID, Epoch: epoch, State: store.CheckpointFailed}
+	if m != nil {
+		c.State, c.Path, c.Bytes, c.StartedAt, c.FinishedAt = store.CheckpointReady, m.Dir, m.Bytes(), m.Started, m.Finished
+		for _, o := range m.Operators {
+			oc := store.OperatorCheckpoint{OperatorID: o.ID, StartedAt: m.Started, FinishedAt: m.Finished}
+			for _, s := range o.Subtasks {
+				oc.Bytes += s.Size
+				oc.Subtasks = append(oc.Subtasks, store.SubtaskCheckpoint{Index: s.Subtask, Bytes: s.Size, StartedAt: m.Started, FinishedAt: m.Finished})
+			}
+			c.Operators = append(c.Operators, oc)
+		}
+	}
+	if err := r.Store.CreateCheckpoint(ctx, c); err != nil {
+		r.log().Warn("record checkpoint", "job", jobID, "epoch", epoch, "error", err)
+	}
+	if cerr != nil {
+		_ = r.Store.AddJobLog(ctx, &store.JobLog{JobID: jobID, Level: store.LogWarn, Message: cerr.Error()})
+	}
+}
+
+// Stop implements api.Runner: checkpoint and graceful stop at a final
+// checkpoint (the one a resume starts from); immediate and force cancel.
+func (r *Runner) Stop(_ context.Context, jobID, mode string) error {
+	r.mu.Lock()
+	rn := r.runs[jobID]
+	r.mu.Unlock()
+	if rn == nil {
+		return fmt.Errorf("job '%s' is not running on this controller: %w", jobID, store.ErrConflict)
+	}
+	switch mode {
+	case store.StopCheckpoint, store.StopGraceful:
+		rn.job.Stop()
+	case store.StopImmediate, store.StopForce:
+		rn.job.Cancel()
+	default:
+		return fmt.Errorf("stop mode %q: want checkpoint, graceful, immediate or force", mode)
+	}
+	return nil
+}
+
+// Restart implements api.Runner: a job of p that still runs is stopped at
+// a checkpoint (a rescale or forced restart) and awaited; then a new job
+// starts at p's parallelism, from the last checkpoint unless
+// opts.IgnoreState (which deletes the pipeline's checkpoints).
+func (r *Runner) Restart(ctx context.Context, p *store.Pipeline, _ *program.Program, opts api.RestartOptions) (string, error) {
+	r.mu.Lock()
+	var live []*run
+	for id, rn := range r.runs {
+		if rn.pipeline != p.ID {
+			continue
+		}
+		select {
+		case <-rn.job.Done():
+			delete(r.runs, id)
+		default:
+			live = append(live, rn)
+		}
+	}
+	r.mu.Unlock()
+	for _, rn := range live {
+		if opts.IgnoreState {
+			rn.job.Cancel()
+		} else {
+			rn.job.Stop()
+		}
+		select {
+		case <-rn.job.Done():
+		case <-ctx.Done():
+			return "", fmt.Errorf("waiting for job %s to stop: %w", rn.job.ID, ctx.Err())
+		case <-time.After(time.Minute):
+			return "", fmt.Errorf("job %s did not stop within a minute: %w", rn.job.ID, store.ErrConflict)
+		}
+	}
+	if opts.IgnoreState {
+		if err := r.Checkpoints.RemoveAll(ctx, "checkpoints/"+p.ID); err != nil {
+			return "", fmt.Errorf("discard the checkpoints of %s: %w", p.ID, err)
+		}
+	}
+	return r.start(ctx, p, !opts.IgnoreState)
+}
+
+// Job returns a job this runner started (nil if it did not).
+func (r *Runner) Job(jobID string) *controller.Job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rn := r.runs[jobID]; rn != nil {
+		return rn.job
+	}
+	return nil
+}
+
+// Shutdown stops every running job at a checkpoint and waits for them
+// (until ctx ends).
+func (r *Runner) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	var jobs []*controller.Job
+	for _, rn := range r.runs {
+		jobs = append(jobs, rn.job)
+	}
+	r.mu.Unlock()
+	for _, j := range jobs {
+		j.Stop()
+	}
+	var errs []error
+	for _, j := range jobs {
+		select {
+		case <-j.Done():
+		case <-ctx.Done():
+			j.Cancel()
+			errs = append(errs, fmt.Errorf("job %s: %w", j.ID, ctx.Err()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Recover starts a new job, from its last checkpoint, for every stored
+// pipeline that should be running (stop = none) and whose newest job did
+// not finish or fail: the cluster was stopped (its jobs stopped at a final
+// checkpoint) or it crashed (the job records say Running). It returns the
+// pipelines it resumed.
+func (r *Runner) Recover(ctx context.Context) ([]string, error) {
+	ps, _, err := r.Store.ListPipelines(ctx, store.Page{})
+	if err != nil {
+		return nil, err
+	}
+	var resumed []string
+	var errs []error
+	for i := range ps {
+		p := &ps[i]
+		if p.Stop != store.StopNone || p.Preview {
+			continue
+		}
+		jobs, err := r.Store.ListJobs(ctx, p.ID)
+		if err != nil {
+			return resumed, err
+		}
+		if len(jobs) > 0 && (jobs[0].State == store.JobFinished || jobs[0].State == store.JobFailed) {
+			continue
+		}
+		if len(jobs) > 0 && !store.Terminal(jobs[0].State) {
+			// A job this process never ran (the last one crashed).
+			_ = r.Store.UpdateJobState(ctx, jobs[0].ID, store.JobFailed, "the controller stopped while it ran; resumed in a new job")
+		}
+		if _, err := r.start(ctx, p, true); err != nil {
+			errs = append(errs, fmt.Errorf("resume pipeline %s: %w", p.ID, err))
+			continue
+		}
+		resumed = append(resumed, p.ID)
+	}
+	return resumed, errors.Join(errs...)
+}
