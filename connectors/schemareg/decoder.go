@@ -144,7 +144,7 @@ func (a *avroDecoder) plan(id int) (*avro.Plan, error) {
 	return p, nil
 }
 
-func (a *avroDecoder) Rows() int                { return a.d.Rows() }
+func (a *avroDecoder) Rows() int               { return a.d.Rows() }
 func (a *avroDecoder) Flush() []coldata.Vector { return a.d.Flush() }
 
 type jsonDecoder struct {
@@ -165,7 +165,7 @@ func (j *jsonDecoder) Decode(rec []byte) error {
 	return j.d.Decode(payload)
 }
 
-func (j *jsonDecoder) Rows() int                { return j.d.Rows() }
+func (j *jsonDecoder) Rows() int               { return j.d.Rows() }
 func (j *jsonDecoder) Flush() []coldata.Vector { return j.d.Flush() }
 
 // parseAvro parses an Avro schema of the registry, with the schemas it
