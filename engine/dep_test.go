@@ -90,6 +90,8 @@ var layering = []struct {
 	{"controlplane", nil, nil},
 	{"udf", nil, nil},
 	{"conformance", nil, nil},
+	// Finds the real broker conformance/kafka/broker.sh starts.
+	{"conformance/kafka", nil, nil},
 }
 
 func TestLayering(t *testing.T) {
