@@ -2,6 +2,7 @@ package avro
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/types"
@@ -39,6 +40,12 @@ type col struct {
 
 	fields []*col // struct
 	elem   *col   // list
+	// pend (structs) counts trailing NULL rows not yet appended to the
+	// fields: coldata wants a NULL struct row to have a row in every
+	// field, and appending those one by one costs more than the rest of a
+	// Nexmark bid (two NULL structs of 8 and 10 fields per record), so
+	// they are appended in bulk before the next non-NULL row, or at Flush.
+	pend int
 
 	// Sizes at the last flush, to size the next builders.
 	lastRows, lastData int
@@ -155,14 +162,118 @@ func (c *col) appendNull() {
 	case types.String, types.Bytes, types.JSON:
 		c.vby.AppendNull()
 	case types.Struct:
-		for _, f := range c.fields {
-			f.appendNull()
-		}
 		c.vst.N.SetNull(c.vst.Length)
 		c.vst.Length++
+		c.pend++
 	default:
 		c.vec.AppendNull()
 	}
+}
+
+// pad appends struct c's pending NULL rows to its fields.
+func (c *col) pad() {
+	for _, f := range c.fields {
+		f.appendNulls(c.pend)
+	}
+	c.pend = 0
+}
+
+// settle appends the pending NULL rows of every struct under c.
+func (c *col) settle() {
+	if c.pend > 0 {
+		c.pad()
+	}
+	for _, f := range c.fields {
+		f.settle()
+	}
+	if c.elem != nil {
+		c.elem.settle()
+	}
+}
+
+// appendNulls appends k NULL rows to c's builder.
+func (c *col) appendNulls(k int) {
+	var from int
+	switch v := c.vec.(type) {
+	case *coldata.Vec[bool]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[int8]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[int16]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[int32]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[int64]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[uint8]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[uint16]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[uint32]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[uint64]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[float32]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[float64]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Vec[coldata.Int128]:
+		from, v.Vals = len(v.Vals), appendZeros(v.Vals, k)
+	case *coldata.Bytes:
+		from = v.Len()
+		v.Offsets = appendRepeat(v.Offsets, int32(len(v.Data)), k)
+	case *coldata.Struct:
+		from = v.Length
+		v.Length += k
+		c.pend += k
+	case *coldata.List:
+		from = v.Len()
+		v.Offsets = appendRepeat(v.Offsets, v.Offsets[len(v.Offsets)-1], k)
+	}
+	setNulls(c.vec.Nulls(), from, from+k)
+}
+
+func appendZeros[T coldata.Fixed](v []T, k int) []T {
+	v = slices.Grow(v, k)
+	n := len(v)
+	v = v[:n+k]
+	clear(v[n:])
+	return v
+}
+
+func appendRepeat(v []int32, x int32, k int) []int32 {
+	v = slices.Grow(v, k)
+	for range k {
+		v = append(v, x)
+	}
+	return v
+}
+
+// setNulls marks rows [from, to) NULL.
+func setNulls(nl *coldata.Nulls, from, to int) {
+	if from >= to {
+		return
+	}
+	w := nl.Words()
+	if need := (to + 63) >> 6; need > len(w) {
+		w = slices.Grow(w, need-len(w))
+		k := len(w)
+		w = w[:need]
+		clear(w[k:])
+	}
+	first, last := from>>6, (to-1)>>6
+	lo := ^uint64(0) << (uint(from) & 63)
+	hi := ^uint64(0) >> (63 - (uint(to-1) & 63))
+	if first == last {
+		w[first] |= lo & hi
+	} else {
+		w[first] |= lo
+		for k := first + 1; k < last; k++ {
+			w[k] = ^uint64(0)
+		}
+		w[last] |= hi
+	}
+	nl.SetWords(w)
 }
 
 // truncate cuts c's builder back to rows rows, whatever a failed decode
@@ -199,10 +310,15 @@ func (c *col) truncate(rows int) {
 		}
 		v.Data = v.Data[:v.Offsets[len(v.Offsets)-1]]
 	case *coldata.Struct:
+		// The fields hold Length-pend rows, plus at most one partial row
+		// if a record failed inside this struct (it had no pending rows
+		// then).
+		keep := min(rows, v.Length-c.pend)
 		for _, f := range c.fields {
-			f.truncate(rows)
+			f.truncate(keep)
 		}
 		v.Length = min(v.Length, rows)
+		c.pend = v.Length - keep
 	case *coldata.List:
 		if rows < v.Len() {
 			v.Offsets = v.Offsets[:rows+1]

@@ -143,6 +143,7 @@ func (d *Decoder) Rows() int { return d.rows }
 func (d *Decoder) Flush() []coldata.Vector {
 	out := make([]coldata.Vector, len(d.root.fields))
 	for i, f := range d.root.fields {
+		f.settle()
 		out[i] = f.vec
 		f.remember()
 	}
@@ -229,6 +230,11 @@ func (d *Decoder) truncated(path string, what string) error {
 // long reads a zigzag varint.
 func (d *Decoder) long(path string) (int64, error) {
 	b, i := d.buf, d.pos
+	if i < len(b) && b[i] < 0x80 { // one byte: -64..63, most lengths
+		d.pos = i + 1
+		u := uint64(b[i])
+		return int64(u>>1) ^ -int64(u&1), nil
+	}
 	var u uint64
 	for shift := uint(0); shift < 64; shift += 7 {
 		if i >= len(b) {
@@ -346,6 +352,9 @@ func (d *Decoder) value(o *op) error {
 		}
 		c.vby.Append(o.symbols[k])
 	case opRecord:
+		if c.pend > 0 {
+			c.pad()
+		}
 		if err := d.fields(o); err != nil {
 			return err
 		}
