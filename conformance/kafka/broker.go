@@ -17,11 +17,12 @@
 //	ARROYO_CONFORMANCE_SASL_PASSWORD
 //	ARROYO_CONFORMANCE_TLS_CA                 PEM file of the CA that signed the broker's certificate
 //	ARROYO_CONFORMANCE_KAFKA_PROVIDER         a name for reports, e.g. apache-kafka-4.1.1
+//	ARROYO_CONFORMANCE_SCHEMA_REGISTRY        URL of a Confluent Schema Registry (broker.sh: srfake)
 //
 // With ARROYO_REQUIRE_REAL_KAFKA=1 (CI sets it) a test that asks for the
 // broker fails, rather than skips, when the environment names none.
 //
-// It imports nothing from this module.
+// Its non-test code imports nothing from this module.
 package kafka
 
 import (
@@ -44,6 +45,7 @@ const (
 	EnvPassword      = "ARROYO_CONFORMANCE_SASL_PASSWORD"
 	EnvTLSCA         = "ARROYO_CONFORMANCE_TLS_CA"
 	EnvProvider      = "ARROYO_CONFORMANCE_KAFKA_PROVIDER"
+	EnvRegistry      = "ARROYO_CONFORMANCE_SCHEMA_REGISTRY"
 	EnvRequire       = "ARROYO_REQUIRE_REAL_KAFKA"
 )
 
@@ -61,20 +63,24 @@ type Broker struct {
 	// CAFile is the PEM file of the CA of the TLS listeners.
 	CAFile   string
 	Provider string
+	// SchemaRegistry is the URL of a schema registry beside the cluster,
+	// or empty.
+	SchemaRegistry string
 }
 
 // FromEnv returns the broker the environment names; ok is false when
 // ARROYO_CONFORMANCE_KAFKA is unset.
 func FromEnv() (b *Broker, ok bool) {
 	b = &Broker{
-		Plaintext:     os.Getenv(EnvBootstrap),
-		SASLPlaintext: os.Getenv(EnvSASLPlaintext),
-		SSL:           os.Getenv(EnvSSL),
-		SASLSSL:       os.Getenv(EnvSASLSSL),
-		Username:      os.Getenv(EnvUsername),
-		Password:      os.Getenv(EnvPassword),
-		CAFile:        os.Getenv(EnvTLSCA),
-		Provider:      os.Getenv(EnvProvider),
+		Plaintext:      os.Getenv(EnvBootstrap),
+		SASLPlaintext:  os.Getenv(EnvSASLPlaintext),
+		SSL:            os.Getenv(EnvSSL),
+		SASLSSL:        os.Getenv(EnvSASLSSL),
+		Username:       os.Getenv(EnvUsername),
+		Password:       os.Getenv(EnvPassword),
+		CAFile:         os.Getenv(EnvTLSCA),
+		Provider:       os.Getenv(EnvProvider),
+		SchemaRegistry: os.Getenv(EnvRegistry),
 	}
 	for _, m := range strings.Split(os.Getenv(EnvMechanisms), ",") {
 		if m = strings.TrimSpace(m); m != "" {

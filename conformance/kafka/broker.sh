@@ -19,6 +19,11 @@
 # ${ARROYO_KAFKA_CACHE:-$HOME/.cache/arroyo-kafka}/libs-VERSION, once. The
 # broker's state (config, data, certs, log, PID) lives in
 # ${ARROYO_KAFKA_DIR:-$ARROYO_KAFKA_CACHE/run}; every start formats it anew.
+# Beside the broker it starts srfake (conformance/kafka/srfake, the fake
+# Confluent Schema Registry of franz-go: there is none on Maven Central) on
+# 127.0.0.1 and exports its URL as ARROYO_CONFORMANCE_SCHEMA_REGISTRY; set
+# ARROYO_KAFKA_SCHEMA_REGISTRY=0 to skip it.
+#
 # Any failure exits non-zero with the reason (and the broker log's tail):
 # CI must fail loudly, never skip.
 set -euo pipefail
@@ -44,6 +49,53 @@ log_tail() {
 
 running() {
   [ -f "$run/pid" ] && kill -0 "$(cat "$run/pid")" 2>/dev/null
+}
+
+repo="$(cd "$here/../.." && pwd)"
+with_registry="${ARROYO_KAFKA_SCHEMA_REGISTRY:-1}"
+
+# start_registry builds and starts srfake; registry_wait waits for its URL.
+start_registry() {
+  [ "$with_registry" = 1 ] || return 0
+  command -v go >/dev/null || die "go not found: needed to build the fake schema registry (ARROYO_KAFKA_SCHEMA_REGISTRY=0 skips it)"
+  (cd "$repo" && go build -o "$run/srfake" ./conformance/kafka/srfake) || die "could not build conformance/kafka/srfake"
+  setsid "$run/srfake" -url-file "$run/srfake.url" >>"$run/srfake.log" 2>&1 < /dev/null &
+  echo $! > "$run/srfake.pid"
+}
+
+registry_wait() {
+  [ "$with_registry" = 1 ] || return 0
+  for _ in $(seq 1 100); do
+    if [ -s "$run/srfake.url" ]; then
+      echo "export ARROYO_CONFORMANCE_SCHEMA_REGISTRY=$(cat "$run/srfake.url")" >> "$run/env.sh"
+      return 0
+    fi
+    kill -0 "$(cat "$run/srfake.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$run/srfake.log" >&2 || true
+  die "the fake schema registry did not start"
+}
+
+# kill_pid FILE NAME stops the process whose PID FILE holds (SIGTERM, then
+# SIGKILL after 30 s).
+kill_pid() {
+  local file=$1 name=$2 pid
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 60); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "broker.sh: $name (PID $pid) ignored SIGTERM for 30s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$file"
+  echo "broker.sh: stopped $name (PID $pid)" >&2
 }
 
 fetch() {
@@ -184,6 +236,7 @@ start() {
     -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$libs/*" \
     kafka.Kafka "$run/server.properties" >>"$run/server.log" 2>&1 < /dev/null &
   echo $! > "$run/pid"
+  start_registry
   local deadline=$((SECONDS + ready_timeout))
   # shellcheck disable=SC1091
   source "$run/env.sh"
@@ -203,30 +256,18 @@ start() {
     fi
     sleep 0.5
   done
+  registry_wait
   echo "broker.sh: Apache Kafka $version ready (PID $(cat "$run/pid")) in $((SECONDS - t0))s (fetch ${t_fetch}s); log $run/server.log" >&2
   cat "$run/env.sh"
 }
 
 stop() {
-  if ! [ -f "$run/pid" ]; then
+  if ! [ -f "$run/pid" ] && ! [ -f "$run/srfake.pid" ]; then
     echo "broker.sh: no broker PID file in $run" >&2
     return 0
   fi
-  local pid
-  pid="$(cat "$run/pid")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    for _ in $(seq 1 60); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "broker.sh: PID $pid ignored SIGTERM for 30s; killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$run/pid"
-  echo "broker.sh: stopped PID $pid" >&2
+  kill_pid "$run/srfake.pid" "the fake schema registry"
+  kill_pid "$run/pid" "the broker"
 }
 
 case "${1:-}" in
