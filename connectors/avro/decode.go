@@ -49,6 +49,7 @@ type Decoder struct {
 	rows         int
 	unstructured bool
 	raw          bool
+	registry     bool // records are Confluent-framed: only DecodeWith reads them
 
 	// fixed is the plan of raw datums (avro.raw_datum); containers are
 	// read with the plan of the schema in their header, cached by its
@@ -68,7 +69,7 @@ const maxCached = 64
 // event-time column). opts are the format's validated options (nil means
 // defaults). With 'avro.confluent_schema_registry' the decoder is meant to
 // be driven by connectors/schemareg, which calls Plan and DecodeWith; its
-// Decode then reads bare datums of 'avro.schema' if given, else fails.
+// Decode then fails, saying the connector has no registry.
 func NewDecoder(schema *types.Schema, opts connector.Options) (*Decoder, error) {
 	if schema.TimestampIndex() >= 0 {
 		return nil, fmt.Errorf("avro: decoder schema must not contain the hidden column '%s'", types.TimestampField)
@@ -76,6 +77,7 @@ func NewDecoder(schema *types.Schema, opts connector.Options) (*Decoder, error) 
 	d := &Decoder{
 		unstructured: opts.Bool(OptIntoUnstructuredJSON),
 		raw:          opts.Bool(OptRawDatum) || opts.Bool(OptConfluentSchemaRegistry),
+		registry:     opts.Bool(OptConfluentSchemaRegistry),
 	}
 	if d.unstructured {
 		if err := unstructuredColumn(schema.Fields); err != nil {
@@ -155,12 +157,15 @@ func (d *Decoder) Flush() []coldata.Vector {
 // schema with 'avro.raw_datum', else an object container file. On error
 // it appends nothing.
 func (d *Decoder) Decode(rec []byte) error {
+	if d.registry {
+		return fmt.Errorf("avro: with '%s' records are decoded by the schema registry: this connector has none ('schema_registry.endpoint')",
+			OptConfluentSchemaRegistry)
+	}
 	if d.fixed != nil {
 		return d.DecodeWith(d.fixed, rec)
 	}
 	if d.raw {
-		return fmt.Errorf("avro: no writer schema: with '%s' records are decoded by the schema registry; without one, set '%s'",
-			OptConfluentSchemaRegistry, OptSchema)
+		return fmt.Errorf("avro: no writer schema for raw datums: set '%s'", OptSchema)
 	}
 	return d.decodeContainer(rec)
 }

@@ -22,7 +22,10 @@ type Encoder struct {
 	writer avro.Schema
 	text   string // the writer schema's JSON
 	raw    bool
-	prefix []byte
+	// registry: Confluent-framed records, written only once SetPrefix
+	// gave the header (connectors/schemareg does).
+	registry bool
+	prefix   []byte
 	sync   [16]byte
 	buf    []byte
 	datum  []byte
@@ -72,7 +75,7 @@ type encNode struct {
 // NewEncoder returns an encoder for rows of schema (the hidden event-time
 // column, if present, is not written).
 func NewEncoder(schema *types.Schema, opts connector.Options) (*Encoder, error) {
-	e := &Encoder{raw: opts.Bool(OptRawDatum) || opts.Bool(OptConfluentSchemaRegistry)}
+	e := &Encoder{raw: opts.Bool(OptRawDatum) || opts.Bool(OptConfluentSchemaRegistry), registry: opts.Bool(OptConfluentSchemaRegistry)}
 	var err error
 	if text := opts.String(OptSchema); text != "" {
 		e.text = text
@@ -330,6 +333,10 @@ func (n *encNode) bind(v coldata.Vector) {
 
 // Encode calls emit once per logical row of b with its encoded record.
 func (e *Encoder) Encode(b *coldata.Batch, emit func(rec []byte) error) error {
+	if e.registry && e.prefix == nil {
+		return fmt.Errorf("avro: with '%s' records are encoded by the schema registry: this connector has none ('schema_registry.endpoint')",
+			OptConfluentSchemaRegistry)
+	}
 	for i, f := range e.root.fields {
 		if k := e.root.colIdx[i]; k >= 0 {
 			f.bind(b.Cols[k])
