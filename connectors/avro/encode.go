@@ -26,9 +26,9 @@ type Encoder struct {
 	// gave the header (connectors/schemareg does).
 	registry bool
 	prefix   []byte
-	sync   [16]byte
-	buf    []byte
-	datum  []byte
+	sync     [16]byte
+	buf      []byte
+	datum    []byte
 }
 
 // encode opcodes: the writer type a column's values are written as.
