@@ -308,6 +308,10 @@ func (d *Decoder) value(o *op) error {
 		if !o.isLong && int64(int32(v)) != v {
 			return d.errAt(o, at, fmt.Sprintf("int value %d does not fit 32 bits", v))
 		}
+		if o.conv == convNone && c.kind == types.Int64 {
+			c.vi64.Append(v)
+			return nil
+		}
 		return d.putInt(o, c, v, at)
 	case opFloat:
 		if d.pos+4 > len(d.buf) {
@@ -336,6 +340,10 @@ func (d *Decoder) value(o *op) error {
 		s, err := d.bytes(o.path)
 		if err != nil {
 			return err
+		}
+		if o.conv == convNone {
+			c.vby.Append(s)
+			return nil
 		}
 		return d.putBytes(o, c, s, at)
 	case opFixed:
