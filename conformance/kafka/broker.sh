@@ -119,6 +119,7 @@ fetch() {
 
 # free_ports N prints N distinct free TCP ports on 127.0.0.1.
 free_ports() {
+  command -v python3 >/dev/null || die "python3 not found: needed to pick free ports"
   python3 - "$1" <<'PY'
 import socket, sys
 socks = []
@@ -221,6 +222,8 @@ start() {
   local t_fetch=$((SECONDS - t0))
   rm -rf "$run"
   mkdir -p "$run/data"
+  # Whatever fails from here on, leave no process behind.
+  trap 'if [ "${started:-0}" != 1 ]; then stop >/dev/null 2>&1 || true; fi' EXIT
   certs
   configure
   local cluster
@@ -251,12 +254,12 @@ start() {
     fi
     if [ $SECONDS -ge $deadline ]; then
       log_tail
-      stop >&2 || true
       die "the broker was not ready after ${ready_timeout}s"
     fi
     sleep 0.5
   done
   registry_wait
+  started=1
   echo "broker.sh: Apache Kafka $version ready (PID $(cat "$run/pid")) in $((SECONDS - t0))s (fetch ${t_fetch}s); log $run/server.log" >&2
   cat "$run/env.sh"
 }

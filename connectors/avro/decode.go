@@ -209,7 +209,7 @@ func (d *Decoder) datum(o *op) error {
 func (d *Decoder) fields(o *op) error {
 	for _, f := range o.fields {
 		if f.code == opSkip {
-			if err := d.skip(f.w, f.path); err != nil {
+			if err := d.skip(f.w, f.path, 0); err != nil {
 				return err
 			}
 			continue
@@ -401,7 +401,7 @@ func (d *Decoder) value(o *op) error {
 		}
 		c.vby.Append(d.json)
 	case opSkip:
-		return d.skip(o.w, o.path)
+		return d.skip(o.w, o.path, 0)
 	case opBad:
 		return d.errAt(o, d.pos, o.bad)
 	}
@@ -428,7 +428,10 @@ func (d *Decoder) array(o *op) error {
 				return err
 			}
 		}
-		if n > int64(len(d.buf)-d.pos) && !zeroSized(o.elem.w) {
+		// Every item takes a byte, except of types that take none (null,
+		// empty records): those are capped instead, so no count can make
+		// a datum of a few bytes loop for long.
+		if limit := int64(len(d.buf) - d.pos); (n > limit && !zeroSized(o.elem.w, 0)) || n > maxZeroItems {
 			return d.errAt(o, at, fmt.Sprintf("block of %d items past the end of the datum", n))
 		}
 		for range n {
@@ -441,18 +444,30 @@ func (d *Decoder) array(o *op) error {
 	return nil
 }
 
-// zeroSized reports whether values of s may take no bytes (null, empty
-// records), so a count of them is not bounded by the bytes left.
-func zeroSized(s avro.Schema) bool {
+// maxZeroItems caps the items of one array block.
+const maxZeroItems = 1 << 20
+
+// zeroSized reports whether values of s take no bytes (null, fixed of
+// size 0, records of such fields), so a count of them is not bounded by
+// the bytes left.
+func zeroSized(s avro.Schema, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
 	switch s := deref(s).(type) {
+	case *avro.NullSchema:
+		return true
 	case *avro.PrimitiveSchema:
 		return s.Type() == avro.Null
 	case *avro.RecordSchema:
+		for _, f := range s.Fields() {
+			if !zeroSized(f.Type(), depth+1) {
+				return false
+			}
+		}
 		return true
 	case *avro.FixedSchema:
 		return s.Size() == 0
-	case *avro.UnionSchema:
-		return false
 	}
 	return false
 }
@@ -604,7 +619,10 @@ func rescale(x coldata.Int128, from, to int) (coldata.Int128, bool) {
 }
 
 // skip reads past one value of writer type s.
-func (d *Decoder) skip(s avro.Schema, path string) error {
+func (d *Decoder) skip(s avro.Schema, path string, depth int) error {
+	if depth > maxDepth {
+		return &DecodeError{Field: path, Offset: d.pos, Msg: "nested deeper than 100 levels"}
+	}
 	switch s := deref(s).(type) {
 	case *avro.PrimitiveSchema:
 		switch s.Type() {
@@ -641,18 +659,18 @@ func (d *Decoder) skip(s avro.Schema, path string) error {
 		return err
 	case *avro.RecordSchema:
 		for _, f := range s.Fields() {
-			if err := d.skip(f.Type(), joinPath(path, f.Name())); err != nil {
+			if err := d.skip(f.Type(), joinPath(path, f.Name()), depth+1); err != nil {
 				return err
 			}
 		}
 	case *avro.ArraySchema:
-		return d.skipBlocks(path, func() error { return d.skip(s.Items(), path+"[]") })
+		return d.skipBlocks(path, func() error { return d.skip(s.Items(), path+"[]", depth+1) })
 	case *avro.MapSchema:
 		return d.skipBlocks(path, func() error {
 			if _, err := d.bytes(path); err != nil {
 				return err
 			}
-			return d.skip(s.Values(), path+"{}")
+			return d.skip(s.Values(), path+"{}", depth+1)
 		})
 	case *avro.UnionSchema:
 		at := d.pos
@@ -664,7 +682,7 @@ func (d *Decoder) skip(s avro.Schema, path string) error {
 		if k < 0 || k >= int64(len(ts)) {
 			return &DecodeError{Field: path, Offset: at, Msg: fmt.Sprintf("union branch %d out of range (the union has %d)", k, len(ts))}
 		}
-		return d.skip(ts[k], path)
+		return d.skip(ts[k], path, depth+1)
 	}
 	return nil
 }
