@@ -107,7 +107,7 @@ fetch() {
   echo "broker.sh: fetching Kafka $version and its dependencies into $libs" >&2
   rm -rf "$libs.tmp"
   mkdir -p "$libs.tmp"
-  if ! mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" >&2; then
+  if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" >&2; then
     rm -rf "$libs.tmp"
     die "could not fetch Kafka $version from Maven (see the mvn output above)"
   fi

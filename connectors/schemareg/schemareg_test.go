@@ -353,3 +353,48 @@ func TestSQLToJSONSchemaRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedRegistryConcurrent: subtasks share one Registry (its id cache)
+// and each has its own decoder.
+func TestSharedRegistryConcurrent(t *testing.T) {
+	fake, r := newFake(t)
+	ctx := context.Background()
+	id1 := register(t, fake, "users-value", userV1, sr.TypeAvro)
+	id2 := register(t, fake, "users-value", userV2, sr.TypeAvro)
+	schema, err := r.TableSchema(ctx, "users-value")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1 := framed(t, id1, userV1, map[string]any{"id": int64(1), "n": 7, "old": "x"})
+	m2 := framed(t, id2, userV2, map[string]any{"id": int64(2), "n": int64(3), "email": nil})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			dec, err := r.Decoder(ctx, FormatAvro, nil, schema)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := range 200 {
+				m := m1
+				if i%2 == 1 {
+					m = m2
+				}
+				if err := dec.Decode(m); err != nil {
+					errs <- err
+					return
+				}
+			}
+			if dec.Rows() != 200 {
+				errs <- fmt.Errorf("%d rows", dec.Rows())
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
