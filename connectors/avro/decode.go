@@ -55,6 +55,9 @@ type Decoder struct {
 	// read with the plan of the schema in their header, cached by its
 	// text (at most maxCached).
 	fixed  *Plan
+	// reader is 'avro.schema' when it is the reader's schema (containers,
+	// registry): its defaults fill the fields older writers lack.
+	reader avro.Schema
 	byText map[string]*Plan
 	ocf    containerState
 
@@ -99,10 +102,16 @@ func NewDecoder(schema *types.Schema, opts connector.Options) (*Decoder, error) 
 		if err != nil {
 			return nil, &connector.OptionError{Owner: Name, Option: OptSchema, Problem: err.Error()}
 		}
+		if !d.raw || d.registry {
+			// The writer's schema is in each container or behind each id;
+			// this one is the reader's.
+			d.reader = w
+			break
+		}
 		if d.fixed, err = d.Plan(w); err != nil {
 			return nil, err
 		}
-	case d.raw && !opts.Bool(OptConfluentSchemaRegistry):
+	case d.raw && !d.registry:
 		// Bare datums without a schema: those this package's encoder
 		// writes for the SQL schema.
 		if d.unstructured {
@@ -220,6 +229,15 @@ func (d *Decoder) fields(o *op) error {
 	}
 	for _, c := range o.missing {
 		c.appendNull()
+	}
+	for _, df := range o.defaults {
+		buf, pos := d.buf, d.pos
+		d.buf, d.pos = df.datum, 0
+		err := d.value(df.op)
+		d.buf, d.pos = buf, pos
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -237,4 +239,33 @@ func TestProjectedSubset(t *testing.T) {
 		t.Fatal(err)
 	}
 	equalRows(t, rows(d.Flush()), []string{"true | 9"})
+}
+
+// TestContainerWithReaderSchema: without avro.raw_datum, avro.schema is the
+// reader's schema (the writer's is in each container): its defaults fill
+// what an older writer lacks, including records.
+func TestContainerWithReaderSchema(t *testing.T) {
+	v1 := `{"type":"record","name":"E","fields":[{"name":"id","type":"long"}]}`
+	v2 := `{"type":"record","name":"E","fields":[{"name":"id","type":"long"},
+		{"name":"level","type":"int","default":3},
+		{"name":"pt","type":{"type":"record","name":"P","fields":[{"name":"x","type":"double"}]},"default":{"x":1.5}},
+		{"name":"tags","type":{"type":"array","items":"string"},"default":["a"]}]}`
+	opts := connector.Options{OptSchema: v2}
+	cols, err := TableSchema(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDecoder(cols, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEncoder(types.NewSchema(fld("id", types.Int64T, false)), connector.Options{OptSchema: v1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := &coldata.Vec[int64]{T: types.Int64T, Vals: []int64{7}}
+	if err := e.Encode(coldata.NewBatch([]coldata.Vector{ids}, 1), d.Decode); err != nil {
+		t.Fatal(err)
+	}
+	equalRows(t, rows(d.Flush()), []string{"7 | 3 | {x: 1.5} | ['a']"})
 }

@@ -58,11 +58,19 @@ type op struct {
 
 	symbols [][]byte // opEnum
 	fields  []*op    // opRecord: writer fields in writer order
-	missing []*col   // opRecord: columns the writer lacks (NULL)
+	missing  []*col   // opRecord: columns the writer lacks (NULL)
+	defaults []dflt   // opRecord: columns the writer lacks, from reader defaults
 	elem    *op      // opArray
 	// opUnion: one op per writer branch; a null branch is opNull.
 	branches []*op
 	bad      string // opBad: why
+}
+
+// dflt fills a column the writer lacks with the reader's default: datum
+// is the default encoded once, op reads it into the column.
+type dflt struct {
+	op    *op
+	datum []byte
 }
 
 // Plan is the compiled resolution of one writer schema to a decoder's
@@ -99,10 +107,87 @@ func (d *Decoder) compileRoot(w avro.Schema) (*op, error) {
 	if !ok {
 		return nil, &ResolveError{Msg: fmt.Sprintf("the writer schema must be a record, not %s (or set 'avro.into_unstructured_json')", typeName(w))}
 	}
-	return compileRecord(r, d.root, "")
+	return compileRecord(r, d.root, "", recordOf(d.reader))
 }
 
-func compileRecord(r *avro.RecordSchema, dst *col, path string) (*op, error) {
+// recordOf returns the record a reader type is (a union's record branch),
+// or nil.
+func recordOf(s avro.Schema) *avro.RecordSchema {
+	if s == nil {
+		return nil
+	}
+	switch s := deref(s).(type) {
+	case *avro.RecordSchema:
+		return s
+	case *avro.UnionSchema:
+		for _, b := range s.Types() {
+			if r, ok := deref(b).(*avro.RecordSchema); ok {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// readerField returns the field of reader record r a column reads, or nil.
+func readerField(r *avro.RecordSchema, name string) *avro.Field {
+	if r == nil {
+		return nil
+	}
+	for _, f := range r.Fields() {
+		if f.Name() == name {
+			return f
+		}
+	}
+	for _, f := range r.Fields() {
+		if strings.EqualFold(f.Name(), name) {
+			return f
+		}
+	}
+	return nil
+}
+
+// itemsOf returns the items type of a reader array type, or nil.
+func itemsOf(s avro.Schema) avro.Schema {
+	if s == nil {
+		return nil
+	}
+	switch s := deref(s).(type) {
+	case *avro.ArraySchema:
+		return s.Items()
+	case *avro.UnionSchema:
+		for _, b := range s.Types() {
+			if a, ok := deref(b).(*avro.ArraySchema); ok {
+				return a.Items()
+			}
+		}
+	}
+	return nil
+}
+
+// defaultOp compiles the reader default of field rf into column c: the
+// default encoded as a datum once, and the op that reads it. ok is false
+// when rf has no usable default.
+func defaultOp(rf *avro.Field, c *col) (dflt, bool) {
+	if rf == nil || !rf.HasDefault() {
+		return dflt{}, false
+	}
+	t := deref(rf.Type())
+	if u, ok := t.(*avro.UnionSchema); ok {
+		t = u.Types()[0] // a union's default is of its first branch
+	}
+	b, err := avro.Marshal(t, rf.Default())
+	if err != nil {
+		return dflt{}, false
+	}
+	o, err := compileValue(t, c, c.path, t)
+	if err != nil {
+		return dflt{}, false
+	}
+	return dflt{op: o, datum: b}, true
+}
+
+func compileRecord(r *avro.RecordSchema, dst *col, path string, reader *avro.RecordSchema) (*op, error) {
 	o := &op{code: opRecord, dst: dst, w: r, path: path}
 	used := make([]bool, len(dst.fields))
 	for _, wf := range r.Fields() {
@@ -114,7 +199,11 @@ func compileRecord(r *avro.RecordSchema, dst *col, path string) (*op, error) {
 		}
 		used[k] = true
 		c := dst.fields[k]
-		f, err := compileValue(wf.Type(), c, c.path)
+		var rt avro.Schema
+		if rf := readerField(reader, c.name); rf != nil {
+			rt = rf.Type()
+		}
+		f, err := compileValue(wf.Type(), c, c.path, rt)
 		if err != nil {
 			return nil, err
 		}
@@ -122,6 +211,11 @@ func compileRecord(r *avro.RecordSchema, dst *col, path string) (*op, error) {
 	}
 	for k, c := range dst.fields {
 		if used[k] {
+			continue
+		}
+		// The reader schema's default, as Avro resolution says; else NULL.
+		if df, ok := defaultOp(readerField(reader, c.name), c); ok {
+			o.defaults = append(o.defaults, df)
 			continue
 		}
 		if !c.nullable {
@@ -164,10 +258,12 @@ func joinPath(path, name string) string {
 }
 
 // compileValue resolves writer type w to column c.
-func compileValue(w avro.Schema, c *col, path string) (*op, error) {
+// rdr is the reader schema's type for c, if the decoder has one (for
+// defaults of fields older writers lack).
+func compileValue(w avro.Schema, c *col, path string, rdr avro.Schema) (*op, error) {
 	w = deref(w)
 	if u, ok := w.(*avro.UnionSchema); ok && c.kind == types.JSON && nonNull(u) == 1 {
-		return compileUnion(u, c, path)
+		return compileUnion(u, c, path, rdr)
 	}
 	if c.kind == types.JSON {
 		if p, ok := w.(*avro.PrimitiveSchema); ok && p.Type() == avro.String {
@@ -179,7 +275,7 @@ func compileValue(w avro.Schema, c *col, path string) (*op, error) {
 		return &op{code: opJSON, dst: c, w: w, path: path}, nil
 	}
 	if u, ok := w.(*avro.UnionSchema); ok {
-		return compileUnion(u, c, path)
+		return compileUnion(u, c, path, rdr)
 	}
 	o := &op{dst: c, w: w, path: path}
 	if w.Type() == avro.Null {
@@ -263,12 +359,12 @@ func compileValue(w avro.Schema, c *col, path string) (*op, error) {
 		if c.kind != types.Struct {
 			return cannot()
 		}
-		return compileRecord(s, c, path)
+		return compileRecord(s, c, path, recordOf(rdr))
 	case *avro.ArraySchema:
 		if c.kind != types.List {
 			return cannot()
 		}
-		e, err := compileValue(s.Items(), c.elem, path+"[]")
+		e, err := compileValue(s.Items(), c.elem, path+"[]", itemsOf(rdr))
 		if err != nil {
 			return nil, err
 		}
@@ -326,7 +422,7 @@ func intConv(o *op, c *col, lt avro.LogicalType) bool {
 	return false
 }
 
-func compileUnion(u *avro.UnionSchema, c *col, path string) (*op, error) {
+func compileUnion(u *avro.UnionSchema, c *col, path string, rdr avro.Schema) (*op, error) {
 	o := &op{code: opUnion, dst: c, w: u, path: path}
 	readable := 0 // non-null branches that compile
 	var firstErr error
@@ -339,7 +435,7 @@ func compileUnion(u *avro.UnionSchema, c *col, path string) (*op, error) {
 			}
 			continue
 		}
-		bo, err := compileValue(b, c, path)
+		bo, err := compileValue(b, c, path, rdr)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err

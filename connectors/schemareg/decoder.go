@@ -30,7 +30,11 @@ const lookupTimeout = 30 * time.Second
 //
 // Avro: each new id's writer schema is fetched (cached) and resolved to the
 // columns once; a writer schema that cannot be resolved is an error for
-// the records with that id (naming the id and the column). JSON: records
+// the records with that id (naming the id and the column). With
+// 'avro.schema' in opts (a connector stores the subject's schema there when
+// the table is created: see ReaderSchema), a field older writers lack gets
+// that schema's default, as Avro's resolution rules say; without it, NULL,
+// and a NOT NULL column such a writer lacks is an error. JSON: records
 // are decoded by key name whatever their schema, after the header is
 // checked and the id is known to the registry as a JSON schema.
 //
@@ -42,7 +46,9 @@ func (r *Registry) Decoder(ctx context.Context, format string, opts connector.Op
 	case FormatAvro:
 		o := clone(opts)
 		// Bare datums after the header; the writer schema comes by id.
-		delete(o, avro.OptSchema)
+		// 'avro.schema', if set (the subject's schema when the table was
+		// created), is the reader's: its defaults fill the fields older
+		// writers lack.
 		o[avro.OptConfluentSchemaRegistry] = "true"
 		d, err := avro.NewDecoder(schema, o)
 		if err != nil {

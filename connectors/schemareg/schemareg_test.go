@@ -398,3 +398,43 @@ func TestSharedRegistryConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestAvroReaderDefaults: v2 adds a NOT NULL field with a default; v1
+// messages get the default when the table keeps v2 as its reader schema.
+func TestAvroReaderDefaults(t *testing.T) {
+	fake, r := newFake(t)
+	ctx := context.Background()
+	v1 := `{"type":"record","name":"E","fields":[{"name":"id","type":"long"}]}`
+	v2 := `{"type":"record","name":"E","fields":[{"name":"id","type":"long"},
+		{"name":"level","type":"int","default":3},
+		{"name":"tag","type":["string","null"],"default":"none"}]}`
+	id1 := register(t, fake, "e-value", v1, sr.TypeAvro)
+	id2 := register(t, fake, "e-value", v2, sr.TypeAvro)
+	text, cols, err := r.ReaderSchema(ctx, "e-value")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols.String() != "(id BIGINT, level INT, tag TEXT)" || cols.Fields[1].Nullable || text != v2 {
+		t.Fatalf("%s %+v %q", cols, cols.Fields, text)
+	}
+	old := framed(t, id1, v1, map[string]any{"id": int64(1)})
+	cur := framed(t, id2, v2, map[string]any{"id": int64(2), "level": 9, "tag": nil})
+
+	dec, err := r.Decoder(ctx, FormatAvro, connector.Options{"avro.schema": text}, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range [][]byte{old, cur} {
+		if err := dec.Decode(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := render(dec.Flush()); strings.Join(got, ",") != "1 | 3 | none,2 | 9 | NULL" {
+		t.Fatalf("got %q", got)
+	}
+	// Without the reader schema the NOT NULL column has no value for v1.
+	bare, _ := r.Decoder(ctx, FormatAvro, nil, cols)
+	if err := bare.Decode(old); err == nil || !strings.Contains(err.Error(), "NOT NULL") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -46,6 +46,26 @@ func (r *Registry) TableSchema(ctx context.Context, subject string) (*types.Sche
 	return nil, &Error{Msg: where, Err: fmt.Errorf("%s schemas are not supported (Avro and JSON are)", ss.Type)}
 }
 
+// ReaderSchema returns the latest schema of subject and its columns: what a
+// source table declared without columns stores at creation, the text in
+// its 'avro.schema' format option (Avro only; "" for JSON) so its
+// decoders apply the defaults of fields older writers lack, and the
+// columns as TableSchema gives them.
+func (r *Registry) ReaderSchema(ctx context.Context, subject string) (text string, cols *types.Schema, err error) {
+	cols, err = r.TableSchema(ctx, subject)
+	if err != nil {
+		return "", nil, err
+	}
+	ss, err := r.Latest(ctx, subject)
+	if err != nil {
+		return "", nil, err
+	}
+	if ss.Type != sr.TypeAvro || len(ss.References) > 0 {
+		return "", cols, nil
+	}
+	return ss.Schema.Schema, cols, nil
+}
+
 // SinkSchema is the schema a sink of format writes for rows of schema:
 // its text and registry type.
 func SinkSchema(format string, opts connector.Options, schema *types.Schema) (sr.Schema, error) {
