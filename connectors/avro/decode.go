@@ -54,7 +54,7 @@ type Decoder struct {
 	// fixed is the plan of raw datums (avro.raw_datum); containers are
 	// read with the plan of the schema in their header, cached by its
 	// text (at most maxCached).
-	fixed  *Plan
+	fixed *Plan
 	// reader is 'avro.schema' when it is the reader's schema (containers,
 	// registry): its defaults fill the fields older writers lack.
 	reader avro.Schema

@@ -56,11 +56,11 @@ type op struct {
 	size   int   // opFixed
 	isLong bool  // opInt: a long (an int must fit 32 bits)
 
-	symbols [][]byte // opEnum
-	fields  []*op    // opRecord: writer fields in writer order
+	symbols  [][]byte // opEnum
+	fields   []*op    // opRecord: writer fields in writer order
 	missing  []*col   // opRecord: columns the writer lacks (NULL)
 	defaults []dflt   // opRecord: columns the writer lacks, from reader defaults
-	elem    *op      // opArray
+	elem     *op      // opArray
 	// opUnion: one op per writer branch; a null branch is opNull.
 	branches []*op
 	bad      string // opBad: why
