@@ -30,7 +30,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")"
-cache="${ARROYO_KAFKA_CACHE:-$HOME/.cache/arroyo-kafka}"
+cache="${ARROYO_KAFKA_CACHE:-${HOME:-/tmp}/.cache/arroyo-kafka}"
 libs="$cache/libs-$version"
 run="${ARROYO_KAFKA_DIR:-$cache/run}"
 user="${ARROYO_KAFKA_USER:-arroyo}"

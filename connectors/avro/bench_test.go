@@ -200,6 +200,28 @@ func BenchmarkDecodeNexmarkHambaStructs(b *testing.B) {
 	reportRates(b, cpuTime()-cpu0)
 }
 
+// BenchmarkDecodeNexmarkHambaGeneric is hamba/avro decoding into
+// map[string]any, the generic path a decoder would take before copying
+// values into columns (what this package avoids).
+func BenchmarkDecodeNexmarkHambaGeneric(b *testing.B) {
+	w, corpus := nexmarkAvroCorpus(b, 10_000)
+	b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	k := 0
+	for i := 0; i < b.N; i++ {
+		var m map[string]any
+		if err := avro.Unmarshal(w, corpus[k], &m); err != nil {
+			b.Fatal(err)
+		}
+		if k++; k == len(corpus) {
+			k = 0
+		}
+	}
+	reportRates(b, cpuTime()-cpu0)
+}
+
 // BenchmarkEncodeNexmark encodes batches of decoded events back to datums.
 func BenchmarkEncodeNexmark(b *testing.B) {
 	w, corpus := nexmarkAvroCorpus(b, batchRows)
