@@ -512,8 +512,8 @@ func (d *Decoder) putInt(o *op, c *col, v int64, at int) error {
 		}
 		return nil
 	case convDecimal:
-		x, ok := coldata.Int128Of(v).MulPow10(int(c.typ.Scale))
-		if !ok || !x.FitsDigits(int(c.typ.Precision)) {
+		x, ovf := coldata.Int128Of(v).MulPow10(int(c.typ.Scale))
+		if ovf || !x.FitsDigits(int(c.typ.Precision)) {
 			return d.errAt(o, at, fmt.Sprintf("value %d does not fit %s", v, c.typ))
 		}
 		c.vdec.Append(x)
@@ -575,9 +575,6 @@ func (d *Decoder) putBytes(o *op, c *col, s []byte, at int) error {
 		}
 	case convDecimal:
 		x, ok := twosComplement(s)
-		if ok {
-			x, ok = rescale(x, o.wScale, int(c.typ.Scale))
-		}
 		if c.kind.IsFloat() {
 			if !ok {
 				return d.errAt(o, at, "decimal wider than 128 bits")
@@ -589,6 +586,9 @@ func (d *Decoder) putBytes(o *op, c *col, s []byte, at int) error {
 				c.vf64.Append(f)
 			}
 			return nil
+		}
+		if ok {
+			x, ok = rescale(x, o.wScale, int(c.typ.Scale))
 		}
 		if !ok || !x.FitsDigits(int(c.typ.Precision)) {
 			return d.errAt(o, at, fmt.Sprintf("decimal does not fit %s", c.typ))
@@ -625,11 +625,12 @@ func twosComplement(b []byte) (coldata.Int128, bool) {
 }
 
 // rescale changes x's scale from from to to, rounding half away from zero
-// when digits are dropped.
+// when digits are dropped; ok is false if it overflows 128 bits.
 func rescale(x coldata.Int128, from, to int) (coldata.Int128, bool) {
 	switch {
 	case to > from:
-		return x.MulPow10(to - from)
+		y, ovf := x.MulPow10(to - from)
+		return y, !ovf
 	case to < from:
 		return x.RoundPow10(from - to), true
 	}
