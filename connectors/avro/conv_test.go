@@ -80,3 +80,57 @@ func TestConversions(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeIntoUserSchema writes columns as the Avro types of a given
+// schema (union branch order, units, enums), read back by hamba/avro.
+func TestEncodeIntoUserSchema(t *testing.T) {
+	schema := `{"type":"record","name":"R","fields":[
+		{"name":"i","type":"long"},
+		{"name":"f","type":"double"},
+		{"name":"e","type":{"type":"enum","name":"E","symbols":["A","B"]}},
+		{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}},
+		{"name":"n","type":["string","null"]},
+		{"name":"extra","type":["null","int"],"default":null}]}`
+	cols := types.NewSchema(fld("i", types.Int32T, false), fld("f", types.Float32T, false),
+		fld("e", types.StringT, false), fld("ts", types.TimestampT, false), fld("n", types.StringT, true))
+	src, err := NewDecoder(cols, rawOpts(`{"type":"record","name":"S","fields":[
+		{"name":"i","type":"int"},{"name":"f","type":"float"},{"name":"e","type":"string"},
+		{"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"n","type":["null","string"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0 := mustParse(t, `{"type":"record","name":"S","fields":[
+		{"name":"i","type":"int"},{"name":"f","type":"float"},{"name":"e","type":"string"},
+		{"name":"ts","type":"long"},{"name":"n","type":["null","string"]}]}`)
+	for _, r := range []map[string]any{
+		{"i": 1, "f": float32(0.5), "e": "B", "ts": int64(-1_500), "n": "x"},
+		{"i": 2, "f": float32(1), "e": "A", "ts": int64(2_000), "n": nil},
+	} {
+		if err := src.Decode(marshal(t, w0, r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vs := src.Flush()
+	e, err := NewEncoder(cols, rawOpts(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := e.Encode(newBatchOf(vs), func(rec []byte) error {
+		var m map[string]any
+		if err := avroUnmarshal(e, rec, &m); err != nil {
+			return err
+		}
+		got = append(got, fmtMap(m))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"e=B extra=<nil> f=0.5 i=1 n=x ts=1969-12-31T23:59:59.998Z",
+		"e=A extra=<nil> f=1 i=2 n=<nil> ts=1970-01-01T00:00:00.002Z",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -2,8 +2,10 @@ package avro
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hamba/avro/v2"
 
@@ -121,4 +123,31 @@ func equalRows(t *testing.T, got, want []string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("rows:\n got %q\nwant %q", got, want)
 	}
+}
+
+func newBatchOf(vs []coldata.Vector) *coldata.Batch { return coldata.NewBatch(vs, vs[0].Len()) }
+
+func avroUnmarshal(e *Encoder, rec []byte, v any) error { return avro.Unmarshal(e.Writer(), rec, v) }
+
+// fmtMap renders a hamba-decoded record as sorted key=value pairs.
+func fmtMap(m map[string]any) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		v := m[k]
+		switch x := v.(type) {
+		case time.Time:
+			v = x.UTC().Format("2006-01-02T15:04:05.000Z")
+		case map[string]any: // a union branch
+			for _, b := range x {
+				v = b
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+	}
+	return strings.Join(parts, " ")
 }
