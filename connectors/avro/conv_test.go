@@ -32,6 +32,7 @@ func TestConversions(t *testing.T) {
 		{`{"type":"int","logicalType":"time-millis"}`, types.TimeT, time.Duration(1500) * time.Millisecond, "1500000000"},
 		{`{"type":"long","logicalType":"time-micros"}`, types.TimeT, time.Duration(1500) * time.Microsecond, "1500000"},
 		{`{"type":"long","logicalType":"local-timestamp-millis"}`, types.TimestampT, time.UnixMilli(1000).UTC(), "1000000000"},
+		{`{"type":"long","logicalType":"timestamp-nanos"}`, types.TimestampT, int64(1234), "1234"},
 		{`{"type":"long","logicalType":"timestamp-millis"}`, types.Int64T, time.UnixMilli(1000).UTC(), "1000"},
 		{`{"type":"int","logicalType":"date"}`, types.DateT, time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), "-1"},
 		{`{"type":"enum","name":"E","symbols":["A","B"]}`, types.StringT, "B", "'B'"},

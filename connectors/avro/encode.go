@@ -196,10 +196,7 @@ func compileEnc(w avro.Schema, t types.Type, nullable bool, path string) (*encNo
 	}
 	switch s := w.(type) {
 	case *avro.PrimitiveSchema:
-		var lt avro.LogicalType
-		if l := s.Logical(); l != nil {
-			lt = l.Type()
-		}
+		lt := logicalType(s)
 		switch s.Type() {
 		case avro.Boolean:
 			if t.Kind != types.Bool {

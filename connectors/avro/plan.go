@@ -290,10 +290,7 @@ func compileValue(w avro.Schema, c *col, path string, rdr avro.Schema) (*op, err
 	}
 	switch s := w.(type) {
 	case *avro.PrimitiveSchema:
-		var lt avro.LogicalType
-		if l := s.Logical(); l != nil {
-			lt = l.Type()
-		}
+		lt := logicalType(s)
 		switch s.Type() {
 		case avro.Null:
 			if !c.nullable {

@@ -113,10 +113,7 @@ func avroToSQL(s avro.Schema, visiting map[string]bool) (types.Type, bool) {
 }
 
 func primitiveToSQL(s *avro.PrimitiveSchema) types.Type {
-	var lt avro.LogicalType
-	if l := s.Logical(); l != nil {
-		lt = l.Type()
-	}
+	lt := logicalType(s)
 	switch s.Type() {
 	case avro.Boolean:
 		return types.BoolT
@@ -288,4 +285,17 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// logicalType returns a primitive's logical type, including those hamba/avro
+// does not model (timestamp-nanos, local-timestamp-nanos), which it keeps
+// as a plain property.
+func logicalType(s *avro.PrimitiveSchema) avro.LogicalType {
+	if l := s.Logical(); l != nil {
+		return l.Type()
+	}
+	if v, ok := s.Prop("logicalType").(string); ok {
+		return avro.LogicalType(v)
+	}
+	return ""
 }
