@@ -269,3 +269,24 @@ func TestContainerWithReaderSchema(t *testing.T) {
 	}
 	equalRows(t, rows(d.Flush()), []string{"7 | 3 | {x: 1.5} | ['a']"})
 }
+
+// TestRenamedFieldByReaderAlias: v2 renamed 'name' to 'full_name' with an
+// alias; v1 data fills the renamed column.
+func TestRenamedFieldByReaderAlias(t *testing.T) {
+	v1 := `{"type":"record","name":"P","fields":[{"name":"name","type":"string"}]}`
+	v2 := `{"type":"record","name":"P","fields":[{"name":"full_name","type":"string","aliases":["name"]}]}`
+	opts := connector.Options{OptSchema: v2}
+	cols, _ := TableSchema(opts)
+	d, err := NewDecoder(cols, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.Plan(mustParse(t, v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.DecodeWith(p, marshal(t, mustParse(t, v1), map[string]any{"name": "Ann"})); err != nil {
+		t.Fatal(err)
+	}
+	equalRows(t, rows(d.Flush()), []string{"'Ann'"})
+}

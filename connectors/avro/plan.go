@@ -191,7 +191,7 @@ func compileRecord(r *avro.RecordSchema, dst *col, path string, reader *avro.Rec
 	o := &op{code: opRecord, dst: dst, w: r, path: path}
 	used := make([]bool, len(dst.fields))
 	for _, wf := range r.Fields() {
-		k := matchField(dst.fields, used, wf)
+		k := matchField(dst.fields, used, wf, reader)
 		fp := joinPath(path, wf.Name())
 		if k < 0 {
 			o.fields = append(o.fields, &op{code: opSkip, w: wf.Type(), path: fp})
@@ -228,8 +228,10 @@ func compileRecord(r *avro.RecordSchema, dst *col, path string, reader *avro.Rec
 }
 
 // matchField finds the column a writer field fills: the same name, else
-// the same name in another case, else a writer alias.
-func matchField(cols []*col, used []bool, wf *avro.Field) int {
+// the same name in another case, else the column of a reader field that
+// lists the writer's name among its aliases (a renamed field), else a
+// writer alias.
+func matchField(cols []*col, used []bool, wf *avro.Field, reader *avro.RecordSchema) int {
 	for k, c := range cols {
 		if !used[k] && c.name == wf.Name() {
 			return k
@@ -238,6 +240,20 @@ func matchField(cols []*col, used []bool, wf *avro.Field) int {
 	for k, c := range cols {
 		if !used[k] && strings.EqualFold(c.name, wf.Name()) {
 			return k
+		}
+	}
+	if reader != nil {
+		for _, rf := range reader.Fields() {
+			for _, a := range rf.Aliases() {
+				if a != wf.Name() {
+					continue
+				}
+				for k, c := range cols {
+					if !used[k] && c.name == rf.Name() {
+						return k
+					}
+				}
+			}
 		}
 	}
 	for _, a := range wf.Aliases() {
