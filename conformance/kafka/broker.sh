@@ -226,9 +226,10 @@ start() {
   trap 'if [ "${started:-0}" != 1 ]; then stop >/dev/null 2>&1 || true; fi' EXIT
   certs
   configure
+  # A cluster id is 16 random bytes in URL-safe base64 without padding
+  # (what kafka-storage random-uuid prints, without starting a JVM for it).
   local cluster
-  cluster="$(java_cmd kafka.tools.StorageTool random-uuid 2>>"$run/server.log" | tail -n 1)" ||
-    { log_tail; die "kafka-storage random-uuid failed"; }
+  cluster="$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')"
   java_cmd kafka.tools.StorageTool format -t "$cluster" -c "$run/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$user,password=$password]" \
     --add-scram "SCRAM-SHA-512=[name=$user,password=$password]" >>"$run/server.log" 2>&1 ||
