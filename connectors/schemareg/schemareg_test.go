@@ -438,3 +438,42 @@ func TestAvroReaderDefaults(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestJSONCompatible(t *testing.T) {
+	old := `{"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"}},"required":["id"]}`
+	cases := []struct {
+		level sr.CompatibilityLevel
+		new   string
+		want  string // "" = compatible
+	}{
+		{sr.CompatBackward, `{"type":"object","properties":{"id":{"type":"number"},"name":{"type":"string"}},"required":["id"]}`, ""},
+		{sr.CompatBackward, `{"type":"object","properties":{"id":{"type":"string"}},"required":["id"]}`, "property 'id' changed type from bigint to text"},
+		{sr.CompatBackward, `{"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"}},"required":["id","name"]}`, "property 'name' is required but was optional"},
+		{sr.CompatForward, `{"type":"object","properties":{"name":{"type":"string"}}}`, "property 'id' is required but absent before"},
+		{sr.CompatFull, `{"type":"object","properties":{"id":{"type":"number"}},"required":["id"]}`, "property 'id' changed type from double to bigint"},
+		{sr.CompatNone, `{"type":"object","properties":{"x":{"type":"boolean"}},"required":["x"]}`, ""},
+	}
+	for _, c := range cases {
+		err := jsonCompatible(c.level, old, c.new)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s %s: got %v, want %q", c.level, c.new, err, c.want)
+		}
+	}
+}
+
+func TestTableSchemaErrors(t *testing.T) {
+	fake, r := newFake(t)
+	ctx := context.Background()
+	var re *Error
+	if _, err := r.TableSchema(ctx, "nope-value"); !errors.As(err, &re) || !re.NotFound || !strings.Contains(err.Error(), "subject 'nope-value' not found") {
+		t.Fatalf("got %v", err)
+	}
+	register(t, fake, "p-value", `syntax = "proto3"; message M { int32 a = 1; }`, sr.TypeProtobuf)
+	if _, err := r.TableSchema(ctx, "p-value"); err == nil || !strings.Contains(err.Error(), "PROTOBUF schemas are not supported") {
+		t.Fatalf("got %v", err)
+	}
+	register(t, fake, "j-value", `{"type":"string"}`, sr.TypeJSON)
+	if _, err := r.TableSchema(ctx, "j-value"); err == nil || !strings.Contains(err.Error(), "root must be an object") {
+		t.Fatalf("got %v", err)
+	}
+}
