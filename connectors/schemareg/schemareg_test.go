@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -474,6 +475,21 @@ func TestTableSchemaErrors(t *testing.T) {
 	}
 	register(t, fake, "j-value", `{"type":"string"}`, sr.TypeJSON)
 	if _, err := r.TableSchema(ctx, "j-value"); err == nil || !strings.Contains(err.Error(), "root must be an object") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestServerErrorIsRetriable(t *testing.T) {
+	fake, r := newFake(t)
+	fake.Intercept(func(w http.ResponseWriter, req *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error_code":50003,"message":"overloaded"}`))
+		return true
+	})
+	_, err := r.SchemaByID(context.Background(), 1)
+	var re *Error
+	if !errors.As(err, &re) || !re.Retriable || !strings.Contains(err.Error(), "HTTP 503: overloaded") {
 		t.Fatalf("got %v", err)
 	}
 }
