@@ -155,7 +155,7 @@ func (r *Registry) wrap(what string, err error) *Error {
 func isNetErr(err error) bool {
 	var ne net.Error
 	var ue *url.Error
-	return errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &ne) || errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // stripURL drops the URL a *url.Error repeats (it may carry credentials).
