@@ -13,6 +13,11 @@ lint:
 bench:
     go test -run '^$' -bench . -cpu 1 ./engine/expr/ ./connectors/jsonfmt/ ./connectors/nexmark/ ./spec/
 
+# a real Apache Kafka broker on 127.0.0.1 (PLAINTEXT, SASL PLAIN/SCRAM, SSL, SASL_SSL), fetched
+# from Maven Central once: `eval "$(just kafka)"` sets the ARROYO_CONFORMANCE_* env; `just kafka stop`
+kafka action="start":
+    conformance/kafka/broker.sh {{action}}
+
 # the quickstart pipeline
 run file="examples/nexmark_bids.sql":
     go run ./cmd/arroyo run {{file}}

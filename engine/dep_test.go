@@ -60,6 +60,13 @@ var layering = []struct {
 	// too slow for the hot path. debezium_json reads the change kinds from
 	// engine/program (data, as engine/connector's Table is).
 	{"connectors/jsonfmt", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/connector", "engine/program"}, []string{"encoding/json"}},
+	// The avro format: hamba/avro parses schemas; decoding into columns is
+	// its own.
+	{"connectors/avro", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/connector", "engine/program"}, nil},
+	// The schema registry client is a library over the formats (Confluent
+	// framing, per-id writer schemas) that the kafka connectors use; it is
+	// not a connector and registers nothing.
+	{"connectors/schemareg", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "connectors/avro", "connectors/jsonfmt"}, nil},
 	{"connectors/all", []string{"connectors/..."}, nil},
 	// The control plane plans and schedules; it never imports connectors
 	// (cmd chooses the bundle).
@@ -85,6 +92,10 @@ var layering = []struct {
 	{"controlplane", nil, nil},
 	{"udf", nil, nil},
 	{"conformance", nil, nil},
+	// Finds the real broker conformance/kafka/broker.sh starts; its tests
+	// also drive the schema registry client against it.
+	{"conformance/kafka", []string{"connectors/schemareg", "engine/types", "engine/coldata"}, nil},
+	{"conformance/kafka/srfake", nil, nil},
 }
 
 func TestLayering(t *testing.T) {

@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/arroyogo/arroyo/connectors/avro"
 	_ "github.com/arroyogo/arroyo/connectors/blackhole"
 	_ "github.com/arroyogo/arroyo/connectors/filesystem"
 	_ "github.com/arroyogo/arroyo/connectors/impulse"

@@ -15,6 +15,9 @@ const (
 	OptTimestampFormat = "json.timestamp_format"
 	OptUnstructured    = "json.unstructured"
 	OptIncludeSchema   = "json.include_schema"
+	// OptConfluentSchemaRegistry is read by the connectors that take a
+	// schema registry (connectors/schemareg frames the records).
+	OptConfluentSchemaRegistry = "json.confluent_schema_registry"
 )
 
 // Values of OptTimestampFormat.
@@ -46,6 +49,14 @@ var options = []connector.Option{
 		Description: "When writing, wrap each row Kafka-Connect style as " +
 			`{"schema": {...}, "payload": {...}} so JDBC and other Connect sinks can read it ` +
 			"(ignored with json.unstructured).",
+		Default: "false",
+	},
+	{
+		Name: OptConfluentSchemaRegistry,
+		Type: connector.TypeBool,
+		Description: "Records carry the Confluent wire header (a 0 byte and a 4-byte schema id) of a JSON " +
+			"schema in the connector's schema registry ('schema_registry.endpoint'); sinks register " +
+			"the table's JSON schema there.",
 		Default: "false",
 	},
 }
