@@ -514,3 +514,4 @@ func (s *sink) Close() error {
 	}
 	return nil
 }
+

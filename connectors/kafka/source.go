@@ -191,25 +191,35 @@ func (s *source) discover(ctx context.Context) error {
 			}
 		}
 	}
-	if len(fresh) == 0 {
-		return nil
-	}
-	first := s.next.IsZero()
-	if first {
+	add := map[int32]kgo.Offset{}
+	if s.cons == nil {
+		// The consumer starts with every position restored.
 		for _, c := range s.classes {
-			if len(c.offsets) > 0 {
-				first = false // restored: new partitions start at their start
+			for p, o := range c.offsets {
+				add[p] = kgo.NewOffset().At(o)
 			}
 		}
 	}
-	start, err := s.startOffsets(ctx, fresh, first)
-	if err != nil {
-		return err
+	if len(fresh) > 0 {
+		first := s.next.IsZero()
+		if first {
+			for _, c := range s.classes {
+				if len(c.offsets) > 0 {
+					first = false // restored: new partitions start at their start
+				}
+			}
+		}
+		start, err := s.startOffsets(ctx, fresh, first)
+		if err != nil {
+			return err
+		}
+		for _, p := range fresh {
+			s.owner(p).offsets[p] = start[p]
+			add[p] = kgo.NewOffset().At(start[p])
+		}
 	}
-	add := map[int32]kgo.Offset{}
-	for _, p := range fresh {
-		s.owner(p).offsets[p] = start[p]
-		add[p] = kgo.NewOffset().At(start[p])
+	if len(add) == 0 {
+		return nil
 	}
 	if s.cons == nil {
 		opts := append(s.cfg.clientOpts(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.cfg.topic: add}))
