@@ -514,4 +514,3 @@ func (s *sink) Close() error {
 	}
 	return nil
 }
-
