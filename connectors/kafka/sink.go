@@ -181,7 +181,7 @@ func (s *sink) start(ctx context.Context) error {
 		return err
 	}
 	if !s.cfg.exactly {
-		opts := append(s.cfg.clientOpts(), kgo.DefaultProduceTopic(s.cfg.topic), kgo.RecordDeliveryTimeout(max(s.cfg.timeout, 30*time.Second)))
+		opts := append(s.cfg.clientOpts(), kgo.DefaultProduceTopic(s.cfg.topic))
 		if s.prod, err = kgo.NewClient(opts...); err != nil {
 			return &ConfigError{Table: s.t.Name, Option: OptBootstrap, Problem: err.Error()}
 		}
@@ -270,7 +270,7 @@ func keyBytes(v coldata.Vector, row int) []byte {
 func (s *sink) begin(ctx context.Context) error {
 	id := s.base + "-" + strconv.FormatInt(s.seq, 10)
 	opts := append(s.cfg.clientOpts(), kgo.TransactionalID(id), kgo.TransactionTimeout(s.cfg.txnTTL),
-		kgo.DefaultProduceTopic(s.cfg.topic), kgo.RecordDeliveryTimeout(max(s.cfg.timeout, 30*time.Second)))
+		kgo.DefaultProduceTopic(s.cfg.topic))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return &ConfigError{Table: s.t.Name, Option: OptBootstrap, Problem: err.Error()}
@@ -284,13 +284,23 @@ func (s *sink) begin(ctx context.Context) error {
 	return nil
 }
 
+// flushCtx bounds a flush: records the brokers do not take for that long
+// fail the pipeline (retriable) instead of hanging it. Records carry their
+// own timestamps, so the producer's per-record delivery timeout (measured
+// from them) cannot be used.
+func (s *sink) flushCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, max(6*s.cfg.timeout, time.Minute))
+}
+
 // Flush implements connector.Flusher (at_least_once).
 func (s *sink) Flush(ctx context.Context) error {
 	if s.prod == nil {
 		return s.firstErr()
 	}
-	if err := s.prod.Flush(ctx); err != nil {
-		return s.cfg.connErr("flush", err, ctx)
+	fctx, cancel := s.flushCtx(ctx)
+	defer cancel()
+	if err := s.prod.Flush(fctx); err != nil {
+		return s.cfg.connErr("flush", err, fctx)
 	}
 	if err := s.firstErr(); err != nil {
 		return s.produceErr(err)
@@ -335,8 +345,11 @@ func (s twoPhase) PreCommit(ctx context.Context, epoch uint64) ([]byte, error) {
 	}
 	p := prepared{Topic: s.cfg.topic, Base: s.base, Seq: -1, Next: s.seq}
 	if s.cur != nil {
-		if err := s.cur.Flush(ctx); err != nil {
-			return nil, s.cfg.connErr("flush transaction", err, ctx)
+		fctx, cancel := s.flushCtx(ctx)
+		err := s.cur.Flush(fctx)
+		cancel()
+		if err != nil {
+			return nil, s.cfg.connErr("flush transaction", err, fctx)
 		}
 		if err := s.firstErr(); err != nil {
 			return nil, s.produceErr(err)
