@@ -76,7 +76,7 @@ const (
 // MetadataFields are the values a METADATA FROM column may name, and the
 // SQL type each needs.
 var MetadataFields = map[string]string{
-	"key": "TEXT", "partition": "INT", "offset": "BIGINT", "timestamp": "TIMESTAMP", "topic": "TEXT",
+	"key": "TEXT (or BYTEA)", "partition": "INT (or BIGINT)", "offset": "BIGINT", "timestamp": "TIMESTAMP", "topic": "TEXT",
 }
 
 // commonOptions are the options of both connectors past the connection.
@@ -114,7 +114,7 @@ func commonOptions() []connector.Option {
 		{Name: OptRegistryKey, Type: connector.TypeString, Description: "Schema Registry API key (basic-auth user); may be a {{ENV_VAR}} template."},
 		{Name: OptRegistrySecret, Type: connector.TypeString, Secret: true, Description: "Schema Registry API secret (basic-auth password); may be a {{ENV_VAR}} template."},
 		{Name: OptValueSubject, Type: connector.TypeString, Description: "Registry subject of the value schema; default <topic>-value."},
-		{Name: OptMetadataColumns, Type: connector.TypeString,
+		{Name: OptMetadataColumns, Type: connector.TypeString, Enum: []string{"key", "partition", "offset", "timestamp", "topic"},
 			Description: "Set by the planner from METADATA FROM columns (column=field,...); fields: key, partition, offset, timestamp, topic."},
 	}
 }
@@ -298,6 +298,13 @@ func parseConfig(t *connector.Table) (*config, error) {
 	}
 	if c.metadata, err = parseMetadata(t.Name, o.String(OptMetadataColumns)); err != nil {
 		return nil, err
+	}
+	if t.Schema != nil {
+		for _, f := range t.Schema.Fields {
+			if m, ok := c.metadata[f.Name]; ok && !metaTypeOK(m, f.Type.Kind) {
+				return nil, &ConfigError{Table: t.Name, Option: OptMetadataColumns, Problem: fmt.Sprintf("column '%s' METADATA FROM '%s' must be %s, not %s", f.Name, m, MetadataFields[m], f.Type)}
+			}
+		}
 	}
 	return c, nil
 }

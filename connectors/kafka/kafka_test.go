@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -275,4 +276,76 @@ func mustSchema(t *testing.T) *types.Schema {
 
 func plainMech(user, pass string) sasl.Mechanism {
 	return plain.Auth{User: user, Pass: pass}.AsMechanism()
+}
+
+// TestMetadataColumns reads key, partition, offset, timestamp and topic
+// through METADATA FROM columns, beside decoded ones.
+func TestMetadataColumns(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in"), kfake.SeedTopics(1, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := strings.Join(c.ListenAddrs(), ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ConsumeTopics("out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ts := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	if err := cl.ProduceSync(t.Context(),
+		&kgo.Record{Topic: "in", Partition: 1, Key: []byte("k1"), Value: []byte(`{"id": 1}`), Timestamp: ts},
+		&kgo.Record{Topic: "in", Partition: 1, Value: []byte(`{"id": 2}`), Timestamp: ts}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	sql := "CREATE TABLE src (id BIGINT, k TEXT METADATA FROM 'key', p INT METADATA FROM 'partition', o BIGINT METADATA FROM 'offset', ts TIMESTAMP METADATA FROM 'timestamp', tp TEXT METADATA FROM 'topic') " +
+		"WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'in', type = 'source', 'source.offset' = 'earliest');\n" +
+		"CREATE TABLE dst WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'out', type = 'sink');\n" +
+		"INSERT INTO dst SELECT id, k, p, o, CAST(ts AS BIGINT) AS ts, tp FROM src;\n"
+	prog, err := plan(t, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: "j"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { j.Cancel(); _ = j.Wait() }()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var got []string
+	for len(got) < 2 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			j.Cancel()
+			t.Fatalf("got %q: %v", got, j.Wait())
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	want := []string{
+		`{"id":1,"k":"k1","p":1,"o":0,"ts":` + strconv.FormatInt(ts.UnixNano(), 10) + `,"tp":"in"}`,
+		`{"id":2,"k":null,"p":1,"o":1,"ts":` + strconv.FormatInt(ts.UnixNano(), 10) + `,"tp":"in"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestMetadataErrors(t *testing.T) {
+	for sql, want := range map[string]string{
+		"CREATE TABLE src (id BIGINT, k TEXT METADATA FROM 'headers') WITH (connector = 'kafka', bootstrap_servers = 'b:1', topic = 't', type = 'source');\n" + sinkSQL: "unknown metadata field 'headers' for connector 'kafka' (one of 'key', 'offset', 'partition', 'timestamp', 'topic')",
+		"CREATE TABLE src (id BIGINT, k TEXT METADATA FROM 'key') WITH (connector = 'blackhole');\n" + sinkSQL:                                                          "connector 'blackhole' has no metadata columns",
+		"CREATE TABLE m (id BIGINT, k TEXT METADATA FROM 'key');\nCREATE TABLE dst (id BIGINT) WITH (connector = 'blackhole');\nINSERT INTO dst SELECT id FROM m;\n":    "a memory table has no metadata columns",
+		"CREATE TABLE src (id BIGINT, k TEXT METADATA FROM key) WITH (connector = 'kafka', bootstrap_servers = 'b:1', topic = 't', type = 'source');\n" + sinkSQL:       "expected a 'string' after METADATA FROM",
+	} {
+		_, err := plan(t, sql)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s\n got %v\nwant %q", sql, err, want)
+		}
+	}
+	err := startErr(t, "CREATE TABLE src (id BIGINT, o TEXT METADATA FROM 'offset') WITH (connector = 'kafka', format = 'json', bootstrap_servers = '127.0.0.1:1', topic = 't', type = 'source');\n"+
+		"CREATE TABLE dst (o TEXT) WITH (connector = 'blackhole');\nINSERT INTO dst SELECT o FROM src;\n")
+	if err == nil || !strings.Contains(err.Error(), "column 'o' METADATA FROM 'offset' must be BIGINT, not TEXT") {
+		t.Errorf("type: %v", err)
+	}
 }

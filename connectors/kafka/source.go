@@ -441,6 +441,22 @@ func newAssembler(t *connector.Table, cfg *config) (*assembler, error) {
 	return a, nil
 }
 
+func metaTypeOK(field string, k types.Kind) bool {
+	switch field {
+	case "key":
+		return k == types.String || k == types.Bytes || k == types.JSON
+	case "topic":
+		return k == types.String
+	case "partition":
+		return k == types.Int32 || k == types.Int64
+	case "offset":
+		return k == types.Int64
+	case "timestamp":
+		return k == types.Timestamp
+	}
+	return false
+}
+
 func (a *assembler) reset() {
 	a.ts = coldata.New(types.TimestampT, batchRows).(*coldata.Vec[int64])
 	a.meta = a.meta[:0]
