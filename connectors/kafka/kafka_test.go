@@ -33,7 +33,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 )
 
-func plan(t *testing.T, sql string) (*program.Program, error) {
+func plan(t testing.TB, sql string) (*program.Program, error) {
 	t.Helper()
 	return sqlplan.Plan("t.sql", sql, sqlplan.Options{Name: "t", Parallelism: 1})
 }
