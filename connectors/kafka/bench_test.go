@@ -90,6 +90,10 @@ func benchCluster(b *testing.B) string {
 	return benchAddr
 }
 
+// benchClientConfigs are extra client settings of the benchmark source
+// (try other fetch sizes here).
+var benchClientConfigs = "client.id=bench"
+
 const benchCols = "(auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, url TEXT, extra TEXT)"
 
 // BenchmarkSourceJSON reads the topic from kfake, decodes the JSON into
@@ -99,7 +103,7 @@ func BenchmarkSourceJSON(b *testing.B) {
 	addr := benchCluster(b)
 	for i := 0; b.Loop(); i++ {
 		job := fmt.Sprintf("src-%d", i)
-		sql := "CREATE TABLE bids " + benchCols + " WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'bids', type = 'source', 'source.offset' = 'earliest');\n" +
+		sql := "CREATE TABLE bids " + benchCols + " WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'bids', type = 'source', 'source.offset' = 'earliest', client_configs = '" + benchClientConfigs + "');\n" +
 			"CREATE TABLE out " + benchCols + " WITH (connector = 'bench_count');\nINSERT INTO out SELECT * FROM bids;\n"
 		runUntil(b, job, sql, func() bool { return count(job) >= benchRecords })
 	}
