@@ -283,24 +283,48 @@ func RunOne(ctx context.Context, t Target, d Definition, logf func(string, ...an
 	return r
 }
 
-// FromEnv returns the external target named by the environment
-// (docs/conformance.md), or false when ARROYO_CONFORMANCE_KAFKA is unset.
+// Environment variables of an external target (docs/conformance.md; the
+// names conformance/kafka/broker.sh prints).
+const (
+	EnvBootstrap     = "ARROYO_CONFORMANCE_KAFKA"
+	EnvSASLPlaintext = "ARROYO_CONFORMANCE_KAFKA_SASL_PLAINTEXT"
+	EnvSSL           = "ARROYO_CONFORMANCE_KAFKA_SSL"
+	EnvSASLSSL       = "ARROYO_CONFORMANCE_KAFKA_SASL_SSL"
+	EnvMechanisms    = "ARROYO_CONFORMANCE_SASL_MECHANISMS"
+	EnvUsername      = "ARROYO_CONFORMANCE_SASL_USERNAME"
+	EnvPassword      = "ARROYO_CONFORMANCE_SASL_PASSWORD"
+	EnvTLSCA         = "ARROYO_CONFORMANCE_TLS_CA"
+	EnvProvider      = "ARROYO_CONFORMANCE_KAFKA_PROVIDER"
+	EnvRegistry      = "ARROYO_CONFORMANCE_SCHEMA_REGISTRY"
+	// EnvRequire = 1 makes a missing external target a failure, not a
+	// skip (CI sets it).
+	EnvRequire = "ARROYO_REQUIRE_REAL_KAFKA"
+)
+
+// FromEnv returns the external target named by the environment, or false
+// when ARROYO_CONFORMANCE_KAFKA is unset.
 func FromEnv(getenv func(string) string) (Target, bool) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	bs := getenv("ARROYO_CONFORMANCE_KAFKA")
+	bs := getenv(EnvBootstrap)
 	if bs == "" {
 		return Target{}, false
 	}
-	t := Target{Name: "env", Bootstrap: bs, SchemaRegistry: getenv("ARROYO_CONFORMANCE_SCHEMA_REGISTRY")}
-	if tb := getenv("ARROYO_CONFORMANCE_TLS_BOOTSTRAP"); tb != "" {
-		t.TLS = &TLS{Bootstrap: tb, CAFile: getenv("ARROYO_CONFORMANCE_TLS_CA_FILE"), SkipVerify: getenv("ARROYO_CONFORMANCE_TLS_SKIP_VERIFY") == "true"}
+	t := Target{Name: "env", Bootstrap: bs, SchemaRegistry: getenv(EnvRegistry)}
+	if p := getenv(EnvProvider); p != "" {
+		t.Name = p
 	}
-	if sb := getenv("ARROYO_CONFORMANCE_SASL_BOOTSTRAP"); sb != "" {
-		s := &SASL{Bootstrap: sb, Protocol: getenv("ARROYO_CONFORMANCE_SASL_PROTOCOL"),
-			Username: getenv("ARROYO_CONFORMANCE_SASL_USERNAME"), Password: getenv("ARROYO_CONFORMANCE_SASL_PASSWORD")}
-		for _, m := range strings.Split(getenv("ARROYO_CONFORMANCE_SASL_MECHANISMS"), ",") {
+	if ssl := getenv(EnvSSL); ssl != "" {
+		t.TLS = &TLS{Bootstrap: ssl, CAFile: getenv(EnvTLSCA)}
+	}
+	sb, proto := getenv(EnvSASLPlaintext), "SASL_PLAINTEXT"
+	if sb == "" && getenv(EnvSASLSSL) != "" && t.TLS != nil {
+		sb, proto = getenv(EnvSASLSSL), "SASL_SSL"
+	}
+	if sb != "" {
+		s := &SASL{Bootstrap: sb, Protocol: proto, Username: getenv(EnvUsername), Password: getenv(EnvPassword)}
+		for _, m := range strings.Split(getenv(EnvMechanisms), ",") {
 			if m = strings.TrimSpace(m); m != "" {
 				s.Mechanisms = append(s.Mechanisms, m)
 			}
