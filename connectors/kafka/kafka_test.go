@@ -349,3 +349,38 @@ func TestMetadataErrors(t *testing.T) {
 		t.Errorf("type: %v", err)
 	}
 }
+
+// TestExamplesPlan plans the Kafka examples (they need a broker to run, so
+// cmd/arroyo's TestExamplesRun, which globs examples/*.sql, leaves them out).
+func TestExamplesPlan(t *testing.T) {
+	files, err := filepath.Glob("../../examples/kafka/*.sql")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sqlplan.Plan(f, string(text), sqlplan.Options{Name: "ex"}); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestDocsListEveryOption keeps the connector pages true: every declared
+// option appears in its page.
+func TestDocsListEveryOption(t *testing.T) {
+	for name, page := range map[string]string{"kafka": "kafka.md", "confluent": "confluent.md"} {
+		text, err := os.ReadFile("../../docs/connectors/" + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := connector.Lookup(name)
+		for _, o := range c.Options {
+			if !strings.Contains(string(text), "| `"+o.Name+"` |") {
+				t.Errorf("docs/connectors/%s does not list option %s", page, o.Name)
+			}
+		}
+	}
+}
