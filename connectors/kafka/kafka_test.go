@@ -384,3 +384,52 @@ func TestDocsListEveryOption(t *testing.T) {
 		}
 	}
 }
+
+// TestChangelogSink writes an updating aggregate as debezium_json.
+func TestChangelogSink(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := strings.Join(c.ListenAddrs(), ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: "in", Value: []byte(`{"v": "a"}`)}, &kgo.Record{Topic: "in", Value: []byte(`{"v": "a"}`)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	sql := "CREATE TABLE src (v TEXT) WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'in', type = 'source', 'source.offset' = 'earliest');\n" +
+		"CREATE TABLE dst (v TEXT, n BIGINT) WITH (connector = 'kafka', format = 'debezium_json', bootstrap_servers = '" + addr + "', topic = 'out', type = 'sink', 'sink.key_field' = 'v');\n" +
+		"INSERT INTO dst SELECT v, count(*) AS n FROM src GROUP BY v;\n"
+	prog, err := plan(t, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: "j"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { j.Cancel(); _ = j.Wait() }()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var last string
+	for !strings.Contains(last, `"n":2`) {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			j.Cancel()
+			t.Fatalf("last record %q: %v", last, j.Wait())
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			last = string(r.Value)
+			if string(r.Key) != "a" {
+				t.Errorf("key %q", r.Key)
+			}
+		})
+	}
+	if !strings.Contains(last, `"op":`) || !strings.Contains(last, `"after":{"v":"a","n":2}`) {
+		t.Errorf("last change %s", last)
+	}
+}

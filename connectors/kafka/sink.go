@@ -69,7 +69,7 @@ type sink struct {
 	task   connector.SinkTask
 	enc    connector.Encoder
 	keyCol int // -1: no key
-	tsCol  int // the column of record timestamps
+	tsCol  int // the column of record timestamps; -1: the event time (the batch's last column)
 	ready  bool
 	meta   *kgo.Client
 	adm    *kadm.Client
@@ -117,7 +117,7 @@ func newSink(t *connector.Table, task connector.SinkTask) (connector.Sink, error
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{t: t, cfg: cfg, task: task, enc: enc, keyCol: -1, tsCol: len(t.Schema.Fields), pending: map[string]*kgo.Client{}}
+	s := &sink{t: t, cfg: cfg, task: task, enc: enc, keyCol: -1, tsCol: -1, pending: map[string]*kgo.Client{}}
 	if cfg.keyField != "" {
 		if s.keyCol = t.Schema.Index(cfg.keyField); s.keyCol < 0 {
 			return nil, &ConfigError{Table: t.Name, Option: OptKeyField, Problem: fmt.Sprintf("'%s' is not a column of the table (columns: %s)", cfg.keyField, columnNames(t.Schema))}
@@ -229,7 +229,11 @@ func (s *sink) Write(ctx context.Context, b *coldata.Batch) error {
 	s.rows = s.rows[:0]
 	b.ForEach(func(i int) { s.rows = append(s.rows, i) })
 	k := 0
-	ts := b.Cols[s.tsCol].(*coldata.Vec[int64])
+	tc := s.tsCol
+	if tc < 0 {
+		tc = len(b.Cols) - 1 // after a changelog's change kinds
+	}
+	ts := b.Cols[tc].(*coldata.Vec[int64])
 	return s.enc.Encode(b, func(rec []byte) error {
 		row := s.rows[k]
 		k++
