@@ -85,6 +85,10 @@ type sink struct {
 	pending map[string]*kgo.Client
 	wrote   bool // restored state says this sink wrote its topic before
 
+	// life is the context of buffered records, cancelled by Close.
+	life   context.Context
+	cancel context.CancelFunc
+
 	errMu sync.Mutex
 	err   error // the first failed produce
 	rows  []int
@@ -133,6 +137,7 @@ func newSink(t *connector.Table, task connector.SinkTask) (connector.Sink, error
 		}
 		s.tsCol = i
 	}
+	s.life, s.cancel = context.WithCancel(context.Background())
 	h := sha256.Sum256([]byte(task.JobID + "/" + task.OperatorID))
 	s.base = fmt.Sprintf("%s-%s-%d", cfg.txnPrefix, hex.EncodeToString(h[:6]), task.Subtask)
 	if cfg.exactly {
@@ -244,7 +249,8 @@ func (s *sink) Write(ctx context.Context, b *coldata.Batch) error {
 		if s.keyCol >= 0 {
 			r.Key = keyBytes(b.Cols[s.keyCol], row)
 		}
-		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+		// Not ctx: a record outlives the Write call that buffered it.
+		cl.Produce(s.life, r, func(_ *kgo.Record, err error) {
 			if err != nil {
 				s.setErr(err)
 			}
@@ -521,6 +527,7 @@ func (s *sink) Close() error {
 		_ = s.cur.EndTransaction(ctx, kgo.TryAbort)
 		cancel()
 	}
+	s.cancel()
 	for _, cl := range []*kgo.Client{s.prod, s.cur, s.meta} {
 		if cl != nil {
 			cl.Close()
