@@ -60,7 +60,14 @@ var layering = []struct {
 	// too slow for the hot path. debezium_json reads the change kinds from
 	// engine/program (data, as engine/connector's Table is).
 	{"connectors/jsonfmt", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/connector", "engine/program"}, []string{"encoding/json"}},
+	// Kafka and Confluent: franz-go plus the connector API.
+	{"connectors/kafka", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/all", []string{"connectors/..."}, nil},
+	// The conformance suite runs whole pipelines (planner + runtime)
+	// against Kafka clusters; providers build its targets. Never cmd or
+	// the control plane.
+	{"conformance", []string{"connectors/...", "sqlplan", "engine/..."}, nil},
+	{"conformance/kfakeprov", []string{"conformance"}, nil},
 	// The control plane plans and schedules; it never imports connectors
 	// (cmd chooses the bundle).
 	{"controlplane/config", nil, nil},
@@ -73,7 +80,7 @@ var layering = []struct {
 	{"controlplane/client", []string{"controlplane/api"}, nil},
 	{"controlplane/controller", []string{"controlplane/config", "sqlplan", "engine/program", "engine/checkpoint"}, nil},
 	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow", "engine/checkpoint"}, nil},
-	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/..."}, nil},
+	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/...", "conformance"}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/..."}, nil},
 	// Folders that hold only a package doc today (the wasm host and the
@@ -82,7 +89,6 @@ var layering = []struct {
 	{"connectors", nil, nil},
 	{"controlplane", nil, nil},
 	{"udf", nil, nil},
-	{"conformance", nil, nil},
 }
 
 func TestLayering(t *testing.T) {
