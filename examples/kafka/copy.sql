@@ -1,12 +1,14 @@
 -- Copies JSON orders from one Kafka topic to another, exactly once, with
 -- each record's partition and offset. Try it against a local broker:
 --
---   just kafka        # or: eval "$(conformance/kafka/broker.sh start)"
+--   eval "$(conformance/kafka/broker.sh start)"   # a real broker on loopback (just kafka)
+--   export KAFKA_BOOTSTRAP=$ARROYO_CONFORMANCE_KAFKA
 --   arroyo run examples/kafka/copy.sql
 --
--- and produce {"customer_id": 1, "order_id": 7} records to 'orders' (the
--- sink creates 'orders_copy'). KAFKA_BOOTSTRAP defaults nothing: set it,
--- e.g. export KAFKA_BOOTSTRAP=127.0.0.1:9092.
+-- then produce {"customer_id": 1, "order_id": 7} records to 'orders' (the
+-- sink creates 'orders_copy'; read it with isolation.level=read_committed).
+-- {{KAFKA_BOOTSTRAP}} is read from the environment when the pipeline
+-- starts.
 CREATE TABLE orders (
   customer_id INT,
   order_id INT,
