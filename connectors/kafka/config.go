@@ -130,7 +130,7 @@ func kafkaOptions() []connector.Option {
 		{Name: OptTLSEnabled, Type: connector.TypeBool, Default: "false", Description: "Connect with TLS (implied by SASL_SSL and by the other tls.* options)."},
 		{Name: OptTLSCAFile, Type: connector.TypeString, Example: "/etc/kafka/ca.pem", Description: "PEM file of the CA certificates that sign the brokers' certificates (default: the system's)."},
 		{Name: OptTLSCertFile, Type: connector.TypeString, Description: "PEM client certificate for mutual TLS (with tls.key_file)."},
-		{Name: OptTLSKeyFile, Type: connector.TypeString, Secret: true, Description: "PEM private key of tls.cert_file."},
+		{Name: OptTLSKeyFile, Type: connector.TypeString, Description: "PEM private key file of tls.cert_file (the key never appears in errors: only file names)."},
 		{Name: OptTLSSkipVerify, Type: connector.TypeBool, Default: "false", Description: "Do not verify the brokers' certificates. For tests only."},
 	}
 	return append(conn, commonOptions()...)
