@@ -67,7 +67,14 @@ var layering = []struct {
 	// framing, per-id writer schemas) that the kafka connectors use; it is
 	// not a connector and registers nothing.
 	{"connectors/schemareg", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "connectors/avro", "connectors/jsonfmt"}, nil},
+	// Kafka and Confluent: franz-go plus the connector API.
+	{"connectors/kafka", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/all", []string{"connectors/..."}, nil},
+	// The conformance suite runs whole pipelines (planner + runtime)
+	// against Kafka clusters; providers build its targets. Never cmd or
+	// the control plane.
+	{"conformance", []string{"connectors/...", "sqlplan", "engine/..."}, nil},
+	{"conformance/kfakeprov", []string{"conformance"}, nil},
 	// The control plane plans and schedules; it never imports connectors
 	// (cmd chooses the bundle).
 	{"controlplane/config", nil, nil},
@@ -82,7 +89,7 @@ var layering = []struct {
 	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow", "engine/checkpoint"}, nil},
 	// The api.Runner of arroyo cluster: jobs on a controller, recorded in the store.
 	{"controlplane/cluster", []string{"controlplane/api", "controlplane/controller", "controlplane/store", "engine/checkpoint", "engine/program"}, nil},
-	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/..."}, nil},
+	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/...", "conformance"}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/..."}, nil},
 	// Folders that hold only a package doc today (the wasm host and the
@@ -91,7 +98,6 @@ var layering = []struct {
 	{"connectors", nil, nil},
 	{"controlplane", nil, nil},
 	{"udf", nil, nil},
-	{"conformance", nil, nil},
 	// Finds the real broker conformance/kafka/broker.sh starts; its tests
 	// also drive the schema registry client against it.
 	{"conformance/kafka", []string{"connectors/schemareg", "engine/types", "engine/coldata"}, nil},

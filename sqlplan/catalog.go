@@ -120,6 +120,9 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		if ct.Watermark != nil {
 			return errAt(ct.Watermark.Pos, "a memory table cannot declare a WATERMARK")
 		}
+		if err := metadataColumns(ct, nil, nil); err != nil {
+			return err
+		}
 		t.kind = tableMemory
 		t.schema = types.NewSchema(fields...)
 		if err := tableKey(t, ct, nil); err != nil {
@@ -204,6 +207,9 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		default:
 			connOpts[k] = v
 		}
+	}
+	if err := metadataColumns(ct, c, connOpts); err != nil {
+		return err
 	}
 	opts, err := connector.Validate(c.Name, c.Options, connOpts)
 	if err != nil {

@@ -93,6 +93,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newRun(&configFile))
 	root.AddCommand(newCheckpoints())
 	root.AddCommand(newAPI(&configFile), newMigrate(&configFile), newCluster(&configFile))
+	root.AddCommand(newConformance())
 	return root
 }
 

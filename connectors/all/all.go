@@ -8,6 +8,7 @@ import (
 	_ "github.com/arroyogo/arroyo/connectors/filesystem"
 	_ "github.com/arroyogo/arroyo/connectors/impulse"
 	_ "github.com/arroyogo/arroyo/connectors/jsonfmt"
+	_ "github.com/arroyogo/arroyo/connectors/kafka"
 	_ "github.com/arroyogo/arroyo/connectors/nexmark"
 	_ "github.com/arroyogo/arroyo/connectors/singlefile"
 	_ "github.com/arroyogo/arroyo/connectors/stdout"

@@ -48,6 +48,12 @@ type Config struct {
 	Admin    Admin
 	Database Database
 	Logging  Logging
+	// ConnectionProfiles are the [connection_profiles.NAME] tables: a
+	// connection's settings by profile name (the confluent connector's
+	// bootstrap_servers, key, secret, schema_registry.*), also settable as
+	// ARROYO__CONNECTION_PROFILES__NAME__KEY. Values may be {{ENV_VAR}}
+	// templates, expanded when a pipeline connects.
+	ConnectionProfiles map[string]map[string]string
 }
 
 // DefaultCheckpointURL is Arroyo's default checkpoint_url.
@@ -301,6 +307,10 @@ func Load(path string, environ []string) (Config, error) {
 			}
 			continue
 		}
+		if len(parts) == 3 && normalize(parts[0]) == profilesSection {
+			c.setProfile(strings.ToLower(parts[1]), strings.ToLower(parts[2]), v)
+			continue
+		}
 		// ARROYO__DATABASE__POSTGRES__HOST is database.postgres.host.
 		if err := c.set(parts[0], strings.Join(parts[1:], "."), v, "environment variable "+name); err != nil {
 			return c, err
@@ -324,6 +334,12 @@ func (c *Config) loadFile(path string) error {
 	}
 	sort.Strings(names) // the first error is the same on every run
 	for _, s := range names {
+		if normalize(s) == profilesSection {
+			if err := c.loadProfiles(path, doc[s]); err != nil {
+				return err
+			}
+			continue
+		}
 		table, ok := doc[s].(map[string]any)
 		if k, top := topLevel[normalize(s)]; top && !ok {
 			if err := k.set(c, doc[s]); err != nil {
@@ -344,4 +360,56 @@ func (c *Config) loadFile(path string) error {
 		}
 	}
 	return nil
+}
+
+// profilesSection holds connection profiles, one table per profile.
+const profilesSection = "connection_profiles"
+
+func (c *Config) setProfile(name, key, v string) {
+	if c.ConnectionProfiles == nil {
+		c.ConnectionProfiles = map[string]map[string]string{}
+	}
+	if c.ConnectionProfiles[name] == nil {
+		c.ConnectionProfiles[name] = map[string]string{}
+	}
+	c.ConnectionProfiles[name][key] = v
+}
+
+// loadProfiles reads [connection_profiles.NAME] tables of string values
+// (which keys a profile may hold is the connector's to check).
+func (c *Config) loadProfiles(path string, v any) error {
+	profiles, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("config %s: '%s' must hold tables ([%s.NAME])", path, profilesSection, profilesSection)
+	}
+	for name, p := range profiles {
+		table, ok := p.(map[string]any)
+		if !ok {
+			return fmt.Errorf("config %s: %s.%s must be a table ([%s.%s])", path, profilesSection, name, profilesSection, name)
+		}
+		for k, val := range flattenProfile("", table) {
+			text, ok := val.(string)
+			if !ok {
+				return fmt.Errorf("config %s: %s.%s.%s: expected a string, got %T", path, profilesSection, name, k, val)
+			}
+			c.setProfile(name, k, text)
+		}
+	}
+	return nil
+}
+
+// flattenProfile turns nested tables ([connection_profiles.x.schema_registry])
+// into dotted keys (schema_registry.endpoint).
+func flattenProfile(prefix string, t map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range t {
+		if sub, ok := v.(map[string]any); ok {
+			for sk, sv := range flattenProfile(prefix+k+".", sub) {
+				out[sk] = sv
+			}
+			continue
+		}
+		out[prefix+k] = v
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,31 @@ func TestCheckpointKeys(t *testing.T) {
 	}
 	if _, err := Load("", []string{"ARROYO__PIPELINE__ALLOWED_RESTARTS=-1"}); err == nil {
 		t.Errorf("negative restarts accepted")
+	}
+}
+
+func TestConnectionProfiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.toml")
+	file := "[connection_profiles.cloud]\nbootstrap_servers = \"pkc:9092\"\nkey = \"K\"\nsecret = \"{{SECRET}}\"\n" +
+		"[connection_profiles.cloud.schema_registry]\nendpoint = \"https://sr\"\n"
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, []string{"ARROYO__CONNECTION_PROFILES__CLOUD__KEY=K2", "ARROYO__CONNECTION_PROFILES__OTHER__BOOTSTRAP_SERVERS=b:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]string{
+		"cloud": {"bootstrap_servers": "pkc:9092", "key": "K2", "secret": "{{SECRET}}", "schema_registry.endpoint": "https://sr"},
+		"other": {"bootstrap_servers": "b:1"},
+	}
+	if !reflect.DeepEqual(c.ConnectionProfiles, want) {
+		t.Errorf("profiles = %v, want %v", c.ConnectionProfiles, want)
+	}
+	if err := os.WriteFile(path, []byte("[connection_profiles.x]\nport = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, nil); err == nil || !strings.Contains(err.Error(), "connection_profiles.x.port: expected a string, got int64") {
+		t.Errorf("non-string value: %v", err)
 	}
 }

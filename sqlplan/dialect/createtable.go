@@ -15,6 +15,7 @@ import (
 //
 //	column_def: name type [NOT NULL | NULL] [PRIMARY KEY]
 //	            [GENERATED ALWAYS AS (expr) [STORED | VIRTUAL]]
+//	            [METADATA FROM 'field']
 //
 // Without WITH it declares a memory table. Option keys are identifiers,
 // dotted identifiers (source.offset) or 'strings'; values are 'strings',
@@ -50,6 +51,11 @@ type ColumnDef struct {
 	Type      TypeName
 	NotNull   bool
 	Generated ast.ExprNode // GENERATED ALWAYS AS (expr), or nil
+	// Metadata is the field of METADATA FROM 'field' ("" without): the
+	// column is filled by the connector (a Kafka record's key, partition,
+	// offset, timestamp or topic), not decoded from the record.
+	Metadata    string
+	MetadataPos Pos
 }
 
 // Watermark is WATERMARK FOR column [AS expr].
@@ -251,6 +257,17 @@ func (p *ctparser) column() (*ColumnDef, bool, *Error) {
 			if !p.accept("STORED") {
 				p.accept("VIRTUAL")
 			}
+		case t.is("METADATA") && p.peekAt(1).is("FROM"):
+			if c.Metadata != "" {
+				return nil, false, p.errorf("METADATA FROM given twice for column '%s'", c.Name)
+			}
+			p.i += 2
+			f := p.peek()
+			if f.kind != tkString {
+				return nil, false, p.errorf("expected a 'string' after METADATA FROM, found %s", describe(f))
+			}
+			c.Metadata, c.MetadataPos = f.stringValue(), p.f.pos(f.start)
+			p.i++
 		default:
 			return c, pk, nil
 		}

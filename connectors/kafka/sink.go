@@ -1,0 +1,540 @@
+package kafka
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/connector"
+	"github.com/arroyogo/arroyo/engine/types"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// prepared is what an exactly-once sink's PreCommit returns (JSON in the
+// checkpoint): the transaction to commit, and enough of the subtask's
+// identity to fence what it may have opened after it.
+type prepared struct {
+	Topic string `json:"topic"`
+	// Base is the transactional id without its sequence number.
+	Base string `json:"base"`
+	// Seq is the transaction's sequence number (-1: nothing was written
+	// in the epoch, there is no transaction); Next the next one the
+	// subtask would have used.
+	Seq      int64  `json:"seq"`
+	Next     int64  `json:"next"`
+	TxnID    string `json:"txn_id,omitempty"`
+	Producer int64  `json:"producer_id,omitempty"`
+	Epoch    int16  `json:"producer_epoch,omitempty"`
+}
+
+// CommitHook, if set, is called at the start of every exactly-once Commit
+// with the sink's table and the checkpoint epoch; an error fails the
+// Commit. Tests use it to crash a pipeline between a durable checkpoint and
+// the commit of its transactions.
+var (
+	commitHookMu sync.Mutex
+	commitHook   func(table string, epoch uint64) error
+)
+
+// SetCommitHook installs f as the commit hook (nil removes it).
+func SetCommitHook(f func(table string, epoch uint64) error) {
+	commitHookMu.Lock()
+	commitHook = f
+	commitHookMu.Unlock()
+}
+
+func callCommitHook(table string, epoch uint64) error {
+	commitHookMu.Lock()
+	f := commitHook
+	commitHookMu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return f(table, epoch)
+}
+
+type sink struct {
+	t      *connector.Table
+	cfg    *config
+	task   connector.SinkTask
+	enc    connector.Encoder
+	keyCol int // -1: no key
+	tsCol  int // the column of record timestamps; -1: the event time (the batch's last column)
+	ready  bool
+	meta   *kgo.Client
+	adm    *kadm.Client
+	// at_least_once: one idempotent producer.
+	prod *kgo.Client
+	// exactly_once: the open transaction's producer, and the pre-committed
+	// ones by transactional id.
+	base    string
+	seq     int64
+	cur     *kgo.Client
+	curID   string
+	curSeq  int64
+	pending map[string]*kgo.Client
+	wrote   bool // restored state says this sink wrote its topic before
+
+	// life is the context of buffered records, cancelled by Close.
+	life   context.Context
+	cancel context.CancelFunc
+
+	errMu sync.Mutex
+	err   error // the first failed produce
+	rows  []int
+}
+
+var (
+	_ connector.TwoPhaseSink = twoPhase{}
+	_ connector.Closer       = twoPhase{}
+	_ connector.Flusher      = atLeastOnce{}
+	_ connector.Closer       = atLeastOnce{}
+)
+
+// twoPhase is the exactly-once sink: only it is a connector.TwoPhaseSink.
+type twoPhase struct{ *sink }
+
+// atLeastOnce hides the TwoPhaseSink methods.
+type atLeastOnce struct{ s *sink }
+
+func (a atLeastOnce) Write(ctx context.Context, b *coldata.Batch) error { return a.s.Write(ctx, b) }
+func (a atLeastOnce) Finish(ctx context.Context) error                  { return a.s.Finish(ctx) }
+func (a atLeastOnce) Flush(ctx context.Context) error                   { return a.s.Flush(ctx) }
+func (a atLeastOnce) Close() error                                      { return a.s.Close() }
+
+func newSink(t *connector.Table, task connector.SinkTask) (connector.Sink, error) {
+	cfg, err := parseConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := connector.NewEncoder(t, t.Schema)
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{t: t, cfg: cfg, task: task, enc: enc, keyCol: -1, tsCol: -1, pending: map[string]*kgo.Client{}}
+	if cfg.keyField != "" {
+		if s.keyCol = t.Schema.Index(cfg.keyField); s.keyCol < 0 {
+			return nil, &ConfigError{Table: t.Name, Option: OptKeyField, Problem: fmt.Sprintf("'%s' is not a column of the table (columns: %s)", cfg.keyField, columnNames(t.Schema))}
+		}
+	}
+	if cfg.tsField != "" {
+		i := t.Schema.Index(cfg.tsField)
+		if i < 0 {
+			return nil, &ConfigError{Table: t.Name, Option: OptTimestampField, Problem: fmt.Sprintf("'%s' is not a column of the table (columns: %s)", cfg.tsField, columnNames(t.Schema))}
+		}
+		if t.Schema.Fields[i].Type.Kind != types.Timestamp {
+			return nil, &ConfigError{Table: t.Name, Option: OptTimestampField, Problem: fmt.Sprintf("'%s' must be TIMESTAMP, not %s", cfg.tsField, t.Schema.Fields[i].Type)}
+		}
+		s.tsCol = i
+	}
+	s.life, s.cancel = context.WithCancel(context.Background())
+	h := sha256.Sum256([]byte(task.JobID + "/" + task.OperatorID))
+	s.base = fmt.Sprintf("%s-%s-%d", cfg.txnPrefix, hex.EncodeToString(h[:6]), task.Subtask)
+	if cfg.exactly {
+		return twoPhase{s}, nil
+	}
+	return atLeastOnce{s}, nil
+}
+
+func columnNames(s *types.Schema) string {
+	out := ""
+	for i, f := range s.Fields {
+		if i > 0 {
+			out += ", "
+		}
+		out += f.Name
+	}
+	return out
+}
+
+// start connects and makes sure the topic exists (seed 004: the sink's
+// connection is made when it starts, idempotently; a missing topic is
+// created unless this pipeline wrote to it before).
+func (s *sink) start(ctx context.Context) error {
+	if s.ready {
+		return nil
+	}
+	adm, cl, err := s.cfg.admin()
+	if err != nil {
+		return err
+	}
+	s.adm, s.meta = adm, cl
+	_, err = s.cfg.partitions(ctx, adm)
+	switch {
+	case errors.Is(err, ErrTopicNotFound) && s.wrote:
+		return &ConnError{Table: s.t.Name, Topic: s.cfg.topic, Op: "start sink", Err: errors.New("the topic was deleted after this pipeline wrote to it; refusing to recreate it (its records would be lost silently)")}
+	case errors.Is(err, ErrTopicNotFound) && s.cfg.create:
+		cctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+		_, cerr := adm.CreateTopic(cctx, -1, -1, nil, s.cfg.topic)
+		cancel()
+		if cerr != nil && !errors.Is(cerr, kerr.TopicAlreadyExists) {
+			return s.cfg.connErr("create topic", cerr, ctx)
+		}
+	case errors.Is(err, ErrTopicNotFound):
+		return &ConnError{Table: s.t.Name, Topic: s.cfg.topic, Op: "start sink", Err: fmt.Errorf("%w (and %s is false)", ErrTopicNotFound, OptCreateTopic)}
+	case err != nil:
+		return err
+	}
+	if !s.cfg.exactly {
+		opts := append(s.cfg.clientOpts(), kgo.DefaultProduceTopic(s.cfg.topic))
+		if s.prod, err = kgo.NewClient(opts...); err != nil {
+			return &ConfigError{Table: s.t.Name, Option: OptBootstrap, Problem: err.Error()}
+		}
+	}
+	s.ready = true
+	return nil
+}
+
+func (s *sink) setErr(err error) {
+	s.errMu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.errMu.Unlock()
+}
+
+func (s *sink) firstErr() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+func (s *sink) produceErr(err error) error {
+	return &ConnError{Table: s.t.Name, Topic: s.cfg.topic, Op: "produce", Err: err, retriable: !errors.Is(err, kerr.ProducerFenced)}
+}
+
+// Write implements connector.Sink: it encodes and produces every row
+// (asynchronously; Flush and PreCommit wait for the acknowledgements).
+func (s *sink) Write(ctx context.Context, b *coldata.Batch) error {
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	if err := s.firstErr(); err != nil {
+		return s.produceErr(err)
+	}
+	cl := s.prod
+	if s.cfg.exactly {
+		if s.cur == nil {
+			if err := s.begin(ctx); err != nil {
+				return err
+			}
+		}
+		cl = s.cur
+	}
+	s.rows = s.rows[:0]
+	b.ForEach(func(i int) { s.rows = append(s.rows, i) })
+	k := 0
+	tc := s.tsCol
+	if tc < 0 {
+		tc = len(b.Cols) - 1 // after a changelog's change kinds
+	}
+	ts := b.Cols[tc].(*coldata.Vec[int64])
+	return s.enc.Encode(b, func(rec []byte) error {
+		row := s.rows[k]
+		k++
+		r := &kgo.Record{Topic: s.cfg.topic, Value: append([]byte(nil), rec...)}
+		if !ts.IsNull(row) {
+			r.Timestamp = time.Unix(0, ts.Vals[row])
+		}
+		if s.keyCol >= 0 {
+			r.Key = keyBytes(b.Cols[s.keyCol], row)
+		}
+		// Not ctx: a record outlives the Write call that buffered it.
+		cl.Produce(s.life, r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				s.setErr(err)
+			}
+		})
+		return nil
+	})
+}
+
+func keyBytes(v coldata.Vector, row int) []byte {
+	if v.IsNull(row) {
+		return nil
+	}
+	if b, ok := v.(*coldata.Bytes); ok {
+		return append([]byte(nil), b.Get(row)...)
+	}
+	switch x := coldata.Value(v, row).(type) {
+	case int64:
+		return strconv.AppendInt(nil, x, 10)
+	case int32:
+		return strconv.AppendInt(nil, int64(x), 10)
+	default:
+		return fmt.Append(nil, x)
+	}
+}
+
+// begin opens the next transaction, under a transactional id of its own.
+func (s *sink) begin(ctx context.Context) error {
+	id := s.base + "-" + strconv.FormatInt(s.seq, 10)
+	opts := append(s.cfg.clientOpts(), kgo.TransactionalID(id), kgo.TransactionTimeout(s.cfg.txnTTL),
+		kgo.DefaultProduceTopic(s.cfg.topic))
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return &ConfigError{Table: s.t.Name, Option: OptBootstrap, Problem: err.Error()}
+	}
+	if err := cl.BeginTransaction(); err != nil {
+		cl.Close()
+		return s.cfg.connErr("begin transaction", err, ctx)
+	}
+	s.cur, s.curID, s.curSeq = cl, id, s.seq
+	s.seq++
+	return nil
+}
+
+// flushCtx bounds a flush: records the brokers do not take for that long
+// fail the pipeline (retriable) instead of hanging it. Records carry their
+// own timestamps, so the producer's per-record delivery timeout (measured
+// from them) cannot be used.
+func (s *sink) flushCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, max(6*s.cfg.timeout, time.Minute))
+}
+
+// Flush implements connector.Flusher (at_least_once).
+func (s *sink) Flush(ctx context.Context) error {
+	if s.prod == nil {
+		return s.firstErr()
+	}
+	fctx, cancel := s.flushCtx(ctx)
+	defer cancel()
+	if err := s.prod.Flush(fctx); err != nil {
+		return s.cfg.connErr("flush", err, fctx)
+	}
+	if err := s.firstErr(); err != nil {
+		return s.produceErr(err)
+	}
+	return nil
+}
+
+// Finish implements connector.Sink. A two-phase sink's records after
+// its last PreCommit are committed by the runtime's protocol (PreCommit
+// then Commit at end of input), so here it only flushes.
+func (s *sink) Finish(ctx context.Context) error {
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	if s.cfg.exactly {
+		if s.cur == nil {
+			return s.firstErr()
+		}
+		cl, id := s.cur, s.curID
+		if err := cl.Flush(ctx); err != nil {
+			return s.cfg.connErr("flush transaction", err, ctx)
+		}
+		if err := s.firstErr(); err != nil {
+			return s.produceErr(err)
+		}
+		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			return s.cfg.connErr("commit transaction "+id, err, ctx)
+		}
+		s.cur = nil
+		cl.Close()
+		return nil
+	}
+	return s.Flush(ctx)
+}
+
+// PreCommit implements connector.TwoPhaseSink: flush the epoch's
+// transaction and return its producer id and epoch, which are enough to
+// commit it from another process.
+func (s twoPhase) PreCommit(ctx context.Context, epoch uint64) ([]byte, error) {
+	if err := s.start(ctx); err != nil {
+		return nil, err
+	}
+	p := prepared{Topic: s.cfg.topic, Base: s.base, Seq: -1, Next: s.seq}
+	if s.cur != nil {
+		fctx, cancel := s.flushCtx(ctx)
+		err := s.cur.Flush(fctx)
+		cancel()
+		if err != nil {
+			return nil, s.cfg.connErr("flush transaction", err, fctx)
+		}
+		if err := s.firstErr(); err != nil {
+			return nil, s.produceErr(err)
+		}
+		pid, pe, err := s.cur.ProducerID(ctx)
+		if err != nil {
+			return nil, s.cfg.connErr("producer id", err, ctx)
+		}
+		p.Seq, p.TxnID, p.Producer, p.Epoch = s.curSeq, s.curID, pid, pe
+		s.pending[s.curID] = s.cur
+		s.cur = nil
+	}
+	return json.Marshal(p)
+}
+
+// Commit implements connector.TwoPhaseSink.
+func (s twoPhase) Commit(ctx context.Context, epoch uint64, all [][]byte) error {
+	if err := callCommitHook(s.t.Name, epoch); err != nil {
+		return err
+	}
+	for _, raw := range all {
+		var p prepared
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return fmt.Errorf("kafka table '%s': bad pre-commit state: %v", s.t.Name, err)
+		}
+		if p.TxnID == "" {
+			continue
+		}
+		if cl, ok := s.pending[p.TxnID]; ok {
+			if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+				return s.cfg.connErr("commit transaction "+p.TxnID, err, ctx)
+			}
+			cl.Close()
+			delete(s.pending, p.TxnID)
+			continue
+		}
+		if err := s.resume(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Recover implements connector.TwoPhaseSink: commit the restored
+// pre-committed transactions (idempotently) and fence every transaction
+// their subtasks may have opened after them.
+func (s twoPhase) Recover(ctx context.Context, restored [][]byte) error {
+	var ps []prepared
+	for _, raw := range restored {
+		var p prepared
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return fmt.Errorf("kafka table '%s': bad restored pre-commit state: %v", s.t.Name, err)
+		}
+		ps = append(ps, p)
+		if p.TxnID != "" && p.Topic == s.cfg.topic {
+			s.wrote = true
+		}
+	}
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	next := map[string]int64{}
+	for _, p := range ps {
+		if p.TxnID != "" {
+			if err := s.resume(ctx, p); err != nil {
+				return err
+			}
+		}
+		next[p.Base] = max(next[p.Base], p.Next)
+	}
+	for base, n := range next {
+		for seq := n; seq < n+2; seq++ {
+			if err := s.fence(ctx, base+"-"+strconv.FormatInt(seq, 10)); err != nil {
+				return err
+			}
+		}
+		if base == s.base {
+			s.seq = max(s.seq, n+2)
+		}
+	}
+	return nil
+}
+
+// resume commits a pre-committed transaction of this or an earlier
+// process with its producer id and epoch. A transaction already committed
+// (a Commit that succeeded before a crash) is success.
+func (s *sink) resume(ctx context.Context, p prepared) error {
+	ctx, cancel := context.WithTimeout(ctx, max(s.cfg.timeout, 30*time.Second))
+	defer cancel()
+	for {
+		req := kmsg.NewPtrEndTxnRequest()
+		req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = p.TxnID, p.Producer, p.Epoch, true
+		resp, err := req.RequestWith(ctx, s.meta)
+		if err == nil {
+			err = kerr.ErrorForCode(resp.ErrorCode)
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, kerr.ConcurrentTransactions) || errors.Is(err, kerr.CoordinatorLoadInProgress) || errors.Is(err, kerr.NotCoordinator):
+			select {
+			case <-ctx.Done():
+				return s.cfg.connErr("commit restored transaction "+p.TxnID, err, ctx)
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		// Ambiguous: ask the coordinator what became of it.
+		if s.committed(ctx, p) {
+			return nil
+		}
+		return &ConnError{Table: s.t.Name, Topic: s.cfg.topic, Op: "commit restored transaction " + p.TxnID,
+			Err: fmt.Errorf("%w; the broker no longer has it open (it outlived %s = %s and was aborted, or expired): the records of that checkpoint epoch are lost", err, OptTxnTimeout, s.cfg.txnTTL)}
+	}
+}
+
+func (s *sink) committed(ctx context.Context, p prepared) bool {
+	ds, err := s.adm.DescribeTransactions(ctx, p.TxnID)
+	if err != nil {
+		return false
+	}
+	d, ok := ds[p.TxnID]
+	return ok && d.Err == nil && d.State == "CompleteCommit" && d.ProducerID == p.Producer && (d.ProducerEpoch == p.Epoch || d.ProducerEpoch == p.Epoch+1)
+}
+
+// fence bumps the producer epoch of a transactional id, aborting its open
+// transaction: a zombie of an earlier run can no longer commit.
+func (s *sink) fence(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, max(s.cfg.timeout, 30*time.Second))
+	defer cancel()
+	for {
+		req := kmsg.NewPtrInitProducerIDRequest()
+		tid := id
+		req.TransactionalID = &tid
+		req.TransactionTimeoutMillis = int32(s.cfg.txnTTL / time.Millisecond)
+		req.ProducerID, req.ProducerEpoch = -1, -1
+		resp, err := req.RequestWith(ctx, s.meta)
+		if err == nil {
+			err = kerr.ErrorForCode(resp.ErrorCode)
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, kerr.ConcurrentTransactions) || errors.Is(err, kerr.CoordinatorLoadInProgress) || errors.Is(err, kerr.NotCoordinator):
+			select {
+			case <-ctx.Done():
+				return s.cfg.connErr("fence transactional id "+id, err, ctx)
+			case <-time.After(50 * time.Millisecond):
+			}
+		default:
+			return s.cfg.connErr("fence transactional id "+id, err, ctx)
+		}
+	}
+}
+
+// Close releases the clients. Open and pre-committed transactions are left
+// to the broker: a restore commits the pre-committed ones and fences the
+// rest; without one they abort at their timeout.
+func (s *sink) Close() error {
+	if s.cur != nil {
+		// Never pre-committed: no restore commits it, and left open it
+		// would hold back read_committed consumers until its timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.timeout)
+		_ = s.cur.AbortBufferedRecords(ctx)
+		_ = s.cur.EndTransaction(ctx, kgo.TryAbort)
+		cancel()
+	}
+	s.cancel()
+	for _, cl := range []*kgo.Client{s.prod, s.cur, s.meta} {
+		if cl != nil {
+			cl.Close()
+		}
+	}
+	for _, cl := range s.pending {
+		cl.Close()
+	}
+	return nil
+}
