@@ -82,6 +82,15 @@ var layering = []struct {
 	{"connectors", nil, nil},
 	{"controlplane", nil, nil},
 	{"udf", nil, nil},
+	// The wasm host registers UDFs into the engine's function registry;
+	// the guest SDK and the example UDFs are modules of their own that
+	// import nothing of this one (but the SDK).
+	{"udf/wasm", []string{"engine/types", "engine/coldata", "engine/expr"}, nil},
+	{"udf/wasm/wasmtest", nil, nil},
+	{"udf/sdk/go", nil, nil},
+	{"examples/udfs/go/scalars", []string{"udf/sdk/go"}, nil},
+	{"examples/udfs/go/reverse", []string{"udf/sdk/go"}, nil},
+	{"examples/udfs/go/median", []string{"udf/sdk/go"}, nil},
 	{"conformance", nil, nil},
 }
 

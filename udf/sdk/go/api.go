@@ -1,0 +1,171 @@
+package sdk
+
+// Scalar1 registers a scalar function of one argument.
+func Scalar1[A, R any](name string, f func(A) R) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, false, []kind{a.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		xs := a.read(in.args[0], in.n)
+		out := r.begin(in.n)
+		for i, x := range xs {
+			out[i] = f(x)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar1Ok registers a scalar function of one argument whose result is
+// NULL where f returns false.
+func Scalar1Ok[A, R any](name string, f func(A) (R, bool)) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, false, []kind{a.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		xs := a.read(in.args[0], in.n)
+		out := r.begin(in.n)
+		for i, x := range xs {
+			v, ok := f(x)
+			out[i] = v
+			if !ok {
+				r.setNull(i)
+			}
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar2 registers a scalar function of two arguments.
+func Scalar2[A, B, R any](name string, f func(A, B) R) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, false, []kind{a.k, b.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
+		out := r.begin(in.n)
+		for i := range out {
+			out[i] = f(xs[i], ys[i])
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar2Ok registers a scalar function of two arguments whose result is
+// NULL where f returns false.
+func Scalar2Ok[A, B, R any](name string, f func(A, B) (R, bool)) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, false, []kind{a.k, b.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
+		out := r.begin(in.n)
+		for i := range out {
+			v, ok := f(xs[i], ys[i])
+			out[i] = v
+			if !ok {
+				r.setNull(i)
+			}
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar3 registers a scalar function of three arguments.
+func Scalar3[A, B, C, R any](name string, f func(A, B, C) R) {
+	a, b, c, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newCol[C](name, "argument 3"), newRes[R](name)
+	register(name, false, []kind{a.k, b.k, c.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 3 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys, zs := a.read(in.args[0], in.n), b.read(in.args[1], in.n), c.read(in.args[2], in.n)
+		out := r.begin(in.n)
+		for i := range out {
+			out[i] = f(xs[i], ys[i], zs[i])
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate1 registers an aggregate of one argument: f receives the
+// group's values (a NULL value is left out unless A is a pointer type).
+func Aggregate1[A, R any](name string, f func([]A) R) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, true, []kind{a.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		ls := lists(in.args[0], in.n)
+		xs := a.read(in.args[0], int(ls[in.n]))
+		out := r.begin(in.n)
+		for g := range out {
+			out[g] = f(xs[ls[g]:ls[g+1]:ls[g+1]])
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate1Ok registers an aggregate of one argument whose result is NULL
+// where f returns false.
+func Aggregate1Ok[A, R any](name string, f func([]A) (R, bool)) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, true, []kind{a.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		ls := lists(in.args[0], in.n)
+		xs := a.read(in.args[0], int(ls[in.n]))
+		out := r.begin(in.n)
+		for g := range out {
+			v, ok := f(xs[ls[g]:ls[g+1]:ls[g+1]])
+			out[g] = v
+			if !ok {
+				r.setNull(g)
+			}
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate2 registers an aggregate of two arguments: f receives the
+// group's rows as two slices of equal length.
+func Aggregate2[A, B, R any](name string, f func([]A, []B) R) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, true, []kind{a.k, b.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		la, lb := lists(in.args[0], in.n), lists(in.args[1], in.n)
+		xs, ys := a.read(in.args[0], int(la[in.n])), b.read(in.args[1], int(lb[in.n]))
+		out := r.begin(in.n)
+		for g := range out {
+			out[g] = f(xs[la[g]:la[g+1]:la[g+1]], ys[lb[g]:lb[g+1]:lb[g+1]])
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate2Ok registers an aggregate of two arguments whose result is
+// NULL where f returns false.
+func Aggregate2Ok[A, B, R any](name string, f func([]A, []B) (R, bool)) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, true, []kind{a.k, b.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		la, lb := lists(in.args[0], in.n), lists(in.args[1], in.n)
+		xs, ys := a.read(in.args[0], int(la[in.n])), b.read(in.args[1], int(lb[in.n]))
+		out := r.begin(in.n)
+		for g := range out {
+			v, ok := f(xs[la[g]:la[g+1]:la[g+1]], ys[lb[g]:lb[g+1]:lb[g+1]])
+			out[g] = v
+			if !ok {
+				r.setNull(g)
+			}
+		}
+		return r.finish(in.n)
+	})
+}
