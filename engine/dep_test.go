@@ -91,6 +91,7 @@ var layering = []struct {
 	{"examples/udfs/go/scalars", []string{"udf/sdk/go"}, nil},
 	{"examples/udfs/go/reverse", []string{"udf/sdk/go"}, nil},
 	{"examples/udfs/go/median", []string{"udf/sdk/go"}, nil},
+	{"spec/udfs/go/hostile", []string{"udf/sdk/go"}, nil},
 	{"conformance", nil, nil},
 }
 

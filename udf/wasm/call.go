@@ -307,7 +307,7 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 	var out coldata.Vector
 	if w := width(t.Kind); w > 0 {
 		vals, ok := mem.Read(r[resValues], uint32(m*w))
-		if !ok || r[resValues]%uint32(w) != 0 {
+		if !ok || r[resValues]%uint32(w) != 0 || r[resValues] == 0 {
 			return nil, fmt.Errorf("udf %s: result values at %d+%d lie outside guest memory (%d bytes) or are misaligned", name, r[resValues], m*w, mem.Size())
 		}
 		switch t.Kind {
@@ -349,7 +349,7 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 		}
 	} else {
 		ob, ok := mem.Read(r[resOffs], uint32(4*(m+1)))
-		if !ok || r[resOffs]%4 != 0 {
+		if !ok || r[resOffs]%4 != 0 || r[resOffs] == 0 {
 			return nil, fmt.Errorf("udf %s: result offsets at %d lie outside guest memory (%d bytes) or are misaligned", name, r[resOffs], mem.Size())
 		}
 		offs := unsafe.Slice((*uint32)(unsafe.Pointer(&ob[0])), m+1)
