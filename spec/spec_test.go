@@ -103,6 +103,9 @@ func runCase(c *Case, inputs, dir string, p int) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if len(c.UDFs) > 0 {
+		return runUDFCase(ctx, c, sql, p, outputPath) // spec/udf_test.go
+	}
 	ctl := controller.New(&scheduler.Embedded{}, config.Default())
 	job, err := ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: c.Path, Query: sql, Parallelism: p})
 	if err == nil {

@@ -14,6 +14,9 @@ import (
 
 func newHost(t testing.TB, cfg wasm.Config) *wasm.Host {
 	t.Helper()
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = cacheDir
+	}
 	h, err := wasm.NewHost(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +71,7 @@ func TestManifestOfGoModule(t *testing.T) {
 	}
 	text := strings.Join(got, "\n")
 	for _, want := range []string{
-		"scalar double(BIGINT UNSIGNED) -> BIGINT",
+		"scalar double_it(BIGINT UNSIGNED) -> BIGINT",
 		"scalar or_zero(BIGINT NULL) -> BIGINT",
 		"scalar null_if_empty(TEXT) -> TEXT NULL",
 		"scalar add_hour(TIMESTAMP) -> TIMESTAMP",
@@ -89,7 +92,7 @@ func TestScalarDouble(t *testing.T) {
 	}
 	in := &coldata.Vec[uint64]{T: types.UInt64T, Vals: []uint64{1, 2, 3, 0}}
 	in.N.SetNull(3)
-	out, err := call(t, reg, "double", in)
+	out, err := call(t, reg, "double_it", in)
 	if err != nil {
 		t.Fatal(err)
 	}

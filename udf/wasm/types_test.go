@@ -162,14 +162,14 @@ func TestScalarSelection(t *testing.T) {
 		for i := range vals {
 			vals[i] = uint64(i)
 		}
-		out, err := call(t, reg, "double", &coldata.Vec[uint64]{T: types.UInt64T, Vals: vals})
+		out, err := call(t, reg, "double_it", &coldata.Vec[uint64]{T: types.UInt64T, Vals: vals})
 		if err != nil {
 			t.Fatal(err)
 		}
 		o := out.(*coldata.Vec[int64])
 		for i := range vals {
 			if o.Vals[i] != int64(2*i) {
-				t.Fatalf("n=%d: double(%d) = %d", n, i, o.Vals[i])
+				t.Fatalf("n=%d: double_it(%d) = %d", n, i, o.Vals[i])
 			}
 		}
 	}
@@ -177,16 +177,16 @@ func TestScalarSelection(t *testing.T) {
 
 func TestResolveErrors(t *testing.T) {
 	reg, _ := scalarsReg(t)
-	f, _ := reg.Lookup("double")
-	if _, err := f.Resolve([]types.Type{types.StringT}); err == nil || err.Error() != "double(BIGINT UNSIGNED) expects BIGINT UNSIGNED as argument 1, got TEXT" {
-		t.Errorf("double(TEXT): %v", err)
+	f, _ := reg.Lookup("double_it")
+	if _, err := f.Resolve([]types.Type{types.StringT}); err == nil || err.Error() != "double_it(BIGINT UNSIGNED) expects BIGINT UNSIGNED as argument 1, got TEXT" {
+		t.Errorf("double_it(TEXT): %v", err)
 	}
-	if _, err := f.Resolve(nil); err == nil || err.Error() != "double(BIGINT UNSIGNED) takes 1 argument, got 0" {
-		t.Errorf("double(): %v", err)
+	if _, err := f.Resolve(nil); err == nil || err.Error() != "double_it(BIGINT UNSIGNED) takes 1 argument, got 0" {
+		t.Errorf("double_it(): %v", err)
 	}
 	// An INT UNSIGNED widens to BIGINT UNSIGNED (the planner casts).
 	r, err := f.Resolve([]types.Type{types.UInt32T})
 	if err != nil || !r.Args[0].Equal(types.UInt64T) {
-		t.Errorf("double(INT UNSIGNED): %v, %v", r, err)
+		t.Errorf("double_it(INT UNSIGNED): %v, %v", r, err)
 	}
 }

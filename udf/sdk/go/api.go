@@ -9,8 +9,14 @@ func Scalar1[A, R any](name string, f func(A) R) {
 		}
 		xs := a.read(in.args[0], in.n)
 		out := r.begin(in.n)
-		for i, x := range xs {
-			out[i] = f(x)
+		if out != nil {
+			for i, x := range xs {
+				out[i] = f(x)
+			}
+		} else {
+			for i, x := range xs {
+				r.put(i, f(x))
+			}
 		}
 		return r.finish(in.n)
 	})
@@ -28,10 +34,7 @@ func Scalar1Ok[A, R any](name string, f func(A) (R, bool)) {
 		out := r.begin(in.n)
 		for i, x := range xs {
 			v, ok := f(x)
-			out[i] = v
-			if !ok {
-				r.setNull(i)
-			}
+			r.store(out, i, v, ok)
 		}
 		return r.finish(in.n)
 	})
@@ -46,8 +49,8 @@ func Scalar2[A, B, R any](name string, f func(A, B) R) {
 		}
 		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
 		out := r.begin(in.n)
-		for i := range out {
-			out[i] = f(xs[i], ys[i])
+		for i := range in.n {
+			r.store(out, i, f(xs[i], ys[i]), true)
 		}
 		return r.finish(in.n)
 	})
@@ -63,12 +66,9 @@ func Scalar2Ok[A, B, R any](name string, f func(A, B) (R, bool)) {
 		}
 		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
 		out := r.begin(in.n)
-		for i := range out {
+		for i := range in.n {
 			v, ok := f(xs[i], ys[i])
-			out[i] = v
-			if !ok {
-				r.setNull(i)
-			}
+			r.store(out, i, v, ok)
 		}
 		return r.finish(in.n)
 	})
@@ -83,8 +83,8 @@ func Scalar3[A, B, C, R any](name string, f func(A, B, C) R) {
 		}
 		xs, ys, zs := a.read(in.args[0], in.n), b.read(in.args[1], in.n), c.read(in.args[2], in.n)
 		out := r.begin(in.n)
-		for i := range out {
-			out[i] = f(xs[i], ys[i], zs[i])
+		for i := range in.n {
+			r.store(out, i, f(xs[i], ys[i], zs[i]), true)
 		}
 		return r.finish(in.n)
 	})
@@ -101,8 +101,8 @@ func Aggregate1[A, R any](name string, f func([]A) R) {
 		ls := lists(in.args[0], in.n)
 		xs := a.read(in.args[0], int(ls[in.n]))
 		out := r.begin(in.n)
-		for g := range out {
-			out[g] = f(xs[ls[g]:ls[g+1]:ls[g+1]])
+		for g := range in.n {
+			r.store(out, g, f(xs[ls[g]:ls[g+1]:ls[g+1]]), true)
 		}
 		return r.finish(in.n)
 	})
@@ -119,12 +119,9 @@ func Aggregate1Ok[A, R any](name string, f func([]A) (R, bool)) {
 		ls := lists(in.args[0], in.n)
 		xs := a.read(in.args[0], int(ls[in.n]))
 		out := r.begin(in.n)
-		for g := range out {
+		for g := range in.n {
 			v, ok := f(xs[ls[g]:ls[g+1]:ls[g+1]])
-			out[g] = v
-			if !ok {
-				r.setNull(g)
-			}
+			r.store(out, g, v, ok)
 		}
 		return r.finish(in.n)
 	})
@@ -141,8 +138,8 @@ func Aggregate2[A, B, R any](name string, f func([]A, []B) R) {
 		la, lb := lists(in.args[0], in.n), lists(in.args[1], in.n)
 		xs, ys := a.read(in.args[0], int(la[in.n])), b.read(in.args[1], int(lb[in.n]))
 		out := r.begin(in.n)
-		for g := range out {
-			out[g] = f(xs[la[g]:la[g+1]:la[g+1]], ys[lb[g]:lb[g+1]:lb[g+1]])
+		for g := range in.n {
+			r.store(out, g, f(xs[la[g]:la[g+1]:la[g+1]], ys[lb[g]:lb[g+1]:lb[g+1]]), true)
 		}
 		return r.finish(in.n)
 	})
@@ -159,12 +156,9 @@ func Aggregate2Ok[A, B, R any](name string, f func([]A, []B) (R, bool)) {
 		la, lb := lists(in.args[0], in.n), lists(in.args[1], in.n)
 		xs, ys := a.read(in.args[0], int(la[in.n])), b.read(in.args[1], int(lb[in.n]))
 		out := r.begin(in.n)
-		for g := range out {
+		for g := range in.n {
 			v, ok := f(xs[la[g]:la[g+1]:la[g+1]], ys[lb[g]:lb[g+1]:lb[g+1]])
-			out[g] = v
-			if !ok {
-				r.setNull(g)
-			}
+			r.store(out, g, v, ok)
 		}
 		return r.finish(in.n)
 	})

@@ -138,18 +138,71 @@ func (r *res[R]) decl(ok bool) kind {
 	return k
 }
 
-// begin returns the buffer for n results.
+// begin returns the buffer for n results. Bytes-like results are not
+// stored there but encoded as they come (put), so a function may return a
+// string or slice that it reuses for the next row.
 func (r *res[R]) begin(n int) []R {
-	r.vals = grow(r.vals, n)
 	r.nulls = grow(r.nulls, (n+7)/8)
 	clear(r.nulls)
 	r.anyNull = false
+	if r.bytesLike() {
+		r.offs = grow(r.offs, n+1)
+		r.offs[0] = 0
+		r.data = r.data[:0]
+		return nil
+	}
+	r.vals = grow(r.vals, n)
 	return r.vals
+}
+
+func (r *res[R]) bytesLike() bool {
+	return r.k.base == kString || r.k.base == kJSON || r.k.base == kBytes
+}
+
+// put encodes result i of a bytes-like type (results come in order).
+func (r *res[R]) put(i int, v R) {
+	p := unsafe.Pointer(&v)
+	if r.k.nullable {
+		p = *(*unsafe.Pointer)(p)
+		if p == nil {
+			r.putNull(i)
+			return
+		}
+	}
+	if r.k.base == kBytes {
+		r.data = append(r.data, *(*[]byte)(p)...)
+	} else {
+		r.data = append(r.data, *(*string)(p)...)
+	}
+	r.offs[i+1] = uint32(len(r.data))
+}
+
+// putNull makes result i of a bytes-like type NULL.
+func (r *res[R]) putNull(i int) {
+	r.setNull(i)
+	r.offs[i+1] = uint32(len(r.data))
 }
 
 func (r *res[R]) setNull(i int) {
 	r.nulls[i>>3] |= 1 << (uint(i) & 7)
 	r.anyNull = true
+}
+
+// store sets result i: a fixed-width one in the buffer begin returned,
+// a bytes-like one encoded at once; ok false makes it NULL.
+func (r *res[R]) store(out []R, i int, v R, ok bool) {
+	if out == nil {
+		if ok {
+			r.put(i, v)
+		} else {
+			r.putNull(i)
+		}
+		return
+	}
+	out[i] = v
+	if !ok {
+		r.setNull(i)
+	}
 }
 
 // finish encodes the n results and returns the descriptor.
@@ -161,30 +214,10 @@ func (r *res[R]) finish(n int) *output {
 	}
 	switch r.k.base {
 	case kString, kJSON, kBytes:
-		r.offs = grow(r.offs, n+1)
-		r.data = r.data[:0]
-		r.offs[0] = 0
-		for i := range n {
-			p := unsafe.Pointer(&r.vals[i])
-			if r.k.nullable {
-				p = *(*unsafe.Pointer)(p)
-				if p == nil {
-					r.setNull(i)
-					r.offs[i+1] = uint32(len(r.data))
-					continue
-				}
-			}
-			if r.k.base == kBytes {
-				r.data = append(r.data, *(*[]byte)(p)...)
-			} else {
-				r.data = append(r.data, *(*string)(p)...)
-			}
-			r.offs[i+1] = uint32(len(r.data))
-		}
 		if len(r.data) == 0 {
-			r.data = append(r.data, 0)
+			r.data = append(r.data, 0)[:0]
 		}
-		outDesc[3] = addrOf(&r.data[0])
+		outDesc[3] = addrOf(unsafe.SliceData(r.data))
 		outDesc[4] = addrOf(&r.offs[0])
 	case kTime:
 		r.fixed = grow(r.fixed, n)

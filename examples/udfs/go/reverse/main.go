@@ -1,4 +1,4 @@
-// Command reverse is a UDF module with one function, reverse(TEXT) -> TEXT:
+// Command reverse is a UDF module with one function, my_reverse(TEXT) -> TEXT:
 // the text with its characters (code points) in reverse order.
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o reverse.wasm .
@@ -24,7 +24,7 @@ func reverse(s string) string {
 }
 
 func init() {
-	sdk.Scalar1("reverse", reverse)
+	sdk.Scalar1("my_reverse", reverse)
 }
 
 func main() {}

@@ -14,8 +14,8 @@ import (
 )
 
 func init() {
-	// Arroyo's example: double(BIGINT UNSIGNED) -> BIGINT.
-	sdk.Scalar1("double", func(x uint64) int64 { return int64(2 * x) })
+	// Arroyo's example: double_it(BIGINT UNSIGNED) -> BIGINT.
+	sdk.Scalar1("double_it", func(x uint64) int64 { return int64(2 * x) })
 
 	// One function per type, each changing its value in a visible way.
 	sdk.Scalar1("not_bool", func(b bool) bool { return !b })

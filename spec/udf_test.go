@@ -1,0 +1,162 @@
+package spec
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/arroyogo/arroyo/controlplane/config"
+	"github.com/arroyogo/arroyo/engine/dataflow"
+	"github.com/arroyogo/arroyo/engine/expr"
+	"github.com/arroyogo/arroyo/sqlplan"
+	"github.com/arroyogo/arroyo/udf/wasm"
+	"github.com/arroyogo/arroyo/udf/wasm/wasmtest"
+)
+
+// UDF cases: "-- udf: PATH" loads a module built from PATH (relative to the
+// repository root): a Go package directory (built with the Go toolchain for
+// wasip1), a .wat file (wat2wasm), a .c file (clang for wasm32-wasi) or a
+// .wasm file. The case's pipeline plans and runs with the modules'
+// functions in a scope of its own. The runner plans and starts such a case
+// itself (sqlplan, dataflow) with that registry, as `arroyo run --udf`
+// does, since the controller takes no registry.
+
+var (
+	udfMu   sync.Mutex
+	udfHost *wasm.Host
+	udfMods = map[string]*wasm.Module{}
+)
+
+// udfModule loads (once per test binary run) the module built from path.
+func udfModule(path string) (mod *wasm.Module, err error) {
+	udfMu.Lock()
+	defer udfMu.Unlock()
+	if m, ok := udfMods[path]; ok {
+		return m, nil
+	}
+	if udfHost == nil {
+		if udfHost, err = wasm.NewHost(context.Background(), wasm.Config{}); err != nil {
+			return nil, err
+		}
+	}
+	var file string
+	if err := buildSafely(func(t testing.TB) {
+		switch {
+		case strings.HasSuffix(path, ".wat"):
+			file = wasmtest.WATPath(t, path)
+		case strings.HasSuffix(path, ".c"):
+			file = wasmtest.CPath(t, path)
+		case strings.HasSuffix(path, ".wasm"):
+			file = filepath.Join(wasmtest.Root(t), path)
+		default:
+			file = wasmtest.GoPath(t, path)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("udf %s: %w", path, err)
+	}
+	m, err := udfHost.LoadFile(context.Background(), file)
+	if err != nil {
+		return nil, err
+	}
+	m.Name = filepath.Base(path)
+	udfMods[path] = m
+	return m, nil
+}
+
+// buildSafely runs a wasmtest build with a testing.TB that turns Fatal and
+// Skip into an error (the runner's goroutines are not the test's).
+func buildSafely(f func(t testing.TB)) (err error) {
+	tb := &errTB{}
+	defer func() {
+		if r := recover(); r != nil {
+			if r != errTBStop {
+				panic(r)
+			}
+			err = fmt.Errorf("%s", tb.msg)
+		}
+	}()
+	f(tb)
+	return nil
+}
+
+var errTBStop = new(int)
+
+type errTB struct {
+	testing.TB
+	msg string
+}
+
+func (e *errTB) Helper() {}
+func (e *errTB) Fatal(args ...any) {
+	e.msg = fmt.Sprint(args...)
+	panic(errTBStop)
+}
+func (e *errTB) Fatalf(format string, args ...any) {
+	e.msg = fmt.Sprintf(format, args...)
+	panic(errTBStop)
+}
+func (e *errTB) Skip(args ...any) {
+	e.msg = "cannot build the module: " + fmt.Sprint(args...)
+	panic(errTBStop)
+}
+
+// caseFunctions returns the registry c's pipeline plans and runs with: a
+// scope with its UDFs over the built-ins, or nil (the built-ins) when it
+// has none.
+func caseFunctions(c *Case) (*expr.Registry, error) {
+	if len(c.UDFs) == 0 {
+		return nil, nil
+	}
+	var mods []*wasm.Module
+	for _, p := range c.UDFs {
+		m, err := udfModule(p)
+		if err != nil {
+			return nil, err
+		}
+		mods = append(mods, m)
+	}
+	reg := expr.Builtins().Scope()
+	if err := wasm.Register(reg, mods...); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// startUDFCase plans and starts c's SQL at parallelism p with its UDFs.
+func startUDFCase(ctx context.Context, c *Case, sql string, p int) (*dataflow.Job, error) {
+	reg, err := caseFunctions(c)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := sqlplan.Plan(c.Path, sql, sqlplan.Options{Name: "spec", Parallelism: p, Functions: reg,
+		UpdateFlushInterval: config.Default().Pipeline.UpdateAggregateFlushInterval})
+	if err != nil {
+		return nil, err
+	}
+	return dataflow.Start(ctx, prog, dataflow.Options{Functions: reg})
+}
+
+// runUDFCase is runCase for a case with UDFs.
+func runUDFCase(ctx context.Context, c *Case, sql string, p int, outputPath func(string) string) error {
+	j, err := startUDFCase(ctx, c, sql, p)
+	if err == nil {
+		err = j.Wait()
+	}
+	if c.Error != "" {
+		if err == nil {
+			return fmt.Errorf("expected an error containing %q, got success", c.Error)
+		}
+		if !strings.Contains(err.Error(), c.Error) {
+			return fmt.Errorf("expected an error containing %q, got: %v", c.Error, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return compareOutputs(c, func(name string) ([]byte, error) { return os.ReadFile(outputPath(name)) })
+}
