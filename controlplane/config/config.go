@@ -70,7 +70,9 @@ type UDF struct {
 	// may grow to, in bytes.
 	MemoryLimit int64
 	// CallTimeout (udf.call_timeout) bounds one call into a UDF (one
-	// batch).
+	// batch); -1 ("off") sets no limit, which makes UDFs several times
+	// faster (docs/udfs.md, "Limits") but lets a UDF that never returns
+	// hang its pipeline.
 	CallTimeout time.Duration
 }
 
@@ -265,7 +267,14 @@ var keys = map[string]key{
 		return err
 	}},
 	"udf.call_timeout": {set: func(c *Config, v any) error {
-		return setDuration(&c.UDF.CallTimeout, v)
+		if s, ok := v.(string); ok && strings.EqualFold(strings.TrimSpace(s), "off") {
+			c.UDF.CallTimeout = -1
+			return nil
+		}
+		if err := setDuration(&c.UDF.CallTimeout, v); err != nil {
+			return fmt.Errorf("%w (or \"off\")", err)
+		}
+		return nil
 	}},
 }
 

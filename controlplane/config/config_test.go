@@ -134,6 +134,9 @@ func TestUDFKeys(t *testing.T) {
 	if len(c.Run.UDFs) != 2 || c.Run.UDFs[0] != "x.wasm" || c.UDF.MemoryLimit != 1<<20 {
 		t.Fatalf("from the environment: %+v %+v", c.Run, c.UDF)
 	}
+	if c, err := Load("", []string{"ARROYO__UDF__CALL_TIMEOUT=off"}); err != nil || c.UDF.CallTimeout != -1 {
+		t.Fatalf("call_timeout off: %v %v", c.UDF.CallTimeout, err)
+	}
 	if d := Default(); d.UDF.MemoryLimit != 64<<20 || d.UDF.CallTimeout != 10*time.Second {
 		t.Fatalf("defaults %+v", d.UDF)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -41,7 +42,12 @@ type Config struct {
 	// grow to (0: DefaultMemoryLimit). A module whose initial memory is
 	// larger is refused at load.
 	MemoryLimit uint64
-	// CallTimeout bounds one guest call (0: DefaultCallTimeout).
+	// CallTimeout bounds one guest call (0: DefaultCallTimeout; negative:
+	// no limit). The limit costs speed: wazero then checks for it at every
+	// loop back-edge of the guest's code through a call into the host
+	// (~30 ns), and a Go guest's functions each have a loop. Turn it off
+	// only for modules you trust to terminate: a call that never returns
+	// then hangs its subtask (docs/udfs.md, "Limits").
 	CallTimeout time.Duration
 	// Log receives the guest's stdout and stderr, a line at a time (nil:
 	// discarded). It may be called from any goroutine.
@@ -78,16 +84,24 @@ func NewHost(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.MemoryLimit < 1<<16 || cfg.MemoryLimit > 4<<30 {
 		return nil, fmt.Errorf("udf memory limit %d bytes: must be between 64 KiB and 4 GiB", cfg.MemoryLimit)
 	}
-	if cfg.CallTimeout <= 0 {
+	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
 	if cfg.LogLimit <= 0 {
 		cfg.LogLimit = DefaultLogLimit
 	}
-	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true)
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(cfg.CallTimeout > 0)
 	h := &Host{cfg: cfg}
 	if cfg.CacheDir != "" {
-		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		// wazero's cache key does not include whether the code checks
+		// for termination: code compiled without the checks, loaded by a
+		// host with a time limit, would loop forever. One subdirectory
+		// per setting keeps them apart.
+		dir := filepath.Join(cfg.CacheDir, "limited")
+		if cfg.CallTimeout < 0 {
+			dir = filepath.Join(cfg.CacheDir, "unlimited")
+		}
+		c, err := wazero.NewCompilationCacheWithDir(dir)
 		if err != nil {
 			return nil, fmt.Errorf("udf compilation cache %s: %w", cfg.CacheDir, err)
 		}
@@ -318,6 +332,12 @@ type instance struct {
 	log             *logWriter
 	lm              *linearMemory
 	broken          bool
+	// timer enforces the call time limit: armed for each call, it closes
+	// the module (wazero's compiled code checks for that at function
+	// entries and loop back-edges) with timedOut set. One timer per
+	// instance, reset per call: no allocation per call.
+	timer    *time.Timer
+	timedOut atomic.Bool
 }
 
 // instantiate creates an instance: WASI with nothing granted but
@@ -339,13 +359,22 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	actx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(cap, max uint64) experimental.LinearMemory {
 		return in.lm
 	}))
-	ictx, cancel := context.WithTimeout(actx, h.cfg.CallTimeout)
-	defer cancel()
+	ictx := actx
+	if h.cfg.CallTimeout > 0 {
+		c, cancel := context.WithTimeout(actx, h.cfg.CallTimeout)
+		defer cancel()
+		ictx = c
+	}
 	mod, err := h.rt.InstantiateModule(ictx, m.compiled, cfg)
 	if err != nil {
 		return nil, in.explain("initialize", err)
 	}
 	in.mod = mod
+	in.timer = time.AfterFunc(time.Hour, func() {
+		in.timedOut.Store(true)
+		mod.CloseWithExitCode(context.Background(), sys.ExitCodeDeadlineExceeded)
+	})
+	in.timer.Stop()
 	in.mem = mod.Memory()
 	in.alloc = mod.ExportedFunction("arroyo_udf_alloc")
 	in.call = mod.ExportedFunction("arroyo_udf_call")
@@ -356,6 +385,9 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 }
 
 func (in *instance) close(ctx context.Context) {
+	if in.timer != nil {
+		in.timer.Stop()
+	}
 	if in.mod != nil {
 		in.mod.Close(ctx)
 	}
@@ -364,8 +396,11 @@ func (in *instance) close(ctx context.Context) {
 
 // manifest checks the ABI version and parses the manifest.
 func (in *instance) manifest(ctx context.Context) ([]Signature, error) {
-	ctx, cancel := context.WithTimeout(ctx, in.m.host.cfg.CallTimeout)
-	defer cancel()
+	if t := in.m.host.cfg.CallTimeout; t > 0 {
+		c, cancel := context.WithTimeout(ctx, t)
+		defer cancel()
+		ctx = c
+	}
 	res, err := in.mod.ExportedFunction("arroyo_udf_abi").Call(ctx)
 	if err != nil {
 		return nil, in.explain("arroyo_udf_abi", err)
@@ -388,12 +423,31 @@ func (in *instance) manifest(ctx context.Context) ([]Signature, error) {
 	return ParseManifest(text)
 }
 
+// timed calls f with the call time limit armed. ctx is the subtask's:
+// wazero closes the module when it is done (the job is cancelled).
+func (in *instance) timed(ctx context.Context, f api.Function) error {
+	if in.m.host.cfg.CallTimeout < 0 {
+		return f.CallWithStack(ctx, in.stack)
+	}
+	in.timer.Reset(in.m.host.cfg.CallTimeout)
+	err := f.CallWithStack(ctx, in.stack)
+	if !in.timer.Stop() {
+		// The limit passed, maybe just after the call returned: the
+		// module is closed or about to be.
+		in.broken = true
+		if err == nil {
+			in.timedOut.Store(false)
+		}
+	}
+	return err
+}
+
 // ensureArena makes the guest scratch region at least size bytes and
 // returns it.
 func (in *instance) ensureArena(ctx context.Context, fn string, size uint32) ([]byte, error) {
 	if size > in.arenaCap || in.arena == 0 {
 		in.stack[0] = uint64(size)
-		if err := in.alloc.CallWithStack(ctx, in.stack); err != nil {
+		if err := in.timed(ctx, in.alloc); err != nil {
 			in.broken = true
 			return nil, in.explain(fn, err)
 		}
@@ -415,10 +469,8 @@ func (in *instance) ensureArena(ctx context.Context, fn string, size uint32) ([]
 // invoke calls function fn with the input already written at the arena and
 // returns the result descriptor.
 func (in *instance) invoke(ctx context.Context, name string, fn int) (result, error) {
-	ctx, cancel := context.WithTimeout(ctx, in.m.host.cfg.CallTimeout)
-	defer cancel()
 	in.stack[0], in.stack[1] = uint64(fn), uint64(in.arena)
-	if err := in.call.CallWithStack(ctx, in.stack); err != nil {
+	if err := in.timed(ctx, in.call); err != nil {
 		in.broken = true
 		return result{}, in.explain(name, err)
 	}
@@ -449,10 +501,10 @@ func (in *instance) explain(fn string, err error) error {
 	h := in.m.host
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		switch exit.ExitCode() {
-		case sys.ExitCodeDeadlineExceeded:
+		switch code := exit.ExitCode(); {
+		case code == sys.ExitCodeDeadlineExceeded || in.timedOut.Load():
 			return fmt.Errorf("udf %s: call exceeded the time limit of %s (udf.call_timeout)", fn, h.cfg.CallTimeout)
-		case sys.ExitCodeContextCanceled:
+		case code == sys.ExitCodeContextCanceled:
 			return fmt.Errorf("udf %s: call cancelled: %w", fn, context.Canceled)
 		}
 		return fmt.Errorf("udf %s: guest exited with code %d%s%s", fn, exit.ExitCode(), in.memNote(), in.log.tailNote())

@@ -234,7 +234,7 @@ var typeNames = map[string]types.Type{
 	"INTEGER UNSIGNED": types.UInt32T, "BIGINT UNSIGNED": types.UInt64T,
 	"FLOAT": types.Float32T, "REAL": types.Float32T, "DOUBLE": types.Float64T,
 	"TEXT": types.StringT, "VARCHAR": types.StringT,
-	"BYTEA": types.BytesT,
+	"BYTEA":     types.BytesT,
 	"TIMESTAMP": types.TimestampT,
 	"JSON":      types.JSONT,
 }

@@ -163,3 +163,42 @@ func Aggregate2Ok[A, B, R any](name string, f func([]A, []B) (R, bool)) {
 		return r.finish(in.n)
 	})
 }
+
+// Vector1 registers a scalar function of one argument that computes a whole
+// batch at once: f fills out[i] from xs[i] for every i (len(out) ==
+// len(xs)). It saves the per-row function call of Scalar1, which in a Go
+// wasm module costs more than a simple function's work. A and R must not
+// be pointer types: rows with a NULL argument are not passed, and the
+// results are not NULL.
+func Vector1[A, R any](name string, f func(xs []A, out []R)) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	if a.k.nullable || r.k.nullable || r.bytesLike() {
+		panic("arroyo udf sdk: " + name + ": Vector1 takes plain fixed-width types (bool, integers, floats, time.Time); use Scalar1")
+	}
+	register(name, false, []kind{a.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		xs := a.read(in.args[0], in.n)
+		out := r.begin(in.n)
+		f(xs, out)
+		return r.finish(in.n)
+	})
+}
+
+// Vector2 is Vector1 for functions of two arguments.
+func Vector2[A, B, R any](name string, f func(xs []A, ys []B, out []R)) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	if a.k.nullable || b.k.nullable || r.k.nullable || r.bytesLike() {
+		panic("arroyo udf sdk: " + name + ": Vector2 takes plain fixed-width types (bool, integers, floats, time.Time); use Scalar2")
+	}
+	register(name, false, []kind{a.k, b.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
+		out := r.begin(in.n)
+		f(xs, ys, out)
+		return r.finish(in.n)
+	})
+}

@@ -169,10 +169,28 @@ func (r *res[R]) put(i int, v R) {
 			return
 		}
 	}
+	var s string
 	if r.k.base == kBytes {
-		r.data = append(r.data, *(*[]byte)(p)...)
+		b := *(*[]byte)(p)
+		s = unsafe.String(unsafe.SliceData(b), len(b))
 	} else {
-		r.data = append(r.data, *(*string)(p)...)
+		s = *(*string)(p)
+	}
+	n := len(r.data)
+	if n+len(s) > cap(r.data) {
+		r.data = append(r.data, s...)
+	} else {
+		// Short values are copied in this loop: in a Go wasm module the
+		// call to memmove that append makes costs more than the copy.
+		r.data = r.data[:n+len(s)]
+		if len(s) <= 32 {
+			d := r.data[n:]
+			for k := 0; k < len(s); k++ {
+				d[k] = s[k]
+			}
+		} else {
+			copy(r.data[n:], s)
+		}
 	}
 	r.offs[i+1] = uint32(len(r.data))
 }

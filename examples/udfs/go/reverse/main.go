@@ -10,17 +10,34 @@ import (
 	sdk "github.com/arroyogo/arroyo/udf/sdk/go"
 )
 
-// buf is reused from row to row: the SDK copies each result.
+// buf is reused from row to row: the SDK copies each result before the
+// next call.
 var buf []byte
 
+// reverse copies s's code points into buf from the end. ASCII bytes are
+// copied one by one in the loop: in a Go wasm module every function call
+// (utf8.DecodeRuneInString, copy) costs more than the byte it moves.
 func reverse(s string) string {
-	buf = buf[:0]
-	for i := len(s); i > 0; {
-		_, size := utf8.DecodeLastRuneInString(s[:i])
-		buf = append(buf, s[i-size:i]...)
-		i -= size
+	if cap(buf) < len(s) {
+		buf = make([]byte, 2*len(s))
 	}
-	return unsafeString(buf)
+	b := buf[:len(s)]
+	j := len(s)
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			j--
+			b[j] = c
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		j -= size
+		for k := 0; k < size; k++ {
+			b[j+k] = s[i+k]
+		}
+		i += size
+	}
+	return unsafeString(b)
 }
 
 func init() {

@@ -23,6 +23,13 @@ func init() {
 	sdk.Scalar2("add_i16", func(x, y int16) int16 { return x + y })
 	sdk.Scalar1("inc_i32", func(x int32) int32 { return x + 1 })
 	sdk.Scalar2("add_i64", func(x, y int64) int64 { return x + y })
+	sdk.Scalar1("inc_i64", func(x int64) int64 { return x + 1 })
+	// The same over a whole batch: no function call per row.
+	sdk.Vector1("inc_i64_vec", func(xs, out []int64) {
+		for i, x := range xs {
+			out[i] = x + 1
+		}
+	})
 	sdk.Scalar1("inc_u8", func(x uint8) uint8 { return x + 1 })
 	sdk.Scalar1("inc_u16", func(x uint16) uint16 { return x + 1 })
 	sdk.Scalar1("inc_u32", func(x uint32) uint32 { return x + 1 })
