@@ -40,6 +40,9 @@ func TestSpec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if why := udfSkip(c); why != "" { // spec/udf_test.go
+				t.Skip(why)
+			}
 			if m := checkpointRestoreAt(c); m != 0 && !*rewrite {
 				defer func() {
 					if t.Failed() {

@@ -100,8 +100,27 @@ func (e *errTB) Fatalf(format string, args ...any) {
 	panic(errTBStop)
 }
 func (e *errTB) Skip(args ...any) {
-	e.msg = "cannot build the module: " + fmt.Sprint(args...)
+	e.msg = skipPrefix + fmt.Sprint(args...)
 	panic(errTBStop)
+}
+func (e *errTB) Skipf(format string, args ...any) {
+	e.msg = skipPrefix + fmt.Sprintf(format, args...)
+	panic(errTBStop)
+}
+
+const skipPrefix = "cannot build the module: "
+
+// udfSkip returns why c cannot run here (a tool its modules need is not
+// installed), or "".
+func udfSkip(c *Case) string {
+	for _, p := range c.UDFs {
+		if _, err := udfModule(p); err != nil {
+			if _, why, ok := strings.Cut(err.Error(), skipPrefix); ok {
+				return "udf " + p + ": " + why
+			}
+		}
+	}
+	return ""
 }
 
 // caseFunctions returns the registry c's pipeline plans and runs with: a

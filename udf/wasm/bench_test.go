@@ -3,6 +3,7 @@ package wasm_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -48,6 +49,14 @@ func bindFunc(b *testing.B, reg *expr.Registry, fn string, args ...types.Type) f
 
 // benchRows reports rows/s of wall time and cpu-rows/s of the benchmark
 // thread's CPU time: on a shared machine the second is the per-core figure.
+func cModule(b *testing.B) []byte {
+	data, err := os.ReadFile(wasmtest.CPath(b, "examples/udfs/c/udfs.c"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
 func benchRows(b *testing.B, n int, f func() error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -90,8 +99,9 @@ func BenchmarkScalarInt64(b *testing.B) {
 func benchInt64(b *testing.B, timeout time.Duration) {
 	h := newHost(b, wasm.Config{CallTimeout: timeout})
 	m := load(b, h, "scalars.wasm", wasmtest.Go(b, "examples/udfs/go/scalars"))
+	c := load(b, h, "udfs.wasm", cModule(b))
 	reg := expr.Builtins().Scope()
-	if err := wasm.Register(reg, m); err != nil {
+	if err := wasm.Register(reg, m, c); err != nil {
 		b.Fatal(err)
 	}
 	for _, n := range batchSizes {
@@ -100,7 +110,7 @@ func benchInt64(b *testing.B, timeout time.Duration) {
 			vals[i] = int64(i) - int64(n/2)
 		}
 		in := []coldata.Vector{&coldata.Vec[int64]{T: types.Int64T, Vals: vals}}
-		for _, c := range []struct{ name, fn string }{{"udf_inc_i64", "inc_i64"}, {"udf_inc_i64_vec", "inc_i64_vec"}, {"builtin_abs", "abs"}} {
+		for _, c := range []struct{ name, fn string }{{"udf_go_inc_i64", "inc_i64"}, {"udf_go_inc_i64_vec", "inc_i64_vec"}, {"udf_c_add_one", "c_add_one"}, {"builtin_abs", "abs"}} {
 			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 				f := bindFunc(b, reg, c.fn, types.Int64T)
 				benchRows(b, n, func() error { _, err := f(in, n); return err })
@@ -118,8 +128,9 @@ func BenchmarkScalarReverse(b *testing.B) {
 func benchReverse(b *testing.B, timeout time.Duration) {
 	h := newHost(b, wasm.Config{CallTimeout: timeout})
 	m := load(b, h, "reverse.wasm", wasmtest.Go(b, "examples/udfs/go/reverse"))
+	c := load(b, h, "udfs.wasm", cModule(b))
 	reg := expr.Builtins().Scope()
-	if err := wasm.Register(reg, m); err != nil {
+	if err := wasm.Register(reg, m, c); err != nil {
 		b.Fatal(err)
 	}
 	for _, n := range batchSizes {
@@ -128,7 +139,7 @@ func benchReverse(b *testing.B, timeout time.Duration) {
 			v.AppendString(fmt.Sprintf("row %08d text", i))
 		}
 		in := []coldata.Vector{v}
-		for _, c := range []struct{ name, fn string }{{"udf_my_reverse", "my_reverse"}, {"builtin_reverse", "reverse"}} {
+		for _, c := range []struct{ name, fn string }{{"udf_go_my_reverse", "my_reverse"}, {"udf_c_reverse", "c_reverse"}, {"builtin_reverse", "reverse"}} {
 			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 				f := bindFunc(b, reg, c.fn, types.StringT)
 				benchRows(b, n, func() error { _, err := f(in, n); return err })

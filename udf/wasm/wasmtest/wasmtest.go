@@ -85,13 +85,23 @@ func Go(t testing.TB, pkg string) []byte {
 	return b
 }
 
+// skip skips t for a missing tool, or fails it when ARROYO_REQUIRE_WASM_TOOLS
+// is set (CI installs the tools and must not skip silently).
+func skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("ARROYO_REQUIRE_WASM_TOOLS") != "" {
+		t.Fatalf(format+" (ARROYO_REQUIRE_WASM_TOOLS is set)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // WATPath assembles the WAT file at path (relative to the repository
 // root) and returns the .wasm file's path. The test is skipped when
 // wat2wasm is not installed (apt-get install wabt).
 func WATPath(t testing.TB, path string) string {
 	t.Helper()
 	if _, err := exec.LookPath("wat2wasm"); err != nil {
-		t.Skip("wat2wasm not installed (apt-get install wabt)")
+		skip(t, "wat2wasm not installed (apt-get install wabt)")
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -117,17 +127,15 @@ func WAT(t testing.TB, path string) []byte {
 	return b
 }
 
-// C compiles the C UDF source at path with clang for wasm32-wasi (a
-// reactor) and returns the .wasm file's path; the test is skipped when
-// clang or the wasi sysroot is missing.
+// CPath compiles the C UDF source at path (relative to the repository
+// root) with clang for wasm32-wasi, as a reactor, with udf/sdk/c on the
+// include path, and returns the .wasm file's path. The test is skipped
+// when clang or wasi-libc is missing (apt-get install clang lld wasi-libc
+// libclang-rt-14-dev-wasm32).
 func CPath(t testing.TB, path string) string {
 	t.Helper()
 	if _, err := exec.LookPath("clang"); err != nil {
-		t.Skip("clang not installed (apt-get install clang lld wasi-libc)")
-	}
-	sysroot := "/usr/share/wasi-sysroot"
-	if _, err := os.Stat(sysroot); err != nil {
-		t.Skip("wasi-libc not installed (apt-get install wasi-libc)")
+		skip(t, "clang not installed (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)")
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -136,9 +144,13 @@ func CPath(t testing.TB, path string) string {
 	}
 	root := Root(t)
 	out := filepath.Join(outDir(t), strings.ReplaceAll(path, "/", "_")+".wasm")
-	cmd := exec.Command("clang", "--target=wasm32-wasi", "--sysroot="+sysroot, "-O2", "-mexec-model=reactor",
+	cmd := exec.Command("clang", "--target=wasm32-wasi", "-O2", "-mexec-model=reactor", "-Wall", "-Werror",
 		"-I", filepath.Join(root, "udf/sdk/c"), "-o", out, filepath.Join(root, path))
 	if b, err := cmd.CombinedOutput(); err != nil {
+		if msg := string(b); strings.Contains(msg, "file not found") || strings.Contains(msg, "unable to find library") ||
+			strings.Contains(msg, "libclang_rt.builtins") || strings.Contains(msg, "wasm-ld") && strings.Contains(msg, "not found") {
+			skip(t, "the wasm32-wasi C toolchain is incomplete (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32): %s", msg)
+		}
 		t.Fatalf("wasmtest: clang %s: %v\n%s", path, err, b)
 	}
 	built[path] = out
