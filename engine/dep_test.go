@@ -73,7 +73,7 @@ var layering = []struct {
 	{"controlplane/client", []string{"controlplane/api"}, nil},
 	{"controlplane/controller", []string{"controlplane/config", "sqlplan", "engine/program", "engine/checkpoint", "engine/expr"}, nil},
 	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow", "engine/checkpoint"}, nil},
-	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/...", "udf/wasm"}, nil},
+	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/...", "udf/wasm/..."}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/...", "udf/..."}, nil},
 	// Folders that hold only a package doc today (the wasm host and the
