@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/engine/dataflow"
@@ -178,4 +179,49 @@ func runUDFCase(ctx context.Context, c *Case, sql string, p int, outputPath func
 		return err
 	}
 	return compareOutputs(c, func(name string) ([]byte, error) { return os.ReadFile(outputPath(name)) })
+}
+
+// TestUDFFailureIsolated runs a pipeline whose UDF panics beside one whose
+// UDFs (from another host's module) are healthy, concurrently: the first
+// fails naming the UDF, the second finishes with its rows.
+func TestUDFFailureIsolated(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.json")
+	var rows strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&rows, "{\"x\": %d, \"s\": \"r%d\"}\n", i%100, i)
+	}
+	if err := os.WriteFile(in, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(udf, sel, out string) error {
+		c := &Case{Path: "isolated.sql", UDFs: []string{udf}}
+		sql := "CREATE TABLE t (x BIGINT, s TEXT) WITH (connector = 'single_file', path = '" + in + "', format = 'json', type = 'source');\n" +
+			"CREATE TABLE o WITH (connector = 'single_file', path = '" + filepath.Join(dir, out) + "', format = 'json', type = 'sink');\n" +
+			"INSERT INTO o SELECT " + sel + " FROM t;\n"
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		j, err := startUDFCase(ctx, c, sql, 3)
+		if err != nil {
+			return err
+		}
+		return j.Wait()
+	}
+	badc, goodc := make(chan error, 1), make(chan error, 1)
+	go func() { badc <- run("spec/udfs/go/hostile", "boom(x) AS y", "bad.json") }()
+	go func() { goodc <- run("examples/udfs/go/scalars", "shout(s) AS s, add_i64(x, 1) AS y", "good.json") }()
+	bad, good := <-badc, <-goodc
+	if good != nil {
+		t.Fatalf("the healthy pipeline: %v", good)
+	}
+	if bad == nil || !strings.Contains(bad.Error(), "udf boom: guest trapped") || !strings.Contains(bad.Error(), "unlucky number 13") {
+		t.Fatalf("the hostile pipeline: %v", bad)
+	}
+	out, err := os.ReadFile(filepath.Join(dir, "good.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), "\n"); n != 2000 || !strings.Contains(string(out), `{"s":"R1999!","y":100}`) {
+		t.Fatalf("the healthy pipeline wrote %d rows", n)
+	}
 }

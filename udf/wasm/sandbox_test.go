@@ -26,6 +26,7 @@ func TestLoadRefusals(t *testing.T) {
 		{"spec/udfs/hugemem.wat", "udf module hugemem.wasm: declares an initial memory of 1250 MiB, more than the limit of 64 MiB (udf.memory_limit)"},
 		{"spec/udfs/imports.wat", "udf module imports.wasm: imports env.open_socket: a UDF module may import only wasi_snapshot_preview1 functions"},
 		{"spec/udfs/noexports.wat", "udf module noexports.wasm: does not export arroyo_udf_abi"},
+		{"spec/udfs/badexport.wat", "udf module badexport.wasm: exports arroyo_udf_alloc with type (i64) -> (i32), the ABI says (i32) -> (i32)"},
 	} {
 		name := strings.TrimSuffix(c.file[strings.LastIndexByte(c.file, '/')+1:], ".wat") + ".wasm"
 		_, err := h.Load(context.Background(), name, wasmtest.WAT(t, c.file))
