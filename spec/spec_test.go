@@ -15,6 +15,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the output sections of the cases whose output differs, from the output at the lowest parallelism")
@@ -106,11 +107,12 @@ func runCase(c *Case, inputs, dir string, p int) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if len(c.UDFs) > 0 {
-		return runUDFCase(ctx, c, sql, p, outputPath) // spec/udf_test.go
+	var job *controller.Job
+	funcs, err := caseFunctions(c) // spec/udf_test.go
+	if err == nil {
+		ctl := controller.New(&scheduler.Embedded{Options: dataflow.Options{Functions: funcs}}, config.Default())
+		job, err = ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: c.Path, Query: sql, Parallelism: p, Functions: funcs})
 	}
-	ctl := controller.New(&scheduler.Embedded{}, config.Default())
-	job, err := ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: c.Path, Query: sql, Parallelism: p})
 	if err == nil {
 		err = job.Wait()
 	}

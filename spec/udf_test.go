@@ -22,9 +22,8 @@ import (
 // repository root): a Go package directory (built with the Go toolchain for
 // wasip1), a .wat file (wat2wasm), a .c file (clang for wasm32-wasi) or a
 // .wasm file. The case's pipeline plans and runs with the modules'
-// functions in a scope of its own. The runner plans and starts such a case
-// itself (sqlplan, dataflow) with that registry, as `arroyo run --udf`
-// does, since the controller takes no registry.
+// functions in a scope of its own, through the controller
+// (controller.Pipeline.Functions) as `arroyo run --udf` does.
 
 var (
 	udfMu   sync.Mutex
@@ -158,27 +157,6 @@ func startUDFCase(ctx context.Context, c *Case, sql string, p int) (*dataflow.Jo
 		return nil, err
 	}
 	return dataflow.Start(ctx, prog, dataflow.Options{Functions: reg})
-}
-
-// runUDFCase is runCase for a case with UDFs.
-func runUDFCase(ctx context.Context, c *Case, sql string, p int, outputPath func(string) string) error {
-	j, err := startUDFCase(ctx, c, sql, p)
-	if err == nil {
-		err = j.Wait()
-	}
-	if c.Error != "" {
-		if err == nil {
-			return fmt.Errorf("expected an error containing %q, got success", c.Error)
-		}
-		if !strings.Contains(err.Error(), c.Error) {
-			return fmt.Errorf("expected an error containing %q, got: %v", c.Error, err)
-		}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return compareOutputs(c, func(name string) ([]byte, error) { return os.ReadFile(outputPath(name)) })
 }
 
 // TestUDFFailureIsolated runs a pipeline whose UDF panics beside one whose
