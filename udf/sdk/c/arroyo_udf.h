@@ -26,7 +26,7 @@
  *
  * Build a reactor module with Debian's clang, lld and wasi-libc:
  *
- *     clang --target=wasm32-wasi -O2 -mexec-model=reactor -o udfs.wasm udfs.c
+ *     clang --target=wasm32-wasi -O2 -mbulk-memory -mexec-model=reactor -o udfs.wasm udfs.c
  */
 #ifndef ARROYO_UDF_H
 #define ARROYO_UDF_H

@@ -62,8 +62,16 @@ func (c *col[A]) read(d argDesc, n int) []A {
 			return c.vals
 		}
 		c.strs = grow(c.strs, n)
-		for i := range n {
-			c.strs[i] = unsafe.String((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
+		strs := c.strs
+		i := 0
+		for ; i+4 <= n; i += 4 { // unrolled: see apply1
+			strs[i] = unsafe.String((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
+			strs[i+1] = unsafe.String((*byte)(ptr(d.values+offs[i+1])), offs[i+2]-offs[i+1])
+			strs[i+2] = unsafe.String((*byte)(ptr(d.values+offs[i+2])), offs[i+3]-offs[i+2])
+			strs[i+3] = unsafe.String((*byte)(ptr(d.values+offs[i+3])), offs[i+4]-offs[i+3])
+		}
+		for ; i < n; i++ {
+			strs[i] = unsafe.String((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
 		}
 		if !c.k.nullable {
 			return unsafe.Slice((*A)(unsafe.Pointer(unsafe.SliceData(c.strs))), n)
@@ -176,22 +184,9 @@ func (r *res[R]) put(i int, v R) {
 	} else {
 		s = *(*string)(p)
 	}
-	n := len(r.data)
-	if n+len(s) > cap(r.data) {
-		r.data = append(r.data, s...)
-	} else {
-		// Short values are copied in this loop: in a Go wasm module the
-		// call to memmove that append makes costs more than the copy.
-		r.data = r.data[:n+len(s)]
-		if len(s) <= 32 {
-			d := r.data[n:]
-			for k := 0; k < len(s); k++ {
-				d[k] = s[k]
-			}
-		} else {
-			copy(r.data[n:], s)
-		}
-	}
+	// copy, not a byte loop: Go's memmove is one memory.copy, while every
+	// loop iteration costs a call into the host when the time limit is on.
+	r.data = append(r.data, s...)
 	r.offs[i+1] = uint32(len(r.data))
 }
 

@@ -144,7 +144,7 @@ func CPath(t testing.TB, path string) string {
 	}
 	root := Root(t)
 	out := filepath.Join(outDir(t), strings.ReplaceAll(path, "/", "_")+".wasm")
-	cmd := exec.Command("clang", "--target=wasm32-wasi", "-O2", "-mexec-model=reactor", "-Wall", "-Werror",
+	cmd := exec.Command("clang", "--target=wasm32-wasi", "-O2", "-mbulk-memory", "-mexec-model=reactor", "-Wall", "-Werror",
 		"-I", filepath.Join(root, "udf/sdk/c"), "-o", out, filepath.Join(root, path))
 	if b, err := cmd.CombinedOutput(); err != nil {
 		if msg := string(b); strings.Contains(msg, "file not found") || strings.Contains(msg, "unable to find library") ||
