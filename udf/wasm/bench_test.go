@@ -73,6 +73,16 @@ func benchRows(b *testing.B, n int, f func() error) {
 	b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "cpu-rows/s")
 }
 
+// processCPU is the process's CPU time (every thread: wazero compiles on
+// several).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // threadCPU is the calling thread's CPU time.
 func threadCPU() time.Duration {
 	var ru syscall.Rusage
@@ -196,17 +206,24 @@ func benchMedian(b *testing.B, timeout time.Duration) {
 	}
 }
 
-// BenchmarkLoad loads the scalars module (2.8 MB) on a new host: cold
-// compiles it, cached reads the compilation cache a first load filled.
+// BenchmarkLoad loads the Go scalars module (2.8 MB) and the C example
+// (60 KB) on a new host: cold compiles, cached reads the compilation cache
+// a first load filled (a second start of arroyo run).
 func BenchmarkLoad(b *testing.B) {
-	wasmBytes := wasmtest.Go(b, "examples/udfs/go/scalars")
+	goBytes, cBytes := wasmtest.Go(b, "examples/udfs/go/scalars"), cModule(b)
 	for _, c := range []struct {
-		name  string
-		cache string
-	}{{"cold", ""}, {"cached", b.TempDir()}} {
+		name    string
+		cache   string
+		timeout time.Duration
+		wasm    []byte
+	}{
+		{"go_cold", "", 0, goBytes}, {"go_cached", b.TempDir(), 0, goBytes}, {"go_cached_nolimit", b.TempDir(), -1, goBytes},
+		{"c_cold", "", 0, cBytes}, {"c_cached", b.TempDir(), 0, cBytes},
+	} {
+		wasmBytes := c.wasm
 		b.Run(c.name, func(b *testing.B) {
 			if c.cache != "" {
-				h, err := wasm.NewHost(context.Background(), wasm.Config{CacheDir: c.cache})
+				h, err := wasm.NewHost(context.Background(), wasm.Config{CacheDir: c.cache, CallTimeout: c.timeout})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -215,8 +232,9 @@ func BenchmarkLoad(b *testing.B) {
 				}
 				h.Close(context.Background())
 			}
+			c0 := processCPU()
 			for b.Loop() {
-				h, err := wasm.NewHost(context.Background(), wasm.Config{CacheDir: c.cache})
+				h, err := wasm.NewHost(context.Background(), wasm.Config{CacheDir: c.cache, CallTimeout: c.timeout})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -226,6 +244,7 @@ func BenchmarkLoad(b *testing.B) {
 				h.Close(context.Background())
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/load")
+			b.ReportMetric(float64((processCPU()-c0).Milliseconds())/float64(b.N), "cpu-ms/load")
 		})
 	}
 }
