@@ -39,7 +39,7 @@ func udfModule(path string) (mod *wasm.Module, err error) {
 		return m, nil
 	}
 	if udfHost == nil {
-		if udfHost, err = wasm.NewHost(context.Background(), wasm.Config{}); err != nil {
+		if udfHost, err = wasm.NewHost(context.Background(), wasm.Config{CacheDir: wasmtest.CacheDir()}); err != nil {
 			return nil, err
 		}
 	}

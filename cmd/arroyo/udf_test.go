@@ -96,9 +96,9 @@ func TestRunUDFErrors(t *testing.T) {
 }
 
 // udfCache keeps the tests' compiled modules out of the user's cache
-// directory (TestMain removes the binary's directory).
+// directory, in the one the test binaries share.
 func udfCache(t *testing.T) {
-	t.Setenv("ARROYO__UDF__CACHE_DIR", filepath.Join(filepath.Dir(binary), "udf-cache"))
+	t.Setenv("ARROYO__UDF__CACHE_DIR", wasmtest.CacheDir())
 }
 
 // impulse is a source of one row.

@@ -1,21 +1,7 @@
 package wasm_test
 
-import (
-	"os"
-	"testing"
-)
+import "github.com/arroyogo/arroyo/udf/wasm/wasmtest"
 
-// cacheDir is a compilation cache shared by the tests' hosts: each module
-// is compiled once per test binary run.
-var cacheDir string
-
-func TestMain(m *testing.M) {
-	d, err := os.MkdirTemp("", "arroyo-wasm-cache-")
-	if err != nil {
-		panic(err)
-	}
-	cacheDir = d
-	code := m.Run()
-	os.RemoveAll(d)
-	os.Exit(code)
-}
+// cacheDir is the compilation cache the tests' hosts share: each module is
+// compiled once, not once per test (or per test run).
+var cacheDir = wasmtest.CacheDir()

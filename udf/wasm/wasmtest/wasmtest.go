@@ -22,6 +22,12 @@ var (
 	built = map[string]string{}
 )
 
+// CacheDir is a wazero compilation cache shared by the test binaries of
+// this machine (under the temporary directory): a module compiled by one
+// test run (or by go test without -race) loads from it in the next.
+// Compiling the Go example modules takes seconds, minutes under -race.
+func CacheDir() string { return filepath.Join(os.TempDir(), "arroyo-test-wasm-cache") }
+
 // Root returns the repository root (the directory of the main go.mod).
 func Root(t testing.TB) string {
 	t.Helper()
