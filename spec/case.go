@@ -25,6 +25,10 @@ type Case struct {
 	// checkpoints a run mid-stream, kills it and restores the checkpoint at
 	// parallelism M (0: not asked).
 	CheckpointRestore int
+	// UDFs are the "-- udf: PATH" directives (repeatable): UDF modules,
+	// relative to the repository root, the case's pipeline loads (a Go
+	// package directory, a .wat, a .c or a .wasm file; spec/udf_test.go).
+	UDFs []string
 
 	Inputs []Input
 
@@ -352,13 +356,18 @@ func (p *parser) directive(n int, name, arg string, seenParallelism *bool) error
 			return p.errf(n, "checkpoint-restore: %q is not a positive integer (the parallelism to restore at)", arg)
 		}
 		c.CheckpointRestore = v
+	case "udf":
+		if arg == "" {
+			return p.errf(n, "udf: want a module path, e.g. '-- udf: examples/udfs/go/scalars'")
+		}
+		c.UDFs = append(c.UDFs, arg)
 	case "loose-numbers":
 		if arg != "" {
 			return p.errf(n, "loose-numbers takes no value")
 		}
 		c.LooseNumbers = true
 	default:
-		return p.errf(n, "unknown directive %q (known: pk, parallelism, checkpoint-restore, loose-numbers; prose lines must not look like '-- word:')", name)
+		return p.errf(n, "unknown directive %q (known: pk, parallelism, checkpoint-restore, loose-numbers, udf; prose lines must not look like '-- word:')", name)
 	}
 	return nil
 }

@@ -217,7 +217,11 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 	var lastDir *checkpoint.Dir
 	start := func(par int, gated bool, restore dataflow.Snapshot, restoreEpoch uint64) (*dataflow.Job, *ckptJob, *program.Program, error) {
 		id := fmt.Sprintf("spec-ckpt-%d", ckptSeq.Add(1))
-		prog, err := sqlplan.Plan(c.Path, sql, sqlplan.Options{Name: id, Parallelism: par, Now: func() time.Time { return now }})
+		funcs, err := caseFunctions(c) // spec/udf_test.go
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		prog, err := sqlplan.Plan(c.Path, sql, sqlplan.Options{Name: id, Parallelism: par, Now: func() time.Time { return now }, Functions: funcs})
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -240,7 +244,7 @@ func runCheckpointRestore(c *Case, inputs, dir string, p, m int, tamper func(*pr
 		ckptMu.Lock()
 		ckptJobs[id] = cj
 		ckptMu.Unlock()
-		opts := dataflow.Options{JobID: id, QueueSize: 1, Restore: restore, RestoreEpoch: restoreEpoch}
+		opts := dataflow.Options{JobID: id, QueueSize: 1, Restore: restore, RestoreEpoch: restoreEpoch, Functions: funcs}
 		if restore == nil {
 			lastDir = &checkpoint.Dir{Storage: checkpoint.Local{Root: dir}, Root: "checkpoints/" + id}
 			opts.Durable = &checkpoint.Writer{Dir: lastDir, Program: prog}

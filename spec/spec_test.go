@@ -15,6 +15,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the output sections of the cases whose output differs, from the output at the lowest parallelism")
@@ -39,6 +40,9 @@ func TestSpec(t *testing.T) {
 			c, err := ParseFile(f)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if why := udfSkip(c); why != "" { // spec/udf_test.go
+				t.Skip(why)
 			}
 			if m := checkpointRestoreAt(c); m != 0 && !*rewrite {
 				defer func() {
@@ -103,8 +107,12 @@ func runCase(c *Case, inputs, dir string, p int) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ctl := controller.New(&scheduler.Embedded{}, config.Default())
-	job, err := ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: c.Path, Query: sql, Parallelism: p})
+	var job *controller.Job
+	funcs, err := caseFunctions(c) // spec/udf_test.go
+	if err == nil {
+		ctl := controller.New(&scheduler.Embedded{Options: dataflow.Options{Functions: funcs}}, config.Default())
+		job, err = ctl.Submit(ctx, controller.Pipeline{Name: "spec", File: c.Path, Query: sql, Parallelism: p, Functions: funcs})
+	}
 	if err == nil {
 		err = job.Wait()
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
+	"github.com/arroyogo/arroyo/engine/dataflow"
 )
 
 func main() {
@@ -94,6 +95,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newCheckpoints())
 	root.AddCommand(newAPI(&configFile), newMigrate(&configFile), newCluster(&configFile))
 	root.AddCommand(newConformance())
+	root.AddCommand(newUDF(&configFile)) // udf.go
 	return root
 }
 
@@ -106,6 +108,8 @@ type runFlags struct {
 	checkpointInterval time.Duration
 	// configFile is the --config path ("" = none).
 	configFile string
+	// udfs are the --udf modules (after run.udfs).
+	udfs []string
 }
 
 func newRun(configFile *string) *cobra.Command {
@@ -134,6 +138,7 @@ at a whole line) and the command exits 130.`,
 	cmd.Flags().StringVarP(&f.stateDir, "state-dir", "s", "", "state directory: metadata and checkpoints; running again with the same one resumes from the last checkpoint (default: a new directory under checkpoint_url)")
 	cmd.Flags().BoolVarP(&f.force, "force", "f", false, "run even if the state directory holds another (or a finished) pipeline, discarding its state")
 	cmd.Flags().DurationVar(&f.checkpointInterval, "checkpoint-interval", 0, "how often to checkpoint (default pipeline.checkpoint_interval, 10s)")
+	cmd.Flags().StringArrayVar(&f.udfs, "udf", nil, "a WebAssembly UDF module (.wasm) whose functions the SQL may call; repeatable (also run.udfs)")
 	return cmd
 }
 
@@ -184,8 +189,13 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	if f.checkpointInterval < 0 {
 		return fmt.Errorf("--checkpoint-interval must be positive, got %s", f.checkpointInterval)
 	}
+	funcs, closeUDFs, err := loadUDFs(ctx, cfg, append(cfg.Run.UDFs[:len(cfg.Run.UDFs):len(cfg.Run.UDFs)], f.udfs...), stderr) // udf.go
+	if err != nil {
+		return err
+	}
+	defer closeUDFs()
 	// A query that does not plan creates no state directory.
-	if err := controller.Validate(controller.Pipeline{Name: name, File: file, Query: string(text), Parallelism: f.parallelism, DefaultSink: "stdout"}, cfg); err != nil {
+	if err := controller.Validate(controller.Pipeline{Name: name, File: file, Query: string(text), Parallelism: f.parallelism, DefaultSink: "stdout", Functions: funcs}, cfg); err != nil {
 		return err
 	}
 	loc, err := openStateLoc(ctx, resolveStateDir(f.stateDir, cfg, name, stderr))
@@ -224,8 +234,9 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 		}
 	}
 	bg := context.WithoutCancel(ctx)
-	ctl := controller.New(&scheduler.Embedded{}, cfg)
+	ctl := controller.New(&scheduler.Embedded{Options: dataflow.Options{Functions: funcs}}, cfg)
 	job, err := ctl.Submit(ctx, controller.Pipeline{
+		Functions:          funcs,
 		Name:               name,
 		File:               file,
 		Query:              string(text),

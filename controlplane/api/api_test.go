@@ -513,7 +513,7 @@ func testConnectionTables(t *testing.T, f *fixture) {
 		{"type needed", `{"name":"a","connector":"single_file","config":{"path":"/tmp/x"}}`, []string{"config.type", "source"}},
 		{"bad sql type", `{"name":"a","connector":"single_file","config":{"path":"/tmp/x","type":"source"},"schema":{"format":{"json":{}},"fields":[{"fieldName":"x","fieldType":{"sqlName":"TEXT) WITH (connector = 'impulse'); --"}}]}}`, []string{"schema.fields[0]", "sqlName"}},
 		{"unknown format", `{"name":"a","connector":"single_file","config":{"path":"/tmp/x","type":"source"},"schema":{"format":{"xml":{}}}}`, []string{"schema.format", "xml"}},
-		{"unsupported format option", `{"name":"a","connector":"single_file","config":{"path":"/tmp/x","type":"source"},"schema":{"format":{"json":{"confluentSchemaRegistry":true}}}}`, []string{"confluentSchemaRegistry"}},
+		{"unsupported format option", `{"name":"a","connector":"single_file","config":{"path":"/tmp/x","type":"source"},"schema":{"format":{"json":{"xyzzyMode":true}}}}`, []string{"xyzzyMode"}},
 		{"missing profile", `{"name":"a","connector":"fakekafka","connectionProfileId":"cp_nope","config":{"topic":"t"}}`, []string{"connectionProfileId", "cp_nope"}},
 		{"array value", `{"name":"a","connector":"impulse","config":{"event_rate":[1]}}`, []string{"config.event_rate", "array"}},
 		{"wrong JSON type", `{"name":5,"connector":"impulse"}`, []string{"body.name"}},

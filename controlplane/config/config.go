@@ -54,7 +54,40 @@ type Config struct {
 	// ARROYO__CONNECTION_PROFILES__NAME__KEY. Values may be {{ENV_VAR}}
 	// templates, expanded when a pipeline connects.
 	ConnectionProfiles map[string]map[string]string
+	Run                Run
+	UDF                UDF
 }
+
+// Run is the [run] section: defaults of `arroyo run`.
+type Run struct {
+	// UDFs (run.udfs) are WebAssembly UDF modules every `arroyo run` loads,
+	// before those of its --udf flags. In the environment
+	// (ARROYO__RUN__UDFS) the paths are separated by commas.
+	UDFs []string
+}
+
+// UDF is the [udf] section: the WebAssembly UDF host's sandbox.
+type UDF struct {
+	// CacheDir (udf.cache_dir) holds compiled modules so that the next
+	// start does not compile them again ("": the user cache directory's
+	// arroyo/wasm; "off": no cache).
+	CacheDir string
+	// MemoryLimit (udf.memory_limit) is the most memory one UDF instance
+	// may grow to, in bytes.
+	MemoryLimit int64
+	// CallTimeout (udf.call_timeout) bounds one call into a UDF (one
+	// batch); -1 ("off") sets no limit, which makes UDFs several times
+	// faster (docs/udfs.md, "Limits") but lets a UDF that never returns
+	// hang its pipeline.
+	CallTimeout time.Duration
+}
+
+// The UDF host's defaults (those of udf/wasm, which this package must not
+// import).
+const (
+	DefaultUDFMemoryLimit = 64 << 20
+	DefaultUDFCallTimeout = 10 * time.Second
+)
 
 // DefaultCheckpointURL is Arroyo's default checkpoint_url.
 const DefaultCheckpointURL = "/tmp/arroyo/checkpoints"
@@ -127,6 +160,7 @@ func Default() Config {
 			AllowedRestarts: DefaultAllowedRestarts, HealthyDuration: DefaultHealthyDuration,
 		},
 		Worker: Worker{MemoryLimit: DefaultMemoryLimit, GCPercent: DefaultGCPercent},
+		UDF:    UDF{MemoryLimit: DefaultUDFMemoryLimit, CallTimeout: DefaultUDFCallTimeout},
 	}
 	controlPlaneDefaults(&c)
 	return c
@@ -193,6 +227,59 @@ var keys = map[string]key{
 			return fmt.Errorf("%w (or \"off\")", err)
 		}
 		c.Worker.GCPercent = n
+		return nil
+	}},
+	"run.udfs": {set: func(c *Config, v any) error {
+		var paths []string
+		switch v := v.(type) {
+		case string:
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					paths = append(paths, p)
+				}
+			}
+		case []any:
+			for _, p := range v {
+				text, ok := p.(string)
+				if !ok || strings.TrimSpace(text) == "" {
+					return fmt.Errorf("expected a list of .wasm paths such as [\"udfs.wasm\"], got an element %v", p)
+				}
+				paths = append(paths, strings.TrimSpace(text))
+			}
+		default:
+			return fmt.Errorf("expected a list of .wasm paths such as [\"udfs.wasm\"], got %T", v)
+		}
+		c.Run.UDFs = paths
+		return nil
+	}},
+	"udf.cache_dir": {set: func(c *Config, v any) error {
+		text, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("expected a directory (or \"off\"), got %T", v)
+		}
+		c.UDF.CacheDir = strings.TrimSpace(text)
+		return nil
+	}},
+	"udf.memory_limit": {set: func(c *Config, v any) error {
+		text, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("expected a size such as \"64MiB\", got %T", v)
+		}
+		sz, err := ParseSize(text)
+		if err == nil && (sz.Percent != 0 || sz.Bytes < 64<<10 || sz.Bytes > 4<<30) {
+			err = fmt.Errorf("expected a size between 64KiB and 4GiB such as \"64MiB\", got %q", text)
+		}
+		c.UDF.MemoryLimit = sz.Bytes
+		return err
+	}},
+	"udf.call_timeout": {set: func(c *Config, v any) error {
+		if s, ok := v.(string); ok && strings.EqualFold(strings.TrimSpace(s), "off") {
+			c.UDF.CallTimeout = -1
+			return nil
+		}
+		if err := setDuration(&c.UDF.CallTimeout, v); err != nil {
+			return fmt.Errorf("%w (or \"off\")", err)
+		}
 		return nil
 	}},
 }

@@ -140,3 +140,36 @@ func TestConnectionProfiles(t *testing.T) {
 		t.Errorf("non-string value: %v", err)
 	}
 }
+
+func TestUDFKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/c.toml"
+	if err := os.WriteFile(path, []byte("[run]\nudfs = [\"a.wasm\", \"b.wasm\"]\n[udf]\ncache_dir = \"/tmp/c\"\nmemory_limit = \"16MiB\"\ncall_timeout = \"2s\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Run.UDFs) != 2 || c.Run.UDFs[1] != "b.wasm" || c.UDF.CacheDir != "/tmp/c" || c.UDF.MemoryLimit != 16<<20 || c.UDF.CallTimeout != 2*time.Second {
+		t.Fatalf("loaded %+v %+v", c.Run, c.UDF)
+	}
+	c, err = Load("", []string{"ARROYO__RUN__UDFS=x.wasm, y.wasm", "ARROYO__UDF__MEMORY_LIMIT=1MiB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Run.UDFs) != 2 || c.Run.UDFs[0] != "x.wasm" || c.UDF.MemoryLimit != 1<<20 {
+		t.Fatalf("from the environment: %+v %+v", c.Run, c.UDF)
+	}
+	if c, err := Load("", []string{"ARROYO__UDF__CALL_TIMEOUT=off"}); err != nil || c.UDF.CallTimeout != -1 {
+		t.Fatalf("call_timeout off: %v %v", c.UDF.CallTimeout, err)
+	}
+	if d := Default(); d.UDF.MemoryLimit != 64<<20 || d.UDF.CallTimeout != 10*time.Second {
+		t.Fatalf("defaults %+v", d.UDF)
+	}
+	for _, env := range []string{"ARROYO__UDF__MEMORY_LIMIT=50%", "ARROYO__UDF__MEMORY_LIMIT=1KiB", "ARROYO__UDF__CALL_TIMEOUT=soon"} {
+		if _, err := Load("", []string{env}); err == nil {
+			t.Errorf("%s: no error", env)
+		}
+	}
+}

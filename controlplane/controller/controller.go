@@ -16,6 +16,7 @@ import (
 
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
+	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/sqlplan"
 )
@@ -49,6 +50,10 @@ type Pipeline struct {
 	Parallelism int
 	// DefaultSink receives bare SELECTs (e.g. "stdout").
 	DefaultSink string
+	// Functions resolves the query's function names: the pipeline's UDF
+	// scope over the built-ins (nil: the built-ins). The scheduler must run
+	// the program with the same registry (dataflow.Options.Functions).
+	Functions *expr.Registry
 	// JobID names the job (default Name): state, checkpoints and
 	// transactional ids are keyed by it, so a resumed job keeps it.
 	JobID string
@@ -312,6 +317,7 @@ func planOptions(p Pipeline, cfg config.Config) sqlplan.Options {
 		Parallelism:         p.Parallelism,
 		DefaultSink:         p.DefaultSink,
 		UpdateFlushInterval: cfg.Pipeline.UpdateAggregateFlushInterval,
+		Functions:           p.Functions,
 	}
 	if !p.PlannedAt.IsZero() {
 		opts.Now = func() time.Time { return p.PlannedAt }

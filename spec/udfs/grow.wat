@@ -1,0 +1,16 @@
+;; Hostile: f grows its memory until the host refuses, then traps.
+(module
+  (memory (export "memory") 4)
+  (data (i32.const 1024) "arroyo-udf 1\0ascalar f(BIGINT) -> BIGINT\0a")
+  (func (export "arroyo_udf_abi") (result i32) (i32.const 1))
+  (func (export "arroyo_udf_manifest") (result i64)
+    (i64.or (i64.const 1024) (i64.shl (i64.const 40) (i64.const 32))))
+  (func (export "arroyo_udf_alloc") (param $size i32) (result i32) (i32.const 65536))
+  ;; The result descriptor at 2048: status, n, nulls, values, offsets, msg, msg_len.
+  (func (export "arroyo_udf_call") (param $fn i32) (param $in i32) (result i32)
+    (block $done (loop $l
+      (br_if $done (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))
+      (br $l)))
+    unreachable
+  )
+)

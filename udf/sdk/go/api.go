@@ -1,0 +1,253 @@
+package sdk
+
+// Scalar1 registers a scalar function of one argument.
+func Scalar1[A, R any](name string, f func(A) R) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, false, []kind{a.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		xs := a.read(in.args[0], in.n)
+		out := r.begin(in.n)
+		if out != nil {
+			apply1(f, xs, out)
+		} else {
+			i := 0
+			for ; i+4 <= len(xs); i += 4 { // unrolled: see apply1
+				r.put(i, f(xs[i]))
+				r.put(i+1, f(xs[i+1]))
+				r.put(i+2, f(xs[i+2]))
+				r.put(i+3, f(xs[i+3]))
+			}
+			for ; i < len(xs); i++ {
+				r.put(i, f(xs[i]))
+			}
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar1Ok registers a scalar function of one argument whose result is
+// NULL where f returns false.
+func Scalar1Ok[A, R any](name string, f func(A) (R, bool)) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, false, []kind{a.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		xs := a.read(in.args[0], in.n)
+		out := r.begin(in.n)
+		for i, x := range xs {
+			v, ok := f(x)
+			r.store(out, i, v, ok)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar2 registers a scalar function of two arguments.
+func Scalar2[A, B, R any](name string, f func(A, B) R) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, false, []kind{a.k, b.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
+		out := r.begin(in.n)
+		if out != nil {
+			apply2(f, xs, ys, out)
+			return r.finish(in.n)
+		}
+		for i := range in.n {
+			r.put(i, f(xs[i], ys[i]))
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar2Ok registers a scalar function of two arguments whose result is
+// NULL where f returns false.
+func Scalar2Ok[A, B, R any](name string, f func(A, B) (R, bool)) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, false, []kind{a.k, b.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
+		out := r.begin(in.n)
+		for i := range in.n {
+			v, ok := f(xs[i], ys[i])
+			r.store(out, i, v, ok)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Scalar3 registers a scalar function of three arguments.
+func Scalar3[A, B, C, R any](name string, f func(A, B, C) R) {
+	a, b, c, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newCol[C](name, "argument 3"), newRes[R](name)
+	register(name, false, []kind{a.k, b.k, c.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 3 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys, zs := a.read(in.args[0], in.n), b.read(in.args[1], in.n), c.read(in.args[2], in.n)
+		out := r.begin(in.n)
+		for i := range in.n {
+			r.store(out, i, f(xs[i], ys[i], zs[i]), true)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate1 registers an aggregate of one argument: f receives the
+// group's values (a NULL value is left out unless A is a pointer type).
+func Aggregate1[A, R any](name string, f func([]A) R) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, true, []kind{a.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		ls := lists(in.args[0], in.n)
+		xs := a.read(in.args[0], int(ls[in.n]))
+		out := r.begin(in.n)
+		for g := range in.n {
+			r.store(out, g, f(xs[ls[g]:ls[g+1]:ls[g+1]]), true)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate1Ok registers an aggregate of one argument whose result is NULL
+// where f returns false.
+func Aggregate1Ok[A, R any](name string, f func([]A) (R, bool)) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	register(name, true, []kind{a.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		ls := lists(in.args[0], in.n)
+		xs := a.read(in.args[0], int(ls[in.n]))
+		out := r.begin(in.n)
+		for g := range in.n {
+			v, ok := f(xs[ls[g]:ls[g+1]:ls[g+1]])
+			r.store(out, g, v, ok)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate2 registers an aggregate of two arguments: f receives the
+// group's rows as two slices of equal length.
+func Aggregate2[A, B, R any](name string, f func([]A, []B) R) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, true, []kind{a.k, b.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		la, lb := lists(in.args[0], in.n), lists(in.args[1], in.n)
+		xs, ys := a.read(in.args[0], int(la[in.n])), b.read(in.args[1], int(lb[in.n]))
+		out := r.begin(in.n)
+		for g := range in.n {
+			r.store(out, g, f(xs[la[g]:la[g+1]:la[g+1]], ys[lb[g]:lb[g+1]:lb[g+1]]), true)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Aggregate2Ok registers an aggregate of two arguments whose result is
+// NULL where f returns false.
+func Aggregate2Ok[A, B, R any](name string, f func([]A, []B) (R, bool)) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	register(name, true, []kind{a.k, b.k}, r.decl(true), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		la, lb := lists(in.args[0], in.n), lists(in.args[1], in.n)
+		xs, ys := a.read(in.args[0], int(la[in.n])), b.read(in.args[1], int(lb[in.n]))
+		out := r.begin(in.n)
+		for g := range in.n {
+			v, ok := f(xs[la[g]:la[g+1]:la[g+1]], ys[lb[g]:lb[g+1]:lb[g+1]])
+			r.store(out, g, v, ok)
+		}
+		return r.finish(in.n)
+	})
+}
+
+// Vector1 registers a scalar function of one argument that computes a whole
+// batch at once: f fills out[i] from xs[i] for every i (len(out) ==
+// len(xs)). It saves the per-row function call of Scalar1, which in a Go
+// wasm module costs more than a simple function's work. A and R must not
+// be pointer types: rows with a NULL argument are not passed, and the
+// results are not NULL.
+func Vector1[A, R any](name string, f func(xs []A, out []R)) {
+	a, r := newCol[A](name, "argument 1"), newRes[R](name)
+	if a.k.nullable || r.k.nullable || r.bytesLike() {
+		panic("arroyo udf sdk: " + name + ": Vector1 takes plain fixed-width types (bool, integers, floats, time.Time); use Scalar1")
+	}
+	register(name, false, []kind{a.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		xs := a.read(in.args[0], in.n)
+		out := r.begin(in.n)
+		f(xs, out)
+		return r.finish(in.n)
+	})
+}
+
+// Vector2 is Vector1 for functions of two arguments.
+func Vector2[A, B, R any](name string, f func(xs []A, ys []B, out []R)) {
+	a, b, r := newCol[A](name, "argument 1"), newCol[B](name, "argument 2"), newRes[R](name)
+	if a.k.nullable || b.k.nullable || r.k.nullable || r.bytesLike() {
+		panic("arroyo udf sdk: " + name + ": Vector2 takes plain fixed-width types (bool, integers, floats, time.Time); use Scalar2")
+	}
+	register(name, false, []kind{a.k, b.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 2 {
+			return fail(name + ": wrong argument count")
+		}
+		xs, ys := a.read(in.args[0], in.n), b.read(in.args[1], in.n)
+		out := r.begin(in.n)
+		f(xs, ys, out)
+		return r.finish(in.n)
+	})
+}
+
+// apply1 sets out[i] = f(xs[i]), eight rows per loop iteration: with the
+// host's time limit on, every loop back-edge in the guest costs a call
+// into the host (docs/udfs.md, "Limits"), so unrolling saves seven of
+// eight.
+func apply1[A, R any](f func(A) R, xs []A, out []R) {
+	n := len(xs)
+	out = out[:n]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x, o := xs[i:i+8:i+8], out[i:i+8:i+8]
+		o[0] = f(x[0])
+		o[1] = f(x[1])
+		o[2] = f(x[2])
+		o[3] = f(x[3])
+		o[4] = f(x[4])
+		o[5] = f(x[5])
+		o[6] = f(x[6])
+		o[7] = f(x[7])
+	}
+	for ; i < n; i++ {
+		out[i] = f(xs[i])
+	}
+}
+
+// apply2 is apply1 for functions of two arguments.
+func apply2[A, B, R any](f func(A, B) R, xs []A, ys []B, out []R) {
+	n := len(xs)
+	ys, out = ys[:n], out[:n]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		out[i] = f(xs[i], ys[i])
+		out[i+1] = f(xs[i+1], ys[i+1])
+		out[i+2] = f(xs[i+2], ys[i+2])
+		out[i+3] = f(xs[i+3], ys[i+3])
+	}
+	for ; i < n; i++ {
+		out[i] = f(xs[i], ys[i])
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/arroyogo/arroyo/udf/sdk/go
+
+go 1.24

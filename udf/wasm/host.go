@@ -1,0 +1,553 @@
+package wasm
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMemoryLimit is the most linear memory one instance may have
+	// (udf.memory_limit).
+	DefaultMemoryLimit = 64 << 20
+	// DefaultCallTimeout bounds one call into the guest, one batch
+	// (udf.call_timeout).
+	DefaultCallTimeout = 10 * time.Second
+	// DefaultLogLimit is how many bytes of stdout and stderr one instance
+	// may write to the log before the rest is dropped.
+	DefaultLogLimit = 64 << 10
+)
+
+// Config configures a Host.
+type Config struct {
+	// CacheDir holds wazero's compilation cache, so that a module loads
+	// without compiling on the next start ("": no cache on disk). See
+	// DefaultCacheDir.
+	CacheDir string
+	// MemoryLimit is the most linear memory, in bytes, one instance may
+	// grow to (0: DefaultMemoryLimit). A module whose initial memory is
+	// larger is refused at load.
+	MemoryLimit uint64
+	// CallTimeout bounds one guest call (0: DefaultCallTimeout; negative:
+	// no limit). The limit costs speed: wazero then checks for it at every
+	// loop back-edge of the guest's code through a call into the host
+	// (~30 ns), and a Go guest's functions each have a loop. Turn it off
+	// only for modules you trust to terminate: a call that never returns
+	// then hangs its subtask (docs/udfs.md, "Limits").
+	CallTimeout time.Duration
+	// Log receives the guest's stdout and stderr, a line at a time (nil:
+	// discarded). It may be called from any goroutine.
+	Log func(module, line string)
+	// LogLimit is the bytes of output an instance may log (0:
+	// DefaultLogLimit); the rest is counted and dropped.
+	LogLimit int
+}
+
+// DefaultCacheDir is the compilation cache directory under the user's cache
+// directory ("" when there is none).
+func DefaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "arroyo", "wasm")
+}
+
+// Host loads and runs UDF modules. One Host has one wazero runtime; its
+// modules share the compilation cache and the limits of its Config. A Host
+// is safe for concurrent use.
+type Host struct {
+	cfg   Config
+	rt    wazero.Runtime
+	cache wazero.CompilationCache
+}
+
+// NewHost returns a host with the given configuration.
+func NewHost(ctx context.Context, cfg Config) (*Host, error) {
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit
+	}
+	if cfg.MemoryLimit < 1<<16 || cfg.MemoryLimit > 4<<30 {
+		return nil, fmt.Errorf("udf memory limit %d bytes: must be between 64 KiB and 4 GiB", cfg.MemoryLimit)
+	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
+	if cfg.LogLimit <= 0 {
+		cfg.LogLimit = DefaultLogLimit
+	}
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(cfg.CallTimeout > 0)
+	h := &Host{cfg: cfg}
+	if cfg.CacheDir != "" {
+		// wazero's cache key does not include whether the code checks
+		// for termination: code compiled without the checks, loaded by a
+		// host with a time limit, would loop forever. One subdirectory
+		// per setting keeps them apart.
+		dir := filepath.Join(cfg.CacheDir, "limited")
+		if cfg.CallTimeout < 0 {
+			dir = filepath.Join(cfg.CacheDir, "unlimited")
+		}
+		c, err := wazero.NewCompilationCacheWithDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("udf compilation cache %s: %w", cfg.CacheDir, err)
+		}
+		h.cache = c
+		rc = rc.WithCompilationCache(c)
+	}
+	h.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
+		h.rt.Close(ctx)
+		return nil, fmt.Errorf("udf host: instantiate wasi: %w", err)
+	}
+	return h, nil
+}
+
+// Close closes the host's runtime and every module and instance in it.
+func (h *Host) Close(ctx context.Context) error {
+	err := h.rt.Close(ctx)
+	if h.cache != nil {
+		err = errors.Join(err, h.cache.Close(ctx))
+	}
+	return err
+}
+
+// LoadFile loads the module at path, named after the file.
+func (h *Host) LoadFile(ctx context.Context, path string) (*Module, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("udf module: %w", err)
+	}
+	return h.Load(ctx, filepath.Base(path), b)
+}
+
+// Module is a compiled UDF module and a pool of its instances.
+type Module struct {
+	// Name names the module in messages (its file name).
+	Name     string
+	host     *Host
+	compiled wazero.CompiledModule
+	sigs     []Signature
+
+	mu     sync.Mutex
+	idle   []*instance
+	live   int // instances created and not yet closed
+	closed bool
+}
+
+// Functions returns the functions the module exports, in manifest order.
+func (m *Module) Functions() []Signature { return m.sigs }
+
+// Live returns the number of open instances (idle or in use): what a test
+// checks to see that nothing leaks.
+func (m *Module) Live() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.live
+}
+
+// Load compiles wasm, checks it against the ABI and reads its manifest.
+// name names the module in messages. The module is refused when it does
+// not speak ABIVersion, imports anything but WASI, lacks an export the ABI
+// requires, declares more initial memory than the limit, or has a malformed
+// manifest.
+func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	fail := func(format string, args ...any) (*Module, error) {
+		return nil, fmt.Errorf("udf module %s: %s", name, fmt.Sprintf(format, args...))
+	}
+	cm, err := h.rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return fail("not a valid WebAssembly module: %v", err)
+	}
+	m := &Module{Name: name, host: h, compiled: cm}
+	ok := false
+	defer func() {
+		if !ok {
+			cm.Close(ctx)
+		}
+	}()
+	for _, f := range cm.ImportedFunctions() {
+		mod, fn, _ := f.Import()
+		if mod != wasi_snapshot_preview1.ModuleName {
+			return fail("imports %s.%s: a UDF module may import only %s functions", mod, fn, wasi_snapshot_preview1.ModuleName)
+		}
+	}
+	if len(cm.ImportedMemories()) > 0 {
+		return fail("imports its memory: a UDF module must define and export its own memory")
+	}
+	mems := cm.ExportedMemories()
+	mem, has := mems["memory"]
+	if !has {
+		return fail("exports no memory named \"memory\"")
+	}
+	if min := uint64(mem.Min()) << 16; min > h.cfg.MemoryLimit {
+		return fail("declares an initial memory of %s, more than the limit of %s (udf.memory_limit)", sizeText(min), sizeText(h.cfg.MemoryLimit))
+	}
+	exports := cm.ExportedFunctions()
+	for _, want := range []struct {
+		name    string
+		params  []api.ValueType
+		results []api.ValueType
+	}{
+		{"arroyo_udf_abi", nil, []api.ValueType{api.ValueTypeI32}},
+		{"arroyo_udf_manifest", nil, []api.ValueType{api.ValueTypeI64}},
+		{"arroyo_udf_alloc", []api.ValueType{api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}},
+		{"arroyo_udf_call", []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}},
+	} {
+		f, has := exports[want.name]
+		if !has {
+			return fail("does not export %s (is it built against the Arroyo UDF SDK? see docs/udf-abi.md)", want.name)
+		}
+		if !sameTypes(f.ParamTypes(), want.params) || !sameTypes(f.ResultTypes(), want.results) {
+			return fail("exports %s with type %s, the ABI says %s", want.name, funcType(f.ParamTypes(), f.ResultTypes()), funcType(want.params, want.results))
+		}
+	}
+	// A first instance reads the ABI version and the manifest; it then
+	// serves the first subtask.
+	in, err := m.instantiate(ctx)
+	if err != nil {
+		return fail("%v", err)
+	}
+	sigs, err := in.manifest(ctx)
+	if err != nil {
+		in.close(ctx)
+		m.live--
+		return fail("%v", err)
+	}
+	m.sigs = sigs
+	m.idle = append(m.idle, in)
+	ok = true
+	return m, nil
+}
+
+// Close closes the module's idle instances and its compiled code. Instances
+// in use are closed when they are released.
+func (m *Module) Close(ctx context.Context) error {
+	m.mu.Lock()
+	idle := m.idle
+	m.idle, m.closed = nil, true
+	m.live -= len(idle)
+	m.mu.Unlock()
+	for _, in := range idle {
+		in.close(ctx)
+	}
+	return m.compiled.Close(ctx)
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func funcType(params, results []api.ValueType) string {
+	names := func(ts []api.ValueType) string {
+		var s []string
+		for _, t := range ts {
+			s = append(s, api.ValueTypeName(t))
+		}
+		return strings.Join(s, ", ")
+	}
+	return "(" + names(params) + ") -> (" + names(results) + ")"
+}
+
+func sizeText(b uint64) string {
+	switch {
+	case b >= 1<<30 && b%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", b>>30)
+	case b >= 1<<20:
+		return fmt.Sprintf("%.4g MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.4g KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", b)
+}
+
+// acquire returns an idle instance, or a new one.
+func (m *Module) acquire(ctx context.Context) (*instance, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("udf module %s is closed", m.Name)
+	}
+	if n := len(m.idle); n > 0 {
+		in := m.idle[n-1]
+		m.idle = m.idle[:n-1]
+		m.mu.Unlock()
+		return in, nil
+	}
+	m.mu.Unlock()
+	in, err := m.instantiate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("udf module %s: %w", m.Name, err)
+	}
+	return in, nil
+}
+
+// release returns in to the pool, or closes it when it is broken (a trap,
+// a timeout: its state is unknown) or the module is closed.
+func (m *Module) release(in *instance) {
+	m.mu.Lock()
+	if !in.broken && !m.closed && len(m.idle) < 64 {
+		m.idle = append(m.idle, in)
+		m.mu.Unlock()
+		return
+	}
+	m.live--
+	m.mu.Unlock()
+	in.close(context.Background())
+}
+
+// instance is one instantiation of a module, used by one goroutine at a
+// time.
+type instance struct {
+	m     *Module
+	mod   api.Module
+	mem   api.Memory
+	alloc api.Function
+	call  api.Function
+	stack []uint64
+	// arena is the guest's scratch region the host writes arguments to
+	// (arroyo_udf_alloc), arenaCap its size.
+	arena, arenaCap uint32
+	log             *logWriter
+	lm              *linearMemory
+	broken          bool
+	// timer enforces the call time limit: armed for each call, it closes
+	// the module (wazero's compiled code checks for that at function
+	// entries and loop back-edges) with timedOut set. One timer per
+	// instance, reset per call: no allocation per call.
+	timer    *time.Timer
+	timedOut atomic.Bool
+}
+
+// instantiate creates an instance: WASI with nothing granted but
+// stdout/stderr (to the log), no filesystem, environment, arguments or
+// real clock (wazero's defaults are a fake clock and a deterministic random
+// source), and the memory limit enforced by its allocator.
+func (m *Module) instantiate(ctx context.Context) (*instance, error) {
+	h := m.host
+	in := &instance{m: m, stack: make([]uint64, 2)}
+	in.log = &logWriter{module: m.Name, sink: h.cfg.Log, limit: h.cfg.LogLimit}
+	in.lm = &linearMemory{limit: h.cfg.MemoryLimit}
+	cfg := wazero.NewModuleConfig().
+		WithName("").
+		WithStdout(in.log).WithStderr(in.log).
+		WithStartFunctions()
+	if _, ok := m.compiled.ExportedFunctions()["_initialize"]; ok {
+		cfg = cfg.WithStartFunctions("_initialize")
+	}
+	actx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(cap, max uint64) experimental.LinearMemory {
+		return in.lm
+	}))
+	ictx := actx
+	if h.cfg.CallTimeout > 0 {
+		c, cancel := context.WithTimeout(actx, h.cfg.CallTimeout)
+		defer cancel()
+		ictx = c
+	}
+	mod, err := h.rt.InstantiateModule(ictx, m.compiled, cfg)
+	if err != nil {
+		return nil, in.explain("initialize", err)
+	}
+	in.mod = mod
+	in.timer = time.AfterFunc(time.Hour, func() {
+		in.timedOut.Store(true)
+		mod.CloseWithExitCode(context.Background(), sys.ExitCodeDeadlineExceeded)
+	})
+	in.timer.Stop()
+	in.mem = mod.Memory()
+	in.alloc = mod.ExportedFunction("arroyo_udf_alloc")
+	in.call = mod.ExportedFunction("arroyo_udf_call")
+	m.mu.Lock()
+	m.live++
+	m.mu.Unlock()
+	return in, nil
+}
+
+func (in *instance) close(ctx context.Context) {
+	if in.timer != nil {
+		in.timer.Stop()
+	}
+	if in.mod != nil {
+		in.mod.Close(ctx)
+	}
+	in.log.flush()
+}
+
+// manifest checks the ABI version and parses the manifest.
+func (in *instance) manifest(ctx context.Context) ([]Signature, error) {
+	if t := in.m.host.cfg.CallTimeout; t > 0 {
+		c, cancel := context.WithTimeout(ctx, t)
+		defer cancel()
+		ctx = c
+	}
+	res, err := in.mod.ExportedFunction("arroyo_udf_abi").Call(ctx)
+	if err != nil {
+		return nil, in.explain("arroyo_udf_abi", err)
+	}
+	if v := uint32(res[0]); v != ABIVersion {
+		return nil, fmt.Errorf("speaks UDF ABI version %d; this host speaks version %d", v, ABIVersion)
+	}
+	res, err = in.mod.ExportedFunction("arroyo_udf_manifest").Call(ctx)
+	if err != nil {
+		return nil, in.explain("arroyo_udf_manifest", err)
+	}
+	ptr, n := uint32(res[0]), uint32(res[0]>>32)
+	if n > maxManifestBytes {
+		return nil, fmt.Errorf("manifest is %d bytes, more than the %d allowed", n, maxManifestBytes)
+	}
+	text, ok := in.mem.Read(ptr, n)
+	if !ok {
+		return nil, fmt.Errorf("manifest at %d+%d lies outside guest memory (%d bytes)", ptr, n, in.mem.Size())
+	}
+	return ParseManifest(text)
+}
+
+// timed calls f with the call time limit armed. ctx is the subtask's:
+// wazero closes the module when it is done (the job is cancelled).
+func (in *instance) timed(ctx context.Context, f api.Function) error {
+	if in.m.host.cfg.CallTimeout < 0 {
+		return f.CallWithStack(ctx, in.stack)
+	}
+	in.timer.Reset(in.m.host.cfg.CallTimeout)
+	err := f.CallWithStack(ctx, in.stack)
+	if !in.timer.Stop() {
+		// The limit passed, maybe just after the call returned: the
+		// module is closed or about to be.
+		in.broken = true
+		if err == nil {
+			in.timedOut.Store(false)
+		}
+	}
+	return err
+}
+
+// ensureArena makes the guest scratch region at least size bytes and
+// returns it.
+func (in *instance) ensureArena(ctx context.Context, fn string, size uint32) ([]byte, error) {
+	if size > in.arenaCap || in.arena == 0 {
+		in.stack[0] = uint64(size)
+		if err := in.timed(ctx, in.alloc); err != nil {
+			in.broken = true
+			return nil, in.explain(fn, err)
+		}
+		p := uint32(in.stack[0])
+		if p == 0 || p%8 != 0 {
+			in.broken = true
+			return nil, fmt.Errorf("udf %s: arroyo_udf_alloc(%d) returned %d (want a non-zero, 8-aligned address; out of memory?)%s", fn, size, p, in.memNote())
+		}
+		in.arena, in.arenaCap = p, size
+	}
+	buf, ok := in.mem.Read(in.arena, size)
+	if !ok {
+		in.broken = true
+		return nil, fmt.Errorf("udf %s: arroyo_udf_alloc returned %d+%d, outside guest memory (%d bytes)", fn, in.arena, size, in.mem.Size())
+	}
+	return buf, nil
+}
+
+// invoke calls function fn with the input already written at the arena and
+// returns the result descriptor.
+func (in *instance) invoke(ctx context.Context, name string, fn int) (result, error) {
+	in.stack[0], in.stack[1] = uint64(fn), uint64(in.arena)
+	if err := in.timed(ctx, in.call); err != nil {
+		in.broken = true
+		return result{}, in.explain(name, err)
+	}
+	p := uint32(in.stack[0])
+	d, ok := in.mem.Read(p, resultSize)
+	if !ok || p == 0 {
+		in.broken = true
+		return result{}, fmt.Errorf("udf %s: result descriptor at %d lies outside guest memory (%d bytes)", name, p, in.mem.Size())
+	}
+	var r result
+	for i := range r {
+		r[i] = binary.LittleEndian.Uint32(d[4*i:])
+	}
+	if r[resStatus] != 0 {
+		msg, ok := in.mem.Read(r[resMsg], min(r[resMsgLen], 4096))
+		if !ok {
+			msg = []byte("(message outside guest memory)")
+		}
+		return r, fmt.Errorf("udf %s failed: %s", name, strings.ToValidUTF8(string(msg), "?"))
+	}
+	return r, nil
+}
+
+// explain turns an error of a guest call into a message naming what
+// happened: a timeout, the memory limit, a trap, the guest exiting.
+func (in *instance) explain(fn string, err error) error {
+	in.broken = true
+	h := in.m.host
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch code := exit.ExitCode(); {
+		case code == sys.ExitCodeDeadlineExceeded || in.timedOut.Load():
+			return fmt.Errorf("udf %s: call exceeded the time limit of %s (udf.call_timeout)", fn, h.cfg.CallTimeout)
+		case code == sys.ExitCodeContextCanceled:
+			return fmt.Errorf("udf %s: call cancelled: %w", fn, context.Canceled)
+		}
+		return fmt.Errorf("udf %s: guest exited with code %d%s%s", fn, exit.ExitCode(), in.memNote(), in.log.tailNote())
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, " (recovered by wazero)"); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = strings.SplitN(msg, "\nwasm stack trace:", 2)[0]
+	return fmt.Errorf("udf %s: guest trapped: %s%s%s", fn, msg, in.memNote(), in.log.tailNote())
+}
+
+// memNote says when the instance ran into the memory limit.
+func (in *instance) memNote() string {
+	if in.lm.refused == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (its memory reached the limit of %s (udf.memory_limit): growing to %s was refused)",
+		sizeText(in.m.host.cfg.MemoryLimit), sizeText(in.lm.refused))
+}
+
+// linearMemory backs an instance's memory and enforces the memory limit,
+// remembering a refused growth so that the error can say so.
+type linearMemory struct {
+	buf     []byte
+	limit   uint64
+	refused uint64
+}
+
+func (l *linearMemory) Reallocate(size uint64) []byte {
+	if size > l.limit {
+		l.refused = size
+		return nil
+	}
+	if size <= uint64(cap(l.buf)) {
+		l.buf = l.buf[:size]
+		return l.buf
+	}
+	c := min(max(size, 2*uint64(cap(l.buf))), l.limit)
+	nb := make([]byte, size, c)
+	copy(nb, l.buf)
+	l.buf = nb
+	return nb
+}
+
+func (l *linearMemory) Free() { l.buf = nil }
