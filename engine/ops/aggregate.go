@@ -1095,19 +1095,92 @@ func (a *Aggregate) RestoreKeyed(ctx context.Context, handles []any) error {
 	a.closed = a.watermark
 	t := st.Keyed(groupTable)
 	lo, hi := st.KeyGroups()
+	// Collect the entries (slices into the store's slabs, which live
+	// until the function returns), hash their group keys in bulk (one
+	// vector per key column, not a decode and a hash per entry), then
+	// restore each.
+	keys := make([][]byte, 0, t.Len())
+	vals := make([][]byte, 0, t.Len())
 	for kg := lo; kg < hi; kg++ {
-		if err := t.Range(kg, func(key, val []byte, _ int64) error { return a.restoreGroup(key, val) }); err != nil {
+		if err := t.Range(kg, func(key, val []byte, _ int64) error {
+			keys, vals = append(keys, key), append(vals, val)
+			return nil
+		}); err != nil {
 			return fmt.Errorf("restore groups: %w", err)
 		}
 	}
+	const chunk = 1 << 16
+	for start := 0; start < len(keys); start += chunk {
+		end := min(start+chunk, len(keys))
+		hashes, err := a.hashKeys(keys[start:end])
+		if err != nil {
+			return fmt.Errorf("restore groups: %w", err)
+		}
+		for i := start; i < end; i++ {
+			if err := a.restoreGroup(keys[i], vals[i], hashes[i-start]); err != nil {
+				return fmt.Errorf("restore groups: %w", err)
+			}
+		}
+	}
 	return nil
+}
+
+// groupKeyOf returns the group-key part of a stored entry's key: after
+// the pane start (panes) or the session bounds (sessions).
+func (a *Aggregate) groupKeyOf(key []byte) ([]byte, error) {
+	switch {
+	case a.upd != nil:
+		return key, nil
+	case a.byKey != nil:
+		if len(key) < 16 {
+			return nil, errBadGroupEntry
+		}
+		return key[16:], nil
+	default:
+		if len(key) < 8 {
+			return nil, errBadGroupEntry
+		}
+		return key[8:], nil
+	}
+}
+
+// hashKeys returns the routing hash of each entry's group key (what
+// hashKey computes for one).
+func (a *Aggregate) hashKeys(keys [][]byte) ([]uint64, error) {
+	h := make([]uint64, len(keys))
+	if a.nk == 0 {
+		return h, nil
+	}
+	cols := make([]coldata.Vector, a.nk)
+	for k := range cols {
+		cols[k] = coldata.New(a.out[k], len(keys))
+	}
+	for _, key := range keys {
+		rest, err := a.groupKeyOf(key)
+		if err != nil {
+			return nil, err
+		}
+		for k := range cols {
+			if rest, err = coldata.DecodeAppend(cols[k], rest); err != nil {
+				return nil, fmt.Errorf("group key: %w", err)
+			}
+		}
+	}
+	rows := make([]int32, len(keys))
+	for i := range rows {
+		rows[i] = int32(i)
+	}
+	for _, c := range cols {
+		coldata.HashInto(c, rows, h)
+	}
+	return h, nil
 }
 
 // restoreGroup loads one group of a snapshot.
 // errBadGroupEntry is a group entry of a snapshot that does not decode.
 var errBadGroupEntry = errors.New("malformed group entry")
 
-func (a *Aggregate) restoreGroup(key, val []byte) error {
+func (a *Aggregate) restoreGroup(key, val []byte, hash uint64) error {
 	bad := errBadGroupEntry
 	var g *groups
 	var s uint32
@@ -1132,7 +1205,7 @@ func (a *Aggregate) restoreGroup(key, val []byte) error {
 		val = val[n+int(el):]
 		// Restored keys are distinct (key groups are disjoint across the
 		// restored subtasks): no lookup before the insert.
-		s = g.alloc(key, a.hashKey(key))
+		s = g.alloc(key, hash)
 		g.count[s], g.touched[s] = count, touched
 		if el > 0 {
 			g.emitted[s] = append([]byte(nil), emitted...)
@@ -1147,7 +1220,7 @@ func (a *Aggregate) restoreGroup(key, val []byte) error {
 		start, end := int64(binary.BigEndian.Uint64(key)), int64(binary.BigEndian.Uint64(key[8:]))
 		gk := key[16:]
 		g = a.sess
-		s = g.alloc(gk, a.hashKey(gk))
+		s = g.alloc(gk, hash)
 		a.byKey[string(gk)] = append(a.byKey[string(gk)], session{start: start, end: end, slot: s})
 	default:
 		if len(key) < 8 {
@@ -1160,7 +1233,7 @@ func (a *Aggregate) restoreGroup(key, val []byte) error {
 			g = a.newGroups(true)
 			a.panes[ps] = g
 		}
-		s = g.alloc(gk, a.hashKey(gk))
+		s = g.alloc(gk, hash)
 	}
 	for j, acc := range g.accs {
 		l, n := binary.Uvarint(val)
@@ -1173,28 +1246,6 @@ func (a *Aggregate) restoreGroup(key, val []byte) error {
 		val = val[n+int(l):]
 	}
 	return nil
-}
-
-// hashKey recomputes the routing hash of an encoded group key, as the
-// shuffle computed it from the key columns.
-func (a *Aggregate) hashKey(key []byte) uint64 {
-	if a.nk == 0 {
-		return 0
-	}
-	cols := make([]coldata.Vector, a.nk)
-	rest := key
-	for k := range cols {
-		cols[k] = coldata.New(a.out[k], 1)
-		var err error
-		if rest, err = coldata.DecodeAppend(cols[k], rest); err != nil {
-			return 0
-		}
-	}
-	h := []uint64{0}
-	for _, c := range cols {
-		coldata.HashInto(c, []int32{0}, h)
-	}
-	return h[0]
 }
 
 // floorDiv is a / b rounded toward negative infinity (b > 0).
