@@ -169,6 +169,15 @@ func (s *sink) start(ctx context.Context) error {
 		return err
 	}
 	s.adm, s.meta = adm, cl
+	// A registry format registers the sink's schema now (seed 004: at
+	// start, idempotently), refusing an incompatible one.
+	enc, err := newRegistryEncoder(ctx, s.t, s.cfg.opts, s.cfg.topic)
+	if err != nil {
+		return err
+	}
+	if enc != nil {
+		s.enc = enc
+	}
 	_, err = s.cfg.partitions(ctx, adm)
 	switch {
 	case errors.Is(err, ErrTopicNotFound) && s.wrote:
