@@ -32,6 +32,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
@@ -542,5 +543,50 @@ func TestSchemaRegistryRoundTrip(t *testing.T) {
 	fs := raw.PollFetches(ctx)
 	if recs := fs.Records(); len(recs) == 0 || len(recs[0].Value) < 5 || recs[0].Value[0] != 0 {
 		t.Errorf("avro topic records not Confluent-framed: %v", fs.Err0())
+	}
+}
+
+// TestSchemaRegistryIncompatible: a sink refuses to start when its subject
+// holds a schema the table's is not compatible with (checked by us:
+// srfake says compatible to everything).
+func TestSchemaRegistryIncompatible(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in", "avro"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reg := srfake.New()
+	defer reg.Close()
+	src, err := sr.NewClient(sr.URLs(reg.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A required string field the table's schema does not have: under
+	// BACKWARD compatibility the old readers cannot read the new records.
+	old := `{"type":"record","name":"r","fields":[{"name":"id","type":"long"},{"name":"must","type":"string"}]}`
+	if _, err := src.CreateSchema(t.Context(), "avro-value", sr.Schema{Schema: old, Type: sr.TypeAvro}); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.Join(c.ListenAddrs(), ",")
+	sql := "CREATE TABLE src (id BIGINT) WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'in', type = 'source');\n" +
+		"CREATE TABLE av (id BIGINT) WITH (connector = 'kafka', format = 'avro', 'avro.confluent_schema_registry' = 'true', 'schema_registry.endpoint' = '" + reg.URL() + "', bootstrap_servers = '" + addr + "', topic = 'avro', type = 'sink');\n" +
+		"INSERT INTO av SELECT id FROM src;\n"
+	prog, err := plan(t, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sink connects at its first write or checkpoint: checkpoint.
+	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: "j"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if _, err := j.Checkpoint(ctx); err == nil {
+		t.Error("checkpoint succeeded")
+	}
+	err = j.Wait()
+	if err == nil || !strings.Contains(err.Error(), "avro-value") {
+		t.Errorf("incompatible registry schema: %v", err)
 	}
 }

@@ -313,6 +313,9 @@ func (s *sink) flushCtx(ctx context.Context) (context.Context, context.CancelFun
 
 // Flush implements connector.Flusher (at_least_once).
 func (s *sink) Flush(ctx context.Context) error {
+	if err := s.start(ctx); err != nil {
+		return err
+	}
 	if s.prod == nil {
 		return s.firstErr()
 	}
