@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/arroyogo/arroyo/connectors/avro"      // registry definitions
 	_ "github.com/arroyogo/arroyo/connectors/blackhole" // sinks of some definitions
+	_ "github.com/arroyogo/arroyo/connectors/impulse"   // a generator source
 	_ "github.com/arroyogo/arroyo/connectors/jsonfmt"   // the formats
 	"github.com/arroyogo/arroyo/connectors/kafka"
 	"github.com/arroyogo/arroyo/engine/dataflow"

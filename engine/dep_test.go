@@ -68,7 +68,7 @@ var layering = []struct {
 	// not a connector and registers nothing.
 	{"connectors/schemareg", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "connectors/avro", "connectors/jsonfmt"}, nil},
 	// Kafka and Confluent: franz-go plus the connector API.
-	{"connectors/kafka", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
+	{"connectors/kafka", []string{"engine/types", "engine/coldata", "engine/connector", "connectors/schemareg"}, nil},
 	{"connectors/all", []string{"connectors/..."}, nil},
 	// The conformance suite runs whole pipelines (planner + runtime)
 	// against Kafka clusters; providers build its targets. Never cmd or

@@ -1,6 +1,7 @@
 // Package kfakeprov provides the in-process conformance target: kfake
 // clusters on loopback, one without authentication and one with SASL
-// (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 users). It is what `go test
+// (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 users), and an srfake Schema
+// Registry. It is what `go test
 // ./...` runs the suite against; it is not linked into the arroyo binary.
 //
 // It must not import cmd or controlplane.
@@ -11,6 +12,7 @@ import (
 
 	"github.com/arroyogo/arroyo/conformance"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // User and Password are the SASL user of the SASL cluster.
@@ -33,12 +35,14 @@ func Start() (t conformance.Target, stop func(), err error) {
 		plain.Close()
 		return conformance.Target{}, nil, err
 	}
+	reg := srfake.New()
 	t = conformance.Target{
-		Name:      "kfake",
-		Bootstrap: strings.Join(plain.ListenAddrs(), ","),
+		Name:           "kfake",
+		SchemaRegistry: reg.URL(),
+		Bootstrap:      strings.Join(plain.ListenAddrs(), ","),
 		SASL: &conformance.SASL{Bootstrap: strings.Join(sasl.ListenAddrs(), ","), Protocol: "SASL_PLAINTEXT",
 			Mechanisms: []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}, Username: User, Password: Password},
 		Partitions: 3,
 	}
-	return t, func() { plain.Close(); sasl.Close() }, nil
+	return t, func() { plain.Close(); sasl.Close(); reg.Close() }, nil
 }

@@ -158,6 +158,9 @@ type config struct {
 	txnPrefix string
 	txnTTL    time.Duration
 	metadata  map[string]string // column -> field
+	// opts are the table's options with a connection profile applied
+	// (the schema_registry.* settings may come from it).
+	opts connector.Options
 }
 
 // ConfigError is a connection or option problem found when a table's
@@ -201,7 +204,7 @@ var lookupEnv = os.LookupEnv
 // reads the environment (templates) and the TLS files.
 func parseConfig(t *connector.Table) (*config, error) {
 	o := maps.Clone(t.Options) // a profile fills it in: the table is shared
-	c := &config{table: t.Name, topic: o.String(OptTopic)}
+	c := &config{table: t.Name, topic: o.String(OptTopic), opts: o}
 	get := func(name string) (string, error) { return expand(t.Name, name, o.String(name), lookupEnv) }
 	bad := func(opt, problem string) error { return &ConfigError{Table: t.Name, Option: opt, Problem: problem} }
 	var err error

@@ -169,6 +169,15 @@ func (s *sink) start(ctx context.Context) error {
 		return err
 	}
 	s.adm, s.meta = adm, cl
+	// A registry format registers the sink's schema now (seed 004: at
+	// start, idempotently), refusing an incompatible one.
+	enc, err := newRegistryEncoder(ctx, s.t, s.cfg.opts, s.cfg.topic)
+	if err != nil {
+		return err
+	}
+	if enc != nil {
+		s.enc = enc
+	}
 	_, err = s.cfg.partitions(ctx, adm)
 	switch {
 	case errors.Is(err, ErrTopicNotFound) && s.wrote:
@@ -304,6 +313,9 @@ func (s *sink) flushCtx(ctx context.Context) (context.Context, context.CancelFun
 
 // Flush implements connector.Flusher (at_least_once).
 func (s *sink) Flush(ctx context.Context) error {
+	if err := s.start(ctx); err != nil {
+		return err
+	}
 	if s.prod == nil {
 		return s.firstErr()
 	}

@@ -431,9 +431,14 @@ func newAssembler(t *connector.Table, cfg *config) (*assembler, error) {
 	if len(data) > 0 || len(a.field) == 0 {
 		ft := *t
 		ft.Schema = types.NewSchema(data...)
-		dec, err := connector.NewDecoder(&ft)
+		dec, err := newRegistryDecoder(&ft, cfg.opts, ft.Schema)
 		if err != nil {
 			return nil, err
+		}
+		if dec == nil {
+			if dec, err = connector.NewDecoder(&ft); err != nil {
+				return nil, err
+			}
 		}
 		a.dec = dec
 	}
