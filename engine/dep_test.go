@@ -89,7 +89,7 @@ var layering = []struct {
 	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow", "engine/checkpoint"}, nil},
 	// The api.Runner of arroyo cluster: jobs on a controller, recorded in the store.
 	{"controlplane/cluster", []string{"controlplane/api", "controlplane/controller", "controlplane/store", "engine/checkpoint", "engine/program"}, nil},
-	{"cmd/arroyo", []string{"connectors/all", "controlplane/...", "engine/...", "conformance", "udf/wasm/..."}, nil},
+	{"cmd/arroyo", []string{"connectors/all", "connectors/kafka", "controlplane/...", "engine/...", "conformance", "udf/wasm/..."}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/...", "udf/..."}, nil},
 	// Folders that hold only a package doc today (the wasm host and the

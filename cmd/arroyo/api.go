@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/arroyogo/arroyo/connectors/kafka"
 	"github.com/arroyogo/arroyo/controlplane/api"
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/store"
@@ -60,6 +61,9 @@ func cmdContext(cmd *cobra.Command) context.Context {
 func loadControlPlaneConfig(path string) (config.Config, error) {
 	cfg, err := config.Load(path, os.Environ())
 	if err != nil {
+		return cfg, err
+	}
+	if err := kafka.SetConnectionProfiles(cfg.ConnectionProfiles); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.ValidateControlPlane()

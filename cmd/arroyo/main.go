@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
+	"github.com/arroyogo/arroyo/connectors/kafka"
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
@@ -148,6 +149,10 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 	}
 	cfg, err := config.Load(f.configFile, os.Environ())
 	if err != nil {
+		return err
+	}
+	// The confluent connector's [connection_profiles.NAME].
+	if err := kafka.SetConnectionProfiles(cfg.ConnectionProfiles); err != nil {
 		return err
 	}
 	gcSettingsFor(cfg.Worker, os.Getenv, config.MachineMemory).apply()
