@@ -42,6 +42,7 @@ func init() {
 			{Name: "bootstrap_servers", Type: connector.TypeString, Required: true},
 			{Name: "auth.password", Type: connector.TypeString, Secret: true},
 			{Name: "auth.mechanism", Type: connector.TypeEnum, Enum: []string{"PLAIN", "SCRAM-SHA-256"}, Secret: true},
+			{Name: "schema_registry.endpoint", Type: connector.TypeString},
 			{Name: "topic", Type: connector.TypeString, Required: true},
 			{Name: "type", Type: connector.TypeEnum, Enum: []string{"source", "sink"}},
 		},
@@ -54,7 +55,7 @@ func init() {
 		},
 	})
 	connector.RegisterTester("fakekafka", &connector.Tester{
-		ProfileOptions: []string{"bootstrap_servers", "auth.password", "auth.mechanism"},
+		ProfileOptions: []string{"bootstrap_servers", "auth.password", "auth.mechanism", "schema_registry.endpoint"},
 		TestProfile: func(ctx context.Context, opts connector.Options) (string, error) {
 			if opts["auth.password"] != "right" {
 				return "", errors.New("authentication failed for the configured user")
@@ -385,12 +386,13 @@ func TestConnectors(t *testing.T) {
 
 func TestConnectionProfiles(t *testing.T) {
 	f := newFixture(t, nil)
-	post := api.ConnectionProfilePost{Name: "local", Connector: "fakekafka", Config: map[string]any{"bootstrapServers": "localhost:9092", "auth": map[string]any{"password": "hunter2"}}}
+	post := api.ConnectionProfilePost{Name: "local", Connector: "fakekafka", Config: map[string]any{"bootstrapServers": "localhost:9092", "auth": map[string]any{"password": "hunter2"},
+		"schemaRegistry": map[string]any{"endpoint": "http://sr:8081"}}}
 	p, err := f.c.CreateConnectionProfile(ctx, post)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(p.ID, "cp_") || p.Config["bootstrap_servers"] != "localhost:9092" || p.Config["auth.password"] != api.Redacted {
+	if !strings.HasPrefix(p.ID, "cp_") || p.Config["bootstrap_servers"] != "localhost:9092" || p.Config["auth.password"] != api.Redacted || p.Config["schema_registry.endpoint"] != "http://sr:8081" {
 		t.Errorf("created profile %+v: want snake_case keys and the password redacted", p)
 	}
 	// Stored as given, never returned.
