@@ -650,6 +650,16 @@ func TestTableTestFiles(t *testing.T) {
 	if got := statuses(ms); got != "info,info,data,data,info,done" || ms[2].Message != `{"a":1}` || !strings.Contains(ms[4].Message, "end of input after 2 rows") {
 		t.Errorf("file with two rows: %+v", ms)
 	}
+	// A bad record is an error step with its reason.
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{\"a\":1}\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ms = collect(t, f, api.ConnectionTablePost{Name: "in", Connector: "single_file", Config: map[string]any{"path": bad, "type": "source"},
+		Schema: &api.ConnectionSchema{Format: map[string]map[string]any{"json": {}}, Fields: fields}})
+	if last := ms[len(ms)-2]; last.Status != "error" || !strings.Contains(last.Message, "bad.json:2: bad record") || !ms[len(ms)-1].Error {
+		t.Errorf("bad record: %+v", ms)
+	}
 	// A sink: its directory must exist; nothing is written.
 	out := filepath.Join(dir, "out.json")
 	ms = collect(t, f, api.ConnectionTablePost{Name: "out", Connector: "single_file", Config: map[string]any{"path": out, "type": "sink"},
