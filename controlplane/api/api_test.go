@@ -84,8 +84,9 @@ type fakeRunner struct {
 	mu sync.Mutex
 	// calls are "start pl_x", "stop job_x checkpoint", "restart pl_x p=2
 	// force=false ignore=false".
-	calls    []string
-	startErr error
+	calls     []string
+	lastSinks []string
+	startErr  error
 }
 
 func (r *fakeRunner) record(s string) {
@@ -115,8 +116,24 @@ func (r *fakeRunner) Stop(ctx context.Context, jobID, mode string) error {
 	return r.st.UpdateJobState(ctx, jobID, store.JobStopped, "")
 }
 
+// LastSinks are the sink connectors of the last program restarted.
+func (r *fakeRunner) LastSinks() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastSinks
+}
+
 func (r *fakeRunner) Restart(ctx context.Context, p *store.Pipeline, prog *program.Program, o api.RestartOptions) (string, error) {
 	r.record(fmt.Sprintf("restart %s p=%d force=%v ignore=%v", p.ID, p.Parallelism, o.Force, o.IgnoreState))
+	var sinks []string
+	for _, n := range prog.Nodes {
+		if n.Sink != nil {
+			sinks = append(sinks, n.Sink.Connector)
+		}
+	}
+	r.mu.Lock()
+	r.lastSinks = sinks
+	r.mu.Unlock()
 	j := &store.Job{PipelineID: p.ID, State: store.JobRunning}
 	err := r.st.CreateJob(ctx, j)
 	return j.ID, err
@@ -1164,6 +1181,13 @@ func TestPreviewOutputMetrics(t *testing.T) {
 	jobs, err := f.c.PipelineJobs(ctx, p.ID)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("jobs %v %v", jobs, err)
+	}
+	// A preview restarts with its bare SELECT still going to the preview sink.
+	if _, err := f.c.RestartPipeline(ctx, p.ID, api.PipelineRestart{Force: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if sinks := f.runner.LastSinks(); fmt.Sprint(sinks) != "[blackhole]" {
+		t.Errorf("the restarted preview writes to %v, want the preview sink [blackhole]", sinks)
 	}
 	var got []api.OutputData
 	if err := f.c.JobOutput(ctx, p.ID, jobs[0].ID, func(d api.OutputData) error { got = append(got, d); return nil }); err != nil {
