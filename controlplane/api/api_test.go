@@ -1170,7 +1170,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestPreviewOutputMetrics(t *testing.T) {
-	f := newFixture(t, func(o *api.Options) { o.PreviewSink = "blackhole" })
+	f := newFixture(t, func(o *api.Options) { o.PreviewSink, o.DefaultSink = "blackhole", "stdout" })
 	p, err := f.c.CreatePreview(ctx, api.PipelinePost{Name: "peek", Query: query, Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
