@@ -66,6 +66,10 @@ func init() {
 			if err := emit(connector.TestStep{Status: connector.TestInfo, Message: "connected to " + t.Table.Options["bootstrap_servers"]}); err != nil {
 				return err
 			}
+			if t.Table.Options["topic"] == "slow" {
+				<-ctx.Done() // a broker that never answers
+				return ctx.Err()
+			}
 			if t.Table.Options["topic"] == "missing" {
 				return fmt.Errorf("topic '%s' not found", t.Table.Options["topic"])
 			}
@@ -712,6 +716,11 @@ func TestTableTestRegisteredTester(t *testing.T) {
 	ms = collect(t, f, api.ConnectionTablePost{Name: "t", Connector: "fakekafka", ConnectionProfileID: &p.ID, Config: map[string]any{"topic": "missing", "type": "source"}, Schema: sc})
 	if got := statuses(ms); got != "info,info,error,done" || !strings.Contains(ms[2].Message, "'missing' not found") {
 		t.Errorf("tester failure: %+v", ms)
+	}
+	g := newFixtureOn(t, f.st, func(o *api.Options) { o.StepTimeout, o.SampleTimeout = 50*time.Millisecond, 50*time.Millisecond })
+	slow := collect(t, g, api.ConnectionTablePost{Name: "t", Connector: "fakekafka", ConnectionProfileID: &p.ID, Config: map[string]any{"topic": "slow", "type": "source"}, Schema: sc})
+	if got := statuses(slow); got != "info,info,error,done" || !strings.Contains(slow[2].Message, "did not finish within 150ms") {
+		t.Errorf("a tester that hangs: %+v", slow)
 	}
 	for _, m := range ms {
 		if strings.Contains(m.Message, "s3cr3t") {
