@@ -809,7 +809,7 @@ func TestTableTestDisconnect(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 5*time.Second { // generous: CI machines are loaded
 		t.Errorf("the test took %s to end after the disconnect", d)
 	}
 }
