@@ -42,6 +42,7 @@ func init() {
 			{Name: "bootstrap_servers", Type: connector.TypeString, Required: true},
 			{Name: "auth.password", Type: connector.TypeString, Secret: true},
 			{Name: "auth.mechanism", Type: connector.TypeEnum, Enum: []string{"PLAIN", "SCRAM-SHA-256"}, Secret: true},
+			{Name: "schema_registry.endpoint", Type: connector.TypeString},
 			{Name: "topic", Type: connector.TypeString, Required: true},
 			{Name: "type", Type: connector.TypeEnum, Enum: []string{"source", "sink"}},
 		},
@@ -54,7 +55,7 @@ func init() {
 		},
 	})
 	connector.RegisterTester("fakekafka", &connector.Tester{
-		ProfileOptions: []string{"bootstrap_servers", "auth.password", "auth.mechanism"},
+		ProfileOptions: []string{"bootstrap_servers", "auth.password", "auth.mechanism", "schema_registry.endpoint"},
 		TestProfile: func(ctx context.Context, opts connector.Options) (string, error) {
 			if opts["auth.password"] != "right" {
 				return "", errors.New("authentication failed for the configured user")
@@ -64,6 +65,10 @@ func init() {
 		TestTable: func(ctx context.Context, t *connector.TableTest, emit func(connector.TestStep) error) error {
 			if err := emit(connector.TestStep{Status: connector.TestInfo, Message: "connected to " + t.Table.Options["bootstrap_servers"]}); err != nil {
 				return err
+			}
+			if t.Table.Options["topic"] == "slow" {
+				<-ctx.Done() // a broker that never answers
+				return ctx.Err()
 			}
 			if t.Table.Options["topic"] == "missing" {
 				return fmt.Errorf("topic '%s' not found", t.Table.Options["topic"])
@@ -83,8 +88,9 @@ type fakeRunner struct {
 	mu sync.Mutex
 	// calls are "start pl_x", "stop job_x checkpoint", "restart pl_x p=2
 	// force=false ignore=false".
-	calls    []string
-	startErr error
+	calls     []string
+	lastSinks []string
+	startErr  error
 }
 
 func (r *fakeRunner) record(s string) {
@@ -114,8 +120,24 @@ func (r *fakeRunner) Stop(ctx context.Context, jobID, mode string) error {
 	return r.st.UpdateJobState(ctx, jobID, store.JobStopped, "")
 }
 
+// LastSinks are the sink connectors of the last program restarted.
+func (r *fakeRunner) LastSinks() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastSinks
+}
+
 func (r *fakeRunner) Restart(ctx context.Context, p *store.Pipeline, prog *program.Program, o api.RestartOptions) (string, error) {
 	r.record(fmt.Sprintf("restart %s p=%d force=%v ignore=%v", p.ID, p.Parallelism, o.Force, o.IgnoreState))
+	var sinks []string
+	for _, n := range prog.Nodes {
+		if n.Sink != nil {
+			sinks = append(sinks, n.Sink.Connector)
+		}
+	}
+	r.mu.Lock()
+	r.lastSinks = sinks
+	r.mu.Unlock()
 	j := &store.Job{PipelineID: p.ID, State: store.JobRunning}
 	err := r.st.CreateJob(ctx, j)
 	return j.ID, err
@@ -385,12 +407,13 @@ func TestConnectors(t *testing.T) {
 
 func TestConnectionProfiles(t *testing.T) {
 	f := newFixture(t, nil)
-	post := api.ConnectionProfilePost{Name: "local", Connector: "fakekafka", Config: map[string]any{"bootstrapServers": "localhost:9092", "auth": map[string]any{"password": "hunter2"}}}
+	post := api.ConnectionProfilePost{Name: "local", Connector: "fakekafka", Config: map[string]any{"bootstrapServers": "localhost:9092", "auth": map[string]any{"password": "hunter2"},
+		"schemaRegistry": map[string]any{"endpoint": "http://sr:8081"}}}
 	p, err := f.c.CreateConnectionProfile(ctx, post)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(p.ID, "cp_") || p.Config["bootstrap_servers"] != "localhost:9092" || p.Config["auth.password"] != api.Redacted {
+	if !strings.HasPrefix(p.ID, "cp_") || p.Config["bootstrap_servers"] != "localhost:9092" || p.Config["auth.password"] != api.Redacted || p.Config["schema_registry.endpoint"] != "http://sr:8081" {
 		t.Errorf("created profile %+v: want snake_case keys and the password redacted", p)
 	}
 	// Stored as given, never returned.
@@ -648,6 +671,16 @@ func TestTableTestFiles(t *testing.T) {
 	if got := statuses(ms); got != "info,info,data,data,info,done" || ms[2].Message != `{"a":1}` || !strings.Contains(ms[4].Message, "end of input after 2 rows") {
 		t.Errorf("file with two rows: %+v", ms)
 	}
+	// A bad record is an error step with its reason.
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{\"a\":1}\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ms = collect(t, f, api.ConnectionTablePost{Name: "in", Connector: "single_file", Config: map[string]any{"path": bad, "type": "source"},
+		Schema: &api.ConnectionSchema{Format: map[string]map[string]any{"json": {}}, Fields: fields}})
+	if last := ms[len(ms)-2]; last.Status != "error" || !strings.Contains(last.Message, "bad.json:2: bad record") || !ms[len(ms)-1].Error {
+		t.Errorf("bad record: %+v", ms)
+	}
 	// A sink: its directory must exist; nothing is written.
 	out := filepath.Join(dir, "out.json")
 	ms = collect(t, f, api.ConnectionTablePost{Name: "out", Connector: "single_file", Config: map[string]any{"path": out, "type": "sink"},
@@ -683,6 +716,11 @@ func TestTableTestRegisteredTester(t *testing.T) {
 	ms = collect(t, f, api.ConnectionTablePost{Name: "t", Connector: "fakekafka", ConnectionProfileID: &p.ID, Config: map[string]any{"topic": "missing", "type": "source"}, Schema: sc})
 	if got := statuses(ms); got != "info,info,error,done" || !strings.Contains(ms[2].Message, "'missing' not found") {
 		t.Errorf("tester failure: %+v", ms)
+	}
+	g := newFixtureOn(t, f.st, func(o *api.Options) { o.StepTimeout, o.SampleTimeout = 50*time.Millisecond, 50*time.Millisecond })
+	slow := collect(t, g, api.ConnectionTablePost{Name: "t", Connector: "fakekafka", ConnectionProfileID: &p.ID, Config: map[string]any{"topic": "slow", "type": "source"}, Schema: sc})
+	if got := statuses(slow); got != "info,info,error,done" || !strings.Contains(slow[2].Message, "did not finish within 150ms") {
+		t.Errorf("a tester that hangs: %+v", slow)
 	}
 	for _, m := range ms {
 		if strings.Contains(m.Message, "s3cr3t") {
@@ -771,7 +809,7 @@ func TestTableTestDisconnect(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := time.Since(start); d > 5*time.Second { // generous: CI machines are loaded
 		t.Errorf("the test took %s to end after the disconnect", d)
 	}
 }
@@ -1141,7 +1179,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestPreviewOutputMetrics(t *testing.T) {
-	f := newFixture(t, func(o *api.Options) { o.PreviewSink = "blackhole" })
+	f := newFixture(t, func(o *api.Options) { o.PreviewSink, o.DefaultSink = "blackhole", "stdout" })
 	p, err := f.c.CreatePreview(ctx, api.PipelinePost{Name: "peek", Query: query, Parallelism: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -1152,6 +1190,13 @@ func TestPreviewOutputMetrics(t *testing.T) {
 	jobs, err := f.c.PipelineJobs(ctx, p.ID)
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("jobs %v %v", jobs, err)
+	}
+	// A preview restarts with its bare SELECT still going to the preview sink.
+	if _, err := f.c.RestartPipeline(ctx, p.ID, api.PipelineRestart{Force: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if sinks := f.runner.LastSinks(); fmt.Sprint(sinks) != "[blackhole]" {
+		t.Errorf("the restarted preview writes to %v, want the preview sink [blackhole]", sinks)
 	}
 	var got []api.OutputData
 	if err := f.c.JobOutput(ctx, p.ID, jobs[0].ID, func(d api.OutputData) error { got = append(got, d); return nil }); err != nil {

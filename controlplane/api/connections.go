@@ -354,7 +354,7 @@ func schemaOptions(sc *ConnectionSchema, opts map[string]string) error {
 			}
 			opt := ""
 			for _, cand := range []string{name + "." + snakeCase(k), fname + "." + snakeCase(k), snakeCase(k)} {
-				if declaredIn(f.Options)(cand) {
+				if declaredIn(f.Options).has(cand) {
 					opt = cand
 					break
 				}
@@ -366,7 +366,7 @@ func schemaOptions(sc *ConnectionSchema, opts map[string]string) error {
 				}
 				return badRequest("schema.format.%s.%s: not supported by format '%s'", name, k, fname)
 			}
-			flat, err := flattenConfig("schema.format."+name, map[string]any{opt: v}, func(string) bool { return true })
+			flat, err := flattenConfig("schema.format."+name, map[string]any{opt: v}, anyName)
 			if err != nil {
 				return err
 			}

@@ -205,7 +205,7 @@ var optionKey = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
 // join their keys with '.', camelCase keys that are not declared are read
 // as snake_case, numbers and booleans become their text. field names the
 // body field for errors ("config").
-func flattenConfig(field string, cfg map[string]any, declared func(string) bool) (map[string]string, error) {
+func flattenConfig(field string, cfg map[string]any, decl declared) (map[string]string, error) {
 	out := map[string]string{}
 	var walk func(prefix string, m map[string]any) error
 	walk = func(prefix string, m map[string]any) error {
@@ -219,8 +219,13 @@ func flattenConfig(field string, cfg map[string]any, declared func(string) bool)
 				return badRequest("%s: option name %q: use letters, digits, '_', '-' and '.'", field, k)
 			}
 			name := prefix + k
-			if !declared(name) {
-				if snake := prefix + snakeCase(k); declared(snake) {
+			if _, nested := m[k].(map[string]any); nested {
+				// {"schemaRegistry": {"endpoint": ...}} is schema_registry.endpoint.
+				if snake := prefix + snakeCase(k); !decl.under(name+".") && decl.under(snake+".") {
+					name = snake
+				}
+			} else if !decl.has(name) {
+				if snake := prefix + snakeCase(k); decl.has(snake) {
 					name = snake
 				}
 			}
@@ -280,16 +285,36 @@ func snakeCase(s string) string {
 	return b.String()
 }
 
-func declaredIn(opts []connector.Option, extra ...string) func(string) bool {
-	return func(name string) bool {
-		if slices.Contains(extra, name) {
+// declared is a set of option names a config may use.
+type declared struct {
+	names map[string]bool
+	any   bool // every name is accepted
+}
+
+func declaredIn(opts []connector.Option, extra ...string) declared {
+	d := declared{names: map[string]bool{}}
+	for _, o := range opts {
+		d.names[o.Name] = true
+	}
+	for _, e := range extra {
+		d.names[e] = true
+	}
+	return d
+}
+
+var anyName = declared{any: true}
+
+func (d declared) has(name string) bool { return d.any || d.names[name] }
+
+// under says whether some name starts with prefix (which ends in '.').
+func (d declared) under(prefix string) bool {
+	if d.any {
+		return true
+	}
+	for n := range d.names {
+		if strings.HasPrefix(n, prefix) {
 			return true
 		}
-		for _, o := range opts {
-			if o.Name == name {
-				return true
-			}
-		}
-		return false
 	}
+	return false
 }

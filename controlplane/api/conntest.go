@@ -75,6 +75,8 @@ func (s *Server) registerTableTest() {
 // runTableTest runs a table test, sending each step; the last message has
 // done: true (unless the client went away first).
 func (s *Server) runTableTest(ctx context.Context, t *ConnectionTablePost, send func(TestSourceMessage) error) {
+	request := ctx // ends when the client goes away
+	limit := 2*s.opts.StepTimeout + s.opts.SampleTimeout
 	failed := false
 	emit := func(st connector.TestStep) error {
 		m := TestSourceMessage{Status: st.Status, Message: st.Message}
@@ -87,8 +89,11 @@ func (s *Server) runTableTest(ctx context.Context, t *ConnectionTablePost, send 
 		return ctx.Err()
 	}
 	finish := func(err error) {
-		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		if request.Err() != nil {
 			return // the client went away: nobody to tell
+		}
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			err = fmt.Errorf("the test did not finish within %s: %w", limit, err)
 		}
 		if err != nil {
 			_ = send(TestSourceMessage{Error: true, Status: connector.TestError, Message: err.Error()})
@@ -100,7 +105,7 @@ func (s *Server) runTableTest(ctx context.Context, t *ConnectionTablePost, send 
 		}
 		_ = send(m)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*s.opts.StepTimeout+s.opts.SampleTimeout)
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	pt, err := s.planConnectionTable(ctx, t)
 	if err != nil {

@@ -249,6 +249,16 @@ func (s *Server) plan(ctx context.Context, name, query string, parallelism int, 
 	return s.planWith(ctx, name, query, parallelism, udfs, s.opts.DefaultSink)
 }
 
+// planStored re-plans a stored pipeline (a restart, a rescale), a
+// preview's bare SELECTs into the preview sink again.
+func (s *Server) planStored(ctx context.Context, p *store.Pipeline) (*program.Program, error) {
+	sink := s.opts.DefaultSink
+	if p.Preview {
+		sink = s.opts.PreviewSink
+	}
+	return s.planWith(ctx, p.Name, p.Query, p.Parallelism, p.UDFs, sink)
+}
+
 func (s *Server) planWith(ctx context.Context, name, query string, parallelism int, udfs []string, sink string) (*program.Program, error) {
 	opts := sqlplan.Options{Name: name, Parallelism: parallelism, DefaultSink: sink}
 	if len(udfs) > 0 {
@@ -401,7 +411,7 @@ func (s *Server) patchPipeline(ctx context.Context, id string, b *PipelinePatch)
 	running := job != nil && !store.Terminal(job.State)
 	var prog *program.Program
 	if rescale || (p.Stop == store.StopNone && prevStop != store.StopNone && !running) {
-		if prog, err = s.plan(ctx, p.Name, p.Query, p.Parallelism, p.UDFs); err != nil {
+		if prog, err = s.planStored(ctx, p); err != nil {
 			return nil, err
 		}
 		g, _ := json.Marshal(graphOf(prog))
@@ -446,7 +456,7 @@ func (s *Server) restartPipeline(ctx context.Context, id string, opts RestartOpt
 	if job != nil && !store.Terminal(job.State) && !opts.Force {
 		return nil, conflict("pipeline '%s' has a job in state %s: stop it first, or restart with force = true", id, job.State)
 	}
-	prog, err := s.plan(ctx, p.Name, p.Query, p.Parallelism, p.UDFs)
+	prog, err := s.planStored(ctx, p)
 	if err != nil {
 		return nil, err
 	}
