@@ -1,8 +1,10 @@
-// Package udf will host user-defined functions compiled to WebAssembly and
-// run by wazero (udf/wasm): modules register their functions into the
-// engine's function registry (engine/expr) and are called once per batch.
+// Package udf holds the user-defined functions compiled to WebAssembly:
+// the host (udf/wasm, on wazero) that loads modules and registers their
+// functions into the engine's function registry (engine/expr), called once
+// per batch, and the guest SDKs (udf/sdk/go, a module of its own, and the
+// C header udf/sdk/c). docs/udfs.md is the author's guide,
+// docs/udf-abi.md the ABI.
 //
-// Nothing is implemented yet; the package exists so the layering test
-// already guards it. It may import the engine only; it must not import
-// sqlplan, connectors, controlplane or cmd.
+// It may import the engine only; it must not import sqlplan, connectors,
+// controlplane or cmd.
 package udf
