@@ -169,8 +169,11 @@ func parseConfig(t *connector.Table) (*config, error) {
 		if err := checkParquetSchema(t.Schema); err != nil {
 			return nil, err
 		}
-	} else if f, ok := connector.LookupFormat(c.format); !ok || f.NewEncoder == nil || f.Changelog {
-		return nil, bad("format", c.format, "the filesystem sink writes 'json' or 'parquet' (or another record format with an encoder, one record per line)")
+	} else if c.format != "json" {
+		// Records are written one per line: only a text format whose
+		// records hold no newline fits (Avro's binary records would make
+		// a file nothing can read back).
+		return nil, bad("format", c.format, "the filesystem sink writes 'json' (JSON lines) or 'parquet'")
 	}
 	if c.suffix == "" {
 		c.suffix = "." + c.format

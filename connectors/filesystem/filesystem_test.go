@@ -450,6 +450,15 @@ func TestParquetRoundTrip(t *testing.T) {
 }
 
 // Bad options fail with errors that name the option and what is allowed.
+// binaryFormat stands for a binary record format (Avro): records one per
+// line would make an unreadable file, so the sink refuses it.
+const binaryFormat = "test_binary_records"
+
+func init() {
+	connector.RegisterFormat(&connector.Format{Name: binaryFormat,
+		NewEncoder: func(*types.Schema, connector.Options) (connector.Encoder, error) { return nil, nil }})
+}
+
 func TestBadOptions(t *testing.T) {
 	structT := types.StructOf(types.Field{Name: "start", Type: types.TimestampT})
 	withStruct := types.NewSchema(types.Field{Name: "w", Type: structT})
@@ -471,6 +480,7 @@ func TestBadOptions(t *testing.T) {
 		{schemaAK, "parquet", []string{"path", "/tmp/x", "parquet_compression", "lzo"}, "allowed values are 'none', 'snappy', 'gzip', 'zstd', 'lz4'"},
 		{withList, "parquet", []string{"path", "/tmp/x"}, "cannot write column 's.tags' of type TEXT[]"},
 		{withStruct, "json", []string{"path", "/tmp/x", "partition_fields", "w"}, "column 'w' is a STRUCT"},
+		{schemaAK, binaryFormat, []string{"path", "/tmp/x"}, "writes 'json' (JSON lines) or 'parquet'"},
 	} {
 		tab, err := table(t, tc.schema, tc.format, tc.opts...)
 		if err == nil {
