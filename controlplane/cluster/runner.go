@@ -83,6 +83,11 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 		Resume:             resume,
 		CheckpointInterval: p.CheckpointInterval,
 		OnState: func(s controller.State) {
+			if s == controller.Failed {
+				// Recorded with its failure message once Wait returns:
+				// a reader must never see Failed without the reason.
+				return
+			}
 			if err := r.Store.UpdateJobState(bg, jobID, string(s), ""); err != nil {
 				r.log().Warn("record job state", "job", jobID, "state", s, "error", err)
 			}
@@ -115,7 +120,8 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 	r.runs[jobID] = &run{pipeline: p.ID, job: job}
 	r.mu.Unlock()
 	go func() {
-		// The last state again, with the job's error as its message.
+		// A failed job's state is written here, with its error as the
+		// message, in one update.
 		if err := job.Wait(); err != nil {
 			if uerr := r.Store.UpdateJobState(bg, jobID, string(job.State()), err.Error()); uerr != nil {
 				r.log().Warn("record job failure", "job", jobID, "error", uerr)
