@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,20 @@ INSERT INTO out SELECT counter % 7 AS k, count(*) AS c FROM i GROUP BY 1;`)
 	if l.code != 0 || !regexp.MustCompile(`(?m)^job_\w+\s+\d+\s`).MatchString(l.stdout) {
 		t.Fatalf("checkpoints list: exit %d\n%s%s", l.code, l.stdout, l.stderr)
 	}
+	// state.sqlite records the job's checkpoints, as the API shows them.
+	meta, err := openMeta(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := meta.Pipeline(context.Background())
+	if err != nil || rec == nil || rec.State != "Finished" {
+		t.Fatalf("state.sqlite pipeline: %+v, %v", rec, err)
+	}
+	cps, err := meta.(*sqliteMeta).s.ListCheckpoints(context.Background(), rec.JobID)
+	if err != nil || len(cps) == 0 || cps[len(cps)-1].State != "ready" || cps[len(cps)-1].Bytes == 0 {
+		t.Fatalf("state.sqlite checkpoints: %+v, %v", cps, err)
+	}
+	meta.Close()
 	in := runArroyo(t, "", "checkpoints", "inspect", state)
 	if in.code != 0 || !strings.Contains(in.stdout, "source 'i'") || !strings.Contains(in.stdout, "key groups") {
 		t.Fatalf("checkpoints inspect: exit %d\n%s%s", in.code, in.stdout, in.stderr)

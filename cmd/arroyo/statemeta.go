@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/arroyogo/arroyo/controlplane/cluster"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
@@ -79,19 +80,7 @@ func (m *sqliteMeta) SetState(ctx context.Context, jobID string, s controller.St
 }
 
 func (m *sqliteMeta) Checkpoint(ctx context.Context, jobID string, epoch uint64, md *checkpoint.Metadata, cerr error) error {
-	c := &store.Checkpoint{JobID: jobID, Epoch: epoch, State: store.CheckpointFailed}
-	if md != nil {
-		c.State, c.Path, c.Bytes, c.StartedAt, c.FinishedAt = store.CheckpointReady, md.Dir, md.Bytes(), md.Started, md.Finished
-		for _, o := range md.Operators {
-			oc := store.OperatorCheckpoint{OperatorID: o.ID, StartedAt: md.Started, FinishedAt: md.Finished}
-			for _, s := range o.Subtasks {
-				oc.Bytes += s.Size
-				oc.Subtasks = append(oc.Subtasks, store.SubtaskCheckpoint{Index: s.Subtask, Bytes: s.Size})
-			}
-			c.Operators = append(c.Operators, oc)
-		}
-	}
-	if err := m.s.CreateCheckpoint(ctx, c); err != nil {
+	if err := m.s.CreateCheckpoint(ctx, cluster.CheckpointRecord(jobID, epoch, md)); err != nil {
 		return err
 	}
 	if cerr != nil {
@@ -101,15 +90,7 @@ func (m *sqliteMeta) Checkpoint(ctx context.Context, jobID string, epoch uint64,
 }
 
 func (m *sqliteMeta) Failure(ctx context.Context, jobID string, f controller.Failure) error {
-	l := &store.JobLog{JobID: jobID, Level: store.LogError, OperatorID: f.Operator, Message: f.Message}
-	if f.Subtask >= 0 {
-		sub := f.Subtask
-		l.Subtask = &sub
-	}
-	if f.Restarted {
-		l.Details = "restarted from the last checkpoint"
-	}
-	return m.s.AddJobLog(ctx, l)
+	return m.s.AddJobLog(ctx, cluster.FailureLog(jobID, f))
 }
 
 func (m *sqliteMeta) Close() error { return m.s.Close() }

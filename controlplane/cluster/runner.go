@@ -96,15 +96,7 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 			r.recordCheckpoint(bg, jobID, epoch, m, cerr)
 		},
 		OnFailure: func(f controller.Failure) {
-			l := &store.JobLog{JobID: jobID, Level: store.LogError, OperatorID: f.Operator, Message: f.Message}
-			if f.Subtask >= 0 {
-				sub := f.Subtask
-				l.Subtask = &sub
-			}
-			if f.Restarted {
-				l.Details = "restarted from the last checkpoint"
-			}
-			if err := r.Store.AddJobLog(bg, l); err != nil {
+			if err := r.Store.AddJobLog(bg, FailureLog(jobID, f)); err != nil {
 				r.log().Warn("record job failure", "job", jobID, "error", err)
 			}
 		},
@@ -131,20 +123,40 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 	return jobID, nil
 }
 
-func (r *Runner) recordCheckpoint(ctx context.Context, jobID string, epoch uint64, m *checkpoint.Metadata, cerr error) {
-	c := &store.Checkpoint{JobID: jobID, Epoch: epoch, State: store.CheckpointFailed}
-	if m != nil {
-		c.State, c.Path, c.Bytes, c.StartedAt, c.FinishedAt = store.CheckpointReady, m.Dir, m.Bytes(), m.Started, m.Finished
-		for _, o := range m.Operators {
-			oc := store.OperatorCheckpoint{OperatorID: o.ID, StartedAt: m.Started, FinishedAt: m.Finished}
-			for _, s := range o.Subtasks {
-				oc.Bytes += s.Size
-				oc.Subtasks = append(oc.Subtasks, store.SubtaskCheckpoint{Index: s.Subtask, Bytes: s.Size, StartedAt: m.Started, FinishedAt: m.Finished})
-			}
-			c.Operators = append(c.Operators, oc)
-		}
+// FailureLog is the job log message recording a failed attempt.
+func FailureLog(jobID string, f controller.Failure) *store.JobLog {
+	l := &store.JobLog{JobID: jobID, Level: store.LogError, OperatorID: f.Operator, Message: f.Message}
+	if f.Subtask >= 0 {
+		sub := f.Subtask
+		l.Subtask = &sub
 	}
-	if err := r.Store.CreateCheckpoint(ctx, c); err != nil {
+	if f.Restarted {
+		l.Details = "restarted from the last checkpoint"
+	}
+	return l
+}
+
+// CheckpointRecord is the store's record of checkpoint epoch of a job:
+// ready with its files' sizes (m), or failed (m nil).
+func CheckpointRecord(jobID string, epoch uint64, m *checkpoint.Metadata) *store.Checkpoint {
+	c := &store.Checkpoint{JobID: jobID, Epoch: epoch, State: store.CheckpointFailed}
+	if m == nil {
+		return c
+	}
+	c.State, c.Path, c.Bytes, c.StartedAt, c.FinishedAt = store.CheckpointReady, m.Dir, m.Bytes(), m.Started, m.Finished
+	for _, o := range m.Operators {
+		oc := store.OperatorCheckpoint{OperatorID: o.ID, StartedAt: m.Started, FinishedAt: m.Finished}
+		for _, s := range o.Subtasks {
+			oc.Bytes += s.Size
+			oc.Subtasks = append(oc.Subtasks, store.SubtaskCheckpoint{Index: s.Subtask, Bytes: s.Size, StartedAt: m.Started, FinishedAt: m.Finished})
+		}
+		c.Operators = append(c.Operators, oc)
+	}
+	return c
+}
+
+func (r *Runner) recordCheckpoint(ctx context.Context, jobID string, epoch uint64, m *checkpoint.Metadata, cerr error) {
+	if err := r.Store.CreateCheckpoint(ctx, CheckpointRecord(jobID, epoch, m)); err != nil {
 		r.log().Warn("record checkpoint", "job", jobID, "epoch", epoch, "error", err)
 	}
 	if cerr != nil {
