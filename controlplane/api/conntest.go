@@ -117,7 +117,11 @@ func (s *Server) runTableTest(ctx context.Context, t *ConnectionTablePost, send 
 	}
 	tt := &connector.TableTest{Table: pt.table, Role: pt.role, SampleRows: s.opts.SampleRows}
 	if tester, ok := connector.LookupTester(pt.conn.Name); ok && tester.TestTable != nil {
-		finish(tester.TestTable(ctx, tt, emit))
+		err := tester.TestTable(ctx, tt, emit)
+		if err == nil && tester.SampleSource && pt.role == "source" {
+			err = s.sampleSource(ctx, pt.conn, tt, emit)
+		}
+		finish(err)
 		return
 	}
 	if pt.role == "sink" {

@@ -60,6 +60,10 @@ type Tester struct {
 	// completes; emit's error (the client went away) ends the test. A
 	// returned error becomes a final TestError step.
 	TestTable func(ctx context.Context, t *TableTest, emit func(TestStep) error) error
+	// SampleSource: after a source's TestTable passed, the control plane
+	// reads up to SampleRows records through the connector's own source
+	// (as for connectors without a Tester), so a Tester need not.
+	SampleSource bool
 	// Autocomplete, if set, lists values a table of this profile may
 	// take, by option name (Kafka: {"topic": [...]}), for the console's
 	// forms.
