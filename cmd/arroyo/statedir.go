@@ -39,7 +39,8 @@ type pipelineRecord struct {
 type runMeta interface {
 	// Pipeline returns the directory's pipeline, or nil if it has none.
 	Pipeline(ctx context.Context) (*pipelineRecord, error)
-	// SetPipeline records a new pipeline, replacing any other.
+	// SetPipeline records a new pipeline, replacing any other, and sets
+	// p's JobID, PlannedAt and State from what it stored.
 	SetPipeline(ctx context.Context, p *pipelineRecord) error
 	// SetState records the job's state.
 	SetState(ctx context.Context, jobID string, s controller.State) error
@@ -81,17 +82,6 @@ func safeName(s string) string {
 	return s
 }
 
-// newJobID returns a job id in Arroyo's form.
-func newJobID() string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	var b [10]byte
-	_, _ = rand.Read(b[:])
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "job_" + string(b[:])
-}
-
 // prepareRun decides what a run in stateDir does with the pipeline it is
 // given: a new pipeline, a resume of the same one, or a refusal (another
 // query, or one that finished, without force). It returns the record to
@@ -119,10 +109,8 @@ func prepareRun(ctx context.Context, meta runMeta, loc *stateLoc, want pipelineR
 			return nil, false, err
 		}
 	}
+	// The store gives the job its id and the pipeline its planning time.
 	rec := want
-	rec.JobID = newJobID()
-	rec.PlannedAt = time.Now().UTC()
-	rec.State = controller.Created
 	if err := meta.SetPipeline(ctx, &rec); err != nil {
 		return nil, false, err
 	}

@@ -225,7 +225,7 @@ func (c *coordinator) run() {
 		case ev := <-c.events:
 			c.handle(ev)
 		case w := <-c.writes:
-			c.written(w)
+			c.onWritten(w)
 		case r := <-c.reqs:
 			switch r.kind {
 			case coordCheckpoint:
@@ -255,7 +255,7 @@ func (c *coordinator) run() {
 			if c.cur != nil && c.cur.writing {
 				// Let the write end, so the checkpoint is either whole
 				// or absent when the job is over.
-				c.written(<-c.writes)
+				c.onWritten(<-c.writes)
 			}
 			if c.cur != nil && c.cur.reply != nil {
 				err := context.Cause(c.j.ctx)
@@ -365,8 +365,8 @@ func (c *coordinator) acknowledged() {
 	}()
 }
 
-// written handles the end of a durable write.
-func (c *coordinator) written(w written) {
+// onWritten handles the end of a durable write.
+func (c *coordinator) onWritten(w written) {
 	cp := c.cur
 	if cp == nil || !cp.writing || cp.epoch != w.epoch {
 		return
