@@ -260,9 +260,30 @@ func (s *source) startOffsets(ctx context.Context, ps []int32, first bool) (map[
 	if mode == OffsetLatest {
 		list = s.adm.ListEndOffsets
 	}
-	lo, err := list(ctx, s.cfg.topic)
-	if err != nil {
-		return nil, s.cfg.connErr("list offsets", err, ctx)
+	// A topic just created may have partitions without a leader yet
+	// (NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE): transient, so
+	// retried with backoff until the connect timeout.
+	var lo kadm.ListedOffsets
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		var err error
+		if lo, err = list(ctx, s.cfg.topic); err != nil {
+			return nil, s.cfg.connErr("list offsets", err, ctx)
+		}
+		transient := false
+		for _, p := range ps {
+			if o, ok := lo.Lookup(s.cfg.topic, p); ok && o.Err != nil && kerr.IsRetriable(o.Err) {
+				transient = true
+			}
+		}
+		if !transient {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+			continue
+		}
+		break
 	}
 	for _, p := range ps {
 		if _, ok := out[p]; ok {
