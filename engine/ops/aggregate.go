@@ -56,6 +56,10 @@ type Aggregate struct {
 	paneW int64
 	// blocks caches merges of aligned runs of panes (hopping windows).
 	blocks map[blockKey]*groups
+	// spare holds emptied group tables of closed windows (recycle), so a
+	// new pane or a hop window's merge reuses their slices instead of
+	// growing fresh ones row by row.
+	spare []*groups
 	// sessions by key; sess holds their accumulators, a slot per session.
 	byKey map[string][]session
 	sess  *groups
@@ -230,6 +234,34 @@ func (a *Aggregate) newGroups(indexed bool) *groups {
 		g.accs = append(g.accs, ra.New())
 	}
 	return g
+}
+
+// spareGroups returns an empty indexed group table: a recycled one when
+// a closed window left one.
+func (a *Aggregate) spareGroups() *groups {
+	if n := len(a.spare); n > 0 {
+		g := a.spare[n-1]
+		a.spare = a.spare[:n-1]
+		return g
+	}
+	return a.newGroups(true)
+}
+
+// recycle empties g, which nothing references any more (its window has
+// been emitted: emitted rows copy their keys and results), and keeps it
+// for spareGroups. Its accumulators are new: their per-slot storage
+// would need a Reset per slot.
+func (a *Aggregate) recycle(g *groups) {
+	if g == nil || g.updating || !g.indexed || len(a.spare) >= 2 {
+		return
+	}
+	g.slab, g.koff, g.klen, g.hash, g.used = g.slab[:0], g.koff[:0], g.klen[:0], g.hash[:0], g.used[:0]
+	clear(g.table)
+	g.tombs, g.dead, g.live, g.free = 0, 0, 0, g.free[:0]
+	for i, ra := range a.calls {
+		g.accs[i] = ra.New()
+	}
+	a.spare = append(a.spare, g)
 }
 
 // key returns slot s's encoded key (valid until the next alloc).
@@ -460,7 +492,7 @@ func (a *Aggregate) processPanes(b *coldata.Batch, ts []int64) error {
 	for _, p := range byPane {
 		g := a.panes[p.start]
 		if g == nil {
-			g = a.newGroups(true)
+			g = a.spareGroups()
 			a.panes[p.start] = g
 		}
 		a.sel = a.sel[:0]
@@ -663,7 +695,7 @@ func (a *Aggregate) closePanes(prev, w int64, out Collector) error {
 		// A hopping window is the merge of its panes, taken as O(log
 		// width/slide) aligned blocks of 2^k panes, each merged once and
 		// kept while a later window needs it.
-		tmp := a.newGroups(true)
+		tmp := a.spareGroups()
 		for cur := start; cur < e; {
 			size := slide
 			for size*2 <= e-cur && floorDiv(cur, size*2)*(size*2) == cur {
@@ -680,16 +712,20 @@ func (a *Aggregate) closePanes(prev, w int64, out Collector) error {
 			}
 			cur += size
 		}
-		if tmp.live == 0 {
-			continue
+		if tmp.live > 0 {
+			if err := a.emitWindow(tmp, tmp.liveSlots(), start, e, out); err != nil {
+				return err
+			}
 		}
-		if err := a.emitWindow(tmp, tmp.liveSlots(), start, e, out); err != nil {
-			return err
-		}
+		a.recycle(tmp)
 	}
-	for ps := range a.panes {
+	for ps, g := range a.panes {
 		if ps+width <= w {
 			delete(a.panes, ps)
+			if width == slide {
+				// (A hopping window's blocks may share a pane's table.)
+				a.recycle(g)
+			}
 		}
 	}
 	for k := range a.blocks {

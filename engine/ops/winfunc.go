@@ -42,6 +42,12 @@ type WindowFunc struct {
 type partition struct {
 	hash uint64
 	rows [][]byte // encoded rows (the input's columns after the keys)
+	// thr, with a limit (top-N), holds the ORDER BY values (one row per
+	// vector) of the Limit-th best row the last prune kept: a later row
+	// that does not sort strictly before it cannot be among the best (ties
+	// go to the earlier row), so it is dropped without being buffered.
+	// A stale threshold only keeps more rows than needed.
+	thr []coldata.Vector
 }
 
 var (
@@ -98,10 +104,6 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		for c := 0; c < nk; c++ {
 			w.keyBuf = coldata.AppendEncoded(w.keyBuf, b.Cols[c], int(r))
 		}
-		w.rowBuf = w.rowBuf[:0]
-		for c := nk; c < len(b.Cols)-1; c++ {
-			w.rowBuf = coldata.AppendEncoded(w.rowBuf, b.Cols[c], int(r))
-		}
 		bk := w.buckets[t]
 		if bk == nil {
 			bk = map[string]*partition{}
@@ -111,6 +113,13 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		if p == nil {
 			p = &partition{hash: w.hashes[k]}
 			bk[string(w.keyBuf)] = p
+		}
+		if p.thr != nil && !w.beats(b, int(r), p.thr) {
+			continue
+		}
+		w.rowBuf = w.rowBuf[:0]
+		for c := nk; c < len(b.Cols)-1; c++ {
+			w.rowBuf = coldata.AppendEncoded(w.rowBuf, b.Cols[c], int(r))
 		}
 		p.rows = append(p.rows, append([]byte(nil), w.rowBuf...))
 		if l := w.cfg.Limit; l > 0 && int64(len(p.rows)) >= 2*l+64 {
@@ -131,6 +140,14 @@ func (w *WindowFunc) prune(p *partition) error {
 	}
 	order := w.sorted(cols, len(p.rows))
 	keep := order[:w.cfg.Limit]
+	nk := w.cfg.Keys
+	p.thr = p.thr[:0]
+	for _, o := range w.cfg.Order {
+		src := cols[o.Col-nk]
+		v := coldata.New(src.Type(), 0)
+		coldata.AppendValue(v, src, int(keep[len(keep)-1]))
+		p.thr = append(p.thr, v)
+	}
 	slices.Sort(keep)
 	kept := make([][]byte, len(keep))
 	for i, k := range keep {
@@ -138,6 +155,18 @@ func (w *WindowFunc) prune(p *partition) error {
 	}
 	p.rows = kept
 	return nil
+}
+
+// beats reports whether row r of b sorts strictly before the threshold
+// row thr in ORDER BY order (b's columns are the keys, then the buffered
+// columns, then the event time; an ORDER BY column is its index in b).
+func (w *WindowFunc) beats(b *coldata.Batch, r int, thr []coldata.Vector) bool {
+	for i, o := range w.cfg.Order {
+		if c := compareCross(b.Cols[o.Col], r, thr[i], 0, o.Desc, o.NullsFirst); c != 0 {
+			return c < 0
+		}
+	}
+	return false // a tie: the earlier row wins
 }
 
 // decode decodes a partition's rows into columns.
@@ -379,7 +408,13 @@ func rowComparer(v coldata.Vector, desc, nullsFirst bool) func(a, b int32) int {
 // compareRows compares rows a and b of v for ORDER BY: NULLs last unless
 // nullsFirst, reversed by desc (the NULL placement is not reversed).
 func compareRows(v coldata.Vector, a, b int, desc, nullsFirst bool) int {
-	na, nb := v.IsNull(a), v.IsNull(b)
+	return compareCross(v, a, v, b, desc, nullsFirst)
+}
+
+// compareCross compares row a of v with row b of u, a vector of the same
+// type, as compareRows does.
+func compareCross(v coldata.Vector, a int, u coldata.Vector, b int, desc, nullsFirst bool) int {
+	na, nb := v.IsNull(a), u.IsNull(b)
 	switch {
 	case na && nb:
 		return 0
@@ -393,7 +428,7 @@ func compareRows(v coldata.Vector, a, b int, desc, nullsFirst bool) int {
 	var c int
 	switch v := v.(type) {
 	case *coldata.Vec[bool]:
-		x, y := v.Vals[a], v.Vals[b]
+		x, y := v.Vals[a], u.(*coldata.Vec[bool]).Vals[b]
 		switch {
 		case x == y:
 		case !x:
@@ -402,33 +437,33 @@ func compareRows(v coldata.Vector, a, b int, desc, nullsFirst bool) int {
 			c = 1
 		}
 	case *coldata.Vec[int8]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[int8]).Vals[b])
 	case *coldata.Vec[int16]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[int16]).Vals[b])
 	case *coldata.Vec[int32]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[int32]).Vals[b])
 	case *coldata.Vec[int64]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[int64]).Vals[b])
 	case *coldata.Vec[uint8]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[uint8]).Vals[b])
 	case *coldata.Vec[uint16]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[uint16]).Vals[b])
 	case *coldata.Vec[uint32]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[uint32]).Vals[b])
 	case *coldata.Vec[uint64]:
-		c = cmpOrd(v.Vals[a], v.Vals[b])
+		c = cmpOrd(v.Vals[a], u.(*coldata.Vec[uint64]).Vals[b])
 	case *coldata.Vec[float32]:
-		c = cmpFloat(float64(v.Vals[a]), float64(v.Vals[b]))
+		c = cmpFloat(float64(v.Vals[a]), float64(u.(*coldata.Vec[float32]).Vals[b]))
 	case *coldata.Vec[float64]:
-		c = cmpFloat(v.Vals[a], v.Vals[b])
+		c = cmpFloat(v.Vals[a], u.(*coldata.Vec[float64]).Vals[b])
 	case *coldata.Bytes:
-		c = bytes.Compare(v.Get(a), v.Get(b))
+		c = bytes.Compare(v.Get(a), u.(*coldata.Bytes).Get(b))
 	case *coldata.Vec[coldata.Int128]:
 		// DECIMAL (same scale within a column).
-		c = v.Vals[a].Cmp(v.Vals[b])
+		c = v.Vals[a].Cmp(u.(*coldata.Vec[coldata.Int128]).Vals[b])
 	default:
 		// Structs and lists: by their encodings, a stable total order.
-		c = bytes.Compare(coldata.AppendEncoded(nil, v, a), coldata.AppendEncoded(nil, v, b))
+		c = bytes.Compare(coldata.AppendEncoded(nil, v, a), coldata.AppendEncoded(nil, u, b))
 	}
 	if desc {
 		c = -c
