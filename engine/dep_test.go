@@ -54,6 +54,7 @@ var layering = []struct {
 	{"connectors/impulse", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/singlefile", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/stdout", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
+	{"connectors/preview", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/blackhole", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	{"connectors/filesystem", []string{"engine/types", "engine/coldata", "engine/connector"}, nil},
 	// The json format decodes with its own scanner: encoding/json is ~5x
@@ -89,7 +90,7 @@ var layering = []struct {
 	{"controlplane/scheduler", []string{"controlplane/controller", "engine/program", "engine/dataflow", "engine/checkpoint"}, nil},
 	// The api.Runner of arroyo cluster: jobs on a controller, recorded in the store.
 	{"controlplane/cluster", []string{"controlplane/api", "controlplane/controller", "controlplane/store", "engine/checkpoint", "engine/program"}, nil},
-	{"cmd/arroyo", []string{"connectors/all", "connectors/kafka", "controlplane/...", "engine/...", "conformance", "udf/wasm/..."}, nil},
+	{"cmd/arroyo", []string{"connectors/all", "connectors/kafka", "connectors/preview", "controlplane/...", "engine/...", "conformance", "udf/wasm/..."}, nil},
 	// The SQL spec cases run whole pipelines through the public surface.
 	{"spec", []string{"connectors/...", "controlplane/...", "sqlplan/...", "engine/...", "udf/..."}, nil},
 	// Folders that hold only a package doc today (the wasm host and the

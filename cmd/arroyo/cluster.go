@@ -78,7 +78,7 @@ func serveCluster(ctx context.Context, cfg config.Config, stderr io.Writer) erro
 	}
 	defer closeCps()
 	runner := &cluster.Runner{Store: st, Ctl: controller.New(&scheduler.Embedded{}, cfg), Checkpoints: cps,
-		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Log: log}
+		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Preview: streamPreview, Log: log}
 	// Resume what should run before the API takes requests (a pipeline
 	// created meanwhile must not be taken for one to recover).
 	resumed, rerr := runner.Recover(ctx)

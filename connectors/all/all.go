@@ -10,6 +10,7 @@ import (
 	_ "github.com/arroyogo/arroyo/connectors/jsonfmt"
 	_ "github.com/arroyogo/arroyo/connectors/kafka"
 	_ "github.com/arroyogo/arroyo/connectors/nexmark"
+	_ "github.com/arroyogo/arroyo/connectors/preview"
 	_ "github.com/arroyogo/arroyo/connectors/singlefile"
 	_ "github.com/arroyogo/arroyo/connectors/stdout"
 )

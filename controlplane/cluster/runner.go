@@ -33,6 +33,12 @@ type Runner struct {
 	// (pipeline.checkpoints_retained).
 	Keep        int
 	DefaultSink string
+	// PreviewSink is the sink of a preview pipeline's bare SELECTs
+	// (default "preview"); Preview, when set, streams what it wrote for
+	// a job (connectors/preview.Stream, wired by cmd: this package may
+	// not import connectors). See Output.
+	PreviewSink string
+	Preview     func(ctx context.Context, jobID string, done <-chan struct{}, emit func(api.OutputData) error) error
 	Log         *slog.Logger
 
 	mu   sync.Mutex
@@ -76,7 +82,7 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 		File:               p.Name,
 		Query:              p.Query,
 		Parallelism:        p.Parallelism,
-		DefaultSink:        r.DefaultSink,
+		DefaultSink:        r.sinkOf(p),
 		JobID:              jobID,
 		PlannedAt:          p.CreatedAt,
 		Checkpoints:        r.dir(p.ID),
