@@ -60,3 +60,56 @@ func TestPreviewOutputThroughTheAPI(t *testing.T) {
 		t.Fatalf("streamed %d rows %v..., want 0, 2, ..., 598", len(got), got[:min(len(got), 5)])
 	}
 }
+
+// TestOperatorMetricsThroughTheAPI: a running job's operators report the
+// rows they received and sent, per subtask, at
+// GET .../jobs/{job}/operator_metric_groups.
+func TestOperatorMetricsThroughTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"ARROYO__DATABASE__SQLITE__PATH=" + filepath.Join(dir, "cluster.sqlite"), "ARROYO__CHECKPOINT_URL=" + filepath.Join(dir, "checkpoints")}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url, stop := startCluster(t, env)
+	defer stop()
+	c := client.New(url, "")
+	p, err := c.CreatePipeline(ctx, api.PipelinePost{Name: "counts", Parallelism: 2,
+		Query: "CREATE TABLE i WITH (connector = 'impulse', event_rate = '500');\nCREATE TABLE out WITH (connector = 'blackhole');\nINSERT INTO out SELECT counter FROM i WHERE counter >= 0;"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := c.WaitForJob(ctx, p.ID, 5*time.Millisecond, func(j api.Job) bool { return j.State == "Running" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		groups, err := c.OperatorMetrics(ctx, p.ID, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The source and the filter each have two subtasks that sent rows
+		// (the sink sends none).
+		busy := map[string]int{}
+		for _, g := range groups {
+			for _, mg := range g.MetricGroups {
+				for _, s := range mg.Subtasks {
+					if mg.Name == "messages_sent" && s.Metrics[0].Value > 0 {
+						busy[g.NodeID]++
+					}
+				}
+			}
+		}
+		two := 0
+		for _, n := range busy {
+			if n == 2 {
+				two++
+			}
+		}
+		if two >= 2 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("operator metrics never showed rows sent: %+v", groups)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the API
+	}
+}
