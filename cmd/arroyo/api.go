@@ -23,6 +23,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/api"
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/store"
+	"github.com/arroyogo/arroyo/engine/expr"
 )
 
 func newAPI(configFile *string) *cobra.Command {
@@ -123,7 +124,7 @@ func serveAPI(ctx context.Context, cfg config.Config, runner api.Runner, stderr 
 	if applied := st.Applied(); len(applied) > 0 {
 		log.Info("migrated the metadata database", "database", where, "applied", applied)
 	}
-	srv, err := startAPIServer(ctx, st, runner, cfg, cfg.API.HTTPPort, log)
+	srv, err := startAPIServer(ctx, st, runner, cfg, cfg.API.HTTPPort, log, nil)
 	if err != nil {
 		return err
 	}
@@ -151,7 +152,9 @@ type apiServer struct {
 // startAPIServer serves the API on st at api.bind_address:port (0: a free
 // port, as `arroyo run` wants) with runner running the pipelines, and the
 // admin endpoint on admin.*. It returns once both listen.
-func startAPIServer(ctx context.Context, st *store.Store, runner api.Runner, cfg config.Config, port int, log *slog.Logger) (*apiServer, error) {
+// funcs, if set, is the function registry pipelines are planned with
+// (`arroyo run`'s --udf modules).
+func startAPIServer(ctx context.Context, st *store.Store, runner api.Runner, cfg config.Config, port int, log *slog.Logger, funcs *expr.Registry) (*apiServer, error) {
 	reg := api.NewRegistry()
 	token := ""
 	if cfg.API.AuthMode == "static" {
@@ -159,7 +162,7 @@ func startAPIServer(ctx context.Context, st *store.Store, runner api.Runner, cfg
 	}
 	srv, err := api.New(api.Options{
 		Store: st, Runner: runner, AuthToken: token, Logger: log, Metrics: reg,
-		MaxParallelism: cfg.Pipeline.MaxParallelism, Version: version(),
+		MaxParallelism: cfg.Pipeline.MaxParallelism, Version: version(), Functions: funcs,
 	})
 	if err != nil {
 		return nil, err

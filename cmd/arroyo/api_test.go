@@ -174,7 +174,7 @@ func TestStartAPIServer(t *testing.T) {
 	cfg := config.Default()
 	cfg.Admin.HTTPPort = -1
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startAPIServer(ctx, st, nil, cfg, 0, slog.New(slog.DiscardHandler))
+	srv, err := startAPIServer(ctx, st, nil, cfg, 0, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
 )
 
@@ -116,16 +117,16 @@ func inspectCheckpoint(ctx context.Context, stateDir, job string, epoch uint64, 
 		case 1:
 			job = jobs[0]
 		default:
-			meta, err := openMeta(ctx, loc.local)
+			st, err := openStateStore(ctx, loc.local)
 			if err != nil {
 				return err
 			}
-			rec, err := meta.Pipeline(ctx)
-			meta.Close()
-			if err != nil || rec == nil {
+			ps, _, err := st.ListPipelines(ctx, store.Page{Limit: 1})
+			st.Close()
+			if err != nil || len(ps) == 0 {
 				return fmt.Errorf("%s has checkpoints of several jobs (%v): name one with --job", stateDir, jobs)
 			}
-			job = rec.JobID
+			job = ps[0].ID // checkpoints/<pipeline id>/
 		}
 	}
 	d := &checkpoint.Dir{Storage: loc.storage, Root: "checkpoints/" + job}

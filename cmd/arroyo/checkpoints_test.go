@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/arroyogo/arroyo/controlplane/store"
 )
 
 // TestResumeAndCheckpointsCommand: a run stopped with Ctrl-C leaves a stop
@@ -28,19 +30,24 @@ INSERT INTO out SELECT counter % 7 AS k, count(*) AS c FROM i GROUP BY 1;`)
 		t.Fatalf("first run: exit %d: %s", r.code, r.stderr)
 	}
 	l := runArroyo(t, "", "checkpoints", "list", state)
-	if l.code != 0 || !regexp.MustCompile(`(?m)^job_\w+\s+\d+\s`).MatchString(l.stdout) {
+	// One directory of checkpoints per pipeline.
+	if l.code != 0 || !regexp.MustCompile(`(?m)^pl_\w+\s+\d+\s`).MatchString(l.stdout) {
 		t.Fatalf("checkpoints list: exit %d\n%s%s", l.code, l.stdout, l.stderr)
 	}
 	// state.sqlite records the job's checkpoints, as the API shows them.
-	meta, err := openMeta(context.Background(), state)
+	meta, err := openStateStore(context.Background(), state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := meta.Pipeline(context.Background())
-	if err != nil || rec == nil || rec.State != "Finished" {
-		t.Fatalf("state.sqlite pipeline: %+v, %v", rec, err)
+	ps, _, err := meta.ListPipelines(context.Background(), store.Page{})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("state.sqlite pipelines: %+v, %v", ps, err)
 	}
-	cps, err := meta.(*sqliteMeta).s.ListCheckpoints(context.Background(), rec.JobID)
+	jobs, err := meta.ListJobs(context.Background(), ps[0].ID)
+	if err != nil || len(jobs) != 1 || jobs[0].State != "Finished" {
+		t.Fatalf("state.sqlite jobs: %+v, %v", jobs, err)
+	}
+	cps, err := meta.ListCheckpoints(context.Background(), jobs[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +80,8 @@ INSERT INTO out SELECT counter % 7 AS k, count(*) AS c FROM i GROUP BY 1;`)
 	if r.code != 0 || r.stdout != "{\"counter\":0}\n{\"counter\":1}\n{\"counter\":2}\n" {
 		t.Fatalf("--force: exit %d: %q %s", r.code, r.stdout, r.stderr)
 	}
-	// The old job's checkpoints are gone.
-	old := regexp.MustCompile(`job_\w+`).FindString(l.stdout)
+	// The old pipeline's checkpoints are gone.
+	old := regexp.MustCompile(`pl_\w+`).FindString(l.stdout)
 	if _, err := os.Stat(filepath.Join(state, "checkpoints", old)); !os.IsNotExist(err) {
 		t.Errorf("the checkpoints of %s are still there after --force: %v", old, err)
 	}

@@ -85,7 +85,7 @@ func serveCluster(ctx context.Context, cfg config.Config, stderr io.Writer) erro
 	// The server's context ends after the pipelines have stopped.
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
-	srv, err := startAPIServer(srvCtx, st, runner, cfg, cfg.API.HTTPPort, log)
+	srv, err := startAPIServer(srvCtx, st, runner, cfg, cfg.API.HTTPPort, log, nil)
 	if err != nil {
 		return err
 	}

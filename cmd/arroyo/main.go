@@ -11,23 +11,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-	"syscall"
+		"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	_ "github.com/arroyogo/arroyo/connectors/all"
 	"github.com/arroyogo/arroyo/connectors/kafka"
+	"github.com/arroyogo/arroyo/controlplane/api"
+	"github.com/arroyogo/arroyo/controlplane/client"
+	"github.com/arroyogo/arroyo/controlplane/cluster"
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/scheduler"
-	"github.com/arroyogo/arroyo/engine/checkpoint"
+	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/dataflow"
+	"github.com/arroyogo/arroyo/engine/program"
 )
 
 func main() {
@@ -47,38 +51,81 @@ var errAborted = errors.New("aborted")
 // before the process exits anyway.
 const abortGrace = 5 * time.Second
 
-// handleSignals implements the interrupt protocol of `arroyo run`: the first
-// interrupt stops the sources and lets the data in flight drain into the
-// sinks (a normal, successful end); the second aborts: abort cancels the
-// job, whose sinks then close at a record boundary without committing (a
-// single_file sink keeps its previous file, stdout has only whole lines),
-// and the process exits 130 when the job has ended, or after abortGrace,
-// or at a third interrupt.
-func handleSignals(sigs <-chan os.Signal, job *controller.Job, stderr io.Writer, abort func()) {
-	select {
-	case <-sigs:
-	case <-job.Done():
-		return
+// follow follows the job jobID of pipeline plID through the API until it
+// ends, and implements the interrupt protocol of `arroyo run`: the first
+// interrupt stops the pipeline at a final checkpoint (PATCH stop =
+// checkpoint: the sources stop and the data in flight drains into the
+// sinks, a normal, successful end); the second aborts it (PATCH stop =
+// immediate: the job is cancelled, its sinks close at a record boundary
+// without committing: a single_file sink keeps its previous file, stdout
+// has only whole lines), and the process exits 130 when the job has
+// ended, or after abortGrace, or at a third interrupt. It returns the
+// job's last state and whether it was aborted.
+func follow(ctx context.Context, c *client.Client, plID, jobID string, sigs <-chan os.Signal, stderr io.Writer) (*api.Job, bool, error) {
+	tick := time.NewTicker(followInterval)
+	defer tick.Stop()
+	interrupts := 0
+	var grace <-chan time.Time
+	for {
+		select {
+		case <-sigs:
+			interrupts++
+			switch interrupts {
+			case 1:
+				fmt.Fprintln(stderr, "stopping: draining in-flight data (interrupt again to abort)")
+				if err := stopPipeline(ctx, c, plID, store.StopCheckpoint); err != nil {
+					return nil, false, err
+				}
+			case 2:
+				if err := stopPipeline(ctx, c, plID, store.StopImmediate); err != nil {
+					return nil, true, err
+				}
+				// Said after the cancellation, so whoever reads it knows
+				// no sink can commit any more.
+				fmt.Fprintln(stderr, "aborting: cancelled; waiting for the sinks to close (interrupt again to exit at once)")
+				grace = time.After(abortGrace)
+			default:
+				os.Exit(130)
+			}
+		case <-grace:
+			fmt.Fprintf(stderr, "aborting: the sinks did not close within %s\n", abortGrace)
+			os.Exit(130)
+		case <-tick.C:
+			jobs, err := c.PipelineJobs(ctx, plID)
+			if err != nil {
+				return nil, interrupts > 1, err
+			}
+			for i := range jobs {
+				if jobs[i].ID == jobID && store.Terminal(jobs[i].State) {
+					return &jobs[i], interrupts > 1, nil
+				}
+			}
+		}
 	}
-	fmt.Fprintln(stderr, "stopping: draining in-flight data (interrupt again to abort)")
-	job.Stop()
-	select {
-	case <-sigs:
-	case <-job.Done():
-		return
+}
+
+// followInterval is how often `arroyo run` polls its job's state.
+const followInterval = 20 * time.Millisecond
+
+func stopPipeline(ctx context.Context, c *client.Client, plID, mode string) error {
+	_, err := c.PatchPipeline(ctx, plID, api.PipelinePatch{Stop: &mode})
+	return err
+}
+
+// backupRunner backs up a bucket state directory's state.sqlite before a
+// job starts, so that a crash right after the start still finds the
+// pipeline the API has just stored (a resume then continues it rather
+// than creating another with the same query).
+type backupRunner struct {
+	*cluster.Runner
+	loc *stateLoc
+}
+
+func (b backupRunner) Start(ctx context.Context, p *store.Pipeline, prog *program.Program) (string, error) {
+	if err := b.loc.backup(ctx, b.Store); err != nil {
+		return "", err
 	}
-	abort()
-	// Said after the cancellation, so whoever reads it knows no sink can
-	// commit any more.
-	fmt.Fprintln(stderr, "aborting: cancelled; waiting for the sinks to close (interrupt again to exit at once)")
-	select {
-	case <-job.Done():
-		return // run returns errAborted: exit 130
-	case <-sigs:
-	case <-time.After(abortGrace):
-		fmt.Fprintf(stderr, "aborting: the sinks did not close within %s\n", abortGrace)
-	}
-	os.Exit(130)
+	return b.Runner.Start(ctx, p, prog)
 }
 
 func newRoot() *cobra.Command {
@@ -208,92 +255,95 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 		return err
 	}
 	defer loc.Close()
-	meta, err := openMeta(ctx, loc.local)
+	st, err := openStateStore(ctx, loc.local)
 	if err != nil {
 		return err
 	}
-	defer meta.Close()
-	rec, resume, err := prepareRun(ctx, meta, loc, pipelineRecord{Name: name, File: file, Query: string(text), Parallelism: f.parallelism}, f.force, stderr)
-	if err != nil {
+	defer st.Close()
+	// A remote state directory's metadata is backed up at once, before
+	// each job starts (backupRunner), every minute and at the end.
+	if err := loc.backup(ctx, st); err != nil {
 		return err
 	}
-	// A remote state directory gets its metadata at once (a crash before
-	// the first periodic backup must still find its job), then every
-	// minute and at the end.
-	if err := loc.backup(ctx, meta); err != nil {
-		return err
-	}
-	stopBackups := loc.backupEvery(meta, time.Minute, func(err error) { fmt.Fprintf(stderr, "warning: %v\n", err) })
+	stopBackups := loc.backupEvery(st, time.Minute, func(err error) { fmt.Fprintf(stderr, "warning: %v\n", err) })
 	defer func() {
 		stopBackups()
-		if err := loc.backup(context.Background(), meta); err != nil {
+		if err := loc.backup(context.Background(), st); err != nil {
 			fmt.Fprintf(stderr, "warning: %v\n", err)
 		}
 	}()
-	cps := loc.checkpointDir(rec.JobID, cfg)
-	if resume {
-		if m, err := cps.Latest(ctx); err != nil {
-			return err
-		} else if m != nil {
-			fmt.Fprintf(stderr, "resuming %s from checkpoint %d (%s)\n", rec.JobID, m.Epoch, m.Finished.Format(time.RFC3339))
-		}
-	}
-	bg := context.WithoutCancel(ctx)
-	ctl := controller.New(&scheduler.Embedded{Options: dataflow.Options{Functions: funcs}}, cfg)
-	job, err := ctl.Submit(ctx, controller.Pipeline{
-		Functions:          funcs,
-		Name:               name,
-		File:               file,
-		Query:              string(text),
-		Parallelism:        f.parallelism,
-		DefaultSink:        "stdout",
-		JobID:              rec.JobID,
-		PlannedAt:          rec.PlannedAt,
-		Checkpoints:        cps,
-		Resume:             resume,
-		CheckpointInterval: f.checkpointInterval,
-		OnState: func(s controller.State) {
-			if err := meta.SetState(bg, rec.JobID, s); err != nil {
-				fmt.Fprintf(stderr, "warning: record job state %s: %v\n", s, err)
-			}
-		},
-		OnCheckpoint: func(epoch uint64, m *checkpoint.Metadata, cerr error) {
-			if cerr != nil {
-				fmt.Fprintf(stderr, "warning: %v (the job continues from the previous checkpoint)\n", cerr)
-			}
-			if err := meta.Checkpoint(bg, rec.JobID, epoch, m, cerr); err != nil {
-				fmt.Fprintf(stderr, "warning: record checkpoint %d: %v\n", epoch, err)
-			}
-		},
-		OnFailure: func(fl controller.Failure) {
-			if fl.Restarted {
-				fmt.Fprintf(stderr, "warning: %s subtask %d failed; restarting from the last checkpoint: %s\n", fl.Operator, fl.Subtask, fl.Message)
-			}
-			if err := meta.Failure(bg, rec.JobID, fl); err != nil {
-				fmt.Fprintf(stderr, "warning: record failure: %v\n", err)
-			}
-		},
+	// The local cluster of seed 003: the cluster runner (controller and
+	// embedded scheduler) on state.sqlite, and the API on a free loopback
+	// port; the pipeline is submitted and followed through the API.
+	log := newLogger(config.Logging{Format: cfg.Logging.Format, Level: "warn"}, stderr)
+	runner := &cluster.Runner{
+		Store:        st,
+		Ctl:          controller.New(&scheduler.Embedded{Options: dataflow.Options{Functions: funcs}}, cfg),
+		Checkpoints:  loc.storage,
+		Keep:         cfg.Pipeline.CheckpointsRetained,
+		DefaultSink:  "stdout",
+		Log:          log,
+		Functions:    funcs,
 		AfterDurable: crashHook(),
-	})
+	}
+	// Jobs a killed run left "running" are not: their pipeline resumes.
+	if err := runner.FailOrphans(ctx); err != nil {
+		return err
+	}
+	srvCfg := cfg
+	srvCfg.Admin.HTTPPort = -1 // no admin endpoint: several runs at once must not collide
+	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
+	// The API's errors reach this process through the client: it logs
+	// none of them again.
+	srv, err := startAPIServer(srvCtx, st, backupRunner{runner, loc}, srvCfg, cfg.API.RunHTTPPort, slog.New(slog.DiscardHandler), funcs)
+	if err != nil {
+		stopSrv()
+		return err
+	}
+	defer func() {
+		stopSrv()
+		_ = srv.Wait()
+	}()
+	fmt.Fprintf(stderr, "API listening on %s\n", srv.APIURL)
+	token := ""
+	if cfg.API.AuthMode == "static" {
+		token = cfg.API.AuthToken
+	}
+	c := client.New(srv.APIURL, token)
+	p, jobID, err := submit(ctx, c, loc, cfg, runRequest{Name: name, File: file, Query: string(text), Parallelism: f.parallelism,
+		CheckpointInterval: f.checkpointInterval, Force: f.force}, stderr)
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return errors.New(ce.Message) // the API's words, without the status
+	}
 	if err != nil {
 		return err
 	}
-	var aborted atomic.Bool
-	go handleSignals(sigs, job, stderr, func() {
-		aborted.Store(true)
-		job.Cancel()
-	})
-	err = job.Wait()
-	if aborted.Load() {
+	// The job's lifetime is its own from here: ctx (a caller's) bounds
+	// the requests only through the interrupt protocol.
+	job, aborted, err := follow(context.WithoutCancel(ctx), c, p.ID, jobID, sigs, stderr)
+	if aborted {
 		return errAborted
 	}
-	counters := job.Counters()
-	for _, n := range job.Program.Nodes {
-		if v := controller.Sum(counters, n.ID, "bad_records_dropped"); v > 0 {
-			fmt.Fprintf(stderr, "warning: %s: dropped %d bad records (bad_data = 'drop')\n", n.Description, v)
+	if err != nil {
+		return err
+	}
+	if cj := runner.Job(jobID); cj != nil {
+		counters := cj.Counters()
+		for _, n := range cj.Program.Nodes {
+			if v := controller.Sum(counters, n.ID, "bad_records_dropped"); v > 0 {
+				fmt.Fprintf(stderr, "warning: %s: dropped %d bad records (bad_data = 'drop')\n", n.Description, v)
+			}
 		}
 	}
-	return err
+	if job.State == store.JobFailed {
+		msg := "the job failed"
+		if job.FailureMessage != nil {
+			msg = *job.FailureMessage
+		}
+		return errors.New(msg)
+	}
+	return nil
 }
 
 // isTerminal reports whether r is a character device, such as a terminal

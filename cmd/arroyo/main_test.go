@@ -60,11 +60,14 @@ func runArroyo(t *testing.T, stdin string, args ...string) result {
 	return result{out.String(), stripStateDir(errb.String()), code}
 }
 
-// stripStateDir drops the line a run without --state-dir prints first.
+// stripStateDir drops the lines a run prints first: the state directory
+// it creates without --state-dir, and its API's address.
 func stripStateDir(stderr string) string {
-	if strings.HasPrefix(stderr, "state directory: ") {
-		if _, rest, ok := strings.Cut(stderr, "\n"); ok {
-			return rest
+	for _, prefix := range []string{"state directory: ", "API listening on "} {
+		if strings.HasPrefix(stderr, prefix) {
+			if _, rest, ok := strings.Cut(stderr, "\n"); ok {
+				stderr = rest
+			}
 		}
 	}
 	return stderr

@@ -17,6 +17,7 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/arroyogo/arroyo/controlplane/config"
+	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
 )
 
@@ -105,30 +106,27 @@ func openBucket(ctx context.Context, dir string) (*blob.Bucket, error) {
 	return b, nil
 }
 
-// checkpointDir is where a job's checkpoints live in a state directory.
-func (l *stateLoc) checkpointDir(jobID string, cfg config.Config) *checkpoint.Dir {
-	return &checkpoint.Dir{Storage: l.storage, Root: "checkpoints/" + jobID, Keep: cfg.Pipeline.CheckpointsRetained}
+// checkpointDir is where a pipeline's checkpoints live in a state
+// directory (the cluster runner's layout: checkpoints/<pipeline id>/).
+func (l *stateLoc) checkpointDir(pipelineID string, cfg config.Config) *checkpoint.Dir {
+	return &checkpoint.Dir{Storage: l.storage, Root: "checkpoints/" + pipelineID, Keep: cfg.Pipeline.CheckpointsRetained}
 }
 
-// removeJob deletes a job's checkpoints.
-func (l *stateLoc) removeJob(ctx context.Context, jobID string) error {
-	return l.storage.RemoveAll(ctx, "checkpoints/"+jobID)
+// removeCheckpoints deletes a pipeline's checkpoints.
+func (l *stateLoc) removeCheckpoints(ctx context.Context, pipelineID string) error {
+	return l.storage.RemoveAll(ctx, "checkpoints/"+pipelineID)
 }
 
 // backup copies state.sqlite to the bucket (an online backup: VACUUM INTO
 // a temporary file, then one object write). A local state directory needs
 // none.
-func (l *stateLoc) backup(ctx context.Context, meta runMeta) error {
+func (l *stateLoc) backup(ctx context.Context, st *store.Store) error {
 	if l.bucket == nil {
-		return nil
-	}
-	m, ok := meta.(*sqliteMeta)
-	if !ok {
 		return nil
 	}
 	tmp := filepath.Join(l.local, "backup.sqlite")
 	os.Remove(tmp)
-	if _, err := m.s.DB().ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+	if _, err := st.DB().ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
 		return fmt.Errorf("back up %s: %w", StateDBFile, err)
 	}
 	defer os.Remove(tmp)
@@ -151,9 +149,9 @@ func (l *stateLoc) backup(ctx context.Context, meta runMeta) error {
 	return nil
 }
 
-// backupEvery backs meta up every interval until stop is closed, reporting
+// backupEvery backs st up every interval until stop is closed, reporting
 // failures to warn; the returned function stops it and waits.
-func (l *stateLoc) backupEvery(meta runMeta, interval time.Duration, warn func(error)) func() {
+func (l *stateLoc) backupEvery(st *store.Store, interval time.Duration, warn func(error)) func() {
 	if l.bucket == nil {
 		return func() {}
 	}
@@ -169,7 +167,7 @@ func (l *stateLoc) backupEvery(meta runMeta, interval time.Duration, warn func(e
 			case <-stop:
 				return
 			case <-t.C:
-				if err := l.backup(context.Background(), meta); err != nil {
+				if err := l.backup(context.Background(), st); err != nil {
 					warn(err)
 				}
 			}

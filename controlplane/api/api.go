@@ -96,6 +96,10 @@ type Options struct {
 	// UDFs checks UDF modules; nil: only the wasm header is checked and
 	// pipelines that call UDFs are refused.
 	UDFs UDFHost
+	// Functions, if set, is the registry pipelines that name no stored
+	// UDF are planned with (`arroyo run`'s --udf modules over the
+	// built-ins); the runner must run them with the same one.
+	Functions *expr.Registry
 	// AuthToken, when set, is the bearer token every route but /ping
 	// requires (api.auth_mode = static).
 	AuthToken string

@@ -260,7 +260,7 @@ func (s *Server) planStored(ctx context.Context, p *store.Pipeline) (*program.Pr
 }
 
 func (s *Server) planWith(ctx context.Context, name, query string, parallelism int, udfs []string, sink string) (*program.Program, error) {
-	opts := sqlplan.Options{Name: name, Parallelism: parallelism, DefaultSink: sink}
+	opts := sqlplan.Options{Name: name, Parallelism: parallelism, DefaultSink: sink, Functions: s.opts.Functions}
 	if len(udfs) > 0 {
 		if s.opts.UDFs == nil {
 			return nil, badRequest("udfs: this server has no wasm host: pipelines cannot call UDFs")

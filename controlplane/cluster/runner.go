@@ -18,6 +18,7 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
+	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
 )
 
@@ -40,6 +41,13 @@ type Runner struct {
 	PreviewSink string
 	Preview     func(ctx context.Context, jobID string, done <-chan struct{}, emit func(api.OutputData) error) error
 	Log         *slog.Logger
+	// Functions, if set, resolves the function names of every pipeline's
+	// query (`arroyo run`'s --udf modules over the built-ins); the
+	// controller's scheduler must run programs with the same registry.
+	Functions *expr.Registry
+	// AfterDurable, if set, is the test hook run after a checkpoint is
+	// durable, before its commit (controller.Pipeline.AfterDurable).
+	AfterDurable func(*checkpoint.Metadata)
 
 	mu   sync.Mutex
 	runs map[string]*run // by job id
@@ -75,15 +83,25 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 	if err := r.Store.CreateJob(ctx, j); err != nil {
 		return "", err
 	}
+	return j.ID, r.run(ctx, p, j.ID, resume)
+}
+
+// run runs the job record jobID of p on the controller. The engine's job
+// id is the pipeline's: what operators key by it (a transactional sink's
+// transactional ids and pending commits) stays the same across the
+// pipeline's jobs, so a job resuming after a crash between a durable
+// checkpoint and its commit finds what the previous one pre-committed.
+func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resume bool) error {
 	bg := context.WithoutCancel(ctx)
-	jobID := j.ID
 	job, err := r.Ctl.Submit(ctx, controller.Pipeline{
 		Name:               p.Name,
 		File:               p.Name,
 		Query:              p.Query,
 		Parallelism:        p.Parallelism,
 		DefaultSink:        r.sinkOf(p),
-		JobID:              jobID,
+		Functions:          r.Functions,
+		AfterDurable:       r.AfterDurable,
+		JobID:              engineJobID(p, jobID),
 		PlannedAt:          p.CreatedAt,
 		Checkpoints:        r.dir(p.ID),
 		Resume:             resume,
@@ -109,7 +127,7 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 	})
 	if err != nil {
 		_ = r.Store.UpdateJobState(bg, jobID, store.JobFailed, err.Error())
-		return "", err
+		return err
 	}
 	r.mu.Lock()
 	if r.runs == nil {
@@ -126,7 +144,17 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 			}
 		}
 	}()
-	return jobID, nil
+	return nil
+}
+
+// engineJobID is the id a job of p runs under in the engine: the
+// pipeline's, except for a preview, whose preview sink keeps a feed per
+// job (the store's job id, the one GET .../jobs/{job}/output names).
+func engineJobID(p *store.Pipeline, jobID string) string {
+	if p.Preview {
+		return jobID
+	}
+	return p.ID
 }
 
 // FailureLog is the job log message recording a failed attempt.
@@ -218,9 +246,9 @@ func (r *Runner) Restart(ctx context.Context, p *store.Pipeline, _ *program.Prog
 		select {
 		case <-rn.job.Done():
 		case <-ctx.Done():
-			return "", fmt.Errorf("waiting for job %s to stop: %w", rn.job.ID, ctx.Err())
+			return "", fmt.Errorf("waiting for a job of pipeline %s to stop: %w", p.ID, ctx.Err())
 		case <-time.After(time.Minute):
-			return "", fmt.Errorf("job %s did not stop within a minute: %w", rn.job.ID, store.ErrConflict)
+			return "", fmt.Errorf("a job of pipeline %s did not stop within a minute: %w", p.ID, store.ErrConflict)
 		}
 	}
 	if opts.IgnoreState {
@@ -289,9 +317,9 @@ func (r *Runner) Recover(ctx context.Context) ([]string, error) {
 		if len(jobs) > 0 && (jobs[0].State == store.JobFinished || jobs[0].State == store.JobFailed) {
 			continue
 		}
-		if len(jobs) > 0 && !store.Terminal(jobs[0].State) {
+		if len(jobs) > 0 && !store.Terminal(jobs[0].State) && r.Job(jobs[0].ID) == nil {
 			// A job this process never ran (the last one crashed).
-			_ = r.Store.UpdateJobState(ctx, jobs[0].ID, store.JobFailed, "the controller stopped while it ran; resumed in a new job")
+			_ = r.Store.UpdateJobState(ctx, jobs[0].ID, store.JobFailed, OrphanMessage)
 		}
 		if _, err := r.start(ctx, p, true); err != nil {
 			errs = append(errs, fmt.Errorf("resume pipeline %s: %w", p.ID, err))
@@ -300,4 +328,29 @@ func (r *Runner) Recover(ctx context.Context) ([]string, error) {
 		resumed = append(resumed, p.ID)
 	}
 	return resumed, errors.Join(errs...)
+}
+
+// OrphanMessage is the failure message of a job record left running by a
+// controller that stopped (crashed) while it ran.
+const OrphanMessage = "the controller stopped while it ran; resumed in a new job"
+
+// FailOrphans marks every job record that says it runs but that this
+// runner does not run as Failed (OrphanMessage): what a controller that
+// crashed left behind, before a new one resumes their pipelines. It is
+// only right while no other controller runs jobs on the store (see
+// docs/api.md, "arroyo controller").
+func (r *Runner) FailOrphans(ctx context.Context) error {
+	jobs, err := r.Store.ListAllJobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if store.Terminal(j.State) || r.Job(j.ID) != nil {
+			continue
+		}
+		if err := r.Store.UpdateJobState(ctx, j.ID, store.JobFailed, OrphanMessage); err != nil {
+			return err
+		}
+	}
+	return nil
 }
