@@ -21,6 +21,7 @@ import (
 
 	"github.com/arroyogo/arroyo/connectors/kafka"
 	"github.com/arroyogo/arroyo/controlplane/api"
+	"github.com/arroyogo/arroyo/controlplane/cluster"
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/expr"
@@ -36,9 +37,11 @@ func newAPI(configFile *string) *cobra.Command {
 it off). It opens the metadata database the configuration names
 (database.type sqlite or postgres) and runs its migrations first.
 
-Pipelines created here are stored and planned; running them is the
-controller's job (arroyo controller on the same PostgreSQL database, or
-arroyo cluster). SIGINT or SIGTERM shuts the server down.`,
+Pipelines created here are stored and planned; running them is the job of
+arroyo controller on the same database (PostgreSQL in production): the API
+records what should happen (a job to start, a pipeline to stop) and the
+controller carries it out and writes the job states back. SIGINT or SIGTERM
+shuts the server down.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadControlPlaneConfig(*configFile)
@@ -47,7 +50,7 @@ arroyo cluster). SIGINT or SIGTERM shuts the server down.`,
 			}
 			ctx, stop := signal.NotifyContext(cmdContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serveAPI(ctx, cfg, nil, cmd.ErrOrStderr())
+			return serveAPI(ctx, cfg, cmd.ErrOrStderr())
 		},
 	}
 }
@@ -109,8 +112,9 @@ func storeConfig(d config.Database) (store.Config, string, error) {
 }
 
 // serveAPI serves the API (and the admin endpoint) on the configured
-// metadata database until ctx ends. runner is nil for `arroyo api` alone.
-func serveAPI(ctx context.Context, cfg config.Config, runner api.Runner, stderr io.Writer) error {
+// metadata database until ctx ends. It runs no pipelines: it records what
+// should run (cluster.Desired) for `arroyo controller` to reconcile.
+func serveAPI(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	log := newLogger(cfg.Logging, stderr)
 	sc, where, err := storeConfig(cfg.Database)
 	if err != nil {
@@ -124,7 +128,7 @@ func serveAPI(ctx context.Context, cfg config.Config, runner api.Runner, stderr 
 	if applied := st.Applied(); len(applied) > 0 {
 		log.Info("migrated the metadata database", "database", where, "applied", applied)
 	}
-	srv, err := startAPIServer(ctx, st, runner, cfg, cfg.API.HTTPPort, log, nil)
+	srv, err := startAPIServer(ctx, st, &cluster.Desired{Store: st}, cfg, cfg.API.HTTPPort, log, nil)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-		"syscall"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -141,7 +141,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&configFile, "config", "", "TOML configuration file (keys section.key; ARROYO__SECTION__KEY environment variables override it)")
 	root.AddCommand(newRun(&configFile))
 	root.AddCommand(newCheckpoints())
-	root.AddCommand(newAPI(&configFile), newMigrate(&configFile), newCluster(&configFile))
+	root.AddCommand(newAPI(&configFile), newMigrate(&configFile), newCluster(&configFile), newController(&configFile))
 	root.AddCommand(newConformance())
 	root.AddCommand(newUDF(&configFile)) // udf.go
 	return root

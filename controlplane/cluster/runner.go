@@ -57,6 +57,8 @@ type Runner struct {
 type run struct {
 	pipeline string
 	job      *controller.Job
+	// stopAsked is the stop mode Reconcile asked for ("" none yet).
+	stopAsked string
 }
 
 var _ api.Runner = (*Runner)(nil)
@@ -315,6 +317,16 @@ func (r *Runner) Recover(ctx context.Context) ([]string, error) {
 			return resumed, err
 		}
 		if len(jobs) > 0 && (jobs[0].State == store.JobFinished || jobs[0].State == store.JobFailed) {
+			continue
+		}
+		if len(jobs) > 0 && jobs[0].State == store.JobCreated && r.Job(jobs[0].ID) == nil {
+			// Asked for (an API's Desired) or created by a runner that
+			// stopped before it ran it: run that record.
+			if err := r.startCreated(ctx, p, &jobs[0]); err != nil {
+				errs = append(errs, fmt.Errorf("start job %s of pipeline %s: %w", jobs[0].ID, p.ID, err))
+				continue
+			}
+			resumed = append(resumed, p.ID)
 			continue
 		}
 		if len(jobs) > 0 && !store.Terminal(jobs[0].State) && r.Job(jobs[0].ID) == nil {
