@@ -25,7 +25,15 @@ func ptr[T any](v T) *T { return &v }
 // checkpoint, resume (a new job continuing from the last checkpoint),
 // rescale (stop, restore at the new parallelism), restart ignoring state
 // (epochs start over), and a failing pipeline whose failure is recorded.
+// It runs with the runner in the API (arroyo cluster) and with the API
+// recording the desired state (cluster.Desired) for a controller that
+// reconciles every 5 ms (arroyo api + arroyo controller).
 func TestPipelineLifecycleThroughTheAPI(t *testing.T) {
+	t.Run("in-process", func(t *testing.T) { lifecycle(t, false) })
+	t.Run("api+controller", func(t *testing.T) { lifecycle(t, true) })
+}
+
+func lifecycle(t *testing.T, split bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -36,8 +44,24 @@ func TestPipelineLifecycleThroughTheAPI(t *testing.T) {
 	defer st.Close()
 	runner := &cluster.Runner{Store: st, Ctl: controller.New(&scheduler.Embedded{}, config.Default()),
 		Checkpoints: checkpoint.Local{Root: dir}, DefaultSink: "blackhole"}
-	defer runner.Shutdown(context.Background())
-	srv, err := api.New(api.Options{Store: st, Runner: runner, DefaultSink: "blackhole"})
+	var apiRunner api.Runner = runner
+	if split {
+		apiRunner = &cluster.Desired{Store: st}
+		cctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			done <- runner.Control(cctx, 5*time.Millisecond, time.Minute, func(err error) { t.Errorf("controller: %v", err) })
+		}()
+		defer func() {
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("controller shutdown: %v", err)
+			}
+		}()
+	} else {
+		defer runner.Shutdown(context.Background())
+	}
+	srv, err := api.New(api.Options{Store: st, Runner: apiRunner, DefaultSink: "blackhole"})
 	if err != nil {
 		t.Fatal(err)
 	}
