@@ -143,13 +143,41 @@ func (r *Runner) live(pipelineID string) []*run {
 // A Created job of a pipeline asked to stop is recorded Stopped without
 // running.
 func (r *Runner) Reconcile(ctx context.Context) error {
-	ps, _, err := r.Store.ListPipelines(ctx, store.Page{})
+	// One scan of the job records (newest first: a pipeline's first is
+	// its current job), then only the pipelines this runner runs or must
+	// start are read.
+	jobs, err := r.Store.ListAllJobs(ctx)
 	if err != nil {
 		return err
 	}
+	current := map[string]*store.Job{}
+	for i := range jobs {
+		if _, ok := current[jobs[i].PipelineID]; !ok {
+			current[jobs[i].PipelineID] = &jobs[i]
+		}
+	}
+	r.mu.Lock()
+	running := map[string]bool{}
+	for _, rn := range r.runs {
+		select {
+		case <-rn.job.Done():
+		default:
+			running[rn.pipeline] = true
+		}
+	}
+	r.mu.Unlock()
 	var errs []error
-	for i := range ps {
-		p := &ps[i]
+	for id, j := range current {
+		created := j.State == store.JobCreated && r.Job(j.ID) == nil
+		if !created && !running[id] {
+			continue
+		}
+		p, err := r.Store.GetPipeline(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted meanwhile
+		} else if err != nil {
+			return err
+		}
 		if p.Preview {
 			continue
 		}
@@ -158,21 +186,17 @@ func (r *Runner) Reconcile(ctx context.Context) error {
 				r.stopRun(rn, p.Stop)
 			}
 		}
-		jobs, err := r.Store.ListJobs(ctx, p.ID)
-		if err != nil {
-			return err
-		}
-		if len(jobs) == 0 || jobs[0].State != store.JobCreated || r.Job(jobs[0].ID) != nil {
+		if !created {
 			continue
 		}
 		if p.Stop != store.StopNone {
-			if err := r.Store.UpdateJobState(ctx, jobs[0].ID, store.JobStopped, ""); err != nil {
+			if err := r.Store.UpdateJobState(ctx, j.ID, store.JobStopped, ""); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		}
-		if err := r.startCreated(ctx, p, &jobs[0]); err != nil {
-			errs = append(errs, fmt.Errorf("start job %s of pipeline %s: %w", jobs[0].ID, p.ID, err))
+		if err := r.startCreated(ctx, p, j); err != nil {
+			errs = append(errs, fmt.Errorf("start job %s of pipeline %s: %w", j.ID, p.ID, err))
 		}
 	}
 	return errors.Join(errs...)
