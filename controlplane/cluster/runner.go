@@ -309,12 +309,24 @@ func (r *Runner) Recover(ctx context.Context) ([]string, error) {
 	var errs []error
 	for i := range ps {
 		p := &ps[i]
-		if p.Stop != store.StopNone || p.Preview {
+		if p.Preview {
 			continue
 		}
 		jobs, err := r.Store.ListJobs(ctx, p.ID)
 		if err != nil {
 			return resumed, err
+		}
+		if p.Stop != store.StopNone {
+			// Asked to stop: nothing resumes, but a job record the
+			// crashed controller left running has ended.
+			if j := jobs; len(j) > 0 && !store.Terminal(j[0].State) && r.Job(j[0].ID) == nil {
+				if j[0].State == store.JobCreated {
+					_ = r.Store.UpdateJobState(ctx, j[0].ID, store.JobStopped, "") // it never ran
+				} else {
+					_ = r.Store.UpdateJobState(ctx, j[0].ID, store.JobFailed, "the controller stopped while it ran")
+				}
+			}
+			continue
 		}
 		if len(jobs) > 0 && (jobs[0].State == store.JobFinished || jobs[0].State == store.JobFailed) {
 			continue
