@@ -282,6 +282,7 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 		Checkpoints:  loc.storage,
 		Keep:         cfg.Pipeline.CheckpointsRetained,
 		DefaultSink:  "stdout",
+		Preview:      streamPreview,
 		Log:          log,
 		Functions:    funcs,
 		AfterDurable: crashHook(),
