@@ -25,7 +25,8 @@ func newController(configFile *string) *cobra.Command {
 		Short: "Run the pipelines an arroyo api records in the metadata database (controller and embedded scheduler)",
 		Long: `Controller runs the pipelines of the configured metadata database
 (database.type postgres in production; a SQLite file works on one machine)
-that arroyo api processes record: every --poll-interval it starts the jobs
+that arroyo api processes record: every --poll-interval (default 1s) it
+starts the jobs
 the API asked for (a create, restart, resume or rescale is a job in state
 Created), stops those whose pipeline has a stop mode, and writes job
 states, checkpoints and failures back, where the API reads them. Pipelines
@@ -50,7 +51,7 @@ SIGTERM stops every running pipeline at a final checkpoint, then exits.`,
 			return runController(ctx, cfg, poll, cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().DurationVar(&poll, "poll-interval", time.Second, "how often to read the database for pipelines to start or stop")
+	cmd.Flags().DurationVar(&poll, "poll-interval", time.Second, "how often to read the database for jobs to start and pipelines to stop")
 	return cmd
 }
 
