@@ -164,9 +164,12 @@ func newRun(configFile *string) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run [flags] [FILE|-]",
-		Short: "Run a SQL pipeline in this process (controller, scheduler and worker embedded)",
-		Long: `Run plans the SQL file and runs it in this process. A bare SELECT writes
-JSON lines to standard output. The command exits 0 when every source is
+		Short: "Run a SQL pipeline in this process (API, controller, scheduler and worker embedded)",
+		Long: `Run plans the SQL file and runs it on a local cluster in this process:
+the metadata in state.sqlite of the state directory, the controller with an
+embedded scheduler, and the REST API on a free loopback port (printed as
+"API listening on ..."), through which the pipeline is submitted, resumed,
+stopped and followed. A bare SELECT writes JSON lines to standard output. The command exits 0 when every source is
 bounded and has finished; Ctrl-C stops the sources, lets the data in flight
 drain into the sinks and exits 0. A second Ctrl-C aborts: nothing more is
 committed (a single_file sink keeps its previous file, standard output ends

@@ -135,6 +135,18 @@ func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resum
 	if r.runs == nil {
 		r.runs = map[string]*run{}
 	}
+	// The pipeline's earlier jobs that ended are forgotten: the runner
+	// keeps one ended job per pipeline at most (its metrics and output
+	// stay readable until the next job starts).
+	for id, rn := range r.runs {
+		if rn.pipeline == p.ID {
+			select {
+			case <-rn.job.Done():
+				delete(r.runs, id)
+			default:
+			}
+		}
+	}
 	r.runs[jobID] = &run{pipeline: p.ID, job: job}
 	r.mu.Unlock()
 	go func() {
