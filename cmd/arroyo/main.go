@@ -287,7 +287,7 @@ func run(ctx context.Context, f runFlags, file string, stdin io.Reader, stderr i
 		DefaultSink:  "stdout",
 		Preview:      streamPreview,
 		Log:          log,
-		Functions:    funcs,
+		Customize:    func(p *controller.Pipeline) { p.Functions = funcs },
 		AfterDurable: crashHook(),
 	}
 	// Jobs a killed run left "running" are not: their pipeline resumes.

@@ -18,7 +18,6 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/controller"
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
-	"github.com/arroyogo/arroyo/engine/expr"
 	"github.com/arroyogo/arroyo/engine/program"
 )
 
@@ -41,10 +40,11 @@ type Runner struct {
 	PreviewSink string
 	Preview     func(ctx context.Context, jobID string, done <-chan struct{}, emit func(api.OutputData) error) error
 	Log         *slog.Logger
-	// Functions, if set, resolves the function names of every pipeline's
-	// query (`arroyo run`'s --udf modules over the built-ins); the
-	// controller's scheduler must run programs with the same registry.
-	Functions *expr.Registry
+	// Customize, if set, adjusts every job's controller.Pipeline before
+	// it is submitted: `arroyo run` sets the function registry of its
+	// --udf modules (the controller's scheduler must run programs with
+	// the same one).
+	Customize func(*controller.Pipeline)
 	// AfterDurable, if set, is the test hook run after a checkpoint is
 	// durable, before its commit (controller.Pipeline.AfterDurable).
 	AfterDurable func(*checkpoint.Metadata)
@@ -95,13 +95,12 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 // checkpoint and its commit finds what the previous one pre-committed.
 func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resume bool) error {
 	bg := context.WithoutCancel(ctx)
-	job, err := r.Ctl.Submit(ctx, controller.Pipeline{
+	cp := controller.Pipeline{
 		Name:               p.Name,
 		File:               p.Name,
 		Query:              p.Query,
 		Parallelism:        p.Parallelism,
 		DefaultSink:        r.sinkOf(p),
-		Functions:          r.Functions,
 		AfterDurable:       r.AfterDurable,
 		JobID:              engineJobID(p, jobID),
 		PlannedAt:          p.CreatedAt,
@@ -126,7 +125,11 @@ func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resum
 				r.log().Warn("record job failure", "job", jobID, "error", err)
 			}
 		},
-	})
+	}
+	if r.Customize != nil {
+		r.Customize(&cp)
+	}
+	job, err := r.Ctl.Submit(ctx, cp)
 	if err != nil {
 		_ = r.Store.UpdateJobState(bg, jobID, store.JobFailed, err.Error())
 		return err
