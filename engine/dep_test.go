@@ -31,7 +31,8 @@ var layering = []struct {
 	// The engine, bottom up. It imports nothing above it.
 	{"engine/types", nil, nil},
 	{"engine/timefmt", nil, nil},
-	{"engine/coldata", []string{"engine/types"}, nil},
+	{"engine/memory", nil, nil},
+	{"engine/coldata", []string{"engine/types", "engine/memory"}, nil},
 	{"engine/connector", []string{"engine/types", "engine/coldata", "engine/program"}, nil},
 	// Keyed state and the key-group functions: below operators and the
 	// runtime, beside coldata.

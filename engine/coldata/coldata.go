@@ -23,11 +23,15 @@
 // of copies and of ownership bugs, at the cost of one allocation per vector
 // per batch (never per row).
 //
-// It imports only engine/types.
+// Allocation: operators and kernels allocate vectors through their task's
+// Allocator, which charges a memory account (engine/memory); the package
+// functions New, NewBytes and NewNulls allocate unaccounted, for the
+// planner, connectors and tests.
+//
+// It imports only engine/types and engine/memory.
 package coldata
 
 import (
-	"fmt"
 	"math/bits"
 
 	"github.com/arroyogo/arroyo/engine/types"
@@ -140,10 +144,9 @@ type Bytes struct {
 }
 
 // NewBytes returns an empty bytes vector of type t with room for n rows
-// and dataCap bytes.
+// and dataCap bytes, unaccounted (see Allocator.Bytes).
 func NewBytes(t types.Type, n, dataCap int) *Bytes {
-	o := make([]int32, 1, n+1)
-	return &Bytes{T: t, Offsets: o, Data: make([]byte, 0, dataCap)}
+	return (*Allocator)(nil).Bytes(t, n, dataCap)
 }
 
 func (v *Bytes) Type() types.Type  { return v.T }
@@ -225,58 +228,13 @@ func (v *List) AppendNull() {
 	v.Offsets = append(v.Offsets, int32(v.Elems.Len()))
 }
 
-// New returns an empty vector of type t with capacity for n rows.
-func New(t types.Type, n int) Vector {
-	switch t.Kind {
-	case types.Bool:
-		return &Vec[bool]{T: t, Vals: make([]bool, 0, n)}
-	case types.Int8:
-		return &Vec[int8]{T: t, Vals: make([]int8, 0, n)}
-	case types.Int16:
-		return &Vec[int16]{T: t, Vals: make([]int16, 0, n)}
-	case types.Int32, types.Date:
-		return &Vec[int32]{T: t, Vals: make([]int32, 0, n)}
-	case types.Int64, types.Timestamp, types.Interval, types.Time:
-		return &Vec[int64]{T: t, Vals: make([]int64, 0, n)}
-	case types.UInt8:
-		return &Vec[uint8]{T: t, Vals: make([]uint8, 0, n)}
-	case types.UInt16:
-		return &Vec[uint16]{T: t, Vals: make([]uint16, 0, n)}
-	case types.UInt32:
-		return &Vec[uint32]{T: t, Vals: make([]uint32, 0, n)}
-	case types.UInt64:
-		return &Vec[uint64]{T: t, Vals: make([]uint64, 0, n)}
-	case types.Float32:
-		return &Vec[float32]{T: t, Vals: make([]float32, 0, n)}
-	case types.Float64:
-		return &Vec[float64]{T: t, Vals: make([]float64, 0, n)}
-	case types.Decimal:
-		return &Vec[Int128]{T: t, Vals: make([]Int128, 0, n)}
-	case types.String, types.Bytes, types.JSON:
-		return NewBytes(t, n, n*16)
-	case types.Struct:
-		s := &Struct{T: t, Fields: make([]Vector, len(t.Fields))}
-		for i, f := range t.Fields {
-			s.Fields[i] = New(f.Type, n)
-		}
-		return s
-	case types.List:
-		return &List{T: t, Offsets: make([]int32, 1, n+1), Elems: New(*t.Elem, n)}
-	case types.Null:
-		// NULL-typed columns only ever hold NULLs; store them as booleans.
-		return &Vec[bool]{T: t, Vals: make([]bool, 0, n)}
-	}
-	panic(fmt.Sprintf("coldata.New: unsupported type %v", t))
-}
+// New returns an empty vector of type t with capacity for n rows,
+// unaccounted (see Allocator.New).
+func New(t types.Type, n int) Vector { return (*Allocator)(nil).New(t, n) }
 
-// NewNulls returns a vector of type t holding n NULLs.
-func NewNulls(t types.Type, n int) Vector {
-	v := New(t, n)
-	for i := 0; i < n; i++ {
-		v.AppendNull()
-	}
-	return v
-}
+// NewNulls returns a vector of type t holding n NULLs, unaccounted (see
+// Allocator.Nulls).
+func NewNulls(t types.Type, n int) Vector { return (*Allocator)(nil).Nulls(t, n) }
 
 // Batch is a set of equal-length vectors. If Sel is non-nil, only the rows
 // it lists (ascending, no duplicates) are part of the batch; the others are
@@ -303,13 +261,16 @@ func (b *Batch) Rows() int {
 
 // Compact returns a batch without a selection vector holding the same
 // logical rows: b itself if it has no Sel, else a gathered copy.
-func (b *Batch) Compact() *Batch {
+func (b *Batch) Compact() *Batch { return b.CompactWith(nil) }
+
+// CompactWith is Compact allocating the copy through a.
+func (b *Batch) CompactWith(a *Allocator) *Batch {
 	if b.Sel == nil {
 		return b
 	}
 	cols := make([]Vector, len(b.Cols))
 	for i, c := range b.Cols {
-		cols[i] = Gather(c, b.Sel)
+		cols[i] = a.Gather(c, b.Sel)
 	}
 	return &Batch{Cols: cols, Len: len(b.Sel)}
 }

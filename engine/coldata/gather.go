@@ -6,39 +6,43 @@ import (
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
+// Gather returns a new vector holding rows idx of v, in that order,
+// unaccounted (see Allocator.Gather).
+func Gather(v Vector, idx []int32) Vector { return (*Allocator)(nil).Gather(v, idx) }
+
 // Gather returns a new vector holding rows idx of v, in that order.
-func Gather(v Vector, idx []int32) Vector {
+func (a *Allocator) Gather(v Vector, idx []int32) Vector {
 	switch v := v.(type) {
 	case *Vec[bool]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[int8]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[int16]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[int32]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[int64]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[uint8]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[uint16]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[uint32]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[uint64]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[float32]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[float64]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Vec[Int128]:
-		return gatherFixed(v, idx)
+		return gatherFixed(a, v, idx)
 	case *Bytes:
 		size := 0
 		for _, i := range idx {
 			size += int(v.Offsets[i+1] - v.Offsets[i])
 		}
-		out := NewBytes(v.T, len(idx), size)
+		out := a.Bytes(v.T, len(idx), size)
 		hasNulls := v.N.Any()
 		for k, i := range idx {
 			out.Data = append(out.Data, v.Data[v.Offsets[i]:v.Offsets[i+1]]...)
@@ -51,12 +55,13 @@ func Gather(v Vector, idx []int32) Vector {
 	case *Struct:
 		out := &Struct{T: v.T, Fields: make([]Vector, len(v.Fields)), Length: len(idx)}
 		for f, c := range v.Fields {
-			out.Fields[f] = Gather(c, idx)
+			out.Fields[f] = a.Gather(c, idx)
 		}
 		gatherNulls(&out.N, &v.N, idx)
 		return out
 	case *List:
-		out := &List{T: v.T, Offsets: make([]int32, 1, len(idx)+1)}
+		out := a.List(v.T, len(idx), nil)
+		out.Offsets = out.Offsets[:1]
 		var elemIdx []int32
 		for _, i := range idx {
 			for e := v.Offsets[i]; e < v.Offsets[i+1]; e++ {
@@ -64,15 +69,15 @@ func Gather(v Vector, idx []int32) Vector {
 			}
 			out.Offsets = append(out.Offsets, int32(len(elemIdx)))
 		}
-		out.Elems = Gather(v.Elems, elemIdx)
+		out.Elems = a.Gather(v.Elems, elemIdx)
 		gatherNulls(&out.N, &v.N, idx)
 		return out
 	}
 	panic(fmt.Sprintf("coldata.Gather: unsupported vector %T", v))
 }
 
-func gatherFixed[T Fixed](v *Vec[T], idx []int32) *Vec[T] {
-	out := &Vec[T]{T: v.T, Vals: make([]T, len(idx))}
+func gatherFixed[T Fixed](a *Allocator, v *Vec[T], idx []int32) *Vec[T] {
+	out := AllocVec[T](a, v.T, len(idx))
 	for k, i := range idx {
 		out.Vals[k] = v.Vals[i]
 	}
