@@ -40,8 +40,8 @@ var layering = []struct {
 	// The program is the wire contract: it depends on nothing but types.
 	{"engine/program", []string{"engine/types"}, nil},
 	{"engine/expr", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/program"}, nil},
-	{"engine/ops", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/state"}, nil},
-	{"engine/dataflow", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops", "engine/state"}, nil},
+	{"engine/ops", []string{"engine/types", "engine/memory", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/state"}, nil},
+	{"engine/dataflow", []string{"engine/types", "engine/memory", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops", "engine/state"}, nil},
 	// Durable checkpoints: the runtime's snapshot handles to files and back.
 	{"engine/checkpoint", []string{"engine/types", "engine/coldata", "engine/connector", "engine/program", "engine/ops", "engine/state", "engine/dataflow"}, nil},
 	// The planner produces a program (data); it never imports operators or

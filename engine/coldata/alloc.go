@@ -92,6 +92,13 @@ func AllocVec[T Fixed](a *Allocator, t types.Type, n int) *Vec[T] {
 	return v
 }
 
+// VecOf returns a vector of type t over vals, which the caller gives up
+// (built before it became a vector), charging them to a's account.
+func VecOf[T Fixed](a *Allocator, t types.Type, vals []T) *Vec[T] {
+	charge(a, vals, int64(cap(vals))*sizeOf[T]())
+	return &Vec[T]{T: t, Vals: vals}
+}
+
 // AllocVecCap returns an empty vector of type t with room for n values.
 func AllocVecCap[T Fixed](a *Allocator, t types.Type, n int) *Vec[T] {
 	v := AllocVec[T](a, t, n)

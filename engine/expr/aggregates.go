@@ -95,6 +95,8 @@ func init() {
 
 // countAcc is count(*) (star) or count(x).
 type countAcc struct {
+	allocs
+
 	star bool
 	n    []int64
 }
@@ -156,7 +158,9 @@ func (c *countAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error
 }
 
 func (c *countAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[int64](al, types.Int64T, len(slots))
 	for k, s := range slots {
 		out.Vals[k] = at(c.n, s)
 	}
@@ -193,6 +197,8 @@ func (c *countAcc) Reset(slot uint32) {
 // sumIntAcc is sum(BIGINT) with checked overflow. cnt counts the non-NULL
 // values, so an empty group's sum is NULL, not 0.
 type sumIntAcc struct {
+	allocs
+
 	sum, cnt []int64
 }
 
@@ -271,7 +277,9 @@ func (c *sumIntAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) erro
 }
 
 func (c *sumIntAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[int64](al, types.Int64T, len(slots))
 	for k, s := range slots {
 		out.Vals[k] = at(c.sum, s)
 	}
@@ -311,6 +319,8 @@ func (c *sumIntAcc) Reset(slot uint32) {
 // count of non-NULL values. When a retraction empties a group its sum is
 // reset to exactly 0, so rounding residue does not survive the group.
 type floatAcc struct {
+	allocs
+
 	name string
 	avg  bool
 	sum  []float64
@@ -381,7 +391,9 @@ func (c *floatAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error
 }
 
 func (c *floatAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[float64](al, types.Float64T, len(slots))
 	for k, s := range slots {
 		if n := at(c.cnt, s); n > 0 {
 			out.Vals[k] = c.sum[s]
@@ -472,6 +484,8 @@ func less[T ordered](a, b T) bool {
 
 // fixedMinMax is min or max over a fixed-width type.
 type fixedMinMax[T ordered] struct {
+	allocs
+
 	name     string
 	max      bool
 	t        types.Type
@@ -540,7 +554,9 @@ func (c *fixedMinMax[T]) Merge(dst []uint32, src Accumulator, srcSlots []uint32)
 }
 
 func (c *fixedMinMax[T]) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: c.t, Vals: make([]T, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[T](al, c.t, len(slots))
 	for k, s := range slots {
 		out.Vals[k] = at(c.vals, s)
 	}
@@ -595,6 +611,8 @@ func (c *fixedMinMax[T]) Reset(slot uint32) {
 // group's value is replaced: unlike the fixed-width accumulators, a pointer
 // per group (columnar string state waits for the state layer's slabs).
 type bytesMinMax struct {
+	allocs
+
 	name string
 	max  bool
 	t    types.Type
@@ -657,11 +675,13 @@ func (c *bytesMinMax) Merge(dst []uint32, src Accumulator, srcSlots []uint32) er
 }
 
 func (c *bytesMinMax) Result(slots []uint32) (coldata.Vector, error) {
+	al := c.al
+
 	size := 0
 	for _, s := range slots {
 		size += len(at(c.vals, s))
 	}
-	out := coldata.NewBytes(c.t, len(slots), size)
+	out := al.Bytes(c.t, len(slots), size)
 	for _, s := range slots {
 		if at(c.has, s) {
 			out.Append(c.vals[s])

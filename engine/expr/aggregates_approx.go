@@ -128,6 +128,8 @@ func resolveDigest(name string, t types.Type, p, comp float64, args []types.Type
 // HyperLogLog of 2^12 registers (4 KiB, about 1.6% standard error) past
 // hllSparseMax values; merging keeps whichever form the union needs.
 type hllAcc struct {
+	allocs
+
 	t      types.Type
 	sets   []hllSet
 	rows   []int32
@@ -295,7 +297,9 @@ func (c *hllAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error {
 }
 
 func (c *hllAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[uint64]{T: types.UInt64T, Vals: make([]uint64, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[uint64](al, types.UInt64T, len(slots))
 	for k, s := range slots {
 		if int(s) < len(c.sets) {
 			out.Vals[k] = c.sets[s].count()
@@ -384,6 +388,8 @@ func (c *hllAcc) Reset(slot uint32) {
 // values keeps them all and its percentile is exact (linear interpolation
 // between the closest ranks, as percentile_cont). NaN values are ignored.
 type digestAcc struct {
+	allocs
+
 	name  string
 	t     types.Type
 	p     float64
@@ -522,7 +528,9 @@ func (c *digestAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) erro
 }
 
 func (c *digestAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := coldata.New(c.t, len(slots))
+	al := c.al
+
+	out := al.New(c.t, len(slots))
 	for _, s := range slots {
 		if int(s) >= len(c.ds) || c.ds[s].total == 0 {
 			out.AppendNull()

@@ -48,6 +48,8 @@ const (
 
 // bagAcc is a multiset of keys per group.
 type bagAcc struct {
+	allocs
+
 	name   string
 	kind   bagKind
 	t      types.Type
@@ -195,9 +197,11 @@ func (c *bagAcc) bestKey(s uint32) []byte {
 }
 
 func (c *bagAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := coldata.New(c.t, len(slots))
+	al := c.al
+
+	out := al.New(c.t, len(slots))
 	var keys []string
-	scratch := coldata.New(c.t, 2)
+	scratch := al.New(c.t, 2)
 	for _, s := range slots {
 		if at(c.n, s) == 0 {
 			out.AppendNull()
@@ -230,7 +234,7 @@ func (c *bagAcc) Result(slots []uint32) (coldata.Vector, error) {
 			}
 			seen += cnt
 		}
-		scratch = resetVec(scratch, c.t)
+		scratch = resetVec(al, scratch, c.t)
 		if _, err := decodeKey(scratch, []byte(loKey)); err != nil {
 			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -244,7 +248,7 @@ func (c *bagAcc) Result(slots []uint32) (coldata.Vector, error) {
 
 // resetVec returns an empty vector of type t, reusing v's buffers when it
 // is a fixed-width vector.
-func resetVec(v coldata.Vector, t types.Type) coldata.Vector {
+func resetVec(al *coldata.Allocator, v coldata.Vector, t types.Type) coldata.Vector {
 	switch v := v.(type) {
 	case *coldata.Vec[float64]:
 		v.Vals, v.N = v.Vals[:0], coldata.Nulls{}
@@ -253,7 +257,7 @@ func resetVec(v coldata.Vector, t types.Type) coldata.Vector {
 		v.Vals, v.N = v.Vals[:0], coldata.Nulls{}
 		return v
 	}
-	return coldata.New(t, 2)
+	return al.New(t, 2)
 }
 
 // appendMidpoint appends the midpoint of the two values of pair to out:

@@ -28,6 +28,8 @@ func decimalAvgType(t types.Type) types.Type {
 // decSumAcc is sum or avg over DECIMAL: an exact 128-bit sum and the count
 // of non-NULL values per group.
 type decSumAcc struct {
+	allocs
+
 	name string
 	avg  bool
 	in   types.Type // the argument's type
@@ -128,7 +130,9 @@ func (c *decSumAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) erro
 }
 
 func (c *decSumAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[coldata.Int128]{T: c.out, Vals: make([]coldata.Int128, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[coldata.Int128](al, c.out, len(slots))
 	var dv decDivider
 	for k, s := range slots {
 		n := at(c.cnt, s)
@@ -184,6 +188,8 @@ func (c *decSumAcc) Reset(slot uint32) {
 // decMinMax is min or max over DECIMAL (append-only; the retracting form
 // is the multiset every min/max uses).
 type decMinMax struct {
+	allocs
+
 	name string
 	max  bool
 	t    types.Type
@@ -247,7 +253,9 @@ func (c *decMinMax) Merge(dst []uint32, src Accumulator, srcSlots []uint32) erro
 }
 
 func (c *decMinMax) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[coldata.Int128]{T: c.t, Vals: make([]coldata.Int128, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[coldata.Int128](al, c.t, len(slots))
 	for k, s := range slots {
 		out.Vals[k] = at(c.vals, s)
 	}

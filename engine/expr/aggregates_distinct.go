@@ -49,6 +49,8 @@ func newDistinct(ra *ResolvedAggregate, inner Accumulator, retracts bool) Accumu
 }
 
 type distinctAcc struct {
+	allocs
+
 	inner     Accumulator
 	args      []types.Type
 	keepNulls bool
@@ -142,6 +144,8 @@ func (c *distinctRetracting) Retract(slots []uint32, args []coldata.Vector, n in
 }
 
 func (c *distinctAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error {
+	al := c.al
+
 	var o *distinctAcc
 	switch s := src.(type) {
 	case *distinctAcc:
@@ -156,7 +160,7 @@ func (c *distinctAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) er
 	// The values new to their dst group, fed to the aggregate as a batch.
 	cols := make([]coldata.Vector, len(c.args))
 	for j, t := range c.args {
-		cols[j] = coldata.New(t, 0)
+		cols[j] = al.New(t, 0)
 	}
 	var slots []uint32
 	var fresh []string
@@ -291,4 +295,12 @@ func (c *distinctAcc) Reset(slot uint32) {
 		c.sets[slot] = nil
 	}
 	c.inner.Reset(slot)
+}
+
+// SetAllocator implements AllocatorUser, for the accumulator too.
+func (c *distinctAcc) SetAllocator(al *coldata.Allocator) {
+	c.al = al
+	if u, ok := c.inner.(AllocatorUser); ok {
+		u.SetAllocator(al)
+	}
 }

@@ -143,6 +143,8 @@ func mkBitAcc[T integer](name string, op bitOp, t types.Type) Accumulator {
 // bitAcc is bit_and, bit_or or bit_xor; cnt counts the non-NULL values so
 // an empty group is NULL (and bit_xor can retract).
 type bitAcc[T integer] struct {
+	allocs
+
 	name string
 	op   bitOp
 	t    types.Type
@@ -235,7 +237,9 @@ func (c *bitAcc[T]) Merge(dst []uint32, src Accumulator, srcSlots []uint32) erro
 }
 
 func (c *bitAcc[T]) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: c.t, Vals: make([]T, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[T](al, c.t, len(slots))
 	for k, s := range slots {
 		out.Vals[k] = at(c.vals, s)
 	}
@@ -279,6 +283,8 @@ func (c *bitAcc[T]) Reset(slot uint32) {
 // non-NULL values and, per bit, how many of them have it set (values are
 // widened to 64 bits, sign-extended, and narrowed back in Result).
 type bitCounts struct {
+	allocs
+
 	name string
 	op   bitOp
 	t    types.Type
@@ -386,7 +392,9 @@ func (c *bitCounts) value(s uint32) uint64 {
 }
 
 func (c *bitCounts) Result(slots []uint32) (coldata.Vector, error) {
-	out := coldata.New(c.t, len(slots))
+	al := c.al
+
+	out := al.New(c.t, len(slots))
 	for _, s := range slots {
 		if at(c.cnt, s) == 0 {
 			out.AppendNull()
@@ -468,6 +476,8 @@ func (c *bitCounts) Reset(slot uint32) {
 // boolAcc is bool_and or bool_or: per group the number of non-NULL values
 // and of TRUE ones, so both retract.
 type boolAcc struct {
+	allocs
+
 	name       string
 	and        bool
 	cnt, trues []int64
@@ -532,7 +542,9 @@ func (c *boolAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error 
 }
 
 func (c *boolAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[bool](al, types.BoolT, len(slots))
 	for k, s := range slots {
 		if c.and {
 			out.Vals[k] = at(c.trues, s) == at(c.cnt, s)
@@ -580,6 +592,8 @@ func (c *boolAcc) Reset(slot uint32) {
 // last_value takes src's unless src is empty. It does not retract (which
 // row is first after a delete needs every row kept).
 type firstLastAcc struct {
+	allocs
+
 	name string
 	last bool
 	t    types.Type
@@ -629,7 +643,9 @@ func (c *firstLastAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) e
 }
 
 func (c *firstLastAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := coldata.New(c.t, len(slots))
+	al := c.al
+
+	out := al.New(c.t, len(slots))
 	for _, s := range slots {
 		if !at(c.has, s) {
 			out.AppendNull()
@@ -684,6 +700,8 @@ func (c *firstLastAcc) Reset(slot uint32) {
 // appends src's values after dst's. Retract removes the earliest
 // occurrence of the value, which costs a scan of the group's buffer.
 type arrayAcc struct {
+	allocs
+
 	t   types.Type
 	cnt []int64
 	buf [][]byte
@@ -765,7 +783,9 @@ func (c *arrayAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) error
 }
 
 func (c *arrayAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := coldata.New(types.ListOf(c.t), len(slots)).(*coldata.List)
+	al := c.al
+
+	out := al.New(types.ListOf(c.t), len(slots)).(*coldata.List)
 	for _, s := range slots {
 		if at(c.cnt, s) == 0 {
 			out.AppendNull()
@@ -823,6 +843,8 @@ func (c *arrayAcc) Reset(slot uint32) {
 // sumUintAcc is sum over unsigned integers, as BIGINT UNSIGNED (DataFusion's
 // UInt64), with checked overflow; cnt counts the non-NULL values.
 type sumUintAcc struct {
+	allocs
+
 	sum []uint64
 	cnt []int64
 }
@@ -897,7 +919,9 @@ func (c *sumUintAcc) Merge(dst []uint32, src Accumulator, srcSlots []uint32) err
 }
 
 func (c *sumUintAcc) Result(slots []uint32) (coldata.Vector, error) {
-	out := &coldata.Vec[uint64]{T: types.UInt64T, Vals: make([]uint64, len(slots))}
+	al := c.al
+
+	out := coldata.AllocVec[uint64](al, types.UInt64T, len(slots))
 	for k, s := range slots {
 		out.Vals[k] = at(c.sum, s)
 	}

@@ -113,6 +113,8 @@ func plural(n int) string {
 // sxx, syy, sxy. For one argument (two false) the argument is x and the y
 // fields stay empty. For (y, x) aggregates args[0] is y and args[1] is x.
 type momentsAcc struct {
+	allocs
+
 	name             string
 	kind             statKind
 	two              bool
@@ -329,14 +331,16 @@ func (c *momentsAcc) result(s uint32) (float64, bool) {
 }
 
 func (c *momentsAcc) Result(slots []uint32) (coldata.Vector, error) {
+	al := c.al
+
 	if c.kind == statRegrCount {
-		out := &coldata.Vec[uint64]{T: types.UInt64T, Vals: make([]uint64, len(slots))}
+		out := coldata.AllocVec[uint64](al, types.UInt64T, len(slots))
 		for k, s := range slots {
 			out.Vals[k] = uint64(at(c.n, s))
 		}
 		return out, nil
 	}
-	out := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, len(slots))}
+	out := coldata.AllocVec[float64](al, types.Float64T, len(slots))
 	var nulls []uint64
 	for k, s := range slots {
 		v, ok := c.result(s)

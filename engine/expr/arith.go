@@ -413,12 +413,12 @@ func operand[T coldata.Fixed](b coldata.Vector) (*coldata.Vec[T], error) {
 	return v, nil
 }
 
-func arithIntVec[T integer](op arithOp, t types.Type, a *coldata.Vec[T], b coldata.Vector, s T, n int, sel []int32) (coldata.Vector, error) {
+func arithIntVec[T integer](al *coldata.Allocator, op arithOp, t types.Type, a *coldata.Vec[T], b coldata.Vector, s T, n int, sel []int32) (coldata.Vector, error) {
 	bv, err := operand[T](b)
 	if err != nil {
 		return nil, err
 	}
-	out := &coldata.Vec[T]{T: t, Vals: make([]T, n)}
+	out := coldata.AllocVec[T](al, t, n)
 	x := a.Vals
 	var y []T
 	nulls := words(a)
@@ -453,12 +453,12 @@ func arithIntVec[T integer](op arithOp, t types.Type, a *coldata.Vec[T], b colda
 	return out, nil
 }
 
-func arithFloatVec[T float](op arithOp, t types.Type, a *coldata.Vec[T], b coldata.Vector, s T, n int) (coldata.Vector, error) {
+func arithFloatVec[T float](al *coldata.Allocator, op arithOp, t types.Type, a *coldata.Vec[T], b coldata.Vector, s T, n int) (coldata.Vector, error) {
 	bv, err := operand[T](b)
 	if err != nil {
 		return nil, err
 	}
-	out := &coldata.Vec[T]{T: t, Vals: make([]T, n)}
+	out := coldata.AllocVec[T](al, t, n)
 	nulls := words(a)
 	var y []T
 	if bv != nil {
@@ -472,31 +472,31 @@ func arithFloatVec[T float](op arithOp, t types.Type, a *coldata.Vec[T], b colda
 
 // arith computes a op b (b a vector) or a op sc (b nil) with result type t.
 // The operands have the same physical type.
-func arith(op arithOp, t types.Type, a, b coldata.Vector, sc *scalar, n int, sel []int32) (coldata.Vector, error) {
+func arith(al *coldata.Allocator, op arithOp, t types.Type, a, b coldata.Vector, sc *scalar, n int, sel []int32) (coldata.Vector, error) {
 	if sc == nil {
 		sc = &scalar{}
 	}
 	switch av := a.(type) {
 	case *coldata.Vec[int8]:
-		return arithIntVec(op, t, av, b, int8(sc.i), n, sel)
+		return arithIntVec(al, op, t, av, b, int8(sc.i), n, sel)
 	case *coldata.Vec[int16]:
-		return arithIntVec(op, t, av, b, int16(sc.i), n, sel)
+		return arithIntVec(al, op, t, av, b, int16(sc.i), n, sel)
 	case *coldata.Vec[int32]:
-		return arithIntVec(op, t, av, b, int32(sc.i), n, sel)
+		return arithIntVec(al, op, t, av, b, int32(sc.i), n, sel)
 	case *coldata.Vec[int64]:
-		return arithIntVec(op, t, av, b, sc.i, n, sel)
+		return arithIntVec(al, op, t, av, b, sc.i, n, sel)
 	case *coldata.Vec[uint8]:
-		return arithIntVec(op, t, av, b, uint8(sc.u), n, sel)
+		return arithIntVec(al, op, t, av, b, uint8(sc.u), n, sel)
 	case *coldata.Vec[uint16]:
-		return arithIntVec(op, t, av, b, uint16(sc.u), n, sel)
+		return arithIntVec(al, op, t, av, b, uint16(sc.u), n, sel)
 	case *coldata.Vec[uint32]:
-		return arithIntVec(op, t, av, b, uint32(sc.u), n, sel)
+		return arithIntVec(al, op, t, av, b, uint32(sc.u), n, sel)
 	case *coldata.Vec[uint64]:
-		return arithIntVec(op, t, av, b, sc.u, n, sel)
+		return arithIntVec(al, op, t, av, b, sc.u, n, sel)
 	case *coldata.Vec[float32]:
-		return arithFloatVec(op, t, av, b, float32(sc.f), n)
+		return arithFloatVec(al, op, t, av, b, float32(sc.f), n)
 	case *coldata.Vec[float64]:
-		return arithFloatVec(op, t, av, b, sc.f, n)
+		return arithFloatVec(al, op, t, av, b, sc.f, n)
 	}
 	return nil, fmt.Errorf("operator %s: unsupported operand %T", arithNames[op], a)
 }
@@ -505,12 +505,12 @@ func arith(op arithOp, t types.Type, a, b coldata.Vector, sc *scalar, n int, sel
 func arithResolve(op arithOp) func(args []types.Type) (*Resolved, error) {
 	name := arithNames[op]
 	kernel := func(t types.Type, swap bool) Kernel {
-		return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			a, b := args[0], args[1]
 			if swap {
 				a, b = b, a
 			}
-			return arith(op, t, a, b, nil, n, sel)
+			return arith(al, op, t, a, b, nil, n, sel)
 		}
 	}
 	return func(args []types.Type) (*Resolved, error) {
@@ -576,28 +576,28 @@ func arithResolve(op arithOp) func(args []types.Type) (*Resolved, error) {
 }
 
 // neg is unary minus.
-func neg(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func neg(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	switch v := args[0].(type) {
 	case *coldata.Vec[int8]:
-		return negInt(v, n, sel)
+		return negInt(al, v, n, sel)
 	case *coldata.Vec[int16]:
-		return negInt(v, n, sel)
+		return negInt(al, v, n, sel)
 	case *coldata.Vec[int32]:
-		return negInt(v, n, sel)
+		return negInt(al, v, n, sel)
 	case *coldata.Vec[int64]:
-		return negInt(v, n, sel)
+		return negInt(al, v, n, sel)
 	case *coldata.Vec[float32]:
-		return negFloat(v, n), nil
+		return negFloat(al, v, n), nil
 	case *coldata.Vec[float64]:
-		return negFloat(v, n), nil
+		return negFloat(al, v, n), nil
 	case *coldata.Vec[coldata.Int128]:
-		return negDecimal(v, n), nil
+		return negDecimal(al, v, n), nil
 	}
 	return nil, fmt.Errorf("neg: unsupported operand %T", args[0])
 }
 
-func negInt[T integer](v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: v.T, Vals: make([]T, n)}
+func negInt[T integer](al *coldata.Allocator, v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, error) {
+	out := coldata.AllocVec[T](al, v.T, n)
 	minT := minOf[T]()
 	suspect := 0
 	for i, x := range v.Vals[:n] {
@@ -614,8 +614,8 @@ func negInt[T integer](v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, e
 	return out, nil
 }
 
-func negFloat[T float](v *coldata.Vec[T], n int) coldata.Vector {
-	out := &coldata.Vec[T]{T: v.T, Vals: make([]T, n)}
+func negFloat[T float](al *coldata.Allocator, v *coldata.Vec[T], n int) coldata.Vector {
+	out := coldata.AllocVec[T](al, v.T, n)
 	for i, x := range v.Vals[:n] {
 		out.Vals[i] = -x
 	}

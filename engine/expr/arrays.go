@@ -43,43 +43,43 @@ func (p *picker) addRange(src int, from, to int32) {
 
 // build gathers the picked elements into a vector of type t (the type of
 // every source).
-func (p *picker) build(t types.Type) coldata.Vector {
+func (p *picker) build(al *coldata.Allocator, t types.Type) coldata.Vector {
 	if len(p.row) == 0 {
-		return coldata.New(t, 0)
+		return al.New(t, 0)
 	}
 	if len(p.srcs) == 1 {
-		return coldata.Gather(p.srcs[0], p.row)
+		return al.Gather(p.srcs[0], p.row)
 	}
 	switch p.srcs[0].(type) {
 	case *coldata.Vec[bool]:
-		return pickFixed[bool](p, t)
+		return pickFixed[bool](al, p, t)
 	case *coldata.Vec[int8]:
-		return pickFixed[int8](p, t)
+		return pickFixed[int8](al, p, t)
 	case *coldata.Vec[int16]:
-		return pickFixed[int16](p, t)
+		return pickFixed[int16](al, p, t)
 	case *coldata.Vec[int32]:
-		return pickFixed[int32](p, t)
+		return pickFixed[int32](al, p, t)
 	case *coldata.Vec[int64]:
-		return pickFixed[int64](p, t)
+		return pickFixed[int64](al, p, t)
 	case *coldata.Vec[uint8]:
-		return pickFixed[uint8](p, t)
+		return pickFixed[uint8](al, p, t)
 	case *coldata.Vec[uint16]:
-		return pickFixed[uint16](p, t)
+		return pickFixed[uint16](al, p, t)
 	case *coldata.Vec[uint32]:
-		return pickFixed[uint32](p, t)
+		return pickFixed[uint32](al, p, t)
 	case *coldata.Vec[uint64]:
-		return pickFixed[uint64](p, t)
+		return pickFixed[uint64](al, p, t)
 	case *coldata.Vec[float32]:
-		return pickFixed[float32](p, t)
+		return pickFixed[float32](al, p, t)
 	case *coldata.Vec[float64]:
-		return pickFixed[float64](p, t)
+		return pickFixed[float64](al, p, t)
 	case *coldata.Bytes:
 		size := 0
 		for k, r := range p.row {
 			b := p.srcs[p.src[k]].(*coldata.Bytes)
 			size += int(b.Offsets[r+1] - b.Offsets[r])
 		}
-		out := coldata.NewBytes(t, len(p.row), size)
+		out := al.Bytes(t, len(p.row), size)
 		for k, r := range p.row {
 			b := p.srcs[p.src[k]].(*coldata.Bytes)
 			if b.IsNull(int(r)) {
@@ -91,15 +91,15 @@ func (p *picker) build(t types.Type) coldata.Vector {
 		return out
 	}
 	// Nested elements (structs, lists) are rare: the general path.
-	out := coldata.New(t, len(p.row))
+	out := al.New(t, len(p.row))
 	for k, r := range p.row {
 		coldata.AppendValue(out, p.srcs[p.src[k]], int(r))
 	}
 	return out
 }
 
-func pickFixed[T coldata.Fixed](p *picker, t types.Type) coldata.Vector {
-	out := &coldata.Vec[T]{T: t, Vals: make([]T, len(p.row))}
+func pickFixed[T coldata.Fixed](al *coldata.Allocator, p *picker, t types.Type) coldata.Vector {
+	out := coldata.AllocVec[T](al, t, len(p.row))
 	for k, r := range p.row {
 		v := p.srcs[p.src[k]].(*coldata.Vec[T])
 		out.Vals[k] = v.Vals[r]
@@ -113,8 +113,8 @@ func pickFixed[T coldata.Fixed](p *picker, t types.Type) coldata.Vector {
 // buildList makes a list result of type t over n rows: for each live row
 // not NULL in nulls, row(i) adds its elements to p and reports false to
 // make the row NULL. Other rows are empty lists.
-func buildList(t types.Type, n int, sel []int32, nulls []uint64, p *picker, row func(i int) bool) *coldata.List {
-	out := &coldata.List{T: t, Offsets: make([]int32, n+1)}
+func buildList(al *coldata.Allocator, t types.Type, n int, sel []int32, nulls []uint64, p *picker, row func(i int) bool) *coldata.List {
+	out := al.List(t, n, nil)
 	var missing []int
 	k := 0
 	for i := 0; i < n; i++ {
@@ -132,19 +132,19 @@ func buildList(t types.Type, n int, sel []int32, nulls []uint64, p *picker, row 
 		}
 		out.Offsets[i+1] = int32(len(p.row))
 	}
-	out.Elems = p.build(*t.Elem)
+	out.Elems = p.build(al, *t.Elem)
 	out.N.SetWords(withMissing(nulls, missing, n))
 	return out
 }
 
 // elemsAs returns the elements of l converted to type t.
-func elemsAs(l *coldata.List, t types.Type) (coldata.Vector, error) {
-	return castVec(l.Elems, t, l.Elems.Len(), nil)
+func elemsAs(al *coldata.Allocator, l *coldata.List, t types.Type) (coldata.Vector, error) {
+	return castVec(al, l.Elems, t, l.Elems.Len(), nil)
 }
 
 // asType converts v (n rows) to t.
-func asType(v coldata.Vector, t types.Type, n int) (coldata.Vector, error) {
-	return castVec(v, t, n, nil)
+func asType(al *coldata.Allocator, v coldata.Vector, t types.Type, n int) (coldata.Vector, error) {
+	return castVec(al, v, t, n, nil)
 }
 
 // eqFunc returns whether row i of a equals row j of b (same type); NULLs
@@ -250,9 +250,9 @@ func makeArrayResolve(args []types.Type) (*Resolved, error) {
 		want[i] = t
 	}
 	lt := types.ListOf(t)
-	return &Resolved{Args: want, Result: lt, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return &Resolved{Args: want, Result: lt, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		p := &picker{srcs: vs}
-		return buildList(lt, n, sel, nil, p, func(i int) bool {
+		return buildList(al, lt, n, sel, nil, p, func(i int) bool {
 			for k := range vs {
 				p.add(k, int32(i))
 			}
@@ -262,14 +262,14 @@ func makeArrayResolve(args []types.Type) (*Resolved, error) {
 }
 
 // lengthKernel is array_length and cardinality: the number of elements.
-func lengthKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func lengthKernel(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	l := args[0].(*coldata.List)
 	nulls := unionNulls(args)
 	var dim *coldata.Vec[int64]
 	if len(args) > 1 {
 		dim = args[1].(*coldata.Vec[int64])
 	}
-	out := &coldata.Vec[uint64]{T: types.UInt64T, Vals: make([]uint64, n)}
+	out := coldata.AllocVec[uint64](al, types.UInt64T, n)
 	var missing []int
 	_ = forLive(n, sel, nulls, func(i int) error {
 		if dim != nil && dim.Vals[i] != 1 {
@@ -287,13 +287,13 @@ func lengthKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, er
 // elements (from a 1-based start), giving its position or whether it is
 // there.
 func findKernel(position bool, ct types.Type) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		l := args[0].(*coldata.List)
-		elems, err := elemsAs(l, ct)
+		elems, err := elemsAs(al, l, ct)
 		if err != nil {
 			return nil, err
 		}
-		needle, err := asType(args[1], ct, n)
+		needle, err := asType(al, args[1], ct, n)
 		if err != nil {
 			return nil, err
 		}
@@ -319,12 +319,12 @@ func findKernel(position bool, ct types.Type) Kernel {
 			return 0
 		}
 		if !position {
-			out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+			out := coldata.AllocVec[bool](al, types.BoolT, n)
 			_ = forLive(n, sel, nulls, func(i int) error { out.Vals[i] = find(i) > 0; return nil })
 			out.N.SetWords(nulls)
 			return out, nil
 		}
-		out := &coldata.Vec[uint64]{T: types.UInt64T, Vals: make([]uint64, n)}
+		out := coldata.AllocVec[uint64](al, types.UInt64T, n)
 		var missing []int
 		_ = forLive(n, sel, nulls, func(i int) error {
 			if k := find(i); k > 0 {
@@ -377,19 +377,19 @@ func findResolve(name string, position bool) func([]types.Type) (*Resolved, erro
 // setKernel is array_has_all (all) and array_has_any: whether all (any)
 // elements of the second array are in the first.
 func setKernel(all bool, ct types.Type) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		a, b := args[0].(*coldata.List), args[1].(*coldata.List)
-		ae, err := elemsAs(a, ct)
+		ae, err := elemsAs(al, a, ct)
 		if err != nil {
 			return nil, err
 		}
-		be, err := elemsAs(b, ct)
+		be, err := elemsAs(al, b, ct)
 		if err != nil {
 			return nil, err
 		}
 		eq := eqFunc(ae, be)
 		nulls := unionNulls(args)
-		out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+		out := coldata.AllocVec[bool](al, types.BoolT, n)
 		_ = forLive(n, sel, nulls, func(i int) error {
 			res := all
 			for j := b.Offsets[i]; j < b.Offsets[i+1]; j++ {
@@ -450,15 +450,15 @@ func appendResolve(name string, prepend bool) func([]types.Type) (*Resolved, err
 		want := make([]types.Type, 2)
 		want[li], want[ei] = lt, ct
 		rt := types.ListOf(ct)
-		return &Resolved{Args: want, Result: rt, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return &Resolved{Args: want, Result: rt, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			l := vs[li].(*coldata.List)
-			elems, err := elemsAs(l, ct)
+			elems, err := elemsAs(al, l, ct)
 			if err != nil {
 				return nil, err
 			}
 			lw := words(l)
 			p := &picker{srcs: []coldata.Vector{elems, vs[ei]}}
-			return buildList(rt, n, sel, nil, p, func(i int) bool {
+			return buildList(al, rt, n, sel, nil, p, func(i int) bool {
 				if prepend {
 					p.add(1, int32(i))
 				}
@@ -490,18 +490,18 @@ func concatResolveArrays(name string) func([]types.Type) (*Resolved, error) {
 			want[i] = listArgType(a, ct)
 		}
 		rt := types.ListOf(ct)
-		return &Resolved{Args: want, Result: rt, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return &Resolved{Args: want, Result: rt, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			ls := make([]*coldata.List, len(vs))
 			p := &picker{srcs: make([]coldata.Vector, len(vs))}
 			for k, v := range vs {
 				ls[k] = v.(*coldata.List)
-				e, err := elemsAs(ls[k], ct)
+				e, err := elemsAs(al, ls[k], ct)
 				if err != nil {
 					return nil, err
 				}
 				p.srcs[k] = e
 			}
-			return buildList(rt, n, sel, nil, p, func(i int) bool {
+			return buildList(al, rt, n, sel, nil, p, func(i int) bool {
 				any := false
 				for k, l := range ls {
 					if l.IsNull(i) {
@@ -528,15 +528,15 @@ func removeResolve(name string, all bool) func([]types.Type) (*Resolved, error) 
 			return nil, err
 		}
 		rt := types.ListOf(ct)
-		return &Resolved{Args: []types.Type{args[0], ct}, Result: rt, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return &Resolved{Args: []types.Type{args[0], ct}, Result: rt, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			l := vs[0].(*coldata.List)
-			elems, err := elemsAs(l, ct)
+			elems, err := elemsAs(al, l, ct)
 			if err != nil {
 				return nil, err
 			}
 			eq := eqFunc(elems, vs[1])
 			p := &picker{srcs: []coldata.Vector{elems}}
-			return buildList(rt, n, sel, words(l), p, func(i int) bool {
+			return buildList(al, rt, n, sel, words(l), p, func(i int) bool {
 				removed := false
 				for e := l.Offsets[i]; e < l.Offsets[i+1]; e++ {
 					if (all || !removed) && eq(int(e), i) {
@@ -561,13 +561,13 @@ func arrayDistinctResolve(args []types.Type) (*Resolved, error) {
 	if !(et.Kind.IsNumeric() || et.Kind == types.Bool || et.Kind.IsBytesLike() || et.Kind == types.Timestamp || et.Kind == types.Interval) {
 		return nil, fmt.Errorf("function array_distinct does not support arrays of %s", et)
 	}
-	return &Resolved{Args: args, Result: args[0], Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return &Resolved{Args: args, Result: args[0], Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		l := vs[0].(*coldata.List)
 		less := lessFunc(l.Elems)
 		eq := eqFunc(l.Elems, l.Elems)
 		p := &picker{srcs: []coldata.Vector{l.Elems}}
 		var idx []int32
-		return buildList(args[0], n, sel, words(l), p, func(i int) bool {
+		return buildList(al, args[0], n, sel, words(l), p, func(i int) bool {
 			idx = idx[:0]
 			for e := l.Offsets[i]; e < l.Offsets[i+1]; e++ {
 				idx = append(idx, e)
@@ -659,9 +659,9 @@ func arrayToStringResolve(name string) func([]types.Type) (*Resolved, error) {
 			}
 			want = append(want, t)
 		}
-		return &Resolved{Args: want, Result: types.StringT, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return &Resolved{Args: want, Result: types.StringT, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			l := vs[0].(*coldata.List)
-			text, err := elemsAs(l, types.StringT)
+			text, err := elemsAs(al, l, types.StringT)
 			if err != nil {
 				return nil, err
 			}
@@ -672,7 +672,7 @@ func arrayToStringResolve(name string) func([]types.Type) (*Resolved, error) {
 				nullText = vs[2].(*coldata.Bytes)
 			}
 			nulls := orWords(words(l), words(sep))
-			return buildBytes(types.StringT, n, sel, nulls, len(tb.Data)+n, func(dst []byte, i int) []byte {
+			return buildBytes(al, types.StringT, n, sel, nulls, len(tb.Data)+n, func(dst []byte, i int) []byte {
 				first := true
 				for e := l.Offsets[i]; e < l.Offsets[i+1]; e++ {
 					var v []byte

@@ -45,7 +45,7 @@ func arraySliceResolve(name string) func([]types.Type) (*Resolved, error) {
 			}
 			want = append(want, t)
 		}
-		return &Resolved{Args: want, Result: args[0], Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return &Resolved{Args: want, Result: args[0], Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			l := vs[0].(*coldata.List)
 			b, e := vs[1].(*coldata.Vec[int64]), vs[2].(*coldata.Vec[int64])
 			var stride *coldata.Vec[int64]
@@ -53,7 +53,7 @@ func arraySliceResolve(name string) func([]types.Type) (*Resolved, error) {
 				stride = vs[3].(*coldata.Vec[int64])
 			}
 			p := &picker{srcs: []coldata.Vector{l.Elems}}
-			return buildList(args[0], n, sel, unionNulls(vs), p, func(i int) bool {
+			return buildList(al, args[0], n, sel, unionNulls(vs), p, func(i int) bool {
 				step := int64(1)
 				if stride != nil {
 					if step = stride.Vals[i]; step <= 0 {
@@ -75,10 +75,10 @@ func arrayReverseResolve(args []types.Type) (*Resolved, error) {
 	if len(args) != 1 || args[0].Kind != types.List {
 		return nil, fmt.Errorf("function array_reverse expects (<type>[]), got %s", typeList(args))
 	}
-	return &Resolved{Args: args, Result: args[0], Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return &Resolved{Args: args, Result: args[0], Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		l := vs[0].(*coldata.List)
 		p := &picker{srcs: []coldata.Vector{l.Elems}}
-		return buildList(args[0], n, sel, words(l), p, func(i int) bool {
+		return buildList(al, args[0], n, sel, words(l), p, func(i int) bool {
 			for e := l.Offsets[i+1] - 1; e >= l.Offsets[i]; e-- {
 				p.add(0, e)
 			}
@@ -128,13 +128,13 @@ func arraySortResolve(name string) func([]types.Type) (*Resolved, error) {
 			}
 			want = append(want, t)
 		}
-		return &Resolved{Args: want, Result: args[0], Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return &Resolved{Args: want, Result: args[0], Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			l := vs[0].(*coldata.List)
 			less := lessFunc(l.Elems)
 			p := &picker{srcs: []coldata.Vector{l.Elems}}
 			var idx []int32
 			var err error
-			out := buildList(args[0], n, sel, unionNulls(vs), p, func(i int) bool {
+			out := buildList(al, args[0], n, sel, unionNulls(vs), p, func(i int) bool {
 				if err != nil {
 					return false
 				}
@@ -198,12 +198,12 @@ func arrayRepeatResolve(args []types.Type) (*Resolved, error) {
 		et = types.Int64T
 	}
 	rt := types.ListOf(et)
-	return &Resolved{Args: []types.Type{et, types.Int64T}, Result: rt, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return &Resolved{Args: []types.Type{et, types.Int64T}, Result: rt, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		count := vs[1].(*coldata.Vec[int64])
 		p := &picker{srcs: vs[:1]}
 		total := 0
 		var err error
-		out := buildList(rt, n, sel, words(count), p, func(i int) bool {
+		out := buildList(al, rt, n, sel, words(count), p, func(i int) bool {
 			if err != nil {
 				return false
 			}

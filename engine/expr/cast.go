@@ -81,86 +81,86 @@ func CanCast(from, to types.Type) error {
 
 // castVec converts the live rows of v to type to. Casts that do not change
 // the physical representation share v's buffers.
-func castVec(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vector, error) {
+func castVec(al *coldata.Allocator, v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vector, error) {
 	from := v.Type()
 	if from.Equal(to) {
 		return v, nil
 	}
 	if from.Kind == types.Null {
-		return nullVector(to, n), nil
+		return nullVector(al, to, n), nil
 	}
 	if from.Kind == types.Decimal || to.Kind == types.Decimal {
-		return castDecimal(v, to, n, sel)
+		return castDecimal(al, v, to, n, sel)
 	}
 	if isDateTime(from.Kind) || isDateTime(to.Kind) {
-		return castDateTime(v, to, n, sel)
+		return castDateTime(al, v, to, n, sel)
 	}
 	switch x := v.(type) {
 	case *coldata.Vec[bool]:
 		if to.Kind == types.String {
-			return buildBytes(to, n, sel, words(x), n*5, func(dst []byte, i int) []byte {
+			return buildBytes(al, to, n, sel, words(x), n*5, func(dst []byte, i int) []byte {
 				return strconv.AppendBool(dst, x.Vals[i])
 			}), nil
 		}
-		return castFromBool(x, to, n)
+		return castFromBool(al, x, to, n)
 	case *coldata.Vec[int8]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[int16]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[int32]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[int64]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[uint8]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[uint16]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[uint32]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[uint64]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[float32]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Vec[float64]:
-		return castFrom(x, to, n, sel)
+		return castFrom(al, x, to, n, sel)
 	case *coldata.Bytes:
-		return castFromBytes(x, to, n, sel)
+		return castFromBytes(al, x, to, n, sel)
 	case *coldata.Struct:
 		if sameShape(from, to) {
-			return relabelStruct(x, to), nil
+			return relabelStruct(al, x, to), nil
 		}
 	}
 	return nil, fmt.Errorf("cannot cast %s to %s", from, to)
 }
 
-func castFromBool(x *coldata.Vec[bool], to types.Type, n int) (coldata.Vector, error) {
+func castFromBool(al *coldata.Allocator, x *coldata.Vec[bool], to types.Type, n int) (coldata.Vector, error) {
 	switch to.Kind {
 	case types.Int8:
-		return boolTo[int8](x, to, n), nil
+		return boolTo[int8](al, x, to, n), nil
 	case types.Int16:
-		return boolTo[int16](x, to, n), nil
+		return boolTo[int16](al, x, to, n), nil
 	case types.Int32:
-		return boolTo[int32](x, to, n), nil
+		return boolTo[int32](al, x, to, n), nil
 	case types.Int64:
-		return boolTo[int64](x, to, n), nil
+		return boolTo[int64](al, x, to, n), nil
 	case types.UInt8:
-		return boolTo[uint8](x, to, n), nil
+		return boolTo[uint8](al, x, to, n), nil
 	case types.UInt16:
-		return boolTo[uint16](x, to, n), nil
+		return boolTo[uint16](al, x, to, n), nil
 	case types.UInt32:
-		return boolTo[uint32](x, to, n), nil
+		return boolTo[uint32](al, x, to, n), nil
 	case types.UInt64:
-		return boolTo[uint64](x, to, n), nil
+		return boolTo[uint64](al, x, to, n), nil
 	case types.Float32:
-		return boolTo[float32](x, to, n), nil
+		return boolTo[float32](al, x, to, n), nil
 	case types.Float64:
-		return boolTo[float64](x, to, n), nil
+		return boolTo[float64](al, x, to, n), nil
 	}
 	return nil, fmt.Errorf("cannot cast %s to %s", x.T, to)
 }
 
-func boolTo[T num](x *coldata.Vec[bool], to types.Type, n int) coldata.Vector {
-	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+func boolTo[T num](al *coldata.Allocator, x *coldata.Vec[bool], to types.Type, n int) coldata.Vector {
+	out := coldata.AllocVec[T](al, to, n)
 	for i, b := range x.Vals[:n] {
 		out.Vals[i] = T(b2i(b))
 	}
@@ -168,54 +168,54 @@ func boolTo[T num](x *coldata.Vec[bool], to types.Type, n int) coldata.Vector {
 	return out
 }
 
-func castFrom[F num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (coldata.Vector, error) {
+func castFrom[F num](al *coldata.Allocator, x *coldata.Vec[F], to types.Type, n int, sel []int32) (coldata.Vector, error) {
 	switch to.Kind {
 	case types.Bool:
-		out := &coldata.Vec[bool]{T: to, Vals: make([]bool, n)}
+		out := coldata.AllocVec[bool](al, to, n)
 		for i, v := range x.Vals[:n] {
 			out.Vals[i] = v != 0
 		}
 		out.N.SetWords(words(x))
 		return out, nil
 	case types.Int8:
-		return castTo[F, int8](x, to, n, sel)
+		return castTo[F, int8](al, x, to, n, sel)
 	case types.Int16:
-		return castTo[F, int16](x, to, n, sel)
+		return castTo[F, int16](al, x, to, n, sel)
 	case types.Int32:
-		return castTo[F, int32](x, to, n, sel)
+		return castTo[F, int32](al, x, to, n, sel)
 	case types.Int64, types.Timestamp, types.Interval:
 		if xs, ok := any(x).(*coldata.Vec[int64]); ok {
 			// Same physical type: only the logical type changes.
-			return &coldata.Vec[int64]{T: to, Vals: xs.Vals, N: xs.N}, nil
+			return coldata.RetypeVec(xs, to), nil
 		}
-		return castTo[F, int64](x, to, n, sel)
+		return castTo[F, int64](al, x, to, n, sel)
 	case types.UInt8:
-		return castTo[F, uint8](x, to, n, sel)
+		return castTo[F, uint8](al, x, to, n, sel)
 	case types.UInt16:
-		return castTo[F, uint16](x, to, n, sel)
+		return castTo[F, uint16](al, x, to, n, sel)
 	case types.UInt32:
-		return castTo[F, uint32](x, to, n, sel)
+		return castTo[F, uint32](al, x, to, n, sel)
 	case types.UInt64:
-		return castTo[F, uint64](x, to, n, sel)
+		return castTo[F, uint64](al, x, to, n, sel)
 	case types.Float32:
-		return castTo[F, float32](x, to, n, sel)
+		return castTo[F, float32](al, x, to, n, sel)
 	case types.Float64:
-		return castTo[F, float64](x, to, n, sel)
+		return castTo[F, float64](al, x, to, n, sel)
 	case types.String:
 		w := words(x)
 		switch x.T.Kind {
 		case types.Timestamp:
 			xs := any(x).(*coldata.Vec[int64])
-			return buildBytes(to, n, sel, w, n*20, func(dst []byte, i int) []byte {
+			return buildBytes(al, to, n, sel, w, n*20, func(dst []byte, i int) []byte {
 				return timefmt.AppendNaive(dst, xs.Vals[i])
 			}), nil
 		case types.Interval:
 			xs := any(x).(*coldata.Vec[int64])
-			return buildBytes(to, n, sel, w, n*10, func(dst []byte, i int) []byte {
+			return buildBytes(al, to, n, sel, w, n*10, func(dst []byte, i int) []byte {
 				return appendInterval(dst, xs.Vals[i])
 			}), nil
 		}
-		return buildBytes(to, n, sel, w, n*8, func(dst []byte, i int) []byte {
+		return buildBytes(al, to, n, sel, w, n*8, func(dst []byte, i int) []byte {
 			return appendNum(dst, x.Vals[i])
 		}), nil
 	}
@@ -232,8 +232,8 @@ func isFloat[T num]() bool {
 
 // castTo converts numbers of type F to T, failing on values out of T's
 // range (and NaN) when T is an integer type.
-func castTo[F, T num](x *coldata.Vec[F], to types.Type, n int, sel []int32) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+func castTo[F, T num](al *coldata.Allocator, x *coldata.Vec[F], to types.Type, n int, sel []int32) (coldata.Vector, error) {
+	out := coldata.AllocVec[T](al, to, n)
 	xs := x.Vals[:n]
 	ys := out.Vals
 	suspect := 0
@@ -394,8 +394,8 @@ func appendInterval(dst []byte, ns int64) []byte {
 // buildBytes builds a bytes vector of type t and length n whose live,
 // non-NULL rows are produced by f (which appends row i to dst). Other rows
 // are empty; rows NULL in nulls are NULL.
-func buildBytes(t types.Type, n int, sel []int32, nulls []uint64, sizeHint int, f func(dst []byte, i int) []byte) *coldata.Bytes {
-	out := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: make([]byte, 0, sizeHint)}
+func buildBytes(al *coldata.Allocator, t types.Type, n int, sel []int32, nulls []uint64, sizeHint int, f func(dst []byte, i int) []byte) *coldata.Bytes {
+	out := al.BytesRows(t, n, sizeHint)
 	data := out.Data
 	k := 0
 	for i := 0; i < n; i++ {
@@ -455,11 +455,11 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
-func castFromBytes(x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata.Vector, error) {
+func castFromBytes(al *coldata.Allocator, x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata.Vector, error) {
 	w := words(x)
 	from := x.T.Kind
 	share := func() coldata.Vector {
-		return &coldata.Bytes{T: to, Offsets: x.Offsets, Data: x.Data, N: x.N}
+		return coldata.Retype(x, to)
 	}
 	badText := func(i int) error { return &CastError{Value: x.GetString(i), To: to} }
 	switch {
@@ -492,7 +492,7 @@ func castFromBytes(x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata
 	}
 	switch to.Kind {
 	case types.Bool:
-		out := &coldata.Vec[bool]{T: to, Vals: make([]bool, n)}
+		out := coldata.AllocVec[bool](al, to, n)
 		err := forLive(n, sel, w, func(i int) error {
 			v, ok := parseBool(trimSpace(x.Get(i)))
 			if !ok {
@@ -504,27 +504,27 @@ func castFromBytes(x *coldata.Bytes, to types.Type, n int, sel []int32) (coldata
 		out.N.SetWords(w)
 		return out, err
 	case types.Int8:
-		return parseNumbers(x, to, n, sel, intParser[int8](8))
+		return parseNumbers(al, x, to, n, sel, intParser[int8](8))
 	case types.Int16:
-		return parseNumbers(x, to, n, sel, intParser[int16](16))
+		return parseNumbers(al, x, to, n, sel, intParser[int16](16))
 	case types.Int32:
-		return parseNumbers(x, to, n, sel, intParser[int32](32))
+		return parseNumbers(al, x, to, n, sel, intParser[int32](32))
 	case types.Int64:
-		return parseNumbers(x, to, n, sel, intParser[int64](64))
+		return parseNumbers(al, x, to, n, sel, intParser[int64](64))
 	case types.UInt8:
-		return parseNumbers(x, to, n, sel, uintParser[uint8](8))
+		return parseNumbers(al, x, to, n, sel, uintParser[uint8](8))
 	case types.UInt16:
-		return parseNumbers(x, to, n, sel, uintParser[uint16](16))
+		return parseNumbers(al, x, to, n, sel, uintParser[uint16](16))
 	case types.UInt32:
-		return parseNumbers(x, to, n, sel, uintParser[uint32](32))
+		return parseNumbers(al, x, to, n, sel, uintParser[uint32](32))
 	case types.UInt64:
-		return parseNumbers(x, to, n, sel, uintParser[uint64](64))
+		return parseNumbers(al, x, to, n, sel, uintParser[uint64](64))
 	case types.Float32:
-		return parseNumbers(x, to, n, sel, floatParser[float32](32))
+		return parseNumbers(al, x, to, n, sel, floatParser[float32](32))
 	case types.Float64:
-		return parseNumbers(x, to, n, sel, floatParser[float64](64))
+		return parseNumbers(al, x, to, n, sel, floatParser[float64](64))
 	case types.Timestamp:
-		out := &coldata.Vec[int64]{T: to, Vals: make([]int64, n)}
+		out := coldata.AllocVec[int64](al, to, n)
 		var tc timefmt.Cache
 		err := forLive(n, sel, w, func(i int) error {
 			v, msg := tc.Parse(trimSpace(x.Get(i)))
@@ -552,8 +552,8 @@ func parseErr(x *coldata.Bytes, i int, to types.Type, err error) error {
 
 // parseNumbers casts TEXT to a numeric type with parse, which gets the
 // trimmed text of one row.
-func parseNumbers[T coldata.Fixed](x *coldata.Bytes, to types.Type, n int, sel []int32, parse func(string) (T, error)) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: to, Vals: make([]T, n)}
+func parseNumbers[T coldata.Fixed](al *coldata.Allocator, x *coldata.Bytes, to types.Type, n int, sel []int32, parse func(string) (T, error)) (coldata.Vector, error) {
+	out := coldata.AllocVec[T](al, to, n)
 	w := words(x)
 	err := forLive(n, sel, w, func(i int) error {
 		v, err := parse(str(trimSpace(x.Get(i))))

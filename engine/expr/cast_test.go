@@ -108,15 +108,15 @@ func TestCasts(t *testing.T) {
 func TestCastShares(t *testing.T) {
 	// Casts that keep the physical layout share the input's buffers.
 	in := vec(tI64, 1, 2)
-	v, err := castVec(in, tTS, 2, nil)
+	v, err := castVec(nil, in, tTS, 2, nil)
 	if err != nil || &v.(*coldata.Vec[int64]).Vals[0] != &in.(*coldata.Vec[int64]).Vals[0] {
 		t.Fatalf("BIGINT -> TIMESTAMP copied")
 	}
-	if v, _ := castVec(in, tI64, 2, nil); v != in {
+	if v, _ := castVec(nil, in, tI64, 2, nil); v != in {
 		t.Fatalf("identity cast copied")
 	}
 	s := vec(tStr, "a")
-	if v, _ := castVec(s, tByt, 1, nil); &v.(*coldata.Bytes).Data[0] != &s.(*coldata.Bytes).Data[0] {
+	if v, _ := castVec(nil, s, tByt, 1, nil); &v.(*coldata.Bytes).Data[0] != &s.(*coldata.Bytes).Data[0] {
 		t.Fatalf("TEXT -> BYTEA copied")
 	}
 }

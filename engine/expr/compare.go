@@ -249,8 +249,8 @@ func cmpVec[T num](op cmpOp, a *coldata.Vec[T], b coldata.Vector, s T, out []boo
 }
 
 // compare returns the BOOLEAN vector a op b (or a op sc).
-func compare(op cmpOp, a, b coldata.Vector, sc *scalar, n int, sel []int32) (coldata.Vector, error) {
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+func compare(al *coldata.Allocator, op cmpOp, a, b coldata.Vector, sc *scalar, n int, sel []int32) (coldata.Vector, error) {
+	out := coldata.AllocVec[bool](al, types.BoolT, n)
 	if err := compareInto(op, a, b, sc, out.Vals, n, sel); err != nil {
 		return nil, err
 	}
@@ -274,8 +274,8 @@ func isComparable(k types.Kind) bool {
 
 func cmpResolve(op cmpOp) func(args []types.Type) (*Resolved, error) {
 	name := cmpNames[op]
-	kernel := func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-		return compare(op, args[0], args[1], nil, n, sel)
+	kernel := func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return compare(al, op, args[0], args[1], nil, n, sel)
 	}
 	return func(args []types.Type) (*Resolved, error) {
 		if len(args) != 2 {

@@ -13,8 +13,8 @@ import (
 // encode alike; a NULL field equals a NULL field, as for GROUP BY keys).
 // A NULL operand gives NULL.
 func nestedEqual(ne bool) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-		out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		out := coldata.AllocVec[bool](al, types.BoolT, n)
 		var a, b []byte
 		each(n, sel, func(i int) {
 			if args[0].IsNull(i) || args[1].IsNull(i) {

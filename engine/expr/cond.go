@@ -55,6 +55,8 @@ func (cc *compiler) compileCase(e *program.Expr, at src) (Evaluator, error) {
 }
 
 type caseEval struct {
+	allocs
+
 	conds []Filter
 	vals  []Evaluator
 	els   Evaluator
@@ -69,6 +71,8 @@ type part struct {
 }
 
 func (c *caseEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := c.al
+
 	n := b.Len
 	defer func() { clear(c.parts); c.parts = c.parts[:0] }()
 	rest := b.Sel
@@ -103,16 +107,20 @@ func (c *caseEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, 
 		}
 		c.parts = append(c.parts, part{v, rest})
 	}
-	return assemble(c.t, n, b.Sel, c.parts), nil
+	return assemble(al, c.t, n, b.Sel, c.parts), nil
 }
 
 type coalesceEval struct {
+	allocs
+
 	args  []Evaluator
 	t     types.Type
 	parts []part
 }
 
 func (c *coalesceEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := c.al
+
 	n := b.Len
 	defer func() { clear(c.parts); c.parts = c.parts[:0] }()
 	rest := b.Sel
@@ -132,12 +140,12 @@ func (c *coalesceEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vect
 			break
 		}
 	}
-	return assemble(c.t, n, b.Sel, c.parts), nil
+	return assemble(al, c.t, n, b.Sel, c.parts), nil
 }
 
 // assemble builds a vector of type t and length n whose row i is row i of
 // the part listing i; live rows of (n, sel) in no part are NULL.
-func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
+func assemble(al *coldata.Allocator, t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 	// which[i] is the part of row i, -1 for a live row in no part (NULL)
 	// and -2 for a row outside the selection.
 	which := make([]int32, n)
@@ -176,31 +184,31 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 	var out coldata.Vector
 	switch t.Kind {
 	case types.Null:
-		return nullVector(t, n)
+		return nullVector(al, t, n)
 	case types.Bool:
-		out = assembleFixed[bool](t, which, parts)
+		out = assembleFixed[bool](al, t, which, parts)
 	case types.Int8:
-		out = assembleFixed[int8](t, which, parts)
+		out = assembleFixed[int8](al, t, which, parts)
 	case types.Int16:
-		out = assembleFixed[int16](t, which, parts)
+		out = assembleFixed[int16](al, t, which, parts)
 	case types.Int32, types.Date:
-		out = assembleFixed[int32](t, which, parts)
+		out = assembleFixed[int32](al, t, which, parts)
 	case types.Int64, types.Timestamp, types.Interval, types.Time:
-		out = assembleFixed[int64](t, which, parts)
+		out = assembleFixed[int64](al, t, which, parts)
 	case types.UInt8:
-		out = assembleFixed[uint8](t, which, parts)
+		out = assembleFixed[uint8](al, t, which, parts)
 	case types.UInt16:
-		out = assembleFixed[uint16](t, which, parts)
+		out = assembleFixed[uint16](al, t, which, parts)
 	case types.UInt32:
-		out = assembleFixed[uint32](t, which, parts)
+		out = assembleFixed[uint32](al, t, which, parts)
 	case types.UInt64:
-		out = assembleFixed[uint64](t, which, parts)
+		out = assembleFixed[uint64](al, t, which, parts)
 	case types.Float32:
-		out = assembleFixed[float32](t, which, parts)
+		out = assembleFixed[float32](al, t, which, parts)
 	case types.Float64:
-		out = assembleFixed[float64](t, which, parts)
+		out = assembleFixed[float64](al, t, which, parts)
 	case types.Decimal:
-		out = assembleFixed[coldata.Int128](t, which, parts)
+		out = assembleFixed[coldata.Int128](al, t, which, parts)
 	case types.String, types.Bytes, types.JSON:
 		srcs := make([]*coldata.Bytes, len(parts))
 		size := 0
@@ -208,7 +216,7 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 			srcs[p] = pt.v.(*coldata.Bytes)
 			size += len(srcs[p].Data)
 		}
-		o := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: make([]byte, 0, size)}
+		o := al.BytesRows(t, n, size)
 		for i, w := range which {
 			if w >= 0 {
 				s := srcs[w]
@@ -219,7 +227,7 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 		out = o
 	default:
 		// Nested types: the general row-at-a-time path.
-		o := coldata.New(t, n)
+		o := al.New(t, n)
 		for i, w := range which {
 			if w >= 0 {
 				coldata.AppendValue(o, parts[w].v, i)
@@ -234,12 +242,12 @@ func assemble(t types.Type, n int, sel []int32, parts []part) coldata.Vector {
 	return out
 }
 
-func assembleFixed[T coldata.Fixed](t types.Type, which []int32, parts []part) coldata.Vector {
+func assembleFixed[T coldata.Fixed](al *coldata.Allocator, t types.Type, which []int32, parts []part) coldata.Vector {
 	srcs := make([][]T, len(parts))
 	for p, pt := range parts {
 		srcs[p] = pt.v.(*coldata.Vec[T]).Vals
 	}
-	out := &coldata.Vec[T]{T: t, Vals: make([]T, len(which))}
+	out := coldata.AllocVec[T](al, t, len(which))
 	for i, w := range which {
 		if w >= 0 {
 			out.Vals[i] = srcs[w][i]
@@ -398,6 +406,8 @@ func (s bytesSet) contains(v coldata.Vector, out []bool, n int, sel []int32) err
 // inEval is probe IN (items...): TRUE if some item equals the probe, else
 // NULL if the probe or some item is NULL, else FALSE.
 type inEval struct {
+	allocs
+
 	probe   Evaluator
 	items   []Evaluator
 	set     inSet // non-nil when the items are literals
@@ -405,6 +415,8 @@ type inEval struct {
 }
 
 func (e *inEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := e.al
+
 	p, err := e.probe.Eval(ctx, b)
 	if err != nil {
 		return nil, err
@@ -417,19 +429,19 @@ func (e *inEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, er
 			if err != nil {
 				return nil, err
 			}
-			eq, err := compare(cmpEQ, p, v, nil, n, b.Sel)
+			eq, err := compare(al, cmpEQ, p, v, nil, n, b.Sel)
 			if err != nil {
 				return nil, err
 			}
 			if acc == nil {
 				acc = eq.(*coldata.Vec[bool])
 			} else {
-				acc = combine3(true, acc, eq.(*coldata.Vec[bool]), n)
+				acc = combine3(al, true, acc, eq.(*coldata.Vec[bool]), n)
 			}
 		}
 		return acc, nil
 	}
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+	out := coldata.AllocVec[bool](al, types.BoolT, n)
 	if err := e.set.contains(p, out.Vals, n, b.Sel); err != nil {
 		return nil, err
 	}

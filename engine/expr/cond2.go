@@ -35,8 +35,8 @@ func extremeResolve(name string, greatest bool) func([]types.Type) (*Resolved, e
 		for i := range want {
 			want[i] = t
 		}
-		return &Resolved{Args: want, Result: t, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-			return extreme(t, vs, n, greatest)
+		return &Resolved{Args: want, Result: t, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+			return extreme(al, t, vs, n, greatest)
 		}}, nil
 	}
 }
@@ -64,35 +64,35 @@ func andNulls(vs []coldata.Vector, n int) []uint64 {
 	return w
 }
 
-func extreme(t types.Type, vs []coldata.Vector, n int, greatest bool) (coldata.Vector, error) {
+func extreme(al *coldata.Allocator, t types.Type, vs []coldata.Vector, n int, greatest bool) (coldata.Vector, error) {
 	var out coldata.Vector
 	switch vs[0].(type) {
 	case *coldata.Vec[bool]:
-		out = extremeFixed(t, vs, n, greatest, func(a, b bool) bool { return !a && b })
+		out = extremeFixed(al, t, vs, n, greatest, func(a, b bool) bool { return !a && b })
 	case *coldata.Vec[int8]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[int8])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[int8])
 	case *coldata.Vec[int16]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[int16])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[int16])
 	case *coldata.Vec[int32]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[int32])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[int32])
 	case *coldata.Vec[int64]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[int64])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[int64])
 	case *coldata.Vec[uint8]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[uint8])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[uint8])
 	case *coldata.Vec[uint16]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[uint16])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[uint16])
 	case *coldata.Vec[uint32]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[uint32])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[uint32])
 	case *coldata.Vec[uint64]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[uint64])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[uint64])
 	case *coldata.Vec[float32]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[float32])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[float32])
 	case *coldata.Vec[float64]:
-		out = extremeFixed(t, vs, n, greatest, nanLess[float64])
+		out = extremeFixed(al, t, vs, n, greatest, nanLess[float64])
 	case *coldata.Vec[coldata.Int128]:
-		out = extremeFixed(t, vs, n, greatest, func(a, b coldata.Int128) bool { return a.Cmp(b) < 0 })
+		out = extremeFixed(al, t, vs, n, greatest, func(a, b coldata.Int128) bool { return a.Cmp(b) < 0 })
 	case *coldata.Bytes:
-		out = extremeBytes(t, vs, n, greatest)
+		out = extremeBytes(al, t, vs, n, greatest)
 	default:
 		return nil, fmt.Errorf("unsupported operand %T", vs[0])
 	}
@@ -106,9 +106,9 @@ func nanLess[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 |
 }
 
 // extremeFixed keeps, per row, the greatest (or least) non-NULL value.
-func extremeFixed[T coldata.Fixed](t types.Type, vs []coldata.Vector, n int, greatest bool, lt func(a, b T) bool) coldata.Vector {
+func extremeFixed[T coldata.Fixed](al *coldata.Allocator, t types.Type, vs []coldata.Vector, n int, greatest bool, lt func(a, b T) bool) coldata.Vector {
 	first := vs[0].(*coldata.Vec[T])
-	out := &coldata.Vec[T]{T: t, Vals: make([]T, n)}
+	out := coldata.AllocVec[T](al, t, n)
 	copy(out.Vals, first.Vals[:n])
 	have := words(first) // rows where out holds no value yet (NULL so far)
 	if have != nil {
@@ -135,7 +135,7 @@ func extremeFixed[T coldata.Fixed](t types.Type, vs []coldata.Vector, n int, gre
 	return out
 }
 
-func extremeBytes(t types.Type, vs []coldata.Vector, n int, greatest bool) coldata.Vector {
+func extremeBytes(al *coldata.Allocator, t types.Type, vs []coldata.Vector, n int, greatest bool) coldata.Vector {
 	bs := make([]*coldata.Bytes, len(vs))
 	ws := make([][]uint64, len(vs))
 	size := 0
@@ -144,7 +144,7 @@ func extremeBytes(t types.Type, vs []coldata.Vector, n int, greatest bool) colda
 		ws[k] = words(v)
 		size = max(size, len(bs[k].Data))
 	}
-	out := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: make([]byte, 0, size)}
+	out := al.BytesRows(t, n, size)
 	for i := 0; i < n; i++ {
 		best := -1
 		for k, b := range bs {

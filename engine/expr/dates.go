@@ -37,7 +37,7 @@ func canCastDateTime(f, t types.Kind) bool {
 }
 
 // castDateTime is castVec for casts from or to DATE and TIME.
-func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vector, error) {
+func castDateTime(al *coldata.Allocator, v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vector, error) {
 	from := v.Type()
 	w := words(v)
 	switch {
@@ -45,14 +45,14 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 		x := v.(*coldata.Vec[int32])
 		switch {
 		case to.Kind == types.String:
-			return buildBytes(to, n, sel, w, n*10, func(dst []byte, i int) []byte {
+			return buildBytes(al, to, n, sel, w, n*10, func(dst []byte, i int) []byte {
 				return timefmt.AppendDate(dst, x.Vals[i])
 			}), nil
 		case to.Kind == types.Timestamp:
 			// Every DATE times a day's nanoseconds fits 64 bits only
 			// within 1677-09-21 to 2262-04-11.
 			const maxDays = (1<<63 - 1) / timefmt.NanosPerDay
-			out := &coldata.Vec[int64]{T: to, Vals: make([]int64, n)}
+			out := coldata.AllocVec[int64](al, to, n)
 			for i, d := range x.Vals[:n] {
 				out.Vals[i] = int64(d) * timefmt.NanosPerDay
 			}
@@ -63,22 +63,22 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 			out.N.SetWords(w)
 			return out, nil
 		case to.Kind.IsInteger():
-			return castVec(&coldata.Vec[int32]{T: types.Int32T, Vals: x.Vals, N: x.N}, to, n, sel)
+			return castVec(al, coldata.RetypeVec(x, types.Int32T), to, n, sel)
 		}
 	case from.Kind == types.Time:
 		x := v.(*coldata.Vec[int64])
 		switch {
 		case to.Kind == types.String:
-			return buildBytes(to, n, sel, w, n*12, func(dst []byte, i int) []byte {
+			return buildBytes(al, to, n, sel, w, n*12, func(dst []byte, i int) []byte {
 				return timefmt.AppendTime(dst, x.Vals[i])
 			}), nil
 		case to.Kind.IsInteger():
-			return castVec(&coldata.Vec[int64]{T: types.Int64T, Vals: x.Vals, N: x.N}, to, n, sel)
+			return castVec(al, coldata.RetypeVec(x, types.Int64T), to, n, sel)
 		}
 	case from.Kind == types.Timestamp:
 		x := v.(*coldata.Vec[int64])
 		if to.Kind == types.Date {
-			out := &coldata.Vec[int32]{T: to, Vals: make([]int32, n)}
+			out := coldata.AllocVec[int32](al, to, n)
 			for i, ts := range x.Vals[:n] {
 				d, _ := timefmt.DayOf(ts)
 				out.Vals[i] = int32(d)
@@ -86,7 +86,7 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 			out.N.SetWords(w)
 			return out, nil
 		}
-		out := &coldata.Vec[int64]{T: to, Vals: make([]int64, n)}
+		out := coldata.AllocVec[int64](al, to, n)
 		for i, ts := range x.Vals[:n] {
 			_, out.Vals[i] = timefmt.DayOf(ts)
 		}
@@ -95,7 +95,7 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 	case from.Kind == types.String:
 		x := v.(*coldata.Bytes)
 		if to.Kind == types.Date {
-			out := &coldata.Vec[int32]{T: to, Vals: make([]int32, n)}
+			out := coldata.AllocVec[int32](al, to, n)
 			err := forLive(n, sel, w, func(i int) error {
 				d, msg := timefmt.ParseDate(trimSpace(x.Get(i)))
 				if msg != "" {
@@ -110,7 +110,7 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 			out.N.SetWords(w)
 			return out, nil
 		}
-		out := &coldata.Vec[int64]{T: to, Vals: make([]int64, n)}
+		out := coldata.AllocVec[int64](al, to, n)
 		err := forLive(n, sel, w, func(i int) error {
 			t, msg := timefmt.ParseTime(trimSpace(x.Get(i)))
 			if msg != "" {
@@ -126,14 +126,14 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 		return out, nil
 	case from.Kind.IsInteger():
 		if to.Kind == types.Date {
-			c, err := castVec(v, types.Int32T, n, sel)
+			c, err := castVec(al, v, types.Int32T, n, sel)
 			if err != nil {
 				return nil, err
 			}
 			x := c.(*coldata.Vec[int32])
-			return &coldata.Vec[int32]{T: to, Vals: x.Vals, N: x.N}, nil
+			return coldata.RetypeVec(x, to), nil
 		}
-		c, err := castVec(v, types.Int64T, n, sel)
+		c, err := castVec(al, v, types.Int64T, n, sel)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +142,7 @@ func castDateTime(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.
 		if bad >= 0 {
 			return nil, &rowError{row: bad, err: fmt.Errorf("value %d out of range for TIME (0 to %d nanoseconds since midnight)", x.Vals[bad], timefmt.NanosPerDay-1)}
 		}
-		return &coldata.Vec[int64]{T: to, Vals: x.Vals, N: x.N}, nil
+		return coldata.RetypeVec(x, to), nil
 	}
 	return nil, fmt.Errorf("cannot cast %s to %s", from, to)
 }
@@ -191,13 +191,13 @@ func dateArith(op arithOp, args []types.Type) (r *Resolved, ok bool, err error) 
 			arithNames[op], args[0], args[1])
 	}
 	neg := op == opSub
-	k := func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	k := func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		dv, ivv := vs[0], vs[1]
 		if swap {
 			dv, ivv = ivv, dv
 		}
 		d, iv := dv.(*coldata.Vec[int32]), ivv.(*coldata.Vec[int64])
-		out := &coldata.Vec[int32]{T: types.DateT, Vals: make([]int32, n)}
+		out := coldata.AllocVec[int32](al, types.DateT, n)
 		suspect := false
 		for i, x := range d.Vals[:n] {
 			days := iv.Vals[i] / timefmt.NanosPerDay // at most 106752: no overflow below
@@ -233,9 +233,9 @@ func dateArith(op arithOp, args []types.Type) (r *Resolved, ok bool, err error) 
 }
 
 // dateDiff is DATE - DATE: the INTERVAL of days between them.
-func dateDiff(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func dateDiff(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	a, b := vs[0].(*coldata.Vec[int32]), vs[1].(*coldata.Vec[int32])
-	out := &coldata.Vec[int64]{T: types.IntervalT, Vals: make([]int64, n)}
+	out := coldata.AllocVec[int64](al, types.IntervalT, n)
 	bv := b.Vals[:n]
 	for i, x := range a.Vals[:n] {
 		out.Vals[i] = (int64(x) - int64(bv[i])) * timefmt.NanosPerDay // |days| < 2^32: fits
@@ -245,9 +245,9 @@ func dateDiff(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 }
 
 // makeDate is make_date(year, month, day) on INT arguments.
-func makeDate(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func makeDate(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	y, m, d := vs[0].(*coldata.Vec[int32]), vs[1].(*coldata.Vec[int32]), vs[2].(*coldata.Vec[int32])
-	out := &coldata.Vec[int32]{T: types.DateT, Vals: make([]int32, n)}
+	out := coldata.AllocVec[int32](al, types.DateT, n)
 	nulls := orWords(orWords(words(y), words(m)), words(d))
 	err := forLive(n, sel, nulls, func(i int) error {
 		yy, mm, dd := int64(y.Vals[i]), int64(m.Vals[i]), int64(d.Vals[i])
@@ -267,9 +267,9 @@ func makeDate(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 // nowFunc is the clock of current_date, replaceable in tests.
 var nowFunc = time.Now
 
-func currentDate(_ []coldata.Vector, n int, _ []int32) (coldata.Vector, error) {
+func currentDate(al *coldata.Allocator, _ []coldata.Vector, n int, _ []int32) (coldata.Vector, error) {
 	d, _ := timefmt.DayOf(nowFunc().UnixNano())
-	return fill(types.DateT, n, int32(d)), nil
+	return fill(al, types.DateT, n, int32(d)), nil
 }
 
 func init() {

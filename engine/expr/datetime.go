@@ -221,10 +221,10 @@ func datePart(u tsUnit, ns int64) float64 {
 // unitKernel is the kernel of a (unit TEXT, ts TIMESTAMP) function: the
 // unit fixed when fixed is set, else parsed per row.
 func unitKernel[T int64 | float64](set *unitSet, t types.Type, fixed *tsUnit, f func(tsUnit, int64) (T, error)) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		units, ts := args[0].(*coldata.Bytes), args[1].(*coldata.Vec[int64])
 		nulls := orWords(words(units), words(ts))
-		out := &coldata.Vec[T]{T: t, Vals: make([]T, n)}
+		out := coldata.AllocVec[T](al, t, n)
 		cache := unitCache{set: set}
 		err := forLive(n, sel, nulls, func(i int) error {
 			var u tsUnit
@@ -289,14 +289,14 @@ func dateBin(stride, ts, origin int64) (int64, error) {
 	return r, nil
 }
 
-func dateBinKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func dateBinKernel(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	stride, ts := args[0].(*coldata.Vec[int64]), args[1].(*coldata.Vec[int64])
 	var origin *coldata.Vec[int64]
 	if len(args) > 2 {
 		origin = args[2].(*coldata.Vec[int64])
 	}
 	nulls := unionNulls(args)
-	out := &coldata.Vec[int64]{T: types.TimestampT, Vals: make([]int64, n)}
+	out := coldata.AllocVec[int64](al, types.TimestampT, n)
 	err := forLive(n, sel, nulls, func(i int) error {
 		var o int64
 		if origin != nil {
@@ -315,8 +315,8 @@ func dateBinKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, e
 
 // now is the kernel of now() and current_timestamp: the wall clock when
 // the batch is computed, the same for every row of a batch.
-func now(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-	return fill(types.TimestampT, n, time.Now().UnixNano()), nil
+func now(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return fill(al, types.TimestampT, n, time.Now().UnixNano()), nil
 }
 
 // toTimestamp returns the kernel of the to_timestamp functions: integers
@@ -324,8 +324,8 @@ func now(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 // parsed; text, doubles and timestamps are then truncated (toward zero, as
 // DataFusion divides) to a multiple of trunc nanoseconds.
 func toTimestamp(scale, trunc int64) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-		out := &coldata.Vec[int64]{T: types.TimestampT, Vals: make([]int64, n)}
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		out := coldata.AllocVec[int64](al, types.TimestampT, n)
 		nulls := words(args[0])
 		var err error
 		switch x := args[0].(type) {
@@ -450,10 +450,10 @@ func formatsResolve(name string, trunc int64, args []types.Type) (*Resolved, err
 // formats (compiled once per distinct format in the batch) when layouts
 // is nil.
 func formatsKernel(trunc int64, layouts []*timefmt.Layout) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		text := args[0].(*coldata.Bytes)
 		nulls := unionNulls(args)
-		out := &coldata.Vec[int64]{T: types.TimestampT, Vals: make([]int64, n)}
+		out := coldata.AllocVec[int64](al, types.TimestampT, n)
 		var cache map[string]*timefmt.Layout
 		layout := func(k, i int) (*timefmt.Layout, error) {
 			if layouts != nil {
@@ -522,13 +522,13 @@ func toUnixtimeResolve(args []types.Type) (*Resolved, error) {
 		return nil, err
 	}
 	toSecs := func(k Kernel) Kernel {
-		return func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-			v, err := k(vs, n, sel)
+		return func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+			v, err := k(al, vs, n, sel)
 			if err != nil {
 				return nil, err
 			}
 			ts := v.(*coldata.Vec[int64])
-			out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, n)}
+			out := coldata.AllocVec[int64](al, types.Int64T, n)
 			for i, x := range ts.Vals[:n] {
 				out.Vals[i] = x / nsPerSec
 			}
@@ -552,7 +552,7 @@ func toUnixtimeResolve(args []types.Type) (*Resolved, error) {
 // toCharKernel formats timestamps with the layout l, or with each row's
 // format (compiled once per distinct format in the batch) when l is nil.
 func toCharKernel(l *timefmt.Layout) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		ts, fmts := args[0].(*coldata.Vec[int64]), args[1].(*coldata.Bytes)
 		nulls := orWords(words(ts), words(fmts))
 		var (
@@ -560,7 +560,7 @@ func toCharKernel(l *timefmt.Layout) Kernel {
 			last    []byte
 			current = l
 		)
-		out := buildBytes(types.StringT, n, sel, nulls, n*20, func(dst []byte, i int) []byte {
+		out := buildBytes(al, types.StringT, n, sel, nulls, n*20, func(dst []byte, i int) []byte {
 			if err != nil {
 				return dst
 			}

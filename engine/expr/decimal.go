@@ -88,29 +88,29 @@ func outOfRange(x dec, scale int, to types.Type) *CastError {
 }
 
 // castDecimal is castVec from or to DECIMAL.
-func castDecimal(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vector, error) {
+func castDecimal(al *coldata.Allocator, v coldata.Vector, to types.Type, n int, sel []int32) (coldata.Vector, error) {
 	w := words(v)
 	if x, ok := v.(*coldata.Vec[dec]); ok {
 		s := int(x.T.Scale)
 		switch {
 		case to.Kind == types.Decimal:
-			return rescale(x, to, n, sel)
+			return rescale(al, x, to, n, sel)
 		case to.Kind == types.String:
-			return buildBytes(to, n, sel, w, n*8, func(dst []byte, i int) []byte {
+			return buildBytes(al, to, n, sel, w, n*8, func(dst []byte, i int) []byte {
 				return coldata.AppendDecimal(dst, x.Vals[i], s)
 			}), nil
 		case to.Kind.IsFloat():
-			f := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, n)}
+			f := coldata.AllocVec[float64](al, types.Float64T, n)
 			for i, d := range x.Vals[:n] {
 				f.Vals[i] = d.Float64(s)
 			}
 			f.N.SetWords(w)
-			return castVec(f, to, n, sel)
+			return castVec(al, f, to, n, sel)
 		case to.Kind.IsInteger():
 			// Truncated toward zero, as Arrow casts; then the integer
 			// cast checks the range.
 			if to.Kind == types.UInt64 {
-				out := &coldata.Vec[uint64]{T: to, Vals: make([]uint64, n)}
+				out := coldata.AllocVec[uint64](al, to, n)
 				err := forLive(n, sel, w, func(i int) error {
 					q, _ := x.Vals[i].QuoPow10(s)
 					if q.Hi != 0 {
@@ -122,7 +122,7 @@ func castDecimal(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.V
 				out.N.SetWords(w)
 				return out, err
 			}
-			out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, n)}
+			out := coldata.AllocVec[int64](al, types.Int64T, n)
 			err := forLive(n, sel, w, func(i int) error {
 				q, _ := x.Vals[i].QuoPow10(s)
 				if !q.IsInt64() {
@@ -135,12 +135,12 @@ func castDecimal(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.V
 				return nil, err
 			}
 			out.N.SetWords(w)
-			return castVec(out, to, n, sel)
+			return castVec(al, out, to, n, sel)
 		}
 		return nil, fmt.Errorf("cannot cast %s to %s", x.T, to)
 	}
 	s, p := int(to.Scale), int(to.Precision)
-	out := &coldata.Vec[dec]{T: to, Vals: make([]dec, n)}
+	out := coldata.AllocVec[dec](al, to, n)
 	var err error
 	switch x := v.(type) {
 	case *coldata.Vec[int8]:
@@ -160,7 +160,7 @@ func castDecimal(v coldata.Vector, to types.Type, n int, sel []int32) (coldata.V
 	case *coldata.Vec[uint64]:
 		err = intsToDecimal(x, out, n, sel)
 	case *coldata.Vec[float32], *coldata.Vec[float64]:
-		fv, cerr := castVec(v, types.Float64T, n, sel)
+		fv, cerr := castVec(al, v, types.Float64T, n, sel)
 		if cerr != nil {
 			return nil, cerr
 		}
@@ -237,13 +237,13 @@ func intsToDecimal[T integer](x *coldata.Vec[T], out *coldata.Vec[dec], n int, s
 // rescale casts DECIMAL(p1, s1) to DECIMAL(p, s): more digits after the
 // point multiply, fewer round half away from zero (as Arrow casts); a
 // value with more than p digits then is an error naming it.
-func rescale(x *coldata.Vec[dec], to types.Type, n int, sel []int32) (coldata.Vector, error) {
+func rescale(al *coldata.Allocator, x *coldata.Vec[dec], to types.Type, n int, sel []int32) (coldata.Vector, error) {
 	s1, s, p := int(x.T.Scale), int(to.Scale), int(to.Precision)
-	out := &coldata.Vec[dec]{T: to, Vals: make([]dec, n)}
+	out := coldata.AllocVec[dec](al, to, n)
 	w := words(x)
 	if s == s1 && p >= int(x.T.Precision) {
 		// Only the type widens.
-		return &coldata.Vec[dec]{T: to, Vals: x.Vals, N: x.N}, nil
+		return coldata.RetypeVec(x, to), nil
 	}
 	suspect := false
 	for i, v := range x.Vals[:n] {
@@ -315,8 +315,8 @@ func decArith(op arithOp, args []types.Type) (r *Resolved, ok bool, err error) {
 	}
 	if a.Kind.IsFloat() || b.Kind.IsFloat() {
 		return &Resolved{Args: []types.Type{types.Float64T, types.Float64T}, Result: types.Float64T,
-			Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-				return arith(op, types.Float64T, vs[0], vs[1], nil, n, sel)
+			Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+				return arith(al, op, types.Float64T, vs[0], vs[1], nil, n, sel)
 			}}, true, nil
 	}
 	da, ok1 := asDecimal(a)
@@ -328,8 +328,8 @@ func decArith(op arithOp, args []types.Type) (r *Resolved, ok bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
-	k := func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-		return decimalArith(op, rt, vs[0].(*coldata.Vec[dec]), vs[1].(*coldata.Vec[dec]), n, sel)
+	k := func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return decimalArith(al, op, rt, vs[0].(*coldata.Vec[dec]), vs[1].(*coldata.Vec[dec]), n, sel)
 	}
 	return &Resolved{Args: at[:], Result: rt, Kernel: k}, true, nil
 }
@@ -444,8 +444,8 @@ func (d *decDivider) rem(x, y dec) (dec, uint8) {
 	return v, decOK
 }
 
-func decimalArith(op arithOp, rt types.Type, a, b *coldata.Vec[dec], n int, sel []int32) (coldata.Vector, error) {
-	out := &coldata.Vec[dec]{T: rt, Vals: make([]dec, n)}
+func decimalArith(al *coldata.Allocator, op arithOp, rt types.Type, a, b *coldata.Vec[dec], n int, sel []int32) (coldata.Vector, error) {
+	out := coldata.AllocVec[dec](al, rt, n)
 	nulls := orWords(words(a), words(b))
 	p := int(rt.Precision)
 	divPow := int(rt.Scale) - int(a.T.Scale) + int(b.T.Scale)
@@ -572,8 +572,8 @@ func cmpDecimal(op cmpOp, a *coldata.Vec[dec], b coldata.Vector, s dec, out []bo
 
 // negDecimal is unary minus on a DECIMAL (which cannot overflow: the
 // precision keeps values far from the 128-bit limit).
-func negDecimal(v *coldata.Vec[dec], n int) coldata.Vector {
-	out := &coldata.Vec[dec]{T: v.T, Vals: make([]dec, n)}
+func negDecimal(al *coldata.Allocator, v *coldata.Vec[dec], n int) coldata.Vector {
+	out := coldata.AllocVec[dec](al, v.T, n)
 	for i, x := range v.Vals[:n] {
 		out.Vals[i], _ = x.Neg()
 	}
@@ -594,9 +594,9 @@ func keepDecimal(k Kernel, other func([]types.Type) (*Resolved, error)) func([]t
 }
 
 // absDecimal is abs on a DECIMAL.
-func absDecimal(vs []coldata.Vector, n int, _ []int32) (coldata.Vector, error) {
+func absDecimal(al *coldata.Allocator, vs []coldata.Vector, n int, _ []int32) (coldata.Vector, error) {
 	v := vs[0].(*coldata.Vec[dec])
-	out := &coldata.Vec[dec]{T: v.T, Vals: make([]dec, n)}
+	out := coldata.AllocVec[dec](al, v.T, n)
 	for i, x := range v.Vals[:n] {
 		if x.Hi < 0 {
 			x, _ = x.Neg()

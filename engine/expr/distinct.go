@@ -19,9 +19,9 @@ const (
 )
 
 func distinctKernel(distinct bool) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		a, b := args[0], args[1]
-		out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+		out := coldata.AllocVec[bool](al, types.BoolT, n)
 		if err := compareInto(cmpEQ, a, b, nil, out.Vals, n, sel); err != nil {
 			return nil, err
 		}

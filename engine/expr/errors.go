@@ -118,7 +118,7 @@ func compileErr(at src, err error) error {
 // the failing row. args are the kernel's argument vectors, to show the
 // row's values when the kernel did not; name is the function's. An error
 // that is already an *Error (a child's) passes through.
-func wrap(at *src, err error, name string, args []coldata.Vector) error {
+func wrap(al *coldata.Allocator, at *src, err error, name string, args []coldata.Vector) error {
 	if err == nil {
 		return nil
 	}
@@ -133,7 +133,7 @@ func wrap(at *src, err error, name string, args []coldata.Vector) error {
 		if e.Values == "" && name != "" && len(args) > 0 {
 			vals := make([]string, len(args))
 			for i, a := range args {
-				vals[i] = formatValue(a, re.row)
+				vals[i] = formatValue(al, a, re.row)
 			}
 			e.Values = name + "(" + strings.Join(vals, ", ") + ")"
 		}
@@ -147,14 +147,14 @@ func wrap(at *src, err error, name string, args []coldata.Vector) error {
 // formatValue shows row i of v as SQL would write it: NULL, numbers as
 // they are, everything else as a quoted string. It is for error messages
 // only (it converts through a cast to TEXT).
-func formatValue(v coldata.Vector, i int) string {
+func formatValue(al *coldata.Allocator, v coldata.Vector, i int) string {
 	if v == nil || i < 0 || i >= v.Len() {
 		return "?"
 	}
 	if v.IsNull(i) {
 		return "NULL"
 	}
-	t, err := castVec(v, types.StringT, v.Len(), []int32{int32(i)})
+	t, err := castVec(al, v, types.StringT, v.Len(), []int32{int32(i)})
 	if err != nil {
 		return "?"
 	}

@@ -44,6 +44,12 @@ type Compiler struct {
 	// Task, when set, is the subtask bindable functions are bound for.
 	// Without it they compile unbound and evaluating them is an error.
 	Task *TaskContext
+	// Alloc is the allocator results are allocated through (nil:
+	// unaccounted); a Task's Alloc when unset.
+	Alloc *coldata.Allocator
+	// NoScratch turns off the reuse of expression temporaries (see
+	// Compile), for measuring it.
+	NoScratch bool
 
 	bound  map[string]Bound
 	order  []Bound
@@ -55,6 +61,68 @@ type Compiler struct {
 type compiler struct {
 	*Compiler
 	ctx context.Context
+	// alloc is the result allocator; scratch (nil: none) the temporaries'.
+	alloc, scratch *coldata.Allocator
+	// depth is how deep compile is in the expression: 0 at its root.
+	depth int
+	// filter says the root's result is a temporary too (a filter's
+	// selection is what it returns).
+	filter bool
+}
+
+// newCompiler starts one Compile or CompileFilter call.
+func (c *Compiler) newCompiler(ctx context.Context, filter bool) *compiler {
+	cc := &compiler{Compiler: c, ctx: ctx, alloc: c.Alloc, filter: filter}
+	if cc.alloc == nil && c.Task != nil {
+		cc.alloc = c.Task.Alloc
+	}
+	if !c.NoScratch {
+		cc.scratch = coldata.NewScratch(cc.alloc.Account())
+	}
+	return cc
+}
+
+// setAlloc gives a compiled node its allocator. The root's result is the
+// expression's and comes from the result allocator; any other node's result
+// is only an argument of its parent, a temporary, and comes from the
+// scratch allocator, recycled after every batch (rootEval). Literals cache
+// their vector across batches, so they never take scratch.
+func (cc *compiler) setAlloc(ev Evaluator) {
+	u, ok := ev.(AllocatorUser)
+	if !ok {
+		return
+	}
+	al := cc.alloc
+	if _, lit := ev.(*litEval); !lit && cc.scratch != nil && (cc.depth > 0 || cc.filter) {
+		al = cc.scratch
+	}
+	u.SetAllocator(al)
+}
+
+// rootEval is a compiled expression with temporaries: after each batch it
+// recycles them, except those its result shares memory with (a kernel may
+// return one of its arguments, or a view of one).
+type rootEval struct {
+	ev      Evaluator
+	scratch *coldata.Allocator
+}
+
+func (r *rootEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	v, err := r.ev.Eval(ctx, b)
+	r.scratch.Recycle(v)
+	return v, err
+}
+
+// rootFilter is rootEval for a filter: its temporaries are all recycled.
+type rootFilter struct {
+	f       Filter
+	scratch *coldata.Allocator
+}
+
+func (r *rootFilter) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	sel, err := r.f.Select(ctx, b)
+	r.scratch.Recycle()
+	return sel, err
 }
 
 // Compile compiles a resolved expression. Calls are bound to registered
@@ -70,7 +138,18 @@ func (c *Compiler) Compile(ctx context.Context, e *program.Expr) (Evaluator, err
 	if c.closed {
 		return nil, errors.New("compile: compiler is closed")
 	}
-	return (&compiler{c, ctx}).compile(e, src{})
+	cc := c.newCompiler(ctx, false)
+	ev, err := cc.compile(e, src{})
+	if err != nil || cc.scratch == nil {
+		return ev, err
+	}
+	if _, ok := ev.(*colEval); ok {
+		return ev, nil
+	}
+	if _, ok := ev.(*litEval); ok {
+		return ev, nil
+	}
+	return &rootEval{ev: ev, scratch: cc.scratch}, nil
 }
 
 // CompileFilter compiles a BOOLEAN predicate into a Filter. Conjunctions
@@ -86,7 +165,12 @@ func (c *Compiler) CompileFilter(ctx context.Context, e *program.Expr) (Filter, 
 	if k := e.Type.Kind; k != types.Bool && k != types.Null {
 		return nil, fmt.Errorf("compile filter: predicate has type %s, want BOOLEAN", e.Type)
 	}
-	return (&compiler{c, ctx}).compileFilter(e, src{})
+	cc := c.newCompiler(ctx, true)
+	f, err := cc.compileFilter(e, src{})
+	if err != nil || cc.scratch == nil {
+		return f, err
+	}
+	return &rootFilter{f: f, scratch: cc.scratch}, nil
 }
 
 // Close closes every function the compiler bound, in binding order, and
@@ -187,6 +271,16 @@ func (cc *compiler) compileFilter(e *program.Expr, at src) (Filter, error) {
 // errors raised by e's own kernel. Errors coming from children are passed
 // through, already wrapped.
 func (cc *compiler) compile(e *program.Expr, at src) (Evaluator, error) {
+	cc.depth++
+	ev, err := cc.compileNode(e, at)
+	cc.depth--
+	if err == nil {
+		cc.setAlloc(ev)
+	}
+	return ev, err
+}
+
+func (cc *compiler) compileNode(e *program.Expr, at src) (Evaluator, error) {
 	if e == nil {
 		return nil, compileErr(at, fmt.Errorf("nil expression"))
 	}
@@ -503,34 +597,44 @@ func (c *colEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, e
 }
 
 type litEval struct {
+	allocs
+
 	sc  *scalar
 	n   int
 	vec coldata.Vector
 }
 
 func (l *litEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := l.al
+
 	if l.vec == nil || l.n != b.Len {
-		l.vec, l.n = l.sc.broadcast(b.Len), b.Len
+		l.vec, l.n = l.sc.broadcast(al, b.Len), b.Len
 	}
 	return l.vec, nil
 }
 
 type castEval struct {
+	allocs
+
 	arg Evaluator
 	to  types.Type
 	at  *src
 }
 
 func (c *castEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := c.al
+
 	v, err := c.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	out, err := castVec(v, c.to, b.Len, b.Sel)
-	return out, wrap(c.at, err, "", nil)
+	out, err := castVec(al, v, c.to, b.Len, b.Sel)
+	return out, wrap(al, c.at, err, "", nil)
 }
 
 type callEval struct {
+	allocs
+
 	name   string
 	kernel Kernel
 	args   []Evaluator
@@ -539,6 +643,8 @@ type callEval struct {
 }
 
 func (c *callEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := c.al
+
 	defer clear(c.vecs)
 	for i, a := range c.args {
 		v, err := a.Eval(ctx, b)
@@ -547,15 +653,17 @@ func (c *callEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, 
 		}
 		c.vecs[i] = v
 	}
-	out, err := c.kernel(c.vecs, b.Len, b.Sel)
+	out, err := c.kernel(al, c.vecs, b.Len, b.Sel)
 	if err != nil {
-		return nil, wrap(c.at, err, c.name, c.vecs)
+		return nil, wrap(al, c.at, err, c.name, c.vecs)
 	}
 	return out, nil
 }
 
 // boundEval calls a function bound to the task with the subtask's context.
 type boundEval struct {
+	allocs
+
 	name string
 	fn   Bound
 	args []Evaluator
@@ -564,6 +672,8 @@ type boundEval struct {
 }
 
 func (c *boundEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := c.al
+
 	defer clear(c.vecs)
 	for i, a := range c.args {
 		v, err := a.Eval(ctx, b)
@@ -574,7 +684,7 @@ func (c *boundEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector,
 	}
 	out, err := c.fn.Eval(ctx, c.vecs, b.Len, b.Sel)
 	if err != nil {
-		return nil, wrap(c.at, err, c.name, c.vecs)
+		return nil, wrap(al, c.at, err, c.name, c.vecs)
 	}
 	return out, nil
 }
@@ -588,6 +698,8 @@ func (u *unboundEval) Eval(context.Context, *coldata.Batch) (coldata.Vector, err
 
 // arithEval is an arithmetic operator with a constant right operand.
 type arithEval struct {
+	allocs
+
 	op arithOp
 	t  types.Type
 	l  Evaluator
@@ -596,17 +708,21 @@ type arithEval struct {
 }
 
 func (a *arithEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := a.al
+
 	v, err := a.l.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	out, err := arith(a.op, a.t, v, nil, a.sc, b.Len, b.Sel)
-	return out, wrap(a.at, err, "", nil)
+	out, err := arith(al, a.op, a.t, v, nil, a.sc, b.Len, b.Sel)
+	return out, wrap(al, a.at, err, "", nil)
 }
 
 // cmpEval is a comparison; r is nil when the right operand is the constant
 // sc. It is also a Filter.
 type cmpEval struct {
+	allocs
+
 	op      cmpOp
 	l, r    Evaluator
 	sc      *scalar
@@ -627,15 +743,19 @@ func (c *cmpEval) operands(ctx context.Context, b *coldata.Batch) (l, r coldata.
 }
 
 func (c *cmpEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := c.al
+
 	l, r, err := c.operands(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	out, err := compare(c.op, l, r, c.sc, b.Len, b.Sel)
-	return out, wrap(c.at, err, "", nil)
+	out, err := compare(al, c.op, l, r, c.sc, b.Len, b.Sel)
+	return out, wrap(al, c.at, err, "", nil)
 }
 
 func (c *cmpEval) Select(ctx context.Context, b *coldata.Batch) ([]int32, error) {
+	al := c.al
+
 	l, r, err := c.operands(ctx, b)
 	if err != nil {
 		return nil, err
@@ -645,7 +765,7 @@ func (c *cmpEval) Select(ctx context.Context, b *coldata.Batch) ([]int32, error)
 	}
 	out := c.scratch[:b.Len]
 	if err := compareInto(c.op, l, r, c.sc, out, b.Len, b.Sel); err != nil {
-		return nil, wrap(c.at, err, "", nil)
+		return nil, wrap(al, c.at, err, "", nil)
 	}
 	nulls := words(l)
 	if r != nil {
@@ -719,11 +839,15 @@ func boolVec(v coldata.Vector) (*coldata.Vec[bool], error) {
 // for the rows l does not decide (not FALSE for AND, not TRUE for OR), so
 // "b <> 0 AND a / b > 1" does not divide by zero.
 type logicEval struct {
+	allocs
+
 	or   bool
 	l, r Evaluator
 }
 
 func (e *logicEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := e.al
+
 	lv0, err := e.l.Eval(ctx, b)
 	if err != nil {
 		return nil, err
@@ -765,13 +889,13 @@ func (e *logicEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector,
 	if err != nil {
 		return nil, err
 	}
-	return combine3(e.or, lv, rv, n), nil
+	return combine3(al, e.or, lv, rv, n), nil
 }
 
 // combine3 computes l AND r (or l OR r) in three-valued logic over all n
 // rows. Where l decides the result, r may hold anything.
-func combine3(or bool, l, r *coldata.Vec[bool], n int) *coldata.Vec[bool] {
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+func combine3(al *coldata.Allocator, or bool, l, r *coldata.Vec[bool], n int) *coldata.Vec[bool] {
+	out := coldata.AllocVec[bool](al, types.BoolT, n)
 	lw, rw := words(l), words(r)
 	lv, rv, ov := l.Vals[:n], r.Vals[:n], out.Vals
 	if lw == nil && rw == nil {
@@ -807,9 +931,14 @@ func combine3(or bool, l, r *coldata.Vec[bool], n int) *coldata.Vec[bool] {
 	return out
 }
 
-type notEval struct{ arg Evaluator }
+type notEval struct {
+	allocs
+	arg Evaluator
+}
 
 func (e *notEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := e.al
+
 	v0, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
@@ -818,7 +947,7 @@ func (e *notEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, e
 	if err != nil {
 		return nil, err
 	}
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, b.Len)}
+	out := coldata.AllocVec[bool](al, types.BoolT, b.Len)
 	for i, x := range v.Vals[:b.Len] {
 		out.Vals[i] = !x
 	}
@@ -827,16 +956,20 @@ func (e *notEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, e
 }
 
 type isNullEval struct {
+	allocs
+
 	arg Evaluator
 	not bool
 }
 
 func (e *isNullEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := e.al
+
 	v, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, b.Len)}
+	out := coldata.AllocVec[bool](al, types.BoolT, b.Len)
 	w := words(v)
 	if w == nil {
 		if e.not {
@@ -884,41 +1017,15 @@ func (e *fieldEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector,
 
 // withNulls returns a vector sharing v's values with null bitmap w.
 func withNulls(v coldata.Vector, w []uint64) coldata.Vector {
-	var out coldata.Vector
-	switch v := v.(type) {
-	case *coldata.Vec[bool]:
-		out = &coldata.Vec[bool]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[int8]:
-		out = &coldata.Vec[int8]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[int16]:
-		out = &coldata.Vec[int16]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[int32]:
-		out = &coldata.Vec[int32]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[int64]:
-		out = &coldata.Vec[int64]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[uint8]:
-		out = &coldata.Vec[uint8]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[uint16]:
-		out = &coldata.Vec[uint16]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[uint32]:
-		out = &coldata.Vec[uint32]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[uint64]:
-		out = &coldata.Vec[uint64]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[float32]:
-		out = &coldata.Vec[float32]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[float64]:
-		out = &coldata.Vec[float64]{T: v.T, Vals: v.Vals}
-	case *coldata.Vec[coldata.Int128]:
-		out = &coldata.Vec[coldata.Int128]{T: v.T, Vals: v.Vals}
-	case *coldata.Bytes:
-		out = &coldata.Bytes{T: v.T, Offsets: v.Offsets, Data: v.Data}
-	case *coldata.Struct:
-		out = &coldata.Struct{T: v.T, Fields: v.Fields, Length: v.Length}
-	case *coldata.List:
-		out = &coldata.List{T: v.T, Offsets: v.Offsets, Elems: v.Elems}
-	default:
-		panic(fmt.Sprintf("expr: withNulls of %T", v))
-	}
+	out := coldata.Retype(v, v.Type())
 	out.Nulls().SetWords(w)
 	return out
+}
+
+// inner returns the evaluator a rootEval wraps (ev itself otherwise).
+func inner(ev Evaluator) Evaluator {
+	if r, ok := ev.(*rootEval); ok {
+		return r.ev
+	}
+	return ev
 }

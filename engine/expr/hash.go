@@ -92,8 +92,8 @@ func codecOf(name []byte) (codec, error) {
 // bytesKernel is textKernel with a result of type t.
 func bytesKernel(t types.Type, setup func(args []coldata.Vector) textRow) Kernel {
 	k := textKernel(setup)
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-		v, err := k(args, n, sel)
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		v, err := k(al, args, n, sel)
 		if err != nil {
 			return nil, err
 		}

@@ -110,10 +110,10 @@ func jsonGetResolve(name string, result types.Type, kernel Kernel) func([]types.
 
 // jsonBytesKernel builds a bytes result of type t from get.
 func jsonBytesKernel(t types.Type, get jsonGetter[struct{}]) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		doc, path := args[0].(*coldata.Bytes), args[1:]
 		nulls := unionNulls(args)
-		return buildBytesNullable(t, n, sel, nulls, len(doc.Data), func(dst []byte, i int) ([]byte, bool) {
+		return buildBytesNullable(al, t, n, sel, nulls, len(doc.Data), func(dst []byte, i int) ([]byte, bool) {
 			s, start, end, ok := jsonFollow(doc, path, i)
 			if !ok {
 				return dst, false
@@ -126,10 +126,10 @@ func jsonBytesKernel(t types.Type, get jsonGetter[struct{}]) Kernel {
 
 // jsonFixedKernel builds a fixed-width result of type t from get.
 func jsonFixedKernel[T coldata.Fixed](t types.Type, get jsonGetter[T]) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		doc, path := args[0].(*coldata.Bytes), args[1:]
 		nulls := unionNulls(args)
-		out := &coldata.Vec[T]{T: t, Vals: make([]T, n)}
+		out := coldata.AllocVec[T](al, t, n)
 		var missing []int
 		_ = forLive(n, sel, nulls, func(i int) error {
 			s, start, end, ok := jsonFollow(doc, path, i)
@@ -162,9 +162,9 @@ func withMissing(nulls []uint64, missing []int, n int) []uint64 {
 }
 
 // buildBytesNullable is buildBytes where f may make a row NULL.
-func buildBytesNullable(t types.Type, n int, sel []int32, nulls []uint64, sizeHint int, f func(dst []byte, i int) ([]byte, bool)) *coldata.Bytes {
+func buildBytesNullable(al *coldata.Allocator, t types.Type, n int, sel []int32, nulls []uint64, sizeHint int, f func(dst []byte, i int) ([]byte, bool)) *coldata.Bytes {
 	var missing []int
-	out := buildBytes(t, n, sel, nulls, sizeHint, func(dst []byte, i int) []byte {
+	out := buildBytes(al, t, n, sel, nulls, sizeHint, func(dst []byte, i int) []byte {
 		d, ok := f(dst, i)
 		if !ok {
 			missing = append(missing, i)
@@ -248,10 +248,10 @@ func getLength(_, s []byte, start, end int) ([]byte, uint64, bool) {
 
 // jsonContains is json_contains(json, path...): whether the path names a
 // value (FALSE, not NULL, when it does not or the text is not JSON).
-func jsonContains(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func jsonContains(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	doc, path := args[0].(*coldata.Bytes), args[1:]
 	nulls := unionNulls(args)
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+	out := coldata.AllocVec[bool](al, types.BoolT, n)
 	_ = forLive(n, sel, nulls, func(i int) error {
 		_, _, _, ok := jsonFollow(doc, path, i)
 		out.Vals[i] = ok

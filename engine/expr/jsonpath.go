@@ -433,7 +433,7 @@ const (
 // jsonPathKernel is the kernel of a JSONPath function; fixed is the
 // compiled constant path, or nil to compile each row's.
 func jsonPathKernel(what jsonPathOut, result types.Type, fixed *jsonPath) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		doc, paths := args[0].(*coldata.Bytes), args[1].(*coldata.Bytes)
 		nulls := orWords(words(doc), words(paths))
 		var (
@@ -453,8 +453,8 @@ func jsonPathKernel(what jsonPathOut, result types.Type, fixed *jsonPath) Kernel
 			return jp, true
 		}
 		if what == jpAll {
-			elems := coldata.NewBytes(types.JSONT, n, len(doc.Data))
-			out := &coldata.List{T: result, Offsets: make([]int32, n+1), Elems: elems}
+			elems := al.Bytes(types.JSONT, n, len(doc.Data))
+			out := al.List(result, n, elems)
 			var missing []int
 			k := 0
 			for i := 0; i < n && err == nil; i++ {
@@ -485,7 +485,7 @@ func jsonPathKernel(what jsonPathOut, result types.Type, fixed *jsonPath) Kernel
 			out.N.SetWords(withMissing(nulls, missing, n))
 			return out, nil
 		}
-		out := buildBytesNullable(result, n, sel, nulls, len(doc.Data), func(dst []byte, i int) ([]byte, bool) {
+		out := buildBytesNullable(al, result, n, sel, nulls, len(doc.Data), func(dst []byte, i int) ([]byte, bool) {
 			jp, ok := pathOf(i)
 			if !ok {
 				return dst, false

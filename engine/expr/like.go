@@ -221,12 +221,16 @@ func appendLower(dst, s []byte) []byte {
 
 // likeEval is LIKE with a constant pattern. It is also a Filter.
 type likeEval struct {
+	allocs
+
 	arg     Evaluator
 	m       *likeMatcher
 	scratch []bool
 }
 
 func (e *likeEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, error) {
+	al := e.al
+
 	v0, err := e.arg.Eval(ctx, b)
 	if err != nil {
 		return nil, err
@@ -235,7 +239,7 @@ func (e *likeEval) Eval(ctx context.Context, b *coldata.Batch) (coldata.Vector, 
 	if !ok {
 		return nil, fmt.Errorf("like: operand is %s, want TEXT", v0.Type())
 	}
-	out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, b.Len)}
+	out := coldata.AllocVec[bool](al, types.BoolT, b.Len)
 	e.m.matchInto(v, b.Len, b.Sel, out.Vals)
 	out.N.SetWords(words(v))
 	return out, nil
@@ -259,9 +263,9 @@ func (e *likeEval) Select(ctx context.Context, b *coldata.Batch) ([]int32, error
 }
 
 func likeKernel(fold bool) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		s, p := args[0].(*coldata.Bytes), args[1].(*coldata.Bytes)
-		out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+		out := coldata.AllocVec[bool](al, types.BoolT, n)
 		nulls := orWords(words(s), words(p))
 		var ls, lp []byte
 		_ = forLive(n, sel, nulls, func(i int) error {

@@ -33,7 +33,7 @@ func init() {
 
 // arrayElement gathers, for each row, the element its index names from the
 // list's element vector, then marks NULL the rows that have none.
-func arrayElement(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func arrayElement(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	l, ok := args[0].(*coldata.List)
 	if !ok {
 		return nil, fmt.Errorf("array_element on %s, want a list", args[0].Type())
@@ -41,7 +41,7 @@ func arrayElement(args []coldata.Vector, n int, sel []int32) (coldata.Vector, er
 	idx := args[1].(*coldata.Vec[int64])
 	elemT := *l.T.Elem
 	if l.Elems.Len() == 0 {
-		return coldata.NewNulls(elemT, n), nil
+		return al.Nulls(elemT, n), nil
 	}
 	pick := make([]int32, n) // rows outside sel pick element 0
 	var missing []int
@@ -70,7 +70,7 @@ func arrayElement(args []coldata.Vector, n int, sel []int32) (coldata.Vector, er
 			row(int(i))
 		}
 	}
-	out := coldata.Gather(l.Elems, pick)
+	out := al.Gather(l.Elems, pick)
 	for _, i := range missing {
 		out.Nulls().SetNull(i)
 	}

@@ -32,7 +32,7 @@ func TestArrayElement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.Kernel([]coldata.Vector{l, idx}, 6, []int32{0, 1, 2, 3, 4, 5})
+	out, err := r.Kernel(nil, []coldata.Vector{l, idx}, 6, []int32{0, 1, 2, 3, 4, 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,39 +130,40 @@ func decodeLit(t types.Type, raw json.RawMessage) (*scalar, error) {
 }
 
 // broadcast returns a vector of n copies of the scalar.
-func (sc *scalar) broadcast(n int) coldata.Vector {
+func (sc *scalar) broadcast(al *coldata.Allocator, n int) coldata.Vector {
 	t := sc.t
 	if sc.null {
-		return nullVector(t, n)
+		return nullVector(al, t, n)
 	}
 	switch t.Kind {
 	case types.Bool:
-		return fill(t, n, sc.b)
+		return fill(al, t, n, sc.b)
 	case types.Int8:
-		return fill(t, n, int8(sc.i))
+		return fill(al, t, n, int8(sc.i))
 	case types.Int16:
-		return fill(t, n, int16(sc.i))
+		return fill(al, t, n, int16(sc.i))
 	case types.Int32, types.Date:
-		return fill(t, n, int32(sc.i))
+		return fill(al, t, n, int32(sc.i))
 	case types.Int64, types.Timestamp, types.Interval, types.Time:
-		return fill(t, n, sc.i)
+		return fill(al, t, n, sc.i)
 	case types.UInt8:
-		return fill(t, n, uint8(sc.u))
+		return fill(al, t, n, uint8(sc.u))
 	case types.UInt16:
-		return fill(t, n, uint16(sc.u))
+		return fill(al, t, n, uint16(sc.u))
 	case types.UInt32:
-		return fill(t, n, uint32(sc.u))
+		return fill(al, t, n, uint32(sc.u))
 	case types.UInt64:
-		return fill(t, n, sc.u)
+		return fill(al, t, n, sc.u)
 	case types.Float32:
-		return fill(t, n, float32(sc.f))
+		return fill(al, t, n, float32(sc.f))
 	case types.Float64:
-		return fill(t, n, sc.f)
+		return fill(al, t, n, sc.f)
 	case types.Decimal:
-		return fill(t, n, sc.d)
+		return fill(al, t, n, sc.d)
 	case types.String, types.Bytes, types.JSON:
-		out := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: bytes.Repeat(sc.s, n)}
+		out := al.BytesRows(t, n, n*len(sc.s))
 		for i := 1; i <= n; i++ {
+			out.Data = append(out.Data, sc.s...)
 			out.Offsets[i] = int32(i * len(sc.s))
 		}
 		return out
@@ -170,51 +171,51 @@ func (sc *scalar) broadcast(n int) coldata.Vector {
 	panic(fmt.Sprintf("expr: broadcast of %s literal", t))
 }
 
-func fill[T coldata.Fixed](t types.Type, n int, x T) *coldata.Vec[T] {
-	vals := make([]T, n)
+func fill[T coldata.Fixed](al *coldata.Allocator, t types.Type, n int, x T) *coldata.Vec[T] {
+	out := coldata.AllocVec[T](al, t, n)
 	var zero T
 	if x != zero {
-		for i := range vals {
-			vals[i] = x
+		for i := range out.Vals {
+			out.Vals[i] = x
 		}
 	}
-	return &coldata.Vec[T]{T: t, Vals: vals}
+	return out
 }
 
 // nullVector returns a vector of type t holding n NULLs, built without
 // per-row appends where the layout allows.
-func nullVector(t types.Type, n int) coldata.Vector {
+func nullVector(al *coldata.Allocator, t types.Type, n int) coldata.Vector {
 	w := allNullWords(n)
 	var v coldata.Vector
 	switch t.Kind {
 	case types.Bool, types.Null:
-		v = &coldata.Vec[bool]{T: t, Vals: make([]bool, n)}
+		v = coldata.AllocVec[bool](al, t, n)
 	case types.Int8:
-		v = &coldata.Vec[int8]{T: t, Vals: make([]int8, n)}
+		v = coldata.AllocVec[int8](al, t, n)
 	case types.Int16:
-		v = &coldata.Vec[int16]{T: t, Vals: make([]int16, n)}
+		v = coldata.AllocVec[int16](al, t, n)
 	case types.Int32, types.Date:
-		v = &coldata.Vec[int32]{T: t, Vals: make([]int32, n)}
+		v = coldata.AllocVec[int32](al, t, n)
 	case types.Int64, types.Timestamp, types.Interval, types.Time:
-		v = &coldata.Vec[int64]{T: t, Vals: make([]int64, n)}
+		v = coldata.AllocVec[int64](al, t, n)
 	case types.UInt8:
-		v = &coldata.Vec[uint8]{T: t, Vals: make([]uint8, n)}
+		v = coldata.AllocVec[uint8](al, t, n)
 	case types.UInt16:
-		v = &coldata.Vec[uint16]{T: t, Vals: make([]uint16, n)}
+		v = coldata.AllocVec[uint16](al, t, n)
 	case types.UInt32:
-		v = &coldata.Vec[uint32]{T: t, Vals: make([]uint32, n)}
+		v = coldata.AllocVec[uint32](al, t, n)
 	case types.UInt64:
-		v = &coldata.Vec[uint64]{T: t, Vals: make([]uint64, n)}
+		v = coldata.AllocVec[uint64](al, t, n)
 	case types.Float32:
-		v = &coldata.Vec[float32]{T: t, Vals: make([]float32, n)}
+		v = coldata.AllocVec[float32](al, t, n)
 	case types.Float64:
-		v = &coldata.Vec[float64]{T: t, Vals: make([]float64, n)}
+		v = coldata.AllocVec[float64](al, t, n)
 	case types.Decimal:
-		v = &coldata.Vec[coldata.Int128]{T: t, Vals: make([]coldata.Int128, n)}
+		v = coldata.AllocVec[coldata.Int128](al, t, n)
 	case types.String, types.Bytes, types.JSON:
-		v = &coldata.Bytes{T: t, Offsets: make([]int32, n+1)}
+		v = al.BytesRows(t, n, 0)
 	default:
-		return coldata.NewNulls(t, n)
+		return al.Nulls(t, n)
 	}
 	v.Nulls().SetWords(w)
 	return v
@@ -269,15 +270,16 @@ func LiteralValue(t types.Type, raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return coldata.Value(sc.broadcast(1), 0), nil
+	// A value, not a vector: the one-row vector is garbage at once.
+	return coldata.Value(sc.broadcast(nil, 1), 0), nil
 }
 
 // LiteralVector returns a vector of one row holding the literal of type t
 // encoded as program.Expr.Value is.
-func LiteralVector(t types.Type, raw json.RawMessage) (coldata.Vector, error) {
+func LiteralVector(al *coldata.Allocator, t types.Type, raw json.RawMessage) (coldata.Vector, error) {
 	sc, err := decodeLit(t, raw)
 	if err != nil {
 		return nil, err
 	}
-	return sc.broadcast(1), nil
+	return sc.broadcast(al, 1), nil
 }

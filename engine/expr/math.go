@@ -95,28 +95,28 @@ func mathDense[T float](op mathOp, x, out []T) {
 	}
 }
 
-func mathFloatVec[T float](op mathOp, v *coldata.Vec[T], n int) coldata.Vector {
-	out := &coldata.Vec[T]{T: v.T, Vals: make([]T, n)}
+func mathFloatVec[T float](al *coldata.Allocator, op mathOp, v *coldata.Vec[T], n int) coldata.Vector {
+	out := coldata.AllocVec[T](al, v.T, n)
 	mathDense(op, v.Vals, out.Vals)
 	out.N.SetWords(words(v))
 	return out
 }
 
 func mathKernel(op mathOp) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		switch v := args[0].(type) {
 		case *coldata.Vec[float32]:
-			return mathFloatVec(op, v, n), nil
+			return mathFloatVec(al, op, v, n), nil
 		case *coldata.Vec[float64]:
-			return mathFloatVec(op, v, n), nil
+			return mathFloatVec(al, op, v, n), nil
 		case *coldata.Vec[int8]:
-			return absInt(v, n, sel)
+			return absInt(al, v, n, sel)
 		case *coldata.Vec[int16]:
-			return absInt(v, n, sel)
+			return absInt(al, v, n, sel)
 		case *coldata.Vec[int32]:
-			return absInt(v, n, sel)
+			return absInt(al, v, n, sel)
 		case *coldata.Vec[int64]:
-			return absInt(v, n, sel)
+			return absInt(al, v, n, sel)
 		case *coldata.Vec[uint8], *coldata.Vec[uint16], *coldata.Vec[uint32], *coldata.Vec[uint64]:
 			return v, nil // abs of unsigned
 		}
@@ -124,8 +124,8 @@ func mathKernel(op mathOp) Kernel {
 	}
 }
 
-func absInt[T ~int8 | ~int16 | ~int32 | ~int64](v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, error) {
-	out := &coldata.Vec[T]{T: v.T, Vals: make([]T, n)}
+func absInt[T ~int8 | ~int16 | ~int32 | ~int64](al *coldata.Allocator, v *coldata.Vec[T], n int, sel []int32) (coldata.Vector, error) {
+	out := coldata.AllocVec[T](al, v.T, n)
 	minT := minOf[T]()
 	suspect := 0
 	for i, a := range v.Vals[:n] {
@@ -195,9 +195,9 @@ func toPlace(f func(float64) float64, x float64, d int64) float64 {
 // toPlaces is the kernel of round(x, d) or trunc(x, d) with f one of
 // roundTo and truncTo.
 func toPlaces(f func(x float64, d int64) float64) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		x, d := args[0].(*coldata.Vec[float64]), args[1].(*coldata.Vec[int64])
-		out := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, n)}
+		out := coldata.AllocVec[float64](al, types.Float64T, n)
 		for i, a := range x.Vals[:n] {
 			out.Vals[i] = f(a, d.Vals[i])
 		}
@@ -221,9 +221,9 @@ func placesResolve(name string, op mathOp, f func(x float64, d int64) float64) f
 }
 
 func binaryFloat(f func(a, b float64) float64) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		x, y := args[0].(*coldata.Vec[float64]), args[1].(*coldata.Vec[float64])
-		out := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, n)}
+		out := coldata.AllocVec[float64](al, types.Float64T, n)
 		for i, a := range x.Vals[:n] {
 			out.Vals[i] = f(a, y.Vals[i])
 		}
@@ -259,9 +259,9 @@ func powInt(base, exp int64) (int64, error) {
 	return r, nil
 }
 
-func powerInt(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func powerInt(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	x, y := args[0].(*coldata.Vec[int64]), args[1].(*coldata.Vec[int64])
-	out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, n)}
+	out := coldata.AllocVec[int64](al, types.Int64T, n)
 	nulls := orWords(words(x), words(y))
 	err := forLive(n, sel, nulls, func(i int) error {
 		r, err := powInt(x.Vals[i], y.Vals[i])
@@ -293,8 +293,8 @@ func logResolve(args []types.Type) (*Resolved, error) {
 	}), sig{pDouble}, sig{pDouble, pDouble})(args)
 }
 
-func pi(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-	return fill(types.Float64T, n, math.Pi), nil
+func pi(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return fill(al, types.Float64T, n, math.Pi), nil
 }
 
 func init() {

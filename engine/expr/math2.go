@@ -15,17 +15,17 @@ import (
 
 // unaryFloat applies f to every row of a FLOAT or DOUBLE vector.
 func unaryFloat(f func(float64) float64) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		switch v := args[0].(type) {
 		case *coldata.Vec[float64]:
-			out := &coldata.Vec[float64]{T: v.T, Vals: make([]float64, n)}
+			out := coldata.AllocVec[float64](al, v.T, n)
 			for i, a := range v.Vals[:n] {
 				out.Vals[i] = f(a)
 			}
 			out.N.SetWords(words(v))
 			return out, nil
 		case *coldata.Vec[float32]:
-			out := &coldata.Vec[float32]{T: v.T, Vals: make([]float32, n)}
+			out := coldata.AllocVec[float32](al, v.T, n)
 			for i, a := range v.Vals[:n] {
 				out.Vals[i] = float32(f(float64(a)))
 			}
@@ -38,8 +38,8 @@ func unaryFloat(f func(float64) float64) Kernel {
 
 // floatPred is a BOOLEAN predicate over FLOAT or DOUBLE.
 func floatPred(f func(float64) bool) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-		out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		out := coldata.AllocVec[bool](al, types.BoolT, n)
 		switch v := args[0].(type) {
 		case *coldata.Vec[float64]:
 			for i, a := range v.Vals[:n] {
@@ -72,9 +72,9 @@ func predResolve(name string, kernel Kernel) func([]types.Type) (*Resolved, erro
 
 // int2 is a checked BIGINT kernel of two arguments.
 func int2(f func(a, b int64) (int64, error)) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		x, y := args[0].(*coldata.Vec[int64]), args[1].(*coldata.Vec[int64])
-		out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, n)}
+		out := coldata.AllocVec[int64](al, types.Int64T, n)
 		nulls := orWords(words(x), words(y))
 		err := forLive(n, sel, nulls, func(i int) error {
 			r, err := f(x.Vals[i], y.Vals[i])
@@ -127,9 +127,9 @@ func lcm(a, b int64) (int64, error) {
 }
 
 // factorial of n; 1 for n <= 0 as DataFusion, an overflow above 20.
-func factorial(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func factorial(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	x := args[0].(*coldata.Vec[int64])
-	out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, n)}
+	out := coldata.AllocVec[int64](al, types.Int64T, n)
 	w := words(x)
 	err := forLive(n, sel, w, func(i int) error {
 		k := x.Vals[i]
@@ -151,8 +151,8 @@ func factorial(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error
 }
 
 // random fills n values uniform in [0, 1).
-func random(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
-	out := &coldata.Vec[float64]{T: types.Float64T, Vals: make([]float64, n)}
+func random(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	out := coldata.AllocVec[float64](al, types.Float64T, n)
 	for i := range out.Vals {
 		out.Vals[i] = rand.Float64()
 	}

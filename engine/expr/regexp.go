@@ -123,14 +123,14 @@ type reSpec struct {
 
 // reBuild computes a regex function over a batch, given the pattern of
 // each row.
-type reBuild func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error)
+type reBuild func(al *coldata.Allocator, args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error)
 
 // reKernel returns the plain Kernel of a regex function (compiling row
 // patterns through a cache per call) and its Resolved.prepare (compiling a
 // constant pattern once, or keeping a cache per call site).
 func reKernel(spec reSpec, build reBuild) (Kernel, func([]*scalar) (Kernel, error)) {
 	withFixed := func(fixed *compiledRe, cache *reCache) Kernel {
-		return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+		return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 			p := &rePatterns{fixed: fixed, cache: cache, flagsConst: []byte(spec.flags)}
 			if fixed == nil {
 				if p.cache == nil { // the plain kernel: a cache per call
@@ -141,7 +141,7 @@ func reKernel(spec reSpec, build reBuild) (Kernel, func([]*scalar) (Kernel, erro
 					p.flags = args[fa].(*coldata.Bytes)
 				}
 			}
-			return build(args, p, n, sel)
+			return build(al, args, p, n, sel)
 		}
 	}
 	prepare := func(consts []*scalar) (Kernel, error) {
@@ -173,10 +173,10 @@ func reKernel(spec reSpec, build reBuild) (Kernel, func([]*scalar) (Kernel, erro
 
 // reBool builds a BOOLEAN result: match (or, with negate, no match).
 func reBool(negate bool) reBuild {
-	return func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
 		s := textArg(args, 0)
 		nulls := unionNulls(args)
-		out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+		out := coldata.AllocVec[bool](al, types.BoolT, n)
 		err := forLive(n, sel, nulls, func(i int) error {
 			cr, err := pats.at(i)
 			if err != nil {
@@ -196,11 +196,11 @@ func reBool(negate bool) reBuild {
 // reMatch builds regexp_match's LIST<TEXT>: the capture groups of the first
 // match that took part in it (the whole match when the pattern has no
 // groups); NULL when nothing matches.
-func reMatch(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
+func reMatch(al *coldata.Allocator, args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
 	s := textArg(args, 0)
 	nulls := unionNulls(args)
-	elems := &coldata.Bytes{T: types.StringT, Offsets: make([]int32, 1, n+1)}
-	out := &coldata.List{T: types.ListOf(types.StringT), Offsets: make([]int32, n+1), Elems: elems}
+	elems := al.Bytes(types.StringT, n, 0)
+	out := al.List(types.ListOf(types.StringT), n, elems)
 	var nw []uint64
 	setNull := func(i int) {
 		if nw == nil {
@@ -286,12 +286,12 @@ func expandTemplate(dst, repl []byte) []byte {
 // reReplace builds regexp_replace's TEXT: the first match (every match with
 // the flag 'g') replaced by the expanded replacement.
 func reReplace(constRepl *[]byte) reBuild {
-	return func(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
 		s, repl := textArg(args, 0), textArg(args, 2)
 		nulls := unionNulls(args)
 		var tmpl []byte // reused across rows
 		var err error
-		out := buildBytes(types.StringT, n, sel, nulls, len(s.Data), func(dst []byte, i int) []byte {
+		out := buildBytes(al, types.StringT, n, sel, nulls, len(s.Data), func(dst []byte, i int) []byte {
 			if err != nil {
 				return dst
 			}
@@ -331,14 +331,14 @@ func reReplace(constRepl *[]byte) reBuild {
 
 // reCount builds regexp_count's BIGINT: the number of non-overlapping
 // matches from a 1-based character position.
-func reCount(args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
+func reCount(al *coldata.Allocator, args []coldata.Vector, pats *rePatterns, n int, sel []int32) (coldata.Vector, error) {
 	s := textArg(args, 0)
 	var start []int64
 	if len(args) > 2 {
 		start = intArg(args, 2)
 	}
 	nulls := unionNulls(args)
-	out := &coldata.Vec[int64]{T: types.Int64T, Vals: make([]int64, n)}
+	out := coldata.AllocVec[int64](al, types.Int64T, n)
 	err := forLive(n, sel, nulls, func(i int) error {
 		x := s.Get(i)
 		if start != nil {

@@ -103,11 +103,11 @@ func TestRegexpConstantPattern(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ce, ok := ev.(*callEval)
+	ce, ok := inner(ev).(*callEval)
 	if !ok {
 		t.Fatalf("compiled to %T", ev)
 	}
-	v, err := ce.kernel([]coldata.Vector{vec(tStr, "ab", "ba"), vec(tStr, "no", "such")}, 2, nil)
+	v, err := ce.kernel(nil, []coldata.Vector{vec(tStr, "ab", "ba"), vec(tStr, "no", "such")}, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestRegexpConstantPattern(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l, ok := ev.(*litEval); !ok || string(l.sc.s) != "bXb" {
+	if l, ok := inner(ev).(*litEval); !ok || string(l.sc.s) != "bXb" {
 		t.Fatalf("constant regexp_replace compiled to %T %v", ev, ev)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // and be a new vector (or one of args, unchanged): batches are immutable.
 // Kernels handle NULLs themselves. A Kernel is stateless and safe for
 // concurrent use: built-ins are kernels.
-type Kernel func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error)
+type Kernel func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error)
 
 // TaskContext describes the subtask a function is bound for (see Bind).
 type TaskContext struct {
@@ -26,6 +26,9 @@ type TaskContext struct {
 	OperatorID  string
 	Subtask     int
 	Parallelism int
+	// Alloc is the subtask's allocator (nil: unaccounted): functions bound
+	// for the task allocate their results through it.
+	Alloc *coldata.Allocator
 }
 
 // Bound is a function bound to one subtask (a wasm instance, a connection).

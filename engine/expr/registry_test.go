@@ -23,7 +23,9 @@ func udf(name string, arg types.Type, k Kernel) *Func {
 	}}
 }
 
-func identity(args []coldata.Vector, _ int, _ []int32) (coldata.Vector, error) { return args[0], nil }
+func identity(al *coldata.Allocator, args []coldata.Vector, _ int, _ []int32) (coldata.Vector, error) {
+	return args[0], nil
+}
 
 func TestRegistryScopes(t *testing.T) {
 	b := Builtins()
@@ -94,7 +96,7 @@ func TestRegistryScopes(t *testing.T) {
 // same UDF name that means a different function in each of two scopes.
 func TestScopesConcurrently(t *testing.T) {
 	a, b := Builtins().Scope(), Builtins().Scope()
-	double := func(args []coldata.Vector, n int, _ []int32) (coldata.Vector, error) {
+	double := func(al *coldata.Allocator, args []coldata.Vector, n int, _ []int32) (coldata.Vector, error) {
 		in := args[0].(*coldata.Vec[int64])
 		out := &coldata.Vec[int64]{T: tI64, Vals: make([]int64, n)}
 		for i := range n {

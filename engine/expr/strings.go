@@ -33,7 +33,7 @@ type (
 
 // textKernel returns a strict TEXT-valued kernel: NULL if any argument is.
 func textKernel(setup func(args []coldata.Vector) textRow) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		f := setup(args)
 		nulls := unionNulls(args)
 		hint := 0
@@ -41,7 +41,7 @@ func textKernel(setup func(args []coldata.Vector) textRow) Kernel {
 			hint = len(b.Data)
 		}
 		var err error
-		out := buildBytes(types.StringT, n, sel, nulls, hint, func(dst []byte, i int) []byte {
+		out := buildBytes(al, types.StringT, n, sel, nulls, hint, func(dst []byte, i int) []byte {
 			if err != nil {
 				return dst
 			}
@@ -60,10 +60,10 @@ func textKernel(setup func(args []coldata.Vector) textRow) Kernel {
 }
 
 func intKernel(setup func(args []coldata.Vector) intRow) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		f := setup(args)
 		nulls := unionNulls(args)
-		out := &coldata.Vec[int32]{T: types.Int32T, Vals: make([]int32, n)}
+		out := coldata.AllocVec[int32](al, types.Int32T, n)
 		_ = forLive(n, sel, nulls, func(i int) error {
 			out.Vals[i] = f(i)
 			return nil
@@ -74,10 +74,10 @@ func intKernel(setup func(args []coldata.Vector) intRow) Kernel {
 }
 
 func boolKernel(setup func(args []coldata.Vector) boolRow) Kernel {
-	return func(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return func(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		f := setup(args)
 		nulls := unionNulls(args)
-		out := &coldata.Vec[bool]{T: types.BoolT, Vals: make([]bool, n)}
+		out := coldata.AllocVec[bool](al, types.BoolT, n)
 		_ = forLive(n, sel, nulls, func(i int) error {
 			out.Vals[i] = f(i)
 			return nil
@@ -397,7 +397,7 @@ func concatResolve(name string, minArgs int, kernel Kernel) func([]types.Type) (
 }
 
 // concat appends the non-NULL arguments; the result is never NULL.
-func concat(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func concat(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	bs := make([]*coldata.Bytes, len(args))
 	ws := make([][]uint64, len(args))
 	size := 0
@@ -406,7 +406,7 @@ func concat(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		ws[k] = words(a)
 		size += len(bs[k].Data)
 	}
-	return buildBytes(types.StringT, n, sel, nil, size, func(dst []byte, i int) []byte {
+	return buildBytes(al, types.StringT, n, sel, nil, size, func(dst []byte, i int) []byte {
 		for k, b := range bs {
 			if !nullAt(ws[k], i) {
 				dst = append(dst, b.Get(i)...)
@@ -418,7 +418,7 @@ func concat(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 
 // concatWS joins the non-NULL arguments with the separator; NULL only if
 // the separator is.
-func concatWS(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func concatWS(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	sep := args[0].(*coldata.Bytes)
 	rest := args[1:]
 	bs := make([]*coldata.Bytes, len(rest))
@@ -429,7 +429,7 @@ func concatWS(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error)
 		ws[k] = words(a)
 		size += len(bs[k].Data)
 	}
-	return buildBytes(types.StringT, n, sel, words(sep), size, func(dst []byte, i int) []byte {
+	return buildBytes(al, types.StringT, n, sel, words(sep), size, func(dst []byte, i int) []byte {
 		first := true
 		for k, b := range bs {
 			if nullAt(ws[k], i) {

@@ -73,13 +73,14 @@ func strpos(s, sub []byte) int32 {
 
 // uuidKernel fills n random version-4 UUIDs in their 36-character text
 // form, reading the randomness for the whole batch at once.
-func uuidKernel(args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+func uuidKernel(al *coldata.Allocator, args []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 	raw := make([]byte, 16*n)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUUIDSource, err)
 	}
 	const hexd = "0123456789abcdef"
-	out := &coldata.Bytes{T: types.StringT, Offsets: make([]int32, n+1), Data: make([]byte, 36*n)}
+	out := al.BytesRows(types.StringT, n, 36*n)
+	out.Data = out.Data[:36*n]
 	for i := 0; i < n; i++ {
 		u := raw[16*i : 16*i+16]
 		u[6] = u[6]&0x0f | 0x40 // version 4

@@ -27,10 +27,10 @@ func structResolve(args []types.Type) (*Resolved, error) {
 		fields[i] = types.Field{Name: "c" + strconv.Itoa(i), Type: a, Nullable: true}
 	}
 	st := types.StructOf(fields...)
-	return &Resolved{Args: want, Result: st, Kernel: func(vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
+	return &Resolved{Args: want, Result: st, Kernel: func(al *coldata.Allocator, vs []coldata.Vector, n int, sel []int32) (coldata.Vector, error) {
 		// The arguments are the fields: vectors are immutable, so they are
 		// shared, not copied.
-		return &coldata.Struct{T: st, Fields: append([]coldata.Vector(nil), vs...), Length: n}, nil
+		return al.Struct(st, append([]coldata.Vector(nil), vs...), n), nil
 	}}, nil
 }
 
@@ -50,8 +50,8 @@ func sameShape(a, b types.Type) bool {
 
 // relabelStruct is the cast of a struct to a struct of the same shape: the
 // same vectors under the new type.
-func relabelStruct(x *coldata.Struct, to types.Type) coldata.Vector {
-	out := &coldata.Struct{T: to, Fields: x.Fields, Length: x.Length}
+func relabelStruct(al *coldata.Allocator, x *coldata.Struct, to types.Type) coldata.Vector {
+	out := al.Struct(to, x.Fields, x.Length)
 	out.N.SetWords(words(x))
 	return out
 }

@@ -231,7 +231,11 @@ const tomb = math.MaxUint32
 func (a *Aggregate) newGroups(indexed bool) *groups {
 	g := &groups{indexed: indexed}
 	for _, ra := range a.calls {
-		g.accs = append(g.accs, ra.New())
+		acc := ra.New()
+		if u, ok := acc.(expr.AllocatorUser); ok {
+			u.SetAllocator(a.task.Alloc)
+		}
+		g.accs = append(g.accs, acc)
 	}
 	return g
 }
@@ -869,7 +873,7 @@ func (a *Aggregate) emit(g *groups, slots []uint32, starts, ends []int64, out Co
 	n := len(slots)
 	cols := make([]coldata.Vector, 0, len(a.out))
 	for k := 0; k < a.nk; k++ {
-		cols = append(cols, coldata.New(a.out[k], n))
+		cols = append(cols, a.task.Alloc.New(a.out[k], n))
 	}
 	for _, s := range slots {
 		rest := g.key(s)
@@ -880,10 +884,10 @@ func (a *Aggregate) emit(g *groups, slots []uint32, starts, ends []int64, out Co
 			}
 		}
 	}
-	win := &coldata.Struct{T: program.WindowType, Length: n, Fields: []coldata.Vector{
-		&coldata.Vec[int64]{T: types.TimestampT, Vals: starts},
-		&coldata.Vec[int64]{T: types.TimestampT, Vals: ends},
-	}}
+	win := a.task.Alloc.Struct(program.WindowType, []coldata.Vector{
+		coldata.VecOf(a.task.Alloc, types.TimestampT, starts),
+		coldata.VecOf(a.task.Alloc, types.TimestampT, ends),
+	}, n)
 	cols = append(cols, win)
 	for j, acc := range g.accs {
 		v, err := acc.Result(slots)
@@ -896,7 +900,7 @@ func (a *Aggregate) emit(g *groups, slots []uint32, starts, ends []int64, out Co
 	for i, e := range ends {
 		ts[i] = e - 1
 	}
-	cols = append(cols, &coldata.Vec[int64]{T: types.TimestampT, Vals: ts})
+	cols = append(cols, coldata.VecOf(a.task.Alloc, types.TimestampT, ts))
 	return out.Collect(coldata.NewBatch(cols, n))
 }
 
@@ -940,7 +944,7 @@ func (a *Aggregate) flush(out Collector) error {
 		}
 		results[j] = v
 	}
-	b := newChangeBuilder(a.out, a.nk+len(g.accs))
+	b := newChangeBuilder(a.task.Alloc, a.out, a.nk+len(g.accs))
 	ts := a.maxTs
 	li := 0
 	var row []byte
@@ -980,7 +984,7 @@ func (a *Aggregate) flush(out Collector) error {
 			if err := out.Collect(b.batch()); err != nil {
 				return err
 			}
-			b = newChangeBuilder(a.out, a.nk+len(g.accs))
+			b = newChangeBuilder(a.task.Alloc, a.out, a.nk+len(g.accs))
 		}
 	}
 	if b.n > 0 {
@@ -998,10 +1002,10 @@ type changeBuilder struct {
 	n    int
 }
 
-func newChangeBuilder(out []types.Type, visible int) *changeBuilder {
-	b := &changeBuilder{nv: visible, ops: &coldata.Vec[int8]{T: program.ChangeKindType}, ts: &coldata.Vec[int64]{T: types.TimestampT}}
+func newChangeBuilder(al *coldata.Allocator, out []types.Type, visible int) *changeBuilder {
+	b := &changeBuilder{nv: visible, ops: coldata.AllocVecCap[int8](al, program.ChangeKindType, 16), ts: coldata.AllocVecCap[int64](al, types.TimestampT, 16)}
 	for _, t := range out[:visible] {
-		b.cols = append(b.cols, coldata.New(t, 16))
+		b.cols = append(b.cols, al.New(t, 16))
 	}
 	return b
 }
@@ -1189,7 +1193,7 @@ func (a *Aggregate) hashKeys(keys [][]byte) ([]uint64, error) {
 	}
 	cols := make([]coldata.Vector, a.nk)
 	for k := range cols {
-		cols[k] = coldata.New(a.out[k], len(keys))
+		cols[k] = a.task.Alloc.New(a.out[k], len(keys))
 	}
 	for _, key := range keys {
 		rest, err := a.groupKeyOf(key)

@@ -53,7 +53,8 @@ func (c *Calc) splitPairs(in, out *coldata.Batch) (*coldata.Batch, error) {
 			continue
 		}
 		if fixed == nil {
-			fixed = &coldata.Vec[int8]{T: kinds.T, Vals: append([]int8(nil), kinds.Vals...)}
+			fixed = coldata.AllocVec[int8](c.al, kinds.T, len(kinds.Vals))
+			copy(fixed.Vals, kinds.Vals)
 		}
 		if kept[i] {
 			fixed.Vals[i] = program.ChangeDelete

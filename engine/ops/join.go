@@ -147,7 +147,7 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 	nrow := len(j.in[input])
 	var ob *changeBuilder
 	if j.updating {
-		ob = newChangeBuilder(j.out, len(j.out)-2)
+		ob = newChangeBuilder(j.task.Alloc, j.out, len(j.out)-2)
 	}
 	for k, r := range j.rows {
 		j.keyBuf = j.keyBuf[:0]
@@ -226,7 +226,7 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 			if err := out.Collect(ob.batch()); err != nil {
 				return err
 			}
-			ob = newChangeBuilder(j.out, len(j.out)-2)
+			ob = newChangeBuilder(j.task.Alloc, j.out, len(j.out)-2)
 		}
 	}
 	if ob != nil && ob.n > 0 {
@@ -286,9 +286,9 @@ func (j *Join) emitBucket(t int64, bk map[string]*joinEntry, out Collector) erro
 		// A fresh slice: the batch just sent holds the previous one.
 		cols = make([]coldata.Vector, 0, nl+nr+1)
 		for _, tt := range j.out[:nl+nr] {
-			cols = append(cols, coldata.New(tt, 16))
+			cols = append(cols, j.task.Alloc.New(tt, 16))
 		}
-		tsv = &coldata.Vec[int64]{T: types.TimestampT}
+		tsv = coldata.AllocVecCap[int64](j.task.Alloc, types.TimestampT, 16)
 		n = 0
 	}
 	flush := func() error {

@@ -24,6 +24,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/expr"
+	"github.com/arroyogo/arroyo/engine/memory"
 	"github.com/arroyogo/arroyo/engine/program"
 )
 
@@ -57,6 +58,11 @@ type TaskInfo struct {
 	// Functions resolves the functions the operator's expressions call:
 	// the pipeline's scope of UDFs over the built-ins (nil: the built-ins).
 	Functions *expr.Registry
+	// Alloc is the allocator the subtask allocates vectors through,
+	// charging Account, the subtask's memory account (under its job's,
+	// under the process's). Nil: unaccounted (tests).
+	Alloc   *coldata.Allocator
+	Account *memory.Account
 }
 
 // counter returns the task's counter called name, or a private one when
@@ -70,7 +76,7 @@ func (t TaskInfo) counter(name string) *atomic.Int64 {
 
 // FuncTask is the task as the functions bound for it see it.
 func (t TaskInfo) FuncTask() expr.TaskContext {
-	return expr.TaskContext{JobID: t.JobID, OperatorID: t.OperatorID, Subtask: t.Subtask, Parallelism: t.Parallelism}
+	return expr.TaskContext{JobID: t.JobID, OperatorID: t.OperatorID, Subtask: t.Subtask, Parallelism: t.Parallelism, Alloc: t.Alloc}
 }
 
 // Operator processes data batches. input is the index of the edge the batch
@@ -215,6 +221,8 @@ type Calc struct {
 	// unnest is program.Calc.Unnest.
 	unnest int
 	kept   []bool // scratch of splitPairs
+	// al is the task's allocator.
+	al *coldata.Allocator
 }
 
 var (
@@ -226,7 +234,7 @@ var (
 // task.Functions.
 func NewCalc(ctx context.Context, c *program.Calc, task TaskInfo) (*Calc, error) {
 	ft := task.FuncTask()
-	op := &Calc{comp: &expr.Compiler{Registry: task.Functions, Task: &ft}, proj: make([]expr.Evaluator, len(c.Project)), unnest: c.Unnest}
+	op := &Calc{comp: &expr.Compiler{Registry: task.Functions, Task: &ft}, proj: make([]expr.Evaluator, len(c.Project)), unnest: c.Unnest, al: task.Alloc}
 	fail := func(err error) (*Calc, error) {
 		// Close what was bound before the error: nobody else will.
 		if cerr := op.comp.Close(); cerr != nil {
@@ -286,7 +294,7 @@ func (c *Calc) Process(ctx context.Context, _ int, b *coldata.Batch, out Collect
 		// gather costs in proportion to the rows kept. (A sparse input
 		// selection is passed through: the shuffle compacts what it
 		// sends, so one arrives only from a hand-built program.)
-		b = b.Compact()
+		b = b.CompactWith(c.al)
 	}
 	cols := make([]coldata.Vector, len(c.proj))
 	for i, ev := range c.proj {
@@ -323,9 +331,9 @@ func (c *Calc) expand(b *coldata.Batch, out Collector) error {
 	cols := make([]coldata.Vector, len(b.Cols))
 	for i, v := range b.Cols {
 		if i == u {
-			cols[i] = coldata.Gather(list.Elems, elems)
+			cols[i] = c.al.Gather(list.Elems, elems)
 		} else {
-			cols[i] = coldata.Gather(v, rows)
+			cols[i] = c.al.Gather(v, rows)
 		}
 	}
 	return out.Collect(coldata.NewBatch(cols, len(rows)))

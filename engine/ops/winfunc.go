@@ -71,7 +71,7 @@ func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
 		var d coldata.Vector
 		if c.Default != nil {
 			var err error
-			if d, err = expr.LiteralVector(c.Default.Type, c.Default.Value); err != nil {
+			if d, err = expr.LiteralVector(task.Alloc, c.Default.Type, c.Default.Value); err != nil {
 				return nil, fmt.Errorf("%s default: %w", c.Func, err)
 			}
 		}
@@ -173,7 +173,7 @@ func (w *WindowFunc) beats(b *coldata.Batch, r int, thr []coldata.Vector) bool {
 func (w *WindowFunc) decode(p *partition) ([]coldata.Vector, error) {
 	cols := make([]coldata.Vector, len(w.cfg.Row))
 	for i, tt := range w.cfg.Row {
-		cols[i] = coldata.New(tt, len(p.rows))
+		cols[i] = w.task.Alloc.New(tt, len(p.rows))
 	}
 	for _, r := range p.rows {
 		rest := r
@@ -243,7 +243,7 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 	n := len(p.rows)
 	cols := make([]coldata.Vector, len(w.cfg.Row))
 	for i, tt := range w.cfg.Row {
-		cols[i] = coldata.New(tt, n)
+		cols[i] = w.task.Alloc.New(tt, n)
 	}
 	for _, r := range p.rows {
 		rest := r
@@ -286,7 +286,7 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 	}
 	outCols := make([]coldata.Vector, 0, len(w.out))
 	for i := 0; i < w.cfg.Cols; i++ {
-		outCols = append(outCols, coldata.Gather(cols[i], order))
+		outCols = append(outCols, w.task.Alloc.Gather(cols[i], order))
 	}
 	// peerEnd[k] is one past the last row (in sorted order) equal to row k
 	// under the ORDER BY; peerStart[k] the first.
@@ -325,9 +325,9 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 				for k, x := range vals {
 					u[k] = uint64(x)
 				}
-				v = &coldata.Vec[uint64]{T: c.Type, Vals: u}
+				v = coldata.VecOf(w.task.Alloc, c.Type, u)
 			} else {
-				v = &coldata.Vec[int64]{T: c.Type, Vals: vals}
+				v = coldata.VecOf(w.task.Alloc, c.Type, vals)
 			}
 		case "percent_rank", "cume_dist":
 			vals := make([]float64, n)
@@ -340,10 +340,10 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 					vals[k] = float64(peerEnd[k]) / float64(n)
 				}
 			}
-			v = &coldata.Vec[float64]{T: c.Type, Vals: vals}
+			v = coldata.VecOf(w.task.Alloc, c.Type, vals)
 		default:
 			src := cols[c.Arg-nk]
-			dst := coldata.New(c.Type, n)
+			dst := w.task.Alloc.New(c.Type, n)
 			for k := 0; k < n; k++ {
 				at := -1
 				switch c.Func {
@@ -378,7 +378,7 @@ func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
 	for i := range ts {
 		ts[i] = t
 	}
-	outCols = append(outCols, &coldata.Vec[int64]{T: types.TimestampT, Vals: ts})
+	outCols = append(outCols, coldata.VecOf(w.task.Alloc, types.TimestampT, ts))
 	return out.Collect(coldata.NewBatch(outCols, n))
 }
 
