@@ -25,7 +25,7 @@ func stubFuncs(t *testing.T) *expr.Registry {
 			return
 		}
 		err := reg.Add(&expr.Func{Name: name, Resolve: func(args []types.Type) (*expr.Resolved, error) {
-			return &expr.Resolved{Args: args, Result: result, Kernel: func([]coldata.Vector, int, []int32) (coldata.Vector, error) {
+			return &expr.Resolved{Args: args, Result: result, Kernel: func(*coldata.Allocator, []coldata.Vector, int, []int32) (coldata.Vector, error) {
 				panic("stub")
 			}}, nil
 		}})

@@ -19,7 +19,7 @@ func sameType(name string, t types.Type) *expr.Func {
 		if len(args) != 1 || !args[0].Equal(t) {
 			return nil, fmt.Errorf("%s(%s) expects %s", name, t, t)
 		}
-		return &expr.Resolved{Args: args, Result: t, Kernel: func(a []coldata.Vector, _ int, _ []int32) (coldata.Vector, error) {
+		return &expr.Resolved{Args: args, Result: t, Kernel: func(_ *coldata.Allocator, a []coldata.Vector, _ int, _ []int32) (coldata.Vector, error) {
 			return a[0], nil
 		}}, nil
 	}}

@@ -35,7 +35,7 @@ func bindFunc(b *testing.B, reg *expr.Registry, fn string, args ...types.Type) f
 		b.Fatal(err)
 	}
 	if r.Kernel != nil {
-		return func(a []coldata.Vector, n int) (coldata.Vector, error) { return r.Kernel(a, n, nil) }
+		return func(a []coldata.Vector, n int) (coldata.Vector, error) { return r.Kernel(nil, a, n, nil) }
 	}
 	bd, err := r.Bind(context.Background(), expr.TaskContext{})
 	if err != nil {
