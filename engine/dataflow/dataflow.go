@@ -35,6 +35,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/expr"
+	"github.com/arroyogo/arroyo/engine/memory"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/engine/state"
@@ -105,6 +106,11 @@ type Options struct {
 	// the pipeline's UDF scope over the built-ins (default the built-ins).
 	// Every operator subtask binds its own instances from it.
 	Functions *expr.Registry
+	// Memory is the account the job's account rolls up to (default
+	// memory.Process). Each operator subtask allocates through an
+	// allocator charging its own account under the job's, reported as the
+	// subtask's memory_bytes (live) and allocated_bytes metrics.
+	Memory *memory.Account
 	// Restore, if set, starts the job from a complete checkpoint's
 	// snapshots (CheckpointSnapshot): per operator id, the handles its subtasks
 	// acknowledged, at whatever parallelism the checkpoint was taken.
@@ -148,6 +154,7 @@ type slotInfo struct{ input, sender int }
 type Job struct {
 	prog *program.Program
 	opts Options
+	mem  *memory.Account // the job's account
 
 	ctx    context.Context // cancelled on failure, and when the job ends
 	cancel context.CancelCauseFunc
@@ -190,6 +197,10 @@ func start(ctx context.Context, p *program.Program, opts Options, newOp func(con
 		opts.JobID = p.Name
 	}
 	j := &Job{prog: p, opts: opts, bases: map[*program.Edge]int{}}
+	if j.mem = opts.Memory; j.mem == nil {
+		j.mem = memory.Process
+	}
+	j.mem = j.mem.Child(opts.JobID)
 	j.ctx, j.cancel = context.WithCancelCause(ctx)
 
 	// Build every operator before starting anything, so a configuration
@@ -364,7 +375,10 @@ func (j *Job) sourceTask(n *program.Node, i int) connector.SourceTask {
 // task describes subtask i of n to its operator.
 func (j *Job) task(n *program.Node, i int) ops.TaskInfo {
 	lo, hi := state.KeyGroupRange(i, n.Parallelism, keyGroups(j.prog))
+	acct := j.mem.ChildWith(fmt.Sprintf("%s/%d", n.OperatorID, i), j.counter(n, i, "memory_bytes"), j.counter(n, i, "allocated_bytes"))
 	return ops.TaskInfo{
+		Alloc:        coldata.NewAllocator(acct),
+		Account:      acct,
 		JobID:        j.opts.JobID,
 		OperatorID:   n.OperatorID,
 		Node:         n.ID,

@@ -894,6 +894,19 @@ func TestCounters(t *testing.T) {
 			sums[opName{k.Node, k.Name}] += v
 		}
 	}
+	// Memory: the first calc computes vectors (the second passes its input
+	// through); live bytes never exceed the bytes allocated.
+	for _, node := range []int{s, c1, c2, o} {
+		used, allocated := sums[opName{node, "memory_bytes"}], sums[opName{node, "allocated_bytes"}]
+		if used > allocated || used < 0 {
+			t.Errorf("node %d: memory_bytes %d, allocated_bytes %d", node, used, allocated)
+		}
+		delete(sums, opName{node, "memory_bytes"})
+		delete(sums, opName{node, "allocated_bytes"})
+	}
+	if got[dataflow.MetricKey{Node: c1, OperatorID: b.p.Nodes[c1].OperatorID, Operator: "calc", Subtask: 0, Name: "allocated_bytes"}] <= 0 {
+		t.Errorf("calc subtask 0 allocated nothing through its allocator")
+	}
 	want := map[opName]int64{
 		{s, "rows_out"}:            total,
 		{s, "bad_records_dropped"}: total,

@@ -21,6 +21,10 @@ import (
 	"sync/atomic"
 )
 
+// Process is the process's root account: jobs' accounts roll up to it
+// unless their runner gives another.
+var Process = NewRoot("process")
+
 // Account is a node of the accounting tree. Its methods are safe for
 // concurrent use: cleanups that shrink an account run on the runtime's
 // cleanup goroutine, while its owner grows it.
