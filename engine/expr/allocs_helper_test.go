@@ -1,0 +1,5 @@
+package expr
+
+import "testing"
+
+func testingAllocs(f func()) float64 { return testing.AllocsPerRun(20, f) }
