@@ -99,6 +99,15 @@ func (cc *compiler) setAlloc(ev Evaluator) {
 	u.SetAllocator(al)
 }
 
+// temps returns the allocator of temporaries: the scratch allocator, or
+// the result allocator without one.
+func (cc *compiler) temps() *coldata.Allocator {
+	if cc.scratch != nil {
+		return cc.scratch
+	}
+	return cc.alloc
+}
+
 // rootEval is a compiled expression with temporaries: after each batch it
 // recycles them, except those its result shares memory with (a kernel may
 // return one of its arguments, or a view of one).
@@ -327,8 +336,14 @@ func (cc *compiler) compileNode(e *program.Expr, at src) (Evaluator, error) {
 			return nil, err
 		}
 		ev := args[0]
-		for _, a := range args[1:] {
-			ev = &logicEval{or: e.Op == program.ExprOr, l: ev, r: a}
+		for i, a := range args[1:] {
+			l := &logicEval{or: e.Op == program.ExprOr, l: ev, r: a}
+			if i < len(args)-2 {
+				// An inner link of the chain: its result is a temporary
+				// of the next (compile gives the last its allocator).
+				l.al = cc.temps()
+			}
+			ev = l
 		}
 		return ev, nil
 	case program.ExprNot:

@@ -8,6 +8,7 @@ import (
 	"github.com/arroyogo/arroyo/engine/memory"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
+	"github.com/arroyogo/arroyo/engine/types"
 )
 
 // discard is a collector that drops what it is given.
@@ -92,6 +93,59 @@ func TestOperatorAllocsPerBatch(t *testing.T) {
 					}
 					// Emit the changes of the 16 groups.
 					if err := op.Tick(ctx, discard{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}},
+		{"windowed join", func(t *testing.T, task ops.TaskInfo) func(n int) func() {
+			op, err := ops.NewJoin(joinNode(program.JoinInner, true), task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func(n int) func() {
+				ts := int64(0)
+				return func() {
+					// A window per run: buffered, joined and emitted.
+					ts += 10
+					l, r := keyedRows(n, 16, ts), keyedRows(16, 16, ts)
+					if err := op.Process(ctx, 0, l, discard{}); err != nil {
+						t.Fatal(err)
+					}
+					if err := op.Process(ctx, 1, r, discard{}); err != nil {
+						t.Fatal(err)
+					}
+					if err := op.OnWatermark(ctx, ts+1, discard{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}},
+		{"window function (top-N)", func(t *testing.T, task ops.TaskInfo) func(n int) func() {
+			node := &program.Node{Op: program.OpWindowFunc, OperatorID: "wf",
+				Schema: types.NewSchema(types.Field{Name: "v", Type: types.Int64T}, types.Field{Name: "rn", Type: types.UInt64T}, types.Field{Name: types.TimestampField, Type: types.TimestampT}),
+				WindowFunc: &program.WindowFunc{Keys: 1, Cols: 1, Row: []types.Type{types.Int64T}, Limit: 3,
+					Order: []program.SortKey{{Col: 1, Desc: true, NullsFirst: true}},
+					Calls: []program.WinCall{{Func: "row_number", Arg: -1, Type: types.UInt64T}}}}
+			op, err := ops.NewWindowFunc(node, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func(n int) func() {
+				ts := int64(0)
+				return func() {
+					ts += 10
+					// Descending values: past each partition's first rows,
+					// none beats the N-th best and none is buffered.
+					b := keyedRows(n, 4, ts)
+					vals := b.Cols[1].(*coldata.Vec[int64]).Vals
+					for i := range vals {
+						vals[i] = int64(n - i)
+					}
+					if err := op.Process(ctx, 0, b, discard{}); err != nil {
+						t.Fatal(err)
+					}
+					if err := op.OnWatermark(ctx, ts, discard{}); err != nil {
 						t.Fatal(err)
 					}
 				}
