@@ -39,7 +39,7 @@ var layering = []struct {
 	{"engine/state", []string{"engine/types", "engine/coldata"}, nil},
 	// The program is the wire contract: it depends on nothing but types.
 	{"engine/program", []string{"engine/types"}, nil},
-	{"engine/expr", []string{"engine/types", "engine/timefmt", "engine/coldata", "engine/program"}, nil},
+	{"engine/expr", []string{"engine/types", "engine/timefmt", "engine/memory", "engine/coldata", "engine/program"}, nil},
 	{"engine/ops", []string{"engine/types", "engine/memory", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/state"}, nil},
 	{"engine/dataflow", []string{"engine/types", "engine/memory", "engine/coldata", "engine/connector", "engine/program", "engine/expr", "engine/ops", "engine/state"}, nil},
 	// Durable checkpoints: the runtime's snapshot handles to files and back.

@@ -144,7 +144,7 @@ func (w *WindowFunc) prune(p *partition) error {
 	p.thr = p.thr[:0]
 	for _, o := range w.cfg.Order {
 		src := cols[o.Col-nk]
-		v := coldata.New(src.Type(), 0)
+		v := w.task.Alloc.New(src.Type(), 0)
 		coldata.AppendValue(v, src, int(keep[len(keep)-1]))
 		p.thr = append(p.thr, v)
 	}
