@@ -98,6 +98,37 @@ func TestOperatorAllocsPerBatch(t *testing.T) {
 				}
 			}
 		}},
+		{"calc over a changelog (split update pairs)", func(t *testing.T, task ops.TaskInfo) func(n int) func() {
+			c := func(i int, typ types.Type) *program.Expr {
+				return &program.Expr{Op: program.ExprCol, Col: i, Type: typ}
+			}
+			node := &program.Node{Op: program.OpCalc, Updating: true, Calc: &program.Calc{
+				Filters: []*program.Expr{call(">", types.BoolT, c(1, types.Int64T), lit(10))},
+				Project: []*program.Expr{c(0, types.Int64T), c(1, types.Int64T), c(2, program.ChangeKindType), c(3, types.TimestampT)},
+			}}
+			op, err := ops.New(ctx, node, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func(n int) func() {
+				// Update pairs whose before passes the filter and whose
+				// after does not: each becomes a delete.
+				chs := make([]change, n)
+				for i := range chs {
+					if i%2 == 0 {
+						chs[i] = change{int64(i), 20, cUB}
+					} else {
+						chs[i] = change{int64(i - 1), 5, cUA}
+					}
+				}
+				b := changeBatch(chs, nil)
+				return func() {
+					if err := op.Process(ctx, 0, b, discard{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}},
 		{"windowed join", func(t *testing.T, task ops.TaskInfo) func(n int) func() {
 			op, err := ops.NewJoin(joinNode(program.JoinInner, true), task)
 			if err != nil {
