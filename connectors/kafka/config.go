@@ -488,7 +488,13 @@ func (c *config) connErr(op string, err error, ctx context.Context) error {
 	msg := err
 	retriable := true
 	s := err.Error()
+	var verr *tls.CertificateVerificationError
+	var herr x509.HostnameError
 	switch {
+	case errors.As(err, &verr) || errors.As(err, &herr):
+		// A CA or host name problem: retrying cannot help.
+		msg, retriable = fmt.Errorf("TLS: the certificate of brokers %s is not trusted (check '%s', or the system's CAs when it is unset; '%s' only in tests): %w",
+			strings.Join(c.brokers, ","), OptTLSCAFile, OptTLSSkipVerify, err), false
 	case strings.Contains(s, "SASL") || strings.Contains(s, "authentication") || strings.Contains(s, "Authentication"):
 		msg, retriable = fmt.Errorf("authentication failed (check the user name, password and mechanism): %w", err), false
 	case c.sasl != "" && (errors.Is(err, io.EOF) || strings.HasSuffix(s, "EOF")):
