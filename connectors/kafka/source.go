@@ -128,6 +128,10 @@ type source struct {
 	asm     *assembler
 	group   string
 	times   *partitionTimes // per-partition watermarks (watermark.go)
+	// discovered is set once a partition discovery succeeded; failures
+	// tracks a run of transient discovery failures (retry.go).
+	discovered bool
+	failures   transient
 }
 
 var (
@@ -202,7 +206,7 @@ func (s *source) discover(ctx context.Context) error {
 		}
 	}
 	if len(fresh) > 0 {
-		first := s.next.IsZero()
+		first := !s.discovered
 		if first {
 			for _, c := range s.classes {
 				if len(c.offsets) > 0 {
@@ -316,13 +320,23 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		s.adm, s.meta = adm, cl
 	}
 	if now := time.Now(); !now.Before(s.next) {
-		if err := s.discover(ctx); err != nil {
-			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-				return nil
+		err := s.discover(ctx)
+		switch {
+		case err == nil:
+			s.discovered = true
+			s.failures.ok()
+			s.next = now.Add(max(s.cfg.discovery, 100*time.Millisecond))
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			return nil
+		default:
+			// A transient failure: read on with the partitions known,
+			// and look again after a backoff.
+			wait, err := s.failures.fail(err, now, s.cfg.retryWindow(), max(s.cfg.discovery, 100*time.Millisecond))
+			if err != nil {
+				return err
 			}
-			return err
+			s.next = now.Add(wait)
 		}
-		s.next = now.Add(max(s.cfg.discovery, 100*time.Millisecond))
 	}
 	if s.cons == nil {
 		// No partition yet: wait (the runtime declares the subtask idle
