@@ -325,13 +325,7 @@ func FromEnv(getenv func(string) string) (Target, bool) {
 		t.Name = p
 	}
 	if cmd := getenv(EnvRestart); cmd != "" {
-		t.Restart = func(ctx context.Context) error {
-			out, err := exec.CommandContext(ctx, "sh", "-c", cmd).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("%s (%s): %w: %s", EnvRestart, cmd, err, strings.TrimSpace(string(out)))
-			}
-			return nil
-		}
+		t.Restart = RestartCommand(cmd)
 	}
 	if ssl := getenv(EnvSSL); ssl != "" {
 		t.TLS = &TLS{Bootstrap: ssl, CAFile: getenv(EnvTLSCA)}
@@ -353,4 +347,17 @@ func FromEnv(getenv func(string) string) (Target, bool) {
 		t.SASL = s
 	}
 	return t, true
+}
+
+// RestartCommand returns a Target.Restart that runs the shell command cmd
+// (e.g. "conformance/kafka/broker.sh restart"), which must restart every
+// broker of the cluster and return once they accept connections.
+func RestartCommand(cmd string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		out, err := exec.CommandContext(ctx, "sh", "-c", cmd).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("restart command %q: %w: %s", cmd, err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
 }
