@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/arroyogo/arroyo/connectors/schemareg"
+	"github.com/arroyogo/arroyo/engine/connector"
 )
 
 func init() {
@@ -27,6 +28,7 @@ func init() {
 		Definition{Name: "registry_json_evolution", Description: "a JSON registry source declared without columns reads messages of JSON Schema v1 and v2 (v2 adds an optional field: NULL for v1 messages)", Run: jsonEvolution},
 		Definition{Name: "registry_avro_evolution", Description: "an Avro registry source declared without columns reads messages of writer schemas v1 and v2, resolved to v2 (v1 messages get v2's defaults)", Run: avroEvolution},
 		Definition{Name: "tls_wrong_ca", Description: "a TLS connection with a CA that did not sign the broker's certificate fails with a message naming tls.ca_file", Run: tlsWrongCA},
+		Definition{Name: "preflight_checks", Description: "the plan-time checks report a missing source topic (naming it and the option) and accept a missing sink topic without creating it", Run: preflightChecks},
 		Definition{Name: "tls_wrong_certificate", Description: "a client certificate that does not match its key fails with a message naming tls.cert_file, without the key", Run: tlsWrongCertificate},
 	)
 }
@@ -292,6 +294,40 @@ func tlsWrongCertificate(ctx context.Context, h *H) error {
 	body := strings.Join(strings.Split(string(keyPEM), "\n")[1:2], "")
 	if body != "" && strings.Contains(msg, body) {
 		return fmt.Errorf("the error shows the private key: %q", msg)
+	}
+	return nil
+}
+
+func preflightChecks(ctx context.Context, h *H) error {
+	in, missing, created := h.Name("in"), h.Name("missing"), h.Name("not-created")
+	if err := topics(ctx, h, in); err != nil {
+		return err
+	}
+	h.DeleteLater(created)
+	check := func(from, to string) error {
+		prog, err := Plan(h.CopySQL(from, to, nil, nil), 1)
+		if err != nil {
+			return err
+		}
+		return connector.PreflightProgram(ctx, prog)
+	}
+	if err := check(in, created); err != nil {
+		return fmt.Errorf("a pipeline whose sink topic is created at start: %w", err)
+	}
+	err := check(missing, created)
+	if err == nil || !strings.Contains(err.Error(), "source topic '"+missing+"' does not exist") || !strings.Contains(err.Error(), "option 'topic'") {
+		return fmt.Errorf("missing source topic: got %v", err)
+	}
+	adm, err := h.Admin()
+	if err != nil {
+		return err
+	}
+	td, err := adm.ListTopics(ctx, created, missing)
+	if err != nil {
+		return err
+	}
+	if td.Has(created) || td.Has(missing) {
+		return fmt.Errorf("the checks created topics: %v", td.Names())
 	}
 	return nil
 }
