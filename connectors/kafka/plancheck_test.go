@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
+	"github.com/arroyogo/arroyo/connectors/kafka"
 	"github.com/arroyogo/arroyo/connectors/schemareg"
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/dataflow"
@@ -279,5 +280,37 @@ func TestPreflight(t *testing.T) {
 	}
 	if b, _ := json.Marshal(names); string(b) != `["avro-value","in-value"]` {
 		t.Errorf("preflight changed the registry's subjects: %s", b)
+	}
+}
+
+// TestConfluentSourceWithoutColumns: a confluent table takes its registry
+// from its connection profile, with {{ENV_VAR}} templates in the
+// registry's credentials resolved (a missing variable names the option).
+func TestConfluentSourceWithoutColumns(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	if _, _, err := reg.RegisterSchema("orders-value", sr.Schema{Schema: `{"type":"record","name":"o","fields":[{"name":"id","type":"long"},{"name":"item","type":["null","string"]}]}`, Type: sr.TypeAvro}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kafka.SetConnectionProfiles(map[string]map[string]string{"cloud": {"bootstrap_servers": "pkc.example:9092", "key": "K", "secret": "S",
+		"schema_registry.endpoint": reg.URL(), "schema_registry.api_key": "RK", "schema_registry.api_secret": "{{ARROYO_TEST_SR_SECRET}}"}}); err != nil {
+		t.Fatal(err)
+	}
+	defer kafka.SetConnectionProfiles(nil)
+	sql := "CREATE TABLE orders WITH (connector = 'confluent', connection_profile = 'cloud', topic = 'orders', type = 'source', format = 'avro', 'avro.confluent_schema_registry' = 'true');\n" +
+		"CREATE TABLE dst WITH (connector = 'blackhole');\nINSERT INTO dst SELECT * FROM orders;\n"
+	if _, err := plan(t, sql); err == nil || !strings.Contains(err.Error(), "option 'schema_registry.api_secret': environment variable 'ARROYO_TEST_SR_SECRET' is not set") {
+		t.Errorf("missing variable: %v", err)
+	}
+	t.Setenv("ARROYO_TEST_SR_SECRET", "hunter2")
+	prog, err := plan(t, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sourceTable(prog, "orders").Schema.String(); got != "(id BIGINT, item TEXT)" {
+		t.Errorf("resolved columns %s", got)
+	}
+	if strings.Contains(prog.String(), "hunter2") {
+		t.Error("the plan shows the registry secret")
 	}
 }
