@@ -350,7 +350,9 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		pctx, cancel = context.WithDeadline(ctx, s.next)
 		defer cancel()
 	}
-	fs := s.cons.PollRecords(pctx, batchRows)
+	// Each partition's records become a batch of their own (its split):
+	// take up to batchRows per partition so batches keep their size.
+	fs := s.cons.PollRecords(pctx, batchRows*min(max(len(s.times.last), 1), 4))
 	var ferr error
 	fs.EachError(func(topic string, p int32, err error) {
 		if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
