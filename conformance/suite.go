@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"sort"
 	"strings"
@@ -33,6 +34,10 @@ type Target struct {
 	SchemaRegistry string
 	// Partitions is how many partitions test topics get (default 3).
 	Partitions int
+	// Restart, if set, stops every broker of Bootstrap's cluster and
+	// starts them again with their data, returning once they accept
+	// connections (the broker_restart definition; skipped without it).
+	Restart func(ctx context.Context) error
 }
 
 // TLS is an SSL listener and how to trust it.
@@ -296,6 +301,10 @@ const (
 	EnvTLSCA         = "ARROYO_CONFORMANCE_TLS_CA"
 	EnvProvider      = "ARROYO_CONFORMANCE_KAFKA_PROVIDER"
 	EnvRegistry      = "ARROYO_CONFORMANCE_SCHEMA_REGISTRY"
+	// EnvRestart is a shell command that restarts every broker of the
+	// cluster and returns once they accept connections (broker.sh's
+	// "restart"); without it broker_restart is skipped.
+	EnvRestart = "ARROYO_CONFORMANCE_KAFKA_RESTART"
 	// EnvRequire = 1 makes a missing external target a failure, not a
 	// skip (CI sets it).
 	EnvRequire = "ARROYO_REQUIRE_REAL_KAFKA"
@@ -314,6 +323,9 @@ func FromEnv(getenv func(string) string) (Target, bool) {
 	t := Target{Name: "env", Bootstrap: bs, SchemaRegistry: getenv(EnvRegistry)}
 	if p := getenv(EnvProvider); p != "" {
 		t.Name = p
+	}
+	if cmd := getenv(EnvRestart); cmd != "" {
+		t.Restart = RestartCommand(cmd)
 	}
 	if ssl := getenv(EnvSSL); ssl != "" {
 		t.TLS = &TLS{Bootstrap: ssl, CAFile: getenv(EnvTLSCA)}
@@ -335,4 +347,17 @@ func FromEnv(getenv func(string) string) (Target, bool) {
 		t.SASL = s
 	}
 	return t, true
+}
+
+// RestartCommand returns a Target.Restart that runs the shell command cmd
+// (e.g. "conformance/kafka/broker.sh restart"), which must restart every
+// broker of the cluster and return once they accept connections.
+func RestartCommand(cmd string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		out, err := exec.CommandContext(ctx, "sh", "-c", cmd).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("restart command %q: %w: %s", cmd, err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
 }

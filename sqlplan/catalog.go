@@ -1,6 +1,7 @@
 package sqlplan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -259,8 +260,18 @@ func (p *planner) createTable(ct *dialect.CreateTable) error {
 		t.setSchema(types.NewSchema(fields...))
 	case formatDefault != nil:
 		t.setSchema(formatDefault)
-	case c.NewSource != nil && t.role != roleSink && c.NewSink == nil:
-		return errAt(ct.NamePos, "table '"+ct.Name+"' needs a column list")
+	case t.role == roleSource || (c.NewSource != nil && t.role != roleSink && c.NewSink == nil):
+		// A source declared without columns: the connector may read
+		// them from an external system (a schema registry).
+		resolve, ok := connector.LookupSchemaResolver(c.Name)
+		if !ok {
+			return errAt(ct.NamePos, "table '"+ct.Name+"' needs a column list")
+		}
+		rs, err := resolve(context.Background(), desc)
+		if err != nil {
+			return errAt(ct.NamePos, err.Error())
+		}
+		t.setSchema(rs)
 	default:
 		// A sink without columns takes its schema from the query that
 		// writes into it.

@@ -25,6 +25,7 @@ type conformanceFlags struct {
 	tlsBS        string
 	tlsCA        string
 	tlsSkip      bool
+	restart      string
 	run          string
 	junit        string
 	list         bool
@@ -58,6 +59,7 @@ given.`,
 	fl.StringVar(&f.tlsBS, "tls-bootstrap-servers", "", "SSL listener, for the TLS definitions")
 	fl.StringVar(&f.tlsCA, "tls-ca-file", "", "PEM CA of the SSL listener's certificates")
 	fl.BoolVar(&f.tlsSkip, "tls-insecure-skip-verify", false, "do not verify the SSL listener's certificate")
+	fl.StringVar(&f.restart, "restart-command", "", "shell command that restarts every broker and returns once they accept connections (the broker_restart definition; skipped without it)")
 	fl.StringVar(&f.run, "run", "", "run only the definitions whose names match this regular expression")
 	fl.StringVar(&f.junit, "junit", "", "write a JUnit XML report to this file")
 	fl.BoolVar(&f.list, "list", false, "list the definitions and exit")
@@ -96,6 +98,9 @@ func runConformance(ctx context.Context, f conformanceFlags, stdout, stderr io.W
 	}
 	if f.tlsBS != "" {
 		t.TLS = &conformance.TLS{Bootstrap: f.tlsBS, CAFile: f.tlsCA, SkipVerify: f.tlsSkip}
+	}
+	if f.restart != "" {
+		t.Restart = conformance.RestartCommand(f.restart)
 	}
 	start := time.Now()
 	results, err := conformance.Run(ctx, t, defs, f.run, nil)

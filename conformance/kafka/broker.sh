@@ -4,6 +4,8 @@
 #   conformance/kafka/broker.sh start   fetch (cached), configure, start, wait until ready, print env
 #   conformance/kafka/broker.sh env     print the env of the running broker (source it: eval "$(... env)")
 #   conformance/kafka/broker.sh stop    stop it by its PID (SIGTERM, then SIGKILL after 30 s)
+#   conformance/kafka/broker.sh restart stop the broker by its PID and start it again on the same
+#                                       ports and data (the registry keeps running); waits until ready
 #   conformance/kafka/broker.sh status  exit 0 if it is running
 #
 # One KRaft node (broker + controller) with four listeners on 127.0.0.1:
@@ -205,12 +207,59 @@ export ARROYO_CONFORMANCE_SASL_USERNAME=$user
 export ARROYO_CONFORMANCE_SASL_PASSWORD=$password
 export ARROYO_CONFORMANCE_TLS_CA=$run/certs/ca.pem
 export ARROYO_CONFORMANCE_KAFKA_PROVIDER=apache-kafka-$version
+export ARROYO_CONFORMANCE_KAFKA_RESTART="ARROYO_KAFKA_DIR=$run $here/broker.sh restart"
 ENV
 }
 
 java_cmd() {
   java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$libs/*" "$@"
+}
+
+# launch starts the broker of $run/server.properties in the background.
+launch() {
+  # setsid: the broker gets its own session, so it outlives this script
+  # but is stopped only by its PID (broker.sh stop).
+  setsid java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$libs/*" \
+    kafka.Kafka "$run/server.properties" >>"$run/server.log" 2>&1 < /dev/null &
+  echo $! > "$run/pid"
+}
+
+# wait_ready N waits until the log says "Kafka Server started" more than N
+# times and the PLAINTEXT port accepts connections.
+wait_ready() {
+  local before=$1 deadline=$((SECONDS + ready_timeout)) n
+  # shellcheck disable=SC1091
+  source "$run/env.sh"
+  while :; do
+    if ! running; then
+      log_tail
+      die "the broker exited during startup"
+    fi
+    n="$(grep -c "Kafka Server started" "$run/server.log" 2>/dev/null || true)"
+    if [ "${n:-0}" -gt "$before" ] &&
+      (exec 3<>"/dev/tcp/127.0.0.1/${ARROYO_CONFORMANCE_KAFKA##*:}") 2>/dev/null; then
+      break
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      log_tail
+      die "the broker was not ready after ${ready_timeout}s"
+    fi
+    sleep 0.5
+  done
+}
+
+# restart stops the broker by its PID and starts it again with the same
+# configuration, ports and data; the schema registry keeps running.
+restart() {
+  running || die "no broker running"
+  local t0=$SECONDS before
+  before="$(grep -c "Kafka Server started" "$run/server.log" 2>/dev/null || true)"
+  kill_pid "$run/pid" "the broker"
+  launch
+  wait_ready "${before:-0}"
+  echo "broker.sh: restarted Apache Kafka $version (PID $(cat "$run/pid")) in $((SECONDS - t0))s" >&2
 }
 
 start() {
@@ -234,31 +283,9 @@ start() {
     --add-scram "SCRAM-SHA-256=[name=$user,password=$password]" \
     --add-scram "SCRAM-SHA-512=[name=$user,password=$password]" >>"$run/server.log" 2>&1 ||
     { log_tail; die "kafka-storage format failed"; }
-  # setsid: the broker gets its own session, so it outlives this script
-  # but is stopped only by its PID (broker.sh stop).
-  setsid java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$libs/*" \
-    kafka.Kafka "$run/server.properties" >>"$run/server.log" 2>&1 < /dev/null &
-  echo $! > "$run/pid"
+  launch
   start_registry
-  local deadline=$((SECONDS + ready_timeout))
-  # shellcheck disable=SC1091
-  source "$run/env.sh"
-  while :; do
-    if ! running; then
-      log_tail
-      die "the broker exited during startup"
-    fi
-    if grep -q "Kafka Server started" "$run/server.log" 2>/dev/null &&
-      (exec 3<>"/dev/tcp/127.0.0.1/${ARROYO_CONFORMANCE_KAFKA##*:}") 2>/dev/null; then
-      break
-    fi
-    if [ $SECONDS -ge $deadline ]; then
-      log_tail
-      die "the broker was not ready after ${ready_timeout}s"
-    fi
-    sleep 0.5
-  done
+  wait_ready 0
   registry_wait
   started=1
   echo "broker.sh: Apache Kafka $version ready (PID $(cat "$run/pid")) in $((SECONDS - t0))s (fetch ${t_fetch}s); log $run/server.log" >&2
@@ -277,8 +304,9 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   env) running || die "no broker running"; cat "$run/env.sh" ;;
   status) running ;;
   fetch) fetch ;;
-  *) echo "usage: $0 start|stop|env|status|fetch" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|env|status|fetch" >&2; exit 2 ;;
 esac

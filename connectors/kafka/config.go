@@ -43,6 +43,7 @@ const (
 	OptGroupID         = "source.group_id"
 	OptGroupIDPrefix   = "source.group_id_prefix"
 	OptDiscovery       = "source.partition_discovery_interval"
+	OptIdleTimeout     = "source.idle_timeout"
 	OptCommitMode      = "sink.commit_mode"
 	OptKeyField        = "sink.key_field"
 	OptTimestampField  = "sink.timestamp_field"
@@ -94,6 +95,8 @@ func commonOptions() []connector.Option {
 			Description: "Prefix of the generated consumer group id, when source.group_id is not set."},
 		{Name: OptDiscovery, Type: connector.TypeDuration, Default: "30s",
 			Description: "How often a source looks for partitions added to its topic; new partitions are read from their start."},
+		{Name: OptIdleTimeout, Type: connector.TypeDuration, Default: "30s",
+			Description: "How long a partition may have no new record before it stops holding back the source's watermark (the watermark is the least over the partitions of each one's event time, less the lateness); 0 keeps every partition's hold."},
 		{Name: OptCommitMode, Type: connector.TypeEnum, Enum: []string{AtLeastOnce, ExactlyOnce}, Default: AtLeastOnce,
 			Description: "'at_least_once' flushes at every checkpoint (a failure may duplicate records); 'exactly_once' writes one Kafka transaction per checkpoint and subtask, committed when the checkpoint is durable."},
 		{Name: OptKeyField, Type: connector.TypeString, Example: "customer_id",
@@ -151,6 +154,7 @@ type config struct {
 	committed bool
 	groupID   string
 	discovery time.Duration
+	idle      time.Duration
 	exactly   bool
 	keyField  string
 	tsField   string
@@ -288,6 +292,7 @@ func parseConfig(t *connector.Table) (*config, error) {
 		return nil, bad(OptOffset, "'group' needs source.group_id (the group whose committed offsets to start from)")
 	}
 	c.discovery = o.Duration(OptDiscovery)
+	c.idle = o.Duration(OptIdleTimeout)
 	c.exactly = o.String(OptCommitMode) == ExactlyOnce
 	c.keyField, c.tsField = o.String(OptKeyField), o.String(OptTimestampField)
 	c.create = !o.Has(OptCreateTopic) || o.Bool(OptCreateTopic)
@@ -483,7 +488,13 @@ func (c *config) connErr(op string, err error, ctx context.Context) error {
 	msg := err
 	retriable := true
 	s := err.Error()
+	var verr *tls.CertificateVerificationError
+	var herr x509.HostnameError
 	switch {
+	case errors.As(err, &verr) || errors.As(err, &herr):
+		// A CA or host name problem: retrying cannot help.
+		msg, retriable = fmt.Errorf("TLS: the certificate of brokers %s is not trusted (check '%s', or the system's CAs when it is unset; '%s' only in tests): %w",
+			strings.Join(c.brokers, ","), OptTLSCAFile, OptTLSSkipVerify, err), false
 	case strings.Contains(s, "SASL") || strings.Contains(s, "authentication") || strings.Contains(s, "Authentication"):
 		msg, retriable = fmt.Errorf("authentication failed (check the user name, password and mechanism): %w", err), false
 	case c.sasl != "" && (errors.Is(err, io.EOF) || strings.HasSuffix(s, "EOF")):

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"maps"
 
 	"github.com/arroyogo/arroyo/connectors/schemareg"
 	"github.com/arroyogo/arroyo/engine/connector"
@@ -25,8 +26,20 @@ func registryFormat(t *connector.Table) (string, bool) {
 }
 
 // registry connects the table's Schema Registry (schema_registry.*, from
-// the options or a Confluent profile already applied to o).
+// the options or a Confluent profile already applied to o), with its
+// {{ENV_VAR}} templates resolved.
 func registry(table string, o connector.Options) (*schemareg.Registry, error) {
+	o = maps.Clone(o)
+	for _, name := range []string{OptRegistryURL, OptRegistryKey, OptRegistrySecret} {
+		if !o.Has(name) {
+			continue
+		}
+		v, err := expand(table, name, o.String(name), lookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		o[name] = v
+	}
 	cfg, ok := schemareg.ConfigFromOptions(o)
 	if !ok {
 		return nil, &ConfigError{Table: table, Option: OptRegistryURL, Problem: "is required by a format with a schema registry ('avro.confluent_schema_registry' / 'json.confluent_schema_registry')"}

@@ -402,7 +402,16 @@ func (s twoPhase) Commit(ctx context.Context, epoch uint64, all [][]byte) error 
 		}
 		if cl, ok := s.pending[p.TxnID]; ok {
 			if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-				return s.cfg.connErr("commit transaction "+p.TxnID, err, ctx)
+				cerr := s.cfg.connErr("commit transaction "+p.TxnID, err, ctx)
+				if !retriable(cerr) || ctx.Err() != nil {
+					return cerr
+				}
+				// The client gave up after its retry timeout: finish
+				// the commit by producer id and epoch, with backoff
+				// (retry.go), as a restore would.
+				if err := s.resume(ctx, p); err != nil {
+					return err
+				}
 			}
 			cl.Close()
 			delete(s.pending, p.TxnID)
@@ -459,9 +468,9 @@ func (s twoPhase) Recover(ctx context.Context, restored [][]byte) error {
 // process with its producer id and epoch. A transaction already committed
 // (a Commit that succeeded before a crash) is success.
 func (s *sink) resume(ctx context.Context, p prepared) error {
-	ctx, cancel := context.WithTimeout(ctx, max(s.cfg.timeout, 30*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, max(s.cfg.retryWindow(), 30*time.Second))
 	defer cancel()
-	for {
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		req := kmsg.NewPtrEndTxnRequest()
 		req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = p.TxnID, p.Producer, p.Epoch, true
 		resp, err := req.RequestWith(ctx, s.meta)
@@ -471,11 +480,14 @@ func (s *sink) resume(ctx context.Context, p prepared) error {
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, kerr.ConcurrentTransactions) || errors.Is(err, kerr.CoordinatorLoadInProgress) || errors.Is(err, kerr.NotCoordinator):
+		case errors.Is(err, kerr.ConcurrentTransactions) || errors.Is(err, kerr.CoordinatorLoadInProgress) || errors.Is(err, kerr.NotCoordinator) ||
+			(ctx.Err() == nil && !errors.As(err, new(*kerr.Error))):
+			// A coordinator moving or loading, or a connection error:
+			// transient.
 			select {
 			case <-ctx.Done():
-				return s.cfg.connErr("commit restored transaction "+p.TxnID, err, ctx)
-			case <-time.After(50 * time.Millisecond):
+				return s.cfg.connErr("commit transaction "+p.TxnID, err, ctx)
+			case <-time.After(wait):
 			}
 			continue
 		}

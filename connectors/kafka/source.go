@@ -127,6 +127,11 @@ type source struct {
 	next    time.Time   // next partition discovery
 	asm     *assembler
 	group   string
+	times   *partitionTimes // per-partition watermarks (watermark.go)
+	// discovered is set once a partition discovery succeeded; failures
+	// tracks a run of transient discovery failures (retry.go).
+	discovered bool
+	failures   transient
 }
 
 var (
@@ -140,7 +145,7 @@ func newSource(t *connector.Table, task connector.SourceTask, sp []connector.Spl
 	if err != nil {
 		return nil, err
 	}
-	s := &source{t: t, cfg: cfg, task: task}
+	s := &source{t: t, cfg: cfg, task: task, times: newPartitionTimes(cfg.idle)}
 	for _, st := range sp {
 		c, err := parseClass(st)
 		if err != nil {
@@ -201,7 +206,7 @@ func (s *source) discover(ctx context.Context) error {
 		}
 	}
 	if len(fresh) > 0 {
-		first := s.next.IsZero()
+		first := !s.discovered
 		if first {
 			for _, c := range s.classes {
 				if len(c.offsets) > 0 {
@@ -315,13 +320,23 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		s.adm, s.meta = adm, cl
 	}
 	if now := time.Now(); !now.Before(s.next) {
-		if err := s.discover(ctx); err != nil {
-			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-				return nil
+		err := s.discover(ctx)
+		switch {
+		case err == nil:
+			s.discovered = true
+			s.failures.ok()
+			s.next = now.Add(max(s.cfg.discovery, 100*time.Millisecond))
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			return nil
+		default:
+			// A transient failure: read on with the partitions known,
+			// and look again after a backoff.
+			wait, err := s.failures.fail(err, now, s.cfg.retryWindow(), max(s.cfg.discovery, 100*time.Millisecond))
+			if err != nil {
+				return err
 			}
-			return err
+			s.next = now.Add(wait)
 		}
-		s.next = now.Add(max(s.cfg.discovery, 100*time.Millisecond))
 	}
 	if s.cons == nil {
 		// No partition yet: wait (the runtime declares the subtask idle
@@ -335,28 +350,43 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		pctx, cancel = context.WithDeadline(ctx, s.next)
 		defer cancel()
 	}
-	fs := s.cons.PollRecords(pctx, batchRows)
+	// Each partition's records become a batch of their own (its split):
+	// take up to batchRows per partition so batches keep their size.
+	fs := s.cons.PollRecords(pctx, batchRows*min(max(len(s.times.last), 1), 4))
 	var ferr error
 	fs.EachError(func(topic string, p int32, err error) {
 		if ferr == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			ferr = s.cfg.connErr(fmt.Sprintf("fetch partition %d", p), err, pctx)
 		}
 	})
+	// One batch per partition, each its own split for the watermark.
+	now := time.Now()
+	split, _ := out.(connector.SplitOutput)
 	var derr error
-	fs.EachRecord(func(r *kgo.Record) {
-		if derr != nil {
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if derr != nil || len(fp.Records) == 0 {
 			return
 		}
-		if err := s.asm.add(r); err != nil {
-			derr = fmt.Errorf("kafka table '%s': topic '%s' partition %d offset %d: bad record: %w", s.t.Name, r.Topic, r.Partition, r.Offset, err)
-			return
+		for _, r := range fp.Records {
+			if err := s.asm.add(r); err != nil {
+				derr = fmt.Errorf("kafka table '%s': topic '%s' partition %d offset %d: bad record: %w", s.t.Name, r.Topic, r.Partition, r.Offset, err)
+				break
+			}
+			if c := s.owner(r.Partition); c != nil {
+				c.offsets[r.Partition] = r.Offset + 1
+			}
 		}
-		if c := s.owner(r.Partition); c != nil {
-			c.offsets[r.Partition] = r.Offset + 1
+		if err := s.flush(out, split, fp.Partition, now); err != nil && derr == nil {
+			derr = err
 		}
 	})
-	if err := s.flush(out); err != nil {
-		return err
+	if split != nil {
+		for _, c := range s.classes {
+			for p := range c.offsets {
+				s.times.add(p, now)
+			}
+		}
+		s.times.expire(split, now)
 	}
 	if derr != nil {
 		return derr
@@ -364,14 +394,19 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 	return ferr
 }
 
-func (s *source) flush(out connector.SourceOutput) error {
+// flush emits the records of partition p assembled since the last flush.
+func (s *source) flush(out connector.SourceOutput, split connector.SplitOutput, p int32, now time.Time) error {
 	if n := s.asm.takeDropped(); n > 0 {
 		out.Counter(connector.CounterBadData, n)
 	}
-	if b := s.asm.flush(); b != nil {
+	b := s.asm.flush()
+	switch {
+	case b == nil:
+		return nil
+	case split == nil:
 		return out.Emit(b)
 	}
-	return nil
+	return split.EmitSplit(s.times.split(split, p, now), b)
 }
 
 // Snapshot implements connector.Source: each class's next offsets.

@@ -329,6 +329,11 @@ func (s *Server) createPipeline(ctx context.Context, b *PipelinePost, preview bo
 	if err != nil {
 		return nil, err
 	}
+	// Plan-time checks without side effects (a source topic or registry
+	// subject missing, brokers unreachable): 400 before anything is stored.
+	if err := connector.PreflightProgram(ctx, prog); err != nil {
+		return nil, badRequest("%s", err)
+	}
 	graph, _ := json.Marshal(graphOf(prog))
 	p := &store.Pipeline{Name: b.Name, Query: b.Query, Parallelism: b.Parallelism, UDFs: names, Graph: graph, Preview: preview}
 	if b.CheckpointIntervalMicros != nil {
