@@ -45,7 +45,9 @@ func encodeHandle(h any) (Kind, []byte, error) {
 	case nil:
 		return KindNone, nil, nil
 	case *state.Snapshot:
-		b, err := h.MarshalBinary()
+		// The snapshot's own encoding, not a copy: the file is written
+		// from it and nothing modifies it.
+		b, err := h.Encoded()
 		return KindState, b, err
 	case []connector.SplitState:
 		b := append([]byte(splitsMagic), codecVersion)

@@ -23,6 +23,46 @@ type Snapshot struct {
 	// Global holds the live entries of the subtask's global tables, in
 	// table then key order.
 	Global []GlobalEntry
+
+	// enc is the encoding the snapshot was built as (Store.Snapshot), and
+	// encOf what it encodes; a snapshot whose fields were changed since
+	// (compared cheaply: header, lengths, the Groups array) is encoded
+	// again.
+	enc   []byte
+	encOf encodedOf
+}
+
+type encodedOf struct {
+	op                    string
+	epoch                 uint64
+	sub, par, kg          int
+	groups, global        int
+	firstGroup            *GroupState
+	firstLen              int
+}
+
+func (s *Snapshot) identity() encodedOf {
+	id := encodedOf{op: s.OperatorID, epoch: s.Epoch, sub: s.Subtask, par: s.Parallelism, kg: s.MaxKeyGroups, groups: len(s.Groups), global: len(s.Global)}
+	if len(s.Groups) > 0 {
+		id.firstGroup, id.firstLen = &s.Groups[0], len(s.Groups[0].Data)
+	}
+	return id
+}
+
+func (s *Snapshot) setEncoded(b []byte) {
+	s.enc = b
+	s.encOf = s.identity()
+}
+
+// Encoded returns the encoding of MarshalBinary. A snapshot from
+// Store.Snapshot or SnapshotWith was encoded as it was built, and Encoded
+// returns those bytes without a copy: the caller must not modify them
+// (they hold the snapshot's Groups).
+func (s *Snapshot) Encoded() ([]byte, error) {
+	if s.enc != nil && s.encOf == s.identity() {
+		return s.enc, nil
+	}
+	return s.MarshalBinary()
 }
 
 // GroupState is the keyed state of one key group. Data is an encoding
@@ -70,6 +110,9 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 
 // AppendBinary appends the encoding of MarshalBinary to b.
 func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
+	if s.enc != nil && s.encOf == s.identity() {
+		return append(b, s.enc...), nil
+	}
 	if s.Subtask < 0 || s.Parallelism < 1 || s.MaxKeyGroups < 1 {
 		return nil, fmt.Errorf("state: encode snapshot: subtask %d of parallelism %d, %d key groups", s.Subtask, s.Parallelism, s.MaxKeyGroups)
 	}
@@ -130,11 +173,13 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	if got := crc32c(body); got != sum {
 		return fmt.Errorf("checksum mismatch (stored %08x, computed %08x over %d bytes): truncated or damaged", sum, got, len(body))
 	}
-	// The snapshot keeps windows into one private copy (or into data).
-	r := reader{b: body[5:]}
+	// The snapshot keeps windows into one private copy (or into data),
+	// which is also its encoding (Encoded).
 	if copyData {
-		r.b = append([]byte(nil), r.b...)
+		data = append([]byte(nil), data...)
+		body = data[:len(data)-4]
 	}
+	r := reader{b: body[5:]}
 	var out Snapshot
 	out.OperatorID = string(r.bytes())
 	out.Epoch = r.uvarint()
@@ -165,6 +210,7 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 		return fmt.Errorf("%d bytes after the last entry", len(r.b))
 	}
 	*s = out
+	s.setEncoded(data[:len(data):len(data)])
 	return nil
 }
 
@@ -178,75 +224,16 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// appendGroup appends the Data of key group g for the tables names (those
-// with entries), or nothing if g is empty in all of them.
-func appendGroup(b []byte, g int, names []string, tables map[string]*KeyedTable) []byte {
-	count := 0
-	for _, name := range names {
-		if tables[name].GroupLen(g) > 0 {
-			count++
-		}
-	}
-	if count == 0 {
-		return b
-	}
-	b = binary.AppendUvarint(b, uint64(count))
-	for _, name := range names {
-		t := tables[name]
-		if t.GroupLen(g) == 0 {
-			continue
-		}
-		b = appendString(b, name)
-		b = binary.AppendUvarint(b, uint64(t.GroupLen(g)))
-		_ = t.Range(g, func(key, value []byte, expiresAt int64) error {
-			b = appendBytes(b, key)
-			b = appendBytes(b, value)
-			if expiresAt == NoExpiry {
-				b = binary.AppendUvarint(b, 0)
-			} else {
-				b = binary.AppendUvarint(b, 1)
-				b = binary.AppendVarint(b, expiresAt)
-			}
-			return nil
-		})
-	}
-	return b
-}
-
 // loadGroup puts the entries of gs into the store's tables.
 func (s *Store) loadGroup(gs GroupState) error {
-	r := reader{b: gs.Data}
-	tables := r.count()
-	for i := 0; i < tables && r.err == nil; i++ {
-		name := string(r.bytes())
-		entries := r.count()
-		if r.err != nil {
-			break
+	var t *KeyedTable
+	return rangeGroup(gs, func(table string, key, value []byte, expiresAt int64) error {
+		if t == nil || t.name != table {
+			t = s.keyedTable(table)
 		}
-		t := s.Keyed(name)
-		for j := 0; j < entries && r.err == nil; j++ {
-			key, value := r.bytes(), r.bytes()
-			expiresAt := int64(NoExpiry)
-			switch r.uvarint() {
-			case 0:
-			case 1:
-				expiresAt = r.varint()
-			default:
-				r.fail("bad expiry tag")
-			}
-			if r.err != nil {
-				break
-			}
-			t.load(gs.Group, key, value, expiresAt)
-		}
-	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail("trailing bytes")
-	}
-	if r.err != nil {
-		return fmt.Errorf("%w: %w", ErrCorrupt, r.err)
-	}
-	return nil
+		t.load(gs.Group, key, value, expiresAt)
+		return nil
+	})
 }
 
 // reader decodes the varint framing; the first error sticks and later
