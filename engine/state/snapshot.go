@@ -33,12 +33,12 @@ type Snapshot struct {
 }
 
 type encodedOf struct {
-	op                    string
-	epoch                 uint64
-	sub, par, kg          int
-	groups, global        int
-	firstGroup            *GroupState
-	firstLen              int
+	op             string
+	epoch          uint64
+	sub, par, kg   int
+	groups, global int
+	firstGroup     *GroupState
+	firstLen       int
 }
 
 func (s *Snapshot) identity() encodedOf {
