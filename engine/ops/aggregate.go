@@ -1149,64 +1149,54 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 	putWatermark(st, a.task, a.watermark, a.maxTs)
 	size := 0
 	for _, e := range tab.sets {
-		size += len(e.buf)
+		size += e.size()
 	}
 	return st.SnapshotWith(b.Epoch, map[string]state.TableEncoder{groupTable: tab}, size+(hi-lo)*16), nil
 }
 
 // encodedSlots is a set of groups in the snapshot's entry encoding
-// (state.AppendEntry), ordered by key group: the entries of key group
-// lo+i are buf[off[i]:off[i+1]], count[i] of them.
+// (state.AppendEntry), by key group: bufs[i] holds the count[i] entries of
+// key group lo+i.
 type encodedSlots struct {
-	buf   []byte
-	off   []int
+	bufs  [][]byte
 	count []int32
+}
+
+func (e *encodedSlots) size() int {
+	n := 0
+	for _, b := range e.bufs {
+		n += len(b)
+	}
+	return n
 }
 
 // encodeSlots encodes the groups slots of g into e, by key group (of
 // [lo, hi), the subtask's): key = prefix(i) (nil: none) + group key,
 // value = extra(slot) (if not nil) then each accumulator's snapshot,
-// uvarint length-prefixed.
+// uvarint length-prefixed. It reads the groups in slot order (their keys
+// and accumulators sequentially) and appends to one buffer per key group,
+// which it reuses from the previous encoding of e.
 func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
 	k := a.MaxKeyGroups()
 	n := hi - lo
 	e.count = slices.Grow(e.count[:0], n)[:n]
 	clear(e.count)
-	e.off = slices.Grow(e.off[:0], n+1)[:n+1]
-	kgs := make([]int32, len(slots))
-	keyBytes := 0
-	for i, s := range slots {
+	if len(e.bufs) != n {
+		e.bufs = make([][]byte, n)
+	}
+	// Size the buffers from the keys (and a guess of the values) in a
+	// first pass, unless they already have room from the last time.
+	keyBytes := make([]int, n)
+	for _, s := range slots {
 		kg := state.KeyGroupOf(g.hash[s], k) - lo
 		if kg < 0 || kg >= n {
 			return fmt.Errorf("checkpoint: a group of key group %d is on the subtask of key groups [%d, %d)", kg+lo, lo, hi)
 		}
-		kgs[i] = int32(kg)
 		e.count[kg]++
-		keyBytes += int(g.klen[s])
-	}
-	// Counting sort of the slots by key group.
-	pos := make([]int, n+1)
-	for i, c := range e.count {
-		pos[i+1] = pos[i] + int(c)
-	}
-	order := make([]int32, len(slots))
-	next := slices.Clone(pos[:n])
-	for i, kg := range kgs {
-		order[next[kg]] = int32(i)
-		next[kg]++
-	}
-	buf := e.buf[:0]
-	if want := keyBytes + len(slots)*(8+len(g.accs)*8); cap(buf) < want {
-		buf = make([]byte, 0, want+want/8)
+		keyBytes[kg] += int(g.klen[s])
 	}
 	var val, snap []byte
-	kg := 0
-	for j, i := range order {
-		for kg < n && pos[kg] == j {
-			e.off[kg] = len(buf)
-			kg++
-		}
-		s := slots[i]
+	value := func(s uint32) []byte {
 		val = val[:0]
 		if extra != nil {
 			val = extra(val, s)
@@ -1216,16 +1206,32 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 			val = binary.AppendUvarint(val, uint64(len(snap)))
 			val = append(val, snap...)
 		}
+		return val
+	}
+	if len(slots) > 0 {
+		// Guess every entry's framing and value from the first's.
+		per := 6 + len(value(slots[0]))
+		if prefix != nil {
+			per += len(prefix(0))
+		}
+		for i := range e.bufs {
+			want := keyBytes[i] + int(e.count[i])*per
+			if cap(e.bufs[i]) < want {
+				e.bufs[i] = make([]byte, 0, want+want/16)
+			}
+		}
+	}
+	for i := range e.bufs {
+		e.bufs[i] = e.bufs[i][:0]
+	}
+	for i, s := range slots {
+		kg := state.KeyGroupOf(g.hash[s], k) - lo
 		var p []byte
 		if prefix != nil {
-			p = prefix(int(i))
+			p = prefix(i)
 		}
-		buf = state.AppendEntryParts(buf, p, g.key(s), val, state.NoExpiry)
+		e.bufs[kg] = state.AppendEntryParts(e.bufs[kg], p, g.key(s), value(s), state.NoExpiry)
 	}
-	for ; kg <= n; kg++ {
-		e.off[kg] = len(buf)
-	}
-	e.buf = buf
 	return nil
 }
 
@@ -1252,14 +1258,14 @@ func (t *encodedTable) GroupLen(g int) int {
 func (t *encodedTable) GroupSize(g int) int {
 	n := 0
 	for _, e := range t.sets {
-		n += e.off[g-t.lo+1] - e.off[g-t.lo]
+		n += len(e.bufs[g-t.lo])
 	}
 	return n
 }
 
 func (t *encodedTable) AppendGroup(b []byte, g int) []byte {
 	for _, e := range t.sets {
-		b = append(b, e.buf[e.off[g-t.lo]:e.off[g-t.lo+1]]...)
+		b = append(b, e.bufs[g-t.lo]...)
 	}
 	return b
 }
@@ -1429,16 +1435,23 @@ func (g *groups) buildTable() {
 	for b := range buckets {
 		pos[b+1] += pos[b]
 	}
-	order := make([]uint32, pos[buckets])
+	// (home, slot) pairs: the inserts then read no hash at random.
+	order := make([][2]uint32, pos[buckets])
 	for s, u := range g.used {
 		if u {
-			b := (g.hash[s] & mask) >> shift
-			order[pos[b]] = uint32(s)
+			home := g.hash[s] & mask
+			b := home >> shift
+			order[pos[b]] = [2]uint32{uint32(home), uint32(s)}
 			pos[b]++
 		}
 	}
-	for _, s := range order {
-		insert(s)
+	for _, o := range order {
+		for i := uint64(o[0]); ; i = (i + 1) & mask {
+			if g.table[i] == 0 {
+				g.table[i] = o[1] + 1
+				break
+			}
+		}
 	}
 }
 

@@ -440,3 +440,62 @@ func TestAggregateTickFlushes(t *testing.T) {
 		}
 	})
 }
+
+// TestAggregateRestoreLargePane restores a window of many groups (its
+// index is built in buckets of the table, not row by row) at the same and
+// at another parallelism, then adds a row to every group: each must find
+// its restored group, so every count is 2.
+func TestAggregateRestoreLargePane(t *testing.T) {
+	const keys = 60_000
+	ctx := context.Background()
+	n := aggNode(&program.Window{Kind: program.WindowTumble, Width: 10 * time.Second}, false)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	rows := make([]aggRow, keys)
+	for i := range rows {
+		rows[i] = aggRow{k: int64(i), v: int64(i % 7), ts: base + int64(i)}
+	}
+	split := func(par int) [][]aggRow {
+		parts := make([][]aggRow, par)
+		for _, r := range rows {
+			s := routeOf(r.k, par)
+			parts[s] = append(parts[s], r)
+		}
+		return parts
+	}
+	first := newAgg(t, n, 0, 1)
+	if err := first.Process(ctx, 0, aggBatch(rows, false), &collector2{}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := first.Checkpoint(ctx, ops.Barrier{Epoch: 1}, &collector2{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, par := range []int{1, 2} {
+		out := &collector2{}
+		for s, part := range split(par) {
+			op := newAgg(t, n, s, par)
+			if err := op.RestoreKeyed(ctx, []any{h}); err != nil {
+				t.Fatal(err)
+			}
+			if err := op.Process(ctx, 0, aggBatch(part, false), out); err != nil {
+				t.Fatal(err)
+			}
+			if err := op.OnWatermark(ctx, math.MaxInt64, out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := 0
+		for _, b := range out.batches {
+			k, c, sum := b.Cols[0].(*coldata.Vec[int64]), b.Cols[2].(*coldata.Vec[int64]), b.Cols[3].(*coldata.Vec[int64])
+			b.ForEach(func(i int) {
+				seen++
+				if c.Vals[i] != 2 || sum.Vals[i] != 2*(k.Vals[i]%7) {
+					t.Fatalf("parallelism %d: key %d: count %d, sum %d", par, k.Vals[i], c.Vals[i], sum.Vals[i])
+				}
+			})
+		}
+		if seen != keys {
+			t.Fatalf("parallelism %d: %d groups emitted, want %d", par, seen, keys)
+		}
+	}
+}
