@@ -1095,7 +1095,7 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 			kept = append(kept, s)
 		}
 		e := &encodedSlots{}
-		err = a.encodeSlots(e, g, kept, lo, hi, nil, func(v []byte, s uint32) []byte {
+		err = a.encodeSlots(e, g, kept, lo, hi, nil, nil, func(v []byte, s uint32) []byte {
 			v = binary.AppendVarint(v, g.count[s])
 			v = binary.AppendVarint(v, g.touched[s])
 			v = binary.AppendUvarint(v, uint64(len(g.emitted[s])))
@@ -1114,7 +1114,7 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 			}
 		}
 		e := &encodedSlots{}
-		err = a.encodeSlots(e, a.sess, slots, lo, hi, func(i int) []byte {
+		err = a.encodeSlots(e, a.sess, slots, lo, hi, nil, func(i int) []byte {
 			prefix = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(prefix[:0], uint64(bounds[i][0])), uint64(bounds[i][1]))
 			return prefix
 		}, nil)
@@ -1135,7 +1135,7 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 					g.enc = &encodedSlots{}
 				}
 				pfx := binary.BigEndian.AppendUint64(nil, uint64(ps))
-				if err = a.encodeSlots(g.enc, g, g.liveSlots(), lo, hi, func(int) []byte { return pfx }, nil); err != nil {
+				if err = a.encodeSlots(g.enc, g, g.liveSlots(), lo, hi, pfx, nil, nil); err != nil {
 					break
 				}
 				g.encStale = false
@@ -1171,31 +1171,38 @@ func (e *encodedSlots) size() int {
 }
 
 // encodeSlots encodes the groups slots of g into e, by key group (of
-// [lo, hi), the subtask's): key = prefix(i) (nil: none) + group key,
-// value = extra(slot) (if not nil) then each accumulator's snapshot,
-// uvarint length-prefixed. It reads the groups in slot order (their keys
-// and accumulators sequentially) and appends to one buffer per key group,
-// which it reuses from the previous encoding of e.
-func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
-	k := a.MaxKeyGroups()
+// [lo, hi), the subtask's): key = prefix, or prefixOf(i) if not nil, then
+// the group key; value = extra(slot) (if not nil) then each accumulator's
+// snapshot, uvarint length-prefixed. It reads the groups in slot order
+// (their keys and accumulators sequentially) and appends to one buffer
+// per key group, which it reuses from the previous encoding of e.
+func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix []byte, prefixOf func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
 	n := hi - lo
 	e.count = slices.Grow(e.count[:0], n)[:n]
 	clear(e.count)
 	if len(e.bufs) != n {
 		e.bufs = make([][]byte, n)
 	}
-	// Size the buffers from the keys (and a guess of the values) in a
-	// first pass, unless they already have room from the last time.
+	// The key group of each slot, relative to lo (state.KeyGroupOf).
+	k := uint64(a.MaxKeyGroups())
+	kgs := make([]uint16, len(slots))
 	keyBytes := make([]int, n)
-	for _, s := range slots {
-		kg := state.KeyGroupOf(g.hash[s], k) - lo
+	for i, s := range slots {
+		var kg int
+		if k&(k-1) == 0 {
+			kg = int(g.hash[s]&(k-1)) - lo
+		} else {
+			kg = int(g.hash[s]%k) - lo
+		}
 		if kg < 0 || kg >= n {
 			return fmt.Errorf("checkpoint: a group of key group %d is on the subtask of key groups [%d, %d)", kg+lo, lo, hi)
 		}
+		kgs[i] = uint16(kg)
 		e.count[kg]++
 		keyBytes[kg] += int(g.klen[s])
 	}
 	var val, snap []byte
+	plain := extra == nil && len(g.accs) == 0 // every value is empty
 	value := func(s uint32) []byte {
 		val = val[:0]
 		if extra != nil {
@@ -1209,10 +1216,11 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		return val
 	}
 	if len(slots) > 0 {
-		// Guess every entry's framing and value from the first's.
-		per := 6 + len(value(slots[0]))
-		if prefix != nil {
-			per += len(prefix(0))
+		// Size the buffers from the keys and the first entry's value,
+		// unless they have room from the last time.
+		per := 6 + len(value(slots[0])) + len(prefix)
+		if prefixOf != nil {
+			per += len(prefixOf(0))
 		}
 		for i := range e.bufs {
 			want := keyBytes[i] + int(e.count[i])*per
@@ -1225,10 +1233,18 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		e.bufs[i] = e.bufs[i][:0]
 	}
 	for i, s := range slots {
-		kg := state.KeyGroupOf(g.hash[s], k) - lo
-		var p []byte
-		if prefix != nil {
-			p = prefix(i)
+		kg := kgs[i]
+		p := prefix
+		if prefixOf != nil {
+			p = prefixOf(i)
+		}
+		if plain {
+			// AppendEntryParts with an empty value, inline.
+			b := binary.AppendUvarint(e.bufs[kg], uint64(len(p))+uint64(g.klen[s]))
+			b = append(b, p...)
+			b = append(b, g.slab[g.koff[s]:g.koff[s]+g.klen[s]]...)
+			e.bufs[kg] = append(b, 0, 0) // value length 0, no expiry
+			continue
 		}
 		e.bufs[kg] = state.AppendEntryParts(e.bufs[kg], p, g.key(s), value(s), state.NoExpiry)
 	}
