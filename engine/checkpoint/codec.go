@@ -45,9 +45,7 @@ func encodeHandle(h any) (Kind, []byte, error) {
 	case nil:
 		return KindNone, nil, nil
 	case *state.Snapshot:
-		// The snapshot's own encoding, not a copy: the file is written
-		// from it and nothing modifies it.
-		b, err := h.Encoded()
+		b, err := h.MarshalBinary()
 		return KindState, b, err
 	case []connector.SplitState:
 		b := append([]byte(splitsMagic), codecVersion)

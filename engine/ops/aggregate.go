@@ -1069,7 +1069,9 @@ func (a *Aggregate) Finish(ctx context.Context, out Collector) error {
 // into the snapshot's encoding (state.TableEncoder). A tumbling or hopping
 // pane keeps its encoding, by key group, and reuses it at the next
 // checkpoint if no row reached it since (encStale): a checkpoint encodes
-// only the panes that changed, though it still writes all of them.
+// only the panes that changed, and its snapshot refers to the panes'
+// encodings (state.GroupBlobs), from which the file is written; it still
+// writes all of them.
 func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	if a.upd != nil && !b.Stop {
 		if err := a.flush(out); err != nil {
@@ -1147,42 +1149,33 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 		return nil, err
 	}
 	putWatermark(st, a.task, a.watermark, a.maxTs)
-	size := 0
-	for _, e := range tab.sets {
-		size += e.size()
-	}
-	return st.SnapshotWith(b.Epoch, map[string]state.TableEncoder{groupTable: tab}, size+(hi-lo)*16), nil
+	// The snapshot refers to the sets' blobs: it copies nothing big.
+	return st.SnapshotWith(b.Epoch, map[string]state.TableEncoder{groupTable: tab}, 0), nil
 }
 
-// encodedSlots is a set of groups in the snapshot's entry encoding
-// (state.AppendEntry), by key group: bufs[i] holds the count[i] entries of
-// key group lo+i.
+// encodedSlots is a set of groups in the snapshot's encoding, by key
+// group: bufs[i] is a whole GroupState.Data blob (state.AppendGroupHeader,
+// hdr[i] bytes, then count[i] entries by state.AppendEntry) of key group
+// lo+i, or empty. A snapshot refers to the blobs, so they never change:
+// encoding a set again makes new ones.
 type encodedSlots struct {
 	bufs  [][]byte
+	hdr   []int
 	count []int32
-}
-
-func (e *encodedSlots) size() int {
-	n := 0
-	for _, b := range e.bufs {
-		n += len(b)
-	}
-	return n
 }
 
 // encodeSlots encodes the groups slots of g into e, by key group (of
 // [lo, hi), the subtask's): key = prefix, or prefixOf(i) if not nil, then
 // the group key; value = extra(slot) (if not nil) then each accumulator's
 // snapshot, uvarint length-prefixed. It reads the groups in slot order
-// (their keys and accumulators sequentially) and appends to one buffer
-// per key group, which it reuses from the previous encoding of e.
+// (their keys and accumulators sequentially) and appends to one new buffer
+// per key group.
 func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix []byte, prefixOf func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
 	n := hi - lo
 	e.count = slices.Grow(e.count[:0], n)[:n]
 	clear(e.count)
-	if len(e.bufs) != n {
-		e.bufs = make([][]byte, n)
-	}
+	e.bufs = make([][]byte, n)
+	e.hdr = slices.Grow(e.hdr[:0], n)[:n]
 	// The key group of each slot, relative to lo (state.KeyGroupOf).
 	k := uint64(a.MaxKeyGroups())
 	kgs := make([]uint16, len(slots))
@@ -1223,14 +1216,17 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 			per += len(prefixOf(0))
 		}
 		for i := range e.bufs {
-			want := keyBytes[i] + int(e.count[i])*per
-			if cap(e.bufs[i]) < want {
+			if e.count[i] > 0 {
+				want := 16 + keyBytes[i] + int(e.count[i])*per
 				e.bufs[i] = make([]byte, 0, want+want/16)
 			}
 		}
 	}
 	for i := range e.bufs {
-		e.bufs[i] = e.bufs[i][:0]
+		if e.count[i] > 0 {
+			e.bufs[i] = state.AppendGroupHeader(e.bufs[i], groupTable, int(e.count[i]))
+		}
+		e.hdr[i] = len(e.bufs[i])
 	}
 	for i, s := range slots {
 		kg := kgs[i]
@@ -1261,7 +1257,20 @@ type encodedTable struct {
 var (
 	_ state.TableEncoder = (*encodedTable)(nil)
 	_ state.GroupSizer   = (*encodedTable)(nil)
+	_ state.GroupBlobs   = (*encodedTable)(nil)
 )
+
+// Blobs implements state.GroupBlobs: the snapshot refers to the sets'
+// blobs (no copy).
+func (t *encodedTable) Blobs(g int) [][]byte {
+	var out [][]byte
+	for _, e := range t.sets {
+		if e.count[g-t.lo] > 0 {
+			out = append(out, e.bufs[g-t.lo])
+		}
+	}
+	return out
+}
 
 func (t *encodedTable) GroupLen(g int) int {
 	n := 0
@@ -1274,14 +1283,14 @@ func (t *encodedTable) GroupLen(g int) int {
 func (t *encodedTable) GroupSize(g int) int {
 	n := 0
 	for _, e := range t.sets {
-		n += len(e.bufs[g-t.lo])
+		n += len(e.bufs[g-t.lo]) - e.hdr[g-t.lo]
 	}
 	return n
 }
 
 func (t *encodedTable) AppendGroup(b []byte, g int) []byte {
 	for _, e := range t.sets {
-		b = append(b, e.bufs[g-t.lo]...)
+		b = append(b, e.bufs[g-t.lo][e.hdr[g-t.lo]:]...)
 	}
 	return b
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -21,8 +22,7 @@ type TableEncoder interface {
 }
 
 // GroupSizer is a TableEncoder that knows the byte size of what
-// AppendGroup appends: the snapshot then writes that data in place,
-// without staging a key group in a scratch buffer.
+// AppendGroup appends: the snapshot's buffer then grows once per group.
 type GroupSizer interface {
 	GroupSize(g int) int
 }
@@ -67,14 +67,34 @@ func (e tableEncoder) AppendGroup(b []byte, g int) []byte {
 	return b
 }
 
+// GroupBlobs is a TableEncoder whose key groups are already encoded as
+// whole GroupState.Data blobs (AppendGroupHeader, then the entries by
+// AppendEntry), possibly several per group (GroupLen entries in all): a
+// snapshot refers to them instead of copying them, so they must never
+// change afterwards. It is used where the table is the only one with
+// entries in a group.
+type GroupBlobs interface {
+	Blobs(g int) [][]byte
+}
+
+// AppendGroupHeader appends the header of a GroupState.Data blob that
+// holds entries of one table (GroupBlobs): a table count of 1, the
+// table's name and the entry count.
+func AppendGroupHeader(b []byte, table string, entries int) []byte {
+	b = append(b, 1)
+	b = appendString(b, table)
+	return binary.AppendUvarint(b, uint64(entries))
+}
+
 // SnapshotWith is Snapshot with the entries of further keyed tables taken
 // from encoders (by table name) instead of from the store's own tables; a
 // name must not also be a non-empty keyed table of the store. sizeHint is
-// the expected size of the encoding in bytes (0: unknown), to allocate it
-// once.
+// the expected size in bytes of what the snapshot copies (0: unknown), to
+// allocate it once.
 //
-// The snapshot is encoded as it is built: its Groups are windows into that
-// encoding, which Encoded returns without another copy.
+// The groups are encoded as the snapshot is built, into one buffer their
+// Data are windows into, except those of a GroupBlobs encoder, which the
+// snapshot refers to.
 func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeHint int) *Snapshot {
 	snap := &Snapshot{
 		OperatorID:   s.cfg.OperatorID,
@@ -105,78 +125,55 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 	}
 	sort.Slice(encs, func(i, j int) bool { return encs[i].name < encs[j].name })
 
-	// Which groups are non-empty, and how many tables each has.
-	ntab := make([]int, s.hi-s.lo)
-	groups := 0
+	// A group is a window into buf (start, end) or a blob.
+	type part struct {
+		group      int
+		start, end int
+		blob       []byte
+	}
+	var parts []part
+	buf := make([]byte, 0, sizeHint+64)
+	var with []named
 	for g := s.lo; g < s.hi; g++ {
+		with = with[:0]
 		for _, e := range encs {
 			if e.enc.GroupLen(g) > 0 {
-				ntab[g-s.lo]++
+				with = append(with, e)
 			}
 		}
-		if ntab[g-s.lo] > 0 {
-			groups++
-		}
-	}
-	buf := make([]byte, 0, sizeHint+64+len(s.cfg.OperatorID)+groups*(2*binary.MaxVarintLen32+len(encs)*16))
-	buf = append(buf, snapshotMagic...)
-	buf = append(buf, snapshotVersion)
-	buf = appendString(buf, snap.OperatorID)
-	buf = binary.AppendUvarint(buf, snap.Epoch)
-	buf = binary.AppendUvarint(buf, uint64(snap.Subtask))
-	buf = binary.AppendUvarint(buf, uint64(snap.Parallelism))
-	buf = binary.AppendUvarint(buf, uint64(snap.MaxKeyGroups))
-	buf = binary.AppendUvarint(buf, uint64(groups))
-	type span struct{ group, start, end int }
-	spans := make([]span, 0, groups)
-	var scratch []byte
-	for g := s.lo; g < s.hi; g++ {
-		if ntab[g-s.lo] == 0 {
+		if len(with) == 0 {
 			continue
 		}
-		buf = binary.AppendUvarint(buf, uint64(g))
-		// The group's data is length-prefixed: write it in place when
-		// every table knows its size, or stage it in scratch.
-		size, sized := uvarintLen(uint64(ntab[g-s.lo])), true
-		for _, e := range encs {
-			n := e.enc.GroupLen(g)
-			if n == 0 {
-				continue
+		if bl, ok := with[0].enc.(GroupBlobs); ok && len(with) == 1 {
+			for _, b := range bl.Blobs(g) {
+				if len(b) > 0 {
+					parts = append(parts, part{group: g, blob: b})
+				}
 			}
+			continue
+		}
+		// Copied into buf, which grows once for the group when every
+		// table knows its size.
+		size, sized := len(with)*16, true
+		for _, e := range with {
 			sz, ok := e.enc.(GroupSizer)
 			if !ok {
 				sized = false
 				break
 			}
-			size += uvarintLen(uint64(len(e.name))) + len(e.name) + uvarintLen(uint64(n)) + sz.GroupSize(g)
-		}
-		out := scratch[:0]
-		if sized {
-			buf = binary.AppendUvarint(buf, uint64(size))
-			out = buf
-		}
-		start := len(out)
-		out = binary.AppendUvarint(out, uint64(ntab[g-s.lo]))
-		for _, e := range encs {
-			n := e.enc.GroupLen(g)
-			if n == 0 {
-				continue
-			}
-			out = appendString(out, e.name)
-			out = binary.AppendUvarint(out, uint64(n))
-			out = e.enc.AppendGroup(out, g)
+			size += sz.GroupSize(g)
 		}
 		if sized {
-			if len(out)-start != size {
-				panic(fmt.Sprintf("state: snapshot: key group %d: the encoders announced %d bytes and wrote %d", g, size, len(out)-start))
-			}
-			buf = out
-			spans = append(spans, span{g, start, len(buf)})
-			continue
+			buf = slices.Grow(buf, size)
 		}
-		scratch = out
-		buf = appendBytes(buf, scratch)
-		spans = append(spans, span{g, len(buf) - len(scratch), len(buf)})
+		start := len(buf)
+		buf = binary.AppendUvarint(buf, uint64(len(with)))
+		for _, e := range with {
+			buf = appendString(buf, e.name)
+			buf = binary.AppendUvarint(buf, uint64(e.enc.GroupLen(g)))
+			buf = e.enc.AppendGroup(buf, g)
+		}
+		parts = append(parts, part{group: g, start: start, end: len(buf)})
 	}
 
 	gnames := make([]string, 0, len(s.global))
@@ -191,29 +188,20 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 	var gspans []gspan
 	for _, name := range gnames {
 		_ = s.global[name].Range(func(key string, value []byte) error {
-			gspans = append(gspans, gspan{table: name, key: key})
-			return nil
-		})
-	}
-	buf = binary.AppendUvarint(buf, uint64(len(gspans)))
-	i := 0
-	for _, name := range gnames {
-		_ = s.global[name].Range(func(key string, value []byte) error {
-			buf = appendString(buf, name)
-			buf = appendString(buf, key)
-			buf = binary.AppendUvarint(buf, uint64(len(value)))
-			gspans[i].start = len(buf)
+			start := len(buf)
 			buf = append(buf, value...)
-			gspans[i].end = len(buf)
-			i++
+			gspans = append(gspans, gspan{table: name, key: key, start: start, end: len(buf)})
 			return nil
 		})
 	}
-	buf = binary.LittleEndian.AppendUint32(buf, crc32c(buf))
 
-	snap.Groups = make([]GroupState, len(spans))
-	for i, sp := range spans {
-		snap.Groups[i] = GroupState{Group: sp.group, Data: buf[sp.start:sp.end:sp.end]}
+	snap.Groups = make([]GroupState, len(parts))
+	for i, p := range parts {
+		d := p.blob
+		if d == nil {
+			d = buf[p.start:p.end:p.end]
+		}
+		snap.Groups[i] = GroupState{Group: p.group, Data: d}
 	}
 	if len(gspans) > 0 {
 		snap.Global = make([]GlobalEntry, len(gspans))
@@ -221,7 +209,6 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 			snap.Global[i] = GlobalEntry{Table: e.table, Key: e.key, Value: buf[e.start:e.end:e.end]}
 		}
 	}
-	snap.setEncoded(buf)
 	return snap
 }
 
@@ -270,11 +257,9 @@ func (s *Store) RangeRestoredKeyed(name string, fn func(g int, key, value []byte
 	return nil
 }
 
-// rangeGroup decodes the entries of gs; malformed data is an error
-// wrapping ErrCorrupt, and so is an error fn returns (which is why fn
-// returning errors other than a decoding problem must not use it: only
-// the validation and RangeRestoredKeyed call it, the latter with the
-// caller's function, whose error it passes through unwrapped).
+// rangeGroup decodes the entries of gs and calls fn (if not nil) with
+// each. Malformed data is an error wrapping ErrCorrupt; an error of fn is
+// returned as it is.
 func rangeGroup(gs GroupState, fn func(table string, key, value []byte, expiresAt int64) error) error {
 	r := reader{b: gs.Data}
 	tables := r.count()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 )
 
 // Snapshot is the state of one subtask at one checkpoint epoch, in a form
@@ -24,52 +25,15 @@ type Snapshot struct {
 	// table then key order.
 	Global []GlobalEntry
 
-	// enc is the encoding the snapshot was built as (Store.Snapshot), and
-	// encOf what it encodes; a snapshot whose fields were changed since
-	// (compared cheaply: header, lengths, the Groups array) is encoded
-	// again.
-	enc   []byte
-	encOf encodedOf
 }
 
-type encodedOf struct {
-	op             string
-	epoch          uint64
-	sub, par, kg   int
-	groups, global int
-	firstGroup     *GroupState
-	firstLen       int
-}
-
-func (s *Snapshot) identity() encodedOf {
-	id := encodedOf{op: s.OperatorID, epoch: s.Epoch, sub: s.Subtask, par: s.Parallelism, kg: s.MaxKeyGroups, groups: len(s.Groups), global: len(s.Global)}
-	if len(s.Groups) > 0 {
-		id.firstGroup, id.firstLen = &s.Groups[0], len(s.Groups[0].Data)
-	}
-	return id
-}
-
-func (s *Snapshot) setEncoded(b []byte) {
-	s.enc = b
-	s.encOf = s.identity()
-}
-
-// Encoded returns the encoding of MarshalBinary. A snapshot from
-// Store.Snapshot or SnapshotWith was encoded as it was built, and Encoded
-// returns those bytes without a copy: the caller must not modify them
-// (they hold the snapshot's Groups).
-func (s *Snapshot) Encoded() ([]byte, error) {
-	if s.enc != nil && s.encOf == s.identity() {
-		return s.enc, nil
-	}
-	return s.MarshalBinary()
-}
-
-// GroupState is the keyed state of one key group. Data is an encoding
+// GroupState is keyed state of one key group. Data is an encoding
 // private to this package: uvarint table count, then per table (by name)
 // uvarint name length, name, uvarint entry count, and per entry uvarint key
 // length, key, uvarint value length, value, and the expiry as uvarint 0
-// (NoExpiry) or 1 followed by a varint.
+// (NoExpiry) or 1 followed by a varint. A key group may have several
+// GroupStates in a row (version 2): their entries are distinct, and
+// together they are the group's state.
 type GroupState struct {
 	Group int
 	Data  []byte
@@ -86,8 +50,12 @@ type GlobalEntry struct {
 var ErrCorrupt = errors.New("corrupt state snapshot")
 
 const (
-	snapshotMagic   = "ARSS"
-	snapshotVersion = 1
+	snapshotMagic = "ARSS"
+	// snapshotVersion is the version written. Version 2 lets a key
+	// group have several GroupStates in a row (an operator's immutable
+	// parts, referenced instead of copied); a version 1 snapshot is a
+	// valid version 2 one, so both are read.
+	snapshotVersion = 2
 	// snapshotMin is the smallest encoding: magic, version, checksum.
 	snapshotMin = len(snapshotMagic) + 1 + 4
 )
@@ -110,9 +78,6 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 
 // AppendBinary appends the encoding of MarshalBinary to b.
 func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
-	if s.enc != nil && s.encOf == s.identity() {
-		return append(b, s.enc...), nil
-	}
 	if s.Subtask < 0 || s.Parallelism < 1 || s.MaxKeyGroups < 1 {
 		return nil, fmt.Errorf("state: encode snapshot: subtask %d of parallelism %d, %d key groups", s.Subtask, s.Parallelism, s.MaxKeyGroups)
 	}
@@ -136,6 +101,63 @@ func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
 		b = appendBytes(b, e.Value)
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32c(b[start:])), nil
+}
+
+// EncodeTo writes the encoding of MarshalBinary to w piece by piece,
+// without building it in memory (the groups' data is written from where
+// it is), and returns its size and the CRC-32C of all of it, trailer
+// included: what a checkpoint records about the file.
+func (s *Snapshot) EncodeTo(w io.Writer) (size int64, sum uint32, err error) {
+	if s.Subtask < 0 || s.Parallelism < 1 || s.MaxKeyGroups < 1 {
+		return 0, 0, fmt.Errorf("state: encode snapshot: subtask %d of parallelism %d, %d key groups", s.Subtask, s.Parallelism, s.MaxKeyGroups)
+	}
+	var crc uint32
+	put := func(p []byte) {
+		if err != nil || len(p) == 0 {
+			return
+		}
+		crc = crc32.Update(crc, castagnoli, p)
+		var n int
+		n, err = w.Write(p)
+		size += int64(n)
+	}
+	// Small framing is gathered in head; data is written in place.
+	head := make([]byte, 0, 256)
+	flush := func() {
+		put(head)
+		head = head[:0]
+	}
+	head = append(head, snapshotMagic...)
+	head = append(head, snapshotVersion)
+	head = appendString(head, s.OperatorID)
+	head = binary.AppendUvarint(head, s.Epoch)
+	head = binary.AppendUvarint(head, uint64(s.Subtask))
+	head = binary.AppendUvarint(head, uint64(s.Parallelism))
+	head = binary.AppendUvarint(head, uint64(s.MaxKeyGroups))
+	head = binary.AppendUvarint(head, uint64(len(s.Groups)))
+	for _, g := range s.Groups {
+		head = binary.AppendUvarint(head, uint64(g.Group))
+		head = binary.AppendUvarint(head, uint64(len(g.Data)))
+		if len(g.Data) < 4096 {
+			head = append(head, g.Data...)
+			if len(head) >= 64<<10 {
+				flush()
+			}
+			continue
+		}
+		flush()
+		put(g.Data)
+	}
+	head = binary.AppendUvarint(head, uint64(len(s.Global)))
+	for _, e := range s.Global {
+		head = appendString(head, e.Table)
+		head = appendString(head, e.Key)
+		head = appendBytes(head, e.Value)
+	}
+	flush()
+	trailer := binary.LittleEndian.AppendUint32(nil, crc)
+	put(trailer)
+	return size, crc, err
 }
 
 // UnmarshalBinary decodes an encoding of MarshalBinary. Every malformation
@@ -166,20 +188,18 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	if string(data[:4]) != snapshotMagic {
 		return fmt.Errorf("not a state snapshot (starts with %q)", data[:4])
 	}
-	if v := data[4]; v != snapshotVersion {
-		return fmt.Errorf("snapshot version %d, this build reads version %d", v, snapshotVersion)
+	if v := data[4]; v != 1 && v != snapshotVersion {
+		return fmt.Errorf("snapshot version %d, this build reads versions 1 and %d", v, snapshotVersion)
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if got := crc32c(body); got != sum {
 		return fmt.Errorf("checksum mismatch (stored %08x, computed %08x over %d bytes): truncated or damaged", sum, got, len(body))
 	}
-	// The snapshot keeps windows into one private copy (or into data),
-	// which is also its encoding (Encoded).
-	if copyData {
-		data = append([]byte(nil), data...)
-		body = data[:len(data)-4]
-	}
+	// The snapshot keeps windows into one private copy (or into data).
 	r := reader{b: body[5:]}
+	if copyData {
+		r.b = append([]byte(nil), r.b...)
+	}
 	var out Snapshot
 	out.OperatorID = string(r.bytes())
 	out.Epoch = r.uvarint()
@@ -193,7 +213,7 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	for i := 0; i < n && r.err == nil; i++ {
 		g := r.int()
 		data := r.bytes()
-		if r.err == nil && (g >= out.MaxKeyGroups || (i > 0 && g <= out.Groups[i-1].Group)) {
+		if r.err == nil && (g >= out.MaxKeyGroups || (i > 0 && g < out.Groups[i-1].Group)) {
 			return fmt.Errorf("key group %d out of order or range", g)
 		}
 		out.Groups = append(out.Groups, GroupState{Group: g, Data: data})
@@ -210,7 +230,6 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 		return fmt.Errorf("%d bytes after the last entry", len(r.b))
 	}
 	*s = out
-	s.setEncoded(data[:len(data):len(data)])
 	return nil
 }
 

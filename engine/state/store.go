@@ -113,7 +113,8 @@ func (s *Store) Global(name string) *GlobalTable {
 // Snapshot copies the store's state as of now into a Snapshot for
 // checkpoint epoch: the keyed entries per key group and the live global
 // entries. The store can change right after; the snapshot owns its bytes.
-// Its cost is a copy of the live state (no incremental checkpoints yet).
+// Its cost is an encoding of the live state (no incremental checkpoints
+// yet), straight into the snapshot's one buffer (SnapshotWith).
 func (s *Store) Snapshot(epoch uint64) *Snapshot {
 	return s.SnapshotWith(epoch, nil, 0)
 }
@@ -161,7 +162,7 @@ func (s *Store) restore(snaps []*Snapshot) error {
 		return fmt.Errorf("epoch %d was taken at parallelism %d: missing the snapshots of subtasks %v", first.Epoch, first.Parallelism, missing)
 	}
 	defer func() {
-		sort.Slice(s.pending, func(i, j int) bool { return s.pending[i].gs.Group < s.pending[j].gs.Group })
+		sort.SliceStable(s.pending, func(i, j int) bool { return s.pending[i].gs.Group < s.pending[j].gs.Group })
 	}()
 	owners := map[string]map[string]int{}
 	for _, sn := range snaps {
@@ -170,7 +171,8 @@ func (s *Store) restore(snaps []*Snapshot) error {
 			if gs.Group < lo || gs.Group >= hi {
 				return fmt.Errorf("snapshot of subtask %d of %d holds key group %d, outside its range [%d, %d)", sn.Subtask, sn.Parallelism, gs.Group, lo, hi)
 			}
-			if from, dup := groupFrom[gs.Group]; dup {
+			// (One snapshot may hold a group in several parts.)
+			if from, dup := groupFrom[gs.Group]; dup && from != sn.Subtask {
 				return fmt.Errorf("key group %d in the snapshots of subtasks %d and %d", gs.Group, from, sn.Subtask)
 			}
 			groupFrom[gs.Group] = sn.Subtask
