@@ -24,7 +24,6 @@ type Snapshot struct {
 	// Global holds the live entries of the subtask's global tables, in
 	// table then key order.
 	Global []GlobalEntry
-
 }
 
 // GroupState is keyed state of one key group. Data is an encoding
