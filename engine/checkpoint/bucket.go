@@ -29,6 +29,25 @@ func (b Bucket) WriteFile(ctx context.Context, name string, data []byte) error {
 	return b.B.WriteAll(ctx, name, data, nil)
 }
 
+var _ Streamer = Bucket{}
+
+// WriteFileFrom implements Streamer: the object appears when its writer
+// closes; a failed write cancels it first, so it never appears.
+func (b Bucket) WriteFileFrom(ctx context.Context, name string, write func(io.Writer) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := b.B.NewWriter(ctx, name, nil)
+	if err != nil {
+		return err
+	}
+	if err := write(w); err != nil {
+		cancel()
+		_ = w.Close()
+		return err
+	}
+	return w.Close()
+}
+
 func (b Bucket) ReadFile(ctx context.Context, name string) ([]byte, error) {
 	data, err := b.B.ReadAll(ctx, name)
 	if gcerrors.Code(err) == gcerrors.NotFound {

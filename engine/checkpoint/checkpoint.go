@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"runtime"
 	"sort"
@@ -169,10 +170,27 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			o := &m.Operators[w.op]
-			k, data, err := encodeHandle(w.h)
-			name := fileName(o.ID, w.sub, k)
-			if err == nil {
-				err = d.Storage.WriteFile(ctx, d.join(dir, name), data)
+			var (
+				k    Kind
+				name string
+				size int64
+				sum  uint32
+				err  error
+			)
+			if sn, ok := w.h.(*state.Snapshot); ok {
+				// Operator state, the bulk of a checkpoint, is written
+				// from its pieces where the storage streams.
+				k = KindState
+				name = fileName(o.ID, w.sub, k)
+				size, sum, err = d.writeSnapshot(ctx, d.join(dir, name), sn)
+			} else {
+				var data []byte
+				k, data, err = encodeHandle(w.h)
+				name = fileName(o.ID, w.sub, k)
+				if err == nil {
+					err = d.Storage.WriteFile(ctx, d.join(dir, name), data)
+				}
+				size, sum = int64(len(data)), crc32.Checksum(data, castagnoli)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -182,7 +200,7 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 				}
 				return
 			}
-			o.Subtasks[w.sub] = Subtask{Subtask: w.sub, Kind: k, File: name, Size: int64(len(data)), CRC32C: crc32.Checksum(data, castagnoli)}
+			o.Subtasks[w.sub] = Subtask{Subtask: w.sub, Kind: k, File: name, Size: size, CRC32C: sum}
 		}()
 	}
 	wg.Wait()
@@ -203,6 +221,27 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 	}
 	d.prune(ctx, c.Epoch)
 	return m, nil
+}
+
+// writeSnapshot writes a state snapshot's file and returns its size and
+// checksum: streamed from the snapshot's pieces if the storage can, or
+// encoded in memory first.
+func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot) (int64, uint32, error) {
+	if st, ok := d.Storage.(Streamer); ok {
+		var size int64
+		var sum uint32
+		err := st.WriteFileFrom(ctx, name, func(w io.Writer) error {
+			var err error
+			size, sum, err = sn.EncodeTo(w)
+			return err
+		})
+		return size, sum, err
+	}
+	data, err := sn.MarshalBinary()
+	if err == nil {
+		err = d.Storage.WriteFile(ctx, name, data)
+	}
+	return int64(len(data)), crc32.Checksum(data, castagnoli), err
 }
 
 // prune deletes complete checkpoints beyond Keep and incomplete ones older

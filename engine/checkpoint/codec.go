@@ -223,11 +223,15 @@ func Describe(h any) string {
 	case nil:
 		return "no state"
 	case *state.Snapshot:
-		n := 0
-		for _, g := range h.Groups {
+		n, groups := 0, 0
+		for i, g := range h.Groups {
 			n += len(g.Data)
+			// (A key group may come in several parts, in a row.)
+			if i == 0 || g.Group != h.Groups[i-1].Group {
+				groups++
+			}
 		}
-		return fmt.Sprintf("%d key groups (%d bytes), %d global entries", len(h.Groups), n, len(h.Global))
+		return fmt.Sprintf("%d key groups (%d bytes), %d global entries", groups, n, len(h.Global))
 	case []connector.SplitState:
 		parts := make([]string, len(h))
 		for i, s := range h {

@@ -1,11 +1,13 @@
 package checkpoint
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,6 +35,15 @@ type Storage interface {
 	String() string
 }
 
+// Streamer is a Storage that can also write a file from a function that
+// writes its content, with WriteFile's guarantees, so a large snapshot is
+// written from where its pieces are instead of being assembled in memory.
+type Streamer interface {
+	// WriteFileFrom stores what write writes under name; if write fails,
+	// no file appears.
+	WriteFileFrom(ctx context.Context, name string, write func(io.Writer) error) error
+}
+
 // Local is a Storage in a local directory.
 type Local struct{ Root string }
 
@@ -45,6 +56,16 @@ func (l Local) String() string { return l.Root }
 // WriteFile writes a temporary file beside name, syncs it, renames it into
 // place and syncs the directory, so the rename itself survives a crash.
 func (l Local) WriteFile(ctx context.Context, name string, data []byte) error {
+	return l.WriteFileFrom(ctx, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+var _ Streamer = Local{}
+
+// WriteFileFrom implements Streamer as WriteFile does, through a buffer.
+func (l Local) WriteFileFrom(ctx context.Context, name string, write func(io.Writer) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -60,7 +81,11 @@ func (l Local) WriteFile(ctx context.Context, name string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, werr := f.Write(data)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	werr := write(bw)
+	if werr == nil {
+		werr = bw.Flush()
+	}
 	if werr == nil {
 		werr = f.Sync()
 	}

@@ -224,20 +224,29 @@ type groups struct {
 	touched []int64 // event time of the last change (TTL)
 	dirty   []uint32
 	isDirty []bool
+	// A pane's entries as its last checkpoint encoded them, and whether
+	// a row reached it since (Checkpoint reuses enc when not).
+	enc      *encodedSlots
+	encStale bool
 }
 
 const tomb = math.MaxUint32
 
 func (a *Aggregate) newGroups(indexed bool) *groups {
-	g := &groups{indexed: indexed}
-	for _, ra := range a.calls {
+	g := &groups{indexed: indexed, accs: make([]expr.Accumulator, len(a.calls))}
+	a.newAccs(g)
+	return g
+}
+
+// newAccs gives g new, empty accumulators.
+func (a *Aggregate) newAccs(g *groups) {
+	for i, ra := range a.calls {
 		acc := ra.New()
 		if u, ok := acc.(expr.AllocatorUser); ok {
 			u.SetAllocator(a.task.Alloc)
 		}
-		g.accs = append(g.accs, acc)
+		g.accs[i] = acc
 	}
-	return g
 }
 
 // spareGroups returns an empty indexed group table: a recycled one when
@@ -254,7 +263,8 @@ func (a *Aggregate) spareGroups() *groups {
 // recycle empties g, which nothing references any more (its window has
 // been emitted: emitted rows copy their keys and results), and keeps it
 // for spareGroups. Its accumulators are new: their per-slot storage
-// would need a Reset per slot.
+// would need a Reset per slot. Its encoded checkpoint blobs are dropped,
+// not reused (snapshots refer to them).
 func (a *Aggregate) recycle(g *groups) {
 	if g == nil || g.updating || !g.indexed || len(a.spare) >= 2 {
 		return
@@ -262,9 +272,10 @@ func (a *Aggregate) recycle(g *groups) {
 	g.slab, g.koff, g.klen, g.hash, g.used = g.slab[:0], g.koff[:0], g.klen[:0], g.hash[:0], g.used[:0]
 	clear(g.table)
 	g.tombs, g.dead, g.live, g.free = 0, 0, 0, g.free[:0]
-	for i, ra := range a.calls {
-		g.accs[i] = ra.New()
-	}
+	a.newAccs(g)
+	// Its last checkpoint's encoding may still be referred to by a
+	// snapshot being written: drop it, never reuse it.
+	g.enc, g.encStale = nil, false
 	a.spare = append(a.spare, g)
 }
 
@@ -499,6 +510,7 @@ func (a *Aggregate) processPanes(b *coldata.Batch, ts []int64) error {
 			g = a.spareGroups()
 			a.panes[p.start] = g
 		}
+		g.encStale = true
 		a.sel = a.sel[:0]
 		for _, k := range p.ks {
 			r := a.rows[k]
@@ -1060,7 +1072,13 @@ func (a *Aggregate) Finish(ctx context.Context, out Collector) error {
 
 // Checkpoint implements Checkpointer: an updating aggregate first flushes
 // its changes (so no pending change is state), then every group's key and
-// accumulators go into a state snapshot.
+// accumulators go into a state snapshot, written straight from the groups
+// into the snapshot's encoding (state.TableEncoder). A tumbling or hopping
+// pane keeps its encoding, by key group, and reuses it at the next
+// checkpoint if no row reached it since (encStale): a checkpoint encodes
+// only the panes that changed, and its snapshot refers to the panes'
+// encodings (state.GroupBlobs), from which the file is written; it still
+// writes all of them.
 func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	if a.upd != nil && !b.Stop {
 		if err := a.flush(out); err != nil {
@@ -1071,57 +1089,225 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 	if err != nil {
 		return nil, err
 	}
-	t := st.Keyed(groupTable)
-	var key, val, snap []byte
-	put := func(g *groups, s uint32, prefix []byte, extra func([]byte) []byte) {
-		key = append(append(key[:0], prefix...), g.key(s)...)
+	lo, hi := st.KeyGroups()
+	tab := &encodedTable{lo: lo}
+	var prefix []byte
+	switch {
+	case a.upd != nil:
+		g := a.upd
+		slots := g.liveSlots()
+		kept := slots[:0]
+		for _, s := range slots {
+			if g.isDirty[s] && g.count[s] <= 0 && g.emitted[s] == nil {
+				continue
+			}
+			kept = append(kept, s)
+		}
+		e := &encodedSlots{}
+		err = a.encodeSlots(e, g, kept, lo, hi, nil, nil, func(v []byte, s uint32) []byte {
+			v = binary.AppendVarint(v, g.count[s])
+			v = binary.AppendVarint(v, g.touched[s])
+			v = binary.AppendUvarint(v, uint64(len(g.emitted[s])))
+			return append(v, g.emitted[s]...)
+		})
+		tab.sets = append(tab.sets, e)
+	case a.byKey != nil:
+		// One set per distinct session bounds would be many; encode the
+		// sessions as one set with a prefix per slot.
+		var slots []uint32
+		var bounds [][2]int64
+		for _, list := range a.byKey {
+			for _, se := range list {
+				slots = append(slots, se.slot)
+				bounds = append(bounds, [2]int64{se.start, se.end})
+			}
+		}
+		e := &encodedSlots{}
+		err = a.encodeSlots(e, a.sess, slots, lo, hi, nil, func(i int) []byte {
+			prefix = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(prefix[:0], uint64(bounds[i][0])), uint64(bounds[i][1]))
+			return prefix
+		}, nil)
+		tab.sets = append(tab.sets, e)
+	default:
+		starts := make([]int64, 0, len(a.panes))
+		for ps := range a.panes {
+			starts = append(starts, ps)
+		}
+		slices.Sort(starts)
+		for _, ps := range starts {
+			g := a.panes[ps]
+			if g.live == 0 {
+				continue
+			}
+			if g.enc == nil || g.encStale {
+				if g.enc == nil {
+					g.enc = &encodedSlots{}
+				}
+				pfx := binary.BigEndian.AppendUint64(nil, uint64(ps))
+				if err = a.encodeSlots(g.enc, g, g.liveSlots(), lo, hi, pfx, nil, nil); err != nil {
+					break
+				}
+				g.encStale = false
+			}
+			tab.sets = append(tab.sets, g.enc)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	putWatermark(st, a.task, a.watermark, a.maxTs)
+	// The snapshot refers to the sets' blobs: it copies nothing big.
+	return st.SnapshotWith(b.Epoch, map[string]state.TableEncoder{groupTable: tab}, 0), nil
+}
+
+// encodedSlots is a set of groups in the snapshot's encoding, by key
+// group: bufs[i] is a whole GroupState.Data blob (state.AppendGroupHeader,
+// hdr[i] bytes, then count[i] entries by state.AppendEntry) of key group
+// lo+i, or empty. A snapshot refers to the blobs, so they never change:
+// encoding a set again makes new ones.
+type encodedSlots struct {
+	bufs  [][]byte
+	hdr   []int
+	count []int32
+}
+
+// encodeSlots encodes the groups slots of g into e, by key group (of
+// [lo, hi), the subtask's): key = prefix, or prefixOf(i) if not nil, then
+// the group key; value = extra(slot) (if not nil) then each accumulator's
+// snapshot, uvarint length-prefixed. It reads the groups in slot order
+// (their keys and accumulators sequentially) and appends to one new buffer
+// per key group.
+func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix []byte, prefixOf func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
+	n := hi - lo
+	e.count = slices.Grow(e.count[:0], n)[:n]
+	clear(e.count)
+	e.bufs = make([][]byte, n)
+	e.hdr = slices.Grow(e.hdr[:0], n)[:n]
+	// The key group of each slot, relative to lo (state.KeyGroupOf).
+	k := uint64(a.MaxKeyGroups())
+	kgs := make([]uint16, len(slots))
+	keyBytes := make([]int, n)
+	for i, s := range slots {
+		var kg int
+		if k&(k-1) == 0 {
+			kg = int(g.hash[s]&(k-1)) - lo
+		} else {
+			kg = int(g.hash[s]%k) - lo
+		}
+		if kg < 0 || kg >= n {
+			return fmt.Errorf("checkpoint: a group of key group %d is on the subtask of key groups [%d, %d)", kg+lo, lo, hi)
+		}
+		kgs[i] = uint16(kg)
+		e.count[kg]++
+		keyBytes[kg] += int(g.klen[s])
+	}
+	var val, snap []byte
+	plain := extra == nil && len(g.accs) == 0 // every value is empty
+	value := func(s uint32) []byte {
 		val = val[:0]
 		if extra != nil {
-			val = extra(val)
+			val = extra(val, s)
 		}
 		for _, acc := range g.accs {
 			snap = acc.AppendSnapshot(snap[:0], s)
 			val = binary.AppendUvarint(val, uint64(len(snap)))
 			val = append(val, snap...)
 		}
-		// Each (pane or session, key) is one slot: the keys are distinct.
-		t.PutNew(state.KeyGroupOf(g.hash[s], a.MaxKeyGroups()), key, val, state.NoExpiry)
+		return val
 	}
-	var prefix []byte
-	switch {
-	case a.upd != nil:
-		g := a.upd
-		for _, s := range g.liveSlots() {
-			if g.isDirty[s] && g.count[s] <= 0 && g.emitted[s] == nil {
-				continue
-			}
-			put(g, s, nil, func(v []byte) []byte {
-				v = binary.AppendVarint(v, g.count[s])
-				v = binary.AppendVarint(v, g.touched[s])
-				v = binary.AppendUvarint(v, uint64(len(g.emitted[s])))
-				return append(v, g.emitted[s]...)
-			})
+	if len(slots) > 0 {
+		// Size the buffers from the keys and the first entry's value,
+		// unless they have room from the last time.
+		per := 6 + len(value(slots[0])) + len(prefix)
+		if prefixOf != nil {
+			per += len(prefixOf(0))
 		}
-	case a.byKey != nil:
-		for _, list := range a.byKey {
-			for _, se := range list {
-				prefix = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(prefix[:0], uint64(se.start)), uint64(se.end))
-				put(a.sess, se.slot, prefix, nil)
-			}
-		}
-	default:
-		for ps, g := range a.panes {
-			prefix = binary.BigEndian.AppendUint64(prefix[:0], uint64(ps))
-			for _, s := range g.liveSlots() {
-				put(g, s, prefix, nil)
+		for i := range e.bufs {
+			if e.count[i] > 0 {
+				want := 16 + keyBytes[i] + int(e.count[i])*per
+				e.bufs[i] = make([]byte, 0, want+want/16)
 			}
 		}
 	}
-	putWatermark(st, a.task, a.watermark, a.maxTs)
-	return st.Snapshot(b.Epoch), nil
+	for i := range e.bufs {
+		if e.count[i] > 0 {
+			e.bufs[i] = state.AppendGroupHeader(e.bufs[i], groupTable, int(e.count[i]))
+		}
+		e.hdr[i] = len(e.bufs[i])
+	}
+	for i, s := range slots {
+		kg := kgs[i]
+		p := prefix
+		if prefixOf != nil {
+			p = prefixOf(i)
+		}
+		if plain {
+			// AppendEntryParts with an empty value, inline.
+			b := binary.AppendUvarint(e.bufs[kg], uint64(len(p))+uint64(g.klen[s]))
+			b = append(b, p...)
+			b = append(b, g.slab[g.koff[s]:g.koff[s]+g.klen[s]]...)
+			e.bufs[kg] = append(b, 0, 0) // value length 0, no expiry
+			continue
+		}
+		e.bufs[kg] = state.AppendEntryParts(e.bufs[kg], p, g.key(s), value(s), state.NoExpiry)
+	}
+	return nil
 }
 
-// RestoreKeyed implements KeyedRestorer.
+// encodedTable is the aggregate's keyed table "groups" for a snapshot:
+// the entries of a few encodedSlots (panes in order of start).
+type encodedTable struct {
+	lo   int
+	sets []*encodedSlots
+}
+
+var (
+	_ state.TableEncoder = (*encodedTable)(nil)
+	_ state.GroupSizer   = (*encodedTable)(nil)
+	_ state.GroupBlobs   = (*encodedTable)(nil)
+)
+
+// Blobs implements state.GroupBlobs: the snapshot refers to the sets'
+// blobs (no copy).
+func (t *encodedTable) Blobs(g int) [][]byte {
+	var out [][]byte
+	for _, e := range t.sets {
+		if e.count[g-t.lo] > 0 {
+			out = append(out, e.bufs[g-t.lo])
+		}
+	}
+	return out
+}
+
+func (t *encodedTable) GroupLen(g int) int {
+	n := 0
+	for _, e := range t.sets {
+		n += int(e.count[g-t.lo])
+	}
+	return n
+}
+
+func (t *encodedTable) GroupSize(g int) int {
+	n := 0
+	for _, e := range t.sets {
+		n += len(e.bufs[g-t.lo]) - e.hdr[g-t.lo]
+	}
+	return n
+}
+
+func (t *encodedTable) AppendGroup(b []byte, g int) []byte {
+	for _, e := range t.sets {
+		b = append(b, e.bufs[g-t.lo][e.hdr[g-t.lo]:]...)
+	}
+	return b
+}
+
+// RestoreKeyed implements KeyedRestorer. It reads the entries in place
+// from the restored snapshots (state.Store.RangeRestoredKeyed), in chunks:
+// their group keys are hashed in bulk (one vector per key column, not a
+// decode and a hash per entry), then each is restored. Windows' panes are
+// sized from a first counting pass and filled without their hash index,
+// which is built once at the end (buildTable).
 func (a *Aggregate) RestoreKeyed(ctx context.Context, handles []any) error {
 	st, err := taskStore(a.task, handles)
 	if err != nil {
@@ -1133,36 +1319,172 @@ func (a *Aggregate) RestoreKeyed(ctx context.Context, handles []any) error {
 		a.watermark, a.maxTs = wm, max(a.maxTs, maxTs)
 	}
 	a.closed = a.watermark
-	t := st.Keyed(groupTable)
-	lo, hi := st.KeyGroups()
-	// Collect the entries (slices into the store's slabs, which live
-	// until the function returns), hash their group keys in bulk (one
-	// vector per key column, not a decode and a hash per entry), then
-	// restore each.
-	keys := make([][]byte, 0, t.Len())
-	vals := make([][]byte, 0, t.Len())
-	for kg := lo; kg < hi; kg++ {
-		if err := t.Range(kg, func(key, val []byte, _ int64) error {
-			keys, vals = append(keys, key), append(vals, val)
-			return nil
-		}); err != nil {
+	rc := &restoreCursor{}
+	if a.panes != nil {
+		if err := a.presizePanes(st, rc); err != nil {
 			return fmt.Errorf("restore groups: %w", err)
 		}
 	}
-	const chunk = 1 << 16
-	for start := 0; start < len(keys); start += chunk {
-		end := min(start+chunk, len(keys))
-		hashes, err := a.hashKeys(keys[start:end])
+	const chunk = 1 << 14
+	keys := make([][]byte, 0, chunk)
+	vals := make([][]byte, 0, chunk)
+	flush := func() error {
+		hashes, err := a.hashKeys(keys)
 		if err != nil {
-			return fmt.Errorf("restore groups: %w", err)
+			return err
 		}
-		for i := start; i < end; i++ {
-			if err := a.restoreGroup(keys[i], vals[i], hashes[i-start]); err != nil {
-				return fmt.Errorf("restore groups: %w", err)
+		for i := range keys {
+			if err := a.restoreGroup(keys[i], vals[i], hashes[i], rc); err != nil {
+				return err
+			}
+		}
+		keys, vals = keys[:0], vals[:0]
+		return nil
+	}
+	err = st.RangeRestoredKeyed(groupTable, func(_ int, key, val []byte, _ int64) error {
+		keys, vals = append(keys, key), append(vals, val)
+		if len(keys) == chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("restore groups: %w", err)
+	}
+	for _, g := range rc.fresh {
+		g.indexed = true
+		g.buildTable()
+	}
+	return nil
+}
+
+// restoreCursor carries a restore's panes between entries: the last one
+// (entries come pane by pane within a key group) and the panes the
+// restore created, whose index is built at the end.
+type restoreCursor struct {
+	ps    int64
+	g     *groups
+	fresh []*groups
+}
+
+// presizePanes counts the restored entries of each pane and creates the
+// panes with room for them: slices of the right size, accumulators grown
+// once (by restoring the pane's last entry into its last slot first; the
+// restore writes it again there), and no index until buildTable.
+func (a *Aggregate) presizePanes(st *state.Store, rc *restoreCursor) error {
+	type paneCount struct {
+		n, keyBytes int
+		last        []byte
+	}
+	counts := map[int64]*paneCount{}
+	var lastPs int64
+	var last *paneCount
+	err := st.RangeRestoredKeyed(groupTable, func(_ int, key, val []byte, _ int64) error {
+		if len(key) < 8 {
+			return errBadGroupEntry
+		}
+		ps := int64(binary.BigEndian.Uint64(key))
+		if last == nil || ps != lastPs {
+			if last = counts[ps]; last == nil {
+				last = &paneCount{}
+				counts[ps] = last
+			}
+			lastPs = ps
+		}
+		last.n++
+		last.keyBytes += len(key) - 8
+		last.last = val
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for ps, c := range counts {
+		if a.panes[ps] != nil {
+			continue // not a fresh operator: restored entries join the pane
+		}
+		g := a.newGroups(false)
+		g.koff, g.klen = make([]uint32, 0, c.n), make([]uint32, 0, c.n)
+		g.hash, g.used = make([]uint64, 0, c.n), make([]bool, 0, c.n)
+		g.slab = make([]byte, 0, c.keyBytes)
+		val := c.last
+		for j, acc := range g.accs {
+			l, n := binary.Uvarint(val)
+			if n <= 0 || uint64(len(val)-n) < l {
+				return errBadGroupEntry
+			}
+			if err := acc.Restore(uint32(c.n-1), val[n:n+int(l)]); err != nil {
+				return fmt.Errorf("%s: %w", a.cfg.Calls[j].Func, err)
+			}
+			val = val[n+int(l):]
+		}
+		a.panes[ps] = g
+		rc.fresh = append(rc.fresh, g)
+	}
+	return nil
+}
+
+// buildTable builds the index of a group set filled without one (a
+// restore), at the size rehash would give it. The slots are bucketed by
+// the upper bits of their home position first, so the inserts walk the
+// table a cache-sized window at a time instead of at random.
+func (g *groups) buildTable() {
+	n := 64
+	for n*3 <= (g.live+1)*8 {
+		n *= 2
+	}
+	g.table = make([]uint32, n)
+	g.tombs = 0
+	mask := uint64(n - 1)
+	insert := func(s uint32) {
+		for i := g.hash[s] & mask; ; i = (i + 1) & mask {
+			if g.table[i] == 0 {
+				g.table[i] = s + 1
+				return
 			}
 		}
 	}
-	return nil
+	const windowBits = 14 // 16K slots, 64 KiB of table
+	if n <= 4<<windowBits {
+		for s, u := range g.used {
+			if u {
+				insert(uint32(s))
+			}
+		}
+		return
+	}
+	shift := uint(windowBits)
+	buckets := n >> windowBits
+	pos := make([]int, buckets+1)
+	for s, u := range g.used {
+		if u {
+			pos[(g.hash[s]&mask)>>shift+1]++
+		}
+	}
+	for b := range buckets {
+		pos[b+1] += pos[b]
+	}
+	// (home, slot) pairs: the inserts then read no hash at random.
+	order := make([][2]uint32, pos[buckets])
+	for s, u := range g.used {
+		if u {
+			home := g.hash[s] & mask
+			b := home >> shift
+			order[pos[b]] = [2]uint32{uint32(home), uint32(s)}
+			pos[b]++
+		}
+	}
+	for _, o := range order {
+		for i := uint64(o[0]); ; i = (i + 1) & mask {
+			if g.table[i] == 0 {
+				g.table[i] = o[1] + 1
+				break
+			}
+		}
+	}
 }
 
 // groupKeyOf returns the group-key part of a stored entry's key: after
@@ -1216,11 +1538,11 @@ func (a *Aggregate) hashKeys(keys [][]byte) ([]uint64, error) {
 	return h, nil
 }
 
-// restoreGroup loads one group of a snapshot.
 // errBadGroupEntry is a group entry of a snapshot that does not decode.
 var errBadGroupEntry = errors.New("malformed group entry")
 
-func (a *Aggregate) restoreGroup(key, val []byte, hash uint64) error {
+// restoreGroup loads one group of a snapshot.
+func (a *Aggregate) restoreGroup(key, val []byte, hash uint64, rc *restoreCursor) error {
 	bad := errBadGroupEntry
 	var g *groups
 	var s uint32
@@ -1268,11 +1590,14 @@ func (a *Aggregate) restoreGroup(key, val []byte, hash uint64) error {
 		}
 		ps := int64(binary.BigEndian.Uint64(key))
 		gk := key[8:]
-		g = a.panes[ps]
-		if g == nil {
-			g = a.newGroups(true)
-			a.panes[ps] = g
+		if rc.g == nil || rc.ps != ps {
+			rc.ps, rc.g = ps, a.panes[ps]
+			if rc.g == nil {
+				rc.g = a.newGroups(true)
+				a.panes[ps] = rc.g
+			}
 		}
+		g = rc.g
 		s = g.alloc(gk, hash)
 	}
 	for j, acc := range g.accs {

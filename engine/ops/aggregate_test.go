@@ -124,6 +124,7 @@ func aggInput(seed uint64, n int) (batches [][]aggRow, watermarks []int64) {
 // same stream uninterrupted, and interrupted by a checkpoint after half
 // the batches whose snapshot is restored at another parallelism, rows then
 // routed by key as a shuffle would: the outputs must be the same rows.
+// The interrupted run also checkpoints after every batch before that.
 func TestAggregateCheckpointRestoreExact(t *testing.T) {
 	windows := map[string]*program.Window{
 		"tumble":  {Kind: program.WindowTumble, Width: 10 * time.Second},
@@ -136,20 +137,23 @@ func TestAggregateCheckpointRestoreExact(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d-%d", name, pars[0], pars[1]), func(t *testing.T) {
 				n := aggNode(w, false)
 				batches, wms := aggInput(uint64(pars[0]*10+pars[1]), 2000)
-				run := func(ops []*ops.Aggregate, par int, from, to int, out *collector2) {
-					for b := from; b < to; b++ {
-						parts := make([][]aggRow, par)
-						for _, r := range batches[b] {
-							s := routeOf(r.k, par)
-							parts[s] = append(parts[s], r)
-						}
-						for s, rows := range parts {
-							if len(rows) > 0 {
-								if err := ops[s].Process(ctx, 0, aggBatch(rows, false), out); err != nil {
-									t.Fatal(err)
-								}
+				process := func(ops []*ops.Aggregate, par int, batch []aggRow, out *collector2) {
+					parts := make([][]aggRow, par)
+					for _, r := range batch {
+						s := routeOf(r.k, par)
+						parts[s] = append(parts[s], r)
+					}
+					for s, rows := range parts {
+						if len(rows) > 0 {
+							if err := ops[s].Process(ctx, 0, aggBatch(rows, false), out); err != nil {
+								t.Fatal(err)
 							}
 						}
+					}
+				}
+				run := func(ops []*ops.Aggregate, par int, from, to int, out *collector2) {
+					for b := from; b < to; b++ {
+						process(ops, par, batches[b], out)
 						for _, op := range ops {
 							if err := op.OnWatermark(ctx, wms[b], out); err != nil {
 								t.Fatal(err)
@@ -179,18 +183,44 @@ func TestAggregateCheckpointRestoreExact(t *testing.T) {
 				cut := &collector2{}
 				first := build(pars[0])
 				half := len(batches) / 2
-				run(first, pars[0], 0, half, cut)
+				// Checkpoints in the middle of every batch and after it:
+				// a pane no row reached since the previous one reuses its
+				// encoding, and the snapshot restored (the last) must
+				// still hold every change.
 				var snaps []any
-				for _, op := range first {
-					h, err := op.Checkpoint(ctx, ops.Barrier{Epoch: 1}, cut)
-					if err != nil {
-						t.Fatal(err)
+				epoch := uint64(0)
+				checkpoint := func() {
+					epoch++
+					snaps = snaps[:0]
+					for _, op := range first {
+						h, err := op.Checkpoint(ctx, ops.Barrier{Epoch: epoch}, cut)
+						if err != nil {
+							t.Fatal(err)
+						}
+						snaps = append(snaps, h)
 					}
-					snaps = append(snaps, h)
 				}
+				for b := 0; b < half-1; b++ {
+					run(first, pars[0], b, b+1, cut)
+					checkpoint()
+				}
+				// The last batch before the cut in three parts: windows
+				// open at the first checkpoint get more rows before the
+				// second.
+				last := batches[half-1]
+				process(first, pars[0], last[:10], cut)
+				checkpoint()
+				process(first, pars[0], last[10:], cut)
+				checkpoint()
 				second := build(pars[1])
 				for _, op := range second {
 					if err := op.RestoreKeyed(ctx, snaps); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// The batch's watermark comes after the barrier.
+				for _, op := range second {
+					if err := op.OnWatermark(ctx, wms[half-1], cut); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -409,4 +439,63 @@ func TestAggregateTickFlushes(t *testing.T) {
 			t.Errorf("after the interval: %q", got)
 		}
 	})
+}
+
+// TestAggregateRestoreLargePane restores a window of many groups (its
+// index is built in buckets of the table, not row by row) at the same and
+// at another parallelism, then adds a row to every group: each must find
+// its restored group, so every count is 2.
+func TestAggregateRestoreLargePane(t *testing.T) {
+	const keys = 60_000
+	ctx := context.Background()
+	n := aggNode(&program.Window{Kind: program.WindowTumble, Width: 10 * time.Second}, false)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	rows := make([]aggRow, keys)
+	for i := range rows {
+		rows[i] = aggRow{k: int64(i), v: int64(i % 7), ts: base + int64(i)}
+	}
+	split := func(par int) [][]aggRow {
+		parts := make([][]aggRow, par)
+		for _, r := range rows {
+			s := routeOf(r.k, par)
+			parts[s] = append(parts[s], r)
+		}
+		return parts
+	}
+	first := newAgg(t, n, 0, 1)
+	if err := first.Process(ctx, 0, aggBatch(rows, false), &collector2{}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := first.Checkpoint(ctx, ops.Barrier{Epoch: 1}, &collector2{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, par := range []int{1, 2} {
+		out := &collector2{}
+		for s, part := range split(par) {
+			op := newAgg(t, n, s, par)
+			if err := op.RestoreKeyed(ctx, []any{h}); err != nil {
+				t.Fatal(err)
+			}
+			if err := op.Process(ctx, 0, aggBatch(part, false), out); err != nil {
+				t.Fatal(err)
+			}
+			if err := op.OnWatermark(ctx, math.MaxInt64, out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := 0
+		for _, b := range out.batches {
+			k, c, sum := b.Cols[0].(*coldata.Vec[int64]), b.Cols[2].(*coldata.Vec[int64]), b.Cols[3].(*coldata.Vec[int64])
+			b.ForEach(func(i int) {
+				seen++
+				if c.Vals[i] != 2 || sum.Vals[i] != 2*(k.Vals[i]%7) {
+					t.Fatalf("parallelism %d: key %d: count %d, sum %d", par, k.Vals[i], c.Vals[i], sum.Vals[i])
+				}
+			})
+		}
+		if seen != keys {
+			t.Fatalf("parallelism %d: %d groups emitted, want %d", par, seen, keys)
+		}
+	}
 }

@@ -38,9 +38,22 @@
 // plus the global entries. Snapshot.MarshalBinary encodes it (magic, version
 // byte, varint framing, CRC-32C trailer); UnmarshalBinary rejects truncated
 // or damaged bytes with ErrCorrupt. New(cfg, snapshots) takes the snapshots
-// of all old subtasks of one epoch, loads the key groups in the new
+// of all old subtasks of one epoch, validates the key groups in the new
 // subtask's range, skips the others, and checks that operator id, epoch,
 // key-group count and the set of old subtasks are consistent.
+//
+// A snapshot's groups are encoded as it is built, into one buffer its
+// Groups are windows into; EncodeTo writes the file encoding from there
+// piece by piece (no second copy). An operator whose keyed state lives in
+// its own structures (the aggregate) does not copy it into a KeyedTable
+// first: Store.SnapshotWith takes such tables as TableEncoders, which
+// append their entries per key group already encoded (AppendEntry), or
+// hand over immutable blobs the snapshot refers to (GroupBlobs; a key
+// group may then have several GroupStates, format version 2). On restore,
+// the validated groups stay in the snapshots' bytes until a keyed table is
+// first used; RangeRestoredKeyed reads them in place for an operator that
+// moves them into its own structures, so they are never copied into
+// tables at all.
 //
 // # Memory
 //

@@ -268,8 +268,14 @@ func TestSnapshotCorrupt(t *testing.T) {
 	}
 	bad := bytes.Clone(data)
 	bad[4] = 9
-	if err := sn.UnmarshalBinary(bad); err == nil || !strings.Contains(err.Error(), "snapshot version 9, this build reads version 1") {
+	if err := sn.UnmarshalBinary(bad); err == nil || !strings.Contains(err.Error(), "snapshot version 9, this build reads versions 1 and 2") {
 		t.Errorf("future version: %v", err)
+	}
+	// Version 1 (no key group in several parts) is read as it is.
+	v1 := bytes.Clone(data[:len(data)-4])
+	v1[4] = 1
+	if err := sn.UnmarshalBinary(binary.LittleEndian.AppendUint32(v1, crc32c(v1))); err != nil {
+		t.Errorf("version 1: %v", err)
 	}
 	if err := sn.UnmarshalBinary(data); err != nil {
 		t.Fatalf("intact snapshot: %v", err)

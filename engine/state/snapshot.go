@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 )
 
 // Snapshot is the state of one subtask at one checkpoint epoch, in a form
@@ -25,11 +26,13 @@ type Snapshot struct {
 	Global []GlobalEntry
 }
 
-// GroupState is the keyed state of one key group. Data is an encoding
+// GroupState is keyed state of one key group. Data is an encoding
 // private to this package: uvarint table count, then per table (by name)
 // uvarint name length, name, uvarint entry count, and per entry uvarint key
 // length, key, uvarint value length, value, and the expiry as uvarint 0
-// (NoExpiry) or 1 followed by a varint.
+// (NoExpiry) or 1 followed by a varint. A key group may have several
+// GroupStates in a row (version 2): their entries are distinct, and
+// together they are the group's state.
 type GroupState struct {
 	Group int
 	Data  []byte
@@ -46,8 +49,12 @@ type GlobalEntry struct {
 var ErrCorrupt = errors.New("corrupt state snapshot")
 
 const (
-	snapshotMagic   = "ARSS"
-	snapshotVersion = 1
+	snapshotMagic = "ARSS"
+	// snapshotVersion is the version written. Version 2 lets a key
+	// group have several GroupStates in a row (an operator's immutable
+	// parts, referenced instead of copied); a version 1 snapshot is a
+	// valid version 2 one, so both are read.
+	snapshotVersion = 2
 	// snapshotMin is the smallest encoding: magic, version, checksum.
 	snapshotMin = len(snapshotMagic) + 1 + 4
 )
@@ -95,6 +102,63 @@ func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
 	return binary.LittleEndian.AppendUint32(b, crc32c(b[start:])), nil
 }
 
+// EncodeTo writes the encoding of MarshalBinary to w piece by piece,
+// without building it in memory (the groups' data is written from where
+// it is), and returns its size and the CRC-32C of all of it, trailer
+// included: what a checkpoint records about the file.
+func (s *Snapshot) EncodeTo(w io.Writer) (size int64, sum uint32, err error) {
+	if s.Subtask < 0 || s.Parallelism < 1 || s.MaxKeyGroups < 1 {
+		return 0, 0, fmt.Errorf("state: encode snapshot: subtask %d of parallelism %d, %d key groups", s.Subtask, s.Parallelism, s.MaxKeyGroups)
+	}
+	var crc uint32
+	put := func(p []byte) {
+		if err != nil || len(p) == 0 {
+			return
+		}
+		crc = crc32.Update(crc, castagnoli, p)
+		var n int
+		n, err = w.Write(p)
+		size += int64(n)
+	}
+	// Small framing is gathered in head; data is written in place.
+	head := make([]byte, 0, 256)
+	flush := func() {
+		put(head)
+		head = head[:0]
+	}
+	head = append(head, snapshotMagic...)
+	head = append(head, snapshotVersion)
+	head = appendString(head, s.OperatorID)
+	head = binary.AppendUvarint(head, s.Epoch)
+	head = binary.AppendUvarint(head, uint64(s.Subtask))
+	head = binary.AppendUvarint(head, uint64(s.Parallelism))
+	head = binary.AppendUvarint(head, uint64(s.MaxKeyGroups))
+	head = binary.AppendUvarint(head, uint64(len(s.Groups)))
+	for _, g := range s.Groups {
+		head = binary.AppendUvarint(head, uint64(g.Group))
+		head = binary.AppendUvarint(head, uint64(len(g.Data)))
+		if len(g.Data) < 4096 {
+			head = append(head, g.Data...)
+			if len(head) >= 64<<10 {
+				flush()
+			}
+			continue
+		}
+		flush()
+		put(g.Data)
+	}
+	head = binary.AppendUvarint(head, uint64(len(s.Global)))
+	for _, e := range s.Global {
+		head = appendString(head, e.Table)
+		head = appendString(head, e.Key)
+		head = appendBytes(head, e.Value)
+	}
+	flush()
+	trailer := binary.LittleEndian.AppendUint32(nil, crc)
+	put(trailer)
+	return size, crc, err
+}
+
 // UnmarshalBinary decodes an encoding of MarshalBinary. Every malformation
 // (truncation, a flipped bit, an unknown version) is an error wrapping
 // ErrCorrupt; it never panics. The snapshot keeps a copy of data.
@@ -123,8 +187,8 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	if string(data[:4]) != snapshotMagic {
 		return fmt.Errorf("not a state snapshot (starts with %q)", data[:4])
 	}
-	if v := data[4]; v != snapshotVersion {
-		return fmt.Errorf("snapshot version %d, this build reads version %d", v, snapshotVersion)
+	if v := data[4]; v != 1 && v != snapshotVersion {
+		return fmt.Errorf("snapshot version %d, this build reads versions 1 and %d", v, snapshotVersion)
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if got := crc32c(body); got != sum {
@@ -148,7 +212,7 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	for i := 0; i < n && r.err == nil; i++ {
 		g := r.int()
 		data := r.bytes()
-		if r.err == nil && (g >= out.MaxKeyGroups || (i > 0 && g <= out.Groups[i-1].Group)) {
+		if r.err == nil && (g >= out.MaxKeyGroups || (i > 0 && g < out.Groups[i-1].Group)) {
 			return fmt.Errorf("key group %d out of order or range", g)
 		}
 		out.Groups = append(out.Groups, GroupState{Group: g, Data: data})
@@ -178,75 +242,16 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// appendGroup appends the Data of key group g for the tables names (those
-// with entries), or nothing if g is empty in all of them.
-func appendGroup(b []byte, g int, names []string, tables map[string]*KeyedTable) []byte {
-	count := 0
-	for _, name := range names {
-		if tables[name].GroupLen(g) > 0 {
-			count++
-		}
-	}
-	if count == 0 {
-		return b
-	}
-	b = binary.AppendUvarint(b, uint64(count))
-	for _, name := range names {
-		t := tables[name]
-		if t.GroupLen(g) == 0 {
-			continue
-		}
-		b = appendString(b, name)
-		b = binary.AppendUvarint(b, uint64(t.GroupLen(g)))
-		_ = t.Range(g, func(key, value []byte, expiresAt int64) error {
-			b = appendBytes(b, key)
-			b = appendBytes(b, value)
-			if expiresAt == NoExpiry {
-				b = binary.AppendUvarint(b, 0)
-			} else {
-				b = binary.AppendUvarint(b, 1)
-				b = binary.AppendVarint(b, expiresAt)
-			}
-			return nil
-		})
-	}
-	return b
-}
-
 // loadGroup puts the entries of gs into the store's tables.
 func (s *Store) loadGroup(gs GroupState) error {
-	r := reader{b: gs.Data}
-	tables := r.count()
-	for i := 0; i < tables && r.err == nil; i++ {
-		name := string(r.bytes())
-		entries := r.count()
-		if r.err != nil {
-			break
+	var t *KeyedTable
+	return rangeGroup(gs, func(table string, key, value []byte, expiresAt int64) error {
+		if t == nil || t.name != table {
+			t = s.keyedTable(table)
 		}
-		t := s.Keyed(name)
-		for j := 0; j < entries && r.err == nil; j++ {
-			key, value := r.bytes(), r.bytes()
-			expiresAt := int64(NoExpiry)
-			switch r.uvarint() {
-			case 0:
-			case 1:
-				expiresAt = r.varint()
-			default:
-				r.fail("bad expiry tag")
-			}
-			if r.err != nil {
-				break
-			}
-			t.load(gs.Group, key, value, expiresAt)
-		}
-	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail("trailing bytes")
-	}
-	if r.err != nil {
-		return fmt.Errorf("%w: %w", ErrCorrupt, r.err)
-	}
-	return nil
+		t.load(gs.Group, key, value, expiresAt)
+		return nil
+	})
 }
 
 // reader decodes the varint framing; the first error sticks and later

@@ -27,13 +27,27 @@ type Store struct {
 	lo, hi int
 	keyed  map[string]*KeyedTable
 	global map[string]*GlobalTable
+	// pending holds the restored key groups (validated) not loaded into
+	// the keyed tables yet: the first Keyed loads them all, and an
+	// operator that moves its state into its own structures reads them
+	// in place (RangeRestoredKeyed) and never loads them.
+	pending []pendingGroup
+}
+
+type pendingGroup struct {
+	gs   GroupState
+	from int // the old subtask
 }
 
 // New builds the store of one subtask and loads restored into it: the
 // snapshots of every subtask of the operator from one checkpoint (taken at
 // any parallelism), or none for a fresh start. The store keeps the keyed
 // entries of the key groups it owns and, for global tables, the union of
-// all snapshots (see GlobalTable). It copies what it keeps.
+// all snapshots (see GlobalTable). It validates every group it keeps at
+// once, but loads them into its keyed tables only when a table is first
+// used (Keyed, Snapshot), copying them then; until then it refers to the
+// snapshots' bytes, which must not change (RangeRestoredKeyed reads them
+// in place).
 func New(cfg Config, restored []*Snapshot) (*Store, error) {
 	if cfg.MaxKeyGroups == 0 {
 		cfg.MaxKeyGroups = MaxKeyGroups
@@ -61,12 +75,29 @@ func (s *Store) KeyGroups() (lo, hi int) { return s.lo, s.hi }
 // Keyed returns the keyed table name, creating it empty the first time.
 // Look it up once (at operator start), not per row.
 func (s *Store) Keyed(name string) *KeyedTable {
+	s.loadPending()
+	return s.keyedTable(name)
+}
+
+func (s *Store) keyedTable(name string) *KeyedTable {
 	t, ok := s.keyed[name]
 	if !ok {
 		t = newKeyedTable(name, s.lo, s.hi)
 		s.keyed[name] = t
 	}
 	return t
+}
+
+// loadPending loads the restored key groups into the keyed tables. They
+// were validated by New, so loading cannot fail.
+func (s *Store) loadPending() {
+	pending := s.pending
+	s.pending = nil
+	for _, p := range pending {
+		if err := s.loadGroup(p.gs); err != nil {
+			panic(fmt.Sprintf("state: operator %q: key group %d was validated and no longer decodes: %v", s.cfg.OperatorID, p.gs.Group, err))
+		}
+	}
 }
 
 // Global returns the global table name, creating it empty the first time.
@@ -82,62 +113,10 @@ func (s *Store) Global(name string) *GlobalTable {
 // Snapshot copies the store's state as of now into a Snapshot for
 // checkpoint epoch: the keyed entries per key group and the live global
 // entries. The store can change right after; the snapshot owns its bytes.
-// Its cost is a copy of the live state (no incremental checkpoints yet).
+// Its cost is an encoding of the live state (no incremental checkpoints
+// yet), straight into the snapshot's one buffer (SnapshotWith).
 func (s *Store) Snapshot(epoch uint64) *Snapshot {
-	snap := &Snapshot{
-		OperatorID:   s.cfg.OperatorID,
-		Epoch:        epoch,
-		Subtask:      s.cfg.Subtask,
-		Parallelism:  s.cfg.Parallelism,
-		MaxKeyGroups: s.cfg.MaxKeyGroups,
-	}
-	names := make([]string, 0, len(s.keyed))
-	for name, t := range s.keyed {
-		if t.n > 0 {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	// One buffer for every group; GroupState.Data are windows into it.
-	// The live slab bytes bound its size (varint framing is no longer
-	// than the fixed record headers, table names aside).
-	size := 0
-	for _, name := range names {
-		for i := range s.keyed[name].groups {
-			gr := &s.keyed[name].groups[i]
-			size += len(gr.slab) - gr.dead + len(name) + 16
-		}
-	}
-	buf := make([]byte, 0, size)
-	type span struct{ group, start int }
-	var spans []span
-	for g := s.lo; g < s.hi; g++ {
-		start := len(buf)
-		buf = appendGroup(buf, g, names, s.keyed)
-		if len(buf) > start {
-			spans = append(spans, span{g, start})
-		}
-	}
-	snap.Groups = make([]GroupState, len(spans))
-	for i, sp := range spans {
-		end := len(buf)
-		if i+1 < len(spans) {
-			end = spans[i+1].start
-		}
-		snap.Groups[i] = GroupState{Group: sp.group, Data: buf[sp.start:end:end]}
-	}
-	gnames := make([]string, 0, len(s.global))
-	for name := range s.global {
-		gnames = append(gnames, name)
-	}
-	sort.Strings(gnames)
-	for _, name := range gnames {
-		_ = s.global[name].Range(func(key string, value []byte) error {
-			snap.Global = append(snap.Global, GlobalEntry{Table: name, Key: key, Value: append([]byte(nil), value...)})
-			return nil
-		})
-	}
-	return snap
+	return s.SnapshotWith(epoch, nil, 0)
 }
 
 // restore loads snapshots into the empty store.
@@ -182,6 +161,9 @@ func (s *Store) restore(snaps []*Snapshot) error {
 		// part of them would silently lose, e.g., source offsets.
 		return fmt.Errorf("epoch %d was taken at parallelism %d: missing the snapshots of subtasks %v", first.Epoch, first.Parallelism, missing)
 	}
+	defer func() {
+		sort.SliceStable(s.pending, func(i, j int) bool { return s.pending[i].gs.Group < s.pending[j].gs.Group })
+	}()
 	owners := map[string]map[string]int{}
 	for _, sn := range snaps {
 		lo, hi := KeyGroupRange(sn.Subtask, sn.Parallelism, sn.MaxKeyGroups)
@@ -189,16 +171,20 @@ func (s *Store) restore(snaps []*Snapshot) error {
 			if gs.Group < lo || gs.Group >= hi {
 				return fmt.Errorf("snapshot of subtask %d of %d holds key group %d, outside its range [%d, %d)", sn.Subtask, sn.Parallelism, gs.Group, lo, hi)
 			}
-			if from, dup := groupFrom[gs.Group]; dup {
+			// (One snapshot may hold a group in several parts.)
+			if from, dup := groupFrom[gs.Group]; dup && from != sn.Subtask {
 				return fmt.Errorf("key group %d in the snapshots of subtasks %d and %d", gs.Group, from, sn.Subtask)
 			}
 			groupFrom[gs.Group] = sn.Subtask
 			if gs.Group < s.lo || gs.Group >= s.hi {
 				continue
 			}
-			if err := s.loadGroup(gs); err != nil {
+			// Validated now (a damaged group fails the restore here),
+			// loaded when a table is first used.
+			if err := rangeGroup(gs, nil); err != nil {
 				return fmt.Errorf("snapshot of subtask %d, key group %d: %w", sn.Subtask, gs.Group, err)
 			}
+			s.pending = append(s.pending, pendingGroup{gs: gs, from: sn.Subtask})
 		}
 		for _, e := range sn.Global {
 			if owners[e.Table] == nil {
