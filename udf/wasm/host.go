@@ -43,11 +43,11 @@ type Config struct {
 	// larger is refused at load.
 	MemoryLimit uint64
 	// CallTimeout bounds one guest call (0: DefaultCallTimeout; negative:
-	// no limit). The limit costs speed: wazero then checks for it at every
-	// loop back-edge of the guest's code through a call into the host
-	// (~30 ns), and a Go guest's functions each have a loop. Turn it off
-	// only for modules you trust to terminate: a call that never returns
-	// then hangs its subtask (docs/udfs.md, "Limits").
+	// no limit). The host enforces it with a check it adds to every loop
+	// of the guest's code (interrupt.go): a load and a branch per
+	// iteration, a few percent of a tight loop. Without a limit the module
+	// runs exactly as built, and a call that never returns hangs its
+	// subtask (docs/udfs.md, "Limits").
 	CallTimeout time.Duration
 	// Log receives the guest's stdout and stderr, a line at a time (nil:
 	// discarded). It may be called from any goroutine.
@@ -90,18 +90,18 @@ func NewHost(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.LogLimit <= 0 {
 		cfg.LogLimit = DefaultLogLimit
 	}
-	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(cfg.CallTimeout > 0)
+	// No WithCloseOnContextDone: the time limit is enforced by the
+	// interrupt check instrument adds to the module (interrupt.go), not by
+	// wazero's termination checks, which cost a call out of the guest at
+	// every loop iteration. DWARF is not decoded: the host shows no guest
+	// stack traces, and decoding a Go module's costs milliseconds a load.
+	rc := wazero.NewRuntimeConfigCompiler().WithDebugInfoEnabled(false)
 	h := &Host{cfg: cfg}
 	if cfg.CacheDir != "" {
-		// wazero's cache key does not include whether the code checks
-		// for termination: code compiled without the checks, loaded by a
-		// host with a time limit, would loop forever. One subdirectory
-		// per setting keeps them apart.
-		dir := filepath.Join(cfg.CacheDir, "limited")
-		if cfg.CallTimeout < 0 {
-			dir = filepath.Join(cfg.CacheDir, "unlimited")
-		}
-		c, err := wazero.NewCompilationCacheWithDir(dir)
+		// Instrumented code is compiled from other bytes than the module
+		// itself, so modules loaded with and without the time limit have
+		// distinct cache entries.
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("udf compilation cache %s: %w", cfg.CacheDir, err)
 		}
@@ -168,7 +168,21 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 	fail := func(format string, args ...any) (*Module, error) {
 		return nil, fmt.Errorf("udf module %s: %s", name, fmt.Sprintf(format, args...))
 	}
-	cm, err := h.rt.CompileModule(ctx, wasm)
+	code := wasm
+	if h.cfg.CallTimeout > 0 {
+		ic, err := instrument(wasm)
+		if err != nil {
+			// wazero's message for a malformed module is the better one.
+			if cm, cerr := h.rt.CompileModule(ctx, wasm); cerr != nil {
+				return fail("not a valid WebAssembly module: %v", cerr)
+			} else {
+				cm.Close(ctx)
+			}
+			return fail("cannot add the call time limit's checks to its code (udf.call_timeout): %v", err)
+		}
+		code = ic
+	}
+	cm, err := h.rt.CompileModule(ctx, code)
 	if err != nil {
 		return fail("not a valid WebAssembly module: %v", err)
 	}
@@ -332,12 +346,17 @@ type instance struct {
 	log             *logWriter
 	lm              *linearMemory
 	broken          bool
-	// timer enforces the call time limit: armed for each call, it closes
-	// the module (wazero's compiled code checks for that at function
-	// entries and loop back-edges) with timedOut set. One timer per
-	// instance, reset per call: no allocation per call.
-	timer    *time.Timer
-	timedOut atomic.Bool
+	// interrupt is the global instrument added (nil without a time
+	// limit): set to 1, it makes the guest trap at its next loop
+	// iteration. timer enforces the call time limit: armed for each call,
+	// it sets interrupt with timedOut set. One timer per instance, reset
+	// per call: no allocation per call. A call whose context is cancelled
+	// is interrupted likewise, with cancelled set.
+	interrupt api.MutableGlobal
+	stopping  atomic.Bool
+	timer     *time.Timer
+	timedOut  atomic.Bool
+	cancelled atomic.Bool
 }
 
 // instantiate creates an instance: WASI with nothing granted but
@@ -349,39 +368,56 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	in := &instance{m: m, stack: make([]uint64, 2)}
 	in.log = &logWriter{module: m.Name, sink: h.cfg.Log, limit: h.cfg.LogLimit}
 	in.lm = &linearMemory{limit: h.cfg.MemoryLimit}
+	// _initialize (a reactor's runtime and package initializers) is
+	// called below, under the time limit, once the interrupt global can
+	// be reached.
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStdout(in.log).WithStderr(in.log).
 		WithStartFunctions()
-	if _, ok := m.compiled.ExportedFunctions()["_initialize"]; ok {
-		cfg = cfg.WithStartFunctions("_initialize")
-	}
 	actx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(cap, max uint64) experimental.LinearMemory {
 		return in.lm
 	}))
-	ictx := actx
-	if h.cfg.CallTimeout > 0 {
-		c, cancel := context.WithTimeout(actx, h.cfg.CallTimeout)
-		defer cancel()
-		ictx = c
-	}
-	mod, err := h.rt.InstantiateModule(ictx, m.compiled, cfg)
+	mod, err := h.rt.InstantiateModule(actx, m.compiled, cfg)
 	if err != nil {
 		return nil, in.explain("initialize", err)
 	}
 	in.mod = mod
-	in.timer = time.AfterFunc(time.Hour, func() {
-		in.timedOut.Store(true)
-		mod.CloseWithExitCode(context.Background(), sys.ExitCodeDeadlineExceeded)
-	})
-	in.timer.Stop()
+	if h.cfg.CallTimeout > 0 {
+		g, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
+		if !ok {
+			mod.Close(ctx)
+			return nil, fmt.Errorf("the instrumented module lacks its %s global", interruptExport)
+		}
+		in.interrupt = g
+		in.timer = time.AfterFunc(time.Hour, func() {
+			in.timedOut.Store(true)
+			in.stop()
+		})
+		in.timer.Stop()
+	}
 	in.mem = mod.Memory()
 	in.alloc = mod.ExportedFunction("arroyo_udf_alloc")
 	in.call = mod.ExportedFunction("arroyo_udf_call")
+	if init := mod.ExportedFunction("_initialize"); init != nil {
+		if err := in.timed(ctx, init); err != nil {
+			err = in.explain("initialize", err)
+			in.close(ctx)
+			return nil, err
+		}
+	}
 	m.mu.Lock()
 	m.live++
 	m.mu.Unlock()
 	return in, nil
+}
+
+// stop interrupts the running call (once: the instance is discarded
+// after).
+func (in *instance) stop() {
+	if in.stopping.CompareAndSwap(false, true) {
+		in.interrupt.Set(1)
+	}
 }
 
 func (in *instance) close(ctx context.Context) {
@@ -396,23 +432,16 @@ func (in *instance) close(ctx context.Context) {
 
 // manifest checks the ABI version and parses the manifest.
 func (in *instance) manifest(ctx context.Context) ([]Signature, error) {
-	if t := in.m.host.cfg.CallTimeout; t > 0 {
-		c, cancel := context.WithTimeout(ctx, t)
-		defer cancel()
-		ctx = c
-	}
-	res, err := in.mod.ExportedFunction("arroyo_udf_abi").Call(ctx)
-	if err != nil {
+	if err := in.timed(ctx, in.mod.ExportedFunction("arroyo_udf_abi")); err != nil {
 		return nil, in.explain("arroyo_udf_abi", err)
 	}
-	if v := uint32(res[0]); v != ABIVersion {
+	if v := uint32(in.stack[0]); v != ABIVersion {
 		return nil, fmt.Errorf("speaks UDF ABI version %d; this host speaks version %d", v, ABIVersion)
 	}
-	res, err = in.mod.ExportedFunction("arroyo_udf_manifest").Call(ctx)
-	if err != nil {
+	if err := in.timed(ctx, in.mod.ExportedFunction("arroyo_udf_manifest")); err != nil {
 		return nil, in.explain("arroyo_udf_manifest", err)
 	}
-	ptr, n := uint32(res[0]), uint32(res[0]>>32)
+	ptr, n := uint32(in.stack[0]), uint32(in.stack[0]>>32)
 	if n > maxManifestBytes {
 		return nil, fmt.Errorf("manifest is %d bytes, more than the %d allowed", n, maxManifestBytes)
 	}
@@ -424,20 +453,33 @@ func (in *instance) manifest(ctx context.Context) ([]Signature, error) {
 }
 
 // timed calls f with the call time limit armed. ctx is the subtask's:
-// wazero closes the module when it is done (the job is cancelled).
+// when it is done (the job is cancelled) the call is interrupted too.
 func (in *instance) timed(ctx context.Context, f api.Function) error {
-	if in.m.host.cfg.CallTimeout < 0 {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if in.interrupt == nil {
 		return f.CallWithStack(ctx, in.stack)
+	}
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() {
+			in.cancelled.Store(true)
+			in.stop()
+		})
 	}
 	in.timer.Reset(in.m.host.cfg.CallTimeout)
 	err := f.CallWithStack(ctx, in.stack)
 	if !in.timer.Stop() {
 		// The limit passed, maybe just after the call returned: the
-		// module is closed or about to be.
+		// interrupt is set or about to be.
 		in.broken = true
 		if err == nil {
 			in.timedOut.Store(false)
 		}
+	}
+	if stop != nil && !stop() {
+		in.broken = true
 	}
 	return err
 }
@@ -499,6 +541,14 @@ func (in *instance) invoke(ctx context.Context, name string, fn int) (result, er
 func (in *instance) explain(fn string, err error) error {
 	in.broken = true
 	h := in.m.host
+	switch {
+	case in.timedOut.Load():
+		return fmt.Errorf("udf %s: call exceeded the time limit of %s (udf.call_timeout)", fn, h.cfg.CallTimeout)
+	case in.cancelled.Load() || errors.Is(err, context.Canceled):
+		return fmt.Errorf("udf %s: call cancelled: %w", fn, context.Canceled)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("udf %s: call cancelled: %w", fn, err)
+	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
 		switch code := exit.ExitCode(); {

@@ -1,0 +1,146 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// wat assembles testdata/name with wat2wasm (skipped without it, unless
+// ARROYO_REQUIRE_WASM_TOOLS is set).
+func wat(t *testing.T, name string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("wat2wasm"); err != nil {
+		if os.Getenv("ARROYO_REQUIRE_WASM_TOOLS") != "" {
+			t.Fatal("wat2wasm not installed (ARROYO_REQUIRE_WASM_TOOLS is set)")
+		}
+		t.Skip("wat2wasm not installed (apt-get install wabt)")
+	}
+	out := filepath.Join(t.TempDir(), name+".wasm")
+	if b, err := exec.Command("wat2wasm", "-o", out, filepath.Join("testdata", name)).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %s: %v\n%s", name, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestInstrumentRuns: instrumented modules validate and run: one without
+// globals or exports gets both sections, the interrupt global starting at
+// 0; one with imported and defined globals, SIMD and bulk memory keeps
+// them.
+func TestInstrumentRuns(t *testing.T) {
+	ctx := context.Background()
+	orig := wat(t, "noglobals.wat")
+	code, err := instrument(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three loops, one check each.
+	check := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b}
+	if n := bytes.Count(code, check); n != 3 {
+		t.Errorf("%d loop checks, want 3", n)
+	}
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	// Its start function runs the loops (with the checks in them).
+	mod, err := rt.Instantiate(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
+	if !ok {
+		t.Fatalf("no mutable global %s exported", interruptExport)
+	}
+	if g.Get() != 0 {
+		t.Fatalf("interrupt global starts at %d", g.Get())
+	}
+	// A module with an imported i64 global: the added global's index
+	// counts it, or the check would not validate.
+	withExports := wat(t, "globals.wat")
+	code2, err := instrument(withExports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := rt.CompileModule(ctx, code2)
+	if err != nil {
+		t.Fatalf("instrumented module does not compile: %v", err)
+	}
+	cm.Close(ctx)
+}
+
+// TestInstrumentInterrupts: a spinning guest stops when the global is set.
+func TestInstrumentInterrupts(t *testing.T) {
+	ctx := context.Background()
+	code, err := instrument(wat(t, "spin.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	mod, err := rt.Instantiate(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := mod.ExportedFunction("count").Call(ctx, 1000); err != nil || r[0] != 1000 {
+		t.Fatalf("count(1000) = %v, %v", r, err)
+	}
+	g := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
+	done := make(chan error, 1)
+	go func() {
+		_, err := mod.ExportedFunction("spin").Call(ctx)
+		done <- err
+	}()
+	g.Set(1)
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "unreachable") {
+			t.Fatalf("spin ended with %v, want the unreachable trap", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("spin did not stop after the interrupt was set")
+	}
+}
+
+// TestInstrumentRefuses: what the rewriter cannot decode is an error, not
+// a module that cannot be stopped.
+func TestInstrumentRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		wasm []byte
+		want string
+	}{
+		{"not wasm", []byte("hello"), "no WebAssembly magic number"},
+		{"truncated section", []byte("\x00asm\x01\x00\x00\x00\x0a\x10\x01"), "section 10: unexpected end"},
+		// One function whose body is return_call 0 (a tail call).
+		{"tail call", []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x06\x01\x04\x00\x12\x00\x0b"),
+			"code section: function 0: instruction 0x12 at 1: unknown instruction"},
+		{"unknown section", []byte("\x00asm\x01\x00\x00\x00\x0d\x00"), "unknown section 13"},
+	} {
+		_, err := instrument(c.wasm)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	// An empty module is fine: it gets a global and an export.
+	code, err := instrument([]byte("\x00asm\x01\x00\x00\x00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	if _, err := rt.Instantiate(ctx, code); err != nil {
+		t.Errorf("empty module, instrumented: %v", err)
+	}
+}
