@@ -33,14 +33,16 @@ static int reverse(const arroyo_input *in, arroyo_output *out) {
         if (d == NULL) return arroyo_fail(out, "out of memory");
         uint32_t j = len;
         for (uint32_t k = 0; k < len;) {
-            uint32_t size = 1;
             unsigned char c = (unsigned char)s[k];
-            if (c >= 0xf0) size = 4;
-            else if (c >= 0xe0) size = 3;
-            else if (c >= 0xc0) size = 2;
+            if (c < 0x80) { /* ASCII: one byte, stored directly */
+                d[--j] = (char)c;
+                k++;
+                continue;
+            }
+            uint32_t size = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
             if (k + size > len) size = len - k;
             j -= size;
-            memcpy(d + j, s + k, size); /* with -mbulk-memory: one memory.copy, no call */
+            for (uint32_t b = 0; b < size; b++) d[j + b] = s[k + b];
             k += size;
         }
     }
