@@ -206,9 +206,10 @@ func benchMedian(b *testing.B, timeout time.Duration) {
 	}
 }
 
-// BenchmarkLoad loads the Go scalars module (2.8 MB) and the C example
+// BenchmarkLoad loads the Go scalars module (2.9 MB) and the C example
 // (60 KB) on a new host: cold compiles, cached reads the compilation cache
-// a first load filled (a second start of arroyo run).
+// a first load filled (a second start of arroyo run); go_same_host loads
+// the module again on the host that loaded it (another pipeline using it).
 func BenchmarkLoad(b *testing.B) {
 	goBytes, cBytes := wasmtest.Go(b, "examples/udfs/go/scalars"), cModule(b)
 	for _, c := range []struct {
@@ -247,4 +248,15 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-c0).Milliseconds())/float64(b.N), "cpu-ms/load")
 		})
 	}
+	b.Run("go_same_host", func(b *testing.B) {
+		h := newHost(b, wasm.Config{})
+		load(b, h, "scalars.wasm", goBytes)
+		c0 := processCPU()
+		for b.Loop() {
+			m := load(b, h, "scalars.wasm", goBytes)
+			m.Close(context.Background())
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/load")
+		b.ReportMetric(float64((processCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/load")
+	})
 }

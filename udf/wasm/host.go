@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -74,6 +75,9 @@ type Host struct {
 	cfg   Config
 	rt    wazero.Runtime
 	cache wazero.CompilationCache
+
+	mu       sync.Mutex
+	compiled map[[32]byte]*compiledEntry
 }
 
 // NewHost returns a host with the given configuration.
@@ -96,7 +100,7 @@ func NewHost(ctx context.Context, cfg Config) (*Host, error) {
 	// every loop iteration. DWARF is not decoded: the host shows no guest
 	// stack traces, and decoding a Go module's costs milliseconds a load.
 	rc := wazero.NewRuntimeConfigCompiler().WithDebugInfoEnabled(false)
-	h := &Host{cfg: cfg}
+	h := &Host{cfg: cfg, compiled: map[[32]byte]*compiledEntry{}}
 	if cfg.CacheDir != "" {
 		// Instrumented code is compiled from other bytes than the module
 		// itself, so modules loaded with and without the time limit have
@@ -140,6 +144,7 @@ type Module struct {
 	Name     string
 	host     *Host
 	compiled wazero.CompiledModule
+	key      [32]byte // SHA-256 of the module's bytes
 	sigs     []Signature
 
 	mu     sync.Mutex
@@ -168,29 +173,16 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 	fail := func(format string, args ...any) (*Module, error) {
 		return nil, fmt.Errorf("udf module %s: %s", name, fmt.Sprintf(format, args...))
 	}
-	code := wasm
-	if h.cfg.CallTimeout > 0 {
-		ic, err := instrument(wasm)
-		if err != nil {
-			// wazero's message for a malformed module is the better one.
-			if cm, cerr := h.rt.CompileModule(ctx, wasm); cerr != nil {
-				return fail("not a valid WebAssembly module: %v", cerr)
-			} else {
-				cm.Close(ctx)
-			}
-			return fail("cannot add the call time limit's checks to its code (udf.call_timeout): %v", err)
-		}
-		code = ic
-	}
-	cm, err := h.rt.CompileModule(ctx, code)
+	key := sha256.Sum256(wasm)
+	cm, err := h.compile(ctx, key, wasm)
 	if err != nil {
-		return fail("not a valid WebAssembly module: %v", err)
+		return fail("%v", err)
 	}
-	m := &Module{Name: name, host: h, compiled: cm}
+	m := &Module{Name: name, host: h, compiled: cm, key: key}
 	ok := false
 	defer func() {
 		if !ok {
-			cm.Close(ctx)
+			h.releaseCompiled(ctx, key)
 		}
 	}()
 	for _, f := range cm.ImportedFunctions() {
@@ -251,6 +243,10 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 // in use are closed when they are released.
 func (m *Module) Close(ctx context.Context) error {
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
 	idle := m.idle
 	m.idle, m.closed = nil, true
 	m.live -= len(idle)
@@ -258,7 +254,75 @@ func (m *Module) Close(ctx context.Context) error {
 	for _, in := range idle {
 		in.close(ctx)
 	}
-	return m.compiled.Close(ctx)
+	return m.host.releaseCompiled(ctx, m.key)
+}
+
+// compile returns the compiled code of wasm (whose SHA-256 is key),
+// instrumented for the time limit: the code a module loaded before from
+// the same bytes uses, or new code. Each call is matched by one
+// releaseCompiled.
+func (h *Host) compile(ctx context.Context, key [32]byte, wasm []byte) (wazero.CompiledModule, error) {
+	h.mu.Lock()
+	if e := h.compiled[key]; e != nil {
+		e.refs++
+		h.mu.Unlock()
+		return e.cm, nil
+	}
+	h.mu.Unlock()
+	code := wasm
+	if h.cfg.CallTimeout > 0 {
+		ic, err := instrument(wasm)
+		if err != nil {
+			// wazero's message for a malformed module is the better one.
+			cm, cerr := h.rt.CompileModule(ctx, wasm)
+			if cerr != nil {
+				return nil, fmt.Errorf("not a valid WebAssembly module: %w", cerr)
+			}
+			cm.Close(ctx)
+			return nil, fmt.Errorf("cannot add the call time limit's checks to its code (udf.call_timeout): %w", err)
+		}
+		code = ic
+	}
+	cm, err := h.rt.CompileModule(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e := h.compiled[key]; e != nil { // loaded meanwhile
+		e.refs++
+		cm.Close(ctx)
+		return e.cm, nil
+	}
+	h.compiled[key] = &compiledEntry{cm: cm, refs: 1}
+	return cm, nil
+}
+
+// releaseCompiled drops a reference to the code compile returned for key,
+// closing it with the last.
+func (h *Host) releaseCompiled(ctx context.Context, key [32]byte) error {
+	h.mu.Lock()
+	e := h.compiled[key]
+	if e == nil {
+		h.mu.Unlock()
+		return nil
+	}
+	e.refs--
+	if e.refs > 0 {
+		h.mu.Unlock()
+		return nil
+	}
+	delete(h.compiled, key)
+	h.mu.Unlock()
+	return e.cm.Close(ctx)
+}
+
+// compiledEntry is compiled code shared by the modules loaded from the
+// same bytes: a second Load of a module (another pipeline using it, the
+// REST API validating it) neither decodes, validates nor compiles it.
+type compiledEntry struct {
+	cm   wazero.CompiledModule
+	refs int
 }
 
 func sameTypes(a, b []api.ValueType) bool {

@@ -1,5 +1,7 @@
 package sdk
 
+import "unsafe"
+
 // Scalar1 registers a scalar function of one argument.
 func Scalar1[A, R any](name string, f func(A) R) {
 	a, r := newCol[A](name, "argument 1"), newRes[R](name)
@@ -7,10 +9,25 @@ func Scalar1[A, R any](name string, f func(A) R) {
 		if len(in.args) != 1 {
 			return fail(name + ": wrong argument count")
 		}
-		xs := a.read(in.args[0], in.n)
 		out := r.begin(in.n)
+		if a.k.base == kString && !a.k.nullable {
+			// A TEXT argument: each row's string is made as f is called,
+			// not stored in a []string first.
+			d := in.args[0]
+			if fs, ok := any(f).(func(string) string); ok {
+				r.data = textToText(fs, d, in.n, r.data, r.offs)
+				return r.finish(in.n)
+			}
+			if ff, ok := any(f).(func(string) R); ok && out != nil {
+				textToFixed(ff, d, in.n, out)
+				return r.finish(in.n)
+			}
+		}
+		xs := a.read(in.args[0], in.n)
 		if out != nil {
 			apply1(f, xs, out)
+		} else if fs, ok := any(f).(func(A) string); ok {
+			r.data = applyString(fs, xs, r.data, r.offs)
 		} else {
 			i := 0
 			for ; i+4 <= len(xs); i += 4 { // unrolled: see apply1
@@ -249,5 +266,44 @@ func apply2[A, B, R any](f func(A, B) R, xs []A, ys []B, out []R) {
 	}
 	for ; i < n; i++ {
 		out[i] = f(xs[i], ys[i])
+	}
+}
+
+// applyString appends f(xs[i]) to data for every i, setting offs[i+1] to
+// the end of each: the loop of a TEXT result, without a call per row
+// beyond f's.
+func applyString[A any](f func(A) string, xs []A, data []byte, offs []uint32) []byte {
+	offs = offs[:len(xs)+1]
+	for i, x := range xs {
+		data = append(data, f(x)...)
+		offs[i+1] = uint32(len(data))
+	}
+	return data
+}
+
+// text returns TEXT value i of the column at values with offsets offs,
+// viewing the input buffer.
+func text(values uint32, offs []uint32, i int) string {
+	return unsafe.String((*byte)(ptr(values+offs[i])), offs[i+1]-offs[i])
+}
+
+// textToText is Scalar1's loop for a function from TEXT to TEXT.
+func textToText(f func(string) string, d argDesc, n int, data []byte, offs []uint32) []byte {
+	in := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
+	offs = offs[:n+1]
+	for i := range n {
+		data = append(data, f(text(d.values, in, i))...)
+		offs[i+1] = uint32(len(data))
+	}
+	return data
+}
+
+// textToFixed is Scalar1's loop for a function from TEXT to a fixed-width
+// type.
+func textToFixed[R any](f func(string) R, d argDesc, n int, out []R) {
+	in := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
+	out = out[:n]
+	for i := range n {
+		out[i] = f(text(d.values, in, i))
 	}
 }

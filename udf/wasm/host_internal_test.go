@@ -1,0 +1,63 @@
+package wasm
+
+import (
+	"context"
+	"testing"
+
+	"github.com/arroyogo/arroyo/udf/wasm/wasmtest"
+)
+
+// TestLoadSharesCode: two loads of the same bytes share one compiled
+// module, which is closed with the last module using it; each module keeps
+// its own instances.
+func TestLoadSharesCode(t *testing.T) {
+	ctx := context.Background()
+	h, err := NewHost(ctx, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	b := wasmtest.WAT(t, "spec/udfs/identity.wat")
+	m1, err := h.Load(ctx, "a.wasm", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := h.Load(ctx, "b.wasm", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m1.compiled != m2.compiled || len(h.compiled) != 1 {
+		t.Fatalf("two loads of one module: %d compiled entries, shared %v", len(h.compiled), m1.compiled == m2.compiled)
+	}
+	if m1.Live() != 1 || m2.Live() != 1 {
+		t.Fatalf("live instances %d and %d, want 1 each", m1.Live(), m2.Live())
+	}
+	if err := m1.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m1.Close(ctx); err != nil { // a second Close is a no-op
+		t.Fatal(err)
+	}
+	if e := h.compiled[m2.key]; e == nil || e.refs != 1 {
+		t.Fatalf("after one Close: entry %+v, want one reference", e)
+	}
+	// m2 still instantiates.
+	in, err := m2.acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2.release(in)
+	if err := m2.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.compiled) != 0 {
+		t.Fatalf("%d compiled entries after both modules closed", len(h.compiled))
+	}
+	// A module that fails to load releases its code too.
+	if _, err := h.Load(ctx, "bad.wasm", wasmtest.WAT(t, "spec/udfs/badabi.wat")); err == nil {
+		t.Fatal("badabi.wat loaded")
+	}
+	if len(h.compiled) != 0 {
+		t.Fatalf("%d compiled entries after a failed load", len(h.compiled))
+	}
+}
