@@ -1,7 +1,12 @@
 package wasm
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/arroyogo/arroyo/udf/wasm/wasmtest"
@@ -59,5 +64,48 @@ func TestLoadSharesCode(t *testing.T) {
 	}
 	if len(h.compiled) != 0 {
 		t.Fatalf("%d compiled entries after a failed load", len(h.compiled))
+	}
+}
+
+// TestInstrumentedCache: the compilation cache keeps the instrumented
+// module, a second host loads it from there, and a damaged entry is
+// rewritten rather than failing the load.
+func TestInstrumentedCache(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := wasmtest.WAT(t, "spec/udfs/identity.wat")
+	loadOnce := func() *Host {
+		h, err := NewHost(ctx, Config{CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := h.Load(ctx, "identity.wasm", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Close(ctx)
+		h.Close(ctx)
+		return h
+	}
+	h := loadOnce()
+	key := sha256.Sum256(b)
+	path := filepath.Join(h.instrumentedDir(), hex.EncodeToString(key[:])+".wasm")
+	cached, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no instrumented module in the cache: %v", err)
+	}
+	want, err := instrument(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cached, want) {
+		t.Fatal("the cached module is not the instrumented one")
+	}
+	if err := os.WriteFile(path, []byte("\x00asm damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loadOnce()
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, want) {
+		t.Fatal("a damaged cache entry was not rewritten")
 	}
 }
