@@ -222,18 +222,34 @@ func (h *Host) Load(ctx context.Context, name string, wasm []byte) (*Module, err
 			return fail("exports %s with type %s, the ABI says %s", want.name, funcType(f.ParamTypes(), f.ResultTypes()), funcType(want.params, want.results))
 		}
 	}
+	// A module loaded before (the same bytes) has its manifest in the
+	// cache: no instance is created until a subtask needs one.
+	if text := h.readCached(manifestDir, key, ".txt"); text != nil {
+		if sigs, err := ParseManifest(text); err == nil {
+			m.sigs = sigs
+			ok = true
+			return m, nil
+		}
+	}
 	// A first instance reads the ABI version and the manifest; it then
 	// serves the first subtask.
 	in, err := m.instantiate(ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
-	sigs, err := in.manifest(ctx)
+	text, err := in.manifest(ctx)
+	var sigs []Signature
+	if err == nil {
+		sigs, err = ParseManifest(text)
+	}
 	if err != nil {
 		in.close(ctx)
+		m.mu.Lock()
 		m.live--
+		m.mu.Unlock()
 		return fail("%v", err)
 	}
+	h.writeCached(manifestDir, key, ".txt", text)
 	m.sigs = sigs
 	m.idle = append(m.idle, in)
 	ok = true
@@ -272,7 +288,7 @@ func (h *Host) compile(ctx context.Context, key [32]byte, wasm []byte) (wazero.C
 	h.mu.Unlock()
 	code := wasm
 	if h.cfg.CallTimeout > 0 {
-		if ic := h.cachedInstrumented(key); ic != nil {
+		if ic := h.readCached(instrumentedDir, key, ".wasm"); ic != nil {
 			if cm, err := h.rt.CompileModule(ctx, ic); err == nil {
 				return h.share(ctx, key, cm), nil
 			}
@@ -295,49 +311,58 @@ func (h *Host) compile(ctx context.Context, key [32]byte, wasm []byte) (wazero.C
 		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
 	}
 	if h.cfg.CallTimeout > 0 {
-		h.cacheInstrumented(key, code)
+		h.writeCached(instrumentedDir, key, ".wasm", code)
 	}
 	return h.share(ctx, key, cm), nil
 }
 
-// instrumentedDir is where the compilation cache keeps instrumented
-// modules: rewriting a Go module's 3 MB costs ~10 ms, reading it back 1.
-// The version changes with what instrument writes.
-func (h *Host) instrumentedDir() string {
-	return filepath.Join(h.cfg.CacheDir, "instrumented-1")
+// Besides wazero's compiled code, the compilation cache directory keeps,
+// per module (by the SHA-256 of its bytes), the module instrumented for
+// the time limit (rewriting a Go module's 3 MB costs 10-20 ms a load) and
+// its manifest (so that a load needs no instance: a Go module's runtime
+// initialization costs ~8 ms). The directories' versions change with what
+// is written there.
+const (
+	instrumentedDir = "instrumented-1"
+	manifestDir     = "manifests-1"
+)
+
+func (h *Host) cachePath(dir string, key [32]byte, ext string) string {
+	return filepath.Join(h.cfg.CacheDir, dir, hex.EncodeToString(key[:])+ext)
 }
 
-func (h *Host) cachedInstrumented(key [32]byte) []byte {
+// readCached returns the cached file for key, nil if there is none.
+func (h *Host) readCached(dir string, key [32]byte, ext string) []byte {
 	if h.cfg.CacheDir == "" {
 		return nil
 	}
-	b, err := os.ReadFile(filepath.Join(h.instrumentedDir(), hex.EncodeToString(key[:])+".wasm"))
+	b, err := os.ReadFile(h.cachePath(dir, key, ext))
 	if err != nil {
 		return nil
 	}
 	return b
 }
 
-// cacheInstrumented writes code to the cache, whole or not at all (a
-// failure only costs the next load the rewrite).
-func (h *Host) cacheInstrumented(key [32]byte, code []byte) {
+// writeCached writes a file to the cache, whole or not at all (a failure
+// only costs the next load the work).
+func (h *Host) writeCached(dir string, key [32]byte, ext string, data []byte) {
 	if h.cfg.CacheDir == "" {
 		return
 	}
-	dir := h.instrumentedDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	path := h.cachePath(dir, key, ext)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return
 	}
-	f, err := os.CreateTemp(dir, "tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(path), "tmp-*")
 	if err != nil {
 		return
 	}
-	_, err = f.Write(code)
+	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, hex.EncodeToString(key[:])+".wasm"))
+		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
 		os.Remove(f.Name())
@@ -554,8 +579,8 @@ func (in *instance) close(ctx context.Context) {
 	in.log.flush()
 }
 
-// manifest checks the ABI version and parses the manifest.
-func (in *instance) manifest(ctx context.Context) ([]Signature, error) {
+// manifest checks the ABI version and returns a copy of the manifest.
+func (in *instance) manifest(ctx context.Context) ([]byte, error) {
 	if err := in.timed(ctx, in.mod.ExportedFunction("arroyo_udf_abi")); err != nil {
 		return nil, in.explain("arroyo_udf_abi", err)
 	}
@@ -573,7 +598,7 @@ func (in *instance) manifest(ctx context.Context) ([]Signature, error) {
 	if !ok {
 		return nil, fmt.Errorf("manifest at %d+%d lies outside guest memory (%d bytes)", ptr, n, in.mem.Size())
 	}
-	return ParseManifest(text)
+	return append([]byte(nil), text...), nil
 }
 
 // timed calls f with the call time limit armed. ctx is the subtask's:

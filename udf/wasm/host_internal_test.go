@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/arroyogo/arroyo/udf/wasm/wasmtest"
@@ -68,13 +66,14 @@ func TestLoadSharesCode(t *testing.T) {
 }
 
 // TestInstrumentedCache: the compilation cache keeps the instrumented
-// module, a second host loads it from there, and a damaged entry is
-// rewritten rather than failing the load.
+// module and the manifest, a second host loads from there (creating no
+// instance until one is needed), and a damaged entry is rewritten rather
+// than failing the load.
 func TestInstrumentedCache(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	b := wasmtest.WAT(t, "spec/udfs/identity.wat")
-	loadOnce := func() *Host {
+	loadOnce := func(wantLive int) *Host {
 		h, err := NewHost(ctx, Config{CacheDir: dir})
 		if err != nil {
 			t.Fatal(err)
@@ -83,13 +82,28 @@ func TestInstrumentedCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if n := m.Live(); n != wantLive {
+			t.Errorf("%d instances after the load, want %d", n, wantLive)
+		}
+		if got := m.Functions(); len(got) != 1 || got[0].String() != "scalar f(BIGINT) -> BIGINT" {
+			t.Errorf("functions %v", got)
+		}
+		in, err := m.acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.release(in)
 		m.Close(ctx)
 		h.Close(ctx)
 		return h
 	}
-	h := loadOnce()
+	h := loadOnce(1)
+	if _, err := os.Stat(h.cachePath(manifestDir, sha256.Sum256(b), ".txt")); err != nil {
+		t.Errorf("no manifest in the cache: %v", err)
+	}
+	loadOnce(0)
 	key := sha256.Sum256(b)
-	path := filepath.Join(h.instrumentedDir(), hex.EncodeToString(key[:])+".wasm")
+	path := h.cachePath(instrumentedDir, key, ".wasm")
 	cached, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("no instrumented module in the cache: %v", err)
@@ -104,7 +118,7 @@ func TestInstrumentedCache(t *testing.T) {
 	if err := os.WriteFile(path, []byte("\x00asm damaged"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	loadOnce()
+	loadOnce(0)
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, want) {
 		t.Fatal("a damaged cache entry was not rewritten")
 	}
