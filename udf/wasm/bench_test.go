@@ -93,8 +93,8 @@ func threadCPU() time.Duration {
 }
 
 // limits are the two sandbox settings benchmarked: the default (a call
-// time limit, which makes wazero check for termination at every loop
-// back-edge) and no time limit.
+// time limit: the module is instrumented with a loop counter, see
+// interrupt.go) and no time limit (the module as built).
 var limits = []struct {
 	name    string
 	timeout time.Duration

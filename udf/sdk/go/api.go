@@ -229,10 +229,9 @@ func Vector2[A, B, R any](name string, f func(xs []A, ys []B, out []R)) {
 	})
 }
 
-// apply1 sets out[i] = f(xs[i]), eight rows per loop iteration: with the
-// host's time limit on, every loop back-edge in the guest costs a call
-// into the host (docs/udfs.md, "Limits"), so unrolling saves seven of
-// eight.
+// apply1 sets out[i] = f(xs[i]), eight rows per loop iteration: Go's
+// WebAssembly code takes every loop back-edge through the function's
+// block dispatch (a br_table), so unrolling saves seven of eight.
 func apply1[A, R any](f func(A) R, xs []A, out []R) {
 	n := len(xs)
 	out = out[:n]
