@@ -19,7 +19,10 @@
 // and stderr go to the log, bounded. Each instance has a memory limit and
 // each call a time limit; a trap, a timeout or the memory limit fails the
 // call with an error naming the UDF and what happened, and the instance is
-// discarded.
+// discarded. The time limit is enforced by a loop counter the host adds to
+// the module's code before compiling it (interrupt.go), not by wazero's
+// termination checks, which cost a call out of the guest per loop
+// iteration.
 //
 // It imports the engine (types, coldata, expr) and wazero only; it must not
 // import sqlplan, connectors, controlplane or cmd.
