@@ -258,8 +258,13 @@ func writeValues(buf []byte, p argPlan, a coldata.Vector, n int, rows []int32) e
 		offs := slice[uint32](buf, p.offsets, m+1)
 		if rows == nil {
 			base := v.Offsets[0]
-			for k := 0; k <= m; k++ {
-				offs[k] = uint32(v.Offsets[k] - base)
+			if base == 0 {
+				// Offsets are never negative: the same bits as u32, one copy.
+				copy(offs, unsafe.Slice((*uint32)(unsafe.Pointer(&v.Offsets[0])), m+1))
+			} else {
+				for k := 0; k <= m; k++ {
+					offs[k] = uint32(v.Offsets[k] - base)
+				}
 			}
 			copy(buf[p.values:], v.Data[base:v.Offsets[m]])
 			return nil
@@ -354,10 +359,15 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 		}
 		offs := unsafe.Slice((*uint32)(unsafe.Pointer(&ob[0])), m+1)
 		lo, hi := offs[0], offs[m]
-		for k := 0; k < m; k++ {
-			if offs[k+1] < offs[k] {
-				return nil, fmt.Errorf("udf %s: result offsets decrease at row %d (%d after %d)", name, k, offs[k+1], offs[k])
+		// One pass checks the offsets and, for dense rows, converts them.
+		outOffs := make([]int32, n+1)
+		prev := lo
+		for k, o := range offs[1:] {
+			if o < prev {
+				return nil, fmt.Errorf("udf %s: result offsets decrease at row %d (%d after %d)", name, k, o, prev)
 			}
+			outOffs[k+1] = int32(o - lo)
+			prev = o
 		}
 		data, ok := mem.Read(r[resValues]+lo, hi-lo)
 		if !ok || uint64(r[resValues])+uint64(hi) > uint64(mem.Size()) {
@@ -366,12 +376,8 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 		if t.Kind != types.Bytes && !utf8.Valid(data) {
 			return nil, fmt.Errorf("udf %s: the guest returned %s that is not valid UTF-8", name, t)
 		}
-		b := &coldata.Bytes{T: t, Offsets: make([]int32, n+1), Data: append([]byte(nil), data...)}
-		if rows == nil {
-			for k := 0; k <= m; k++ {
-				b.Offsets[k] = int32(offs[k] - lo)
-			}
-		} else {
+		b := &coldata.Bytes{T: t, Offsets: outOffs, Data: append([]byte(nil), data...)}
+		if rows != nil {
 			k := 0
 			for i := 0; i < n; i++ {
 				b.Offsets[i] = int32(offs[k] - lo)
