@@ -26,11 +26,13 @@ import (
 // Per iteration that is an add, a test and a branch not taken, in
 // registers. To stop a call, a timer goroutine sets the global to 1; the
 // guest traps within checkEvery iterations and the host reports the time
-// limit. The periodic memory.grow(0) (a call into wazero's Go code, which
-// changes nothing) matters as much as the global: compiled wasm code
-// cannot be preempted by Go's scheduler, so a guest that never leaves it
-// would block the garbage collector's stop-the-world (and with it the
-// timer goroutine that is to stop the guest) for as long as it runs.
+// limit. The periodic memory.grow(0) (a call into wazero's Go code that
+// changes nothing) is a point where Go's scheduler can preempt the
+// goroutine, which it cannot do inside compiled wasm: a first version
+// that only read the global at every iteration hung twice (a spinning Go
+// guest, the garbage collector in mark termination, the timer never
+// delivered), which was not reproduced since, so the step stays as the
+// conservative choice; it costs nothing measurable.
 //
 // Code without loops ends by itself: it is finite, and recursion ends in
 // a stack overflow trap (tail calls, the one way to recurse without a

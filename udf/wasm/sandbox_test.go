@@ -2,6 +2,7 @@ package wasm_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,50 @@ func TestCancelledContext(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the call did not end after its context was cancelled")
+	}
+}
+
+// TestSpinningGuestLetsGCRun: garbage collections (each a stop-the-world)
+// complete while guests spin, and the calls still end at their time limit
+// (interrupt.go: the instrumented loop steps into Go regularly, where the
+// goroutine can be preempted).
+func TestSpinningGuestLetsGCRun(t *testing.T) {
+	for _, c := range []struct{ file, fn string }{{"spec/udfs/loop.wat", "f"}, {"spec/udfs/go/hostile", "spin"}} {
+		t.Run(c.fn, func(t *testing.T) { spinDuringGC(t, c.file, c.fn) })
+	}
+}
+
+func spinDuringGC(t *testing.T, file, fn string) {
+	h := newHost(t, wasm.Config{CallTimeout: 2 * time.Second})
+	b, _ := bindF(t, h, file, fn, types.Int64T)
+	defer b.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Eval(context.Background(), []coldata.Vector{ints(-1)}, 1, nil)
+		done <- err
+	}()
+	collected := make(chan int, 1)
+	go func() {
+		n := 0
+		for end := time.Now().Add(time.Second); time.Now().Before(end); n++ {
+			runtime.GC()
+		}
+		collected <- n
+	}()
+	select {
+	case n := <-collected:
+		if n == 0 {
+			t.Fatal("no collection ran")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("garbage collections blocked while the guest spins")
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "call exceeded the time limit of 2s") {
+			t.Fatalf("error %v, want the time limit", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the call did not end at its time limit")
 	}
 }
