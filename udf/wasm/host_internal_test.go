@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"os"
 	"testing"
-
-	"github.com/arroyogo/arroyo/udf/wasm/wasmtest"
 )
 
 // TestLoadSharesCode: two loads of the same bytes share one compiled
@@ -20,7 +18,7 @@ func TestLoadSharesCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close(ctx)
-	b := wasmtest.WAT(t, "spec/udfs/identity.wat")
+	b := wat(t, "../../spec/udfs/identity.wat")
 	m1, err := h.Load(ctx, "a.wasm", b)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +55,7 @@ func TestLoadSharesCode(t *testing.T) {
 		t.Fatalf("%d compiled entries after both modules closed", len(h.compiled))
 	}
 	// A module that fails to load releases its code too.
-	if _, err := h.Load(ctx, "bad.wasm", wasmtest.WAT(t, "spec/udfs/badabi.wat")); err == nil {
+	if _, err := h.Load(ctx, "bad.wasm", wat(t, "../../spec/udfs/badabi.wat")); err == nil {
 		t.Fatal("badabi.wat loaded")
 	}
 	if len(h.compiled) != 0 {
@@ -72,7 +70,7 @@ func TestLoadSharesCode(t *testing.T) {
 func TestInstrumentedCache(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	b := wasmtest.WAT(t, "spec/udfs/identity.wat")
+	b := wat(t, "../../spec/udfs/identity.wat")
 	loadOnce := func(wantLive int) *Host {
 		h, err := NewHost(ctx, Config{CacheDir: dir})
 		if err != nil {

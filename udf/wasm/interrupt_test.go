@@ -14,9 +14,11 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// wat assembles testdata/name with wat2wasm (skipped without it, unless
-// ARROYO_REQUIRE_WASM_TOOLS is set).
-func wat(t *testing.T, name string) []byte {
+// wat assembles the WAT file at path (relative to this package) with
+// wat2wasm (skipped without it, unless ARROYO_REQUIRE_WASM_TOOLS is set).
+// Not wasmtest.WAT: this package's own tests may import only what the
+// package may (engine/dep_test.go).
+func wat(t *testing.T, path string) []byte {
 	t.Helper()
 	if _, err := exec.LookPath("wat2wasm"); err != nil {
 		if os.Getenv("ARROYO_REQUIRE_WASM_TOOLS") != "" {
@@ -24,9 +26,9 @@ func wat(t *testing.T, name string) []byte {
 		}
 		t.Skip("wat2wasm not installed (apt-get install wabt)")
 	}
-	out := filepath.Join(t.TempDir(), name+".wasm")
-	if b, err := exec.Command("wat2wasm", "-o", out, filepath.Join("testdata", name)).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm %s: %v\n%s", name, err, b)
+	out := filepath.Join(t.TempDir(), filepath.Base(path)+".wasm")
+	if b, err := exec.Command("wat2wasm", "-o", out, path).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %s: %v\n%s", path, err, b)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -41,7 +43,7 @@ func wat(t *testing.T, name string) []byte {
 // them.
 func TestInstrumentRuns(t *testing.T) {
 	ctx := context.Background()
-	orig := wat(t, "noglobals.wat")
+	orig := wat(t, "testdata/noglobals.wat")
 	code, err := instrument(orig)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +69,7 @@ func TestInstrumentRuns(t *testing.T) {
 	}
 	// A module with an imported i64 global: the added global's index
 	// counts it, or the check would not validate.
-	withExports := wat(t, "globals.wat")
+	withExports := wat(t, "testdata/globals.wat")
 	code2, err := instrument(withExports)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +84,7 @@ func TestInstrumentRuns(t *testing.T) {
 // TestInstrumentInterrupts: a spinning guest stops when the global is set.
 func TestInstrumentInterrupts(t *testing.T) {
 	ctx := context.Background()
-	code, err := instrument(wat(t, "spin.wat"))
+	code, err := instrument(wat(t, "testdata/spin.wat"))
 	if err != nil {
 		t.Fatal(err)
 	}
