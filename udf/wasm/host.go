@@ -321,11 +321,13 @@ func (h *Host) compile(ctx context.Context, key [32]byte, wasm []byte) (wazero.C
 // the time limit (rewriting a Go module's 3 MB costs 10-20 ms a load) and
 // its manifest (so that a load needs no instance: a Go module's runtime
 // initialization costs ~8 ms). The directories' versions change with what
-// is written there.
+// is written there; a manifest is cached only once the module's ABI
+// version was checked, so its directory is per ABI version too.
 const (
 	instrumentedDir = "instrumented-1"
-	manifestDir     = "manifests-1"
 )
+
+var manifestDir = fmt.Sprintf("manifests-1-abi%d", ABIVersion)
 
 func (h *Host) cachePath(dir string, key [32]byte, ext string) string {
 	return filepath.Join(h.cfg.CacheDir, dir, hex.EncodeToString(key[:])+ext)
