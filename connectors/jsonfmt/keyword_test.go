@@ -1,0 +1,68 @@
+package jsonfmt
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/arroyogo/arroyo/engine/types"
+)
+
+// TestKeyMatchingWords drives the word-at-a-time key matching (keyWord)
+// with names around the 8-byte boundary and keys that are their prefixes,
+// extensions and near misses, in random orders and spacings, one decoder
+// for all records (so the shape cache sees ever different layouts), the
+// last keys close to the end of the record. The oracle is a map of the
+// last value of each exact name.
+func TestKeyMatchingWords(t *testing.T) {
+	names := []string{"a", "abcdef", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnopq"}
+	var fs []types.Field
+	for _, n := range names {
+		fs = append(fs, field(n, types.Int64T))
+	}
+	keys := append([]string{}, names...)
+	for _, n := range names {
+		keys = append(keys, n[:len(n)-1]+"x", n+"b", "b"+n[1:])
+		if len(n) > 1 {
+			keys = append(keys, n[:len(n)-1])
+		}
+	}
+	d := newDecoder(t, nil, fs...)
+	r := rand.New(rand.NewPCG(7, 8))
+	var want [][]any
+	for rec := range 3000 {
+		last := map[string]int64{}
+		var b strings.Builder
+		b.WriteByte('{')
+		for k := range r.IntN(9) {
+			if k > 0 {
+				b.WriteString([]string{",", " , ", ",\n"}[r.IntN(3)])
+			}
+			key := keys[r.IntN(len(keys))]
+			v := int64(rec*100 + k)
+			b.WriteString(`"` + key + `"` + []string{":", " : "}[r.IntN(2)] + strconv.FormatInt(v, 10))
+			last[key] = v
+		}
+		b.WriteString([]string{"}", " }"}[r.IntN(2)])
+		if err := d.Decode([]byte(b.String())); err != nil {
+			t.Fatalf("record %q: %v", b.String(), err)
+		}
+		row := make([]any, len(names))
+		for i, n := range names {
+			if v, ok := last[n]; ok {
+				row[i] = v
+			}
+		}
+		want = append(want, row)
+	}
+	if got := rowsOf(d.Flush()); !reflect.DeepEqual(got, want) {
+		for i := range got {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("row %d: got %v, want %v", i, got[i], want[i])
+			}
+		}
+		t.Fatalf("got %d rows, want %d", len(got), len(want))
+	}
+}
