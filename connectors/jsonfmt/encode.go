@@ -3,7 +3,6 @@ package jsonfmt
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -390,7 +389,7 @@ func appendString(buf []byte, s []byte) []byte {
 		// Whole words of plain bytes first (specialMask flags exactly
 		// the bytes safe does not admit, and non-ASCII).
 		for i+8 <= len(s) {
-			if m := specialMask(binary.LittleEndian.Uint64(s[i:])); m != 0 {
+			if m := specialMask(word(s, i)); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
