@@ -66,3 +66,45 @@ func TestKeyMatchingWords(t *testing.T) {
 		t.Fatalf("got %d rows, want %d", len(got), len(want))
 	}
 }
+
+// TestBigintFastPath covers the boundaries of integer's BIGINT fast path
+// (1-17 digits ended by a delimiter) and what must leave it.
+func TestBigintFastPath(t *testing.T) {
+	cases := []struct {
+		rec  string
+		want any // int64, or nil for an error
+	}{
+		{`{"v":7}`, int64(7)},
+		{`{"v":12345678901234567}`, int64(12345678901234567)},
+		{`{"v":123456789012345678}`, int64(123456789012345678)},
+		{`{"v":9223372036854775807}`, int64(9223372036854775807)},
+		{`{"v":9223372036854775808}`, nil},
+		{`{"v":99999999999999999999}`, nil},
+		{`{"v":-5}`, int64(-5)},
+		{`{"v":0}`, int64(0)},
+		{`{"v":01}`, nil},
+		{`{"v":1.5}`, nil},
+		{`{"v":15e2}`, nil},
+		{`{"v":15E2}`, nil},
+		{`{"v":12 }`, int64(12)},
+		{`{"v":12a}`, nil},
+		{`{"v":12,"w":3}`, int64(12)},
+	}
+	for _, c := range cases {
+		d := newDecoder(t, nil, field("v", types.Int64T))
+		err := d.Decode([]byte(c.rec))
+		if c.want == nil {
+			if err == nil {
+				t.Errorf("%s: decoded, want an error", c.rec)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.rec, err)
+			continue
+		}
+		if got := rowsOf(d.Flush())[0][0]; got != c.want {
+			t.Errorf("%s: got %v, want %v", c.rec, got, c.want)
+		}
+	}
+}
