@@ -34,6 +34,7 @@ type Encoder struct {
 	unstructured bool
 	prefix       []byte // {"schema":...,"payload": with json.include_schema
 	buf          []byte
+	ts           tsCache
 }
 
 // encNode is the compiled plan of one field; its vector is bound per batch.
@@ -299,7 +300,7 @@ func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {
 			return strconv.AppendInt(buf, ms, 10)
 		}
 		buf = append(buf, '"')
-		buf = AppendTimestampRFC3339(buf, ts)
+		buf = e.ts.appendRFC3339(buf, ts)
 		return append(buf, '"')
 	case types.Interval:
 		return appendInterval(buf, n.vi64.Vals[i])

@@ -1,12 +1,14 @@
 package jsonfmt
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/arroyogo/arroyo/engine/timefmt"
 	"github.com/arroyogo/arroyo/engine/types"
 )
 
@@ -106,5 +108,38 @@ func TestBigintFastPath(t *testing.T) {
 		if got := rowsOf(d.Flush())[0][0]; got != c.want {
 			t.Errorf("%s: got %v, want %v", c.rec, got, c.want)
 		}
+	}
+}
+
+// TestTimestampCache checks the encoder's minute cache against
+// timefmt.AppendRFC3339: runs of nearby timestamps (cache hits, minute and
+// day changes), random ones over the whole range, negative ones and both
+// ends of the range.
+func TestTimestampCache(t *testing.T) {
+	var c tsCache
+	r := rand.New(rand.NewPCG(9, 10))
+	check := func(ns int64) {
+		t.Helper()
+		got := string(c.appendRFC3339(nil, ns))
+		if want := string(timefmt.AppendRFC3339(nil, ns)); got != want {
+			t.Fatalf("%d: got %s, want %s", ns, got, want)
+		}
+	}
+	for _, ns := range []int64{0, -1, 1, math.MinInt64, math.MinInt64 + 1, math.MaxInt64, math.MaxInt64 - 1,
+		-60_000_000_000, -59_999_999_999, 59_999_999_999, 60_000_000_000, 1_700_000_000_123_000_000} {
+		check(ns)
+	}
+	ns := int64(1_699_999_990_000_000_000)
+	for range 100_000 {
+		ns += r.Int64N(3_000_000_000) // up to 3 s: many hits, some misses
+		check(ns)
+	}
+	ns = -86_400_000_000_000
+	for range 10_000 {
+		ns += r.Int64N(20_000_000_000)
+		check(ns)
+	}
+	for range 100_000 {
+		check(int64(r.Uint64()))
 	}
 }
