@@ -24,6 +24,10 @@ import (
 //	go test ./spec -run '^$' -bench JSONBids -cpu 1 -benchtime 5x
 //
 // Each iteration processes the whole file; rows/s counts input lines.
+// engine-p2 runs the query at parallelism 2 (give it two cores: -cpu 2).
+// With ARROYO_JSONBIDS_FILE=path the input is written there (and kept),
+// so that other engines can read the same file:
+// spec/tools/duckdb_jsonbids.py runs the query in DuckDB.
 const (
 	jsonBidRows  = 200_000
 	jsonBidPrice = 5_000_000 // keeps about half the bids
@@ -79,35 +83,17 @@ func writeJSONBids(tb testing.TB, path string, rows int) {
 func BenchmarkJSONBids(b *testing.B) {
 	dir := b.TempDir()
 	in := filepath.Join(dir, "bids.json")
+	if keep := os.Getenv("ARROYO_JSONBIDS_FILE"); keep != "" {
+		in = keep
+	}
 	writeJSONBids(b, in, jsonBidRows)
-	b.Run("engine", func(b *testing.B) {
-		out := filepath.Join(dir, "engine.json")
-		sql := fmt.Sprintf(`CREATE TABLE bids (
-    auction BIGINT NOT NULL, bidder BIGINT NOT NULL, price BIGINT NOT NULL, channel TEXT NOT NULL,
-    url TEXT NOT NULL, datetime TIMESTAMP NOT NULL, ip TEXT NOT NULL, user_agent TEXT NOT NULL,
-    bid_id BIGINT NOT NULL, extra TEXT NOT NULL
-) WITH (connector = 'single_file', path = '%s', format = 'json', type = 'source');
-CREATE TABLE out WITH (connector = 'single_file', path = '%s', format = 'json', type = 'sink');
-INSERT INTO out SELECT auction, bidder, price, datetime FROM bids WHERE price > %d;`, in, out, jsonBidPrice)
-		prog, err := sqlplan.Plan("bench.sql", sql, sqlplan.Options{Name: "json_bids", Parallelism: 1})
-		if err != nil {
-			b.Fatal(err)
+	for _, p := range []int{1, 2} {
+		name := "engine"
+		if p > 1 {
+			name = fmt.Sprintf("engine-p%d", p)
 		}
-		b.ResetTimer()
-		start := time.Now()
-		for range b.N {
-			job, err := dataflow.Start(context.Background(), prog, dataflow.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := job.Wait(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N*jsonBidRows)/time.Since(start).Seconds(), "rows/s")
-		b.StopTimer()
-		checkJSONBidsOutput(b, out)
-	})
+		b.Run(name, func(b *testing.B) { benchJSONBidsEngine(b, in, filepath.Join(dir, name+".json"), p) })
+	}
 	b.Run("hand", func(b *testing.B) {
 		out := filepath.Join(dir, "hand.json")
 		b.ResetTimer()
@@ -121,6 +107,35 @@ INSERT INTO out SELECT auction, bidder, price, datetime FROM bids WHERE price > 
 		b.StopTimer()
 		checkJSONBidsOutput(b, out)
 	})
+}
+
+// benchJSONBidsEngine runs the query from in to out at parallelism p.
+func benchJSONBidsEngine(b *testing.B, in, out string, p int) {
+	sql := fmt.Sprintf(`CREATE TABLE bids (
+    auction BIGINT NOT NULL, bidder BIGINT NOT NULL, price BIGINT NOT NULL, channel TEXT NOT NULL,
+    url TEXT NOT NULL, datetime TIMESTAMP NOT NULL, ip TEXT NOT NULL, user_agent TEXT NOT NULL,
+    bid_id BIGINT NOT NULL, extra TEXT NOT NULL
+) WITH (connector = 'single_file', path = '%s', format = 'json', type = 'source');
+CREATE TABLE out WITH (connector = 'single_file', path = '%s', format = 'json', type = 'sink');
+INSERT INTO out SELECT auction, bidder, price, datetime FROM bids WHERE price > %d;`, in, out, jsonBidPrice)
+	prog, err := sqlplan.Plan("bench.sql", sql, sqlplan.Options{Name: "json_bids", Parallelism: p})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		job, err := dataflow.Start(context.Background(), prog, dataflow.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := job.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*jsonBidRows)/time.Since(start).Seconds(), "rows/s")
+	b.StopTimer()
+	checkJSONBidsOutput(b, out)
 }
 
 // checkJSONBidsOutput checks that a run kept a plausible number of rows,

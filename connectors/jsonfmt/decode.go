@@ -2,6 +2,7 @@ package jsonfmt
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -46,6 +47,7 @@ type node struct {
 	nullable bool
 	name     string // the field name, for key matching
 	rawKey   bool   // name needs no escaping, so it can match record bytes as is
+	key      keyWord
 	path     string // dotted path, for errors
 
 	// The builder, by kind (exactly one is set).
@@ -119,6 +121,7 @@ func NewDecoder(schema *types.Schema, opts connector.Options) (*Decoder, error) 
 func compile(t types.Type, name, path string, nullable bool) (*node, error) {
 	n := &node{typ: t, kind: t.Kind, nullable: nullable, name: name, path: path}
 	n.rawKey = rawName(name)
+	n.key = newKeyWord(name)
 	switch t.Kind {
 	case types.Bool, types.Int8, types.Int16, types.Int32, types.Int64,
 		types.UInt8, types.UInt16, types.UInt32, types.UInt64, types.Float32, types.Float64, types.String, types.Bytes, types.JSON, types.Timestamp, types.Date, types.Time, types.Decimal:
@@ -375,9 +378,19 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 			resolved := false
 			// Fast paths: the key is the expected field's name, or the
 			// previous object's k-th key, unescaped.
+			var w uint64
+			wide := i+9 <= len(s)
+			if wide {
+				w = binary.LittleEndian.Uint64(s[i+1:])
+			}
 			if h := n.hint; h < len(n.fields) && n.fields[h].rawKey {
-				name := n.fields[h].name
-				if e := i + 1 + len(name); e < len(s) && s[e] == '"' && string(s[i+1:e]) == name {
+				var e int
+				if wide {
+					e = n.fields[h].key.at(s, i, w)
+				} else {
+					e = n.fields[h].key.slowAt(s, i)
+				}
+				if e > 0 {
 					// shape[k] is only filled in here the first time,
 					// so this path costs a length check on records
 					// whose keys come in schema order; a stale entry
@@ -385,16 +398,22 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 					// comparing its bytes.
 					f, resolved = n.fields[h], true
 					n.hint = h + 1
-					i = e + 1
+					i = e
 					if k == len(n.shape) {
-						n.setShape(k, keyRes{name: name, raw: true, idx: h})
+						n.setShape(k, keyRes{name: f.name, raw: true, key: f.key, idx: h})
 					}
 				}
 			}
 			if !resolved && k < len(n.shape) && n.shape[k].raw {
 				r := &n.shape[k]
-				if e := i + 1 + len(r.name); e < len(s) && s[e] == '"' && string(s[i+1:e]) == r.name {
-					if resolved, i = true, e+1; r.idx >= 0 {
+				var e int
+				if wide {
+					e = r.key.at(s, i, w)
+				} else {
+					e = r.key.slowAt(s, i)
+				}
+				if e > 0 {
+					if resolved, i = true, e; r.idx >= 0 {
 						f = n.fields[r.idx]
 						n.hint = r.idx + 1
 					}
@@ -415,11 +434,19 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 				n.setShape(k, r)
 				i = end + 1
 			}
-			i = skipWS(s, i)
-			if i >= len(s) || s[i] != ':' {
+			// Compact records have no whitespace between tokens: test for
+			// the punctuation first, skip whitespace only when it is not
+			// there.
+			if i < len(s) && s[i] == ':' {
+				i++
+			} else if i = skipWS(s, i); i < len(s) && s[i] == ':' {
+				i++
+			} else {
 				return i, unexpected(s, i, "expected ':'")
 			}
-			i = skipWS(s, i+1)
+			if i < len(s) && s[i] <= ' ' {
+				i = skipWS(s, i)
+			}
 			var err error
 			if f == nil {
 				i, err = skipValue(s, i, 1)
@@ -430,14 +457,22 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 					f.seen = gen
 					seen++
 				}
-				i, err = d.value(f, i)
+				if f.kind == types.Int64 && i < len(s) && isDigit(s[i]) {
+					i, err = d.integer(f, i) // the commonest value, without value's dispatch
+				} else {
+					i, err = d.value(f, i)
+				}
 			}
 			if err != nil {
 				return i, err
 			}
-			i = skipWS(s, i)
+			if i < len(s) && s[i] <= ' ' {
+				i = skipWS(s, i)
+			}
 			if i < len(s) && s[i] == ',' {
-				i = skipWS(s, i+1)
+				if i++; i < len(s) && s[i] <= ' ' {
+					i = skipWS(s, i)
+				}
 				continue
 			}
 			if i < len(s) && s[i] == '}' {
@@ -475,7 +510,54 @@ func (n *node) setShape(k int, r keyRes) {
 type keyRes struct {
 	name string // the key, interned in the node's cache
 	raw  bool   // name needs no escaping, so it can match record bytes as is
+	key  keyWord
 	idx  int
+}
+
+// keyWord matches a raw key against record bytes with one 8-byte load and
+// compare for names of up to 7 bytes (name and closing quote fit a word),
+// and that load plus a compare of the rest for longer ones: most keys are
+// short, and a string comparison call costs more than the rest of the key.
+type keyWord struct {
+	name string
+	w, m uint64 // the first bytes of name + '"' (little endian) and their mask
+}
+
+func newKeyWord(name string) keyWord {
+	var b [8]byte
+	k := copy(b[:], name)
+	if k < 8 {
+		b[k] = '"'
+		k++
+	}
+	m := ^uint64(0)
+	if k < 8 {
+		m = 1<<(8*k) - 1
+	}
+	return keyWord{name: name, w: binary.LittleEndian.Uint64(b[:]) & m, m: m}
+}
+
+// at returns the index after the closing quote of the key whose opening
+// quote is s[i] if it is k's name, else 0. w holds the 8 bytes after that
+// quote: the caller loads them once for all the names it tries (and
+// compares the bytes itself when fewer than 8 remain).
+func (k *keyWord) at(s []byte, i int, w uint64) int {
+	if w&k.m != k.w {
+		return 0
+	}
+	e := i + 1 + len(k.name)
+	if len(k.name) >= 8 && (e >= len(s) || s[e] != '"' || string(s[i+9:e]) != k.name[8:]) {
+		return 0
+	}
+	return e + 1
+}
+
+// slowAt is at without w.
+func (k *keyWord) slowAt(s []byte, i int) int {
+	if e := i + 1 + len(k.name); e < len(s) && s[e] == '"' && string(s[i+1:e]) == k.name {
+		return e + 1
+	}
+	return 0
 }
 
 // maxCachedKeys bounds a struct node's key cache.
@@ -488,7 +570,7 @@ func (n *node) lookup(key []byte) (*node, keyRes) {
 	fs := n.fields
 	if h := n.hint; h < len(fs) && string(key) == fs[h].name {
 		n.hint = h + 1
-		return fs[h], keyRes{name: fs[h].name, raw: fs[h].rawKey, idx: h}
+		return fs[h], keyRes{name: fs[h].name, raw: fs[h].rawKey, key: fs[h].key, idx: h}
 	}
 	r, ok := n.keys[string(key)] // no allocation: the conversion is only for the lookup
 	if !ok {
@@ -499,6 +581,7 @@ func (n *node) lookup(key []byte) (*node, keyRes) {
 			}
 			r.name = string(key)
 			r.raw = rawName(r.name)
+			r.key = newKeyWord(r.name)
 			n.keys[r.name] = r
 		}
 	}
@@ -654,6 +737,25 @@ func (n *node) err(i int, msg string) error {
 // integer decodes a JSON integer, range-checked for n's type.
 func (d *Decoder) integer(n *node, i int) (int, error) {
 	s := d.rec
+	if n.kind == types.Int64 && i < len(s) && s[i] >= '1' && s[i] <= '9' {
+		// The common case: a positive BIGINT of up to 17 digits (cannot
+		// overflow) ended by a delimiter.
+		var u uint64
+		j := i
+		for ; j < len(s) && j-i < 18; j++ {
+			c := s[j] - '0'
+			if c > 9 {
+				break
+			}
+			u = u*10 + uint64(c)
+		}
+		if j < len(s) && j-i < 18 {
+			if c := s[j]; c != '.' && c != 'e' && c != 'E' {
+				n.vi64.Vals = append(n.vi64.Vals, int64(u))
+				return j, nil
+			}
+		}
+	}
 	start := i
 	neg := false
 	if s[i] == '-' {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 
@@ -33,6 +34,7 @@ type Encoder struct {
 	unstructured bool
 	prefix       []byte // {"schema":...,"payload": with json.include_schema
 	buf          []byte
+	ts           tsCache
 }
 
 // encNode is the compiled plan of one field; its vector is bound per batch.
@@ -298,7 +300,7 @@ func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {
 			return strconv.AppendInt(buf, ms, 10)
 		}
 		buf = append(buf, '"')
-		buf = AppendTimestampRFC3339(buf, ts)
+		buf = e.ts.appendRFC3339(buf, ts)
 		return append(buf, '"')
 	case types.Interval:
 		return appendInterval(buf, n.vi64.Vals[i])
@@ -385,6 +387,18 @@ func appendString(buf []byte, s []byte) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Whole words of plain bytes first (specialMask flags exactly
+		// the bytes safe does not admit, and non-ASCII).
+		for i+8 <= len(s) {
+			if m := specialMask(word(s, i)); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safe[c] {

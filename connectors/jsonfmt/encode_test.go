@@ -417,3 +417,27 @@ func TestEncodeIncludeSchemaSmallInts(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestAppendStringWords checks the word-at-a-time path of appendString:
+// strings of every length up to 40 with one special byte (quote,
+// backslash, control, non-ASCII valid and invalid) at every position must
+// encode to JSON that encoding/json reads back as the input (invalid UTF-8
+// as U+FFFD).
+func TestAppendStringWords(t *testing.T) {
+	specials := []string{`"`, `\`, "\n", "\x01", "\x1f", "é", "\u2028", "😀", "\xff", "\xe2\x82"}
+	for n := 0; n <= 40; n++ {
+		for pos := 0; pos <= n; pos++ {
+			for _, sp := range specials {
+				in := strings.Repeat("a", pos) + sp + strings.Repeat("b", n-pos)
+				out := appendString(nil, []byte(in))
+				var got string
+				if err := json.Unmarshal(out, &got); err != nil {
+					t.Fatalf("%q encoded to invalid JSON %q: %v", in, out, err)
+				}
+				if want := strings.ToValidUTF8(in, "\uFFFD"); got != want && !(sp == "\xe2\x82" && got == strings.Repeat("a", pos)+"\uFFFD\uFFFD"+strings.Repeat("b", n-pos)) {
+					t.Fatalf("%q encoded to %q, read back %q", in, out, got)
+				}
+			}
+		}
+	}
+}

@@ -31,3 +31,54 @@ func appendN(dst []byte, v int64, n int) []byte {
 	}
 	return append(dst, buf[:n]...)
 }
+
+// tsCache is AppendTimestampRFC3339 remembering the text of the last
+// minute it wrote ("2023-11-14T22:13:"): the timestamps of a batch mostly
+// share their minute, and the calendar conversion is most of the work.
+type tsCache struct {
+	min    int64 // minutes since the epoch of prefix
+	ok     bool
+	prefix [17]byte
+}
+
+// minCachedSecs keeps the cache away from the start of the range, where
+// the minute's first nanosecond is below math.MinInt64.
+const minCachedSecs = math.MinInt64/nanosPerSec + 60
+
+func (c *tsCache) appendRFC3339(dst []byte, nanos int64) []byte {
+	secs, frac := nanos/nanosPerSec, nanos%nanosPerSec
+	if frac < 0 {
+		secs--
+		frac += nanosPerSec
+	}
+	if secs < minCachedSecs {
+		return timefmt.AppendRFC3339(dst, nanos)
+	}
+	m, sec := secs/60, secs%60
+	if sec < 0 {
+		m--
+		sec += 60
+	}
+	if !c.ok || m != c.min {
+		p := timefmt.AppendNaive(c.prefix[:0:len(c.prefix)], m*60*nanosPerSec)
+		if len(p) != len("2006-01-02T15:04:05") {
+			return timefmt.AppendRFC3339(dst, nanos)
+		}
+		copy(c.prefix[:], p)
+		c.min, c.ok = m, true
+	}
+	dst = append(dst, c.prefix[:]...)
+	dst = append(dst, byte('0'+sec/10), byte('0'+sec%10))
+	if frac != 0 {
+		dst = append(dst, '.')
+		switch {
+		case frac%1_000_000 == 0:
+			dst = appendN(dst, frac/1_000_000, 3)
+		case frac%1_000 == 0:
+			dst = appendN(dst, frac/1_000, 6)
+		default:
+			dst = appendN(dst, frac, 9)
+		}
+	}
+	return append(dst, 'Z')
+}

@@ -403,6 +403,23 @@ func (s *source) readLine(ctx context.Context, r *rangeState, now int64) error {
 	r.pos += int64(len(chunk))
 	r.lines++
 	skipped := false
+	if err == nil && lineStart != 0 && s.max >= len(chunk) {
+		// The common case, a whole line that is not the first one: no
+		// error checks (errors.Is is a call each) and no TrimSpace when
+		// the line is a bare object ('{' ... '}' before the newline,
+		// which TrimSpace would return unchanged).
+		rec := chunk[:len(chunk)-1]
+		if n := len(rec); n == 0 || rec[0] != '{' || rec[n-1] != '}' {
+			rec = bytes.TrimSpace(rec)
+		}
+		if len(rec) == 0 {
+			return nil
+		}
+		if derr := s.b.Add(rec, now); derr != nil {
+			return s.badRecord(r, derr)
+		}
+		return nil
+	}
 	if errors.Is(err, bufio.ErrBufferFull) {
 		// A line longer than the buffer: assemble it, but never more than
 		// the limit.
@@ -440,14 +457,19 @@ func (s *source) readLine(ctx context.Context, r *rangeState, now int64) error {
 		return s.tooLong(ctx, r, nil)
 	case len(rec) > 0:
 		if derr := s.b.Add(rec, now); derr != nil {
-			n, lerr := s.lineNo(r)
-			if lerr != nil {
-				return lerr
-			}
-			return fmt.Errorf("%s:%d: bad record: %w", s.name, n, derr)
+			return s.badRecord(r, derr)
 		}
 	}
 	return nil
+}
+
+// badRecord is the error of a record the format refused: where it is.
+func (s *source) badRecord(r *rangeState, derr error) error {
+	n, lerr := s.lineNo(r)
+	if lerr != nil {
+		return lerr
+	}
+	return fmt.Errorf("%s:%d: bad record: %w", s.name, n, derr)
 }
 
 // tooLong applies bad_data to the current line, longer than the limit: it
