@@ -128,7 +128,12 @@ func serveAPI(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if applied := st.Applied(); len(applied) > 0 {
 		log.Info("migrated the metadata database", "database", where, "applied", applied)
 	}
-	srv, err := startAPIServer(ctx, st, &cluster.Desired{Store: st}, cfg, cfg.API.HTTPPort, log, nil)
+	udfs, closeUDFs, err := newUDFHost(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeUDFs()
+	srv, err := startAPIServer(ctx, st, &cluster.Desired{Store: st}, cfg, cfg.API.HTTPPort, log, nil, withUDFs(udfs))
 	if err != nil {
 		return err
 	}
@@ -157,17 +162,22 @@ type apiServer struct {
 // port, as `arroyo run` wants) with runner running the pipelines, and the
 // admin endpoint on admin.*. It returns once both listen.
 // funcs, if set, is the function registry pipelines are planned with
-// (`arroyo run`'s --udf modules).
-func startAPIServer(ctx context.Context, st *store.Store, runner api.Runner, cfg config.Config, port int, log *slog.Logger, funcs *expr.Registry) (*apiServer, error) {
+// (`arroyo run`'s --udf modules); opts adjust the API's options (e.g.
+// withUDFs).
+func startAPIServer(ctx context.Context, st *store.Store, runner api.Runner, cfg config.Config, port int, log *slog.Logger, funcs *expr.Registry, opts ...func(*api.Options)) (*apiServer, error) {
 	reg := api.NewRegistry()
 	token := ""
 	if cfg.API.AuthMode == "static" {
 		token = cfg.API.AuthToken
 	}
-	srv, err := api.New(api.Options{
+	o := api.Options{
 		Store: st, Runner: runner, AuthToken: token, Logger: log, Metrics: reg,
 		MaxParallelism: cfg.Pipeline.MaxParallelism, Version: version(), Functions: funcs,
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv, err := api.New(o)
 	if err != nil {
 		return nil, err
 	}

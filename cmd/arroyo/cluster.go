@@ -16,7 +16,6 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/cluster"
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
-	"github.com/arroyogo/arroyo/controlplane/scheduler"
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/engine/checkpoint"
 )
@@ -77,19 +76,32 @@ func serveCluster(ctx context.Context, cfg config.Config, stderr io.Writer) erro
 		return err
 	}
 	defer closeCps()
-	runner := &cluster.Runner{Store: st, Ctl: controller.New(&scheduler.Embedded{}, cfg), Checkpoints: cps,
-		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Preview: streamPreview, Log: log}
+	udfs, closeUDFs, err := newUDFHost(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeUDFs() // after the jobs have stopped
+	sched := &cluster.Scheduler{}
+	runner := &cluster.Runner{Store: st, Ctl: controller.New(sched, cfg), Checkpoints: cps,
+		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Preview: streamPreview, Log: log, UDFs: udfs, Scheduler: sched}
+	runner.Metrics = cluster.NewMetrics(runner)
 	// Resume what should run before the API takes requests (a pipeline
 	// created meanwhile must not be taken for one to recover).
 	resumed, rerr := runner.Recover(ctx)
 	// The server's context ends after the pipelines have stopped.
 	srvCtx, stopSrv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSrv()
-	srv, err := startAPIServer(srvCtx, st, runner, cfg, cfg.API.HTTPPort, log, nil)
+	srv, err := startAPIServer(srvCtx, st, runner, cfg, cfg.API.HTTPPort, log, nil, withUDFs(udfs))
 	if err != nil {
 		return err
 	}
+	if err := srv.Metrics.Register(runner.Metrics); err != nil {
+		return fmt.Errorf("admin: register the controller's metrics: %w", err)
+	}
 	fmt.Fprintf(stderr, "cluster: API listening on %s%s (metadata: %s, checkpoints: %s)\n", srv.APIURL, api.Prefix, where, cfg.CheckpointURL)
+	if srv.AdminURL != "" {
+		fmt.Fprintf(stderr, "cluster: admin listening on %s (/metrics, /debug/pprof/)\n", srv.AdminURL)
+	}
 	if len(resumed) > 0 {
 		fmt.Fprintf(stderr, "cluster: resumed %d pipelines from their last checkpoints: %s\n", len(resumed), strings.Join(resumed, ", "))
 	}

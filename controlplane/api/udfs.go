@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -56,6 +58,17 @@ func (s *Server) udfRoutes() {
 		})
 	op(s, huma.Operation{OperationID: "delete_udf", Method: http.MethodDelete, Path: Prefix + "/udfs/{id}", Summary: "Delete a UDF", Tags: tags},
 		func(ctx context.Context, in *idPath) (*struct{}, error) {
+			u, err := s.opts.Store.GetUDF(ctx, in.ID)
+			if err != nil {
+				return nil, s.storeErr(err)
+			}
+			users, err := s.udfUsers(ctx, u.Name)
+			if err != nil {
+				return nil, s.storeErr(err)
+			}
+			if len(users) > 0 {
+				return nil, conflict("udf '%s' (%s) is used by pipelines that run or will resume: %s; stop them (PATCH stop) or delete them first", u.Name, u.ID, strings.Join(users, ", "))
+			}
 			return nil, s.storeErr(s.opts.Store.DeleteUDF(ctx, in.ID))
 		})
 	op(s, huma.Operation{OperationID: "validate_udf", Method: http.MethodPost, Path: Prefix + "/udfs/validate", Summary: "Check a UDF module without storing it", Tags: tags},
@@ -101,6 +114,38 @@ func (s *Server) validateUDF(ctx context.Context, language string, module []byte
 		return "", badRequest("name: '%s' is not a SQL function name (letters, digits, '_')", name)
 	}
 	return name, nil
+}
+
+// udfUsers returns the pipelines calling the UDF name that run or will
+// resume without a request: a job not yet stopped, finished or failed, or
+// stop = none with a job that did not finish or fail (the cluster resumes
+// those when it restarts). Deleting the UDF would make their next start
+// (a restart after a failure, a rescale, a cluster restart) fail, so the
+// delete is refused (409) while there are any. A stopped pipeline does not
+// hold its UDFs: resuming it after the UDF is gone is a 400 naming it.
+func (s *Server) udfUsers(ctx context.Context, name string) ([]string, error) {
+	ps, _, err := s.opts.Store.ListPipelines(ctx, store.Page{})
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for i := range ps {
+		p := &ps[i]
+		if !slices.Contains(p.UDFs, name) {
+			continue
+		}
+		jobs, err := s.opts.Store.ListJobs(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		live := len(jobs) > 0 && !store.Terminal(jobs[0].State)
+		resumes := p.Stop == store.StopNone && !p.Preview &&
+			(len(jobs) == 0 || (jobs[0].State != store.JobFinished && jobs[0].State != store.JobFailed))
+		if live || resumes {
+			users = append(users, p.ID)
+		}
+	}
+	return users, nil
 }
 
 func udfView(u *store.UDF) GlobalUdf {

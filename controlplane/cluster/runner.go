@@ -48,6 +48,14 @@ type Runner struct {
 	// AfterDurable, if set, is the test hook run after a checkpoint is
 	// durable, before its commit (controller.Pipeline.AfterDurable).
 	AfterDurable func(*checkpoint.Metadata)
+	// UDFs loads the stored UDFs a pipeline calls, and Scheduler (the
+	// scheduler of Ctl) runs each job with them; nil: pipelines calling
+	// UDFs fail to start.
+	UDFs      api.UDFHost
+	Scheduler *Scheduler
+	// Metrics, if set, counts checkpoints, restarts and failures of the
+	// jobs this runner starts (see NewMetrics).
+	Metrics *Metrics
 
 	mu   sync.Mutex
 	runs map[string]*run // by job id
@@ -95,6 +103,11 @@ func (r *Runner) start(ctx context.Context, p *store.Pipeline, resume bool) (str
 // checkpoint and its commit finds what the previous one pre-committed.
 func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resume bool) error {
 	bg := context.WithoutCancel(ctx)
+	funcs, unbind, err := r.functions(ctx, p, engineJobID(p, jobID))
+	if err != nil {
+		_ = r.Store.UpdateJobState(bg, jobID, store.JobFailed, err.Error())
+		return err
+	}
 	cp := controller.Pipeline{
 		Name:               p.Name,
 		File:               p.Name,
@@ -103,6 +116,7 @@ func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resum
 		DefaultSink:        r.sinkOf(p),
 		AfterDurable:       r.AfterDurable,
 		JobID:              engineJobID(p, jobID),
+		Functions:          funcs,
 		PlannedAt:          p.CreatedAt,
 		Checkpoints:        r.dir(p.ID),
 		Resume:             resume,
@@ -118,9 +132,11 @@ func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resum
 			}
 		},
 		OnCheckpoint: func(epoch uint64, m *checkpoint.Metadata, cerr error) {
+			r.Metrics.checkpoint(p.ID, jobID, m, cerr)
 			r.recordCheckpoint(bg, jobID, epoch, m, cerr)
 		},
 		OnFailure: func(f controller.Failure) {
+			r.Metrics.failure(p.ID, jobID, f)
 			if err := r.Store.AddJobLog(bg, FailureLog(jobID, f)); err != nil {
 				r.log().Warn("record job failure", "job", jobID, "error", err)
 			}
@@ -131,6 +147,7 @@ func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resum
 	}
 	job, err := r.Ctl.Submit(ctx, cp)
 	if err != nil {
+		unbind()
 		_ = r.Store.UpdateJobState(bg, jobID, store.JobFailed, err.Error())
 		return err
 	}
@@ -155,6 +172,7 @@ func (r *Runner) run(ctx context.Context, p *store.Pipeline, jobID string, resum
 	go func() {
 		// A failed job's state is written here, with its error as the
 		// message, in one update.
+		defer unbind()
 		if err := job.Wait(); err != nil {
 			if uerr := r.Store.UpdateJobState(bg, jobID, string(job.State()), err.Error()); uerr != nil {
 				r.log().Warn("record job failure", "job", jobID, "error", uerr)

@@ -1,0 +1,169 @@
+package cluster
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/arroyogo/arroyo/controlplane/controller"
+	"github.com/arroyogo/arroyo/engine/checkpoint"
+)
+
+// jobStates are the states arroyo_job_state reports, one series each.
+var jobStates = []controller.State{
+	controller.Created, controller.Compiling, controller.Scheduling, controller.Running,
+	controller.CheckpointStopping, controller.Stopping, controller.Stopped, controller.Finishing,
+	controller.Finished, controller.Recovering, controller.Rescaling, controller.Restarting,
+	controller.Failing, controller.Failed,
+}
+
+// Metrics are the Prometheus collectors of a Runner's jobs, for the admin
+// endpoint's /metrics. Job states and operator counters are read from the
+// jobs at scrape time (nothing is copied while jobs run); checkpoints,
+// restarts and failures are counted as the controller reports them. Every
+// series is labelled by pipeline and job id; operator series also by the
+// operator's stable id and subtask.
+//
+//	arroyo_job_state{pipeline,job,state}            1 for the job's state, 0 for the others
+//	arroyo_checkpoint_duration_seconds{pipeline,job} histogram of durable checkpoints
+//	arroyo_checkpoints_failed_total{pipeline,job}
+//	arroyo_job_failures_total{pipeline,job}          failed attempts
+//	arroyo_job_restarts_total{pipeline,job}          of them, restarted from a checkpoint
+//	arroyo_operator_rows_in_total{pipeline,job,operator_id,subtask}
+//	arroyo_operator_rows_out_total{pipeline,job,operator_id,subtask}
+//	arroyo_operator_counter{pipeline,job,operator_id,subtask,name} the operators' other counters
+//
+// The operator counters are those of the job's current attempt: they start
+// over when the controller restarts it (a counter reset, as Prometheus
+// expects from a restarted process).
+type Metrics struct {
+	r *Runner
+
+	checkpointSeconds *prometheus.HistogramVec
+	checkpointsFailed *prometheus.CounterVec
+	failures          *prometheus.CounterVec
+	restarts          *prometheus.CounterVec
+
+	state, rowsIn, rowsOut, counter *prometheus.Desc
+}
+
+var _ prometheus.Collector = (*Metrics)(nil)
+
+// NewMetrics returns r's collectors; set r.Metrics to it before starting
+// jobs, and register it on the admin endpoint's registry.
+func NewMetrics(r *Runner) *Metrics {
+	jobLabels := []string{"pipeline", "job"}
+	opLabels := []string{"pipeline", "job", "operator_id", "subtask"}
+	return &Metrics{
+		r: r,
+		checkpointSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "arroyo_checkpoint_duration_seconds", Help: "Time from a checkpoint's start to its files being durable.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14), // 5ms .. 41s
+		}, jobLabels),
+		checkpointsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arroyo_checkpoints_failed_total", Help: "Checkpoints that could not be written.",
+		}, jobLabels),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arroyo_job_failures_total", Help: "Failed attempts of a job (restarted or not).",
+		}, jobLabels),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arroyo_job_restarts_total", Help: "Failed attempts the controller restarted from the last checkpoint.",
+		}, jobLabels),
+		state: prometheus.NewDesc("arroyo_job_state", "1 for the job's current state, 0 for the others.",
+			[]string{"pipeline", "job", "state"}, nil),
+		rowsIn: prometheus.NewDesc("arroyo_operator_rows_in_total", "Rows an operator subtask received (its current attempt).",
+			opLabels, nil),
+		rowsOut: prometheus.NewDesc("arroyo_operator_rows_out_total", "Rows an operator subtask emitted (its current attempt).",
+			opLabels, nil),
+		counter: prometheus.NewDesc("arroyo_operator_counter", "An operator subtask's other counters, by name (e.g. a source's records dropped as bad data).",
+			append(opLabels, "name"), nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	m.checkpointSeconds.Describe(ch)
+	m.checkpointsFailed.Describe(ch)
+	m.failures.Describe(ch)
+	m.restarts.Describe(ch)
+	ch <- m.state
+	ch <- m.rowsIn
+	ch <- m.rowsOut
+	ch <- m.counter
+}
+
+// Collect implements prometheus.Collector: the counted series, then each
+// job's state and its operators' counters as they are now.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.checkpointSeconds.Collect(ch)
+	m.checkpointsFailed.Collect(ch)
+	m.failures.Collect(ch)
+	m.restarts.Collect(ch)
+	m.r.mu.Lock()
+	type live struct {
+		pipeline string
+		job      *controller.Job
+	}
+	jobs := make([]live, 0, len(m.r.runs))
+	for _, rn := range m.r.runs {
+		jobs = append(jobs, live{rn.pipeline, rn.job})
+	}
+	m.r.mu.Unlock()
+	sort.Slice(jobs, func(i, k int) bool { return jobs[i].job.ID < jobs[k].job.ID })
+	for _, l := range jobs {
+		cur := l.job.State()
+		for _, s := range jobStates {
+			v := 0.0
+			if s == cur {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(m.state, prometheus.GaugeValue, v, l.pipeline, l.job.ID, string(s))
+		}
+		for k, v := range l.job.Counters() {
+			op := k.OperatorID
+			if op == "" {
+				op = k.Operator
+			}
+			sub := strconv.Itoa(k.Subtask)
+			switch k.Name {
+			case "rows_in":
+				ch <- prometheus.MustNewConstMetric(m.rowsIn, prometheus.CounterValue, float64(v), l.pipeline, l.job.ID, op, sub)
+			case "rows_out":
+				ch <- prometheus.MustNewConstMetric(m.rowsOut, prometheus.CounterValue, float64(v), l.pipeline, l.job.ID, op, sub)
+			default:
+				ch <- prometheus.MustNewConstMetric(m.counter, prometheus.UntypedValue, float64(v), l.pipeline, l.job.ID, op, sub, k.Name)
+			}
+		}
+	}
+}
+
+// checkpoint records a checkpoint of job: its duration once durable (md
+// set; err may still report a later step, as the store's record does), or
+// a failure (md nil). A nil m records nothing.
+func (m *Metrics) checkpoint(pipeline, job string, md *checkpoint.Metadata, _ error) {
+	if m == nil {
+		return
+	}
+	if md == nil {
+		m.checkpointsFailed.WithLabelValues(pipeline, job).Inc()
+		return
+	}
+	d := md.Finished.Sub(md.Started)
+	if md.Finished.IsZero() || d < 0 {
+		d = time.Since(md.Started)
+	}
+	m.checkpointSeconds.WithLabelValues(pipeline, job).Observe(d.Seconds())
+}
+
+// failure records a failed attempt of job.
+func (m *Metrics) failure(pipeline, job string, f controller.Failure) {
+	if m == nil {
+		return
+	}
+	m.failures.WithLabelValues(pipeline, job).Inc()
+	if f.Restarted {
+		m.restarts.WithLabelValues(pipeline, job).Inc()
+	}
+}
