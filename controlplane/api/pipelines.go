@@ -139,6 +139,9 @@ func (s *Server) pipelineRoutes() {
 		func(ctx context.Context, in *validateQueryIn) (*validateQueryOut, error) {
 			out := &validateQueryOut{Body: QueryValidationResult{Errors: []string{}, Diagnostics: []Diagnostic{}}}
 			names, err := udfNames(in.Body.Udfs)
+			if err == nil {
+				names, err = s.calledUDFs(ctx, in.Body.Query, names)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -322,6 +325,9 @@ func (s *Server) createPipeline(ctx context.Context, b *PipelinePost, preview bo
 		return nil, badRequest("parallelism: %d is over the limit of %d (pipeline.max_parallelism)", b.Parallelism, s.opts.MaxParallelism)
 	}
 	names, err := udfNames(b.Udfs)
+	if err == nil {
+		names, err = s.calledUDFs(ctx, b.Query, names)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,39 @@ func (s *Server) validateUDF(ctx context.Context, language string, module []byte
 	return name, nil
 }
 
+// callRE finds what looks like a function call: a name and "(".
+var callRE = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+
+// calledUDFs adds to listed the stored UDFs the query calls by name, as
+// Arroyo's global UDFs: usable from any pipeline without listing them in
+// its udfs. A name is matched against the UDFs' names (for a module
+// exporting one function, that function's name), case-insensitively, in
+// the query's text; listing more than it calls costs only their loading.
+// A module stored under another name than the functions it exports must
+// still be listed. Without a wasm host nothing is added (and a listed UDF
+// is refused when planning).
+func (s *Server) calledUDFs(ctx context.Context, query string, listed []string) ([]string, error) {
+	if s.opts.UDFs == nil {
+		return listed, nil
+	}
+	calls := map[string]bool{}
+	for _, m := range callRE.FindAllStringSubmatch(query, -1) {
+		calls[strings.ToLower(m[1])] = true
+	}
+	us, err := s.opts.Store.ListUDFs(ctx)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	out := listed
+	for i := len(us) - 1; i >= 0; i-- { // oldest first: a stable order
+		n := us[i].Name
+		if calls[strings.ToLower(n)] && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
 // udfUsers returns the pipelines calling the UDF name that run or will
 // resume without a request: a job not yet stopped, finished or failed, or
 // stop = none with a job that did not finish or fail (the cluster resumes

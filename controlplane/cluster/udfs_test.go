@@ -69,7 +69,8 @@ func newUDFCluster(t *testing.T, ctx context.Context) *udfCluster {
 
 // TestUDFsThroughTheAPI: a UDF module stored with POST /udfs (its name
 // read from the module), refused when malformed (400 naming what is wrong)
-// or taken (409); a pipeline calling it plans, runs on the cluster and
+// or taken (409); a pipeline calling it (without listing it: stored UDFs
+// are global) plans, runs on the cluster and
 // writes the UDF's results; deleting it while a running pipeline calls it
 // is a 409 naming the pipeline, allowed once that pipeline has stopped.
 func TestUDFsThroughTheAPI(t *testing.T) {
@@ -114,12 +115,17 @@ func TestUDFsThroughTheAPI(t *testing.T) {
 	q := fmt.Sprintf(`CREATE TABLE words (w TEXT) WITH (connector = 'single_file', path = '%s', format = 'json', type = 'source');
 CREATE TABLE out (r TEXT) WITH (connector = 'single_file', path = '%s', format = 'json', type = 'sink');
 INSERT INTO out SELECT my_reverse(w) AS r FROM words;`, in, out)
-	if _, err := c.CreatePipeline(ctx, api.PipelinePost{Name: "rev", Parallelism: 1, Query: q}); client.StatusOf(err) != 400 || !strings.Contains(err.Error(), "my_reverse") {
-		t.Errorf("a pipeline calling a UDF it does not list: %v (want a 400 naming the function)", err)
+	// Stored UDFs are global, as Arroyo's: the query calls it without
+	// listing it in udfs; the pipeline records that it uses it.
+	if v, err := c.ValidateQuery(ctx, api.ValidateQueryPost{Query: q}); err != nil || len(v.Errors) != 0 {
+		t.Errorf("validate a query calling the UDF: %+v, %v", v, err)
 	}
-	p, err := c.CreatePipeline(ctx, api.PipelinePost{Name: "rev", Parallelism: 1, Query: q, Udfs: []api.Udf{{Name: "my_reverse"}}})
+	p, err := c.CreatePipeline(ctx, api.PipelinePost{Name: "rev", Parallelism: 1, Query: q})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(p.Udfs) != 1 || p.Udfs[0].Name != "my_reverse" {
+		t.Errorf("pipeline udfs %+v, want my_reverse", p.Udfs)
 	}
 	j, err := c.WaitForJob(ctx, p.ID, 5*time.Millisecond, func(j api.Job) bool { return store.Terminal(j.State) })
 	if err != nil || j.State != "Finished" {
