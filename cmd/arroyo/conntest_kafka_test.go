@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	hamba "github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
+	"github.com/arroyogo/arroyo/connectors/schemareg"
 	"github.com/arroyogo/arroyo/controlplane/api"
 	"github.com/arroyogo/arroyo/controlplane/client"
 	"github.com/arroyogo/arroyo/controlplane/store"
@@ -88,5 +92,98 @@ func TestKafkaConnectionTestOverSSE(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("missing topic: no error step naming it: %+v", msgs)
+	}
+}
+
+// TestKafkaAvroConnectionTestOverSSE: the connection test of an Avro
+// table with a Schema Registry through the API over SSE: the registry
+// step (reachable, subject found, its columns), the sample records
+// decoded with the registry's schema as data events, a bad record as an
+// error event with its reason, then done with error set (a bad record
+// fails the test); the registry down is an error event, then done.
+func TestKafkaAvroConnectionTestOverSSE(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	addr := kc.ListenAddrs()[0]
+	reg := srfake.New()
+	defer reg.Close()
+	const avroSchema = `{"type": "record", "name": "order", "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string"}]}`
+	id, _, err := reg.RegisterSchema("orders-value", sr.Schema{Schema: avroSchema, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := hamba.MustParse(avroSchema)
+	for _, v := range []any{map[string]any{"id": int64(1), "item": "apple"}, "garbage", map[string]any{"id": int64(2), "item": "pear"}} {
+		rec := []byte("not framed")
+		if m, ok := v.(map[string]any); ok {
+			b, err := hamba.Marshal(sch, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec = append(schemareg.AppendHeader(nil, id), b...)
+		}
+		if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: rec}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prod.Close()
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(t.TempDir(), "db.sqlite")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := api.New(api.Options{Store: st, SampleTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	c := client.New(hs.URL, "")
+	sqlName := func(s string) api.FieldType { return api.FieldType{SQLName: &s} }
+	table := func(registry string) api.ConnectionTablePost {
+		return api.ConnectionTablePost{Name: "orders", Connector: "kafka",
+			Config: map[string]any{"bootstrap_servers": addr, "topic": "orders", "type": "source", "source.offset": "earliest", "schema_registry.endpoint": registry},
+			Schema: &api.ConnectionSchema{Format: map[string]map[string]any{"avro": {"confluentSchemaRegistry": true}},
+				Fields: []api.SourceField{{FieldName: "id", FieldType: sqlName("BIGINT")}, {FieldName: "item", FieldType: sqlName("TEXT")}}}}
+	}
+	run := func(tp api.ConnectionTablePost) ([]api.TestSourceMessage, string) {
+		t.Helper()
+		var msgs []api.TestSourceMessage
+		if err := c.TestConnectionTable(ctx, tp, func(m api.TestSourceMessage) error { msgs = append(msgs, m); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var text []string
+		for _, m := range msgs {
+			text = append(text, m.Status+": "+m.Message)
+		}
+		return msgs, strings.Join(text, "\n")
+	}
+	msgs, all := run(table(reg.URL()))
+	for _, want := range []string{
+		"info: schema registry " + reg.URL() + " reachable",
+		"info: subject 'orders-value' found (version 1, id 1, AVRO); its schema converts to the columns (id BIGINT, item TEXT)",
+		`data: {"id":1,"item":"apple"}`,
+		"error: record at partition 0 offset 1: schema registry: message does not start with the Confluent magic byte 0",
+		`data: {"id":2,"item":"pear"}`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("steps lack %q:\n%s", want, all)
+		}
+	}
+	if last := msgs[len(msgs)-1]; !last.Done || !last.Error {
+		t.Errorf("last message %+v, want done with error (a bad record)\n%s", last, all)
+	}
+	msgs, all = run(table("http://127.0.0.1:1"))
+	if last := msgs[len(msgs)-1]; !last.Done || !last.Error || !strings.Contains(all, "error: schema registry http://127.0.0.1:1") || strings.Contains(all, "data:") {
+		t.Errorf("registry down:\n%s", all)
 	}
 }

@@ -115,7 +115,7 @@ func (s *Server) runTableTest(ctx context.Context, t *ConnectionTablePost, send 
 	if err := emit(connector.TestStep{Status: connector.TestInfo, Message: fmt.Sprintf("table options are valid for connector '%s' (%s)", pt.conn.Name, pt.role)}); err != nil {
 		return
 	}
-	tt := &connector.TableTest{Table: pt.table, Role: pt.role, SampleRows: s.opts.SampleRows}
+	tt := &connector.TableTest{Table: pt.table, Role: pt.role, SampleRows: s.opts.SampleRows, SampleTimeout: s.opts.SampleTimeout}
 	if tester, ok := connector.LookupTester(pt.conn.Name); ok && tester.TestTable != nil {
 		err := tester.TestTable(ctx, tt, emit)
 		if err == nil && tester.SampleSource && pt.role == "source" {

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Connection testing (seed 000): the control plane tests a connection
@@ -38,6 +39,9 @@ type TableTest struct {
 	// SampleRows is how many sample records a source test should read at
 	// most (as TestData steps).
 	SampleRows int
+	// SampleTimeout is how long a Tester that reads its own samples waits
+	// for them (an empty topic says so and ends after it); 0: 10s.
+	SampleTimeout time.Duration
 }
 
 // Tester tests the connections of one connector. The control plane calls
