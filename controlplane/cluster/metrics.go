@@ -23,17 +23,18 @@ var jobStates = []controller.State{
 // endpoint's /metrics. Job states and operator counters are read from the
 // jobs at scrape time (nothing is copied while jobs run); checkpoints,
 // restarts and failures are counted as the controller reports them. Every
-// series is labelled by pipeline and job id; operator series also by the
+// series is labelled by pipeline_id and job_id (not "job": Prometheus
+// sets that label to the scrape job's name); operator series also by the
 // operator's stable id and subtask.
 //
-//	arroyo_job_state{pipeline,job,state}            1 for the job's state, 0 for the others
-//	arroyo_checkpoint_duration_seconds{pipeline,job} histogram of durable checkpoints
-//	arroyo_checkpoints_failed_total{pipeline,job}
-//	arroyo_job_failures_total{pipeline,job}          failed attempts
-//	arroyo_job_restarts_total{pipeline,job}          of them, restarted from a checkpoint
-//	arroyo_operator_rows_in_total{pipeline,job,operator_id,subtask}
-//	arroyo_operator_rows_out_total{pipeline,job,operator_id,subtask}
-//	arroyo_operator_counter{pipeline,job,operator_id,subtask,name} the operators' other counters
+//	arroyo_job_state{pipeline_id,job_id,state}            1 for the job's state, 0 for the others
+//	arroyo_checkpoint_duration_seconds{pipeline_id,job_id} histogram of durable checkpoints
+//	arroyo_checkpoints_failed_total{pipeline_id,job_id}
+//	arroyo_job_failures_total{pipeline_id,job_id}          failed attempts
+//	arroyo_job_restarts_total{pipeline_id,job_id}          of them, restarted from a checkpoint
+//	arroyo_operator_rows_in_total{pipeline_id,job_id,operator_id,subtask}
+//	arroyo_operator_rows_out_total{pipeline_id,job_id,operator_id,subtask}
+//	arroyo_operator_counter{pipeline_id,job_id,operator_id,subtask,name} the operators' other counters
 //
 // The operator counters are those of the job's current attempt: they start
 // over when the controller restarts it (a counter reset, as Prometheus
@@ -54,8 +55,8 @@ var _ prometheus.Collector = (*Metrics)(nil)
 // NewMetrics returns r's collectors; set r.Metrics to it before starting
 // jobs, and register it on the admin endpoint's registry.
 func NewMetrics(r *Runner) *Metrics {
-	jobLabels := []string{"pipeline", "job"}
-	opLabels := []string{"pipeline", "job", "operator_id", "subtask"}
+	jobLabels := []string{"pipeline_id", "job_id"}
+	opLabels := []string{"pipeline_id", "job_id", "operator_id", "subtask"}
 	return &Metrics{
 		r: r,
 		checkpointSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -72,7 +73,7 @@ func NewMetrics(r *Runner) *Metrics {
 			Name: "arroyo_job_restarts_total", Help: "Failed attempts the controller restarted from the last checkpoint.",
 		}, jobLabels),
 		state: prometheus.NewDesc("arroyo_job_state", "1 for the job's current state, 0 for the others.",
-			[]string{"pipeline", "job", "state"}, nil),
+			[]string{"pipeline_id", "job_id", "state"}, nil),
 		rowsIn: prometheus.NewDesc("arroyo_operator_rows_in_total", "Rows an operator subtask received (its current attempt).",
 			opLabels, nil),
 		rowsOut: prometheus.NewDesc("arroyo_operator_rows_out_total", "Rows an operator subtask emitted (its current attempt).",

@@ -158,7 +158,7 @@ INSERT INTO out SELECT my_reverse(w) AS r FROM words;`, in, out)
 		t.Errorf("rows out %v", n)
 	}
 	body := scrape(t, ctx, f.admin)
-	if !strings.Contains(body, fmt.Sprintf(`arroyo_job_state{job=%q,pipeline=%q,state="Running"} 1`, live.ID, run.ID)) {
+	if !strings.Contains(body, fmt.Sprintf(`arroyo_job_state{job_id=%q,pipeline_id=%q,state="Running"} 1`, live.ID, run.ID)) {
 		t.Errorf("no Running state gauge for %s:\n%s", live.ID, grep(body, "arroyo_job_state"))
 	}
 
@@ -170,7 +170,7 @@ INSERT INTO out SELECT my_reverse(w) AS r FROM words;`, in, out)
 		t.Fatal(err)
 	}
 	body = scrape(t, ctx, f.admin)
-	if !strings.Contains(body, fmt.Sprintf(`arroyo_checkpoint_duration_seconds_count{job=%q,pipeline=%q}`, live.ID, run.ID)) {
+	if !strings.Contains(body, fmt.Sprintf(`arroyo_checkpoint_duration_seconds_count{job_id=%q,pipeline_id=%q}`, live.ID, run.ID)) {
 		t.Errorf("no checkpoint durations for %s after its stop checkpoint:\n%s", live.ID, grep(body, "arroyo_checkpoint"))
 	}
 	if err := c.DeleteUDF(ctx, u.ID); err != nil {
@@ -201,13 +201,13 @@ func scrape(t *testing.T, ctx context.Context, url string) string {
 // positive (or ctx ends) and returns it.
 func scrapeUntil(t *testing.T, ctx context.Context, url, metric, pipeline, job string) float64 {
 	t.Helper()
-	labels := fmt.Sprintf("job=%q,", job)
+	labels := fmt.Sprintf("job_id=%q,", job)
 	for {
 		sum, found := 0.0, false
 		sc := bufio.NewScanner(strings.NewReader(scrape(t, ctx, url)))
 		for sc.Scan() {
 			l := sc.Text()
-			if !strings.HasPrefix(l, metric+"{") || !strings.Contains(l, labels) || !strings.Contains(l, fmt.Sprintf("pipeline=%q", pipeline)) {
+			if !strings.HasPrefix(l, metric+"{") || !strings.Contains(l, labels) || !strings.Contains(l, fmt.Sprintf("pipeline_id=%q", pipeline)) {
 				continue
 			}
 			v, err := strconv.ParseFloat(l[strings.LastIndexByte(l, ' ')+1:], 64)
