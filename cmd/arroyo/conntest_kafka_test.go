@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
-	"github.com/arroyogo/arroyo/connectors/schemareg"
 	"github.com/arroyogo/arroyo/controlplane/api"
 	"github.com/arroyogo/arroyo/controlplane/client"
 	"github.com/arroyogo/arroyo/controlplane/store"
@@ -129,7 +128,8 @@ func TestKafkaAvroConnectionTestOverSSE(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec = append(schemareg.AppendHeader(nil, id), b...)
+			// The Confluent header: magic byte 0, the schema id (big-endian).
+			rec = append([]byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}, b...)
 		}
 		if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: rec}).FirstErr(); err != nil {
 			t.Fatal(err)
