@@ -74,7 +74,7 @@ func stepText(steps []connector.TestStep) string {
 // missing subject is fine (registered at start), an existing one is
 // checked for compatibility.
 func TestConnectionTesterRegistry(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders", "other", "empty"))
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders", "other", "empty", "events"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +166,34 @@ func TestConnectionTesterRegistry(t *testing.T) {
 	if err != nil || !strings.Contains(stepText(steps), "subject 'other-value' is not registered yet") || reg.SubjectExists("other-value") {
 		t.Errorf("sink to a new subject: %v\n%s", err, stepText(steps))
 	}
+	// JSON Schema subjects: the schema's columns, framed JSON records; one
+	// framed with an Avro schema's id is refused.
+	jsID, _, err := reg.RegisterSchema("events-value", sr.Schema{Type: sr.TypeJSON,
+		Schema: `{"type": "object", "properties": {"id": {"type": "integer"}, "item": {"type": "string"}}, "required": ["id"]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err = kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range [][]byte{
+		append(schemareg.AppendHeader(nil, jsID), `{"id": 7, "item": "plum"}`...),
+		append(schemareg.AppendHeader(nil, id), `{"id": 8}`...),
+	} {
+		if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: "events", Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prod.Close()
+	jsonTable := strings.NewReplacer("format = 'avro', 'avro.", "format = 'json', 'json.").Replace(with("events", "source", reg.URL()))
+	steps, err = registryTest(t, "source", jsonTable, 2)
+	all = stepText(steps)
+	if err != nil || !strings.Contains(all, fmt.Sprintf("info: subject 'events-value' found (version 1, id %d, JSON); its schema converts to the columns (id BIGINT, item TEXT)", jsID)) ||
+		!strings.Contains(all, `data: {"id":7,"item":"plum"}`) || !strings.Contains(all, "error: record at partition 0 offset 1: ") {
+		t.Errorf("JSON Schema source: %v\n%s", err, all)
+	}
+
 	// The sink's own schema (a record named after the table) cannot read
 	// the subject's "order" records: refused, nothing registered.
 	steps, err = registryTest(t, "sink", with("orders", "sink", reg.URL()), 5)
