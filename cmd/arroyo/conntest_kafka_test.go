@@ -186,4 +186,32 @@ func TestKafkaAvroConnectionTestOverSSE(t *testing.T) {
 	if last := msgs[len(msgs)-1]; !last.Done || !last.Error || !strings.Contains(all, "error: schema registry http://127.0.0.1:1") || strings.Contains(all, "data:") {
 		t.Errorf("registry down:\n%s", all)
 	}
+
+	// A connection profile holds the brokers and the registry (as
+	// Arroyo's Kafka profile does): its test checks both; a table of the
+	// profile gets the registry step from it.
+	profile := func(registry string) api.ConnectionProfilePost {
+		return api.ConnectionProfilePost{Name: "local", Connector: "kafka",
+			Config: map[string]any{"bootstrap_servers": addr, "connect_timeout": "5s", "schema_registry": map[string]any{"endpoint": registry}}}
+	}
+	m, err := c.TestConnectionProfile(ctx, profile(reg.URL()))
+	if err != nil || !m.Done || m.Error || !strings.Contains(m.Message, "connected to 1 brokers") || !strings.Contains(m.Message, "schema registry "+reg.URL()+" reachable") {
+		t.Errorf("profile test: %+v, %v", m, err)
+	}
+	m, err = c.TestConnectionProfile(ctx, profile("http://127.0.0.1:1"))
+	if err != nil || !m.Done || !m.Error || !strings.Contains(m.Message, "127.0.0.1:1") {
+		t.Errorf("profile test, registry down: %+v, %v", m, err)
+	}
+	cp, err := c.CreateConnectionProfile(ctx, profile(reg.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := table("")
+	delete(tp.Config, "bootstrap_servers")
+	delete(tp.Config, "schema_registry.endpoint")
+	tp.ConnectionProfileID = &cp.ID
+	_, all = run(tp)
+	if !strings.Contains(all, "info: schema registry "+reg.URL()+" reachable") || !strings.Contains(all, `data: {"id":2,"item":"pear"}`) {
+		t.Errorf("a table of the profile:\n%s", all)
+	}
 }

@@ -26,13 +26,26 @@ import (
 func init() {
 	for _, name := range []string{Name, ConfluentName} {
 		connector.RegisterTester(name, &connector.Tester{
-			ProfileOptions: []string{OptBootstrap},
+			ProfileOptions: profileOptions(name),
 			TestProfile: func(ctx context.Context, opts connector.Options) (string, error) {
 				return testProfile(ctx, name, opts)
 			},
 			TestTable: testTable,
 		})
 	}
+}
+
+// profileOptions are the options of a connection profile of connector
+// name, as Arroyo's Kafka profile (bootstrap servers, authentication,
+// Schema Registry): where and how to connect, shared by the tables of one
+// cluster. Tables hold the rest (topic, type, offsets, sink settings).
+func profileOptions(name string) []string {
+	conn := []string{OptBootstrap, OptAuthType, OptAuthProtocol, OptAuthMechanism, OptAuthUsername, OptAuthPassword,
+		OptTLSEnabled, OptTLSCAFile, OptTLSCertFile, OptTLSKeyFile, OptTLSSkipVerify}
+	if name == ConfluentName {
+		conn = []string{OptBootstrap, OptKey, OptSecret, OptTLSCAFile, OptTLSSkipVerify}
+	}
+	return append(conn, OptConnectTimeout, OptClientConfigs, OptRegistryURL, OptRegistryKey, OptRegistrySecret)
 }
 
 // testConnect connects to the brokers and returns the admin client and
@@ -61,13 +74,25 @@ func testConnect(ctx context.Context, t *connector.Table) (*config, *kgo.Client,
 	return c, cl, fmt.Sprintf("connected to %d brokers at %s (%s)", len(md.Brokers), strings.Join(c.brokers, ","), auth), nil
 }
 
+// testProfile connects to the brokers and, when the profile names a
+// Schema Registry, checks that it answers with the credentials given.
 func testProfile(ctx context.Context, conn string, opts connector.Options) (string, error) {
-	_, cl, msg, err := testConnect(ctx, &connector.Table{Name: "profile", Connector: conn, Options: opts})
+	c, cl, msg, err := testConnect(ctx, &connector.Table{Name: "profile", Connector: conn, Options: opts})
 	if err != nil {
 		return "", err
 	}
 	cl.Close()
-	return msg, nil
+	if _, ok := schemareg.ConfigFromOptions(c.opts); !ok {
+		return msg, nil
+	}
+	reg, err := registry("profile", c.opts)
+	if err != nil {
+		return "", err
+	}
+	if err := reg.Ping(ctx); err != nil {
+		return "", err
+	}
+	return msg + "; schema registry " + reg.Endpoint() + " reachable", nil
 }
 
 func testTable(ctx context.Context, tt *connector.TableTest, emit func(connector.TestStep) error) error {
