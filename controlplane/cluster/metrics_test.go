@@ -15,7 +15,8 @@ import (
 // counters (per operator id and subtask) are above zero, its job's state
 // gauge says Running (and 0 for the other states), and once it has
 // stopped at a checkpoint, the checkpoint durations histogram has counted
-// its checkpoints and the state says Stopped.
+// its checkpoints and the state says Stopped; a failing pipeline's failed
+// attempt is counted.
 func TestMetricsEndpoint(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -61,6 +62,26 @@ func TestMetricsEndpoint(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics after the stop lacks %s:\n%s", want, grep(body, "arroyo_"))
+		}
+	}
+
+	// A failing pipeline: its failed attempt is counted, its state Failed.
+	bad, err := f.c.CreatePipeline(ctx, api.PipelinePost{Name: "bad", Parallelism: 1,
+		Query: "CREATE TABLE i WITH (connector = 'impulse', event_rate = '1000', message_count = '10');\nSELECT 10 / (counter - 3) AS x FROM i;"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bj, err := f.c.WaitForJob(ctx, bad.ID, 5*time.Millisecond, func(j api.Job) bool { return j.State == "Failed" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = scrape(t, ctx, f.admin)
+	for _, want := range []string{
+		fmt.Sprintf(`arroyo_job_failures_total{job_id=%q,pipeline_id=%q} `, bj.ID, bad.ID),
+		fmt.Sprintf(`arroyo_job_state{job_id=%q,pipeline_id=%q,state="Failed"} 1`, bj.ID, bad.ID),
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics after a failure lacks %s:\n%s", want, grep(body, "arroyo_job"))
 		}
 	}
 }
