@@ -29,6 +29,8 @@ var jobStates = []controller.State{
 //
 //	arroyo_job_state{pipeline_id,job_id,state}            1 for the job's state, 0 for the others
 //	arroyo_checkpoint_duration_seconds{pipeline_id,job_id} histogram of durable checkpoints
+//	arroyo_checkpoint_bytes{pipeline_id,job_id}       size of the last durable checkpoint
+//	arroyo_checkpoint_epoch{pipeline_id,job_id}       epoch of the last durable checkpoint
 //	arroyo_checkpoints_failed_total{pipeline_id,job_id}
 //	arroyo_job_failures_total{pipeline_id,job_id}          failed attempts
 //	arroyo_job_restarts_total{pipeline_id,job_id}          of them, restarted from a checkpoint
@@ -43,6 +45,8 @@ type Metrics struct {
 	r *Runner
 
 	checkpointSeconds *prometheus.HistogramVec
+	checkpointBytes   *prometheus.GaugeVec
+	checkpointEpoch   *prometheus.GaugeVec
 	checkpointsFailed *prometheus.CounterVec
 	failures          *prometheus.CounterVec
 	restarts          *prometheus.CounterVec
@@ -62,6 +66,12 @@ func NewMetrics(r *Runner) *Metrics {
 		checkpointSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "arroyo_checkpoint_duration_seconds", Help: "Time from a checkpoint's start to its files being durable.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14), // 5ms .. 41s
+		}, jobLabels),
+		checkpointBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "arroyo_checkpoint_bytes", Help: "Size of the job's last durable checkpoint (its files).",
+		}, jobLabels),
+		checkpointEpoch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "arroyo_checkpoint_epoch", Help: "Epoch of the job's last durable checkpoint.",
 		}, jobLabels),
 		checkpointsFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "arroyo_checkpoints_failed_total", Help: "Checkpoints that could not be written.",
@@ -86,6 +96,8 @@ func NewMetrics(r *Runner) *Metrics {
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.checkpointSeconds.Describe(ch)
+	m.checkpointBytes.Describe(ch)
+	m.checkpointEpoch.Describe(ch)
 	m.checkpointsFailed.Describe(ch)
 	m.failures.Describe(ch)
 	m.restarts.Describe(ch)
@@ -99,6 +111,8 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // job's state and its operators' counters as they are now.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.checkpointSeconds.Collect(ch)
+	m.checkpointBytes.Collect(ch)
+	m.checkpointEpoch.Collect(ch)
 	m.checkpointsFailed.Collect(ch)
 	m.failures.Collect(ch)
 	m.restarts.Collect(ch)
@@ -156,6 +170,8 @@ func (m *Metrics) checkpoint(pipeline, job string, md *checkpoint.Metadata, _ er
 		d = time.Since(md.Started)
 	}
 	m.checkpointSeconds.WithLabelValues(pipeline, job).Observe(d.Seconds())
+	m.checkpointBytes.WithLabelValues(pipeline, job).Set(float64(md.Bytes()))
+	m.checkpointEpoch.WithLabelValues(pipeline, job).Set(float64(md.Epoch))
 }
 
 // failure records a failed attempt of job.

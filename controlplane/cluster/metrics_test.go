@@ -59,6 +59,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf(`arroyo_job_state{job_id=%q,pipeline_id=%q,state="Stopped"} 1`, j.ID, p.ID),
 		fmt.Sprintf(`arroyo_checkpoint_duration_seconds_count{job_id=%q,pipeline_id=%q}`, j.ID, p.ID),
+		fmt.Sprintf(`arroyo_checkpoint_bytes{job_id=%q,pipeline_id=%q}`, j.ID, p.ID),
+		fmt.Sprintf(`arroyo_checkpoint_epoch{job_id=%q,pipeline_id=%q}`, j.ID, p.ID),
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics after the stop lacks %s:\n%s", want, grep(body, "arroyo_"))
