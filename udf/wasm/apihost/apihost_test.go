@@ -2,8 +2,10 @@ package apihost_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arroyogo/arroyo/controlplane/store"
 	"github.com/arroyogo/arroyo/udf/wasm"
@@ -62,4 +64,32 @@ func TestHost(t *testing.T) {
 	if _, err := h.Functions(ctx, []*store.UDF{one}); err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("after close: %v", err)
 	}
+}
+
+// FuzzValidate: any bytes uploaded as a module (POST /udfs, /udfs/validate)
+// are refused with an error or named, never a panic or a hang. Seeds: a
+// valid module, one of another ABI, and their truncations.
+//
+//	go test -run XXX -fuzz FuzzValidate -fuzztime 60s ./udf/wasm/apihost/
+var sqlName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+func FuzzValidate(f *testing.F) {
+	identity := wasmtest.WAT(f, "spec/udfs/identity.wat")
+	badabi := wasmtest.WAT(f, "spec/udfs/badabi.wat")
+	for _, m := range [][]byte{identity, badabi, identity[:len(identity)/2], identity[:9], []byte("\x00asm\x01\x00\x00\x00")} {
+		f.Add(m)
+	}
+	h, err := apihost.New(context.Background(), wasm.Config{CallTimeout: time.Second})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	f.Fuzz(func(t *testing.T, module []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		name, err := h.Validate(ctx, module)
+		if err == nil && name != "" && !sqlName.MatchString(name) {
+			t.Errorf("validated a module whose function is named %q", name)
+		}
+	})
 }
