@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,65 @@ func TestKafkaAvroConnectionTestOverSSE(t *testing.T) {
 	if !strings.Contains(all, "info: schema registry "+reg.URL()+" reachable") || !strings.Contains(all, `data: {"id":2,"item":"pear"}`) {
 		t.Errorf("a table of the profile:\n%s", all)
 	}
+}
+
+// BenchmarkKafkaTableTestFirstEvent: time from a Kafka table test's
+// request to its first SSE event (the options checked, before any network
+// step) and to the first broker step (connected, with the broker's
+// metadata), against an in-process kfake broker on loopback; p50 and p99
+// over b.N tests. No samples are read (a sink test).
+//
+//	go test -run XXX -bench BenchmarkKafkaTableTestFirstEvent -benchtime 200x ./cmd/arroyo/
+func BenchmarkKafkaTableTestFirstEvent(b *testing.B) {
+	ctx := context.Background()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kc.Close()
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(b.TempDir(), "db.sqlite")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := api.New(api.Options{Store: st})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	c := client.New(hs.URL, "")
+	sqlName := "BIGINT"
+	table := api.ConnectionTablePost{Name: "orders", Connector: "kafka",
+		Config: map[string]any{"bootstrap_servers": kc.ListenAddrs()[0], "topic": "orders", "type": "sink"},
+		Schema: &api.ConnectionSchema{Format: map[string]map[string]any{"json": {}}, Fields: []api.SourceField{{FieldName: "id", FieldType: api.FieldType{SQLName: &sqlName}}}}}
+	first := make([]time.Duration, 0, b.N)
+	broker := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		var f, k time.Duration
+		err := c.TestConnectionTable(ctx, table, func(m api.TestSourceMessage) error {
+			if f == 0 {
+				f = time.Since(start)
+			}
+			if k == 0 && strings.HasPrefix(m.Message, "connected to") {
+				k = time.Since(start)
+			}
+			return nil
+		})
+		if err != nil || k == 0 {
+			b.Fatalf("table test: %v (broker step seen: %v)", err, k != 0)
+		}
+		first, broker = append(first, f), append(broker, k)
+	}
+	b.StopTimer()
+	pct := func(ds []time.Duration, p float64) float64 {
+		slices.Sort(ds)
+		return float64(ds[int(p*float64(len(ds)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(first, 0.5), "first-p50-ms")
+	b.ReportMetric(pct(first, 0.99), "first-p99-ms")
+	b.ReportMetric(pct(broker, 0.5), "broker-p50-ms")
+	b.ReportMetric(pct(broker, 0.99), "broker-p99-ms")
 }
