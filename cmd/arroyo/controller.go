@@ -14,7 +14,6 @@ import (
 	"github.com/arroyogo/arroyo/controlplane/cluster"
 	"github.com/arroyogo/arroyo/controlplane/config"
 	"github.com/arroyogo/arroyo/controlplane/controller"
-	"github.com/arroyogo/arroyo/controlplane/scheduler"
 	"github.com/arroyogo/arroyo/controlplane/store"
 )
 
@@ -73,8 +72,15 @@ func runController(ctx context.Context, cfg config.Config, poll time.Duration, s
 		return err
 	}
 	defer closeCps()
-	runner := &cluster.Runner{Store: st, Ctl: controller.New(&scheduler.Embedded{}, cfg), Checkpoints: cps,
-		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Log: log}
+	// Stored UDFs run here: each job with its own pipeline's.
+	udfs, closeUDFs, err := newUDFHost(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeUDFs()
+	sched := &cluster.Scheduler{}
+	runner := &cluster.Runner{Store: st, Ctl: controller.New(sched, cfg), Checkpoints: cps,
+		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Log: log, UDFs: udfs, Scheduler: sched}
 	fmt.Fprintf(stderr, "controller: running the pipelines of %s every %s (checkpoints: %s)\n", where, poll, cfg.CheckpointURL)
 	err = runner.Control(ctx, poll, time.Minute, func(err error) { log.Warn("controller", "error", err) })
 	fmt.Fprintln(stderr, "controller: stopped")
