@@ -89,16 +89,22 @@ func TestClusterUDFAndMetrics(t *testing.T) {
 		t.Fatalf("the pipeline calling the UDF: %+v, %v", j, err)
 	}
 	running := `arroyo_job_state{job_id="` + j.ID + `",pipeline_id="` + p.ID + `",state="Running"} 1`
-	for {
-		body := get(t, ctx, adminURL+"/metrics")
+	var body string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		body = get(t, ctx, adminURL+"/metrics")
 		if strings.Contains(body, running) && rowsOut(body, j.ID) > 0 {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no Running state or rows out for %s on /metrics:\n%s", j.ID, body)
-		case <-time.After(20 * time.Millisecond): // polling the endpoint
+		if time.Now().After(deadline) {
+			var ours []string
+			for _, l := range strings.Split(body, "\n") {
+				if strings.HasPrefix(l, "arroyo_job") || strings.HasPrefix(l, "arroyo_operator") {
+					ours = append(ours, l)
+				}
+			}
+			t.Fatalf("no Running state or rows out for %s on /metrics:\n%s", j.ID, strings.Join(ours, "\n"))
 		}
+		time.Sleep(20 * time.Millisecond) // polling the endpoint
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {

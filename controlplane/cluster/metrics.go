@@ -117,16 +117,18 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.failures.Collect(ch)
 	m.restarts.Collect(ch)
 	m.r.mu.Lock()
+	// Labelled by the store's job id (the runs' keys, the API's), not
+	// the controller's (the engine's job id: the pipeline's).
 	type live struct {
-		pipeline string
-		job      *controller.Job
+		id, pipeline string
+		job          *controller.Job
 	}
 	jobs := make([]live, 0, len(m.r.runs))
-	for _, rn := range m.r.runs {
-		jobs = append(jobs, live{rn.pipeline, rn.job})
+	for id, rn := range m.r.runs {
+		jobs = append(jobs, live{id, rn.pipeline, rn.job})
 	}
 	m.r.mu.Unlock()
-	sort.Slice(jobs, func(i, k int) bool { return jobs[i].job.ID < jobs[k].job.ID })
+	sort.Slice(jobs, func(i, k int) bool { return jobs[i].id < jobs[k].id })
 	for _, l := range jobs {
 		cur := l.job.State()
 		for _, s := range jobStates {
@@ -134,7 +136,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			if s == cur {
 				v = 1
 			}
-			ch <- prometheus.MustNewConstMetric(m.state, prometheus.GaugeValue, v, l.pipeline, l.job.ID, string(s))
+			ch <- prometheus.MustNewConstMetric(m.state, prometheus.GaugeValue, v, l.pipeline, l.id, string(s))
 		}
 		for k, v := range l.job.Counters() {
 			op := k.OperatorID
@@ -144,11 +146,11 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			sub := strconv.Itoa(k.Subtask)
 			switch k.Name {
 			case "rows_in":
-				ch <- prometheus.MustNewConstMetric(m.rowsIn, prometheus.CounterValue, float64(v), l.pipeline, l.job.ID, op, sub)
+				ch <- prometheus.MustNewConstMetric(m.rowsIn, prometheus.CounterValue, float64(v), l.pipeline, l.id, op, sub)
 			case "rows_out":
-				ch <- prometheus.MustNewConstMetric(m.rowsOut, prometheus.CounterValue, float64(v), l.pipeline, l.job.ID, op, sub)
+				ch <- prometheus.MustNewConstMetric(m.rowsOut, prometheus.CounterValue, float64(v), l.pipeline, l.id, op, sub)
 			default:
-				ch <- prometheus.MustNewConstMetric(m.counter, prometheus.UntypedValue, float64(v), l.pipeline, l.job.ID, op, sub, k.Name)
+				ch <- prometheus.MustNewConstMetric(m.counter, prometheus.UntypedValue, float64(v), l.pipeline, l.id, op, sub, k.Name)
 			}
 		}
 	}
