@@ -14,7 +14,7 @@ import (
 var _ api.MetricsReporter = (*Runner)(nil)
 
 // metricNames maps the runtime's counters to Arroyo's metric group names.
-var metricNames = map[string]string{"rows_in": "messages_recv", "rows_out": "messages_sent"}
+var metricNames = map[string]string{"rows_in": "messages_recv", "rows_out": "messages_sent", "bytes_in": "bytes_recv", "bytes_out": "bytes_sent"}
 
 // OperatorMetrics implements api.MetricsReporter: each operator's
 // messages received and sent so far, per subtask, as one value at the

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/dataflow"
@@ -904,6 +905,20 @@ func TestCounters(t *testing.T) {
 		delete(sums, opName{node, "memory_bytes"})
 		delete(sums, opName{node, "allocated_bytes"})
 	}
+	// Bytes: what a sender sends, its receiver receives (forward edges,
+	// the same batches); the first calc passes fewer rows but may send
+	// the same vectors under a selection; backpressure is timing.
+	for _, e := range [][2]int{{s, c1}, {c1, c2}, {c2, o}} {
+		out, in := sums[opName{e[0], "bytes_out"}], sums[opName{e[1], "bytes_in"}]
+		if out <= 0 || out != in {
+			t.Errorf("node %d sent %d bytes, node %d received %d", e[0], out, e[1], in)
+		}
+	}
+	for _, node := range []int{s, c1, c2, o} {
+		delete(sums, opName{node, "bytes_out"})
+		delete(sums, opName{node, "bytes_in"})
+		delete(sums, opName{node, "backpressure_ns"})
+	}
 	if got[dataflow.MetricKey{Node: c1, OperatorID: b.p.Nodes[c1].OperatorID, Operator: "calc", Subtask: 0, Name: "allocated_bytes"}] <= 0 {
 		t.Errorf("calc subtask 0 allocated nothing through its allocator")
 	}
@@ -1080,4 +1095,43 @@ func TestShuffleCompactsSparse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBackpressureCounted: a source blocked on its sink's full queue
+// counts the time it waits (backpressure_ns), here a second of the bubble's
+// clock while the sink is held.
+func TestBackpressureCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &testSource{next: unboundedRows(2)}
+		sink := &testSink{gate: make(chan struct{})}
+		b := newBuilder(t)
+		s := b.source("source 'endless'", 1, src)
+		o := b.sink("sink 'out'", 1, sink)
+		b.forward(s, o)
+		j := start(t, &b.p, dataflow.Options{QueueSize: 2})
+		synctest.Wait() // the source is blocked on the full queue
+		time.Sleep(time.Second)
+		close(sink.gate)
+		j.Stop()
+		if err := j.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var wait, sent, recv int64
+		for k, v := range j.Counters() {
+			switch {
+			case k.Node == s && k.Name == "backpressure_ns":
+				wait += v
+			case k.Node == s && k.Name == "bytes_out":
+				sent += v
+			case k.Node == o && k.Name == "bytes_in":
+				recv += v
+			}
+		}
+		if wait < int64(time.Second) {
+			t.Errorf("backpressure_ns = %d, want at least a second", wait)
+		}
+		if sent <= 0 || sent != recv {
+			t.Errorf("bytes_out %d, bytes_in %d", sent, recv)
+		}
+	})
 }

@@ -3,6 +3,8 @@ package dataflow
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // mailbox is the input of one subtask: one bounded FIFO ring per (input,
@@ -55,7 +57,7 @@ func newMailbox(senders, capacity int) *mailbox {
 
 // put appends m to ring slot, waiting while the ring is full. It fails only
 // when ctx ends.
-func (mb *mailbox) put(ctx context.Context, slot int, m message) error {
+func (mb *mailbox) put(ctx context.Context, slot int, m message, wait *atomic.Int64) error {
 	r := &mb.rings[slot]
 	for {
 		mb.mu.Lock()
@@ -78,10 +80,14 @@ func (mb *mailbox) put(ctx context.Context, slot int, m message) error {
 		}
 		r.waiting = true
 		mb.mu.Unlock()
+		t0 := time.Now()
 		select {
 		case <-r.space:
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		}
+		if wait != nil {
+			wait.Add(int64(time.Since(t0)))
 		}
 	}
 }

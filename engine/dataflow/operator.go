@@ -82,7 +82,7 @@ func (j *Job) runOperator(n *program.Node, i int, op ops.Operator, out *output) 
 // end of input (as opposed to a stop).
 func (t *opTask) loop() (finished bool, err error) {
 	ctx := t.j.ctx
-	rowsIn := t.j.counter(t.n, t.i, "rows_in")
+	rowsIn, bytesIn := t.j.counter(t.n, t.i, "rows_in"), t.j.counter(t.n, t.i, "bytes_in")
 	for t.live > 0 || (t.stopping && !t.stopDone) {
 		slot, m, err := t.mb.next(ctx)
 		if err != nil {
@@ -115,6 +115,7 @@ func (t *opTask) loop() (finished bool, err error) {
 				}
 			}
 			rowsIn.Add(int64(m.batch.Rows()))
+			bytesIn.Add(int64(m.batch.MemBytes()))
 			if err := t.op.Process(ctx, t.j.slots[t.n.ID][slot].input, m.batch, t.out); err != nil {
 				return false, err
 			}

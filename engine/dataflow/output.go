@@ -2,6 +2,7 @@ package dataflow
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/ops"
@@ -15,6 +16,8 @@ type output struct {
 	ctx   context.Context
 	edges []*edgeOut
 	rows  interface{ Add(int64) int64 }
+	// bytes counts the memory of the batches collected (bytes_out).
+	bytes *atomic.Int64
 }
 
 type edgeOut struct {
@@ -23,7 +26,10 @@ type edgeOut struct {
 	targets []*mailbox
 	// slot is this sender's ring in every target's mailbox: the same in
 	// each, since every receiver of an edge lays out its rings alike.
-	slot   int
+	slot int
+	// wait counts the nanoseconds this sender spent blocked on a full
+	// downstream ring (backpressure_ns, shared by the sender's edges).
+	wait   *atomic.Int64
 	self   int // forward: the target subtask; round-robin: next target
 	groups int // key-group count of the program (keyed shuffles)
 
@@ -37,9 +43,10 @@ type edgeOut struct {
 var _ ops.Collector = (*output)(nil)
 
 func (j *Job) newOutput(n *program.Node, subtask int) *output {
-	o := &output{ctx: j.ctx, rows: j.counter(n, subtask, "rows_out")}
+	o := &output{ctx: j.ctx, rows: j.counter(n, subtask, "rows_out"), bytes: j.counter(n, subtask, "bytes_out")}
+	wait := j.counter(n, subtask, "backpressure_ns")
 	for _, e := range j.prog.Outputs(n.ID) {
-		eo := &edgeOut{kind: e.Kind, keys: e.Keys, targets: j.inputs[e.To], slot: j.slotOf(e, subtask), groups: keyGroups(j.prog)}
+		eo := &edgeOut{kind: e.Kind, keys: e.Keys, targets: j.inputs[e.To], slot: j.slotOf(e, subtask), groups: keyGroups(j.prog), wait: wait}
 		if e.Kind == program.Forward {
 			eo.self = subtask
 		} else {
@@ -66,6 +73,7 @@ func (o *output) Collect(b *coldata.Batch) error {
 		return nil
 	}
 	o.rows.Add(int64(b.Rows()))
+	o.bytes.Add(int64(b.MemBytes()))
 	return o.send(message{kind: msgData, batch: b})
 }
 
@@ -80,25 +88,25 @@ func (o *output) send(m message) error {
 
 func (e *edgeOut) send(ctx context.Context, m message) error {
 	if e.kind == program.Forward {
-		return e.targets[e.self].put(ctx, e.slot, m)
+		return e.targets[e.self].put(ctx, e.slot, m, e.wait)
 	}
 	if m.kind != msgData {
 		// Watermarks, idleness, barriers and end of stream go to every
 		// downstream subtask.
 		for _, t := range e.targets {
-			if err := t.put(ctx, e.slot, m); err != nil {
+			if err := t.put(ctx, e.slot, m, e.wait); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if len(e.targets) == 1 {
-		return e.targets[0].put(ctx, e.slot, m)
+		return e.targets[0].put(ctx, e.slot, m, e.wait)
 	}
 	if len(e.keys) == 0 {
 		t := e.targets[e.self]
 		e.self = (e.self + 1) % len(e.targets)
-		return t.put(ctx, e.slot, m)
+		return t.put(ctx, e.slot, m, e.wait)
 	}
 	return e.partition(ctx, m)
 }
@@ -157,7 +165,7 @@ func (e *edgeOut) partition(ctx context.Context, m message) error {
 			sel := append([]int32(nil), rows...)
 			mb = &coldata.Batch{Cols: b.Cols, Len: b.Len, Sel: sel}
 		}
-		if err := e.targets[t].put(ctx, e.slot, message{kind: msgData, batch: mb}); err != nil {
+		if err := e.targets[t].put(ctx, e.slot, message{kind: msgData, batch: mb}, e.wait); err != nil {
 			return err
 		}
 	}
