@@ -78,7 +78,32 @@ func (h *H) CreateTopic(ctx context.Context, name string, n int) error {
 		return fmt.Errorf("create topic %s: %w", name, err)
 	}
 	h.DeleteLater(name)
-	return nil
+	// A real broker answers CreateTopics before its metadata lists the
+	// topic with a leader for every partition: wait for that, so what a
+	// definition checks next (a plan-time check, a consumer) sees it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		td, err := adm.ListTopics(ctx, name)
+		if err == nil {
+			if d, ok := td[name]; ok && d.Err == nil && len(d.Partitions) == n {
+				ready := true
+				for _, p := range d.Partitions {
+					ready = ready && p.Err == nil && p.Leader >= 0
+				}
+				if ready {
+					return nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s was created but its metadata did not list it with a leader for each of %d partitions within 30s (last error: %v)", name, n, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond): // polling the broker's metadata: there is no event to wait on
+		}
+	}
 }
 
 // DeleteLater deletes topic when the definition ends.
