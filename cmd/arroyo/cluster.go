@@ -59,31 +59,45 @@ func clusterCheckpoints(ctx context.Context, url string) (checkpoint.Storage, fu
 	return checkpoint.Bucket{B: b, URL: url}, func() { b.Close() }, nil
 }
 
-// serveCluster runs the API and the pipelines until ctx ends.
-func serveCluster(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+// clusterRunner opens the configured metadata database and checkpoint
+// storage and builds the runner of their pipelines (each job with its own
+// pipeline's stored UDFs), for arroyo cluster and arroyo controller. close
+// releases what it opened, after the jobs have stopped.
+func clusterRunner(ctx context.Context, cfg config.Config, stderr io.Writer) (runner *cluster.Runner, where string, close func(), err error) {
 	log := newLogger(cfg.Logging, stderr)
 	sc, where, err := storeConfig(cfg.Database)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
 	st, err := store.Open(ctx, sc)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
-	defer st.Close()
 	cps, closeCps, err := clusterCheckpoints(ctx, cfg.CheckpointURL)
 	if err != nil {
-		return err
+		st.Close()
+		return nil, "", nil, err
 	}
-	defer closeCps()
 	udfs, closeUDFs, err := newUDFHost(ctx, cfg, stderr)
+	if err != nil {
+		closeCps()
+		st.Close()
+		return nil, "", nil, err
+	}
+	sched := &cluster.Scheduler{}
+	runner = &cluster.Runner{Store: st, Ctl: controller.New(sched, cfg), Checkpoints: cps,
+		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Preview: streamPreview, Log: log, UDFs: udfs, Scheduler: sched}
+	return runner, where, func() { closeUDFs(); closeCps(); st.Close() }, nil
+}
+
+// serveCluster runs the API and the pipelines until ctx ends.
+func serveCluster(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+	runner, where, closeAll, err := clusterRunner(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeUDFs() // after the jobs have stopped
-	sched := &cluster.Scheduler{}
-	runner := &cluster.Runner{Store: st, Ctl: controller.New(sched, cfg), Checkpoints: cps,
-		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Preview: streamPreview, Log: log, UDFs: udfs, Scheduler: sched}
+	defer closeAll()
+	log, st, udfs := runner.Log, runner.Store, runner.UDFs
 	runner.Metrics = cluster.NewMetrics(runner)
 	// Resume what should run before the API takes requests (a pipeline
 	// created meanwhile must not be taken for one to recover).

@@ -11,10 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/arroyogo/arroyo/controlplane/cluster"
 	"github.com/arroyogo/arroyo/controlplane/config"
-	"github.com/arroyogo/arroyo/controlplane/controller"
-	"github.com/arroyogo/arroyo/controlplane/store"
 )
 
 func newController(configFile *string) *cobra.Command {
@@ -57,30 +54,12 @@ SIGTERM stops every running pipeline at a final checkpoint, then exits.`,
 // runController runs the controller on the configured store until ctx
 // ends.
 func runController(ctx context.Context, cfg config.Config, poll time.Duration, stderr io.Writer) error {
-	log := newLogger(cfg.Logging, stderr)
-	sc, where, err := storeConfig(cfg.Database)
+	runner, where, closeAll, err := clusterRunner(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, sc)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cps, closeCps, err := clusterCheckpoints(ctx, cfg.CheckpointURL)
-	if err != nil {
-		return err
-	}
-	defer closeCps()
-	// Stored UDFs run here: each job with its own pipeline's.
-	udfs, closeUDFs, err := newUDFHost(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeUDFs()
-	sched := &cluster.Scheduler{}
-	runner := &cluster.Runner{Store: st, Ctl: controller.New(sched, cfg), Checkpoints: cps,
-		Keep: cfg.Pipeline.CheckpointsRetained, DefaultSink: "stdout", Log: log, UDFs: udfs, Scheduler: sched}
+	defer closeAll()
+	log := runner.Log
 	fmt.Fprintf(stderr, "controller: running the pipelines of %s every %s (checkpoints: %s)\n", where, poll, cfg.CheckpointURL)
 	err = runner.Control(ctx, poll, time.Minute, func(err error) { log.Warn("controller", "error", err) })
 	fmt.Fprintln(stderr, "controller: stopped")

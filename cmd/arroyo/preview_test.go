@@ -17,13 +17,7 @@ import (
 // to the preview sink, and GET .../jobs/{job}/output streams its rows over
 // SSE (each once, with the index of its first row) until the job ends.
 func TestPreviewOutputThroughTheAPI(t *testing.T) {
-	dir := t.TempDir()
-	env := []string{"ARROYO__DATABASE__SQLITE__PATH=" + filepath.Join(dir, "cluster.sqlite"), "ARROYO__CHECKPOINT_URL=" + filepath.Join(dir, "checkpoints")}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	url, stop := startCluster(t, env)
-	defer stop()
-	c := client.New(url, "")
+	ctx, c := testCluster(t)
 	p, err := c.CreatePreview(ctx, api.PipelinePost{Name: "peek", Parallelism: 1,
 		Query: "CREATE TABLE i WITH (connector = 'impulse', event_rate = '2000', message_count = '300');\nSELECT counter * 2 AS twice FROM i;"})
 	if err != nil {
@@ -65,13 +59,7 @@ func TestPreviewOutputThroughTheAPI(t *testing.T) {
 // rows they received and sent, per subtask, at
 // GET .../jobs/{job}/operator_metric_groups.
 func TestOperatorMetricsThroughTheAPI(t *testing.T) {
-	dir := t.TempDir()
-	env := []string{"ARROYO__DATABASE__SQLITE__PATH=" + filepath.Join(dir, "cluster.sqlite"), "ARROYO__CHECKPOINT_URL=" + filepath.Join(dir, "checkpoints")}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	url, stop := startCluster(t, env)
-	defer stop()
-	c := client.New(url, "")
+	ctx, c := testCluster(t)
 	p, err := c.CreatePipeline(ctx, api.PipelinePost{Name: "counts", Parallelism: 2,
 		Query: "CREATE TABLE i WITH (connector = 'impulse', event_rate = '500');\nCREATE TABLE out WITH (connector = 'blackhole');\nINSERT INTO out SELECT counter FROM i WHERE counter >= 0;"})
 	if err != nil {
@@ -112,4 +100,18 @@ func TestOperatorMetricsThroughTheAPI(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling the API
 	}
+}
+
+// testCluster starts `arroyo cluster` on a fresh database for one test and
+// returns a client of its API and a context that ends with a minute's
+// deadline or the test.
+func testCluster(t *testing.T) (context.Context, *client.Client) {
+	t.Helper()
+	dir := t.TempDir()
+	env := []string{"ARROYO__DATABASE__SQLITE__PATH=" + filepath.Join(dir, "cluster.sqlite"), "ARROYO__CHECKPOINT_URL=" + filepath.Join(dir, "checkpoints")}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	url, stop := startCluster(t, env)
+	t.Cleanup(func() { stop() })
+	return ctx, client.New(url, "")
 }
