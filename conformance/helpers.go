@@ -106,6 +106,23 @@ func (h *H) CreateTopic(ctx context.Context, name string, n int) error {
 	}
 }
 
+// StopAndExpect waits until topic out has len(want) rows (committed ones
+// only, if committed) while pl runs, stops pl at a final checkpoint, and
+// checks that a read_committed consumer sees exactly want there.
+func (h *H) StopAndExpect(ctx context.Context, pl *Pipeline, out string, want []Row, committed bool) error {
+	if err := h.WaitRows(ctx, out, len(want), committed, pl); err != nil {
+		return err
+	}
+	if err := pl.StopAndWait(ctx); err != nil {
+		return err
+	}
+	got, err := h.ReadCommitted(ctx, out)
+	if err != nil {
+		return err
+	}
+	return ExpectExactly(got, want)
+}
+
 // DeleteLater deletes topic when the definition ends.
 func (h *H) DeleteLater(topic string) {
 	h.Defer(func() {

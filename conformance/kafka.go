@@ -108,17 +108,7 @@ func sourceLatest(ctx context.Context, h *H) error {
 	if err := h.Produce(ctx, nil, in, h.Partitions, want); err != nil {
 		return err
 	}
-	if err := h.WaitRows(ctx, out, len(want), false); err != nil {
-		return err
-	}
-	if err := pl.StopAndWait(ctx); err != nil {
-		return err
-	}
-	got, err := h.ReadCommitted(ctx, out)
-	if err != nil {
-		return err
-	}
-	return ExpectExactly(got, want)
+	return h.StopAndExpect(ctx, pl, out, want, false)
 }
 
 func sourceGroup(ctx context.Context, h *H) error {
@@ -220,17 +210,7 @@ func partitionsAdded(ctx context.Context, h *H) error {
 		return err
 	}
 	want := append(first, more...)
-	if err := h.WaitRows(ctx, out, len(want), false); err != nil {
-		return err
-	}
-	if err := pl.StopAndWait(ctx); err != nil {
-		return err
-	}
-	got, err := h.ReadCommitted(ctx, out)
-	if err != nil {
-		return err
-	}
-	return ExpectExactly(got, want)
+	return h.StopAndExpect(ctx, pl, out, want, false)
 }
 
 func atLeastOnceSink(ctx context.Context, h *H) error {

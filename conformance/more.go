@@ -150,17 +150,7 @@ func evolution(ctx context.Context, h *H, format string, v1, v2 string, typ sr.S
 	if err != nil {
 		return err
 	}
-	if err := h.WaitRows(ctx, out, len(want), false, pl); err != nil {
-		return err
-	}
-	if err := pl.StopAndWait(ctx); err != nil {
-		return err
-	}
-	got, err := h.ReadCommitted(ctx, out)
-	if err != nil {
-		return err
-	}
-	return ExpectExactly(got, want)
+	return h.StopAndExpect(ctx, pl, out, want, false)
 }
 
 func jsonEvolution(ctx context.Context, h *H) error {

@@ -43,17 +43,7 @@ func registryRoundTrip(ctx context.Context, h *H) error {
 	if err != nil {
 		return err
 	}
-	if err := h.WaitRows(ctx, out, len(want), false, pl); err != nil {
-		return err
-	}
-	if err := pl.StopAndWait(ctx); err != nil {
-		return err
-	}
-	got, err := h.ReadCommitted(ctx, out)
-	if err != nil {
-		return err
-	}
-	return ExpectExactly(got, want)
+	return h.StopAndExpect(ctx, pl, out, want, false)
 }
 
 func registryIncompatible(ctx context.Context, h *H) error {
