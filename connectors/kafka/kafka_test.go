@@ -305,26 +305,7 @@ func TestMetadataColumns(t *testing.T) {
 		"WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'in', type = 'source', 'source.offset' = 'earliest');\n" +
 		"CREATE TABLE dst WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'out', type = 'sink');\n" +
 		"INSERT INTO dst SELECT id, k, p, o, CAST(ts AS BIGINT) AS ts, tp FROM src;\n"
-	prog, err := plan(t, sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: "j"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { j.Cancel(); _ = j.Wait() }()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	var got []string
-	for len(got) < 2 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			j.Cancel()
-			t.Fatalf("got %q: %v", got, j.Wait())
-		}
-		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
+	got := runAndRead(t, sql, cl, 2)
 	want := []string{
 		`{"id":1,"k":"k1","p":1,"o":0,"ts":` + strconv.FormatInt(ts.UnixNano(), 10) + `,"tp":"in"}`,
 		`{"id":2,"k":null,"p":1,"o":1,"ts":` + strconv.FormatInt(ts.UnixNano(), 10) + `,"tp":"in"}`,
@@ -457,26 +438,7 @@ func TestMetadataOnlyProjection(t *testing.T) {
 	sql := "CREATE TABLE src (id BIGINT, o BIGINT METADATA FROM 'offset') WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'in', type = 'source', 'source.offset' = 'earliest');\n" +
 		"CREATE TABLE dst WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = 'out', type = 'sink');\n" +
 		"INSERT INTO dst SELECT o FROM src;\n"
-	prog, err := plan(t, sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: "j"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { j.Cancel(); _ = j.Wait() }()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	var got []string
-	for len(got) < 2 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			j.Cancel()
-			t.Fatalf("got %q: %v", got, j.Wait())
-		}
-		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
+	got := runAndRead(t, sql, cl, 2)
 	if strings.Join(got, " ") != `{"o":0} {"o":1}` {
 		t.Errorf("got %q", got)
 	}
@@ -589,4 +551,31 @@ func TestSchemaRegistryIncompatible(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "avro-value") {
 		t.Errorf("incompatible registry schema: %v", err)
 	}
+}
+
+// runAndRead plans and runs sql until cl (consuming the sink's topic) has
+// read n records, and returns their values; the job is cancelled after.
+func runAndRead(t *testing.T, sql string, cl *kgo.Client, n int) []string {
+	t.Helper()
+	prog, err := plan(t, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := dataflow.Start(t.Context(), prog, dataflow.Options{JobID: "j"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { j.Cancel(); _ = j.Wait() }()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var got []string
+	for len(got) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			j.Cancel()
+			t.Fatalf("got %q: %v", got, j.Wait())
+		}
+		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	return got
 }
