@@ -9,7 +9,8 @@
 // is for looking at, and a slow or absent reader must never hold back or
 // fail the pipeline, so a reader that falls behind the budget skips to
 // the oldest batch still kept. A reader that connects late sees the kept
-// batches first. The newest maxFeeds feeds are kept.
+// batches first. The feeds of the maxFeeds (16) most recently used jobs
+// are kept, so finished previews hold at most 128 MiB.
 //
 // It must not import other connectors, sqlplan, controlplane, udf, cmd,
 // engine/ops or engine/dataflow.
@@ -26,7 +27,7 @@ import (
 
 const (
 	maxFeedBytes = 8 << 20
-	maxFeeds     = 64
+	maxFeeds     = 16
 )
 
 func init() {
