@@ -1,13 +1,18 @@
 package kafka_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -92,9 +97,65 @@ func (e *copyEnv) waitOut(t *testing.T, n int) {
 		default:
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("%d of %d records on 'out'", got, n)
+			t.Fatalf("%d of %d records on 'out'\n%s", got, n, e.diagnose())
 		}
 	}
+}
+
+// diagnose describes why records may be missing on "out": the job's
+// counters, the cluster's transactions, the topic's end offsets beside its
+// last stable offsets (an open transaction holds read_committed readers
+// back), and the goroutines in this package's code.
+func (e *copyEnv) diagnose() string {
+	var b strings.Builder
+	var keys []string
+	for k, v := range e.job.Counters() {
+		keys = append(keys, fmt.Sprintf("  %v = %d", k, v))
+	}
+	sort.Strings(keys)
+	b.WriteString("counters:\n" + strings.Join(keys, "\n") + "\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(e.cl)
+	if ts, err := adm.ListTransactions(ctx, nil, nil); err != nil {
+		fmt.Fprintf(&b, "list transactions: %v\n", err)
+	} else if ds, err := adm.DescribeTransactions(ctx, ts.TransactionalIDs()...); err != nil {
+		fmt.Fprintf(&b, "describe transactions: %v\n", err)
+	} else {
+		for _, d := range ds.Sorted() {
+			fmt.Fprintf(&b, "  txn %s: %s producer %d epoch %d topics %v err %v\n", d.TxnID, d.State, d.ProducerID, d.ProducerEpoch, d.Topics, d.Err)
+		}
+	}
+	for _, iso := range []int8{0, 1} {
+		req := kmsg.NewPtrListOffsetsRequest()
+		req.IsolationLevel = iso
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = "out"
+		for p := int32(0); p < 2; p++ {
+			rp := kmsg.NewListOffsetsRequestTopicPartition()
+			rp.Partition, rp.Timestamp = p, -1
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, e.cl)
+		if err != nil {
+			fmt.Fprintf(&b, "list offsets (isolation %d): %v\n", iso, err)
+			continue
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				fmt.Fprintf(&b, "  out/%d isolation %d: offset %d err %d\n", p.Partition, iso, p.Offset, p.ErrorCode)
+			}
+		}
+	}
+	var g bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&g, 2)
+	for _, st := range strings.Split(g.String(), "\n\n") {
+		if (strings.Contains(st, "connectors/kafka.") || strings.Contains(st, "engine/dataflow.")) && !strings.Contains(st, "diagnose") {
+			b.WriteString(st + "\n\n")
+		}
+	}
+	return b.String()
 }
 
 // TestTransientErrorsRetried: one retriable error injected into each of

@@ -418,7 +418,14 @@ func (s twoPhase) Commit(ctx context.Context, epoch uint64, all [][]byte) error 
 			continue
 		}
 		if cl, ok := s.pending[p.TxnID]; ok {
-			if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			// Bounded: the client retries CONCURRENT_TRANSACTIONS for as
+			// long as its context lives, and a commit that hangs holds
+			// every later epoch back; past the window it is finished by
+			// producer id like any other failed commit.
+			ectx, cancel := context.WithTimeout(ctx, s.cfg.retryWindow())
+			err := cl.EndTransaction(ectx, kgo.TryCommit)
+			cancel()
+			if err != nil {
 				cerr := s.cfg.connErr("commit transaction "+p.TxnID, err, ctx)
 				if !retriable(cerr) || ctx.Err() != nil {
 					return cerr
