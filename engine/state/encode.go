@@ -131,6 +131,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		start, end int
 		blob       []byte
 	}
+	// (A blob is immutable: a later snapshot may refer to it.)
 	var parts []part
 	buf := make([]byte, 0, sizeHint+64)
 	var with []named
@@ -201,7 +202,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		if d == nil {
 			d = buf[p.start:p.end:p.end]
 		}
-		snap.Groups[i] = GroupState{Group: p.group, Data: d}
+		snap.Groups[i] = GroupState{Group: p.group, Data: d, Immutable: p.blob != nil}
 	}
 	if len(gspans) > 0 {
 		snap.Global = make([]GlobalEntry, len(gspans))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -268,14 +269,21 @@ func TestSnapshotCorrupt(t *testing.T) {
 	}
 	bad := bytes.Clone(data)
 	bad[4] = 9
-	if err := sn.UnmarshalBinary(bad); err == nil || !strings.Contains(err.Error(), "snapshot version 9, this build reads versions 1 and 2") {
+	if err := sn.UnmarshalBinary(bad); err == nil || !strings.Contains(err.Error(), "snapshot version 9, this build reads versions 1 to 3") {
 		t.Errorf("future version: %v", err)
 	}
-	// Version 1 (no key group in several parts) is read as it is.
-	v1 := bytes.Clone(data[:len(data)-4])
-	v1[4] = 1
-	if err := sn.UnmarshalBinary(binary.LittleEndian.AppendUint32(v1, crc32c(v1))); err != nil {
-		t.Errorf("version 1: %v", err)
+	// Versions 1 (no key group in several parts) and 2 (no references)
+	// are read as they are.
+	if err := sn.UnmarshalBinary(data); err != nil {
+		t.Fatalf("intact snapshot: %v", err)
+	}
+	for _, v := range []byte{1, 2} {
+		var back Snapshot
+		if err := back.UnmarshalBinary(legacyEncode(&sn, v)); err != nil {
+			t.Errorf("version %d: %v", v, err)
+		} else if !reflect.DeepEqual(back, sn) {
+			t.Errorf("version %d decodes to %+v, want %+v", v, back, sn)
+		}
 	}
 	if err := sn.UnmarshalBinary(data); err != nil {
 		t.Fatalf("intact snapshot: %v", err)
@@ -462,4 +470,27 @@ func BenchmarkKeyed(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 		}
 	})
+}
+
+// legacyEncode is the encoding of versions 1 and 2 (no file table, no
+// part kinds), which this build still reads.
+func legacyEncode(s *Snapshot, version byte) []byte {
+	b := append([]byte(snapshotMagic), version)
+	b = appendString(b, s.OperatorID)
+	b = binary.AppendUvarint(b, s.Epoch)
+	b = binary.AppendUvarint(b, uint64(s.Subtask))
+	b = binary.AppendUvarint(b, uint64(s.Parallelism))
+	b = binary.AppendUvarint(b, uint64(s.MaxKeyGroups))
+	b = binary.AppendUvarint(b, uint64(len(s.Groups)))
+	for _, g := range s.Groups {
+		b = binary.AppendUvarint(b, uint64(g.Group))
+		b = appendBytes(b, g.Data)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Global)))
+	for _, e := range s.Global {
+		b = appendString(b, e.Table)
+		b = appendString(b, e.Key)
+		b = appendBytes(b, e.Value)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32c(b))
 }

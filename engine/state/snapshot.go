@@ -33,9 +33,46 @@ type Snapshot struct {
 // (NoExpiry) or 1 followed by a varint. A key group may have several
 // GroupStates in a row (version 2): their entries are distinct, and
 // together they are the group's state.
+//
+// A part may be written once and referenced by later snapshots
+// (incremental checkpoints, version 3): Immutable says its Data never
+// changes, so a writer may refer to where it wrote it before instead of
+// writing it again; Ref, set by a writer before encoding or by decoding,
+// is where the part's bytes are. A decoded part with a Ref has no Data
+// until the reader resolves it (ResolvePart); a store refuses it.
 type GroupState struct {
-	Group int
-	Data  []byte
+	Group     int
+	Data      []byte
+	Immutable bool
+	Ref       *PartRef
+}
+
+// PartRef locates a group part written by an earlier snapshot: Length
+// bytes at Offset of File (a name relative to the writer's root, e.g. a
+// checkpoint directory), whose CRC-32C is CRC32C.
+type PartRef struct {
+	File   string
+	Offset int64
+	Length int64
+	CRC32C uint32
+}
+
+// ResolvePart sets the Data of a referenced part from the bytes of its
+// file, after checking the part is inside the file and its checksum.
+func (g *GroupState) ResolvePart(file []byte) error {
+	r := g.Ref
+	if r == nil {
+		return nil
+	}
+	if r.Offset < 0 || r.Length < 0 || r.Offset+r.Length > int64(len(file)) {
+		return fmt.Errorf("%w: part of key group %d at offset %d, %d bytes, is outside the file's %d bytes", ErrCorrupt, g.Group, r.Offset, r.Length, len(file))
+	}
+	d := file[r.Offset : r.Offset+r.Length : r.Offset+r.Length]
+	if sum := crc32c(d); sum != r.CRC32C {
+		return fmt.Errorf("%w: part of key group %d at offset %d, %d bytes: checksum %08x, the reference says %08x", ErrCorrupt, g.Group, r.Offset, r.Length, sum, r.CRC32C)
+	}
+	g.Data = d
+	return nil
 }
 
 // GlobalEntry is one entry of a global table.
@@ -53,8 +90,11 @@ const (
 	// snapshotVersion is the version written. Version 2 lets a key
 	// group have several GroupStates in a row (an operator's immutable
 	// parts, referenced instead of copied); a version 1 snapshot is a
-	// valid version 2 one, so both are read.
-	snapshotVersion = 2
+	// valid version 2 one. Version 3 adds a table of referenced files
+	// and a kind byte per part: 0, the part's bytes follow; 1, a
+	// reference (file index, offset, length, CRC-32C) to a part an
+	// earlier snapshot wrote. All three are read.
+	snapshotVersion = 3
 	// snapshotMin is the smallest encoding: magic, version, checksum.
 	snapshotMin = len(snapshotMagic) + 1 + 4
 )
@@ -63,11 +103,12 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // MarshalBinary encodes the snapshot: magic "ARSS", a version byte, the
 // header (operator id, epoch, subtask, parallelism, key-group count), the
-// groups, the global entries, and a CRC-32C of everything before it.
+// referenced files, the groups (each its bytes or a reference), the global
+// entries, and a CRC-32C of everything before it.
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	size := 64 + len(s.OperatorID)
 	for _, g := range s.Groups {
-		size += 2*binary.MaxVarintLen32 + len(g.Data)
+		size += 2*binary.MaxVarintLen32 + 1 + len(g.Data)
 	}
 	for _, e := range s.Global {
 		size += 3*binary.MaxVarintLen32 + len(e.Table) + len(e.Key) + len(e.Value)
@@ -77,29 +118,19 @@ func (s *Snapshot) MarshalBinary() ([]byte, error) {
 
 // AppendBinary appends the encoding of MarshalBinary to b.
 func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
-	if s.Subtask < 0 || s.Parallelism < 1 || s.MaxKeyGroups < 1 {
-		return nil, fmt.Errorf("state: encode snapshot: subtask %d of parallelism %d, %d key groups", s.Subtask, s.Parallelism, s.MaxKeyGroups)
+	w := &appender{b: b}
+	_, _, err := s.EncodeParts(w, nil)
+	if err != nil {
+		return nil, err
 	}
-	start := len(b)
-	b = append(b, snapshotMagic...)
-	b = append(b, snapshotVersion)
-	b = appendString(b, s.OperatorID)
-	b = binary.AppendUvarint(b, s.Epoch)
-	b = binary.AppendUvarint(b, uint64(s.Subtask))
-	b = binary.AppendUvarint(b, uint64(s.Parallelism))
-	b = binary.AppendUvarint(b, uint64(s.MaxKeyGroups))
-	b = binary.AppendUvarint(b, uint64(len(s.Groups)))
-	for _, g := range s.Groups {
-		b = binary.AppendUvarint(b, uint64(g.Group))
-		b = appendBytes(b, g.Data)
-	}
-	b = binary.AppendUvarint(b, uint64(len(s.Global)))
-	for _, e := range s.Global {
-		b = appendString(b, e.Table)
-		b = appendString(b, e.Key)
-		b = appendBytes(b, e.Value)
-	}
-	return binary.LittleEndian.AppendUint32(b, crc32c(b[start:])), nil
+	return w.b, nil
+}
+
+type appender struct{ b []byte }
+
+func (a *appender) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
 }
 
 // EncodeTo writes the encoding of MarshalBinary to w piece by piece,
@@ -107,6 +138,13 @@ func (s *Snapshot) AppendBinary(b []byte) ([]byte, error) {
 // it is), and returns its size and the CRC-32C of all of it, trailer
 // included: what a checkpoint records about the file.
 func (s *Snapshot) EncodeTo(w io.Writer) (size int64, sum uint32, err error) {
+	return s.EncodeParts(w, nil)
+}
+
+// EncodeParts is EncodeTo that also tells placed, if not nil, where in
+// the output the bytes of every group written in place (no Ref) start:
+// a writer records them to refer to the part later.
+func (s *Snapshot) EncodeParts(w io.Writer, placed func(i int, offset int64)) (size int64, sum uint32, err error) {
 	if s.Subtask < 0 || s.Parallelism < 1 || s.MaxKeyGroups < 1 {
 		return 0, 0, fmt.Errorf("state: encode snapshot: subtask %d of parallelism %d, %d key groups", s.Subtask, s.Parallelism, s.MaxKeyGroups)
 	}
@@ -133,10 +171,37 @@ func (s *Snapshot) EncodeTo(w io.Writer) (size int64, sum uint32, err error) {
 	head = binary.AppendUvarint(head, uint64(s.Subtask))
 	head = binary.AppendUvarint(head, uint64(s.Parallelism))
 	head = binary.AppendUvarint(head, uint64(s.MaxKeyGroups))
-	head = binary.AppendUvarint(head, uint64(len(s.Groups)))
+	// The referenced files, in order of first use.
+	files := map[string]int{}
+	var names []string
 	for _, g := range s.Groups {
+		if g.Ref != nil {
+			if _, ok := files[g.Ref.File]; !ok {
+				files[g.Ref.File] = len(names)
+				names = append(names, g.Ref.File)
+			}
+		}
+	}
+	head = binary.AppendUvarint(head, uint64(len(names)))
+	for _, n := range names {
+		head = appendString(head, n)
+	}
+	head = binary.AppendUvarint(head, uint64(len(s.Groups)))
+	for i, g := range s.Groups {
 		head = binary.AppendUvarint(head, uint64(g.Group))
+		if r := g.Ref; r != nil {
+			head = append(head, partRef)
+			head = binary.AppendUvarint(head, uint64(files[r.File]))
+			head = binary.AppendUvarint(head, uint64(r.Offset))
+			head = binary.AppendUvarint(head, uint64(r.Length))
+			head = binary.LittleEndian.AppendUint32(head, r.CRC32C)
+			continue
+		}
+		head = append(head, partInline)
 		head = binary.AppendUvarint(head, uint64(len(g.Data)))
+		if placed != nil {
+			placed(i, size+int64(len(head)))
+		}
 		if len(g.Data) < 4096 {
 			head = append(head, g.Data...)
 			if len(head) >= 64<<10 {
@@ -157,6 +222,24 @@ func (s *Snapshot) EncodeTo(w io.Writer) (size int64, sum uint32, err error) {
 	trailer := binary.LittleEndian.AppendUint32(nil, crc)
 	put(trailer)
 	return size, crc, err
+}
+
+// The kinds of a version 3 part.
+const (
+	partInline = 0
+	partRef    = 1
+)
+
+// Referenced reports how many of the snapshot's group parts, and how
+// many bytes, are references to parts of earlier snapshots.
+func (s *Snapshot) Referenced() (parts int, bytes int64) {
+	for _, g := range s.Groups {
+		if g.Ref != nil {
+			parts++
+			bytes += g.Ref.Length
+		}
+	}
+	return parts, bytes
 }
 
 // UnmarshalBinary decodes an encoding of MarshalBinary. Every malformation
@@ -187,8 +270,9 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	if string(data[:4]) != snapshotMagic {
 		return fmt.Errorf("not a state snapshot (starts with %q)", data[:4])
 	}
-	if v := data[4]; v != 1 && v != snapshotVersion {
-		return fmt.Errorf("snapshot version %d, this build reads versions 1 and %d", v, snapshotVersion)
+	version := data[4]
+	if version < 1 || version > snapshotVersion {
+		return fmt.Errorf("snapshot version %d, this build reads versions 1 to %d", version, snapshotVersion)
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if got := crc32c(body); got != sum {
@@ -208,14 +292,50 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 	if r.err == nil && (out.Parallelism < 1 || out.Subtask >= out.Parallelism || out.MaxKeyGroups < 1 || out.MaxKeyGroups > MaxKeyGroupsLimit) {
 		return fmt.Errorf("header: subtask %d of parallelism %d, %d key groups", out.Subtask, out.Parallelism, out.MaxKeyGroups)
 	}
+	var files []string
+	if version >= 3 {
+		n := r.count()
+		for i := 0; i < n && r.err == nil; i++ {
+			files = append(files, string(r.bytes()))
+		}
+	}
 	n := r.count()
 	for i := 0; i < n && r.err == nil; i++ {
 		g := r.int()
-		data := r.bytes()
+		gs := GroupState{Group: g}
+		kind := byte(partInline)
+		if version >= 3 {
+			if len(r.b) == 0 {
+				r.fail("truncated part")
+				break
+			}
+			kind, r.b = r.b[0], r.b[1:]
+		}
+		switch kind {
+		case partInline:
+			gs.Data = r.bytes()
+		case partRef:
+			f := r.uvarint()
+			ref := &PartRef{Offset: int64(r.uvarint()), Length: int64(r.uvarint())}
+			if r.err == nil && (f >= uint64(len(files)) || ref.Offset < 0 || ref.Length < 0) {
+				return fmt.Errorf("part of key group %d refers to file %d of %d, offset %d, length %d", g, f, len(files), ref.Offset, ref.Length)
+			}
+			if r.err == nil && len(r.b) < 4 {
+				r.fail("truncated reference")
+			}
+			if r.err == nil {
+				ref.File = files[f]
+				ref.CRC32C = binary.LittleEndian.Uint32(r.b)
+				r.b = r.b[4:]
+			}
+			gs.Ref = ref
+		default:
+			return fmt.Errorf("part of key group %d has kind %d", g, kind)
+		}
 		if r.err == nil && (g >= out.MaxKeyGroups || (i > 0 && g < out.Groups[i-1].Group)) {
 			return fmt.Errorf("key group %d out of order or range", g)
 		}
-		out.Groups = append(out.Groups, GroupState{Group: g, Data: data})
+		out.Groups = append(out.Groups, gs)
 	}
 	n = r.count()
 	for i := 0; i < n && r.err == nil; i++ {

@@ -179,6 +179,9 @@ func (s *Store) restore(snaps []*Snapshot) error {
 			if gs.Group < s.lo || gs.Group >= s.hi {
 				continue
 			}
+			if gs.Ref != nil && gs.Data == nil {
+				return fmt.Errorf("snapshot of subtask %d, key group %d: the part in %s at offset %d was not resolved", sn.Subtask, gs.Group, gs.Ref.File, gs.Ref.Offset)
+			}
 			// Validated now (a damaged group fails the restore here),
 			// loaded when a table is first used.
 			if err := rangeGroup(gs, nil); err != nil {
