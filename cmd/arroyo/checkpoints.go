@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -151,7 +152,7 @@ func inspectCheckpoint(ctx context.Context, stateDir, job string, epoch uint64, 
 		return err
 	}
 	fmt.Fprintf(w, "job %s, checkpoint %d of program %q (format %d, %d key groups)\n", job, m.Epoch, m.Program, m.Version, m.MaxKeyGroups)
-	fmt.Fprintf(w, "taken %s in %s, %d bytes, in %s\n", m.Finished.Format("2006-01-02 15:04:05.000"), m.Finished.Sub(m.Started).Round(100_000), m.Bytes(), loc.storage.String()+"/"+m.Dir)
+	fmt.Fprintf(w, "taken %s in %s, %d bytes of its own and %d referenced in earlier checkpoints' files, in %s\n", m.Finished.Format("2006-01-02 15:04:05.000"), m.Finished.Sub(m.Started).Round(100_000), m.Bytes(), m.Referenced(), loc.storage.String()+"/"+m.Dir)
 	for _, o := range m.Operators {
 		fmt.Fprintf(w, "%s (%s), parallelism %d\n", o.Description, o.ID, o.Parallelism)
 		for _, s := range o.Subtasks {
@@ -159,7 +160,11 @@ func inspectCheckpoint(ctx context.Context, stateDir, job string, epoch uint64, 
 				fmt.Fprintf(w, "  subtask %d: no state\n", s.Subtask)
 				continue
 			}
-			fmt.Fprintf(w, "  subtask %d: %s, %d bytes: %s\n", s.Subtask, s.File, s.Size, checkpoint.Describe(snap[o.ID][s.Subtask]))
+			refs := ""
+			if len(s.Refs) > 0 {
+				refs = fmt.Sprintf(" + %d referenced in %s", s.RefBytes, strings.Join(s.Refs, ", "))
+			}
+			fmt.Fprintf(w, "  subtask %d: %s, %d bytes%s: %s\n", s.Subtask, s.File, s.Size, refs, checkpoint.Describe(snap[o.ID][s.Subtask]))
 		}
 	}
 	return nil

@@ -99,3 +99,10 @@ func (b Bucket) RemoveAll(ctx context.Context, dir string) error {
 		}
 	}
 }
+
+func (b Bucket) Remove(ctx context.Context, name string) error {
+	if err := b.B.Delete(ctx, name); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return err
+	}
+	return nil
+}

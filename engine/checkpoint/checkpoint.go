@@ -13,14 +13,26 @@
 //	  _metadata.json            written last: the checkpoint exists once it does
 //
 // Files are our own framed binary (the state package's snapshot encoding:
-// one blob per key group, CRC-32C trailer); `arroyo checkpoints inspect`
-// decodes them for people. A directory without _metadata.json is a
-// checkpoint that was never completed: it is ignored and deleted.
+// one or more parts per key group, CRC-32C trailer); `arroyo checkpoints
+// inspect` decodes them for people. A directory without _metadata.json is
+// not a checkpoint: one never completed (ignored, and deleted), or one
+// retention dropped whose files later checkpoints still refer to.
+//
+// Checkpoints are incremental: a part of a state snapshot that does not
+// change (state.GroupState.Immutable, e.g. an aggregate's pane no row
+// reached since) is written once, by the checkpoint that first had it,
+// and later checkpoints' files refer to it (file, offset, length,
+// CRC-32C) instead of writing it again. Each Subtask lists the files its
+// references point into, so retention keeps a file as long as a retained
+// checkpoint needs it without reading any state file, and Load resolves
+// the references (a missing or damaged part is an error naming the
+// checkpoint, the referenced epoch and the file).
 //
 // It must not import sqlplan, connectors, controlplane, udf or cmd.
 package checkpoint
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,8 +53,9 @@ import (
 )
 
 // FormatVersion is the version of the metadata and file layout this build
-// writes and reads.
-const FormatVersion = 1
+// writes. Version 2 adds references to earlier checkpoints' files
+// (Subtask.Refs, state snapshot format 3); version 1 is still read.
+const FormatVersion = 2
 
 // MetadataFile is the name of a checkpoint's metadata, written last.
 const MetadataFile = "_metadata.json"
@@ -84,14 +97,33 @@ type Subtask struct {
 	File    string `json:"file,omitempty"`
 	Size    int64  `json:"size"`
 	CRC32C  uint32 `json:"crc32c"`
+	// Refs are the files (relative to the Dir's root, e.g.
+	// "epoch-00000003/calc_1f0c3a9e-0.state") that File refers to parts
+	// of, and RefBytes the size of those parts: state this checkpoint
+	// has without writing it again.
+	Refs     []string `json:"refs,omitempty"`
+	RefBytes int64    `json:"ref_bytes,omitempty"`
 }
 
-// Bytes is the total size of the checkpoint's files.
+// Bytes is the total size of the checkpoint's own files (what writing it
+// wrote; Referenced is what it refers to in earlier checkpoints' files).
 func (m *Metadata) Bytes() int64 {
 	var n int64
 	for _, o := range m.Operators {
 		for _, s := range o.Subtasks {
 			n += s.Size
+		}
+	}
+	return n
+}
+
+// Referenced is the size of the parts of earlier checkpoints' files the
+// checkpoint refers to.
+func (m *Metadata) Referenced() int64 {
+	var n int64
+	for _, o := range m.Operators {
+		for _, s := range o.Subtasks {
+			n += s.RefBytes
 		}
 	}
 	return n
@@ -106,8 +138,15 @@ type Dir struct {
 	// Keep is how many complete checkpoints are kept (at least 1; 0 means
 	// DefaultKeep). Older ones are deleted after each new one: a restore
 	// only ever loads the latest, and what a two-phase sink has yet to
-	// commit travels inside it.
+	// commit travels inside it. A dropped checkpoint's files that a kept
+	// one refers to stay until none does.
 	Keep int
+
+	// parts is where the immutable parts of the last checkpoint Write
+	// wrote are, by the address of their first byte (the map keeps them
+	// alive, so an address is never reused for other bytes while it is
+	// in it): the next checkpoint refers to those it has again.
+	parts map[*byte]state.PartRef
 }
 
 // DefaultKeep is how many checkpoints a Dir keeps unless told otherwise.
@@ -134,7 +173,9 @@ func fileName(opID string, sub int, k Kind) string {
 // Write stores a complete checkpoint of prog: every subtask's file (in
 // parallel), then the metadata, atomically; then older checkpoints beyond
 // Keep are deleted. The checkpoint exists (Latest finds it) only once
-// Write has returned nil.
+// Write has returned nil. Parts of state snapshots the previous Write of
+// this Dir wrote (or referred to) are referred to, not written again.
+// Calls must not overlap (the runtime writes one checkpoint at a time).
 func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.CompletedCheckpoint) (*Metadata, error) {
 	dir := epochDir(c.Epoch)
 	m := &Metadata{
@@ -163,6 +204,7 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 		first error
 		wg    sync.WaitGroup
 		sem   = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+		next  = map[*byte]state.PartRef{}
 	)
 	for _, w := range jobs {
 		wg.Add(1)
@@ -176,13 +218,23 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 				size int64
 				sum  uint32
 				err  error
+				refs []string
+				refd int64
 			)
 			if sn, ok := w.h.(*state.Snapshot); ok {
 				// Operator state, the bulk of a checkpoint, is written
 				// from its pieces where the storage streams.
 				k = KindState
 				name = fileName(o.ID, w.sub, k)
-				size, sum, err = d.writeSnapshot(ctx, d.join(dir, name), sn)
+				var placed map[*byte]state.PartRef
+				size, sum, placed, refs, refd, err = d.writeSnapshot(ctx, dir+"/"+name, sn)
+				if err == nil {
+					mu.Lock()
+					for p, r := range placed {
+						next[p] = r
+					}
+					mu.Unlock()
+				}
 			} else {
 				var data []byte
 				k, data, err = encodeHandle(w.h)
@@ -200,7 +252,7 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 				}
 				return
 			}
-			o.Subtasks[w.sub] = Subtask{Subtask: w.sub, Kind: k, File: name, Size: size, CRC32C: sum}
+			o.Subtasks[w.sub] = Subtask{Subtask: w.sub, Kind: k, File: name, Size: size, CRC32C: sum, Refs: refs, RefBytes: refd}
 		}()
 	}
 	wg.Wait()
@@ -219,34 +271,76 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 		_ = d.Storage.RemoveAll(context.WithoutCancel(ctx), d.join(dir))
 		return nil, fmt.Errorf("checkpoint %d: write %s/%s: %w", c.Epoch, d.Storage, d.join(dir, MetadataFile), err)
 	}
-	d.prune(ctx, c.Epoch)
+	// Only now may the next checkpoint refer to this one's parts (and to
+	// those it refers to, which it keeps).
+	d.parts = next
+	d.prune(ctx, m)
 	return m, nil
 }
 
-// writeSnapshot writes a state snapshot's file and returns its size and
-// checksum: streamed from the snapshot's pieces if the storage can, or
-// encoded in memory first.
-func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot) (int64, uint32, error) {
+// writeSnapshot writes a state snapshot's file, name relative to the root,
+// and returns its size and checksum, where its immutable parts are
+// (placed: those it wrote and those it refers to), the files it refers to
+// and the bytes of the parts it refers to. An immutable part the previous
+// checkpoint had is referred to; the file is streamed from the
+// snapshot's pieces if the storage can, or encoded in memory first.
+func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot) (size int64, sum uint32, placed map[*byte]state.PartRef, refs []string, refd int64, err error) {
+	out := *sn
+	out.Groups = make([]state.GroupState, len(sn.Groups))
+	copy(out.Groups, sn.Groups)
+	placed = map[*byte]state.PartRef{}
+	files := map[string]bool{}
+	for i := range out.Groups {
+		g := &out.Groups[i]
+		if !g.Immutable || len(g.Data) == 0 {
+			continue
+		}
+		if r, ok := d.parts[&g.Data[0]]; ok && r.Length == int64(len(g.Data)) {
+			g.Ref = &r
+			placed[&g.Data[0]] = r
+			refd += r.Length
+			if !files[r.File] {
+				files[r.File] = true
+				refs = append(refs, r.File)
+			}
+		}
+	}
+	sort.Strings(refs)
+	offsets := map[int]int64{}
+	at := func(i int, off int64) {
+		if out.Groups[i].Immutable {
+			offsets[i] = off
+		}
+	}
 	if st, ok := d.Storage.(Streamer); ok {
-		var size int64
-		var sum uint32
-		err := st.WriteFileFrom(ctx, name, func(w io.Writer) error {
+		err = st.WriteFileFrom(ctx, d.join(name), func(w io.Writer) error {
 			var err error
-			size, sum, err = sn.EncodeTo(w)
+			size, sum, err = out.EncodeParts(w, at)
 			return err
 		})
-		return size, sum, err
+	} else {
+		var buf bytes.Buffer
+		size, sum, err = out.EncodeParts(&buf, at)
+		if err == nil {
+			err = d.Storage.WriteFile(ctx, d.join(name), buf.Bytes())
+		}
 	}
-	data, err := sn.MarshalBinary()
-	if err == nil {
-		err = d.Storage.WriteFile(ctx, name, data)
+	if err != nil {
+		return 0, 0, nil, nil, 0, err
 	}
-	return int64(len(data)), crc32.Checksum(data, castagnoli), err
+	for i, off := range offsets {
+		data := out.Groups[i].Data
+		placed[&data[0]] = state.PartRef{File: name, Offset: off, Length: int64(len(data)), CRC32C: crc32.Checksum(data, castagnoli)}
+	}
+	return size, sum, placed, refs, refd, nil
 }
 
-// prune deletes complete checkpoints beyond Keep and incomplete ones older
-// than latest. Failures are ignored: an extra old checkpoint is harmless.
-func (d *Dir) prune(ctx context.Context, latest uint64) {
+// prune deletes the checkpoints beyond Keep (older than latest) and the
+// incomplete ones older than latest: first the metadata (the checkpoint is
+// gone), then every file no retained checkpoint refers to, and the
+// directory once nothing in it is referred to. Failures are ignored: an
+// extra old file is harmless, and the next prune tries again.
+func (d *Dir) prune(ctx context.Context, latest *Metadata) {
 	keep := d.Keep
 	if keep <= 0 {
 		keep = DefaultKeep
@@ -255,21 +349,65 @@ func (d *Dir) prune(ctx context.Context, latest uint64) {
 	if err != nil {
 		return
 	}
-	complete := 0
+	needed := map[string]bool{}
+	need := func(m *Metadata) {
+		for _, o := range m.Operators {
+			for _, s := range o.Subtasks {
+				if s.File != "" {
+					needed[epochDir(m.Epoch)+"/"+s.File] = true
+				}
+				for _, r := range s.Refs {
+					needed[r] = true
+				}
+			}
+		}
+	}
+	retained := 0
+	var drop []uint64
 	for i := len(epochs) - 1; i >= 0; i-- {
 		e := epochs[i]
-		if e > latest {
+		switch {
+		case e > latest.Epoch:
+			continue
+		case e == latest.Epoch:
+			need(latest)
+			retained++
 			continue
 		}
-		if e != latest {
-			if _, err := d.Storage.ReadFile(ctx, d.join(epochDir(e), MetadataFile)); err != nil {
-				_ = d.Storage.RemoveAll(ctx, d.join(epochDir(e)))
+		if retained < keep {
+			m, err := d.metadata(ctx, e)
+			if err == nil {
+				need(m)
+				retained++
+				continue
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				// Damaged or of another version: kept as it is (it
+				// counts as retained; what it refers to cannot be
+				// known, and it cannot be loaded anyway).
+				retained++
 				continue
 			}
 		}
-		complete++
-		if complete > keep {
-			_ = d.Storage.RemoveAll(ctx, d.join(epochDir(e)))
+		drop = append(drop, e)
+	}
+	for _, e := range drop {
+		dir := epochDir(e)
+		_ = d.Storage.Remove(ctx, d.join(dir, MetadataFile))
+		names, err := d.Storage.List(ctx, d.join(dir))
+		if err != nil {
+			continue
+		}
+		left := false
+		for _, n := range names {
+			if needed[dir+"/"+n] {
+				left = true
+				continue
+			}
+			_ = d.Storage.Remove(ctx, d.join(dir, n))
+		}
+		if !left {
+			_ = d.Storage.RemoveAll(ctx, d.join(dir))
 		}
 	}
 }
@@ -342,8 +480,8 @@ func (d *Dir) metadata(ctx context.Context, e uint64) (*Metadata, error) {
 	if err := json.Unmarshal(data, m); err != nil {
 		return nil, fmt.Errorf("checkpoint metadata %s/%s is damaged: %w", d.Storage, name, err)
 	}
-	if m.Version != FormatVersion {
-		return nil, fmt.Errorf("checkpoint metadata %s/%s has format version %d; this build reads version %d", d.Storage, name, m.Version, FormatVersion)
+	if m.Version < 1 || m.Version > FormatVersion {
+		return nil, fmt.Errorf("checkpoint metadata %s/%s has format version %d; this build reads versions 1 to %d", d.Storage, name, m.Version, FormatVersion)
 	}
 	if m.Epoch != e {
 		return nil, fmt.Errorf("checkpoint metadata %s/%s is for epoch %d, not %d", d.Storage, name, m.Epoch, e)
@@ -353,11 +491,14 @@ func (d *Dir) metadata(ctx context.Context, e uint64) (*Metadata, error) {
 }
 
 // Load reads every file of checkpoint m, checks its size and checksum
-// against the metadata, and decodes the handles into the snapshot
-// dataflow.Options.Restore takes. Any missing, truncated or damaged file is
-// an error naming it: a checkpoint is loaded whole or not at all.
+// against the metadata, decodes the handles into the snapshot
+// dataflow.Options.Restore takes, and resolves the parts they refer to in
+// earlier checkpoints' files (each checked against its reference's
+// checksum). Any missing, truncated or damaged file or part is an error
+// naming it: a checkpoint is loaded whole or not at all.
 func (d *Dir) Load(ctx context.Context, m *Metadata) (dataflow.Snapshot, error) {
 	snap := dataflow.Snapshot{}
+	files := map[string][]byte{} // referenced files, read once
 	for _, o := range m.Operators {
 		hs := make([]any, o.Parallelism)
 		for _, s := range o.Subtasks {
@@ -382,11 +523,47 @@ func (d *Dir) Load(ctx context.Context, m *Metadata) (dataflow.Snapshot, error) 
 			if err != nil {
 				return nil, fmt.Errorf("checkpoint %d: decode %s/%s: %w", m.Epoch, d.Storage, name, err)
 			}
+			if sn, ok := h.(*state.Snapshot); ok {
+				if err := d.resolve(ctx, m, o, s, sn, files); err != nil {
+					return nil, err
+				}
+			}
 			hs[s.Subtask] = h
 		}
 		snap[o.ID] = hs
 	}
 	return snap, nil
+}
+
+// resolve sets the data of the parts sn refers to from the files they are
+// in (read once per Load, into files).
+func (d *Dir) resolve(ctx context.Context, m *Metadata, o Operator, s Subtask, sn *state.Snapshot, files map[string][]byte) error {
+	for i := range sn.Groups {
+		g := &sn.Groups[i]
+		if g.Ref == nil {
+			continue
+		}
+		ref := g.Ref.File
+		epoch := "?"
+		if e, _, ok := strings.Cut(strings.TrimPrefix(ref, epochPrefix), "/"); ok {
+			if v, err := strconv.ParseUint(e, 10, 64); err == nil {
+				epoch = strconv.FormatUint(v, 10)
+			}
+		}
+		data, ok := files[ref]
+		if !ok {
+			var err error
+			data, err = d.Storage.ReadFile(ctx, d.join(ref))
+			if err != nil {
+				return fmt.Errorf("checkpoint %d: %s subtask %d refers to a part of checkpoint %s's %s/%s: %w", m.Epoch, o.Description, s.Subtask, epoch, d.Storage, d.join(ref), err)
+			}
+			files[ref] = data
+		}
+		if err := g.ResolvePart(data); err != nil {
+			return fmt.Errorf("checkpoint %d: %s subtask %d refers to a part of checkpoint %s's %s/%s: %w", m.Epoch, o.Description, s.Subtask, epoch, d.Storage, d.join(ref), err)
+		}
+	}
+	return nil
 }
 
 // Check reports whether prog can be restored from checkpoint m: the same

@@ -31,6 +31,8 @@ type Storage interface {
 	List(ctx context.Context, dir string) ([]string, error)
 	// RemoveAll deletes dir and everything under it.
 	RemoveAll(ctx context.Context, dir string) error
+	// Remove deletes the file name; a missing one is not an error.
+	Remove(ctx context.Context, name string) error
 	// String names the storage in messages (its root).
 	String() string
 }
@@ -152,4 +154,14 @@ func (l Local) RemoveAll(ctx context.Context, dir string) error {
 		return fmt.Errorf("refusing to remove the storage root %s", l.Root)
 	}
 	return os.RemoveAll(l.path(dir))
+}
+
+func (l Local) Remove(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.Remove(l.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
