@@ -19,7 +19,7 @@
 // retention dropped whose files later checkpoints still refer to.
 //
 // Checkpoints are incremental: a part of a state snapshot that does not
-// change (state.GroupState.Immutable, e.g. an aggregate's pane no row
+// change (a state.GroupState with a Slot, e.g. an aggregate's pane no row
 // reached since) is written once, by the checkpoint that first had it,
 // and later checkpoints' files refer to it (file, offset, length,
 // CRC-32C) instead of writing it again. Each Subtask lists the files its
@@ -44,7 +44,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/arroyogo/arroyo/engine/dataflow"
@@ -142,11 +144,22 @@ type Dir struct {
 	// one refers to stay until none does.
 	Keep int
 
-	// parts is where the immutable parts of the last checkpoint Write
-	// wrote are, by the address of their first byte (the map keeps them
-	// alive, so an address is never reused for other bytes while it is
-	// in it): the next checkpoint refers to those it has again.
-	parts map[*byte]state.PartRef
+	// id tells this Dir's notes in parts' slots (state.PartSlot) from
+	// another's; last is the epoch of the last checkpoint it wrote, whose
+	// parts (written or referred to) the next may refer to.
+	id      uint64
+	last    uint64
+	written bool
+}
+
+// dirIDs numbers Dirs for their notes in parts' slots.
+var dirIDs atomic.Uint64
+
+// slotNote is a note to make in a part's slot once the checkpoint that
+// has the part is durable.
+type slotNote struct {
+	slot *state.PartSlot
+	ref  state.PartRef
 }
 
 // DefaultKeep is how many checkpoints a Dir keeps unless told otherwise.
@@ -204,8 +217,11 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 		first error
 		wg    sync.WaitGroup
 		sem   = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-		next  = map[*byte]state.PartRef{}
+		notes [][]slotNote
 	)
+	if d.id == 0 {
+		d.id = dirIDs.Add(1)
+	}
 	for _, w := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -226,13 +242,11 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 				// from its pieces where the storage streams.
 				k = KindState
 				name = fileName(o.ID, w.sub, k)
-				var placed map[*byte]state.PartRef
+				var placed []slotNote
 				size, sum, placed, refs, refd, err = d.writeSnapshot(ctx, dir+"/"+name, sn)
 				if err == nil {
 					mu.Lock()
-					for p, r := range placed {
-						next[p] = r
-					}
+					notes = append(notes, placed)
 					mu.Unlock()
 				}
 			} else {
@@ -273,43 +287,59 @@ func (d *Dir) Write(ctx context.Context, prog *program.Program, c dataflow.Compl
 	}
 	// Only now may the next checkpoint refer to this one's parts (and to
 	// those it refers to, which it keeps).
-	d.parts = next
+	for _, ns := range notes {
+		for _, n := range ns {
+			*n.slot = state.PartSlot{Writer: d.id, Epoch: c.Epoch, Ref: n.ref}
+		}
+	}
+	d.last, d.written = c.Epoch, true
 	d.prune(ctx, m)
 	return m, nil
 }
 
 // writeSnapshot writes a state snapshot's file, name relative to the root,
-// and returns its size and checksum, where its immutable parts are
-// (placed: those it wrote and those it refers to), the files it refers to
-// and the bytes of the parts it refers to. An immutable part the previous
-// checkpoint had is referred to; the file is streamed from the
-// snapshot's pieces if the storage can, or encoded in memory first.
-func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot) (size int64, sum uint32, placed map[*byte]state.PartRef, refs []string, refd int64, err error) {
+// and returns its size and checksum, the notes to make in its immutable
+// parts' slots (where those it wrote and those it refers to are), the
+// files it refers to and the bytes of the parts it refers to. An immutable
+// part the previous checkpoint of d had is referred to; the file is
+// streamed from the snapshot's pieces if the storage can, or encoded in
+// memory first.
+func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot) (size int64, sum uint32, notes []slotNote, refs []string, refd int64, err error) {
 	out := *sn
 	out.Groups = make([]state.GroupState, len(sn.Groups))
 	copy(out.Groups, sn.Groups)
-	placed = map[*byte]state.PartRef{}
-	files := map[string]bool{}
+	nref := 0
+	for i := range out.Groups {
+		if d.referable(&out.Groups[i]) {
+			nref++
+		}
+	}
+	var own []state.PartRef // the references' storage, one allocation
+	if nref > 0 {
+		own = make([]state.PartRef, 0, nref)
+	}
+	notes = make([]slotNote, 0, len(out.Groups))
 	for i := range out.Groups {
 		g := &out.Groups[i]
-		if !g.Immutable || len(g.Data) == 0 {
+		if !d.referable(g) {
 			continue
 		}
-		if r, ok := d.parts[&g.Data[0]]; ok && r.Length == int64(len(g.Data)) {
-			g.Ref = &r
-			placed[&g.Data[0]] = r
-			refd += r.Length
-			if !files[r.File] {
-				files[r.File] = true
+		r := g.Slot.Ref
+		own = append(own, r)
+		g.Ref = &own[len(own)-1]
+		notes = append(notes, slotNote{g.Slot, r})
+		refd += r.Length
+		if len(refs) == 0 || refs[len(refs)-1] != r.File {
+			if !slices.Contains(refs, r.File) {
 				refs = append(refs, r.File)
 			}
 		}
 	}
 	sort.Strings(refs)
-	offsets := map[int]int64{}
 	at := func(i int, off int64) {
-		if out.Groups[i].Immutable {
-			offsets[i] = off
+		if g := &out.Groups[i]; g.Slot != nil && len(g.Data) > 0 {
+			// (Its own checksum: those referred to have theirs.)
+			notes = append(notes, slotNote{g.Slot, state.PartRef{File: name, Offset: off, Length: int64(len(g.Data)), CRC32C: crc32.Checksum(g.Data, castagnoli)}})
 		}
 	}
 	if st, ok := d.Storage.(Streamer); ok {
@@ -328,11 +358,14 @@ func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot
 	if err != nil {
 		return 0, 0, nil, nil, 0, err
 	}
-	for i, off := range offsets {
-		data := out.Groups[i].Data
-		placed[&data[0]] = state.PartRef{File: name, Offset: off, Length: int64(len(data)), CRC32C: crc32.Checksum(data, castagnoli)}
-	}
-	return size, sum, placed, refs, refd, nil
+	return size, sum, notes, refs, refd, nil
+}
+
+// referable reports whether g is a part the last checkpoint of d had, so
+// this one refers to it.
+func (d *Dir) referable(g *state.GroupState) bool {
+	s := g.Slot
+	return s != nil && d.written && s.Writer == d.id && s.Epoch == d.last && s.Ref.Length == int64(len(g.Data)) && len(g.Data) > 0
 }
 
 // prune deletes the checkpoints beyond Keep (older than latest) and the

@@ -27,6 +27,7 @@ import (
 type pane struct {
 	blobs map[int][]byte // by key group
 	n     map[int]int
+	slots map[int]*state.PartSlot
 }
 
 // newPane encodes entries (key -> value) of key groups [lo, hi): key
@@ -47,14 +48,14 @@ func encodePane(entries map[string]string) *pane {
 	for k := range entries {
 		byGroup[groupOf(k)] = append(byGroup[groupOf(k)], k)
 	}
-	p := &pane{blobs: map[int][]byte{}, n: map[int]int{}}
+	p := &pane{blobs: map[int][]byte{}, n: map[int]int{}, slots: map[int]*state.PartSlot{}}
 	for g, keys := range byGroup {
 		sort.Strings(keys)
 		b := state.AppendGroupHeader(nil, "groups", len(keys))
 		for _, k := range keys {
 			b = state.AppendEntry(b, []byte(k), []byte(entries[k]), state.NoExpiry)
 		}
-		p.blobs[g], p.n[g] = b, len(keys)
+		p.blobs[g], p.n[g], p.slots[g] = b, len(keys), new(state.PartSlot)
 	}
 	return p
 }
@@ -78,14 +79,12 @@ func (ps panes) GroupLen(g int) int {
 
 func (ps panes) AppendGroup(b []byte, g int) []byte { panic("the snapshot refers to the blobs") }
 
-func (ps panes) Blobs(g int) [][]byte {
-	var out [][]byte
+func (ps panes) Blobs(g int, add func([]byte, *state.PartSlot)) {
 	for _, p := range ps {
 		if b := p.blobs[g]; b != nil {
-			out = append(out, b)
+			add(b, p.slots[g])
 		}
 	}
-	return out
 }
 
 // incrProgram is a program with one stateful operator at parallelism p.
@@ -366,9 +365,8 @@ func TestIncrementalCrashBeforeMetadata(t *testing.T) {
 	a, b, c := newPane("a", 0, 16, 20), newPane("b", 0, 16, 20), newPane("c", 0, 16, 20)
 	d := &Dir{Storage: Local{Root: root}, Root: "cp"}
 	writePanes(t, d, 1, [][]*pane{{a}})
-	crashed := &Dir{Storage: &crashing{Storage: Local{Root: root}, epoch: "epoch-00000002"}, Root: "cp"}
-	crashed.parts = d.parts // the same process
-	_, err := crashed.Write(ctx, incrProgram(1), dataflow.CompletedCheckpoint{Epoch: 2, Snapshot: dataflow.Snapshot{"aggregate_b": []any{snapshotOf(t, 2, a, b)}}})
+	d.Storage = &crashing{Storage: Local{Root: root}, epoch: "epoch-00000002"}
+	_, err := d.Write(ctx, incrProgram(1), dataflow.CompletedCheckpoint{Epoch: 2, Snapshot: dataflow.Snapshot{"aggregate_b": []any{snapshotOf(t, 2, a, b)}}})
 	if err == nil {
 		t.Fatal("the crash did not happen")
 	}
@@ -399,6 +397,25 @@ func TestIncrementalCrashBeforeMetadata(t *testing.T) {
 	writePanes(t, d, 6, [][]*pane{{a}})
 	if _, err := os.Stat(filepath.Join(root, "cp", "epoch-00000004")); !os.IsNotExist(err) {
 		t.Errorf("the partial epoch 4 is still there: %v", err)
+	}
+
+	// A checkpoint that failed (the process lives on) is never referred
+	// to: the next refers to the last complete one's parts.
+	root = t.TempDir()
+	d = &Dir{Storage: Local{Root: root}, Root: "cp"}
+	a, b = newPane("a", 0, 16, 20), newPane("b", 0, 16, 20)
+	writePanes(t, d, 1, [][]*pane{{a}})
+	d.Storage = &crashing{Storage: Local{Root: root}, epoch: "epoch-00000002"}
+	if _, err := d.Write(ctx, incrProgram(1), dataflow.CompletedCheckpoint{Epoch: 2, Snapshot: dataflow.Snapshot{"aggregate_b": []any{snapshotOf(t, 2, a, b)}}}); err == nil {
+		t.Fatal("the failure did not happen")
+	}
+	d.Storage = Local{Root: root}
+	m3 = writePanes(t, d, 3, [][]*pane{{a, b}})
+	if refs := m3.Operators[0].Subtasks[0].Refs; !slices.Equal(refs, []string{"epoch-00000001/aggregate_b-0.state"}) {
+		t.Errorf("after a failed checkpoint 2, checkpoint 3 refers to %v", refs)
+	}
+	if got, want := restored(t, d, m3, 1), union(t, a, b); !maps.Equal(got, want) {
+		t.Fatalf("checkpoint 3 restores %d entries, want %d", len(got), len(want))
 	}
 }
 

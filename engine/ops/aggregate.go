@@ -1077,8 +1077,9 @@ func (a *Aggregate) Finish(ctx context.Context, out Collector) error {
 // pane keeps its encoding, by key group, and reuses it at the next
 // checkpoint if no row reached it since (encStale): a checkpoint encodes
 // only the panes that changed, and its snapshot refers to the panes'
-// encodings (state.GroupBlobs), from which the file is written; it still
-// writes all of them.
+// encodings (state.GroupBlobs), from which the file is written. Each blob
+// has a state.PartSlot, so a durable checkpoint writes an unchanged pane's
+// blobs once and later ones refer to them (engine/checkpoint).
 func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	if a.upd != nil && !b.Stop {
 		if err := a.flush(out); err != nil {
@@ -1169,6 +1170,7 @@ type encodedSlots struct {
 	bufs  [][]byte
 	hdr   []int
 	count []int32
+	slots []state.PartSlot // the writer's notes on bufs, new with them
 }
 
 // encodeSlots encodes the groups slots of g into e, by key group (of
@@ -1182,6 +1184,7 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 	e.count = slices.Grow(e.count[:0], n)[:n]
 	clear(e.count)
 	e.bufs = make([][]byte, n)
+	e.slots = make([]state.PartSlot, n)
 	e.hdr = slices.Grow(e.hdr[:0], n)[:n]
 	// The key group of each slot, relative to lo (state.KeyGroupOf).
 	k := uint64(a.MaxKeyGroups())
@@ -1269,14 +1272,12 @@ var (
 
 // Blobs implements state.GroupBlobs: the snapshot refers to the sets'
 // blobs (no copy).
-func (t *encodedTable) Blobs(g int) [][]byte {
-	var out [][]byte
+func (t *encodedTable) Blobs(g int, add func([]byte, *state.PartSlot)) {
 	for _, e := range t.sets {
 		if e.count[g-t.lo] > 0 {
-			out = append(out, e.bufs[g-t.lo])
+			add(e.bufs[g-t.lo], &e.slots[g-t.lo])
 		}
 	}
-	return out
 }
 
 func (t *encodedTable) GroupLen(g int) int {

@@ -49,7 +49,9 @@
 // first: Store.SnapshotWith takes such tables as TableEncoders, which
 // append their entries per key group already encoded (AppendEntry), or
 // hand over immutable blobs the snapshot refers to (GroupBlobs; a key
-// group may then have several GroupStates, format version 2). On restore,
+// group may then have several GroupStates, format version 2), each with a
+// PartSlot in which a checkpoint writer notes where it stored the blob, so
+// that later checkpoints refer to it there (format version 3). On restore,
 // the validated groups stay in the snapshots' bytes until a keyed table is
 // first used; RangeRestoredKeyed reads them in place for an operator that
 // moves them into its own structures, so they are never copied into

@@ -72,9 +72,11 @@ func (e tableEncoder) AppendGroup(b []byte, g int) []byte {
 // AppendEntry), possibly several per group (GroupLen entries in all): a
 // snapshot refers to them instead of copying them, so they must never
 // change afterwards. It is used where the table is the only one with
-// entries in a group.
+// entries in a group. Blobs calls add with each blob of group g and its
+// PartSlot (nil: the blob is not kept for a later snapshot to refer to),
+// one slot per blob, which the snapshot's GroupState carries.
 type GroupBlobs interface {
-	Blobs(g int) [][]byte
+	Blobs(g int, add func(blob []byte, slot *PartSlot))
 }
 
 // AppendGroupHeader appends the header of a GroupState.Data blob that
@@ -130,8 +132,8 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		group      int
 		start, end int
 		blob       []byte
+		slot       *PartSlot
 	}
-	// (A blob is immutable: a later snapshot may refer to it.)
 	var parts []part
 	buf := make([]byte, 0, sizeHint+64)
 	var with []named
@@ -146,11 +148,11 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 			continue
 		}
 		if bl, ok := with[0].enc.(GroupBlobs); ok && len(with) == 1 {
-			for _, b := range bl.Blobs(g) {
+			bl.Blobs(g, func(b []byte, slot *PartSlot) {
 				if len(b) > 0 {
-					parts = append(parts, part{group: g, blob: b})
+					parts = append(parts, part{group: g, blob: b, slot: slot})
 				}
-			}
+			})
 			continue
 		}
 		// Copied into buf, which grows once for the group when every
@@ -202,7 +204,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		if d == nil {
 			d = buf[p.start:p.end:p.end]
 		}
-		snap.Groups[i] = GroupState{Group: p.group, Data: d, Immutable: p.blob != nil}
+		snap.Groups[i] = GroupState{Group: p.group, Data: d, Slot: p.slot}
 	}
 	if len(gspans) > 0 {
 		snap.Global = make([]GlobalEntry, len(gspans))

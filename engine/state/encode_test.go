@@ -30,7 +30,13 @@ func (e sizedEncoder) GroupSize(g int) int { return len(e.AppendGroup(nil, g)) }
 // blobEncoder hands over each group as blobs of at most 7 entries.
 type blobEncoder struct{ sliceEncoder }
 
-func (e blobEncoder) Blobs(g int) [][]byte {
+func (e blobEncoder) Blobs(g int, add func([]byte, *PartSlot)) {
+	for _, b := range e.blobs(g) {
+		add(b, new(PartSlot))
+	}
+}
+
+func (e blobEncoder) blobs(g int) [][]byte {
 	var out [][]byte
 	kvs := e.byGroup[g]
 	for len(kvs) > 0 {

@@ -35,16 +35,28 @@ type Snapshot struct {
 // together they are the group's state.
 //
 // A part may be written once and referenced by later snapshots
-// (incremental checkpoints, version 3): Immutable says its Data never
-// changes, so a writer may refer to where it wrote it before instead of
-// writing it again; Ref, set by a writer before encoding or by decoding,
-// is where the part's bytes are. A decoded part with a Ref has no Data
-// until the reader resolves it (ResolvePart); a store refuses it.
+// (incremental checkpoints, version 3): a part with a Slot is immutable
+// (its Data never changes), and a writer notes in the slot where it wrote
+// it, to refer to it there instead of writing it again; Ref, set by a
+// writer before encoding or by decoding, is where the part's bytes are. A
+// decoded part with a Ref has no Data until the reader resolves it
+// (ResolvePart); a store refuses it.
 type GroupState struct {
-	Group     int
-	Data      []byte
-	Immutable bool
-	Ref       *PartRef
+	Group int
+	Data  []byte
+	Slot  *PartSlot
+	Ref   *PartRef
+}
+
+// PartSlot is a checkpoint writer's note about one immutable part: the
+// writer that stored it (0: none yet), the last checkpoint of that writer
+// that had it, and where it is. The operator that owns the part allocates
+// the slot with it (zero) and never reads or changes it; the writer,
+// which writes one checkpoint at a time, does both.
+type PartSlot struct {
+	Writer uint64
+	Epoch  uint64
+	Ref    PartRef
 }
 
 // PartRef locates a group part written by an earlier snapshot: Length
