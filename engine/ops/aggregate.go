@@ -1203,25 +1203,34 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		kgs[i] = uint16(kg)
 		e.count[kg]++
 		keyBytes[kg] += int(g.klen[s])
+		if prefixOf == nil {
+			keyBytes[kg] += uvarintLen(uint64(len(prefix)) + uint64(g.klen[s]))
+		}
 	}
-	var val, snap []byte
-	plain := extra == nil && len(g.accs) == 0 // every value is empty
-	value := func(s uint32) []byte {
-		val = val[:0]
+	if extra == nil && len(g.accs) == 0 && prefixOf == nil {
+		a.encodePlain(e, g, slots, kgs, keyBytes, prefix)
+		return nil
+	}
+	// A value is written in place after a one-byte length, patched once
+	// it is known (each accumulator's snapshot likewise).
+	appendValue := func(b []byte, s uint32) []byte {
+		at := len(b)
+		b = append(b, 0)
 		if extra != nil {
-			val = extra(val, s)
+			b = extra(b, s)
 		}
 		for _, acc := range g.accs {
-			snap = acc.AppendSnapshot(snap[:0], s)
-			val = binary.AppendUvarint(val, uint64(len(snap)))
-			val = append(val, snap...)
+			ai := len(b)
+			b = append(b, 0)
+			b = acc.AppendSnapshot(b, s)
+			b = patchLen(b, ai)
 		}
-		return val
+		return patchLen(b, at)
 	}
 	if len(slots) > 0 {
 		// Size the buffers from the keys and the first entry's value,
 		// unless they have room from the last time.
-		per := 6 + len(value(slots[0])) + len(prefix)
+		per := 6 + len(appendValue(nil, slots[0])) + len(prefix)
 		if prefixOf != nil {
 			per += len(prefixOf(0))
 		}
@@ -1244,17 +1253,75 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		if prefixOf != nil {
 			p = prefixOf(i)
 		}
-		if plain {
-			// AppendEntryParts with an empty value, inline.
-			b := binary.AppendUvarint(e.bufs[kg], uint64(len(p))+uint64(g.klen[s]))
-			b = append(b, p...)
-			b = append(b, g.slab[g.koff[s]:g.koff[s]+g.klen[s]]...)
-			e.bufs[kg] = append(b, 0, 0) // value length 0, no expiry
-			continue
-		}
-		e.bufs[kg] = state.AppendEntryParts(e.bufs[kg], p, g.key(s), value(s), state.NoExpiry)
+		// state.AppendEntryParts, with the value written in place.
+		key := g.slab[g.koff[s] : g.koff[s]+g.klen[s]]
+		b := binary.AppendUvarint(e.bufs[kg], uint64(len(p)+len(key)))
+		b = append(b, p...)
+		b = append(b, key...)
+		b = appendValue(b, s)
+		e.bufs[kg] = append(b, 0) // no expiry
 	}
 	return nil
+}
+
+// encodePlain is encodeSlots for groups without values (no accumulators,
+// nothing extra) under one prefix: every entry's size is known, so each
+// key group's buffer is allocated to its exact size and filled by index.
+func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs []uint16, keyBytes []int, prefix []byte) {
+	n := len(e.bufs)
+	pos := make([]int, n)
+	for i := range e.bufs {
+		if e.count[i] == 0 {
+			e.hdr[i] = 0
+			continue
+		}
+		hdr := state.AppendGroupHeader(nil, groupTable, int(e.count[i]))
+		// keyBytes counts each key's bytes and its length's; each entry
+		// adds the prefix, a 0 value length and a 0 expiry.
+		b := make([]byte, len(hdr)+keyBytes[i]+int(e.count[i])*(len(prefix)+2))
+		copy(b, hdr)
+		e.bufs[i], e.hdr[i], pos[i] = b, len(hdr), len(hdr)
+	}
+	for i, s := range slots {
+		kg := kgs[i]
+		b, o := e.bufs[kg], pos[kg]
+		klen := int(g.klen[s])
+		if l := len(prefix) + klen; l < 0x80 {
+			b[o] = byte(l)
+			o++
+		} else {
+			o += binary.PutUvarint(b[o:], uint64(l))
+		}
+		o += copy(b[o:], prefix)
+		o += copy(b[o:], g.slab[g.koff[s]:g.koff[s]+g.klen[s]])
+		pos[kg] = o + 2 // the value length and expiry bytes are 0 already
+	}
+}
+
+// uvarintLen is the size of v's uvarint encoding.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// patchLen sets the uvarint length byte at b[at] to the length of what
+// follows it, making room for a longer uvarint if needed.
+func patchLen(b []byte, at int) []byte {
+	n := len(b) - at - 1
+	if n < 0x80 {
+		b[at] = byte(n)
+		return b
+	}
+	var tmp [binary.MaxVarintLen64]byte
+	w := binary.PutUvarint(tmp[:], uint64(n))
+	b = append(b, tmp[:w-1]...)
+	copy(b[at+w:], b[at+1:len(b)-(w-1)])
+	copy(b[at:], tmp[:w])
+	return b
 }
 
 // encodedTable is the aggregate's keyed table "groups" for a snapshot:
