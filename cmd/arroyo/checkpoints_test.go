@@ -64,7 +64,7 @@ INSERT INTO out SELECT counter % 7 AS k, count(*) AS c FROM i GROUP BY 1;`)
 	}
 	meta.Close()
 	in := runArroyo(t, "", "checkpoints", "inspect", state)
-	if in.code != 0 || !strings.Contains(in.stdout, "source 'i'") || !strings.Contains(in.stdout, "key groups") {
+	if in.code != 0 || !strings.Contains(in.stdout, "source 'i'") || !strings.Contains(in.stdout, "key groups") || !strings.Contains(in.stdout, "bytes of its own and") {
 		t.Fatalf("checkpoints inspect: exit %d\n%s%s", in.code, in.stdout, in.stderr)
 	}
 	// The pipeline finished: nothing to resume.

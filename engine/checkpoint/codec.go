@@ -231,6 +231,9 @@ func Describe(h any) string {
 				groups++
 			}
 		}
+		if parts, refd := h.Referenced(); parts > 0 {
+			return fmt.Sprintf("%d key groups (%d bytes, %d of them in %d parts referenced in earlier checkpoints' files), %d global entries", groups, n, refd, parts, len(h.Global))
+		}
 		return fmt.Sprintf("%d key groups (%d bytes), %d global entries", groups, n, len(h.Global))
 	case []connector.SplitState:
 		parts := make([]string, len(h))

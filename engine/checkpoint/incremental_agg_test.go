@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,6 +168,13 @@ func TestAggregateIncrementalChain(t *testing.T) {
 	// Windows 0 and 1 did not change: checkpoint 2 refers to them.
 	if m2.Referenced() == 0 || m2.Bytes() >= m1.Bytes() {
 		t.Fatalf("checkpoint 2: %d bytes of its own, %d referenced; checkpoint 1 has %d", m2.Bytes(), m2.Referenced(), m1.Bytes())
+	}
+	snap2, err := d.Load(context.Background(), m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc := checkpoint.Describe(snap2["agg"][0]); !strings.Contains(desc, "referenced in earlier checkpoints' files") {
+		t.Errorf("Describe(checkpoint 2) = %q", desc)
 	}
 	m3 := checkpointAll(t, d, prog1, aggs, 3) // nothing changed
 	if m3.Bytes() >= m2.Bytes() || m3.Referenced() < m2.Referenced() {
