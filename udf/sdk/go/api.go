@@ -306,3 +306,54 @@ func textToFixed[R any](f func(string) R, d argDesc, n int, out []R) {
 		out[i] = f(text(d.values, in, i))
 	}
 }
+
+// AppendText1 registers a scalar function of one argument whose result is
+// TEXT, in the append form of strconv.AppendInt and utf8.AppendRune: f
+// appends the result for x to dst and returns the extended slice. dst is
+// the result column itself, so no row allocates or copies its result; f
+// must only append (not change dst's existing bytes). A must not be a
+// pointer type: rows with a NULL argument are not passed, and the results
+// are not NULL.
+func AppendText1[A any](name string, f func(dst []byte, x A) []byte) {
+	a, r := newCol[A](name, "argument 1"), newRes[string](name)
+	if a.k.nullable {
+		panic("arroyo udf sdk: " + name + ": AppendText1 takes a plain argument type; use Scalar1 with a pointer type for NULL")
+	}
+	register(name, false, []kind{a.k}, r.decl(false), func(in *input) *output {
+		if len(in.args) != 1 {
+			return fail(name + ": wrong argument count")
+		}
+		r.begin(in.n)
+		if a.k.base == kString {
+			if fs, ok := any(f).(func([]byte, string) []byte); ok {
+				r.data = appendTextToText(fs, in.args[0], in.n, r.data, r.offs)
+				return r.finish(in.n)
+			}
+		}
+		xs := a.read(in.args[0], in.n)
+		offs := r.offs[:len(xs)+1]
+		data := r.data
+		for i, x := range xs {
+			data = f(data, x)
+			offs[i+1] = uint32(len(data))
+		}
+		r.data = data
+		return r.finish(in.n)
+	})
+}
+
+// appendTextToText is AppendText1's loop for a TEXT argument: each row's
+// string views the input buffer, each result is appended in place.
+func appendTextToText(f func([]byte, string) []byte, d argDesc, n int, data []byte, offs []uint32) []byte {
+	in := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
+	offs = offs[:n+1]
+	if need := int(in[n] - in[0]); cap(data) < need {
+		// Most functions' results are about as long as their arguments.
+		data = make([]byte, 0, need+need/4)
+	}
+	for i := range n {
+		data = f(data, text(d.values, in, i))
+		offs[i+1] = uint32(len(data))
+	}
+	return data
+}
