@@ -1,8 +1,16 @@
 package wasm_test
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/expr"
@@ -76,4 +84,93 @@ func evalAny(t testing.TB, reg *expr.Registry, fn string, arg coldata.Vector) (c
 		return r.Kernel(nil, []coldata.Vector{arg}, arg.Len(), nil)
 	}
 	return call(t, reg, fn, arg)
+}
+
+// BenchmarkGoLoadProcess loads a module in a new process per iteration
+// (this test binary run as TestLoadChild): what a second start of arroyo
+// run, or arroyo udf inspect, costs. cold has no compilation cache;
+// cached has the cache a first load filled. load-cpu-ms is the CPU time
+// of NewHost, Load and Close in the child (every thread); process-cpu-ms
+// is the whole child's, process start and test binary initialization
+// included.
+//
+//	go test ./udf/wasm -run '^$' -bench GoLoadProcess -benchtime 10x
+func BenchmarkGoLoadProcess(b *testing.B) {
+	mods := []struct{ name, path string }{
+		{"go_scalars", wasmtest.GoPath(b, "examples/udfs/go/scalars")},
+		{"go_reverse", wasmtest.GoPath(b, "examples/udfs/go/reverse")},
+		{"c", wasmtest.CPath(b, "examples/udfs/c/udfs.c")},
+	}
+	for _, m := range mods {
+		for _, mode := range []string{"cold", "cached"} {
+			b.Run(m.name+"_"+mode, func(b *testing.B) {
+				cache := ""
+				if mode == "cached" {
+					cache = b.TempDir()
+					loadChild(b, m.path, cache) // fills the cache
+				}
+				var load, proc time.Duration
+				for b.Loop() {
+					l, p := loadChild(b, m.path, cache)
+					load += l
+					proc += p
+				}
+				b.ReportMetric(float64(load.Microseconds())/1000/float64(b.N), "load-cpu-ms")
+				b.ReportMetric(float64(proc.Microseconds())/1000/float64(b.N), "process-cpu-ms")
+			})
+		}
+	}
+}
+
+// loadChild runs TestLoadChild in a new process loading path with the
+// compilation cache cache, and returns the CPU time of the load and of
+// the whole process.
+func loadChild(b *testing.B, path, cache string) (load, proc time.Duration) {
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestLoadChild$", "-test.count", "1")
+	cmd.Env = append(os.Environ(), "ARROYO_UDF_LOAD_CHILD="+path, "ARROYO_UDF_LOAD_CACHE="+cache)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("load child: %v\n%s", err, out)
+	}
+	_, rest, ok := strings.Cut(string(out), "load-cpu-ns=")
+	if !ok {
+		b.Fatalf("load child printed no load-cpu-ns:\n%s", out)
+	}
+	ns, err := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return time.Duration(ns), time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestLoadChild is BenchmarkGoLoadProcess's child: it loads the module
+// ARROYO_UDF_LOAD_CHILD names and prints the CPU time it took. Without
+// that variable it is skipped.
+func TestLoadChild(t *testing.T) {
+	path := os.Getenv("ARROYO_UDF_LOAD_CHILD")
+	if path == "" {
+		t.Skip("run by BenchmarkGoLoadProcess")
+	}
+	wasmBytes, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c0 := processCPU()
+	h, err := wasm.NewHost(ctx, wasm.Config{CacheDir: os.Getenv("ARROYO_UDF_LOAD_CACHE")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := h.Load(ctx, filepath.Base(path), wasmBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Functions()) == 0 {
+		t.Fatal("no functions")
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("load-cpu-ns=%d\n", (processCPU() - c0).Nanoseconds())
 }

@@ -286,14 +286,20 @@ func (h *Host) compile(ctx context.Context, key [32]byte, wasm []byte) (wazero.C
 		return e.cm, nil
 	}
 	h.mu.Unlock()
+	// What is compiled, and cached by key: the module instrumented for the
+	// time limit, or as built, each compacted (compactModule).
+	dir := compactDir
+	if h.cfg.CallTimeout > 0 {
+		dir = instrumentedDir
+	}
+	if c := h.readCached(dir, key, ".wasm"); c != nil {
+		if cm, err := h.rt.CompileModule(ctx, c); err == nil {
+			return h.share(ctx, key, cm), nil
+		}
+		// A damaged cache entry: prepare the module again.
+	}
 	code := wasm
 	if h.cfg.CallTimeout > 0 {
-		if ic := h.readCached(instrumentedDir, key, ".wasm"); ic != nil {
-			if cm, err := h.rt.CompileModule(ctx, ic); err == nil {
-				return h.share(ctx, key, cm), nil
-			}
-			// A damaged cache entry: instrument again.
-		}
 		ic, err := instrument(wasm)
 		if err != nil {
 			// wazero's message for a malformed module is the better one.
@@ -306,25 +312,35 @@ func (h *Host) compile(ctx context.Context, key [32]byte, wasm []byte) (wazero.C
 		}
 		code = ic
 	}
+	if c, ok := compactModule(code); ok {
+		if cm, err := h.rt.CompileModule(ctx, c); err == nil {
+			h.writeCached(dir, key, ".wasm", c)
+			return h.share(ctx, key, cm), nil
+		}
+		// An invalid module: the error below names what is wrong in
+		// the bytes as the author built them.
+	}
 	cm, err := h.rt.CompileModule(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
 	}
 	if h.cfg.CallTimeout > 0 {
-		h.writeCached(instrumentedDir, key, ".wasm", code)
+		h.writeCached(dir, key, ".wasm", code)
 	}
 	return h.share(ctx, key, cm), nil
 }
 
 // Besides wazero's compiled code, the compilation cache directory keeps,
 // per module (by the SHA-256 of its bytes), the module instrumented for
-// the time limit (rewriting a Go module's 3 MB costs 10-20 ms a load) and
+// the time limit (rewriting a Go module's 3 MB costs 10-20 ms a load) or
+// not, compacted (compactModule), and
 // its manifest (so that a load needs no instance: a Go module's runtime
 // initialization costs ~8 ms). The directories' versions change with what
 // is written there; a manifest is cached only once the module's ABI
 // version was checked, so its directory is per ABI version too.
 const (
-	instrumentedDir = "instrumented-1"
+	instrumentedDir = "instrumented-2" // instrumented and compacted
+	compactDir      = "compact-1"      // compacted (no time limit)
 )
 
 var manifestDir = fmt.Sprintf("manifests-1-abi%d", ABIVersion)
@@ -752,3 +768,217 @@ func (l *linearMemory) Reallocate(size uint64) []byte {
 }
 
 func (l *linearMemory) Free() { l.buf = nil }
+
+// compactModule returns wasm without its custom sections (names, build id,
+// producers: the host shows no guest stack traces) and with runs of
+// adjacent data segments merged into one (a Go module has ~30,000 data
+// segments, one per symbol; the gaps between the merged ones are filled
+// with zeros, which the memory holds anyway). wazero decodes a module's
+// every section on every load, also when its compiled code comes from the
+// cache, so this is what a cached load of a Go module saves. Anything it
+// does not understand leaves the module as it was (nil, false).
+func compactModule(wasm []byte) ([]byte, bool) {
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, false
+	}
+	out := append(make([]byte, 0, len(wasm)), wasm[:8]...)
+	pos, dataCount := 8, -1
+	var merged []byte
+	segments := uint32(0)
+	for pos < len(wasm) {
+		id := wasm[pos]
+		size, n := readLEB32(wasm[pos+1:])
+		if n == 0 || uint64(pos+1+n)+uint64(size) > uint64(len(wasm)) {
+			return nil, false
+		}
+		body := wasm[pos+1+n : pos+1+n+int(size)]
+		pos += 1 + n + int(size)
+		switch id {
+		case 0: // custom: dropped
+			continue
+		case 11: // data
+			var ok bool
+			if merged, segments, ok = mergeDataSegments(body); !ok {
+				return nil, false
+			}
+			body = merged
+		case 12: // data count: rewritten to the merged count below
+			dataCount = len(out)
+		}
+		out = append(out, id)
+		out = binary.AppendUvarint(out, uint64(len(body)))
+		out = append(out, body...)
+	}
+	if dataCount >= 0 {
+		if merged == nil {
+			return nil, false
+		}
+		rest := append([]byte(nil), out[dataCount:]...)
+		_, n := readLEB32(rest[1:])
+		_, m := readLEB32(rest[1+n:])
+		cnt := binary.AppendUvarint(nil, uint64(segments))
+		out = append(out[:dataCount], 12)
+		out = binary.AppendUvarint(out, uint64(len(cnt)))
+		out = append(out, cnt...)
+		out = append(out, rest[1+n+m:]...)
+	}
+	return out, true
+}
+
+// maxDataGap is the most zero bytes compactModule adds between two data
+// segments it merges.
+const maxDataGap = 256
+
+// mergeDataSegments rewrites a data section's body, merging each run of
+// active segments of memory 0 at constant offsets that follow each other
+// in memory (in order, without overlap, at most maxDataGap apart). It
+// returns the new body and its segment count.
+func mergeDataSegments(body []byte) ([]byte, uint32, bool) {
+	count, n := readLEB32(body)
+	if n == 0 {
+		return nil, 0, false
+	}
+	pos := n
+	var segs []byte
+	segments := uint32(0)
+	var run []byte // the bytes of the run being merged
+	runAt, inRun := uint32(0), false
+	flush := func() {
+		if !inRun {
+			return
+		}
+		segs = append(segs, 0, 0x41) // active, memory 0; i32.const
+		segs = appendSLEB32(segs, int32(runAt))
+		segs = append(segs, 0x0b) // end
+		segs = binary.AppendUvarint(segs, uint64(len(run)))
+		segs = append(segs, run...)
+		segments++
+		run, inRun = run[:0], false
+	}
+	for i := uint32(0); i < count; i++ {
+		start := pos
+		flags, n := readLEB32(body[pos:])
+		if n == 0 {
+			return nil, 0, false
+		}
+		pos += n
+		// An active segment of memory 0 whose offset is one i32.const.
+		if flags == 0 && pos < len(body) && body[pos] == 0x41 {
+			off, m := readSLEB32(body[pos+1:])
+			if m > 0 && pos+1+m < len(body) && body[pos+1+m] == 0x0b {
+				p := pos + 1 + m + 1
+				size, k := readLEB32(body[p:])
+				if k == 0 || uint64(p+k)+uint64(size) > uint64(len(body)) {
+					return nil, 0, false
+				}
+				data := body[p+k : p+k+int(size)]
+				pos = p + k + int(size)
+				at := uint32(off)
+				end := uint64(runAt) + uint64(len(run))
+				if inRun && uint64(at) >= end && uint64(at)-end <= maxDataGap {
+					var zeros [maxDataGap]byte
+					run = append(run, zeros[:uint64(at)-end]...)
+					run = append(run, data...)
+					continue
+				}
+				flush()
+				run, runAt, inRun = append(run, data...), at, true
+				continue
+			}
+		}
+		// Any other segment is copied as it is, ending the run.
+		flush()
+		end, ok := skipDataSegment(body, start)
+		if !ok {
+			return nil, 0, false
+		}
+		segs = append(segs, body[start:end]...)
+		segments++
+		pos = end
+	}
+	flush()
+	if pos != len(body) {
+		return nil, 0, false
+	}
+	return append(binary.AppendUvarint(nil, uint64(segments)), segs...), segments, true
+}
+
+// skipDataSegment returns where the data segment at pos ends: flags, an
+// optional memory index, an optional constant expression, then the bytes.
+func skipDataSegment(b []byte, pos int) (int, bool) {
+	flags, n := readLEB32(b[pos:])
+	if n == 0 || flags > 2 {
+		return 0, false
+	}
+	pos += n
+	if flags == 2 {
+		_, n := readLEB32(b[pos:])
+		if n == 0 {
+			return 0, false
+		}
+		pos += n
+	}
+	if flags != 1 {
+		// The offset: one instruction (i32.const or global.get) and end.
+		if pos >= len(b) || (b[pos] != 0x41 && b[pos] != 0x23) {
+			return 0, false
+		}
+		_, m := readLEB32(b[pos+1:]) // a signed LEB has the same length
+		if m == 0 || pos+1+m >= len(b) || b[pos+1+m] != 0x0b {
+			return 0, false
+		}
+		pos += 1 + m + 1
+	}
+	size, k := readLEB32(b[pos:])
+	if k == 0 || uint64(pos+k)+uint64(size) > uint64(len(b)) {
+		return 0, false
+	}
+	return pos + k + int(size), true
+}
+
+// readLEB32 decodes an unsigned LEB128 of at most 32 bits at the start of
+// b: the value and its length (0: malformed).
+func readLEB32(b []byte) (uint32, int) {
+	var v uint64
+	for i := 0; i < 5 && i < len(b); i++ {
+		v |= uint64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			if v > 1<<32-1 {
+				return 0, 0
+			}
+			return uint32(v), i + 1
+		}
+	}
+	return 0, 0
+}
+
+// readSLEB32 decodes a signed LEB128 of at most 32 bits.
+func readSLEB32(b []byte) (int32, int) {
+	var v int64
+	for i := 0; i < 5 && i < len(b); i++ {
+		v |= int64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			if shift := 7 * (i + 1); shift < 64 && b[i]&0x40 != 0 {
+				v |= -1 << shift
+			}
+			if v < -1<<31 || v > 1<<31-1 {
+				return 0, 0
+			}
+			return int32(v), i + 1
+		}
+	}
+	return 0, 0
+}
+
+// appendSLEB32 appends v as a signed LEB128.
+func appendSLEB32(b []byte, v int32) []byte {
+	x := int64(v)
+	for {
+		c := byte(x & 0x7f)
+		x >>= 7
+		if (x == 0 && c&0x40 == 0) || (x == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
