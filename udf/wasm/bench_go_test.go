@@ -174,3 +174,20 @@ func TestLoadChild(t *testing.T) {
 	}
 	fmt.Printf("load-cpu-ns=%d\n", (processCPU() - c0).Nanoseconds())
 }
+
+// TestGoAppendTextFixedArgument runs an AppendText1 function over a
+// fixed-width argument (hex_u8 in the scalars example), NULLs included:
+// a NULL row is not passed and its result is NULL.
+func TestGoAppendTextFixedArgument(t *testing.T) {
+	reg, _ := scalarsReg(t)
+	out, err := call(t, reg, "hex_u8", vec(types.UInt8T, uint8(0), uint8(255), nil, uint8(0x3c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*coldata.Bytes)
+	for i, want := range []string{"00", "ff", "", "3c"} {
+		if got.IsNull(i) != (i == 2) || got.GetString(i) != want {
+			t.Errorf("hex_u8 row %d = %q (NULL %v), want %q", i, got.GetString(i), got.IsNull(i), want)
+		}
+	}
+}

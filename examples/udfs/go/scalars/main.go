@@ -66,6 +66,11 @@ func init() {
 		return "number"
 	})
 	sdk.Scalar1("wrap_json", func(s string) sdk.JSON { return sdk.JSON(`{"v":"` + s + `"}`) })
+	// The append form of a TEXT result: appended to the result column.
+	sdk.AppendText1("hex_u8", func(dst []byte, x uint8) []byte {
+		const digits = "0123456789abcdef"
+		return append(dst, digits[x>>4], digits[x&15])
+	})
 
 	// NULL handling. A plain argument type: never called for NULL (the
 	// result is NULL). A pointer argument: sees NULL as nil. A pointer
