@@ -191,3 +191,69 @@ func TestGoAppendTextFixedArgument(t *testing.T) {
 		}
 	}
 }
+
+// TestGoInline runs the scalars example's sdk.Inline functions: both of
+// them (so that the per-batch dispatch finds the right one), over a batch
+// with a NULL (not passed; its result is NULL) and an empty one.
+func TestGoInline(t *testing.T) {
+	reg, m := scalarsReg(t)
+	sigs := map[string]string{}
+	for _, s := range m.Functions() {
+		sigs[s.Name] = s.String()
+	}
+	for name, want := range map[string]string{"inc_i64_inl": "scalar inc_i64_inl(BIGINT) -> BIGINT", "half_f64_inl": "scalar half_f64_inl(DOUBLE) -> DOUBLE"} {
+		if sigs[name] != want {
+			t.Errorf("signature of %s: %q, want %q", name, sigs[name], want)
+		}
+	}
+	out, err := call(t, reg, "inc_i64_inl", vec(types.Int64T, int64(1), nil, int64(-5), int64(41)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := values(out); got != "[2 <nil> -4 42]" {
+		t.Errorf("inc_i64_inl = %s", got)
+	}
+	out, err = call(t, reg, "half_f64_inl", vec(types.Float64T, 3.0, -1.0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := values(out); got != "[1.5 -0.5]" {
+		t.Errorf("half_f64_inl = %s", got)
+	}
+	out, err = call(t, reg, "inc_i64_inl", vec(types.Int64T))
+	if err != nil || out.Len() != 0 {
+		t.Errorf("inc_i64_inl of no rows: %v, %v", out, err)
+	}
+}
+
+// BenchmarkGoScalarInline is BenchmarkScalarInt64 for the Go SDK's three
+// forms of x + 1 beside the built-in: Scalar1 (a call per row), Inline
+// (the body inlined into the SDK's row loop) and Vector1 (the author's
+// loop).
+//
+//	go test ./udf/wasm -run '^$' -bench GoScalarInline -benchtime 1s
+func BenchmarkGoScalarInline(b *testing.B) {
+	for _, l := range limits {
+		b.Run(l.name, func(b *testing.B) {
+			h := newHost(b, wasm.Config{CallTimeout: l.timeout})
+			m := load(b, h, "scalars.wasm", wasmtest.Go(b, "examples/udfs/go/scalars"))
+			reg := expr.Builtins().Scope()
+			if err := wasm.Register(reg, m); err != nil {
+				b.Fatal(err)
+			}
+			for _, n := range batchSizes {
+				vals := make([]int64, n)
+				for i := range vals {
+					vals[i] = int64(i) - int64(n/2)
+				}
+				in := []coldata.Vector{&coldata.Vec[int64]{T: types.Int64T, Vals: vals}}
+				for _, c := range []struct{ name, fn string }{{"scalar1", "inc_i64"}, {"inline", "inc_i64_inl"}, {"vector1", "inc_i64_vec"}, {"builtin_abs", "abs"}} {
+					b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
+						f := bindFunc(b, reg, c.fn, types.Int64T)
+						benchRows(b, n, func() error { _, err := f(in, n); return err })
+					})
+				}
+			}
+		})
+	}
+}

@@ -31,6 +31,9 @@ func init() {
 			out[i] = x + 1
 		}
 	})
+	// The same again, declared for Inline (below): x + 1 is inlined
+	// into the row loop.
+	sdk.Inline(inlined)
 	sdk.Scalar1("inc_u8", func(x uint8) uint8 { return x + 1 })
 	sdk.Scalar1("inc_u16", func(x uint16) uint16 { return x + 1 })
 	sdk.Scalar1("inc_u32", func(x uint32) uint32 { return x + 1 })
@@ -103,6 +106,13 @@ func init() {
 		}
 		return &s
 	})
+}
+
+// inlined declares functions whose bodies Go inlines into their row loops
+// (sdk.Inline): the speed of a Vector1 loop, written as a Scalar1.
+func inlined(b *sdk.Batch) {
+	sdk.InlineScalar1(b, "inc_i64_inl", func(x int64) int64 { return x + 1 })
+	sdk.InlineScalar1(b, "half_f64_inl", func(x float64) float64 { return x / 2 })
 }
 
 func main() {}
