@@ -192,6 +192,12 @@ func TestGoAppendTextFixedArgument(t *testing.T) {
 	}
 }
 
+// TestCompactGoModule checks the compacted form of a Go example module
+// (wasm.CheckCompactGoModule).
+func TestCompactGoModule(t *testing.T) {
+	wasm.CheckCompactGoModule(t, wasmtest.Go(t, "examples/udfs/go/scalars"))
+}
+
 // TestGoInline runs the scalars example's sdk.Inline functions: both of
 // them (so that the per-batch dispatch finds the right one), over a batch
 // with a NULL (not passed; its result is NULL) and an empty one.

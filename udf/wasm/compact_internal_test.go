@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"testing"
-
-	"github.com/arroyogo/arroyo/udf/wasm/wasmtest"
 )
 
 // memoryImage is what a module's data section makes of memory: the bytes
@@ -144,13 +141,10 @@ func TestCompactModuleKeepsMemory(t *testing.T) {
 	}
 }
 
-// TestCompactGoModule compacts a Go example module: the same memory from
-// far fewer segments.
-func TestCompactGoModule(t *testing.T) {
-	mod, err := os.ReadFile(wasmtest.GoPath(t, "examples/udfs/go/scalars"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// CheckCompactGoModule compacts a Go module (mod): the same memory from
+// far fewer segments. TestCompactGoModule (bench_go_test.go) runs it on a
+// Go example: this package's own files may not import wasmtest.
+func CheckCompactGoModule(t *testing.T, mod []byte) {
 	out, ok := compactModule(mod)
 	if !ok {
 		t.Fatal("compactModule refused the Go module")
