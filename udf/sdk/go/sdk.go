@@ -33,7 +33,9 @@
 // function that keeps one must copy it.
 //
 // The SDK decodes each batch's columns once, without reflection; the
-// function is called once per row (once per group for an aggregate). It
+// function is called once per row (once per group for an aggregate), or,
+// declared through Inline, has its body inlined into the row loop.
+// AppendText1 appends TEXT results straight into the result column. It
 // has no dependencies beyond the standard library.
 package sdk
 
