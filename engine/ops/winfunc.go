@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync/atomic"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -23,32 +22,38 @@ import (
 // rows are buffered per (event time, partition key); when the watermark
 // passes a bucket, each partition is sorted by the ORDER BY and the
 // functions are computed over it, and the rows are emitted with them.
+//
+// A bucket is a rowSlab (a partition is a key, its rows those of side 0):
+// no pointer per partition or row.
 type WindowFunc struct {
 	cfg      *program.WindowFunc
 	task     TaskInfo
 	out      []types.Type
 	defaults []coldata.Vector // lag/lead defaults (length 1), nil: NULL
 	late     *atomic.Int64
+	// cross compares a batch's ORDER BY value with a threshold row, per
+	// ORDER BY column (compiled once for its type and direction).
+	cross []crossFunc
 
 	watermark int64
-	buckets   map[int64]map[string]*partition
+	buckets   map[int64]*rowSlab
+	pool      slabPool
 
 	keyBuf []byte
 	rowBuf []byte
 	rows   []int32
 	hashes []uint64
+	keyIdx []int32
+	due    []int64
+	keep   []bool
 }
 
-type partition struct {
-	hash uint64
-	rows [][]byte // encoded rows (the input's columns after the keys)
-	// thr, with a limit (top-N), holds the ORDER BY values (one row per
-	// vector) of the Limit-th best row the last prune kept: a later row
-	// that does not sort strictly before it cannot be among the best (ties
-	// go to the earlier row), so it is dropped without being buffered.
-	// A stale threshold only keeps more rows than needed.
-	thr []coldata.Vector
-}
+// A partition with a limit (top-N) has, once pruned, a threshold: the
+// ORDER BY values of the Limit-th best row the last prune kept, row aux of
+// its slab's thr vectors (one per ORDER BY column). A later row that does
+// not sort strictly before it cannot be among the best (ties go to the
+// earlier row), so it is dropped without being buffered. A stale threshold
+// only keeps more rows than needed.
 
 var (
 	_ Operator         = (*WindowFunc)(nil)
@@ -60,7 +65,7 @@ var (
 // NewWindowFunc builds a window-function subtask for node n.
 func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
 	w := &WindowFunc{cfg: n.WindowFunc, task: task, late: task.counter("late_rows"), watermark: math.MinInt64,
-		buckets: map[int64]map[string]*partition{}}
+		buckets: map[int64]*rowSlab{}}
 	if w.task.MaxKeyGroups == 0 {
 		w.task.MaxKeyGroups = state.MaxKeyGroups
 	}
@@ -77,7 +82,24 @@ func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
 		}
 		w.defaults = append(w.defaults, d)
 	}
+	for _, o := range w.cfg.Order {
+		i := o.Col - w.cfg.Keys
+		if i < 0 || i >= len(w.cfg.Row) {
+			return nil, fmt.Errorf("window function: ORDER BY column %d is not a buffered column", o.Col)
+		}
+		w.cross = append(w.cross, compileCross(w.cfg.Row[i], o.Desc, o.NullsFirst))
+	}
 	return w, nil
+}
+
+// bucket returns event time t's slab, creating it.
+func (w *WindowFunc) bucket(t int64) *rowSlab {
+	bk := w.buckets[t]
+	if bk == nil {
+		bk = w.pool.get()
+		w.buckets[t] = bk
+	}
+	return bk
 }
 
 // Process implements Operator.
@@ -104,26 +126,18 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		for c := 0; c < nk; c++ {
 			w.keyBuf = coldata.AppendEncoded(w.keyBuf, b.Cols[c], int(r))
 		}
-		bk := w.buckets[t]
-		if bk == nil {
-			bk = map[string]*partition{}
-			w.buckets[t] = bk
-		}
-		p := bk[string(w.keyBuf)]
-		if p == nil {
-			p = &partition{hash: w.hashes[k]}
-			bk[string(w.keyBuf)] = p
-		}
-		if p.thr != nil && !w.beats(b, int(r), p.thr) {
+		bk := w.bucket(t)
+		p := bk.lookup(w.keyBuf, w.hashes[k])
+		if thr := bk.keys[p].aux; thr >= 0 && !w.beats(b, int(r), bk.thr, int(thr)) {
 			continue
 		}
 		w.rowBuf = w.rowBuf[:0]
 		for c := nk; c < len(b.Cols)-1; c++ {
 			w.rowBuf = coldata.AppendEncoded(w.rowBuf, b.Cols[c], int(r))
 		}
-		p.rows = append(p.rows, append([]byte(nil), w.rowBuf...))
-		if l := w.cfg.Limit; l > 0 && int64(len(p.rows)) >= 2*l+64 {
-			if err := w.prune(p); err != nil {
+		bk.appendRow(p, 0, w.rowBuf, 1)
+		if l := w.cfg.Limit; l > 0 && int64(bk.keys[p].n[0]) >= 2*l+64 {
+			if err := w.prune(bk, p); err != nil {
 				return err
 			}
 		}
@@ -131,60 +145,65 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 	return nil
 }
 
-// prune keeps the Limit best rows of a partition (top-N), in arrival
+// prune keeps the Limit best rows of partition p (top-N), in arrival
 // order, so that ties still go to the earlier row.
-func (w *WindowFunc) prune(p *partition) error {
-	cols, err := w.decode(p)
+func (w *WindowFunc) prune(bk *rowSlab, p int32) error {
+	cols, n, err := w.decode(bk, p)
 	if err != nil {
 		return err
 	}
-	order := w.sorted(cols, len(p.rows))
+	order := w.sorted(cols, n)
 	keep := order[:w.cfg.Limit]
 	nk := w.cfg.Keys
-	p.thr = p.thr[:0]
-	for _, o := range w.cfg.Order {
-		src := cols[o.Col-nk]
-		v := w.task.Alloc.New(src.Type(), 0)
-		coldata.AppendValue(v, src, int(keep[len(keep)-1]))
-		p.thr = append(p.thr, v)
+	if bk.thr == nil {
+		for _, o := range w.cfg.Order {
+			bk.thr = append(bk.thr, w.task.Alloc.New(w.cfg.Row[o.Col-nk], 4))
+		}
 	}
-	slices.Sort(keep)
-	kept := make([][]byte, len(keep))
-	for i, k := range keep {
-		kept[i] = p.rows[k]
+	for i, o := range w.cfg.Order {
+		coldata.AppendValue(bk.thr[i], cols[o.Col-nk], int(keep[len(keep)-1]))
 	}
-	p.rows = kept
+	bk.keys[p].aux = int32(bk.thr[0].Len() - 1)
+	w.keep = slices.Grow(w.keep[:0], n)[:n]
+	clear(w.keep)
+	for _, k := range keep {
+		w.keep[k] = true
+	}
+	bk.keepRows(p, 0, func(i int) bool { return w.keep[i] })
+	bk.maybeCompact()
 	return nil
 }
 
-// beats reports whether row r of b sorts strictly before the threshold
-// row thr in ORDER BY order (b's columns are the keys, then the buffered
-// columns, then the event time; an ORDER BY column is its index in b).
-func (w *WindowFunc) beats(b *coldata.Batch, r int, thr []coldata.Vector) bool {
+// beats reports whether row r of b sorts strictly before row t of the
+// threshold vectors thr in ORDER BY order (b's columns are the keys, then
+// the buffered columns, then the event time; an ORDER BY column is its
+// index in b).
+func (w *WindowFunc) beats(b *coldata.Batch, r int, thr []coldata.Vector, t int) bool {
 	for i, o := range w.cfg.Order {
-		if c := compareCross(b.Cols[o.Col], r, thr[i], 0, o.Desc, o.NullsFirst); c != 0 {
+		if c := w.cross[i](b.Cols[o.Col], r, thr[i], t); c != 0 {
 			return c < 0
 		}
 	}
 	return false // a tie: the earlier row wins
 }
 
-// decode decodes a partition's rows into columns.
-func (w *WindowFunc) decode(p *partition) ([]coldata.Vector, error) {
+// decode decodes partition p's rows into columns.
+func (w *WindowFunc) decode(bk *rowSlab, p int32) ([]coldata.Vector, int, error) {
+	n := int(bk.keys[p].n[0])
 	cols := make([]coldata.Vector, len(w.cfg.Row))
 	for i, tt := range w.cfg.Row {
-		cols[i] = w.task.Alloc.New(tt, len(p.rows))
+		cols[i] = w.task.Alloc.New(tt, n)
 	}
-	for _, r := range p.rows {
-		rest := r
+	for r := bk.keys[p].head[0]; r >= 0; r = bk.rows[r].next {
+		rest := bk.row(r)
 		var err error
 		for _, c := range cols {
 			if rest, err = coldata.DecodeAppend(c, rest); err != nil {
-				return nil, fmt.Errorf("internal error: buffered row: %w", err)
+				return nil, 0, fmt.Errorf("internal error: buffered row: %w", err)
 			}
 		}
 	}
-	return cols, nil
+	return cols, n, nil
 }
 
 // sorted returns the row indexes in ORDER BY order, ties in arrival order.
@@ -214,45 +233,33 @@ func (w *WindowFunc) OnWatermark(ctx context.Context, wm int64, out Collector) e
 	if wm > w.watermark {
 		w.watermark = wm
 	}
-	var due []int64
+	due := w.due[:0]
 	for t := range w.buckets {
 		if t < wm {
 			due = append(due, t)
 		}
 	}
 	slices.Sort(due)
+	w.due = due
 	for _, t := range due {
 		bk := w.buckets[t]
-		keys := make([]string, 0, len(bk))
-		for k := range bk {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := w.emit(t, bk[k], out); err != nil {
+		w.keyIdx = bk.sortedKeys(w.keyIdx[:0])
+		for _, p := range w.keyIdx {
+			if err := w.emit(t, bk, p, out); err != nil {
 				return err
 			}
 		}
 		delete(w.buckets, t)
+		w.pool.put(bk)
 	}
 	return nil
 }
 
 // emit sorts one partition and emits its rows with the functions' values.
-func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
-	n := len(p.rows)
-	cols := make([]coldata.Vector, len(w.cfg.Row))
-	for i, tt := range w.cfg.Row {
-		cols[i] = w.task.Alloc.New(tt, n)
-	}
-	for _, r := range p.rows {
-		rest := r
-		var err error
-		for _, c := range cols {
-			if rest, err = coldata.DecodeAppend(c, rest); err != nil {
-				return fmt.Errorf("internal error: buffered row: %w", err)
-			}
-		}
+func (w *WindowFunc) emit(t int64, bk *rowSlab, p int32, out Collector) error {
+	cols, n, err := w.decode(bk, p)
+	if err != nil {
+		return err
 	}
 	nk := w.cfg.Keys
 	order := make([]int32, n)
@@ -471,6 +478,94 @@ func compareCross(v coldata.Vector, a int, u coldata.Vector, b int, desc, nullsF
 	return c
 }
 
+// crossFunc compares row a of v with row b of u (vectors of one type) for
+// an ORDER BY column, as compareCross does.
+type crossFunc func(v coldata.Vector, a int, u coldata.Vector, b int) int
+
+// compileCross returns compareCross for vectors of type t and one
+// direction, with the type switch done once, here, not per row.
+func compileCross(t types.Type, desc, nullsFirst bool) crossFunc {
+	switch coldata.New(t, 0).(type) {
+	case *coldata.Vec[bool]:
+		return fixedCross(func(x, y bool) int {
+			switch {
+			case x == y:
+				return 0
+			case !x:
+				return -1
+			}
+			return 1
+		}, desc, nullsFirst)
+	case *coldata.Vec[int8]:
+		return fixedCross(cmpOrd[int8], desc, nullsFirst)
+	case *coldata.Vec[int16]:
+		return fixedCross(cmpOrd[int16], desc, nullsFirst)
+	case *coldata.Vec[int32]:
+		return fixedCross(cmpOrd[int32], desc, nullsFirst)
+	case *coldata.Vec[int64]:
+		return fixedCross(cmpOrd[int64], desc, nullsFirst)
+	case *coldata.Vec[uint8]:
+		return fixedCross(cmpOrd[uint8], desc, nullsFirst)
+	case *coldata.Vec[uint16]:
+		return fixedCross(cmpOrd[uint16], desc, nullsFirst)
+	case *coldata.Vec[uint32]:
+		return fixedCross(cmpOrd[uint32], desc, nullsFirst)
+	case *coldata.Vec[uint64]:
+		return fixedCross(cmpOrd[uint64], desc, nullsFirst)
+	case *coldata.Vec[float32]:
+		return fixedCross(func(x, y float32) int { return cmpFloat(float64(x), float64(y)) }, desc, nullsFirst)
+	case *coldata.Vec[float64]:
+		return fixedCross(cmpFloat, desc, nullsFirst)
+	case *coldata.Vec[coldata.Int128]:
+		return fixedCross(coldata.Int128.Cmp, desc, nullsFirst)
+	case *coldata.Bytes:
+		return func(v coldata.Vector, a int, u coldata.Vector, b int) int {
+			x, y := v.(*coldata.Bytes), u.(*coldata.Bytes)
+			if c, null := nullOrder(x.N.IsNull(a), y.N.IsNull(b), nullsFirst); null {
+				return c
+			}
+			c := bytes.Compare(x.Get(a), y.Get(b))
+			if desc {
+				c = -c
+			}
+			return c
+		}
+	}
+	return func(v coldata.Vector, a int, u coldata.Vector, b int) int {
+		return compareCross(v, a, u, b, desc, nullsFirst)
+	}
+}
+
+// fixedCross is compileCross for a fixed-width type compared by cmp.
+func fixedCross[T coldata.Fixed](cmp func(x, y T) int, desc, nullsFirst bool) crossFunc {
+	return func(v coldata.Vector, a int, u coldata.Vector, b int) int {
+		x, y := v.(*coldata.Vec[T]), u.(*coldata.Vec[T])
+		if c, null := nullOrder(x.N.IsNull(a), y.N.IsNull(b), nullsFirst); null {
+			return c
+		}
+		c := cmp(x.Vals[a], y.Vals[b])
+		if desc {
+			c = -c
+		}
+		return c
+	}
+}
+
+// nullOrder orders two values of which at least one is NULL (null is
+// false when neither is): NULLs last unless nullsFirst.
+func nullOrder(na, nb, nullsFirst bool) (c int, null bool) {
+	switch {
+	case na && nb:
+		return 0, true
+	case na || nb:
+		if na == nullsFirst {
+			return -1, true
+		}
+		return 1, true
+	}
+	return 0, false
+}
+
 func cmpOrd[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](x, y T) int {
 	switch {
 	case x < y:
@@ -500,7 +595,9 @@ func cmpFloat(x, y float64) int {
 	return 0
 }
 
-// Checkpoint implements Checkpointer.
+// Checkpoint implements Checkpointer. Each partition is an entry: key
+// (event time, big endian; the partition key's bytes), value (routing
+// hash, count of rows, and per row its length and bytes).
 func (w *WindowFunc) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	st, err := taskStore(w.task, nil)
 	if err != nil {
@@ -509,15 +606,20 @@ func (w *WindowFunc) Checkpoint(ctx context.Context, b Barrier, out Collector) (
 	t := st.Keyed(groupTable)
 	var key, val []byte
 	for ts, bk := range w.buckets {
-		for k, p := range bk {
-			key = append(binary.BigEndian.AppendUint64(key[:0], uint64(ts)), k...)
-			val = binary.LittleEndian.AppendUint64(val[:0], p.hash)
-			val = binary.AppendUvarint(val, uint64(len(p.rows)))
-			for _, r := range p.rows {
-				val = binary.AppendUvarint(val, uint64(len(r)))
-				val = append(val, r...)
+		for k := range bk.keys {
+			e := &bk.keys[k]
+			if !e.live {
+				continue
 			}
-			t.Put(state.KeyGroupOf(p.hash, w.task.MaxKeyGroups), key, val, state.NoExpiry)
+			key = append(binary.BigEndian.AppendUint64(key[:0], uint64(ts)), bk.key(int32(k))...)
+			val = binary.LittleEndian.AppendUint64(val[:0], e.hash)
+			val = binary.AppendUvarint(val, uint64(e.n[0]))
+			for r := e.head[0]; r >= 0; r = bk.rows[r].next {
+				row := bk.row(r)
+				val = binary.AppendUvarint(val, uint64(len(row)))
+				val = append(val, row...)
+			}
+			t.Put(state.KeyGroupOf(e.hash, w.task.MaxKeyGroups), key, val, state.NoExpiry)
 		}
 	}
 	putWatermark(st, w.task, w.watermark)
@@ -543,8 +645,8 @@ func (w *WindowFunc) RestoreKeyed(ctx context.Context, handles []any) error {
 			if len(key) < 8 || len(val) < 8 {
 				return bad
 			}
-			ts := int64(binary.BigEndian.Uint64(key))
-			p := &partition{hash: binary.LittleEndian.Uint64(val)}
+			bk := w.bucket(int64(binary.BigEndian.Uint64(key)))
+			p := bk.lookup(key[8:], binary.LittleEndian.Uint64(val))
 			val = val[8:]
 			cnt, n := binary.Uvarint(val)
 			if n <= 0 {
@@ -556,15 +658,9 @@ func (w *WindowFunc) RestoreKeyed(ctx context.Context, handles []any) error {
 				if n <= 0 || uint64(len(val)-n) < l {
 					return bad
 				}
-				p.rows = append(p.rows, append([]byte(nil), val[n:n+int(l)]...))
+				bk.appendRow(p, 0, val[n:n+int(l)], 1)
 				val = val[n+int(l):]
 			}
-			bk := w.buckets[ts]
-			if bk == nil {
-				bk = map[string]*partition{}
-				w.buckets[ts] = bk
-			}
-			bk[string(key[8:])] = p
 			return nil
 		})
 		if err != nil {
