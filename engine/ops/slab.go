@@ -318,12 +318,17 @@ func (s *rowSlab) sortedKeys(dst []int32) []int32 {
 	return dst
 }
 
-// maybeCompact rewrites the arenas without their garbage once it is more
-// than half of them (and more than 1 MiB).
+// maybeCompact compacts the arenas once their garbage is more than half
+// of them (and more than 1 MiB).
 func (s *rowSlab) maybeCompact() {
 	if s.dead <= 1<<20 || s.dead*2 <= len(s.data)+len(s.keyData) {
 		return
 	}
+	s.compact()
+}
+
+// compact rewrites the arenas with the live keys and rows only.
+func (s *rowSlab) compact() {
 	keyData := make([]byte, 0, len(s.keyData))
 	data := make([]byte, 0, len(s.data)+len(s.keyData)-s.dead)
 	for k := range s.keys {
