@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
-	"slices"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
