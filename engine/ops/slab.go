@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/bits"
 	"slices"
+	"unsafe"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 )
@@ -43,7 +44,8 @@ type rowSlab struct {
 	dead     int // arena bytes of removed keys and rows
 	// thr holds a window function's top-N thresholds (one vector per
 	// ORDER BY column, a row per threshold, keys' aux), nil until one.
-	thr []coldata.Vector
+	thr    []coldata.Vector
+	thrGen int // counts appends to thr
 	// nextNull numbers the keys of NULL-keyed rows (a join keeps each
 	// apart), never reused within the slab.
 	nextNull uint64
@@ -74,13 +76,14 @@ func (s *rowSlab) reset() {
 	s.keys, s.rows = s.keys[:0], s.rows[:0]
 	clear(s.index)
 	s.live, s.dead, s.nextNull = 0, 0, 0
-	s.thr = nil
+	s.thr, s.thrGen = nil, s.thrGen+1
 	s.freeKeys, s.freeRows = s.freeKeys[:0], s.freeRows[:0]
 }
 
 // memBytes is the memory s holds.
 func (s *rowSlab) memBytes() int {
-	return cap(s.keyData) + cap(s.data) + cap(s.keys)*64 + cap(s.rows)*24 + cap(s.index)*4 + (cap(s.freeKeys)+cap(s.freeRows))*4
+	return cap(s.keyData) + cap(s.data) + cap(s.keys)*int(unsafe.Sizeof(slabKey{})) + cap(s.rows)*int(unsafe.Sizeof(slabRow{})) +
+		(cap(s.index)+cap(s.freeKeys)+cap(s.freeRows))*4
 }
 
 func (s *rowSlab) slot(h uint64) int {

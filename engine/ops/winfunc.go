@@ -31,9 +31,15 @@ type WindowFunc struct {
 	out      []types.Type
 	defaults []coldata.Vector // lag/lead defaults (length 1), nil: NULL
 	late     *atomic.Int64
-	// cross compares a batch's ORDER BY value with a threshold row, per
-	// ORDER BY column (compiled once for its type and direction).
-	cross []crossFunc
+	// cross binds the comparison of a batch's ORDER BY values with
+	// threshold rows, per ORDER BY column (compiled once for its type and
+	// direction); bound holds them bound to boundB and boundThr (at
+	// boundGen of its thresholds).
+	cross    []crossBinder
+	bound    []func(a, b int) int
+	boundB   *coldata.Batch
+	boundThr *rowSlab
+	boundGen int
 
 	watermark int64
 	buckets   map[int64]*rowSlab
@@ -128,7 +134,7 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		}
 		bk := w.bucket(t)
 		p := bk.lookup(w.keyBuf, w.hashes[k])
-		if thr := bk.keys[p].aux; thr >= 0 && !w.beats(b, int(r), bk.thr, int(thr)) {
+		if thr := bk.keys[p].aux; thr >= 0 && !w.beats(b, int(r), bk, int(thr)) {
 			continue
 		}
 		w.rowBuf = w.rowBuf[:0]
@@ -142,6 +148,9 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 			}
 		}
 	}
+	// Retain neither the batch nor a slab the pool may hand out again.
+	w.boundB, w.boundThr = nil, nil
+	clear(w.bound)
 	return nil
 }
 
@@ -164,6 +173,7 @@ func (w *WindowFunc) prune(bk *rowSlab, p int32) error {
 		coldata.AppendValue(bk.thr[i], cols[o.Col-nk], int(keep[len(keep)-1]))
 	}
 	bk.keys[p].aux = int32(bk.thr[0].Len() - 1)
+	bk.thrGen++ // the vectors may have moved: beats binds them again
 	w.keep = slices.Grow(w.keep[:0], n)[:n]
 	clear(w.keep)
 	for _, k := range keep {
@@ -174,13 +184,19 @@ func (w *WindowFunc) prune(bk *rowSlab, p int32) error {
 	return nil
 }
 
-// beats reports whether row r of b sorts strictly before row t of the
-// threshold vectors thr in ORDER BY order (b's columns are the keys, then
-// the buffered columns, then the event time; an ORDER BY column is its
-// index in b).
-func (w *WindowFunc) beats(b *coldata.Batch, r int, thr []coldata.Vector, t int) bool {
-	for i, o := range w.cfg.Order {
-		if c := w.cross[i](b.Cols[o.Col], r, thr[i], t); c != 0 {
+// beats reports whether row r of b sorts strictly before threshold row t
+// of bk in ORDER BY order (b's columns are the keys, then the buffered
+// columns, then the event time; an ORDER BY column is its index in b).
+func (w *WindowFunc) beats(b *coldata.Batch, r int, bk *rowSlab, t int) bool {
+	if w.boundB != b || w.boundThr != bk || w.boundGen != bk.thrGen {
+		w.bound = w.bound[:0]
+		for i, o := range w.cfg.Order {
+			w.bound = append(w.bound, w.cross[i](b.Cols[o.Col], bk.thr[i]))
+		}
+		w.boundB, w.boundThr, w.boundGen = b, bk, bk.thrGen
+	}
+	for _, cmp := range w.bound {
+		if c := cmp(r, t); c != 0 {
 			return c < 0
 		}
 	}
@@ -478,77 +494,97 @@ func compareCross(v coldata.Vector, a int, u coldata.Vector, b int, desc, nullsF
 	return c
 }
 
-// crossFunc compares row a of v with row b of u (vectors of one type) for
-// an ORDER BY column, as compareCross does.
-type crossFunc func(v coldata.Vector, a int, u coldata.Vector, b int) int
+// crossBinder binds an ORDER BY column's comparison to two vectors of
+// its type: the returned function compares row a of v with row b of u, as
+// compareCross does. It is compiled once per ORDER BY column
+// (compileCross) and bound once per batch and threshold vectors, so a row
+// costs a call and the comparison, not a type switch.
+type crossBinder func(v, u coldata.Vector) func(a, b int) int
 
-// compileCross returns compareCross for vectors of type t and one
-// direction, with the type switch done once, here, not per row.
-func compileCross(t types.Type, desc, nullsFirst bool) crossFunc {
+// compileCross returns the crossBinder for vectors of type t and one
+// direction.
+func compileCross(t types.Type, desc, nullsFirst bool) crossBinder {
 	switch coldata.New(t, 0).(type) {
-	case *coldata.Vec[bool]:
-		return fixedCross(func(x, y bool) int {
-			switch {
-			case x == y:
-				return 0
-			case !x:
-				return -1
-			}
-			return 1
-		}, desc, nullsFirst)
 	case *coldata.Vec[int8]:
-		return fixedCross(cmpOrd[int8], desc, nullsFirst)
+		return orderedCross[int8](desc, nullsFirst)
 	case *coldata.Vec[int16]:
-		return fixedCross(cmpOrd[int16], desc, nullsFirst)
+		return orderedCross[int16](desc, nullsFirst)
 	case *coldata.Vec[int32]:
-		return fixedCross(cmpOrd[int32], desc, nullsFirst)
+		return orderedCross[int32](desc, nullsFirst)
 	case *coldata.Vec[int64]:
-		return fixedCross(cmpOrd[int64], desc, nullsFirst)
+		return orderedCross[int64](desc, nullsFirst)
 	case *coldata.Vec[uint8]:
-		return fixedCross(cmpOrd[uint8], desc, nullsFirst)
+		return orderedCross[uint8](desc, nullsFirst)
 	case *coldata.Vec[uint16]:
-		return fixedCross(cmpOrd[uint16], desc, nullsFirst)
+		return orderedCross[uint16](desc, nullsFirst)
 	case *coldata.Vec[uint32]:
-		return fixedCross(cmpOrd[uint32], desc, nullsFirst)
+		return orderedCross[uint32](desc, nullsFirst)
 	case *coldata.Vec[uint64]:
-		return fixedCross(cmpOrd[uint64], desc, nullsFirst)
-	case *coldata.Vec[float32]:
-		return fixedCross(func(x, y float32) int { return cmpFloat(float64(x), float64(y)) }, desc, nullsFirst)
+		return orderedCross[uint64](desc, nullsFirst)
 	case *coldata.Vec[float64]:
-		return fixedCross(cmpFloat, desc, nullsFirst)
-	case *coldata.Vec[coldata.Int128]:
-		return fixedCross(coldata.Int128.Cmp, desc, nullsFirst)
-	case *coldata.Bytes:
-		return func(v coldata.Vector, a int, u coldata.Vector, b int) int {
-			x, y := v.(*coldata.Bytes), u.(*coldata.Bytes)
-			if c, null := nullOrder(x.N.IsNull(a), y.N.IsNull(b), nullsFirst); null {
-				return c
+		return func(v, u coldata.Vector) func(a, b int) int {
+			x, y := v.(*coldata.Vec[float64]), u.(*coldata.Vec[float64])
+			xv, yv, xn, yn := x.Vals, y.Vals, x.N.Words(), y.N.Words()
+			return func(a, b int) int {
+				if c, null := nullOrder(bitSet(xn, a), bitSet(yn, b), nullsFirst); null {
+					return c
+				}
+				if desc {
+					return -cmpFloat(xv[a], yv[b])
+				}
+				return cmpFloat(xv[a], yv[b])
 			}
-			c := bytes.Compare(x.Get(a), y.Get(b))
-			if desc {
-				c = -c
-			}
-			return c
 		}
 	}
-	return func(v coldata.Vector, a int, u coldata.Vector, b int) int {
-		return compareCross(v, a, u, b, desc, nullsFirst)
+	// Other types (booleans, float32, decimals, strings, structs, lists):
+	// rarer in an ORDER BY; compareCross switches on the type per row.
+	return func(v, u coldata.Vector) func(a, b int) int {
+		return func(a, b int) int { return compareCross(v, a, u, b, desc, nullsFirst) }
 	}
 }
 
-// fixedCross is compileCross for a fixed-width type compared by cmp.
-func fixedCross[T coldata.Fixed](cmp func(x, y T) int, desc, nullsFirst bool) crossFunc {
-	return func(v coldata.Vector, a int, u coldata.Vector, b int) int {
+// orderedCross is compileCross for an integer type.
+func orderedCross[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](desc, nullsFirst bool) crossBinder {
+	return func(v, u coldata.Vector) func(a, b int) int {
 		x, y := v.(*coldata.Vec[T]), u.(*coldata.Vec[T])
-		if c, null := nullOrder(x.N.IsNull(a), y.N.IsNull(b), nullsFirst); null {
-			return c
+		xv, yv, xn, yn := x.Vals, y.Vals, x.N.Words(), y.N.Words()
+		if !x.N.Any() && !y.N.Any() {
+			sign := 1
+			if desc {
+				sign = -1
+			}
+			return func(a, b int) int {
+				switch p, q := xv[a], yv[b]; {
+				case p < q:
+					return -sign
+				case p > q:
+					return sign
+				}
+				return 0
+			}
 		}
-		c := cmp(x.Vals[a], y.Vals[b])
-		if desc {
-			c = -c
+		return func(a, b int) int {
+			if c, null := nullOrder(bitSet(xn, a), bitSet(yn, b), nullsFirst); null {
+				return c
+			}
+			p, q := xv[a], yv[b]
+			if desc {
+				p, q = q, p
+			}
+			switch {
+			case p < q:
+				return -1
+			case p > q:
+				return 1
+			}
+			return 0
 		}
-		return c
 	}
+}
+
+// bitSet reports whether bit i of a null bitmap's words is set.
+func bitSet(w []uint64, i int) bool {
+	return i>>6 < len(w) && w[i>>6]&(1<<(uint(i)&63)) != 0
 }
 
 // nullOrder orders two values of which at least one is NULL (null is
