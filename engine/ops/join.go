@@ -38,7 +38,8 @@ type Join struct {
 	buckets map[int64]*rowSlab
 	pool    slabPool
 	// updating: one slab
-	all *rowSlab
+	all    *rowSlab
+	charge stateCharge
 
 	keyBuf []byte
 	rowBuf []byte
@@ -54,11 +55,13 @@ var (
 	_ WatermarkHandler = (*Join)(nil)
 	_ Checkpointer     = (*Join)(nil)
 	_ KeyedRestorer    = (*Join)(nil)
+	_ Closer           = (*Join)(nil)
 )
 
 // NewJoin builds a join subtask for node n.
 func NewJoin(n *program.Node, task TaskInfo) (*Join, error) {
-	j := &Join{cfg: n.Join, task: task, updating: n.Updating, late: task.counter("late_rows"), watermark: math.MinInt64, retract: n.Join.Retract}
+	j := &Join{cfg: n.Join, task: task, updating: n.Updating, late: task.counter("late_rows"), watermark: math.MinInt64, retract: n.Join.Retract,
+		charge: stateCharge{acct: task.Account}}
 	if j.task.MaxKeyGroups == 0 {
 		j.task.MaxKeyGroups = state.MaxKeyGroups
 	}
@@ -234,8 +237,10 @@ func (j *Join) OnWatermark(ctx context.Context, w int64, out Collector) error {
 			}
 			all.maybeCompact()
 		}
+		j.charge.set(j.stateBytes())
 		return nil
 	}
+	defer func() { j.charge.set(j.stateBytes()) }()
 	due := j.due[:0]
 	for t := range j.buckets {
 		if t < w {
@@ -252,6 +257,24 @@ func (j *Join) OnWatermark(ctx context.Context, w int64, out Collector) error {
 		delete(j.buckets, t)
 		j.pool.put(bk)
 	}
+	return nil
+}
+
+// stateBytes is the memory the join's state holds.
+func (j *Join) stateBytes() int {
+	if j.all != nil {
+		return j.all.memBytes()
+	}
+	n := j.pool.memBytes()
+	for _, bk := range j.buckets {
+		n += bk.memBytes()
+	}
+	return n
+}
+
+// Close implements Closer: the state's memory is no longer charged.
+func (j *Join) Close() error {
+	j.charge.set(0)
 	return nil
 }
 
@@ -484,5 +507,6 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 			return fmt.Errorf("restore join: %w", err)
 		}
 	}
+	j.charge.set(j.stateBytes())
 	return nil
 }

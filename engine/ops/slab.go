@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/memory"
 )
 
 // rowSlab holds the buffered rows of one bucket (a join's or a window
@@ -373,4 +374,30 @@ func (p *slabPool) put(s *rowSlab) {
 	}
 	s.reset()
 	p.free = append(p.free, s)
+}
+
+// memBytes is the memory the pooled slabs hold.
+func (p *slabPool) memBytes() int {
+	n := 0
+	for _, s := range p.free {
+		n += s.memBytes()
+	}
+	return n
+}
+
+// stateCharge keeps a memory account charged with the bytes an operator's
+// slabs hold (set at each watermark, restore and close: the slabs are
+// plain Go memory, not allocator vectors, so nothing else reports them).
+type stateCharge struct {
+	acct *memory.Account
+	n    int64
+}
+
+func (c *stateCharge) set(n int) {
+	if d := int64(n) - c.n; d > 0 {
+		c.acct.Grow(d)
+	} else {
+		c.acct.Shrink(-d)
+	}
+	c.n = int64(n)
 }

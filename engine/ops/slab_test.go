@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/memory"
 	"github.com/arroyogo/arroyo/engine/ops"
 	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/engine/state"
@@ -251,4 +252,65 @@ func BenchmarkWindowFuncTopN(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*4096/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestStateMemoryCharged: the memory a join's or a window function's
+// buffered rows hold is charged to the task's account at each watermark
+// (vectors are charged by the allocator; this task has none), and released
+// by Close.
+func TestStateMemoryCharged(t *testing.T) {
+	ctx := context.Background()
+	type op interface {
+		ops.WatermarkHandler
+		ops.Closer
+	}
+	for _, c := range []struct {
+		name string
+		make func(task ops.TaskInfo) (op, func(*coldata.Batch) error)
+	}{
+		{"windowed join", func(task ops.TaskInfo) (op, func(*coldata.Batch) error) {
+			j, err := ops.NewJoin(joinNode(program.JoinInner, true), task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j, func(b *coldata.Batch) error { return j.Process(ctx, 0, b, discard{}) }
+		}},
+		{"window function", func(task ops.TaskInfo) (op, func(*coldata.Batch) error) {
+			w, err := ops.NewWindowFunc(wfNode(0), task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w, func(b *coldata.Batch) error { return w.Process(ctx, 0, b, discard{}) }
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			acct := memory.NewRoot("test")
+			task := allTask
+			task.Account = acct
+			o, feed := c.make(task)
+			for _, b := range bufferBatches(100_000, 1000) {
+				if err := feed(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := o.OnWatermark(ctx, 5, discard{}); err != nil { // the window stays open
+				t.Fatal(err)
+			}
+			held := acct.Used()
+			// 100K rows of an 8-byte value, each with a row record.
+			if held < 100_000*(8+16) {
+				t.Errorf("%d bytes charged for 100K buffered rows", held)
+			}
+			if err := o.OnWatermark(ctx, math.MaxInt64, discard{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if u := acct.Used(); u != 0 {
+				t.Errorf("%d bytes still charged after Close (%d while buffering)", u, held)
+			}
+			t.Logf("%d bytes charged for 100K buffered rows", held)
+		})
+	}
 }

@@ -44,6 +44,7 @@ type WindowFunc struct {
 	watermark int64
 	buckets   map[int64]*rowSlab
 	pool      slabPool
+	charge    stateCharge
 
 	keyBuf []byte
 	rowBuf []byte
@@ -66,12 +67,13 @@ var (
 	_ WatermarkHandler = (*WindowFunc)(nil)
 	_ Checkpointer     = (*WindowFunc)(nil)
 	_ KeyedRestorer    = (*WindowFunc)(nil)
+	_ Closer           = (*WindowFunc)(nil)
 )
 
 // NewWindowFunc builds a window-function subtask for node n.
 func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
 	w := &WindowFunc{cfg: n.WindowFunc, task: task, late: task.counter("late_rows"), watermark: math.MinInt64,
-		buckets: map[int64]*rowSlab{}}
+		buckets: map[int64]*rowSlab{}, charge: stateCharge{acct: task.Account}}
 	if w.task.MaxKeyGroups == 0 {
 		w.task.MaxKeyGroups = state.MaxKeyGroups
 	}
@@ -268,6 +270,22 @@ func (w *WindowFunc) OnWatermark(ctx context.Context, wm int64, out Collector) e
 		delete(w.buckets, t)
 		w.pool.put(bk)
 	}
+	w.charge.set(w.stateBytes())
+	return nil
+}
+
+// stateBytes is the memory the buffered rows hold.
+func (w *WindowFunc) stateBytes() int {
+	n := w.pool.memBytes()
+	for _, bk := range w.buckets {
+		n += bk.memBytes()
+	}
+	return n
+}
+
+// Close implements Closer: the state's memory is no longer charged.
+func (w *WindowFunc) Close() error {
+	w.charge.set(0)
 	return nil
 }
 
@@ -703,5 +721,6 @@ func (w *WindowFunc) RestoreKeyed(ctx context.Context, handles []any) error {
 			return fmt.Errorf("restore window functions: %w", err)
 		}
 	}
+	w.charge.set(w.stateBytes())
 	return nil
 }
