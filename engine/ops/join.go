@@ -130,6 +130,8 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 	}
 	nrow := len(j.in[input])
 	var ob *changeBuilder // updating joins' output, made at the first pair
+	var bk *rowSlab // event time bt's (rows of a batch mostly share one)
+	var bt int64
 	for k, r := range j.rows {
 		j.keyBuf = j.keyBuf[:0]
 		null := false
@@ -148,7 +150,9 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 				j.late.Add(1)
 				continue
 			}
-			bk := j.bucket(t)
+			if bk == nil || t != bt {
+				bk, bt = j.bucket(t), t
+			}
 			var e int32
 			if null {
 				j.keyBuf = nullKey(j.keyBuf, bk)

@@ -124,6 +124,8 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		coldata.HashInto(b.Cols[k], w.rows, w.hashes)
 	}
 	ts := b.Cols[len(b.Cols)-1].(*coldata.Vec[int64]).Vals
+	var bk *rowSlab // event time bt's (rows of a batch mostly share one)
+	var bt int64
 	for k, r := range w.rows {
 		t := ts[r]
 		if t < w.watermark {
@@ -134,7 +136,9 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		for c := 0; c < nk; c++ {
 			w.keyBuf = coldata.AppendEncoded(w.keyBuf, b.Cols[c], int(r))
 		}
-		bk := w.bucket(t)
+		if bk == nil || t != bt {
+			bk, bt = w.bucket(t), t
+		}
 		p := bk.lookup(w.keyBuf, w.hashes[k])
 		if thr := bk.keys[p].aux; thr >= 0 && !w.beats(b, int(r), bk, int(thr)) {
 			continue
