@@ -130,7 +130,7 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 	}
 	nrow := len(j.in[input])
 	var ob *changeBuilder // updating joins' output, made at the first pair
-	var bk *rowSlab // event time bt's (rows of a batch mostly share one)
+	var bk *rowSlab       // event time bt's (rows of a batch mostly share one)
 	var bt int64
 	for k, r := range j.rows {
 		j.keyBuf = j.keyBuf[:0]

@@ -45,8 +45,7 @@ type rowSlab struct {
 	dead     int // arena bytes of removed keys and rows
 	// thr holds a window function's top-N thresholds (one vector per
 	// ORDER BY column, a row per threshold, keys' aux), nil until one.
-	thr    []coldata.Vector
-	thrGen int // counts appends to thr
+	thr []coldata.Vector
 	// nextNull numbers the keys of NULL-keyed rows (a join keeps each
 	// apart), never reused within the slab.
 	nextNull uint64
@@ -77,7 +76,7 @@ func (s *rowSlab) reset() {
 	s.keys, s.rows = s.keys[:0], s.rows[:0]
 	clear(s.index)
 	s.live, s.dead, s.nextNull = 0, 0, 0
-	s.thr, s.thrGen = nil, s.thrGen+1
+	s.thr = nil
 	s.freeKeys, s.freeRows = s.freeKeys[:0], s.freeRows[:0]
 }
 

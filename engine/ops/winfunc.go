@@ -33,13 +33,10 @@ type WindowFunc struct {
 	late     *atomic.Int64
 	// cross binds the comparison of a batch's ORDER BY values with
 	// threshold rows, per ORDER BY column (compiled once for its type and
-	// direction); bound holds them bound to boundB and boundThr (at
-	// boundGen of its thresholds).
-	cross    []crossBinder
-	bound    []func(a, b int) int
-	boundB   *coldata.Batch
-	boundThr *rowSlab
-	boundGen int
+	// direction); bound holds them bound to batch boundB.
+	cross  []crossBinder
+	bound  []func(a int, u coldata.Vector, b int) int
+	boundB *coldata.Batch
 
 	watermark int64
 	buckets   map[int64]*rowSlab
@@ -53,6 +50,11 @@ type WindowFunc struct {
 	keyIdx []int32
 	due    []int64
 	keep   []bool
+	// prune's scratch: decoded columns, their ORDER BY comparators, the
+	// sort order.
+	scratch     []coldata.Vector
+	scratchCmps []func(a, b int32) int
+	order       []int32
 }
 
 // A partition with a limit (top-N) has, once pruned, a threshold: the
@@ -154,21 +156,40 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 			}
 		}
 	}
-	// Retain neither the batch nor a slab the pool may hand out again.
-	w.boundB, w.boundThr = nil, nil
+	// Do not retain the batch.
+	w.boundB = nil
 	clear(w.bound)
 	return nil
 }
 
 // prune keeps the Limit best rows of partition p (top-N), in arrival
-// order, so that ties still go to the earlier row.
+// order, so that ties still go to the earlier row. Its decoded columns,
+// comparators and order are scratch, reused from prune to prune: a top-N
+// whose rows keep beating the threshold prunes every Limit+64 rows, and
+// must not allocate for it.
 func (w *WindowFunc) prune(bk *rowSlab, p int32) error {
-	cols, n, err := w.decode(bk, p)
+	if !w.resetScratch() {
+		w.scratch = w.scratch[:0]
+		for _, tt := range w.cfg.Row {
+			w.scratch = append(w.scratch, w.task.Alloc.New(tt, int(2*w.cfg.Limit+64)))
+		}
+		nk := w.cfg.Keys
+		w.scratchCmps = w.scratchCmps[:0]
+		for _, o := range w.cfg.Order {
+			w.scratchCmps = append(w.scratchCmps, scratchComparer(w.scratch[o.Col-nk], o.Desc, o.NullsFirst))
+		}
+	}
+	cols := w.scratch
+	n, err := w.decodeInto(bk, p, cols)
 	if err != nil {
 		return err
 	}
-	order := w.sorted(cols, n)
-	keep := order[:w.cfg.Limit]
+	w.order = slices.Grow(w.order[:0], n)[:n]
+	for i := range w.order {
+		w.order[i] = int32(i)
+	}
+	slices.SortFunc(w.order, w.cmpScratch)
+	keep := w.order[:w.cfg.Limit]
 	nk := w.cfg.Keys
 	if bk.thr == nil {
 		for _, o := range w.cfg.Order {
@@ -179,75 +200,167 @@ func (w *WindowFunc) prune(bk *rowSlab, p int32) error {
 		coldata.AppendValue(bk.thr[i], cols[o.Col-nk], int(keep[len(keep)-1]))
 	}
 	bk.keys[p].aux = int32(bk.thr[0].Len() - 1)
-	bk.thrGen++ // the vectors may have moved: beats binds them again
 	w.keep = slices.Grow(w.keep[:0], n)[:n]
 	clear(w.keep)
 	for _, k := range keep {
 		w.keep[k] = true
 	}
-	bk.keepRows(p, 0, func(i int) bool { return w.keep[i] })
+	bk.keepRows(p, 0, w.kept)
 	bk.maybeCompact()
 	return nil
+}
+
+// kept reports whether the i-th row of the partition being pruned stays.
+func (w *WindowFunc) kept(i int) bool { return w.keep[i] }
+
+// cmpScratch orders rows of the scratch columns by the ORDER BY, ties in
+// arrival order.
+func (w *WindowFunc) cmpScratch(a, b int32) int {
+	for _, kc := range w.scratchCmps {
+		if c := kc(a, b); c != 0 {
+			return c
+		}
+	}
+	return int(a) - int(b)
+}
+
+// resetScratch empties the scratch columns for reuse; false when there
+// are none yet or one is of a type it cannot empty (structs, lists).
+func (w *WindowFunc) resetScratch() bool {
+	if w.scratch == nil {
+		return false
+	}
+	for _, v := range w.scratch {
+		if !resetVector(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// resetVector empties a fixed-width or bytes vector, keeping its memory;
+// false for other vectors.
+func resetVector(v coldata.Vector) bool {
+	switch x := v.(type) {
+	case *coldata.Bytes:
+		x.Offsets, x.Data = x.Offsets[:1], x.Data[:0]
+		x.N.Reset()
+		return true
+	case *coldata.Vec[bool]:
+		resetFixed(x)
+	case *coldata.Vec[int8]:
+		resetFixed(x)
+	case *coldata.Vec[int16]:
+		resetFixed(x)
+	case *coldata.Vec[int32]:
+		resetFixed(x)
+	case *coldata.Vec[int64]:
+		resetFixed(x)
+	case *coldata.Vec[uint8]:
+		resetFixed(x)
+	case *coldata.Vec[uint16]:
+		resetFixed(x)
+	case *coldata.Vec[uint32]:
+		resetFixed(x)
+	case *coldata.Vec[uint64]:
+		resetFixed(x)
+	case *coldata.Vec[float32]:
+		resetFixed(x)
+	case *coldata.Vec[float64]:
+		resetFixed(x)
+	case *coldata.Vec[coldata.Int128]:
+		resetFixed(x)
+	default:
+		return false
+	}
+	return true
+}
+
+func resetFixed[T coldata.Fixed](v *coldata.Vec[T]) {
+	v.Vals = v.Vals[:0]
+	v.N.Reset()
+}
+
+// scratchComparer is rowComparer for a scratch vector, whose values and
+// nulls change between calls: it reads them at each call.
+func scratchComparer(v coldata.Vector, desc, nullsFirst bool) func(a, b int32) int {
+	sign := 1
+	if desc {
+		sign = -1
+	}
+	switch x := v.(type) {
+	case *coldata.Vec[int64]:
+		return func(a, b int32) int {
+			if len(x.N.Words()) > 0 {
+				if c, null := nullOrder(x.N.IsNull(int(a)), x.N.IsNull(int(b)), nullsFirst); null {
+					return c
+				}
+			}
+			return sign * cmpOrd(x.Vals[a], x.Vals[b])
+		}
+	case *coldata.Vec[uint64]:
+		return func(a, b int32) int {
+			if len(x.N.Words()) > 0 {
+				if c, null := nullOrder(x.N.IsNull(int(a)), x.N.IsNull(int(b)), nullsFirst); null {
+					return c
+				}
+			}
+			return sign * cmpOrd(x.Vals[a], x.Vals[b])
+		}
+	case *coldata.Vec[float64]:
+		return func(a, b int32) int {
+			if len(x.N.Words()) > 0 {
+				if c, null := nullOrder(x.N.IsNull(int(a)), x.N.IsNull(int(b)), nullsFirst); null {
+					return c
+				}
+			}
+			return sign * cmpFloat(x.Vals[a], x.Vals[b])
+		}
+	}
+	return func(a, b int32) int { return compareRows(v, int(a), int(b), desc, nullsFirst) }
 }
 
 // beats reports whether row r of b sorts strictly before threshold row t
 // of bk in ORDER BY order (b's columns are the keys, then the buffered
 // columns, then the event time; an ORDER BY column is its index in b).
 func (w *WindowFunc) beats(b *coldata.Batch, r int, bk *rowSlab, t int) bool {
-	if w.boundB != b || w.boundThr != bk || w.boundGen != bk.thrGen {
+	if w.boundB != b {
 		w.bound = w.bound[:0]
 		for i, o := range w.cfg.Order {
-			w.bound = append(w.bound, w.cross[i](b.Cols[o.Col], bk.thr[i]))
+			w.bound = append(w.bound, w.cross[i](b.Cols[o.Col]))
 		}
-		w.boundB, w.boundThr, w.boundGen = b, bk, bk.thrGen
+		w.boundB = b
 	}
-	for _, cmp := range w.bound {
-		if c := cmp(r, t); c != 0 {
+	for i, cmp := range w.bound {
+		if c := cmp(r, bk.thr[i], t); c != 0 {
 			return c < 0
 		}
 	}
 	return false // a tie: the earlier row wins
 }
 
-// decode decodes partition p's rows into columns.
+// decode decodes partition p's rows into new columns.
 func (w *WindowFunc) decode(bk *rowSlab, p int32) ([]coldata.Vector, int, error) {
-	n := int(bk.keys[p].n[0])
 	cols := make([]coldata.Vector, len(w.cfg.Row))
 	for i, tt := range w.cfg.Row {
-		cols[i] = w.task.Alloc.New(tt, n)
+		cols[i] = w.task.Alloc.New(tt, int(bk.keys[p].n[0]))
 	}
+	n, err := w.decodeInto(bk, p, cols)
+	return cols, n, err
+}
+
+// decodeInto appends partition p's rows to cols and returns their number.
+func (w *WindowFunc) decodeInto(bk *rowSlab, p int32, cols []coldata.Vector) (int, error) {
 	for r := bk.keys[p].head[0]; r >= 0; r = bk.rows[r].next {
 		rest := bk.row(r)
 		var err error
 		for _, c := range cols {
 			if rest, err = coldata.DecodeAppend(c, rest); err != nil {
-				return nil, 0, fmt.Errorf("internal error: buffered row: %w", err)
+				return 0, fmt.Errorf("internal error: buffered row: %w", err)
 			}
 		}
 	}
-	return cols, n, nil
-}
-
-// sorted returns the row indexes in ORDER BY order, ties in arrival order.
-func (w *WindowFunc) sorted(cols []coldata.Vector, n int) []int32 {
-	nk := w.cfg.Keys
-	keyCmps := make([]func(a, b int32) int, len(w.cfg.Order))
-	for i, o := range w.cfg.Order {
-		keyCmps[i] = rowComparer(cols[o.Col-nk], o.Desc, o.NullsFirst)
-	}
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		for _, kc := range keyCmps {
-			if c := kc(a, b); c != 0 {
-				return c
-			}
-		}
-		return int(a) - int(b)
-	})
-	return order
+	return int(bk.keys[p].n[0]), nil
 }
 
 // OnWatermark implements WatermarkHandler.
@@ -516,12 +629,13 @@ func compareCross(v coldata.Vector, a int, u coldata.Vector, b int, desc, nullsF
 	return c
 }
 
-// crossBinder binds an ORDER BY column's comparison to two vectors of
-// its type: the returned function compares row a of v with row b of u, as
-// compareCross does. It is compiled once per ORDER BY column
-// (compileCross) and bound once per batch and threshold vectors, so a row
-// costs a call and the comparison, not a type switch.
-type crossBinder func(v, u coldata.Vector) func(a, b int) int
+// crossBinder binds an ORDER BY column's comparison to a batch's vector
+// v of its type: the returned function compares row a of v with row b of
+// u (a threshold vector of the same type), as compareCross does. It is
+// compiled once per ORDER BY column (compileCross) and bound once per
+// batch, so a row costs a call, a type assertion and the comparison, not
+// a type switch.
+type crossBinder func(v coldata.Vector) func(a int, u coldata.Vector, b int) int
 
 // compileCross returns the crossBinder for vectors of type t and one
 // direction.
@@ -544,52 +658,43 @@ func compileCross(t types.Type, desc, nullsFirst bool) crossBinder {
 	case *coldata.Vec[uint64]:
 		return orderedCross[uint64](desc, nullsFirst)
 	case *coldata.Vec[float64]:
-		return func(v, u coldata.Vector) func(a, b int) int {
-			x, y := v.(*coldata.Vec[float64]), u.(*coldata.Vec[float64])
-			xv, yv, xn, yn := x.Vals, y.Vals, x.N.Words(), y.N.Words()
-			return func(a, b int) int {
-				if c, null := nullOrder(bitSet(xn, a), bitSet(yn, b), nullsFirst); null {
-					return c
+		return func(v coldata.Vector) func(a int, u coldata.Vector, b int) int {
+			x := v.(*coldata.Vec[float64])
+			xv, xn := x.Vals, x.N.Words()
+			return func(a int, u coldata.Vector, b int) int {
+				y := u.(*coldata.Vec[float64])
+				if len(xn) > 0 || len(y.N.Words()) > 0 {
+					if c, null := nullOrder(bitSet(xn, a), y.N.IsNull(b), nullsFirst); null {
+						return c
+					}
 				}
 				if desc {
-					return -cmpFloat(xv[a], yv[b])
+					return -cmpFloat(xv[a], y.Vals[b])
 				}
-				return cmpFloat(xv[a], yv[b])
+				return cmpFloat(xv[a], y.Vals[b])
 			}
 		}
 	}
 	// Other types (booleans, float32, decimals, strings, structs, lists):
 	// rarer in an ORDER BY; compareCross switches on the type per row.
-	return func(v, u coldata.Vector) func(a, b int) int {
-		return func(a, b int) int { return compareCross(v, a, u, b, desc, nullsFirst) }
+	return func(v coldata.Vector) func(a int, u coldata.Vector, b int) int {
+		return func(a int, u coldata.Vector, b int) int { return compareCross(v, a, u, b, desc, nullsFirst) }
 	}
 }
 
 // orderedCross is compileCross for an integer type.
 func orderedCross[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](desc, nullsFirst bool) crossBinder {
-	return func(v, u coldata.Vector) func(a, b int) int {
-		x, y := v.(*coldata.Vec[T]), u.(*coldata.Vec[T])
-		xv, yv, xn, yn := x.Vals, y.Vals, x.N.Words(), y.N.Words()
-		if !x.N.Any() && !y.N.Any() {
-			sign := 1
-			if desc {
-				sign = -1
-			}
-			return func(a, b int) int {
-				switch p, q := xv[a], yv[b]; {
-				case p < q:
-					return -sign
-				case p > q:
-					return sign
+	return func(v coldata.Vector) func(a int, u coldata.Vector, b int) int {
+		x := v.(*coldata.Vec[T])
+		xv, xn := x.Vals, x.N.Words()
+		return func(a int, u coldata.Vector, b int) int {
+			y := u.(*coldata.Vec[T])
+			if len(xn) > 0 || len(y.N.Words()) > 0 {
+				if c, null := nullOrder(bitSet(xn, a), y.N.IsNull(b), nullsFirst); null {
+					return c
 				}
-				return 0
 			}
-		}
-		return func(a, b int) int {
-			if c, null := nullOrder(bitSet(xn, a), bitSet(yn, b), nullsFirst); null {
-				return c
-			}
-			p, q := xv[a], yv[b]
+			p, q := xv[a], y.Vals[b]
 			if desc {
 				p, q = q, p
 			}
