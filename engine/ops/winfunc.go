@@ -97,7 +97,7 @@ func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
 		if i < 0 || i >= len(w.cfg.Row) {
 			return nil, fmt.Errorf("window function: ORDER BY column %d is not a buffered column", o.Col)
 		}
-		w.cross = append(w.cross, compileCross(w.cfg.Row[i], o.Desc, o.NullsFirst))
+		w.cross = append(w.cross, compileCross(task.Alloc, w.cfg.Row[i], o.Desc, o.NullsFirst))
 	}
 	return w, nil
 }
@@ -638,9 +638,9 @@ func compareCross(v coldata.Vector, a int, u coldata.Vector, b int, desc, nullsF
 type crossBinder func(v coldata.Vector) func(a int, u coldata.Vector, b int) int
 
 // compileCross returns the crossBinder for vectors of type t and one
-// direction.
-func compileCross(t types.Type, desc, nullsFirst bool) crossBinder {
-	switch coldata.New(t, 0).(type) {
+// direction (al gives an empty vector of t: its layout picks the code).
+func compileCross(al *coldata.Allocator, t types.Type, desc, nullsFirst bool) crossBinder {
+	switch al.New(t, 0).(type) {
 	case *coldata.Vec[int8]:
 		return orderedCross[int8](desc, nullsFirst)
 	case *coldata.Vec[int16]:
