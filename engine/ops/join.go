@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync/atomic"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -20,9 +19,11 @@ import (
 // joined, with NULL padding for outer joins) or updating (inner, every row
 // kept, joined as it arrives, emitting a changelog).
 //
-// Rows are kept encoded (coldata row codec): the key bytes index a map
-// whose entry holds each side's rows. State goes into an engine/state
-// snapshot at every barrier, by the key's key group (KeyedRestorer).
+// Rows are kept encoded (coldata row codec) in a rowSlab per event time
+// (windowed) or one for everything (updating): each key's rows of each
+// side in arrival order, with no pointer per key or row. State goes into
+// an engine/state snapshot at every barrier, by the key's key group
+// (KeyedRestorer).
 type Join struct {
 	cfg      *program.Join
 	task     TaskInfo
@@ -33,28 +34,20 @@ type Join struct {
 	late     *atomic.Int64
 
 	watermark int64
-	// windowed: buckets by event time
-	buckets map[int64]map[string]*joinEntry
-	// updating: one map
-	all map[string]*joinEntry
+	// windowed: a slab per event time
+	buckets map[int64]*rowSlab
+	pool    slabPool
+	// updating: one slab
+	all    *rowSlab
+	charge stateCharge
 
 	keyBuf []byte
 	rowBuf []byte
+	pair   []byte
 	rows   []int32
 	hashes []uint64
-}
-
-// joinEntry holds one key's rows of both sides: encoded row -> count.
-type joinEntry struct {
-	key  []byte
-	hash uint64
-	// seen is the largest event time of a row of the key (updating joins'
-	// TTL).
-	seen int64
-	rows [2]map[string]int
-	// order keeps each side's rows in arrival order, for a deterministic
-	// output (windowed joins).
-	order [2][]string
+	keyIdx []int32
+	due    []int64
 }
 
 var (
@@ -62,11 +55,13 @@ var (
 	_ WatermarkHandler = (*Join)(nil)
 	_ Checkpointer     = (*Join)(nil)
 	_ KeyedRestorer    = (*Join)(nil)
+	_ Closer           = (*Join)(nil)
 )
 
 // NewJoin builds a join subtask for node n.
 func NewJoin(n *program.Node, task TaskInfo) (*Join, error) {
-	j := &Join{cfg: n.Join, task: task, updating: n.Updating, late: task.counter("late_rows"), watermark: math.MinInt64, retract: n.Join.Retract}
+	j := &Join{cfg: n.Join, task: task, updating: n.Updating, late: task.counter("late_rows"), watermark: math.MinInt64, retract: n.Join.Retract,
+		charge: stateCharge{acct: task.Account}}
 	if j.task.MaxKeyGroups == 0 {
 		j.task.MaxKeyGroups = state.MaxKeyGroups
 	}
@@ -85,42 +80,31 @@ func NewJoin(n *program.Node, task TaskInfo) (*Join, error) {
 		j.out = append(j.out, f.Type)
 	}
 	if n.Join.Windowed {
-		j.buckets = map[int64]map[string]*joinEntry{}
+		j.buckets = map[int64]*rowSlab{}
 	} else {
-		j.all = map[string]*joinEntry{}
+		j.all = &rowSlab{}
 	}
 	return j, nil
 }
 
-func newJoinEntry(key []byte, hash uint64) *joinEntry {
-	return &joinEntry{key: append([]byte(nil), key...), hash: hash, rows: [2]map[string]int{{}, {}}}
+// bucket returns event time t's slab, creating it.
+func (j *Join) bucket(t int64) *rowSlab {
+	bk := j.buckets[t]
+	if bk == nil {
+		bk = j.pool.get()
+		j.buckets[t] = bk
+	}
+	return bk
 }
 
-func (e *joinEntry) add(side int, row string, n int) {
-	if e.rows[side][row] == 0 {
-		e.order[side] = append(e.order[side], row)
-	}
-	e.rows[side][row] += n
+// nullKey returns a key of bk for a row with a NULL key: one no row can
+// have (a presence byte is 0 or 1) and no other key of bk has, so the row
+// is kept apart and an outer join still emits it, padded.
+func nullKey(dst []byte, bk *rowSlab) []byte {
+	dst = binary.AppendUvarint(append(dst[:0], 0xff), bk.nextNull)
+	bk.nextNull++
+	return dst
 }
-
-// remove takes one copy of row away; false if there was none.
-func (e *joinEntry) remove(side int, row string) bool {
-	c := e.rows[side][row]
-	if c == 0 {
-		return false
-	}
-	if c == 1 {
-		delete(e.rows[side], row)
-		if i := slices.Index(e.order[side], row); i >= 0 {
-			e.order[side] = slices.Delete(e.order[side], i, i+1)
-		}
-	} else {
-		e.rows[side][row] = c - 1
-	}
-	return true
-}
-
-func (e *joinEntry) empty() bool { return len(e.rows[0]) == 0 && len(e.rows[1]) == 0 }
 
 // Process implements Operator.
 func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Collector) error {
@@ -145,10 +129,9 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 		ops = b.Cols[len(b.Cols)-2].(*coldata.Vec[int8]).Vals
 	}
 	nrow := len(j.in[input])
-	var ob *changeBuilder
-	if j.updating {
-		ob = newChangeBuilder(j.task.Alloc, j.out, len(j.out)-2)
-	}
+	var ob *changeBuilder // updating joins' output, made at the first pair
+	var bk *rowSlab       // event time bt's (rows of a batch mostly share one)
+	var bt int64
 	for k, r := range j.rows {
 		j.keyBuf = j.keyBuf[:0]
 		null := false
@@ -167,36 +150,31 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 				j.late.Add(1)
 				continue
 			}
-			bk := j.buckets[t]
-			if bk == nil {
-				bk = map[string]*joinEntry{}
-				j.buckets[t] = bk
+			if bk == nil || t != bt {
+				bk, bt = j.bucket(t), t
 			}
+			var e int32
 			if null {
-				// Kept apart (under a key no row can have: a presence
-				// byte is 0 or 1) so an outer join still emits it, padded.
-				j.keyBuf = binary.AppendUvarint(append(j.keyBuf[:0], 0xff), uint64(len(bk)))
+				j.keyBuf = nullKey(j.keyBuf, bk)
+				e = bk.addKey(j.keyBuf, j.hashes[k], false)
+			} else {
+				e = bk.lookup(j.keyBuf, j.hashes[k])
 			}
-			e := bk[string(j.keyBuf)]
-			if e == nil {
-				e = newJoinEntry(j.keyBuf, j.hashes[k])
-				bk[string(j.keyBuf)] = e
-			}
-			e.add(input, string(j.rowBuf), 1)
+			bk.appendRow(e, input, j.rowBuf, 1)
 			continue
 		}
 		if null {
 			continue
 		}
-		e := j.all[string(j.keyBuf)]
-		if e == nil {
-			e = newJoinEntry(j.keyBuf, j.hashes[k])
-			j.all[string(j.keyBuf)] = e
-		}
-		e.seen = max(e.seen, ts[r])
+		all := j.all
+		e := all.lookup(j.keyBuf, j.hashes[k])
+		all.keys[e].seen = max(all.keys[e].seen, ts[r])
 		op := program.ChangeInsert
 		if ops != nil && (ops[r] == program.ChangeDelete || ops[r] == program.ChangeUpdateBefore) {
-			if !e.remove(input, string(j.rowBuf)) {
+			if !all.removeRow(e, input, j.rowBuf) {
+				if all.empty(e) {
+					all.deleteKey(e)
+				}
 				if j.cfg.TTL > 0 {
 					// Its row expired with the key's state: nothing of
 					// it is left to retract.
@@ -206,28 +184,35 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 			}
 			op = program.ChangeDelete
 		} else {
-			e.add(input, string(j.rowBuf), 1)
+			all.appendRow(e, input, j.rowBuf, 1)
 		}
-		for _, other := range e.order[1-input] {
-			for c := e.rows[1-input][other]; c > 0; c-- {
-				l, rr := j.rowBuf, []byte(other)
+		for o := all.keys[e].head[1-input]; o >= 0; o = all.rows[o].next {
+			for c := all.rows[o].count; c > 0; c-- {
+				l, rr := j.rowBuf, all.row(o)
 				if input == 1 {
 					l, rr = rr, l
 				}
-				if err := ob.add(append(append([]byte(nil), l...), rr...), op, ts[r]); err != nil {
+				j.pair = append(append(j.pair[:0], l...), rr...)
+				if ob == nil {
+					ob = newChangeBuilder(j.task.Alloc, j.out, len(j.out)-2)
+				}
+				if err := ob.add(j.pair, op, ts[r]); err != nil {
 					return err
 				}
 			}
 		}
-		if e.empty() {
-			delete(j.all, string(j.keyBuf))
+		if all.empty(e) {
+			all.deleteKey(e)
 		}
-		if ob.n >= emitChunk {
+		if ob != nil && ob.n >= emitChunk {
 			if err := out.Collect(ob.batch()); err != nil {
 				return err
 			}
-			ob = newChangeBuilder(j.task.Alloc, j.out, len(j.out)-2)
+			ob = nil
 		}
+	}
+	if j.all != nil {
+		j.all.maybeCompact()
 	}
 	if ob != nil && ob.n > 0 {
 		return out.Collect(ob.batch())
@@ -248,36 +233,57 @@ func (j *Join) OnWatermark(ctx context.Context, w int64, out Collector) error {
 			// their pairs were emitted and stay; later rows of the key
 			// join only with rows that came after.
 			horizon := w - int64(j.cfg.TTL)
-			for k, e := range j.all {
-				if e.seen < horizon {
-					delete(j.all, k)
+			all := j.all
+			for k := range all.keys {
+				if e := &all.keys[k]; e.live && e.seen < horizon {
+					all.deleteKey(int32(k))
 				}
 			}
+			all.maybeCompact()
 		}
+		j.charge.set(j.stateBytes())
 		return nil
 	}
-	var due []int64
+	defer func() { j.charge.set(j.stateBytes()) }()
+	due := j.due[:0]
 	for t := range j.buckets {
 		if t < w {
 			due = append(due, t)
 		}
 	}
 	slices.Sort(due)
+	j.due = due
 	for _, t := range due {
-		if err := j.emitBucket(t, j.buckets[t], out); err != nil {
+		bk := j.buckets[t]
+		if err := j.emitBucket(t, bk, out); err != nil {
 			return err
 		}
 		delete(j.buckets, t)
+		j.pool.put(bk)
 	}
 	return nil
 }
 
-func (j *Join) emitBucket(t int64, bk map[string]*joinEntry, out Collector) error {
-	keys := make([]string, 0, len(bk))
-	for k := range bk {
-		keys = append(keys, k)
+// stateBytes is the memory the join's state holds.
+func (j *Join) stateBytes() int {
+	if j.all != nil {
+		return j.all.memBytes()
 	}
-	sort.Strings(keys)
+	n := j.pool.memBytes()
+	for _, bk := range j.buckets {
+		n += bk.memBytes()
+	}
+	return n
+}
+
+// Close implements Closer: the state's memory is no longer charged.
+func (j *Join) Close() error {
+	j.charge.set(0)
+	return nil
+}
+
+func (j *Join) emitBucket(t int64, bk *rowSlab, out Collector) error {
+	j.keyIdx = bk.sortedKeys(j.keyIdx[:0])
 	nl, nr := len(j.in[0]), len(j.in[1])
 	var cols []coldata.Vector
 	var tsv *coldata.Vec[int64]
@@ -300,8 +306,8 @@ func (j *Join) emitBucket(t int64, bk map[string]*joinEntry, out Collector) erro
 		return err
 	}
 	reset()
-	addSide := func(vs []coldata.Vector, row string) error {
-		rest := []byte(row)
+	addSide := func(vs []coldata.Vector, row []byte) error {
+		rest := row
 		var err error
 		for _, v := range vs {
 			if rest, err = coldata.DecodeAppend(v, rest); err != nil {
@@ -315,16 +321,17 @@ func (j *Join) emitBucket(t int64, bk map[string]*joinEntry, out Collector) erro
 			v.AppendNull()
 		}
 	}
-	emit := func(l, r *string) error {
-		if l != nil {
-			if err := addSide(cols[:nl], *l); err != nil {
+	// emit emits row l joined with row r (-1: NULLs).
+	emit := func(l, r int32) error {
+		if l >= 0 {
+			if err := addSide(cols[:nl], bk.row(l)); err != nil {
 				return err
 			}
 		} else {
 			nulls(cols[:nl])
 		}
-		if r != nil {
-			if err := addSide(cols[nl:nl+nr], *r); err != nil {
+		if r >= 0 {
+			if err := addSide(cols[nl:nl+nr], bk.row(r)); err != nil {
 				return err
 			}
 		} else {
@@ -337,16 +344,30 @@ func (j *Join) emitBucket(t int64, bk map[string]*joinEntry, out Collector) erro
 		}
 		return nil
 	}
+	// padded emits each row of one side with NULLs for the other.
+	padded := func(head int32, left bool) error {
+		for x := head; x >= 0; x = bk.rows[x].next {
+			for c := bk.rows[x].count; c > 0; c-- {
+				l, r := x, int32(-1)
+				if !left {
+					l, r = r, l
+				}
+				if err := emit(l, r); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	kind := j.cfg.Kind
-	for _, k := range keys {
-		e := bk[k]
-		ls, rs := e.order[0], e.order[1]
-		if len(ls) > 0 && len(rs) > 0 {
-			for _, l := range ls {
-				for lc := e.rows[0][l]; lc > 0; lc-- {
-					for _, r := range rs {
-						for rc := e.rows[1][r]; rc > 0; rc-- {
-							if err := emit(&l, &r); err != nil {
+	for _, k := range j.keyIdx {
+		ls, rs := bk.keys[k].head[0], bk.keys[k].head[1]
+		if ls >= 0 && rs >= 0 {
+			for l := ls; l >= 0; l = bk.rows[l].next {
+				for lc := bk.rows[l].count; lc > 0; lc-- {
+					for r := rs; r >= 0; r = bk.rows[r].next {
+						for rc := bk.rows[r].count; rc > 0; rc-- {
+							if err := emit(l, r); err != nil {
 								return err
 							}
 						}
@@ -355,29 +376,24 @@ func (j *Join) emitBucket(t int64, bk map[string]*joinEntry, out Collector) erro
 			}
 			continue
 		}
-		if len(rs) == 0 && (kind == program.JoinLeft || kind == program.JoinFull) {
-			for _, l := range ls {
-				for lc := e.rows[0][l]; lc > 0; lc-- {
-					if err := emit(&l, nil); err != nil {
-						return err
-					}
-				}
+		if rs < 0 && (kind == program.JoinLeft || kind == program.JoinFull) {
+			if err := padded(ls, true); err != nil {
+				return err
 			}
 		}
-		if len(ls) == 0 && (kind == program.JoinRight || kind == program.JoinFull) {
-			for _, r := range rs {
-				for rc := e.rows[1][r]; rc > 0; rc-- {
-					if err := emit(nil, &r); err != nil {
-						return err
-					}
-				}
+		if ls < 0 && (kind == program.JoinRight || kind == program.JoinFull) {
+			if err := padded(rs, false); err != nil {
+				return err
 			}
 		}
 	}
 	return flush()
 }
 
-// Checkpoint implements Checkpointer.
+// Checkpoint implements Checkpointer. Each key is an entry: key (event
+// time, big endian, for a windowed join; then the key's bytes), value
+// (routing hash, last event time, then per side the rows: count of
+// records, and per record copies, length, bytes).
 func (j *Join) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	st, err := taskStore(j.task, nil)
 	if err != nil {
@@ -385,32 +401,35 @@ func (j *Join) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, e
 	}
 	t := st.Keyed(groupTable)
 	var key, val []byte
-	put := func(prefix []byte, e *joinEntry) {
-		key = append(append(key[:0], prefix...), e.key...)
-		val = binary.LittleEndian.AppendUint64(val[:0], e.hash)
-		val = binary.AppendVarint(val, e.seen)
-		for side := 0; side < 2; side++ {
-			val = binary.AppendUvarint(val, uint64(len(e.order[side])))
-			for _, r := range e.order[side] {
-				val = binary.AppendUvarint(val, uint64(e.rows[side][r]))
-				val = binary.AppendUvarint(val, uint64(len(r)))
-				val = append(val, r...)
+	put := func(prefix []byte, s *rowSlab) {
+		for k := range s.keys {
+			e := &s.keys[k]
+			if !e.live {
+				continue
 			}
+			key = append(append(key[:0], prefix...), s.key(int32(k))...)
+			val = binary.LittleEndian.AppendUint64(val[:0], e.hash)
+			val = binary.AppendVarint(val, e.seen)
+			for side := 0; side < 2; side++ {
+				val = binary.AppendUvarint(val, uint64(e.n[side]))
+				for r := e.head[side]; r >= 0; r = s.rows[r].next {
+					row := s.row(r)
+					val = binary.AppendUvarint(val, uint64(s.rows[r].count))
+					val = binary.AppendUvarint(val, uint64(len(row)))
+					val = append(val, row...)
+				}
+			}
+			t.Put(state.KeyGroupOf(e.hash, j.task.MaxKeyGroups), key, val, state.NoExpiry)
 		}
-		t.Put(state.KeyGroupOf(e.hash, j.task.MaxKeyGroups), key, val, state.NoExpiry)
 	}
 	var prefix []byte
 	if j.buckets != nil {
 		for ts, bk := range j.buckets {
 			prefix = binary.BigEndian.AppendUint64(prefix[:0], uint64(ts))
-			for _, e := range bk {
-				put(prefix, e)
-			}
+			put(prefix, bk)
 		}
 	} else {
-		for _, e := range j.all {
-			put(nil, e)
-		}
+		put(nil, j.all)
 	}
 	putWatermark(st, j.task, j.watermark)
 	return st.Snapshot(b.Epoch), nil
@@ -432,30 +451,38 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 	for kg := lo; kg < hi; kg++ {
 		err := t.Range(kg, func(key, val []byte, _ int64) error {
 			bad := fmt.Errorf("malformed join entry")
-			var bucket map[string]*joinEntry
+			bk := j.all
 			if j.buckets != nil {
 				if len(key) < 8 {
 					return bad
 				}
-				ts := int64(binary.BigEndian.Uint64(key))
+				bk = j.bucket(int64(binary.BigEndian.Uint64(key)))
 				key = key[8:]
-				if bucket = j.buckets[ts]; bucket == nil {
-					bucket = map[string]*joinEntry{}
-					j.buckets[ts] = bucket
-				}
-			} else {
-				bucket = j.all
 			}
 			if len(val) < 8 {
 				return bad
 			}
-			e := newJoinEntry(key, binary.LittleEndian.Uint64(val))
+			h := binary.LittleEndian.Uint64(val)
 			val = val[8:]
 			seen, n := binary.Varint(val)
 			if n <= 0 {
 				return bad
 			}
-			e.seen, val = seen, val[n:]
+			val = val[n:]
+			var e int32
+			if len(key) > 0 && key[0] == 0xff {
+				// A NULL-keyed row's own key: new ones must not take its
+				// number.
+				c, n := binary.Uvarint(key[1:])
+				if n <= 0 {
+					return bad
+				}
+				bk.nextNull = max(bk.nextNull, c+1)
+				e = bk.addKey(key, h, false)
+			} else {
+				e = bk.lookup(key, h)
+			}
+			bk.keys[e].seen = max(bk.keys[e].seen, seen)
 			for side := 0; side < 2; side++ {
 				cnt, n := binary.Uvarint(val)
 				if n <= 0 {
@@ -464,7 +491,7 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 				val = val[n:]
 				for i := uint64(0); i < cnt; i++ {
 					c, n1 := binary.Uvarint(val)
-					if n1 <= 0 {
+					if n1 <= 0 || c > math.MaxInt32 {
 						return bad
 					}
 					val = val[n1:]
@@ -472,16 +499,18 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 					if n2 <= 0 || uint64(len(val)-n2) < l {
 						return bad
 					}
-					e.add(side, string(val[n2:n2+int(l)]), int(c))
+					if c > 0 {
+						bk.appendRow(e, side, val[n2:n2+int(l)], int32(c))
+					}
 					val = val[n2+int(l):]
 				}
 			}
-			bucket[string(e.key)] = e
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("restore join: %w", err)
 		}
 	}
+	j.charge.set(j.stateBytes())
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync/atomic"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
@@ -23,44 +22,60 @@ import (
 // rows are buffered per (event time, partition key); when the watermark
 // passes a bucket, each partition is sorted by the ORDER BY and the
 // functions are computed over it, and the rows are emitted with them.
+//
+// A bucket is a rowSlab (a partition is a key, its rows those of side 0):
+// no pointer per partition or row.
 type WindowFunc struct {
 	cfg      *program.WindowFunc
 	task     TaskInfo
 	out      []types.Type
 	defaults []coldata.Vector // lag/lead defaults (length 1), nil: NULL
 	late     *atomic.Int64
+	// cross binds the comparison of a batch's ORDER BY values with
+	// threshold rows, per ORDER BY column (compiled once for its type and
+	// direction); bound holds them bound to batch boundB.
+	cross  []crossBinder
+	bound  []func(a int, u coldata.Vector, b int) int
+	boundB *coldata.Batch
 
 	watermark int64
-	buckets   map[int64]map[string]*partition
+	buckets   map[int64]*rowSlab
+	pool      slabPool
+	charge    stateCharge
 
 	keyBuf []byte
 	rowBuf []byte
 	rows   []int32
 	hashes []uint64
+	keyIdx []int32
+	due    []int64
+	keep   []bool
+	// prune's scratch: decoded columns, their ORDER BY comparators, the
+	// sort order.
+	scratch     []coldata.Vector
+	scratchCmps []func(a, b int32) int
+	order       []int32
 }
 
-type partition struct {
-	hash uint64
-	rows [][]byte // encoded rows (the input's columns after the keys)
-	// thr, with a limit (top-N), holds the ORDER BY values (one row per
-	// vector) of the Limit-th best row the last prune kept: a later row
-	// that does not sort strictly before it cannot be among the best (ties
-	// go to the earlier row), so it is dropped without being buffered.
-	// A stale threshold only keeps more rows than needed.
-	thr []coldata.Vector
-}
+// A partition with a limit (top-N) has, once pruned, a threshold: the
+// ORDER BY values of the Limit-th best row the last prune kept, row aux of
+// its slab's thr vectors (one per ORDER BY column). A later row that does
+// not sort strictly before it cannot be among the best (ties go to the
+// earlier row), so it is dropped without being buffered. A stale threshold
+// only keeps more rows than needed.
 
 var (
 	_ Operator         = (*WindowFunc)(nil)
 	_ WatermarkHandler = (*WindowFunc)(nil)
 	_ Checkpointer     = (*WindowFunc)(nil)
 	_ KeyedRestorer    = (*WindowFunc)(nil)
+	_ Closer           = (*WindowFunc)(nil)
 )
 
 // NewWindowFunc builds a window-function subtask for node n.
 func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
 	w := &WindowFunc{cfg: n.WindowFunc, task: task, late: task.counter("late_rows"), watermark: math.MinInt64,
-		buckets: map[int64]map[string]*partition{}}
+		buckets: map[int64]*rowSlab{}, charge: stateCharge{acct: task.Account}}
 	if w.task.MaxKeyGroups == 0 {
 		w.task.MaxKeyGroups = state.MaxKeyGroups
 	}
@@ -77,7 +92,24 @@ func NewWindowFunc(n *program.Node, task TaskInfo) (*WindowFunc, error) {
 		}
 		w.defaults = append(w.defaults, d)
 	}
+	for _, o := range w.cfg.Order {
+		i := o.Col - w.cfg.Keys
+		if i < 0 || i >= len(w.cfg.Row) {
+			return nil, fmt.Errorf("window function: ORDER BY column %d is not a buffered column", o.Col)
+		}
+		w.cross = append(w.cross, compileCross(task.Alloc, w.cfg.Row[i], o.Desc, o.NullsFirst))
+	}
 	return w, nil
+}
+
+// bucket returns event time t's slab, creating it.
+func (w *WindowFunc) bucket(t int64) *rowSlab {
+	bk := w.buckets[t]
+	if bk == nil {
+		bk = w.pool.get()
+		w.buckets[t] = bk
+	}
+	return bk
 }
 
 // Process implements Operator.
@@ -94,6 +126,8 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		coldata.HashInto(b.Cols[k], w.rows, w.hashes)
 	}
 	ts := b.Cols[len(b.Cols)-1].(*coldata.Vec[int64]).Vals
+	var bk *rowSlab // event time bt's (rows of a batch mostly share one)
+	var bt int64
 	for k, r := range w.rows {
 		t := ts[r]
 		if t < w.watermark {
@@ -104,109 +138,229 @@ func (w *WindowFunc) Process(ctx context.Context, _ int, b *coldata.Batch, out C
 		for c := 0; c < nk; c++ {
 			w.keyBuf = coldata.AppendEncoded(w.keyBuf, b.Cols[c], int(r))
 		}
-		bk := w.buckets[t]
-		if bk == nil {
-			bk = map[string]*partition{}
-			w.buckets[t] = bk
+		if bk == nil || t != bt {
+			bk, bt = w.bucket(t), t
 		}
-		p := bk[string(w.keyBuf)]
-		if p == nil {
-			p = &partition{hash: w.hashes[k]}
-			bk[string(w.keyBuf)] = p
-		}
-		if p.thr != nil && !w.beats(b, int(r), p.thr) {
+		p := bk.lookup(w.keyBuf, w.hashes[k])
+		if thr := bk.keys[p].aux; thr >= 0 && !w.beats(b, int(r), bk, int(thr)) {
 			continue
 		}
 		w.rowBuf = w.rowBuf[:0]
 		for c := nk; c < len(b.Cols)-1; c++ {
 			w.rowBuf = coldata.AppendEncoded(w.rowBuf, b.Cols[c], int(r))
 		}
-		p.rows = append(p.rows, append([]byte(nil), w.rowBuf...))
-		if l := w.cfg.Limit; l > 0 && int64(len(p.rows)) >= 2*l+64 {
-			if err := w.prune(p); err != nil {
+		bk.appendRow(p, 0, w.rowBuf, 1)
+		if l := w.cfg.Limit; l > 0 && int64(bk.keys[p].n[0]) >= 2*l+64 {
+			if err := w.prune(bk, p); err != nil {
 				return err
 			}
 		}
 	}
+	// Do not retain the batch.
+	w.boundB = nil
+	clear(w.bound)
 	return nil
 }
 
-// prune keeps the Limit best rows of a partition (top-N), in arrival
-// order, so that ties still go to the earlier row.
-func (w *WindowFunc) prune(p *partition) error {
-	cols, err := w.decode(p)
+// prune keeps the Limit best rows of partition p (top-N), in arrival
+// order, so that ties still go to the earlier row. Its decoded columns,
+// comparators and order are scratch, reused from prune to prune: a top-N
+// whose rows keep beating the threshold prunes every Limit+64 rows, and
+// must not allocate for it.
+func (w *WindowFunc) prune(bk *rowSlab, p int32) error {
+	if !w.resetScratch() {
+		w.scratch = w.scratch[:0]
+		for _, tt := range w.cfg.Row {
+			w.scratch = append(w.scratch, w.task.Alloc.New(tt, int(2*w.cfg.Limit+64)))
+		}
+		nk := w.cfg.Keys
+		w.scratchCmps = w.scratchCmps[:0]
+		for _, o := range w.cfg.Order {
+			w.scratchCmps = append(w.scratchCmps, scratchComparer(w.scratch[o.Col-nk], o.Desc, o.NullsFirst))
+		}
+	}
+	cols := w.scratch
+	n, err := w.decodeInto(bk, p, cols)
 	if err != nil {
 		return err
 	}
-	order := w.sorted(cols, len(p.rows))
-	keep := order[:w.cfg.Limit]
+	w.order = slices.Grow(w.order[:0], n)[:n]
+	for i := range w.order {
+		w.order[i] = int32(i)
+	}
+	slices.SortFunc(w.order, w.cmpScratch)
+	keep := w.order[:w.cfg.Limit]
 	nk := w.cfg.Keys
-	p.thr = p.thr[:0]
-	for _, o := range w.cfg.Order {
-		src := cols[o.Col-nk]
-		v := w.task.Alloc.New(src.Type(), 0)
-		coldata.AppendValue(v, src, int(keep[len(keep)-1]))
-		p.thr = append(p.thr, v)
+	if bk.thr == nil {
+		for _, o := range w.cfg.Order {
+			bk.thr = append(bk.thr, w.task.Alloc.New(w.cfg.Row[o.Col-nk], 4))
+		}
 	}
-	slices.Sort(keep)
-	kept := make([][]byte, len(keep))
-	for i, k := range keep {
-		kept[i] = p.rows[k]
+	for i, o := range w.cfg.Order {
+		coldata.AppendValue(bk.thr[i], cols[o.Col-nk], int(keep[len(keep)-1]))
 	}
-	p.rows = kept
+	bk.keys[p].aux = int32(bk.thr[0].Len() - 1)
+	w.keep = slices.Grow(w.keep[:0], n)[:n]
+	clear(w.keep)
+	for _, k := range keep {
+		w.keep[k] = true
+	}
+	bk.keepRows(p, 0, w.kept)
+	bk.maybeCompact()
 	return nil
 }
 
-// beats reports whether row r of b sorts strictly before the threshold
-// row thr in ORDER BY order (b's columns are the keys, then the buffered
+// kept reports whether the i-th row of the partition being pruned stays.
+func (w *WindowFunc) kept(i int) bool { return w.keep[i] }
+
+// cmpScratch orders rows of the scratch columns by the ORDER BY, ties in
+// arrival order.
+func (w *WindowFunc) cmpScratch(a, b int32) int {
+	for _, kc := range w.scratchCmps {
+		if c := kc(a, b); c != 0 {
+			return c
+		}
+	}
+	return int(a) - int(b)
+}
+
+// resetScratch empties the scratch columns for reuse; false when there
+// are none yet or one is of a type it cannot empty (structs, lists).
+func (w *WindowFunc) resetScratch() bool {
+	if w.scratch == nil {
+		return false
+	}
+	for _, v := range w.scratch {
+		if !resetVector(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// resetVector empties a fixed-width or bytes vector, keeping its memory;
+// false for other vectors.
+func resetVector(v coldata.Vector) bool {
+	switch x := v.(type) {
+	case *coldata.Bytes:
+		x.Offsets, x.Data = x.Offsets[:1], x.Data[:0]
+		x.N.Reset()
+		return true
+	case *coldata.Vec[bool]:
+		resetFixed(x)
+	case *coldata.Vec[int8]:
+		resetFixed(x)
+	case *coldata.Vec[int16]:
+		resetFixed(x)
+	case *coldata.Vec[int32]:
+		resetFixed(x)
+	case *coldata.Vec[int64]:
+		resetFixed(x)
+	case *coldata.Vec[uint8]:
+		resetFixed(x)
+	case *coldata.Vec[uint16]:
+		resetFixed(x)
+	case *coldata.Vec[uint32]:
+		resetFixed(x)
+	case *coldata.Vec[uint64]:
+		resetFixed(x)
+	case *coldata.Vec[float32]:
+		resetFixed(x)
+	case *coldata.Vec[float64]:
+		resetFixed(x)
+	case *coldata.Vec[coldata.Int128]:
+		resetFixed(x)
+	default:
+		return false
+	}
+	return true
+}
+
+func resetFixed[T coldata.Fixed](v *coldata.Vec[T]) {
+	v.Vals = v.Vals[:0]
+	v.N.Reset()
+}
+
+// scratchComparer is rowComparer for a scratch vector, whose values and
+// nulls change between calls: it reads them at each call.
+func scratchComparer(v coldata.Vector, desc, nullsFirst bool) func(a, b int32) int {
+	sign := 1
+	if desc {
+		sign = -1
+	}
+	switch x := v.(type) {
+	case *coldata.Vec[int64]:
+		return func(a, b int32) int {
+			if len(x.N.Words()) > 0 {
+				if c, null := nullOrder(x.N.IsNull(int(a)), x.N.IsNull(int(b)), nullsFirst); null {
+					return c
+				}
+			}
+			return sign * cmpOrd(x.Vals[a], x.Vals[b])
+		}
+	case *coldata.Vec[uint64]:
+		return func(a, b int32) int {
+			if len(x.N.Words()) > 0 {
+				if c, null := nullOrder(x.N.IsNull(int(a)), x.N.IsNull(int(b)), nullsFirst); null {
+					return c
+				}
+			}
+			return sign * cmpOrd(x.Vals[a], x.Vals[b])
+		}
+	case *coldata.Vec[float64]:
+		return func(a, b int32) int {
+			if len(x.N.Words()) > 0 {
+				if c, null := nullOrder(x.N.IsNull(int(a)), x.N.IsNull(int(b)), nullsFirst); null {
+					return c
+				}
+			}
+			return sign * cmpFloat(x.Vals[a], x.Vals[b])
+		}
+	}
+	return func(a, b int32) int { return compareRows(v, int(a), int(b), desc, nullsFirst) }
+}
+
+// beats reports whether row r of b sorts strictly before threshold row t
+// of bk in ORDER BY order (b's columns are the keys, then the buffered
 // columns, then the event time; an ORDER BY column is its index in b).
-func (w *WindowFunc) beats(b *coldata.Batch, r int, thr []coldata.Vector) bool {
-	for i, o := range w.cfg.Order {
-		if c := compareCross(b.Cols[o.Col], r, thr[i], 0, o.Desc, o.NullsFirst); c != 0 {
+func (w *WindowFunc) beats(b *coldata.Batch, r int, bk *rowSlab, t int) bool {
+	if w.boundB != b {
+		w.bound = w.bound[:0]
+		for i, o := range w.cfg.Order {
+			w.bound = append(w.bound, w.cross[i](b.Cols[o.Col]))
+		}
+		w.boundB = b
+	}
+	for i, cmp := range w.bound {
+		if c := cmp(r, bk.thr[i], t); c != 0 {
 			return c < 0
 		}
 	}
 	return false // a tie: the earlier row wins
 }
 
-// decode decodes a partition's rows into columns.
-func (w *WindowFunc) decode(p *partition) ([]coldata.Vector, error) {
+// decode decodes partition p's rows into new columns.
+func (w *WindowFunc) decode(bk *rowSlab, p int32) ([]coldata.Vector, int, error) {
 	cols := make([]coldata.Vector, len(w.cfg.Row))
 	for i, tt := range w.cfg.Row {
-		cols[i] = w.task.Alloc.New(tt, len(p.rows))
+		cols[i] = w.task.Alloc.New(tt, int(bk.keys[p].n[0]))
 	}
-	for _, r := range p.rows {
-		rest := r
+	n, err := w.decodeInto(bk, p, cols)
+	return cols, n, err
+}
+
+// decodeInto appends partition p's rows to cols and returns their number.
+func (w *WindowFunc) decodeInto(bk *rowSlab, p int32, cols []coldata.Vector) (int, error) {
+	for r := bk.keys[p].head[0]; r >= 0; r = bk.rows[r].next {
+		rest := bk.row(r)
 		var err error
 		for _, c := range cols {
 			if rest, err = coldata.DecodeAppend(c, rest); err != nil {
-				return nil, fmt.Errorf("internal error: buffered row: %w", err)
+				return 0, fmt.Errorf("internal error: buffered row: %w", err)
 			}
 		}
 	}
-	return cols, nil
-}
-
-// sorted returns the row indexes in ORDER BY order, ties in arrival order.
-func (w *WindowFunc) sorted(cols []coldata.Vector, n int) []int32 {
-	nk := w.cfg.Keys
-	keyCmps := make([]func(a, b int32) int, len(w.cfg.Order))
-	for i, o := range w.cfg.Order {
-		keyCmps[i] = rowComparer(cols[o.Col-nk], o.Desc, o.NullsFirst)
-	}
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		for _, kc := range keyCmps {
-			if c := kc(a, b); c != 0 {
-				return c
-			}
-		}
-		return int(a) - int(b)
-	})
-	return order
+	return int(bk.keys[p].n[0]), nil
 }
 
 // OnWatermark implements WatermarkHandler.
@@ -214,45 +368,49 @@ func (w *WindowFunc) OnWatermark(ctx context.Context, wm int64, out Collector) e
 	if wm > w.watermark {
 		w.watermark = wm
 	}
-	var due []int64
+	due := w.due[:0]
 	for t := range w.buckets {
 		if t < wm {
 			due = append(due, t)
 		}
 	}
 	slices.Sort(due)
+	w.due = due
 	for _, t := range due {
 		bk := w.buckets[t]
-		keys := make([]string, 0, len(bk))
-		for k := range bk {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := w.emit(t, bk[k], out); err != nil {
+		w.keyIdx = bk.sortedKeys(w.keyIdx[:0])
+		for _, p := range w.keyIdx {
+			if err := w.emit(t, bk, p, out); err != nil {
 				return err
 			}
 		}
 		delete(w.buckets, t)
+		w.pool.put(bk)
 	}
+	w.charge.set(w.stateBytes())
+	return nil
+}
+
+// stateBytes is the memory the buffered rows hold.
+func (w *WindowFunc) stateBytes() int {
+	n := w.pool.memBytes()
+	for _, bk := range w.buckets {
+		n += bk.memBytes()
+	}
+	return n
+}
+
+// Close implements Closer: the state's memory is no longer charged.
+func (w *WindowFunc) Close() error {
+	w.charge.set(0)
 	return nil
 }
 
 // emit sorts one partition and emits its rows with the functions' values.
-func (w *WindowFunc) emit(t int64, p *partition, out Collector) error {
-	n := len(p.rows)
-	cols := make([]coldata.Vector, len(w.cfg.Row))
-	for i, tt := range w.cfg.Row {
-		cols[i] = w.task.Alloc.New(tt, n)
-	}
-	for _, r := range p.rows {
-		rest := r
-		var err error
-		for _, c := range cols {
-			if rest, err = coldata.DecodeAppend(c, rest); err != nil {
-				return fmt.Errorf("internal error: buffered row: %w", err)
-			}
-		}
+func (w *WindowFunc) emit(t int64, bk *rowSlab, p int32, out Collector) error {
+	cols, n, err := w.decode(bk, p)
+	if err != nil {
+		return err
 	}
 	nk := w.cfg.Keys
 	order := make([]int32, n)
@@ -471,6 +629,106 @@ func compareCross(v coldata.Vector, a int, u coldata.Vector, b int, desc, nullsF
 	return c
 }
 
+// crossBinder binds an ORDER BY column's comparison to a batch's vector
+// v of its type: the returned function compares row a of v with row b of
+// u (a threshold vector of the same type), as compareCross does. It is
+// compiled once per ORDER BY column (compileCross) and bound once per
+// batch, so a row costs a call, a type assertion and the comparison, not
+// a type switch.
+type crossBinder func(v coldata.Vector) func(a int, u coldata.Vector, b int) int
+
+// compileCross returns the crossBinder for vectors of type t and one
+// direction (al gives an empty vector of t: its layout picks the code).
+func compileCross(al *coldata.Allocator, t types.Type, desc, nullsFirst bool) crossBinder {
+	switch al.New(t, 0).(type) {
+	case *coldata.Vec[int8]:
+		return orderedCross[int8](desc, nullsFirst)
+	case *coldata.Vec[int16]:
+		return orderedCross[int16](desc, nullsFirst)
+	case *coldata.Vec[int32]:
+		return orderedCross[int32](desc, nullsFirst)
+	case *coldata.Vec[int64]:
+		return orderedCross[int64](desc, nullsFirst)
+	case *coldata.Vec[uint8]:
+		return orderedCross[uint8](desc, nullsFirst)
+	case *coldata.Vec[uint16]:
+		return orderedCross[uint16](desc, nullsFirst)
+	case *coldata.Vec[uint32]:
+		return orderedCross[uint32](desc, nullsFirst)
+	case *coldata.Vec[uint64]:
+		return orderedCross[uint64](desc, nullsFirst)
+	case *coldata.Vec[float64]:
+		return func(v coldata.Vector) func(a int, u coldata.Vector, b int) int {
+			x := v.(*coldata.Vec[float64])
+			xv, xn := x.Vals, x.N.Words()
+			return func(a int, u coldata.Vector, b int) int {
+				y := u.(*coldata.Vec[float64])
+				if len(xn) > 0 || len(y.N.Words()) > 0 {
+					if c, null := nullOrder(bitSet(xn, a), y.N.IsNull(b), nullsFirst); null {
+						return c
+					}
+				}
+				if desc {
+					return -cmpFloat(xv[a], y.Vals[b])
+				}
+				return cmpFloat(xv[a], y.Vals[b])
+			}
+		}
+	}
+	// Other types (booleans, float32, decimals, strings, structs, lists):
+	// rarer in an ORDER BY; compareCross switches on the type per row.
+	return func(v coldata.Vector) func(a int, u coldata.Vector, b int) int {
+		return func(a int, u coldata.Vector, b int) int { return compareCross(v, a, u, b, desc, nullsFirst) }
+	}
+}
+
+// orderedCross is compileCross for an integer type.
+func orderedCross[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](desc, nullsFirst bool) crossBinder {
+	return func(v coldata.Vector) func(a int, u coldata.Vector, b int) int {
+		x := v.(*coldata.Vec[T])
+		xv, xn := x.Vals, x.N.Words()
+		return func(a int, u coldata.Vector, b int) int {
+			y := u.(*coldata.Vec[T])
+			if len(xn) > 0 || len(y.N.Words()) > 0 {
+				if c, null := nullOrder(bitSet(xn, a), y.N.IsNull(b), nullsFirst); null {
+					return c
+				}
+			}
+			p, q := xv[a], y.Vals[b]
+			if desc {
+				p, q = q, p
+			}
+			switch {
+			case p < q:
+				return -1
+			case p > q:
+				return 1
+			}
+			return 0
+		}
+	}
+}
+
+// bitSet reports whether bit i of a null bitmap's words is set.
+func bitSet(w []uint64, i int) bool {
+	return i>>6 < len(w) && w[i>>6]&(1<<(uint(i)&63)) != 0
+}
+
+// nullOrder orders two values of which at least one is NULL (null is
+// false when neither is): NULLs last unless nullsFirst.
+func nullOrder(na, nb, nullsFirst bool) (c int, null bool) {
+	switch {
+	case na && nb:
+		return 0, true
+	case na || nb:
+		if na == nullsFirst {
+			return -1, true
+		}
+		return 1, true
+	}
+	return 0, false
+}
+
 func cmpOrd[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](x, y T) int {
 	switch {
 	case x < y:
@@ -500,7 +758,9 @@ func cmpFloat(x, y float64) int {
 	return 0
 }
 
-// Checkpoint implements Checkpointer.
+// Checkpoint implements Checkpointer. Each partition is an entry: key
+// (event time, big endian; the partition key's bytes), value (routing
+// hash, count of rows, and per row its length and bytes).
 func (w *WindowFunc) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	st, err := taskStore(w.task, nil)
 	if err != nil {
@@ -509,15 +769,20 @@ func (w *WindowFunc) Checkpoint(ctx context.Context, b Barrier, out Collector) (
 	t := st.Keyed(groupTable)
 	var key, val []byte
 	for ts, bk := range w.buckets {
-		for k, p := range bk {
-			key = append(binary.BigEndian.AppendUint64(key[:0], uint64(ts)), k...)
-			val = binary.LittleEndian.AppendUint64(val[:0], p.hash)
-			val = binary.AppendUvarint(val, uint64(len(p.rows)))
-			for _, r := range p.rows {
-				val = binary.AppendUvarint(val, uint64(len(r)))
-				val = append(val, r...)
+		for k := range bk.keys {
+			e := &bk.keys[k]
+			if !e.live {
+				continue
 			}
-			t.Put(state.KeyGroupOf(p.hash, w.task.MaxKeyGroups), key, val, state.NoExpiry)
+			key = append(binary.BigEndian.AppendUint64(key[:0], uint64(ts)), bk.key(int32(k))...)
+			val = binary.LittleEndian.AppendUint64(val[:0], e.hash)
+			val = binary.AppendUvarint(val, uint64(e.n[0]))
+			for r := e.head[0]; r >= 0; r = bk.rows[r].next {
+				row := bk.row(r)
+				val = binary.AppendUvarint(val, uint64(len(row)))
+				val = append(val, row...)
+			}
+			t.Put(state.KeyGroupOf(e.hash, w.task.MaxKeyGroups), key, val, state.NoExpiry)
 		}
 	}
 	putWatermark(st, w.task, w.watermark)
@@ -543,8 +808,8 @@ func (w *WindowFunc) RestoreKeyed(ctx context.Context, handles []any) error {
 			if len(key) < 8 || len(val) < 8 {
 				return bad
 			}
-			ts := int64(binary.BigEndian.Uint64(key))
-			p := &partition{hash: binary.LittleEndian.Uint64(val)}
+			bk := w.bucket(int64(binary.BigEndian.Uint64(key)))
+			p := bk.lookup(key[8:], binary.LittleEndian.Uint64(val))
 			val = val[8:]
 			cnt, n := binary.Uvarint(val)
 			if n <= 0 {
@@ -556,20 +821,15 @@ func (w *WindowFunc) RestoreKeyed(ctx context.Context, handles []any) error {
 				if n <= 0 || uint64(len(val)-n) < l {
 					return bad
 				}
-				p.rows = append(p.rows, append([]byte(nil), val[n:n+int(l)]...))
+				bk.appendRow(p, 0, val[n:n+int(l)], 1)
 				val = val[n+int(l):]
 			}
-			bk := w.buckets[ts]
-			if bk == nil {
-				bk = map[string]*partition{}
-				w.buckets[ts] = bk
-			}
-			bk[string(key[8:])] = p
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("restore window functions: %w", err)
 		}
 	}
+	w.charge.set(w.stateBytes())
 	return nil
 }
