@@ -38,6 +38,65 @@ type Decoder struct {
 	rec          []byte // the record being decoded; nil between calls
 	scratch      []byte // unescaped keys and strings that need parsing
 	ts           timefmt.Cache
+	tsFast       tsPrefix
+}
+
+// tsPrefix remembers the "YYYY-MM-DDTHH:MM" of the last timestamp string
+// decoded, as two words, and its seconds since the epoch, so that a
+// timestamp of that minute written as "...:SS.mmmZ" (what most producers
+// write) is decoded from two compares and five digits; any other text
+// goes to timefmt.
+type tsPrefix struct {
+	w0, w1 uint64
+	secs   int64
+	ok     bool
+}
+
+// maxFastSecs bounds the minutes tsPrefix takes (in 2255): their
+// timestamps cannot leave the TIMESTAMP range.
+const maxFastSecs = 9_000_000_000
+
+// parse decodes the string whose opening quote is at s[i] if it is the
+// remembered minute followed by ":SS.mmmZ" and its closing quote, and
+// returns the index after the quote, or 0.
+func (p *tsPrefix) parse(s []byte, i int) (int64, int) {
+	if !p.ok || i+26 > len(s) || word(s, i+1) != p.w0 || word(s, i+9) != p.w1 || s[i+25] != '"' {
+		return 0, 0
+	}
+	// ":SS.mmmZ": the fixed bytes, then the digits.
+	w := word(s, i+17)
+	const fixedMask, fixed = 0xFF0000_00FF_0000FF, 'Z'<<56 | '.'<<24 | ':'
+	if w&fixedMask != fixed {
+		return 0, 0
+	}
+	// Digits as in digitRun, with the constants only at the digit
+	// positions (so that '.' borrows nothing from the byte above it).
+	const digitPos = 0x00_0101_01_00_0101_00
+	d := w - digitPos*'0'
+	if (w+digitPos*0x46|d|w)&(digitPos<<7) != 0 {
+		return 0, 0 // a digit position holds something else
+	}
+	sec := int64(d>>8&0xFF)*10 + int64(d>>16&0xFF)
+	ms := int64(d>>32&0xFF)*100 + int64(d>>40&0xFF)*10 + int64(d>>48&0xFF)
+	if sec > 59 {
+		return 0, 0
+	}
+	return (p.secs+sec)*1e9 + ms*1e6, i + 26
+}
+
+// remember makes body's minute the remembered one if body parsed and its
+// minute's seconds are in range.
+func (p *tsPrefix) remember(body []byte) {
+	if len(body) < 16 {
+		return
+	}
+	ns, msg := timefmt.Parse(body[:16])
+	if msg != "" || ns < 0 || ns/1e9 > maxFastSecs {
+		p.ok = false
+		return
+	}
+	p.w0, p.w1 = word(body, 0), word(body, 8)
+	p.secs, p.ok = ns/1e9, true
 }
 
 // node is the compiled decoding plan of one field, bound to its builder.
@@ -737,6 +796,17 @@ func (n *node) err(i int, msg string) error {
 // integer decodes a JSON integer, range-checked for n's type.
 func (d *Decoder) integer(n *node, i int) (int, error) {
 	s := d.rec
+	if n.kind == types.Int64 && i+8 <= len(s) && s[i] >= '1' && s[i] <= '9' {
+		// The commonest case: a positive BIGINT of up to 7 digits ended
+		// by a delimiter, read as one word.
+		w := word(s, i)
+		if k := digitRun(w); k < 8 {
+			if c := s[i+k]; c != '.' && c != 'e' && c != 'E' {
+				n.vi64.Vals = append(n.vi64.Vals, int64(digitsValue(w, k)))
+				return i + k, nil
+			}
+		}
+	}
 	if n.kind == types.Int64 && i < len(s) && s[i] >= '1' && s[i] <= '9' {
 		// The common case: a positive BIGINT of up to 17 digits (cannot
 		// overflow) ended by a delimiter.
@@ -940,6 +1010,10 @@ func (d *Decoder) timestamp(n *node, i int) (int, error) {
 		n.vi64.Append(ms * nanosPerMs)
 		return end, nil
 	}
+	if ts, end := d.tsFast.parse(s, i); end > 0 {
+		n.vi64.Vals = append(n.vi64.Vals, ts)
+		return end, nil
+	}
 	body, end, err := d.stringBody(i)
 	if err != nil {
 		return end, err
@@ -948,6 +1022,7 @@ func (d *Decoder) timestamp(n *node, i int) (int, error) {
 	if msg != "" {
 		return end, n.err(i, msg+": '"+string(body)+"'")
 	}
+	d.tsFast.remember(body)
 	n.vi64.Append(ts)
 	return end, nil
 }

@@ -301,6 +301,14 @@ func skipValue(s []byte, i, depth int) (int, error) {
 	case 'n':
 		return literal(s, i, "null")
 	default:
+		if c >= '1' && c <= '9' && i+8 <= len(s) {
+			// A positive integer of up to 7 digits, as one word.
+			if k := digitRun(word(s, i)); k < 8 {
+				if c := s[i+k]; c != '.' && c != 'e' && c != 'E' {
+					return i + k, nil
+				}
+			}
+		}
 		if c == '-' || isDigit(c) {
 			end, _, err := scanNumber(s, i)
 			return end, err
@@ -327,3 +335,27 @@ func word(s []byte, i int) uint64 {
 // str views b as a string without copying; the string must not outlive b
 // and must not be retained (only for parsing calls).
 func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// digitRun returns the number of ASCII digits at the start of the 8 bytes
+// w (little endian: s[i] is the low byte), 8 if all are digits. A byte
+// is not a digit if adding 0x46 sets its high bit (above '9', or
+// non-ASCII) or subtracting 0x30 borrows (below '0'); carries and
+// borrows only ever flag bytes above the lowest non-digit, which is the
+// only one used.
+func digitRun(w uint64) int {
+	m := ((w + lsb*0x46) | (w - lsb*'0') | w) & msb
+	return bits.TrailingZeros64(m) >> 3 // 64 >> 3 = 8 when m == 0
+}
+
+// digitsValue returns the value of the n (1 to 8) decimal digits in the
+// low bytes of w (the first digit in the lowest byte), with the bytes
+// above them ignored: they are shifted out, which leaves zeros, that is
+// leading zeros, below the digits, and three multiply-and-shift steps
+// combine pairs, then quadruples, then the two halves.
+func digitsValue(w uint64, n int) uint64 {
+	w = (w - lsb*'0') << (64 - 8*uint(n))
+	w = (w * 10) + (w >> 8)
+	w = (((w & 0x000000FF000000FF) * (100 + (1000000 << 32))) +
+		(((w >> 16) & 0x000000FF000000FF) * (1 + (10000 << 32)))) >> 32
+	return w
+}
