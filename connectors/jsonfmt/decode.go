@@ -381,6 +381,17 @@ func (d *Decoder) decodeObject() error {
 	if i >= len(s) {
 		return syntaxErr(i, "empty record")
 	}
+	if i == 0 && len(d.root.shape) > 0 {
+		if d.flat(d.root) {
+			return nil
+		}
+		// Not a record of the shape seen before (or not a valid one):
+		// undo what the fast path appended and take the general path,
+		// which also makes the error.
+		for _, f := range d.root.fields {
+			f.truncate(d.rows)
+		}
+	}
 	if s[i] != '{' {
 		k := valueKind(s, i)
 		if k == "" {
@@ -450,15 +461,13 @@ func (d *Decoder) object(n *node, i, row int) (int, error) {
 					e = n.fields[h].key.slowAt(s, i)
 				}
 				if e > 0 {
-					// shape[k] is only filled in here the first time,
-					// so this path costs a length check on records
-					// whose keys come in schema order; a stale entry
-					// is harmless, as one is only ever trusted after
-					// comparing its bytes.
+					// shape[k] is kept up to date here too, so that
+					// the fast path (flat) finds the records' shape
+					// again after a record of another one.
 					f, resolved = n.fields[h], true
 					n.hint = h + 1
 					i = e
-					if k == len(n.shape) {
+					if k >= len(n.shape) || n.shape[k].idx != h || n.shape[k].name != f.name {
 						n.setShape(k, keyRes{name: f.name, raw: true, key: f.key, idx: h})
 					}
 				}

@@ -62,7 +62,10 @@ func bidRecord(r *rand.Rand) []byte {
 		b = append(b, ':')
 		switch key {
 		case "auction", "bidder", "price":
-			n := r.Int64N(1 << (r.IntN(62) + 1))
+			n := r.Int64N(10_000_000) // mostly one word
+			if r.IntN(5) == 0 {
+				n = r.Int64N(1 << (r.IntN(62) + 1))
+			}
 			if r.IntN(10) == 0 {
 				n = -n
 			}

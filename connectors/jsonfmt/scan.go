@@ -302,11 +302,8 @@ func skipValue(s []byte, i, depth int) (int, error) {
 		return literal(s, i, "null")
 	default:
 		if c >= '1' && c <= '9' && i+8 <= len(s) {
-			// A positive integer of up to 7 digits, as one word.
-			if k := digitRun(word(s, i)); k < 8 {
-				if c := s[i+k]; c != '.' && c != 'e' && c != 'E' {
-					return i + k, nil
-				}
+			if k := shortInt(s, i); k > 0 {
+				return i + k, nil
 			}
 		}
 		if c == '-' || isDigit(c) {
@@ -358,4 +355,16 @@ func digitsValue(w uint64, n int) uint64 {
 	w = (((w & 0x000000FF000000FF) * (100 + (1000000 << 32))) +
 		(((w >> 16) & 0x000000FF000000FF) * (1 + (10000 << 32)))) >> 32
 	return w
+}
+
+// shortInt returns the length of the positive integer of up to 7 digits
+// at s[i] (a digit 1-9; i+8 <= len(s)), read as one word, or 0 if the
+// number is longer or has a fraction or an exponent.
+func shortInt(s []byte, i int) int {
+	if k := digitRun(word(s, i)); k < 8 {
+		if c := s[i+k]; c != '.' && c != 'e' && c != 'E' {
+			return k
+		}
+	}
+	return 0
 }
