@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -269,7 +270,7 @@ func (e *Encoder) value(buf []byte, n *encNode, i int) []byte {
 	case types.Int32:
 		return strconv.AppendInt(buf, int64(n.vi32.Vals[i]), 10)
 	case types.Int64:
-		return strconv.AppendInt(buf, n.vi64.Vals[i], 10)
+		return appendInt64(buf, n.vi64.Vals[i])
 	case types.UInt8:
 		return strconv.AppendUint(buf, uint64(n.vu8.Vals[i]), 10)
 	case types.UInt16:
@@ -492,4 +493,40 @@ func appendInterval(buf []byte, ns int64) []byte {
 		}
 	}
 	return append(buf, 'S', '"')
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"4041424344454647484950515253545556575859606162636465666768697071727374757677787980818283848586878889" +
+	"90919293949596979899"
+
+// appendInt64 is strconv.AppendInt(buf, v, 10) written straight into buf,
+// two digits a step: no temporary buffer and copy, no call for the
+// common BIGINT.
+func appendInt64(buf []byte, v int64) []byte {
+	u := uint64(v)
+	if v < 0 {
+		buf = append(buf, '-')
+		u = -u
+	}
+	n := 1
+	for t := u; t >= 10; t /= 10 {
+		n++
+	}
+	l := len(buf)
+	buf = slices.Grow(buf, n)[:l+n]
+	k := l + n
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		buf[k-2], buf[k-1] = digitPairs[r], digitPairs[r+1]
+		k -= 2
+		u = q
+	}
+	if u >= 10 {
+		buf[k-2], buf[k-1] = digitPairs[u*2], digitPairs[u*2+1]
+	} else {
+		buf[k-1] = byte('0' + u)
+	}
+	return buf
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -153,6 +154,25 @@ func TestDigitWords(t *testing.T) {
 			if got := digitsValue(w, k); got != want {
 				t.Fatalf("digitsValue(%q, %d) = %d, want %d", b, k, got, want)
 			}
+		}
+	}
+}
+
+// TestAppendInt64 checks the encoder's integer text against strconv at
+// every length and at the ends of the range.
+func TestAppendInt64(t *testing.T) {
+	vs := []int64{0, 1, 9, 10, 99, 100, -1, -9, -10, -100, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for p := int64(1); p > 0 && p < math.MaxInt64/10; p *= 10 {
+		vs = append(vs, p-1, p, p+1, -p+1, -p, -p-1)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 10_000 {
+		vs = append(vs, int64(r.Uint64())>>r.IntN(64))
+	}
+	for _, v := range vs {
+		prefix := []byte("x:")
+		if got, want := appendInt64(prefix, v), strconv.AppendInt([]byte("x:"), v, 10); !bytes.Equal(got, want) {
+			t.Fatalf("appendInt64(%d) = %q, want %q", v, got, want)
 		}
 	}
 }

@@ -68,9 +68,13 @@ func (d *Decoder) flat(n *node) bool {
 					j = end
 				}
 				i = j + 1
-			case c >= '1' && c <= '9' && i+8 <= len(s) && shortInt(s, i) > 0:
-				i += shortInt(s, i)
 			default:
+				if c >= '1' && c <= '9' && i+8 <= len(s) {
+					if k := shortInt(s, i); k > 0 {
+						i += k
+						break
+					}
+				}
 				var err error
 				if i, err = skipValue(s, i, 1); err != nil {
 					return false
@@ -85,6 +89,16 @@ func (d *Decoder) flat(n *node) bool {
 			seen++
 			switch {
 			case f.kind == types.Int64 && c >= '1' && c <= '9':
+				if i+8 <= len(s) {
+					w := word(s, i)
+					if k := digitRun(w); k < 8 {
+						if c := s[i+k]; c != '.' && c != 'e' && c != 'E' {
+							f.vi64.Vals = append(f.vi64.Vals, int64(digitsValue(w, k)))
+							i += k
+							break
+						}
+					}
+				}
 				var err error
 				if i, err = d.integer(f, i); err != nil {
 					return false

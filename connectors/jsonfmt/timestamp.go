@@ -73,7 +73,8 @@ func (c *tsCache) appendRFC3339(dst []byte, nanos int64) []byte {
 		dst = append(dst, '.')
 		switch {
 		case frac%1_000_000 == 0:
-			dst = appendN(dst, frac/1_000_000, 3)
+			ms := frac / 1_000_000
+			dst = append(dst, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 		case frac%1_000 == 0:
 			dst = appendN(dst, frac/1_000, 6)
 		default:
