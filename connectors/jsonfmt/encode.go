@@ -495,6 +495,8 @@ func appendInterval(buf []byte, ns int64) []byte {
 	return append(buf, 'S', '"')
 }
 
+var pow10 = [20]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
 // digitPairs holds "00" to "99".
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
 	"4041424344454647484950515253545556575859606162636465666768697071727374757677787980818283848586878889" +
@@ -509,12 +511,20 @@ func appendInt64(buf []byte, v int64) []byte {
 		buf = append(buf, '-')
 		u = -u
 	}
-	n := 1
-	for t := u; t >= 10; t /= 10 {
+	// The number of digits: log10 from the bit length (1233/4096 is
+	// just above log10(2)), one less if u is below that power of ten.
+	n := bits.Len64(u|1) * 1233 >> 12
+	if u >= pow10[n] {
 		n++
 	}
+	if n == 0 {
+		n = 1
+	}
 	l := len(buf)
-	buf = slices.Grow(buf, n)[:l+n]
+	if cap(buf)-l < n {
+		buf = slices.Grow(buf, n)
+	}
+	buf = buf[:l+n]
 	k := l + n
 	for u >= 100 {
 		q := u / 100
