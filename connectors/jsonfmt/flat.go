@@ -26,11 +26,14 @@ func (d *Decoder) flat(n *node) bool {
 	gen := n.gen
 	seen := 0
 	i := 1
+	// Locals, not n's fields: the appends below store to memory the
+	// compiler cannot tell from n, so it would reload them every key.
+	shape, fields := n.shape, n.fields
 	for k := 0; ; k++ {
-		if k >= len(n.shape) || i >= len(s) || s[i] != '"' {
+		if k >= len(shape) || i >= len(s) || s[i] != '"' {
 			return false
 		}
-		r := &n.shape[k]
+		r := &shape[k]
 		if !r.raw {
 			return false
 		}
@@ -81,7 +84,7 @@ func (d *Decoder) flat(n *node) bool {
 				}
 			}
 		} else {
-			f := n.fields[r.idx]
+			f := fields[r.idx]
 			if f.seen == gen {
 				return false // a duplicate key
 			}
@@ -133,8 +136,8 @@ func (d *Decoder) flat(n *node) bool {
 		}
 		return false
 	}
-	if seen < len(n.fields) {
-		for _, f := range n.fields {
+	if seen < len(fields) {
+		for _, f := range fields {
 			if f.seen == gen {
 				continue
 			}
