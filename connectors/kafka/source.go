@@ -367,15 +367,7 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		if derr != nil || len(fp.Records) == 0 {
 			return
 		}
-		for _, r := range fp.Records {
-			if err := s.asm.add(r); err != nil {
-				derr = fmt.Errorf("kafka table '%s': topic '%s' partition %d offset %d: bad record: %w", s.t.Name, r.Topic, r.Partition, r.Offset, err)
-				break
-			}
-			if c := s.owner(r.Partition); c != nil {
-				c.offsets[r.Partition] = r.Offset + 1
-			}
-		}
+		derr = s.decode(fp.Partition, fp.Records)
 		if err := s.flush(out, split, fp.Partition, now); err != nil && derr == nil {
 			derr = err
 		}
@@ -392,6 +384,21 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		return derr
 	}
 	return ferr
+}
+
+// decode appends the records of one fetch of partition p to the
+// assembler and moves p's position past the last record decoded.
+func (s *source) decode(p int32, recs []*kgo.Record) error {
+	c := s.owner(p)
+	for _, r := range recs {
+		if err := s.asm.add(r); err != nil {
+			return fmt.Errorf("kafka table '%s': topic '%s' partition %d offset %d: bad record: %w", s.t.Name, r.Topic, r.Partition, r.Offset, err)
+		}
+		if c != nil {
+			c.offsets[p] = r.Offset + 1
+		}
+	}
+	return nil
 }
 
 // flush emits the records of partition p assembled since the last flush.
