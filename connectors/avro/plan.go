@@ -27,6 +27,11 @@ const (
 	opJSON // any value, rendered as JSON text into a JSON or TEXT column
 	opSkip // a writer field no column reads
 	opBad  // a union branch the column cannot hold: an error when taken
+	// Fused unions [null, T] (either order), the shape of every nullable
+	// column: one step reads the branch index and the value. nullK is
+	// the null branch's index.
+	opOptLong  // T is a long read into a BIGINT column as is
+	opOptBytes // T is a string or bytes read into a TEXT or BYTEA column as is
 )
 
 // conv says how an integer or bytes value becomes a column's value.
@@ -63,6 +68,7 @@ type op struct {
 	elem     *op      // opArray
 	// opUnion: one op per writer branch; a null branch is opNull.
 	branches []*op
+	nullK    int64  // opOptLong, opOptBytes: the null branch
 	bad      string // opBad: why
 }
 
@@ -466,7 +472,29 @@ func compileUnion(u *avro.UnionSchema, c *col, path string, rdr avro.Schema) (*o
 	if readable == 0 && !c.nullable {
 		return nil, &ResolveError{Column: path, Msg: "writer type null cannot be read into a NOT NULL column"}
 	}
+	fuseOptional(o)
 	return o, nil
+}
+
+// fuseOptional turns union o of null and a long or string read as is into
+// one step (opOptLong, opOptBytes); other unions stay opUnion.
+func fuseOptional(o *op) {
+	if len(o.branches) != 2 {
+		return
+	}
+	for nk := range 2 {
+		v := o.branches[1-nk]
+		if o.branches[nk].code != opNull || v.conv != convNone || v.dst != o.dst {
+			continue
+		}
+		switch {
+		case v.code == opInt && v.isLong && o.dst.kind == types.Int64:
+			o.code, o.nullK = opOptLong, int64(nk)
+		case v.code == opString && o.dst.vbyKind():
+			o.code, o.nullK = opOptBytes, int64(nk)
+		}
+		return
+	}
 }
 
 // typeName names an Avro type for messages: "long", "record Order",
