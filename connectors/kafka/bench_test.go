@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -306,9 +307,18 @@ const fetchRecords = 4096
 // decodeTable plans a source table over the bench columns with the given
 // format options and returns it.
 func decodeTable(b *testing.B, format string) *connector.Table {
+	return decodeTableOf(b, benchCols, format)
+}
+
+// metaCols are the bench columns and every metadata column.
+const metaCols = "(auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, url TEXT, extra TEXT, " +
+	"k TEXT METADATA FROM 'key', p INT METADATA FROM 'partition', o BIGINT METADATA FROM 'offset', " +
+	"ts TIMESTAMP METADATA FROM 'timestamp', tp TEXT METADATA FROM 'topic')"
+
+func decodeTableOf(b *testing.B, cols, format string) *connector.Table {
 	b.Helper()
-	sql := "CREATE TABLE bids " + benchCols + " WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:9', topic = 'bids', type = 'source', " + format + ");\n" +
-		"CREATE TABLE out " + benchCols + " WITH (connector = 'bench_count');\nINSERT INTO out SELECT * FROM bids;\n"
+	sql := "CREATE TABLE bids " + cols + " WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:9', topic = 'bids', type = 'source', " + format + ");\n" +
+		"CREATE TABLE out WITH (connector = 'bench_count');\nINSERT INTO out SELECT * FROM bids;\n"
 	prog, err := plan(b, sql)
 	if err != nil {
 		b.Fatal(err)
@@ -396,6 +406,16 @@ func benchDecodePath(b *testing.B, t *connector.Table, recs []*kgo.Record) {
 // BenchmarkDecodePathJSON: JSON bids through the source's decode path.
 func BenchmarkDecodePathJSON(b *testing.B) {
 	benchDecodePath(b, decodeTable(b, "format = 'json'"), bidRecords("bids"))
+}
+
+// BenchmarkDecodePathJSONMetadata: the same with the five metadata
+// columns (keyed records).
+func BenchmarkDecodePathJSONMetadata(b *testing.B) {
+	recs := bidRecords("bids")
+	for i, r := range recs {
+		r.Key = []byte(strconv.Itoa(i % 1000))
+	}
+	benchDecodePath(b, decodeTableOf(b, metaCols, "format = 'json'"), recs)
 }
 
 // BenchmarkDecodePathAvro: bare Avro datums of the bids through the
