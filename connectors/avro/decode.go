@@ -218,8 +218,8 @@ func (d *Decoder) datum(o *op) error {
 // fields decodes the fields of record o into o.dst's fields.
 func (d *Decoder) fields(o *op) error {
 	for _, f := range o.fields {
-		if f.code == opSkip {
-			if err := d.skip(f.w, f.path, 0); err != nil {
+		if f.code == opSkipC || f.code == opSkip {
+			if err := d.skipOp(f); err != nil {
 				return err
 			}
 			continue
@@ -498,8 +498,8 @@ func (d *Decoder) value(o *op) error {
 			return nil
 		}
 		c.vby.Append(d.json)
-	case opSkip:
-		return d.skip(o.w, o.path, 0)
+	case opSkip, opSkipC:
+		return d.skipOp(o)
 	case opBad:
 		return d.errAt(o, d.pos, o.bad)
 	}
@@ -715,6 +715,68 @@ func rescale(x coldata.Int128, from, to int) (coldata.Int128, bool) {
 		return x.RoundPow10(from - to), true
 	}
 	return x, true
+}
+
+// skipOp reads past one value as compiled skip o says (opSkipC), or by
+// its schema (opSkip).
+func (d *Decoder) skipOp(o *op) error {
+	if o.code == opSkip {
+		return d.skip(o.w, o.path, 0)
+	}
+	switch o.sk {
+	case skBool:
+		if d.pos >= len(d.buf) {
+			return d.truncated(o.path, "boolean")
+		}
+		d.pos++
+	case skLong:
+		_, err := d.long(o.path)
+		return err
+	case skFloat:
+		if d.pos+4 > len(d.buf) {
+			return d.truncated(o.path, "float")
+		}
+		d.pos += 4
+	case skDouble:
+		if d.pos+8 > len(d.buf) {
+			return d.truncated(o.path, "double")
+		}
+		d.pos += 8
+	case skBytes:
+		_, err := d.bytes(o.path)
+		return err
+	case skFixed:
+		if d.pos+o.size > len(d.buf) {
+			return d.truncated(o.path, "fixed")
+		}
+		d.pos += o.size
+	case skRecord:
+		for _, f := range o.fields {
+			if err := d.skipOp(f); err != nil {
+				return err
+			}
+		}
+	case skArray:
+		return d.skipBlocks(o.path, func() error { return d.skipOp(o.elem) })
+	case skMap:
+		return d.skipBlocks(o.path, func() error {
+			if _, err := d.bytes(o.path); err != nil {
+				return err
+			}
+			return d.skipOp(o.elem)
+		})
+	case skUnion:
+		at := d.pos
+		k, err := d.long(o.path)
+		if err != nil {
+			return err
+		}
+		if k < 0 || k >= int64(len(o.branches)) {
+			return &DecodeError{Field: o.path, Offset: at, Msg: fmt.Sprintf("union branch %d out of range (the union has %d)", k, len(o.branches))}
+		}
+		return d.skipOp(o.branches[k])
+	}
+	return nil
 }
 
 // skip reads past one value of writer type s.
