@@ -89,8 +89,8 @@ type op struct {
 	elem     *op      // opArray
 	// opUnion: one op per writer branch; a null branch is opNull.
 	branches []*op
-	nullK    int64  // opOptLong, opOptBytes: the null branch
-	bad      string // opBad: why
+	nullK    int64    // opOptLong, opOptBytes: the null branch
+	bad      string   // opBad: why
 	sk       skipKind // opSkipC
 }
 
