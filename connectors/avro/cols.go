@@ -81,6 +81,11 @@ func newCol(t types.Type, name, path string, nullable bool) (*col, error) {
 	return c, nil
 }
 
+// vbyKind reports whether c's builder is a bytes vector.
+func (c *col) vbyKind() bool {
+	return c.kind == types.String || c.kind == types.Bytes || c.kind == types.JSON
+}
+
 // fresh gives c a new, empty builder sized like the last batch.
 func (c *col) fresh() {
 	n := c.lastRows + c.lastRows/8

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 
@@ -217,8 +218,8 @@ func (d *Decoder) datum(o *op) error {
 // fields decodes the fields of record o into o.dst's fields.
 func (d *Decoder) fields(o *op) error {
 	for _, f := range o.fields {
-		if f.code == opSkip {
-			if err := d.skip(f.w, f.path, 0); err != nil {
+		if f.code == opSkipC || f.code == opSkip {
+			if err := d.skipOp(f); err != nil {
 				return err
 			}
 			continue
@@ -252,11 +253,45 @@ func (d *Decoder) truncated(path string, what string) error {
 
 // long reads a zigzag varint.
 func (d *Decoder) long(path string) (int64, error) {
+	if v, ok := d.small(); ok {
+		return v, nil
+	}
+	return d.longSlow(path)
+}
+
+// small reads a one-byte varint (-64..63: most lengths and union
+// branches); ok is false, and nothing read, if the next one is longer or
+// the datum ends. It is inlined, where long is not.
+func (d *Decoder) small() (v int64, ok bool) {
+	if i := d.pos; i < len(d.buf) {
+		if c := d.buf[i]; c < 0x80 {
+			d.pos = i + 1
+			return int64(c>>1) ^ -int64(c&1), true
+		}
+	}
+	return 0, false
+}
+
+// longSlow reads a varint of several bytes. With 8 bytes left, one of
+// up to 8 bytes (56 bits: timestamps, ids) is read with one load and
+// masks rather than a loop.
+func (d *Decoder) longSlow(path string) (int64, error) {
 	b, i := d.buf, d.pos
-	if i < len(b) && b[i] < 0x80 { // one byte: -64..63, most lengths
-		d.pos = i + 1
-		u := uint64(b[i])
-		return int64(u>>1) ^ -int64(u&1), nil
+	if len(b)-i >= 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if stop := ^x & 0x8080808080808080; stop != 0 {
+			n := bits.TrailingZeros64(stop)/8 + 1 // bytes in the varint
+			if n < 8 {
+				x &= 1<<(8*uint(n)) - 1
+			}
+			// Squeeze out the continuation bits: 7-bit groups to 14,
+			// 28, then 56 bits.
+			x = x&0x007f007f007f007f | (x&0x7f007f007f007f00)>>1
+			x = x&0x00003fff00003fff | (x&0x3fff00003fff0000)>>2
+			x = x&0x000000000fffffff | (x&0x0fffffff00000000)>>4
+			d.pos = i + n
+			return int64(x>>1) ^ -int64(x&1), nil
+		}
 	}
 	var u uint64
 	for shift := uint(0); shift < 64; shift += 7 {
@@ -278,9 +313,12 @@ func (d *Decoder) long(path string) (int64, error) {
 // fits what is left of the datum.
 func (d *Decoder) length(path string) (int, error) {
 	at := d.pos
-	n, err := d.long(path)
-	if err != nil {
-		return 0, err
+	n, ok := d.small()
+	if !ok {
+		var err error
+		if n, err = d.longSlow(path); err != nil {
+			return 0, err
+		}
 	}
 	if n < 0 {
 		return 0, &DecodeError{Field: path, Offset: at, Msg: fmt.Sprintf("negative length %d", n)}
@@ -392,6 +430,48 @@ func (d *Decoder) value(o *op) error {
 		c.vst.AppendRow()
 	case opArray:
 		return d.array(o)
+	case opOptLong:
+		at := d.pos
+		k, ok := d.small()
+		if !ok {
+			var err error
+			if k, err = d.longSlow(o.path); err != nil {
+				return err
+			}
+		}
+		if k == o.nullK {
+			c.vi64.AppendNull()
+			return nil
+		}
+		if k != 1-o.nullK {
+			return d.errAt(o, at, fmt.Sprintf("union branch %d out of range (the union has 2)", k))
+		}
+		v, err := d.long(o.path)
+		if err != nil {
+			return err
+		}
+		c.vi64.Append(v)
+	case opOptBytes:
+		at := d.pos
+		k, ok := d.small()
+		if !ok {
+			var err error
+			if k, err = d.longSlow(o.path); err != nil {
+				return err
+			}
+		}
+		if k == o.nullK {
+			c.vby.AppendNull()
+			return nil
+		}
+		if k != 1-o.nullK {
+			return d.errAt(o, at, fmt.Sprintf("union branch %d out of range (the union has 2)", k))
+		}
+		s, err := d.bytes(o.path)
+		if err != nil {
+			return err
+		}
+		c.vby.Append(s)
 	case opUnion:
 		at := d.pos
 		k, err := d.long(o.path)
@@ -418,8 +498,8 @@ func (d *Decoder) value(o *op) error {
 			return nil
 		}
 		c.vby.Append(d.json)
-	case opSkip:
-		return d.skip(o.w, o.path, 0)
+	case opSkip, opSkipC:
+		return d.skipOp(o)
 	case opBad:
 		return d.errAt(o, d.pos, o.bad)
 	}
@@ -635,6 +715,68 @@ func rescale(x coldata.Int128, from, to int) (coldata.Int128, bool) {
 		return x.RoundPow10(from - to), true
 	}
 	return x, true
+}
+
+// skipOp reads past one value as compiled skip o says (opSkipC), or by
+// its schema (opSkip).
+func (d *Decoder) skipOp(o *op) error {
+	if o.code == opSkip {
+		return d.skip(o.w, o.path, 0)
+	}
+	switch o.sk {
+	case skBool:
+		if d.pos >= len(d.buf) {
+			return d.truncated(o.path, "boolean")
+		}
+		d.pos++
+	case skLong:
+		_, err := d.long(o.path)
+		return err
+	case skFloat:
+		if d.pos+4 > len(d.buf) {
+			return d.truncated(o.path, "float")
+		}
+		d.pos += 4
+	case skDouble:
+		if d.pos+8 > len(d.buf) {
+			return d.truncated(o.path, "double")
+		}
+		d.pos += 8
+	case skBytes:
+		_, err := d.bytes(o.path)
+		return err
+	case skFixed:
+		if d.pos+o.size > len(d.buf) {
+			return d.truncated(o.path, "fixed")
+		}
+		d.pos += o.size
+	case skRecord:
+		for _, f := range o.fields {
+			if err := d.skipOp(f); err != nil {
+				return err
+			}
+		}
+	case skArray:
+		return d.skipBlocks(o.path, func() error { return d.skipOp(o.elem) })
+	case skMap:
+		return d.skipBlocks(o.path, func() error {
+			if _, err := d.bytes(o.path); err != nil {
+				return err
+			}
+			return d.skipOp(o.elem)
+		})
+	case skUnion:
+		at := d.pos
+		k, err := d.long(o.path)
+		if err != nil {
+			return err
+		}
+		if k < 0 || k >= int64(len(o.branches)) {
+			return &DecodeError{Field: o.path, Offset: at, Msg: fmt.Sprintf("union branch %d out of range (the union has %d)", k, len(o.branches))}
+		}
+		return d.skipOp(o.branches[k])
+	}
+	return nil
 }
 
 // skip reads past one value of writer type s.

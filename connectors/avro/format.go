@@ -65,9 +65,18 @@ func init() {
 			return NewEncoder(schema, opts)
 		},
 		// Writer fields are matched to columns by name, so any subset of
-		// the columns decodes; unstructured reads the whole record.
-		Projects: func(opts connector.Options) bool { return !opts.Bool(OptIntoUnstructuredJSON) },
+		// the columns decodes; unstructured reads the whole record, and
+		// bare datums without 'avro.schema' are read with the schema
+		// derived from the columns: all of them.
+		Projects: projects,
 	})
+}
+
+func projects(opts connector.Options) bool {
+	if opts.Bool(OptRawDatum) && !opts.Bool(OptConfluentSchemaRegistry) && opts.String(OptSchema) == "" {
+		return false
+	}
+	return !opts.Bool(OptIntoUnstructuredJSON)
 }
 
 var (

@@ -27,6 +27,32 @@ const (
 	opJSON // any value, rendered as JSON text into a JSON or TEXT column
 	opSkip // a writer field no column reads
 	opBad  // a union branch the column cannot hold: an error when taken
+	// Fused unions [null, T] (either order), the shape of every nullable
+	// column: one step reads the branch index and the value. nullK is
+	// the null branch's index.
+	opOptLong  // T is a long read into a BIGINT column as is
+	opOptBytes // T is a string or bytes read into a TEXT or BYTEA column as is
+	// opSkipC is a writer value no column reads, compiled: sk says what
+	// to step over (the schema is not consulted per value, as opSkip
+	// does; opSkip remains for recursive types).
+	opSkipC
+)
+
+// skipKind is what an opSkipC steps over.
+type skipKind uint8
+
+const (
+	skNull skipKind = iota
+	skBool
+	skLong // int, long, enum
+	skFloat
+	skDouble
+	skBytes // string, bytes
+	skFixed
+	skRecord // fields
+	skArray  // elem
+	skMap    // elem: the values
+	skUnion  // branches
 )
 
 // conv says how an integer or bytes value becomes a column's value.
@@ -63,7 +89,9 @@ type op struct {
 	elem     *op      // opArray
 	// opUnion: one op per writer branch; a null branch is opNull.
 	branches []*op
-	bad      string // opBad: why
+	nullK    int64    // opOptLong, opOptBytes: the null branch
+	bad      string   // opBad: why
+	sk       skipKind // opSkipC
 }
 
 // dflt fills a column the writer lacks with the reader's default: datum
@@ -194,7 +222,7 @@ func compileRecord(r *avro.RecordSchema, dst *col, path string, reader *avro.Rec
 		k := matchField(dst.fields, used, wf, reader)
 		fp := joinPath(path, wf.Name())
 		if k < 0 {
-			o.fields = append(o.fields, &op{code: opSkip, w: wf.Type(), path: fp})
+			o.fields = append(o.fields, compileSkip(wf.Type(), fp, map[string]bool{}))
 			continue
 		}
 		used[k] = true
@@ -225,6 +253,61 @@ func compileRecord(r *avro.RecordSchema, dst *col, path string, reader *avro.Rec
 		o.missing = append(o.missing, c)
 	}
 	return o, nil
+}
+
+// compileSkip compiles stepping over a value of writer type w. A record
+// already being compiled (open: a recursive type) is skipped by its
+// schema (opSkip) instead.
+func compileSkip(w avro.Schema, path string, open map[string]bool) *op {
+	w = deref(w)
+	o := &op{code: opSkipC, w: w, path: path}
+	switch s := w.(type) {
+	case *avro.NullSchema:
+		o.sk = skNull
+	case *avro.PrimitiveSchema:
+		switch s.Type() {
+		case avro.Null:
+			o.sk = skNull
+		case avro.Boolean:
+			o.sk = skBool
+		case avro.Int, avro.Long:
+			o.sk = skLong
+		case avro.Float:
+			o.sk = skFloat
+		case avro.Double:
+			o.sk = skDouble
+		case avro.String, avro.Bytes:
+			o.sk = skBytes
+		default:
+			return &op{code: opSkip, w: w, path: path}
+		}
+	case *avro.FixedSchema:
+		o.sk, o.size = skFixed, s.Size()
+	case *avro.EnumSchema:
+		o.sk = skLong
+	case *avro.RecordSchema:
+		if open[s.FullName()] {
+			return &op{code: opSkip, w: w, path: path}
+		}
+		open[s.FullName()] = true
+		defer delete(open, s.FullName())
+		o.sk = skRecord
+		for _, f := range s.Fields() {
+			o.fields = append(o.fields, compileSkip(f.Type(), joinPath(path, f.Name()), open))
+		}
+	case *avro.ArraySchema:
+		o.sk, o.elem = skArray, compileSkip(s.Items(), path+"[]", open)
+	case *avro.MapSchema:
+		o.sk, o.elem = skMap, compileSkip(s.Values(), path+"{}", open)
+	case *avro.UnionSchema:
+		o.sk = skUnion
+		for _, b := range s.Types() {
+			o.branches = append(o.branches, compileSkip(b, path, open))
+		}
+	default:
+		return &op{code: opSkip, w: w, path: path}
+	}
+	return o
 }
 
 // matchField finds the column a writer field fills: the same name, else
@@ -466,7 +549,29 @@ func compileUnion(u *avro.UnionSchema, c *col, path string, rdr avro.Schema) (*o
 	if readable == 0 && !c.nullable {
 		return nil, &ResolveError{Column: path, Msg: "writer type null cannot be read into a NOT NULL column"}
 	}
+	fuseOptional(o)
 	return o, nil
+}
+
+// fuseOptional turns union o of null and a long or string read as is into
+// one step (opOptLong, opOptBytes); other unions stay opUnion.
+func fuseOptional(o *op) {
+	if len(o.branches) != 2 {
+		return
+	}
+	for nk := range 2 {
+		v := o.branches[1-nk]
+		if o.branches[nk].code != opNull || v.conv != convNone || v.dst != o.dst {
+			continue
+		}
+		switch {
+		case v.code == opInt && v.isLong && o.dst.kind == types.Int64:
+			o.code, o.nullK = opOptLong, int64(nk)
+		case v.code == opString && o.dst.vbyKind():
+			o.code, o.nullK = opOptBytes, int64(nk)
+		}
+		return
+	}
 }
 
 // typeName names an Avro type for messages: "long", "record Order",

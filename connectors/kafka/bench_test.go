@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,12 @@ import (
 	"testing"
 	"time"
 
+	hamba "github.com/hamba/avro/v2"
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/arroyogo/arroyo/connectors/avro"
+	"github.com/arroyogo/arroyo/connectors/kafka"
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/connector"
 	"github.com/arroyogo/arroyo/engine/dataflow"
@@ -287,4 +294,200 @@ func runUntil(b *testing.B, job, sql string, done func() bool) {
 	}
 	j.Cancel()
 	_ = j.Wait()
+}
+
+// The decode-path benchmarks feed records fetched beforehand (the bids of
+// bidRecords, as JSON, as bare Avro datums and Confluent-framed Avro)
+// through the source's decode path (kafka.DecodePath: what Poll does with
+// one partition's fetch), 4096 records per fetch and batch, with no broker
+// and no generator in the process's CPU time: events/cpu-s is our code's
+// rate per core.
+const fetchRecords = 4096
+
+// decodeTable plans a source table over the bench columns with the given
+// format options and returns it.
+func decodeTable(b *testing.B, format string) *connector.Table {
+	return decodeTableOf(b, benchCols, format)
+}
+
+// metaCols are the bench columns and every metadata column.
+const metaCols = "(auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, url TEXT, extra TEXT, " +
+	"k TEXT METADATA FROM 'key', p INT METADATA FROM 'partition', o BIGINT METADATA FROM 'offset', " +
+	"ts TIMESTAMP METADATA FROM 'timestamp', tp TEXT METADATA FROM 'topic')"
+
+func decodeTableOf(b *testing.B, cols, format string) *connector.Table {
+	return decodeQueryTable(b, cols, format, "*")
+}
+
+// decodeQueryTable plans the source table of a query reading the columns
+// sel: the planner gives the source only those (the decoder skips the
+// rest).
+func decodeQueryTable(b *testing.B, cols, format, sel string) *connector.Table {
+	b.Helper()
+	sql := "CREATE TABLE bids " + cols + " WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:9', topic = 'bids', type = 'source', " + format + ");\n" +
+		"CREATE TABLE out WITH (connector = 'bench_count');\nINSERT INTO out SELECT " + sel + " FROM bids;\n"
+	prog, err := plan(b, sql)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range prog.Nodes {
+		if n.Source != nil {
+			return n.Source
+		}
+	}
+	b.Fatal("no source in the plan")
+	return nil
+}
+
+// bidBatch decodes the JSON bids into one batch (for the Avro encoders).
+func bidBatch(b *testing.B) *coldata.Batch {
+	b.Helper()
+	d, err := kafka.NewDecodePath(decodeTable(b, "format = 'json'"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Decode(0, bidRecords("bids")); err != nil {
+		b.Fatal(err)
+	}
+	return d.Flush()
+}
+
+// avroBids returns the bids as bare Avro datums of the schema derived from
+// the bench columns, and that schema.
+func avroBids(b *testing.B) (hamba.Schema, []*kgo.Record) {
+	b.Helper()
+	t := decodeTable(b, "format = 'avro', 'avro.raw_datum' = 'true'")
+	w, err := avro.FromSQL(t.Schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := connector.NewEncoder(t, t.Schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs []*kgo.Record
+	if err := e.Encode(bidBatch(b), func(rec []byte) error {
+		recs = append(recs, &kgo.Record{Topic: "bids", Value: append([]byte(nil), rec...)})
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return w, recs
+}
+
+// benchDecodePath decodes recs through the decode path of table t,
+// fetchRecords at a time, until b.N events.
+func benchDecodePath(b *testing.B, t *connector.Table, recs []*kgo.Record) {
+	d, err := kafka.NewDecodePath(t)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, r := range recs {
+		r.Offset = int64(i)
+	}
+	size := 0
+	for _, r := range recs {
+		size += len(r.Value)
+	}
+	b.SetBytes(int64(size / len(recs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	k := 0
+	for n := 0; n < b.N; {
+		m := min(fetchRecords, b.N-n, len(recs)-k)
+		if err := d.Decode(0, recs[k:k+m]); err != nil {
+			b.Fatal(err)
+		}
+		if bt := d.Flush(); bt == nil || bt.Rows() != m {
+			b.Fatalf("batch of %v rows, want %d", bt, m)
+		}
+		n += m
+		if k += m; k == len(recs) {
+			k = 0
+		}
+	}
+	reportRates(b, b.N, cpu0)
+}
+
+// BenchmarkDecodePathJSON: JSON bids through the source's decode path.
+func BenchmarkDecodePathJSON(b *testing.B) {
+	benchDecodePath(b, decodeTable(b, "format = 'json'"), bidRecords("bids"))
+}
+
+// BenchmarkDecodePathJSONMetadata: the same with the five metadata
+// columns (keyed records).
+func BenchmarkDecodePathJSONMetadata(b *testing.B) {
+	recs := bidRecords("bids")
+	for i, r := range recs {
+		r.Key = []byte(strconv.Itoa(i % 1000))
+	}
+	benchDecodePath(b, decodeTableOf(b, metaCols, "format = 'json'"), recs)
+}
+
+// BenchmarkDecodePathAvro: bare Avro datums of the bids through the
+// source's decode path.
+func BenchmarkDecodePathAvro(b *testing.B) {
+	_, recs := avroBids(b)
+	benchDecodePath(b, decodeTable(b, "format = 'avro', 'avro.raw_datum' = 'true'"), recs)
+}
+
+// BenchmarkDecodePathAvroProjected: the same datums read by a query of
+// two of the six columns.
+func BenchmarkDecodePathAvroProjected(b *testing.B) {
+	w, recs := avroBids(b)
+	// With the writer schema given: without it the decoder derives it
+	// from the columns, so the planner does not project.
+	t := decodeQueryTable(b, benchCols, "format = 'avro', 'avro.raw_datum' = 'true', 'avro.schema' = '"+w.String()+"'", "auction, price")
+	if n := len(t.Schema.Fields); n != 2 {
+		b.Fatalf("the source reads %d columns, want 2", n)
+	}
+	benchDecodePath(b, t, recs)
+}
+
+// BenchmarkDecodePathAvroConfluent: Confluent-framed Avro (schema id
+// looked up once in srfake, then cached) through the decode path.
+func BenchmarkDecodePathAvroConfluent(b *testing.B) {
+	w, recs := avroBids(b)
+	reg := srfake.New()
+	defer reg.Close()
+	rc, err := sr.NewClient(sr.URLs(reg.URL()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ss, err := rc.CreateSchema(context.Background(), "bids-value", sr.Schema{Schema: w.String(), Type: sr.TypeAvro})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range recs {
+		r.Value = append([]byte{0, byte(ss.ID >> 24), byte(ss.ID >> 16), byte(ss.ID >> 8), byte(ss.ID)}, r.Value...)
+	}
+	benchDecodePath(b, decodeTable(b, "format = 'avro', 'avro.confluent_schema_registry' = 'true', 'schema_registry.endpoint' = '"+reg.URL()+"'"), recs)
+}
+
+// benchBid is the bids' row for hamba/avro's reflection decoder.
+// (the columns are nullable: unions with null, hence pointers).
+type benchBid struct {
+	Auction *int64  `avro:"auction"`
+	Bidder  *int64  `avro:"bidder"`
+	Price   *int64  `avro:"price"`
+	Channel *string `avro:"channel"`
+	URL     *string `avro:"url"`
+	Extra   *string `avro:"extra"`
+}
+
+// BenchmarkDecodeAvroHambaStructs: the same datums decoded by hamba/avro
+// into Go structs (no Kafka path, no columns), the comparison.
+func BenchmarkDecodeAvroHambaStructs(b *testing.B) {
+	w, recs := avroBids(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var v benchBid
+	for i := 0; i < b.N; i++ {
+		if err := hamba.Unmarshal(w, recs[i%len(recs)].Value, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRates(b, b.N, cpu0)
 }

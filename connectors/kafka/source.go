@@ -367,15 +367,7 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		if derr != nil || len(fp.Records) == 0 {
 			return
 		}
-		for _, r := range fp.Records {
-			if err := s.asm.add(r); err != nil {
-				derr = fmt.Errorf("kafka table '%s': topic '%s' partition %d offset %d: bad record: %w", s.t.Name, r.Topic, r.Partition, r.Offset, err)
-				break
-			}
-			if c := s.owner(r.Partition); c != nil {
-				c.offsets[r.Partition] = r.Offset + 1
-			}
-		}
+		derr = s.decode(fp.Partition, fp.Records)
 		if err := s.flush(out, split, fp.Partition, now); err != nil && derr == nil {
 			derr = err
 		}
@@ -392,6 +384,21 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		return derr
 	}
 	return ferr
+}
+
+// decode appends the records of one fetch of partition p to the
+// assembler and moves p's position past the last record decoded.
+func (s *source) decode(p int32, recs []*kgo.Record) error {
+	done, err := s.asm.addFetch(recs)
+	if err != nil {
+		r := recs[done]
+		err = fmt.Errorf("kafka table '%s': topic '%s' partition %d offset %d: bad record: %w", s.t.Name, r.Topic, r.Partition, r.Offset, err)
+	}
+	// The position moves once per fetch, past the last record decoded.
+	if c := s.owner(p); c != nil && done > 0 {
+		c.offsets[p] = recs[done-1].Offset + 1
+	}
+	return err
 }
 
 // flush emits the records of partition p assembled since the last flush.
@@ -469,6 +476,7 @@ type assembler struct {
 	types   []types.Type
 	ts      *coldata.Vec[int64]
 	dropped int64
+	kept    []int32 // addFetch: the record of each row, per fetch
 }
 
 func newAssembler(t *connector.Table, cfg *config) (*assembler, error) {
@@ -526,64 +534,112 @@ func (a *assembler) reset() {
 	}
 }
 
-func (a *assembler) add(r *kgo.Record) error {
-	rows := 1
-	if a.dec != nil {
-		before := a.dec.Rows()
-		if err := a.dec.Decode(r.Value); err != nil {
-			if a.badData == connector.BadDataDrop {
+// addFetch appends the rows of one fetch's records: the decoder's
+// columns record by record, then the event times and each metadata column
+// in one pass per column over the records kept (a dropped bad record has
+// no row; a record may decode to several). done is the number of records
+// consumed: all of them, or the index of the record that failed.
+func (a *assembler) addFetch(recs []*kgo.Record) (done int, err error) {
+	a.kept = a.kept[:0]
+	if a.dec == nil {
+		for i := range recs {
+			a.kept = append(a.kept, int32(i))
+		}
+	} else {
+		prev := a.dec.Rows()
+		for i, r := range recs {
+			if err := a.dec.Decode(r.Value); err != nil {
+				if a.badData != connector.BadDataDrop {
+					a.fill(recs)
+					return i, err
+				}
 				a.dropped++
-				return nil
+				continue
 			}
-			return err
-		}
-		rows = a.dec.Rows() - before
-	}
-	ts := r.Timestamp.UnixNano()
-	for range rows {
-		a.ts.Append(ts)
-		for k, f := range a.field {
-			appendMeta(a.meta[k], f, r)
+			now := a.dec.Rows()
+			for range now - prev {
+				a.kept = append(a.kept, int32(i))
+			}
+			prev = now
 		}
 	}
-	a.n += rows
-	return nil
+	a.fill(recs)
+	return len(recs), nil
 }
 
-func appendMeta(v coldata.Vector, field string, r *kgo.Record) {
+// add appends the rows of one record (the connection tester's sample).
+func (a *assembler) add(r *kgo.Record) error {
+	_, err := a.addFetch([]*kgo.Record{r})
+	return err
+}
+
+// fill appends the event time and metadata of the rows in a.kept.
+func (a *assembler) fill(recs []*kgo.Record) {
+	ts := a.ts.Vals
+	for _, i := range a.kept {
+		ts = append(ts, recs[i].Timestamp.UnixNano())
+	}
+	a.ts.Vals = ts
+	for k, f := range a.field {
+		appendMeta(a.meta[k], f, recs, a.kept)
+	}
+	a.n += len(a.kept)
+}
+
+// appendMeta appends metadata field of the records recs[i] for i in
+// rows to v, choosing how once per fetch.
+func appendMeta(v coldata.Vector, field string, recs []*kgo.Record, rows []int32) {
 	switch v := v.(type) {
 	case *coldata.Bytes:
-		switch field {
-		case "key":
-			if r.Key == nil {
-				v.AppendNull()
-				return
+		for _, i := range rows {
+			r := recs[i]
+			switch field {
+			case "key":
+				if r.Key == nil {
+					v.AppendNull()
+					continue
+				}
+				v.Append(r.Key)
+			case "topic":
+				v.AppendString(r.Topic)
+			default:
+				v.AppendString(metaString(field, r))
 			}
-			v.Append(r.Key)
-		case "topic":
-			v.AppendString(r.Topic)
-		default:
-			v.AppendString(metaString(field, r))
 		}
 	case *coldata.Vec[int64]:
+		vals := v.Vals
 		switch field {
 		case "offset":
-			v.Append(r.Offset)
+			for _, i := range rows {
+				vals = append(vals, recs[i].Offset)
+			}
 		case "partition":
-			v.Append(int64(r.Partition))
+			for _, i := range rows {
+				vals = append(vals, int64(recs[i].Partition))
+			}
 		case "timestamp":
-			v.Append(r.Timestamp.UnixNano())
+			for _, i := range rows {
+				vals = append(vals, recs[i].Timestamp.UnixNano())
+			}
 		default:
-			v.AppendNull()
-		}
-	case *coldata.Vec[int32]:
-		if field == "partition" {
-			v.Append(r.Partition)
+			for range rows {
+				v.AppendNull()
+			}
 			return
 		}
-		v.AppendNull()
+		v.Vals = vals
+	case *coldata.Vec[int32]:
+		for _, i := range rows {
+			if field == "partition" {
+				v.Append(recs[i].Partition)
+				continue
+			}
+			v.AppendNull()
+		}
 	default:
-		v.AppendNull()
+		for range rows {
+			v.AppendNull()
+		}
 	}
 }
 
