@@ -290,20 +290,27 @@ func (s *sourceTask) tick(now time.Time) error {
 
 // eventTime is the event time the watermark follows: the largest seen,
 // or, for a source that emits per split, the least of its unfinished
-// splits' largest (none until each has emitted).
+// splits' largest (none until each has emitted). Once every split is done
+// (a Kafka subtask whose partitions all went idle), nothing holds the
+// source back: the largest event time seen, as without splits. Otherwise
+// the watermark would depend on the order the splits went idle in: the
+// last one alone would release the others' times, both at once nothing.
 func (s *sourceTask) eventTime() (int64, bool) {
 	if s.splitMax == nil {
 		return s.maxTS, s.seen
 	}
-	hi, any := int64(math.MaxInt64), false
+	hi, any, open := int64(math.MaxInt64), false, false
 	for i, m := range s.splitMax {
 		switch {
 		case s.splitDone[i]:
 		case !s.splitSeen[i]:
 			return 0, false
 		default:
-			hi, any = min(hi, m), true
+			hi, any, open = min(hi, m), true, true
 		}
+	}
+	if !open {
+		return s.maxTS, s.seen
 	}
 	return hi, any
 }
