@@ -148,3 +148,34 @@ func evalSel(t *testing.T, reg *expr.Registry, fn string, in coldata.Vector, n i
 	}
 	return out.(*coldata.Bytes)
 }
+
+// TestStringCallAllocs: a call of a string UDF allocates the result
+// vector (its struct, offsets and data), nothing per row.
+func TestStringCallAllocs(t *testing.T) {
+	reg := cStringsReg(t, wasm.Config{})
+	f, _ := reg.Lookup("c_reverse")
+	r, err := f.Resolve([]types.Type{types.StringT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Bind(context.Background(), expr.TaskContext{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, n := range []int{16, 4096} {
+		in := coldata.NewBytes(types.StringT, n, 16*n)
+		for i := 0; i < n; i++ {
+			in.AppendString("some text of row")
+		}
+		args := []coldata.Vector{in}
+		allocs := testing.AllocsPerRun(20, func() {
+			if _, err := b.Eval(context.Background(), args, n, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs > 3 {
+			t.Errorf("%d rows: %.0f allocations a call, want at most 3 (the result's struct, offsets and data)", n, allocs)
+		}
+	}
+}
