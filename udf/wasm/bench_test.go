@@ -139,8 +139,13 @@ func benchReverse(b *testing.B, timeout time.Duration) {
 	h := newHost(b, wasm.Config{CallTimeout: timeout})
 	m := load(b, h, "reverse.wasm", wasmtest.Go(b, "examples/udfs/go/reverse"))
 	c := load(b, h, "udfs.wasm", cModule(b))
+	sb, err := os.ReadFile(wasmtest.CPath(b, "udf/wasm/testdata/strbench.c"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := load(b, h, "strbench.wasm", sb)
 	reg := expr.Builtins().Scope()
-	if err := wasm.Register(reg, m, c); err != nil {
+	if err := wasm.Register(reg, m, c, s); err != nil {
 		b.Fatal(err)
 	}
 	for _, n := range batchSizes {
@@ -149,7 +154,12 @@ func benchReverse(b *testing.B, timeout time.Duration) {
 			v.AppendString(fmt.Sprintf("row %08d text", i))
 		}
 		in := []coldata.Vector{v}
-		for _, c := range []struct{ name, fn string }{{"udf_go_my_reverse", "my_reverse"}, {"udf_c_reverse", "c_reverse"}, {"builtin_reverse", "reverse"}} {
+		for _, c := range []struct{ name, fn string }{
+			{"udf_go_my_reverse", "my_reverse"}, {"udf_c_reverse", "c_reverse"}, {"builtin_reverse", "reverse"},
+			// The host's marshalling alone, and c_reverse written a byte
+			// at a time and 8 bytes at a time (testdata/strbench.c).
+			{"udf_c_echo", "s_echo"}, {"udf_c_rev_bytewise", "s_rev_bytewise"}, {"udf_c_rev_words", "s_rev_words"},
+		} {
 			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 				f := bindFunc(b, reg, c.fn, types.StringT)
 				benchRows(b, n, func() error { _, err := f(in, n); return err })

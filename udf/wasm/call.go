@@ -89,7 +89,10 @@ func slice[T any](buf []byte, off, n int) []T {
 // scalarCall is one scalar function bound to an instance: scratch kept
 // between batches.
 type scalarCall struct {
-	sig  *Signature
+	sig *Signature
+	// al allocates the results (the subtask's allocator; nil:
+	// unaccounted).
+	al   *coldata.Allocator
 	rows []int32
 }
 
@@ -125,7 +128,7 @@ func (c *scalarCall) eval(ctx context.Context, in *instance, args []coldata.Vect
 		m = len(rows)
 	}
 	if m == 0 {
-		return coldata.NewNulls(sig.Result.Type, n), nil
+		return c.al.Nulls(sig.Result.Type, n), nil
 	}
 	// Plan the input.
 	var l layout
@@ -174,7 +177,7 @@ func (c *scalarCall) eval(ctx context.Context, in *instance, args []coldata.Vect
 		in.broken = true
 		return nil, fmt.Errorf("udf %s: the guest returned %d rows for %d", sig.Name, r[resN], m)
 	}
-	out, err := readResult(in, sig.Name, sig.Result, r, m, n, rows)
+	out, err := readResultInto(c.al, in, sig.Name, sig.Result, r, m, n, rows)
 	if err != nil {
 		in.broken = true
 	}
@@ -292,10 +295,17 @@ func copyFixed[T any](dst, src []T, rows []int32) {
 	}
 }
 
-// readResult copies the guest's result column (m rows) into a new vector
-// of physical length n: row rows[k] (k when rows is nil) is result row k,
-// the other rows are NULL.
+// readResult is readResultInto without an allocator (aggregates).
 func readResult(in *instance, name string, p Param, r result, m, n int, rows []int32) (coldata.Vector, error) {
+	return readResultInto(nil, in, name, p, r, m, n, rows)
+}
+
+// readResultInto copies the guest's result column (m rows) into a new
+// vector of physical length n, allocated by al: row rows[k] (k when rows is nil)
+// is result row k, the other rows are NULL. A bytes-like result is one
+// pass over the guest's offsets (checked and converted) and one copy of
+// its data.
+func readResultInto(al *coldata.Allocator, in *instance, name string, p Param, r result, m, n int, rows []int32) (coldata.Vector, error) {
 	mem := in.mem
 	var nulls []byte
 	if r[resNulls] != 0 {
@@ -317,8 +327,8 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 		}
 		switch t.Kind {
 		case types.Bool:
-			dst := make([]bool, n)
-			src := vals
+			v := coldata.AllocVec[bool](al, t, n)
+			dst, src := v.Vals, vals
 			if rows == nil {
 				for k := range m {
 					dst[k] = src[k] != 0
@@ -328,27 +338,27 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 					dst[row] = src[k] != 0
 				}
 			}
-			out = &coldata.Vec[bool]{T: t, Vals: dst}
+			out = v
 		case types.Int8:
-			out = &coldata.Vec[int8]{T: t, Vals: scatter[int8](vals, m, n, rows)}
+			out = scatter[int8](al, t, vals, m, n, rows)
 		case types.Int16:
-			out = &coldata.Vec[int16]{T: t, Vals: scatter[int16](vals, m, n, rows)}
+			out = scatter[int16](al, t, vals, m, n, rows)
 		case types.Int32:
-			out = &coldata.Vec[int32]{T: t, Vals: scatter[int32](vals, m, n, rows)}
+			out = scatter[int32](al, t, vals, m, n, rows)
 		case types.Int64, types.Timestamp:
-			out = &coldata.Vec[int64]{T: t, Vals: scatter[int64](vals, m, n, rows)}
+			out = scatter[int64](al, t, vals, m, n, rows)
 		case types.UInt8:
-			out = &coldata.Vec[uint8]{T: t, Vals: scatter[uint8](vals, m, n, rows)}
+			out = scatter[uint8](al, t, vals, m, n, rows)
 		case types.UInt16:
-			out = &coldata.Vec[uint16]{T: t, Vals: scatter[uint16](vals, m, n, rows)}
+			out = scatter[uint16](al, t, vals, m, n, rows)
 		case types.UInt32:
-			out = &coldata.Vec[uint32]{T: t, Vals: scatter[uint32](vals, m, n, rows)}
+			out = scatter[uint32](al, t, vals, m, n, rows)
 		case types.UInt64:
-			out = &coldata.Vec[uint64]{T: t, Vals: scatter[uint64](vals, m, n, rows)}
+			out = scatter[uint64](al, t, vals, m, n, rows)
 		case types.Float32:
-			out = &coldata.Vec[float32]{T: t, Vals: scatter[float32](vals, m, n, rows)}
+			out = scatter[float32](al, t, vals, m, n, rows)
 		case types.Float64:
-			out = &coldata.Vec[float64]{T: t, Vals: scatter[float64](vals, m, n, rows)}
+			out = scatter[float64](al, t, vals, m, n, rows)
 		default:
 			return nil, fmt.Errorf("udf %s: unsupported result type %s", name, t)
 		}
@@ -359,15 +369,12 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 		}
 		offs := unsafe.Slice((*uint32)(unsafe.Pointer(&ob[0])), m+1)
 		lo, hi := offs[0], offs[m]
-		// One pass checks the offsets and, for dense rows, converts them.
-		outOffs := make([]int32, n+1)
-		prev := lo
-		for k, o := range offs[1:] {
-			if o < prev {
-				return nil, fmt.Errorf("udf %s: result offsets decrease at row %d (%d after %d)", name, k, o, prev)
+		if hi < lo { // somewhere the offsets decrease: say where
+			for k := 1; k <= m; k++ {
+				if offs[k] < offs[k-1] {
+					return nil, fmt.Errorf("udf %s: result offsets decrease at row %d (%d after %d)", name, k-1, offs[k], offs[k-1])
+				}
 			}
-			outOffs[k+1] = int32(o - lo)
-			prev = o
 		}
 		data, ok := mem.Read(r[resValues]+lo, hi-lo)
 		if !ok || uint64(r[resValues])+uint64(hi) > uint64(mem.Size()) {
@@ -376,20 +383,43 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 		if t.Kind != types.Bytes && !utf8.Valid(data) {
 			return nil, fmt.Errorf("udf %s: the guest returned %s that is not valid UTF-8", name, t)
 		}
-		b := &coldata.Bytes{T: t, Offsets: outOffs, Data: append([]byte(nil), data...)}
-		if rows != nil {
-			k := 0
-			for i := 0; i < n; i++ {
-				b.Offsets[i] = int32(offs[k] - lo)
-				if k < m && int(rows[k]) == i {
-					k++
+		b := al.BytesRows(t, n, len(data))
+		b.Data = append(b.Data[:0], data...)
+		// One pass checks the offsets and converts them: in place for
+		// dense rows, else spread over the n rows (a row the guest did
+		// not compute is empty).
+		outOffs := b.Offsets
+		if rows == nil {
+			prev := lo
+			for k, o := range offs[1:] {
+				if o < prev {
+					return nil, fmt.Errorf("udf %s: result offsets decrease at row %d (%d after %d)", name, k, o, prev)
 				}
+				outOffs[k+1] = int32(o - lo)
+				prev = o
 			}
-			b.Offsets[n] = int32(hi - lo)
+		} else {
+			prev, at := lo, 0
+			for k, row := range rows {
+				o := offs[k+1]
+				if o < prev {
+					return nil, fmt.Errorf("udf %s: result offsets decrease at row %d (%d after %d)", name, k, o, prev)
+				}
+				for ; at <= int(row); at++ {
+					outOffs[at] = int32(prev - lo)
+				}
+				prev = o
+			}
+			for ; at <= n; at++ {
+				outOffs[at] = int32(prev - lo)
+			}
 		}
 		out = b
 	}
 	// NULLs: the rows the guest did not compute and those it says are NULL.
+	if (rows == nil || m == n) && nulls == nil {
+		return out, nil
+	}
 	words := make([]uint64, (n+63)/64)
 	anyNull := false
 	if rows != nil && m < n {
@@ -422,22 +452,22 @@ func readResult(in *instance, name string, p Param, r result, m, n int, rows []i
 	return out, nil
 }
 
-// scatter copies m values of type T from guest bytes into a new slice of n,
-// value k going to rows[k] (k when rows is nil).
-func scatter[T any](src []byte, m, n int, rows []int32) []T {
-	dst := make([]T, n)
+// scatter copies m values of type T from guest bytes into a new vector of
+// n allocated by al, value k going to rows[k] (k when rows is nil).
+func scatter[T coldata.Fixed](al *coldata.Allocator, t types.Type, src []byte, m, n int, rows []int32) *coldata.Vec[T] {
+	v := coldata.AllocVec[T](al, t, n)
 	if m == 0 {
-		return dst
+		return v
 	}
 	// src may be unaligned for T in Go's view only if the guest address is;
 	// the caller checked alignment, and the backing array is 8-aligned.
 	s := unsafe.Slice((*T)(unsafe.Pointer(&src[0])), m)
 	if rows == nil {
-		copy(dst, s)
-		return dst
+		copy(v.Vals, s)
+		return v
 	}
 	for k, r := range rows {
-		dst[r] = s[k]
+		v.Vals[r] = s[k]
 	}
-	return dst
+	return v
 }

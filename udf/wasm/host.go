@@ -339,7 +339,7 @@ func (h *Host) compile(ctx context.Context, key [32]byte, wasm []byte) (wazero.C
 // is written there; a manifest is cached only once the module's ABI
 // version was checked, so its directory is per ABI version too.
 const (
-	instrumentedDir = "instrumented-2" // instrumented and compacted
+	instrumentedDir = "instrumented-3" // compacted and instrumented (loops wrapped, interrupt.go)
 	compactDir      = "compact-1"      // compacted (no time limit)
 )
 

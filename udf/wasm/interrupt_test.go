@@ -146,3 +146,57 @@ func TestInstrumentRefuses(t *testing.T) {
 		t.Errorf("empty module, instrumented: %v", err)
 	}
 }
+
+// TestInstrumentBranches: loops whose checks leave the loop and enter it
+// again (with the branches out of them renumbered) compute what they
+// computed before, past the 16384 iterations between two looks at the
+// interrupt global.
+func TestInstrumentBranches(t *testing.T) {
+	ctx := context.Background()
+	orig := wat(t, "testdata/branches.wat")
+	code, err := instrument(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	a, err := rt.Instantiate(ctx, orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rt.InstantiateWithConfig(ctx, code, wazero.NewModuleConfig().WithName("instrumented"))
+	if err != nil {
+		t.Fatalf("instrumented module: %v", err)
+	}
+	// A wrongly renumbered branch can loop forever: then the interrupt
+	// stops the call and the comparison fails.
+	watchdog := time.AfterFunc(time.Minute, func() { b.ExportedGlobal(interruptExport).(api.MutableGlobal).Set(1) })
+	for _, c := range []struct {
+		fn   string
+		args []uint64
+	}{
+		{"nested", []uint64{3, 4}}, {"nested", []uint64{200, 300}}, {"nested", []uint64{1000, 97}},
+		{"result", []uint64{5}}, {"result", []uint64{100000}},
+		{"param", []uint64{7}}, {"param", []uint64{50000}},
+		{"ret", []uint64{9}}, {"ret", []uint64{70000}},
+	} {
+		want, err := a.ExportedFunction(c.fn).Call(ctx, c.args...)
+		if err != nil {
+			t.Fatalf("%s%v: %v", c.fn, c.args, err)
+		}
+		got, err := b.ExportedFunction(c.fn).Call(ctx, c.args...)
+		if err != nil || got[0] != want[0] {
+			t.Errorf("instrumented %s%v = %v, %v; want %v", c.fn, c.args, got, err, want)
+		}
+	}
+	watchdog.Stop()
+	// The wrapped loops still stop: 16384 iterations after the interrupt
+	// is set, the call traps.
+	b.ExportedGlobal(interruptExport).(api.MutableGlobal).Set(1)
+	if _, err := b.ExportedFunction("result").Call(ctx, 100000); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("result(100000) with the interrupt set: %v, want the unreachable trap", err)
+	}
+	if _, err := b.ExportedFunction("param").Call(ctx, 100000); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("param(100000) with the interrupt set: %v, want the unreachable trap", err)
+	}
+}

@@ -96,12 +96,12 @@ func (m *Module) scalarFunc(s *Signature) *expr.Func {
 			if err != nil {
 				return nil, err
 			}
-			return &expr.Resolved{Args: in, Result: s.Result.Type, Bind: func(ctx context.Context, _ expr.TaskContext) (expr.Bound, error) {
+			return &expr.Resolved{Args: in, Result: s.Result.Type, Bind: func(ctx context.Context, task expr.TaskContext) (expr.Bound, error) {
 				inst, err := m.acquire(ctx)
 				if err != nil {
 					return nil, err
 				}
-				return &bound{m: m, in: inst, call: scalarCall{sig: s}}, nil
+				return &bound{m: m, in: inst, call: scalarCall{sig: s, al: task.Alloc}}, nil
 			}}, nil
 		},
 	}
