@@ -105,22 +105,7 @@ func BenchmarkDecodeNexmark(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	k := 0
-	for i := 0; i < b.N; i++ {
-		if err := d.Decode(corpus[k]); err != nil {
-			b.Fatal(err)
-		}
-		if k++; k == len(corpus) {
-			k = 0
-		}
-		if d.Rows() == batchRows {
-			d.Flush()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	benchDecodeCorpus(b, d, corpus, "events/s")
 }
 
 func BenchmarkDecodeUnstructured(b *testing.B) {
@@ -129,21 +114,7 @@ func BenchmarkDecodeUnstructured(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
-	b.ResetTimer()
-	k := 0
-	for i := 0; i < b.N; i++ {
-		if err := d.Decode(corpus[k]); err != nil {
-			b.Fatal(err)
-		}
-		if k++; k == len(corpus) {
-			k = 0
-		}
-		if d.Rows() == batchRows {
-			d.Flush()
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	benchDecodeCorpus(b, d, corpus, "events/s")
 }
 
 // nexmarkBatches decodes the corpus into batches of batchRows rows with the
@@ -227,22 +198,7 @@ func BenchmarkDecodeUnknownKeys(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			k := 0
-			for i := 0; i < b.N; i++ {
-				if err := d.Decode(corpus[k]); err != nil {
-					b.Fatal(err)
-				}
-				if k++; k == len(corpus) {
-					k = 0
-				}
-				if d.Rows() == batchRows {
-					d.Flush()
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			benchDecodeCorpus(b, d, corpus, "records/s")
 		})
 	}
 }
@@ -274,6 +230,13 @@ func BenchmarkDecodeBids(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchDecodeCorpus(b, d, corpus, "records/s")
+}
+
+// benchDecodeCorpus decodes corpus round-robin with d, a record per iteration,
+// flushing every batchRows rows, and reports records per second as unit.
+func benchDecodeCorpus(b *testing.B, d *Decoder, corpus [][]byte, unit string) {
+	b.Helper()
 	b.SetBytes(int64(corpusBytes(corpus) / len(corpus)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -289,5 +252,5 @@ func BenchmarkDecodeBids(b *testing.B) {
 			d.Flush()
 		}
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
 }
