@@ -248,11 +248,7 @@ func BenchmarkGoScalarInline(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, n := range batchSizes {
-				vals := make([]int64, n)
-				for i := range vals {
-					vals[i] = int64(i) - int64(n/2)
-				}
-				in := []coldata.Vector{&coldata.Vec[int64]{T: types.Int64T, Vals: vals}}
+				in := int64Input(n)
 				for _, c := range []struct{ name, fn string }{{"scalar1", "inc_i64"}, {"inline", "inc_i64_inl"}, {"vector1", "inc_i64_vec"}, {"builtin_abs", "abs"}} {
 					b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 						f := bindFunc(b, reg, c.fn, types.Int64T)

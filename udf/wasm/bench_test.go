@@ -106,6 +106,15 @@ func BenchmarkScalarInt64(b *testing.B) {
 	}
 }
 
+// int64Input is one BIGINT column of n rows around zero (-n/2 .. n/2-1).
+func int64Input(n int) []coldata.Vector {
+	vals := make([]int64, n)
+	for i := range vals {
+		vals[i] = int64(i) - int64(n/2)
+	}
+	return []coldata.Vector{&coldata.Vec[int64]{T: types.Int64T, Vals: vals}}
+}
+
 func benchInt64(b *testing.B, timeout time.Duration) {
 	h := newHost(b, wasm.Config{CallTimeout: timeout})
 	m := load(b, h, "scalars.wasm", wasmtest.Go(b, "examples/udfs/go/scalars"))
@@ -115,11 +124,7 @@ func benchInt64(b *testing.B, timeout time.Duration) {
 		b.Fatal(err)
 	}
 	for _, n := range batchSizes {
-		vals := make([]int64, n)
-		for i := range vals {
-			vals[i] = int64(i) - int64(n/2)
-		}
-		in := []coldata.Vector{&coldata.Vec[int64]{T: types.Int64T, Vals: vals}}
+		in := int64Input(n)
 		for _, c := range []struct{ name, fn string }{{"udf_go_inc_i64", "inc_i64"}, {"udf_go_inc_i64_vec", "inc_i64_vec"}, {"udf_c_add_one", "c_add_one"}, {"builtin_abs", "abs"}} {
 			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
 				f := bindFunc(b, reg, c.fn, types.Int64T)
