@@ -441,22 +441,8 @@ func clientConfigs(table, v string) ([]kgo.Opt, error) {
 	return out, nil
 }
 
-// producerDefaults are a sink's producer settings where they differ from
-// franz-go's, before client_configs (which may override them): no
-// compression, as Kafka's own producer defaults to (franz-go's default is
-// snappy, which cost 7% of our CPU in a Kafka -> Kafka copy against the
-// real broker, and the broker's to validate the batches; see RATIONALE.md).
-var producerDefaults = []kgo.Opt{kgo.ProducerBatchCompression(kgo.NoCompression())}
-
-// producerOpts are the options of a sink's producers: clientOpts with
-// producerDefaults, then more.
-func (c *config) producerOpts(more ...kgo.Opt) []kgo.Opt {
-	return append(c.clientOpts(producerDefaults...), more...)
-}
-
-// clientOpts are the options every client of the table starts from, with
-// defaults (which client_configs overrides) before client_configs.
-func (c *config) clientOpts(defaults ...kgo.Opt) []kgo.Opt {
+// clientOpts are the options every client of the table starts from.
+func (c *config) clientOpts() []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.brokers...),
 		kgo.DialTimeout(c.timeout),
@@ -478,7 +464,6 @@ func (c *config) clientOpts(defaults ...kgo.Opt) []kgo.Opt {
 	case "SCRAM-SHA-512":
 		opts = append(opts, kgo.SASL(scram.Auth{User: c.user, Pass: c.password}.AsSha512Mechanism()))
 	}
-	opts = append(opts, defaults...)
 	return append(opts, c.extra...)
 }
 

@@ -267,7 +267,7 @@ func (s *sink) start(ctx context.Context) error {
 		return err
 	}
 	if !s.cfg.exactly {
-		opts := s.cfg.producerOpts(kgo.DefaultProduceTopic(s.cfg.topic))
+		opts := append(s.cfg.clientOpts(), kgo.DefaultProduceTopic(s.cfg.topic))
 		if s.prod, err = kgo.NewClient(opts...); err != nil {
 			return &ConfigError{Table: s.t.Name, Option: OptBootstrap, Problem: err.Error()}
 		}
@@ -382,7 +382,7 @@ func appendKey(dst []byte, v coldata.Vector, row int) []byte {
 // begin opens the next transaction, under a transactional id of its own.
 func (s *sink) begin(ctx context.Context) error {
 	id := s.base + "-" + strconv.FormatInt(s.seq, 10)
-	opts := s.cfg.producerOpts(kgo.TransactionalID(id), kgo.TransactionTimeout(s.cfg.txnTTL),
+	opts := append(s.cfg.clientOpts(), kgo.TransactionalID(id), kgo.TransactionTimeout(s.cfg.txnTTL),
 		kgo.DefaultProduceTopic(s.cfg.topic))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
