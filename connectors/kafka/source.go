@@ -227,8 +227,7 @@ func (s *source) discover(ctx context.Context) error {
 		return nil
 	}
 	if s.cons == nil {
-		opts := append(s.cfg.clientOpts(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.cfg.topic: add}),
-			kgo.WithPools(fetchPools))
+		opts := append(s.cfg.clientOpts(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.cfg.topic: add}))
 		if s.cfg.committed {
 			opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 		}
@@ -371,10 +370,6 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 		derr = s.decode(fp.Partition, fp.Records)
 		if err := s.flush(out, split, fp.Partition, now); err != nil && derr == nil {
 			derr = err
-		}
-		// Decoded: the records' memory goes back to fetchPools.
-		for _, r := range fp.Records {
-			r.Recycle()
 		}
 	})
 	if split != nil {

@@ -234,9 +234,7 @@ type Connector struct {
 // column builders.
 type Decoder interface {
 	// Decode appends the rows of one record. On error it appends nothing;
-	// the error says what is wrong with the record. It must not retain rec
-	// (nor the error any slice of it) after it returns: the Kafka source
-	// reuses fetched memory once a fetch is decoded.
+	// the error says what is wrong with the record.
 	Decode(rec []byte) error
 	// Rows returns the number of rows appended since the last Flush.
 	Rows() int
