@@ -147,12 +147,11 @@ func readKeyed(t *testing.T, addr, topic string, n int) map[int64]bool {
 }
 
 // TestSinkWriteAllocs: once its record slabs are in use, a Write of a
-// keyed batch allocates nothing per row in our code (franz-go's own
-// allocations a produced batch remain).
+// keyed batch allocates nothing per row in our code. franz-go's own
+// allocations per produced batch remain: 66 a Write of 2,000 rows here
+// (118 with -race), where a slab, a value buffer and a key a row made
+// 1,784.
 func TestSinkWriteAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses a kfake cluster")
-	}
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "allocs"))
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +171,7 @@ func TestSinkWriteAllocs(t *testing.T) {
 		}
 	}
 	write() // connect, make the first slab
-	if a := testing.AllocsPerRun(20, write); a/rows > 0.05 {
-		t.Errorf("%.0f allocations a Write of %d rows (%.2f a row), want under 0.05 a row", a, rows, a/rows)
+	if a := testing.AllocsPerRun(20, write); a/rows > 0.2 {
+		t.Errorf("%.0f allocations a Write of %d rows (%.2f a row), want under 0.2 a row", a, rows, a/rows)
 	}
 }
