@@ -100,7 +100,7 @@ func commonOptions() []connector.Option {
 		{Name: OptCommitMode, Type: connector.TypeEnum, Enum: []string{AtLeastOnce, ExactlyOnce}, Default: AtLeastOnce,
 			Description: "'at_least_once' flushes at every checkpoint (a failure may duplicate records); 'exactly_once' writes one Kafka transaction per checkpoint and subtask, committed when the checkpoint is durable."},
 		{Name: OptKeyField, Type: connector.TypeString, Example: "customer_id",
-			Description: "Column whose value is the record key (as text); records without it have no key."},
+			Description: "Column whose value is the record key (as text); a NULL gives a record without a key, an empty string an empty key."},
 		{Name: OptTimestampField, Type: connector.TypeString, Example: "created_at",
 			Description: "TIMESTAMP column whose value is the record timestamp; default: the row's event time."},
 		{Name: OptCreateTopic, Type: connector.TypeBool, Default: "true",
