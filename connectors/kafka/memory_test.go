@@ -34,16 +34,20 @@ func keyedSink(t testing.TB, addr, topic, mode, clientConfigs string) connector.
 }
 
 // keyedBatch returns rows ids from..from+n-1, key "k<id>" (null for ids
-// divisible by 7), event time id milliseconds.
+// divisible by 7, empty for the others divisible by 11), event time id
+// milliseconds.
 func keyedBatch(from, n int) *coldata.Batch {
 	ids := coldata.New(types.Int64T, n).(*coldata.Vec[int64])
 	keys := coldata.NewBytes(types.StringT, n, 8*n)
 	ts := coldata.New(types.TimestampT, n).(*coldata.Vec[int64])
 	for id := from; id < from+n; id++ {
 		ids.Append(int64(id))
-		if id%7 == 0 {
+		switch {
+		case id%7 == 0:
 			keys.AppendNull()
-		} else {
+		case id%11 == 0:
+			keys.AppendString("")
+		default:
 			keys.AppendString(fmt.Sprintf("k%d", id))
 		}
 		ts.Append(int64(id) * int64(time.Millisecond))
@@ -128,10 +132,13 @@ func readKeyed(t *testing.T, addr, topic string, n int) map[int64]bool {
 				t.Fatalf("value %q: %v", r.Value, err)
 			}
 			want := fmt.Sprintf("k%d", v.ID)
+			if v.ID%11 == 0 {
+				want = ""
+			}
 			switch {
 			case v.ID%7 == 0 && (r.Key != nil || v.K != nil):
 				t.Errorf("id %d: key %q, value %s; want no key", v.ID, r.Key, r.Value)
-			case v.ID%7 != 0 && (string(r.Key) != want || v.K == nil || *v.K != want):
+			case v.ID%7 != 0 && (r.Key == nil || string(r.Key) != want || v.K == nil || *v.K != want):
 				t.Errorf("id %d: key %q, value %s; want key %s", v.ID, r.Key, r.Value, want)
 			}
 			if r.Timestamp.UnixMilli() != v.ID {
