@@ -273,22 +273,83 @@ const benchCols = "(auction BIGINT, bidder BIGINT, price BIGINT, channel TEXT, u
 // columns and discards the rows (events/s over the whole pipeline,
 // broker included).
 func BenchmarkSourceJSON(b *testing.B) {
+	benchSource(b, benchCluster(b), benchTopic, "format = 'json'")
+}
+
+// BenchmarkSourceAvro: the same bids as bare Avro datums.
+func BenchmarkSourceAvro(b *testing.B) {
 	addr := benchCluster(b)
+	benchSource(b, addr, avroTopic(b, addr), benchAvro)
+}
+
+// benchAvro is the format of the Avro benchmarks: bare datums of the
+// schema derived from the bench columns.
+const benchAvro = "format = 'avro', 'avro.raw_datum' = 'true'"
+
+func benchSource(b *testing.B, addr, topic, format string) {
 	cpu0 := markCPU()
 	for i := 0; b.Loop(); i++ {
-		job := fmt.Sprintf("src-%d", i)
-		sql := "CREATE TABLE bids " + benchCols + " WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = '" + benchTopic + "', type = 'source', 'source.offset' = 'earliest', client_configs = '" + benchClientConfigs + "');\n" +
+		job := fmt.Sprintf("src-%s-%d", topic, i)
+		sql := "CREATE TABLE bids " + benchCols + " WITH (connector = 'kafka', " + format + ", bootstrap_servers = '" + addr + "', topic = '" + topic + "', type = 'source', 'source.offset' = 'earliest', client_configs = '" + benchClientConfigs + "');\n" +
 			"CREATE TABLE out " + benchCols + " WITH (connector = 'bench_count');\nINSERT INTO out SELECT * FROM bids;\n"
 		runUntil(b, job, sql, 5*time.Millisecond, func() bool { return count(job) >= int64(benchRecords) })
 	}
 	reportRatesBroker(b, benchRecords*b.N, cpu0)
 }
 
+var (
+	avroOnce sync.Once
+	avroName string
+)
+
+// avroTopic returns a topic of 3 partitions holding the bids as bare Avro
+// datums, made and filled once (before any benchmark's timer starts).
+func avroTopic(b *testing.B, addr string) string {
+	avroOnce.Do(func() {
+		name := fmt.Sprintf("bids-avro-%d-%d", os.Getpid(), time.Now().UnixNano())
+		cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerBatchMaxBytes(1<<20))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.Close()
+		if _, err := kadm.NewClient(cl).CreateTopic(context.Background(), 3, 1, nil, name); err != nil {
+			b.Fatal(err)
+		}
+		_, one := avroBids(b)
+		recs := make([]*kgo.Record, 0, benchRecords)
+		for i := range benchRecords {
+			recs = append(recs, &kgo.Record{Topic: name, Value: one[i%len(one)].Value})
+		}
+		for len(recs) > 0 {
+			k := min(len(recs), 10_000)
+			if err := cl.ProduceSync(context.Background(), recs[:k]...).FirstErr(); err != nil {
+				b.Fatal(err)
+			}
+			recs = recs[k:]
+		}
+		avroName = name
+	})
+	if avroName == "" {
+		b.Fatal("no Avro topic")
+	}
+	return avroName
+}
+
 // BenchmarkKafkaToKafkaExactlyOnce copies the topic through an
 // exactly-once sink (checkpoints every 500ms) until a read_committed
 // consumer could see every record.
 func BenchmarkKafkaToKafkaExactlyOnce(b *testing.B) {
+	benchCopy(b, benchCluster(b), benchTopic, "format = 'json'")
+}
+
+// BenchmarkKafkaToKafkaExactlyOnceAvro: the same with bare Avro datums in
+// and out.
+func BenchmarkKafkaToKafkaExactlyOnceAvro(b *testing.B) {
 	addr := benchCluster(b)
+	benchCopy(b, addr, avroTopic(b, addr), benchAvro)
+}
+
+func benchCopy(b *testing.B, addr, topic, format string) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {
 		b.Fatal(err)
@@ -297,12 +358,12 @@ func BenchmarkKafkaToKafkaExactlyOnce(b *testing.B) {
 	adm := kadm.NewClient(cl)
 	cpu0 := markCPU()
 	for i := 0; b.Loop(); i++ {
-		out := fmt.Sprintf("copy-%d-%d", os.Getpid(), i)
+		out := fmt.Sprintf("copy-%s-%d-%d", topic, os.Getpid(), i)
 		if _, err := adm.CreateTopic(context.Background(), 3, 1, nil, out); err != nil {
 			b.Fatal(err)
 		}
-		sql := "CREATE TABLE bids " + benchCols + " WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = '" + benchTopic + "', type = 'source', 'source.offset' = 'earliest');\n" +
-			"CREATE TABLE out " + benchCols + " WITH (connector = 'kafka', format = 'json', bootstrap_servers = '" + addr + "', topic = '" + out + "', type = 'sink', 'sink.commit_mode' = 'exactly_once');\n" +
+		sql := "CREATE TABLE bids " + benchCols + " WITH (connector = 'kafka', " + format + ", bootstrap_servers = '" + addr + "', topic = '" + topic + "', type = 'source', 'source.offset' = 'earliest');\n" +
+			"CREATE TABLE out " + benchCols + " WITH (connector = 'kafka', " + format + ", bootstrap_servers = '" + addr + "', topic = '" + out + "', type = 'sink', 'sink.commit_mode' = 'exactly_once');\n" +
 			"INSERT INTO out SELECT * FROM bids;\n"
 		// Polled every 25 ms, not 5: each poll is a ListOffsets round
 		// trip, ~100 ns an event of our CPU and the broker's at 5 ms
