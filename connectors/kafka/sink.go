@@ -125,7 +125,7 @@ type slab struct {
 // maxFreeSlabs bounds the slabs a sink keeps for reuse. The records in
 // flight are bounded by the producer's max.buffered.records (50,000 by
 // default: about 13 slabs of 4,096 rows), so more are rarely needed.
-const maxFreeSlabs = 32
+const maxFreeSlabs = 16
 
 // done is the end of one record's or one Write's claim on the slab.
 func (sl *slab) done(n int64) {
