@@ -36,6 +36,8 @@ type Encoder struct {
 	prefix       []byte // {"schema":...,"payload": with json.include_schema
 	buf          []byte
 	ts           tsCache
+	keys         [][]byte // per column: "{" or ",", then its "name": (AppendLines)
+	ops          []encOp  // AppendLines' plan, reused
 }
 
 // encNode is the compiled plan of one field; its vector is bound per batch.
@@ -91,6 +93,11 @@ func NewEncoder(schema *types.Schema, opts connector.Options) (*Encoder, error) 
 			return nil, err
 		}
 		e.cols = append(e.cols, n)
+		sep := byte(',')
+		if len(e.keys) == 0 {
+			sep = '{'
+		}
+		e.keys = append(e.keys, append([]byte{sep}, n.key...))
 	}
 	if opts.Bool(OptIncludeSchema) && !e.unstructured {
 		e.prefix = append([]byte(`{"schema":`), connectSchema(fields, millis)...)
@@ -218,6 +225,107 @@ func (e *Encoder) Encode(b *coldata.Batch, emit func(rec []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// AppendLines appends one JSON object per logical row of b (b.Sel is
+// respected) to dst, each followed by a newline: the records Encode would
+// emit, as JSON lines, without a call per record. A sink that writes whole
+// batches uses it through connector.LinesEncoder.
+func (e *Encoder) AppendLines(dst []byte, b *coldata.Batch) ([]byte, error) {
+	if len(b.Cols) < len(e.cols) {
+		return dst, fmt.Errorf("json: batch has %d columns, the schema %d", len(b.Cols), len(e.cols))
+	}
+	defer func() {
+		for _, c := range e.cols {
+			c.unbind()
+		}
+	}()
+	for i, c := range e.cols {
+		if err := c.bind(b.Cols[i]); err != nil {
+			return dst, err
+		}
+	}
+	if e.unstructured || e.prefix != nil || len(e.cols) == 0 {
+		if b.Sel != nil {
+			for _, i := range b.Sel {
+				dst = append(append(dst, e.row(int(i))...), '\n')
+			}
+			return dst, nil
+		}
+		for i := 0; i < b.Len; i++ {
+			dst = append(append(dst, e.row(i)...), '\n')
+		}
+		return dst, nil
+	}
+	// The flat plan: per column its key with the punctuation before it
+	// ("{" or ","), and an op chosen once per batch, so that the row loop
+	// has one switch per value and no NULL test on a column without NULLs.
+	ops := e.ops[:0]
+	for k, c := range e.cols {
+		op := encOp{n: c, key: e.keys[k], nulls: c.nulls.Any(), kind: opValue}
+		switch c.kind {
+		case types.Int64:
+			op.kind = opInt64
+		case types.Timestamp:
+			if !e.millis {
+				op.kind = opTimestamp
+			}
+		case types.String:
+			op.kind = opString
+		}
+		ops = append(ops, op)
+	}
+	e.ops = ops
+	if b.Sel != nil {
+		for _, i := range b.Sel {
+			dst = e.line(dst, ops, int(i))
+		}
+		return dst, nil
+	}
+	for i := 0; i < b.Len; i++ {
+		dst = e.line(dst, ops, i)
+	}
+	return dst, nil
+}
+
+// encOp is one top-level column's step of AppendLines.
+type encOp struct {
+	n     *encNode
+	key   []byte // "{" or "," and the column's "name":
+	nulls bool   // the bound vector has NULL rows
+	kind  uint8
+}
+
+const (
+	opValue uint8 = iota // anything: Encoder.value
+	opInt64
+	opTimestamp // RFC 3339 text
+	opString
+)
+
+// line appends row i as a JSON object and a newline.
+func (e *Encoder) line(dst []byte, ops []encOp, i int) []byte {
+	for k := range ops {
+		op := &ops[k]
+		dst = append(dst, op.key...)
+		if op.nulls && op.n.nulls.IsNull(i) {
+			dst = append(dst, "null"...)
+			continue
+		}
+		switch op.kind {
+		case opInt64:
+			dst = appendInt64(dst, op.n.vi64.Vals[i])
+		case opTimestamp:
+			dst = append(dst, '"')
+			dst = e.ts.appendRFC3339(dst, op.n.vi64.Vals[i])
+			dst = append(dst, '"')
+		case opString:
+			dst = appendString(dst, op.n.vby.Get(i))
+		default:
+			dst = e.value(dst, op.n, i)
+		}
+	}
+	return append(dst, '}', '\n')
 }
 
 func (e *Encoder) row(i int) []byte {
@@ -540,3 +648,4 @@ func appendInt64(buf []byte, v int64) []byte {
 	}
 	return buf
 }
+var _ connector.LinesEncoder = (*Encoder)(nil)

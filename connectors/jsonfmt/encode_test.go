@@ -441,3 +441,128 @@ func TestAppendStringWords(t *testing.T) {
 		}
 	}
 }
+
+// appendLinesViaEncode is what AppendLines must append: Encode's records,
+// each followed by a newline.
+func appendLinesViaEncode(t *testing.T, e *Encoder, dst []byte, b *coldata.Batch) []byte {
+	t.Helper()
+	for _, rec := range encodeAll(t, e, b) {
+		dst = append(append(dst, rec...), '\n')
+	}
+	return dst
+}
+
+// TestAppendLinesMatchesEncode holds the batch path to the per-record one:
+// the same bytes for every type, NULLs or none, with and without a
+// selection, for each option that changes the encoding.
+func TestAppendLinesMatchesEncode(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	scalars := []types.Field{
+		notNull("id", types.Int64T),
+		field("n", types.Int64T),
+		field("t", types.TimestampT),
+		notNull("t2", types.TimestampT),
+		field("s", types.StringT),
+		field("f", types.Float64T),
+		field("b", types.BoolT),
+		field("i", types.Int32T),
+		field("d", types.DecimalOf(10, 2)),
+		field("j", types.JSONT),
+		field("st", types.StructOf(field("a", types.Int64T), field("b", types.ListOf(types.StringT)))),
+	}
+	value := func(f types.Field) string {
+		if f.Nullable && r.IntN(4) == 0 {
+			return "null"
+		}
+		switch f.Type.Kind {
+		case types.Int64, types.Int32:
+			return fmt.Sprint(r.Int32N(1<<30) - 1<<29)
+		case types.Timestamp:
+			return fmt.Sprintf(`"2023-11-14T22:%02d:%02d.%03dZ"`, r.IntN(60), r.IntN(60), r.IntN(1000))
+		case types.String:
+			return [...]string{`""`, `"plain"`, `"quote \" and \\ back"`, `"tab\tnewline\n"`, `"héllo ✓"`, `"a longer string of plain words"`}[r.IntN(6)]
+		case types.Float64:
+			return [...]string{`1.5`, `-0.25`, `1e300`, `3`}[r.IntN(4)]
+		case types.Bool:
+			return [...]string{`true`, `false`}[r.IntN(2)]
+		case types.Decimal:
+			return fmt.Sprintf("%d.%02d", r.IntN(1000), r.IntN(100))
+		case types.JSON:
+			return [...]string{`{"a":[1,2]}`, `"x"`, `7`}[r.IntN(3)]
+		case types.Struct:
+			return `{"a":5,"b":["x",null]}`
+		}
+		panic(f.Type.String())
+	}
+	recs := make([]string, 300)
+	for k := range recs {
+		var sb strings.Builder
+		sb.WriteByte('{')
+		for i, f := range scalars {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, "%q:%s", f.Name, value(f))
+		}
+		sb.WriteByte('}')
+		recs[k] = sb.String()
+	}
+	plain := []types.Field{notNull("id", types.Int64T), notNull("t", types.TimestampT)}
+	plainRecs := []string{`{"id":1,"t":"2023-11-14T22:13:20.001Z"}`, `{"id":-20,"t":"1969-12-31T23:59:59Z"}`}
+	for _, tc := range []struct {
+		name   string
+		fields []types.Field
+		opts   connector.Options
+		recs   []string
+	}{
+		{"scalars", scalars, nil, recs},
+		{"millis", scalars, connector.Options{OptTimestampFormat: TimestampUnixMillis}, recs},
+		{"include_schema", scalars, connector.Options{OptIncludeSchema: "true"}, recs},
+		{"nested", nestedFields, nil, []string{`{"id":0,"s":{"a":1,"b":["x","y"]},"l":[{"x":1.5},null,{}]}`, `{"id":1,"s":null,"l":null}`}},
+		{"not null", plain, nil, plainRecs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := nestedBatch(t, tc.fields, tc.recs...)
+			e := newEncoder(t, tc.opts, tc.fields...)
+			for _, sel := range [][]int32{nil, {}, {0}, {1, 2, 7, 100, 299}} {
+				if len(sel) > 0 && int(sel[len(sel)-1]) >= b.Len {
+					sel = sel[:1]
+				}
+				b.Sel = sel
+				want := appendLinesViaEncode(t, e, []byte("before\n"), b)
+				got, err := e.AppendLines([]byte("before\n"), b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != string(want) {
+					t.Fatalf("sel %v: got\n%s\nwant\n%s", sel, got, want)
+				}
+			}
+		})
+	}
+	e := newEncoder(t, connector.Options{OptUnstructured: "true"}, field("value", types.JSONT))
+	b := coldata.NewBatch([]coldata.Vector{column(types.JSONT, `{"a": 1}`, nil, `[2]`)}, 3)
+	if got, err := e.AppendLines(nil, b); err != nil || string(got) != "{\"a\": 1}\nnull\n[2]\n" {
+		t.Fatalf("unstructured: got %q, %v", got, err)
+	}
+	if _, err := e.AppendLines(nil, coldata.NewBatch(nil, 0)); err == nil {
+		t.Fatal("a batch without the schema's columns was encoded")
+	}
+}
+
+// TestAppendLinesAllocs: a batch is appended to a buffer with room without
+// allocating.
+func TestAppendLinesAllocs(t *testing.T) {
+	fields := []types.Field{notNull("id", types.Int64T), field("t", types.TimestampT), field("s", types.StringT)}
+	b := nestedBatch(t, fields, `{"id":1,"t":"2023-11-14T22:13:20.001Z","s":"x"}`, `{"id":2,"t":null,"s":null}`)
+	e := newEncoder(t, nil, fields...)
+	buf := make([]byte, 0, 1<<10)
+	if n := testing.AllocsPerRun(100, func() {
+		var err error
+		if buf, err = e.AppendLines(buf[:0], b); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations per batch", n)
+	}
+}

@@ -75,6 +75,7 @@ type sink struct {
 	w      *bufio.Writer
 	cw     *crcWriter
 	enc    connector.Encoder
+	buf    []byte // the encoded batch (writeLines)
 
 	started bool // the temporary file's contents are this run's
 	// referenced: a checkpoint names the temporary file (it must survive
@@ -204,10 +205,34 @@ func (s *sink) Write(_ context.Context, b *coldata.Batch) error {
 	if err := s.start(); err != nil {
 		return err
 	}
-	return s.enc.Encode(b, func(rec []byte) error {
-		s.w.Write(rec)
-		return s.w.WriteByte('\n')
-	})
+	return writeLines(s.w, s.enc, &s.buf, b)
+}
+
+// maxKeptLines is the largest encoding buffer a sink keeps between
+// batches; a larger one (a batch of long rows) is dropped after use.
+const maxKeptLines = 4 << 20
+
+// writeLines writes b's records to w as lines: in one piece through buf
+// where the encoder can append a whole batch (connector.LinesEncoder),
+// else a record at a time.
+func writeLines(w *bufio.Writer, enc connector.Encoder, buf *[]byte, b *coldata.Batch) error {
+	le, ok := enc.(connector.LinesEncoder)
+	if !ok {
+		return enc.Encode(b, func(rec []byte) error {
+			w.Write(rec)
+			return w.WriteByte('\n')
+		})
+	}
+	out, err := le.AppendLines((*buf)[:0], b)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	if cap(out) > maxKeptLines {
+		out = nil
+	}
+	*buf = out
+	return err
 }
 
 // PreCommit implements connector.TwoPhaseSink: the rows so far are durable
@@ -414,6 +439,7 @@ type directSink struct {
 	f      *os.File
 	w      *bufio.Writer
 	enc    connector.Encoder
+	buf    []byte
 }
 
 var (
@@ -437,10 +463,7 @@ func (s *directSink) Write(_ context.Context, b *coldata.Batch) error {
 	if err := s.open(); err != nil {
 		return err
 	}
-	return s.enc.Encode(b, func(rec []byte) error {
-		s.w.Write(rec)
-		return s.w.WriteByte('\n')
-	})
+	return writeLines(s.w, s.enc, &s.buf, b)
 }
 
 func (s *directSink) Flush(context.Context) error {

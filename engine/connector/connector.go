@@ -251,6 +251,13 @@ type Encoder interface {
 	Encode(b *coldata.Batch, emit func(rec []byte) error) error
 }
 
+// LinesEncoder is an optional Encoder capability for sinks that write
+// newline-delimited records: AppendLines appends to dst what Encode would
+// emit for b, each record followed by '\n', with no call per record.
+type LinesEncoder interface {
+	AppendLines(dst []byte, b *coldata.Batch) ([]byte, error)
+}
+
 // Format declares a serialization format.
 type Format struct {
 	Name        string
