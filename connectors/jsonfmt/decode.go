@@ -1,6 +1,7 @@
 package jsonfmt
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -375,6 +376,52 @@ func (d *Decoder) Decode(rec []byte) error {
 	return nil
 }
 
+// DecodeLines implements connector.LinesDecoder: it decodes the lines at
+// the start of block, each ended by '\n' (and an optional '\r' before it),
+// while each is a bare object ('{' first and '}' last) of at most maxLen
+// bytes that decodes, and Rows() is below maxRows. It returns the bytes and
+// lines consumed; the line it stopped at, if any, is left whole to Decode,
+// which makes its error.
+func (d *Decoder) DecodeLines(block []byte, maxRows, maxLen int) (n, lines int) {
+	if d.unstructured {
+		return 0, 0
+	}
+	for d.rows < maxRows {
+		e := bytes.IndexByte(block[n:], '\n')
+		if e < 0 || e > maxLen {
+			break
+		}
+		rec := block[n : n+e]
+		if m := len(rec); m > 0 && rec[m-1] == '\r' {
+			rec = rec[:m-1]
+		}
+		if m := len(rec); m < 2 || rec[0] != '{' || rec[m-1] != '}' {
+			break
+		}
+		d.rec = rec
+		ok := len(d.root.shape) > 0 && d.flat(d.root)
+		if !ok {
+			for _, f := range d.root.fields {
+				f.truncate(d.rows)
+			}
+			ok = d.general(0) == nil
+			if !ok {
+				for _, f := range d.root.fields {
+					f.truncate(d.rows)
+				}
+			}
+		}
+		d.rec = nil
+		if !ok {
+			break
+		}
+		d.rows++
+		n += e + 1
+		lines++
+	}
+	return n, lines
+}
+
 func (d *Decoder) decodeObject() error {
 	s := d.rec
 	i := skipWS(s, 0)
@@ -392,6 +439,13 @@ func (d *Decoder) decodeObject() error {
 			f.truncate(d.rows)
 		}
 	}
+	return d.general(i)
+}
+
+// general decodes the record d.rec, whose first non-space byte is at i,
+// without the fast path.
+func (d *Decoder) general(i int) error {
+	s := d.rec
 	if s[i] != '{' {
 		k := valueKind(s, i)
 		if k == "" {

@@ -176,3 +176,108 @@ func TestAppendInt64(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeLinesMatchesDecode holds the block path to the per-record
+// one as a line source uses them: DecodeLines over a block of mutated
+// bid lines (with CRLF endings, blank lines, spaces around records, lines
+// over the length limit), each line it stops at passed to Decode, gives
+// the same batches and the same errors at the same lines as Decode on
+// every line.
+func TestDecodeLinesMatchesDecode(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const maxRows, maxLen = 7, 150
+	var block []byte
+	for n := range 20_000 {
+		rec := bidRecord(r)
+		if n%3 == 1 {
+			rec = mutate(r, rec)
+		}
+		switch r.IntN(40) {
+		case 0:
+			rec = nil
+		case 1:
+			rec = append([]byte(" "), rec...)
+		case 2:
+			rec = append(rec, "\t"...)
+		case 3:
+			rec = append(rec, '\r')
+		}
+		block = append(append(block, rec...), '\n')
+	}
+	block = append(block, bidRecord(r)...) // a last line without its newline
+
+	type event struct {
+		line int
+		err  string
+		rows [][]any
+	}
+	// slowLine is what the source does with a line the block path leaves.
+	slowLine := func(d *Decoder, line []byte, no int, events *[]event) {
+		if len(line) > maxLen {
+			*events = append(*events, event{line: no, err: "too long"})
+			return
+		}
+		if rec := bytes.TrimSpace(line); len(rec) > 0 {
+			if err := d.Decode(rec); err != nil {
+				*events = append(*events, event{line: no, err: err.Error()})
+			}
+		}
+	}
+	flush := func(d *Decoder, events *[]event) {
+		if d.Rows() > 0 {
+			*events = append(*events, event{rows: rowsOf(d.Flush())})
+		}
+	}
+
+	var want []event
+	ref := newDecoder(t, nil, fastFields...)
+	for no, line := range bytes.Split(block, []byte{'\n'}) {
+		if ref.Rows() >= maxRows {
+			flush(ref, &want)
+		}
+		slowLine(ref, line, no, &want)
+	}
+	flush(ref, &want)
+
+	var got []event
+	d := newDecoder(t, nil, fastFields...)
+	pos, no, blocks := 0, 0, 0
+	for pos < len(block) {
+		if d.Rows() >= maxRows {
+			flush(d, &got)
+		}
+		n, lines := d.DecodeLines(block[pos:], maxRows, maxLen)
+		pos, no = pos+n, no+lines
+		if lines > 0 {
+			blocks++
+		}
+		if d.Rows() >= maxRows || pos >= len(block) {
+			continue
+		}
+		line := block[pos:]
+		if e := bytes.IndexByte(line, '\n'); e >= 0 {
+			line = line[:e+1]
+		}
+		pos += len(line)
+		slowLine(d, bytes.TrimSuffix(line, []byte{'\n'}), no, &got)
+		no++
+	}
+	flush(d, &got)
+	if !reflect.DeepEqual(got, want) {
+		for i := range min(len(got), len(want)) {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("event %d: got %+v, want %+v", i, got[i], want[i])
+			}
+		}
+		t.Fatalf("%d events, want %d", len(got), len(want))
+	}
+	errs := 0
+	for _, e := range want {
+		if e.err != "" {
+			errs++
+		}
+	}
+	if blocks < 1000 || errs < 1000 {
+		t.Fatalf("%d blocks decoded, %d errors: the mix does not exercise both paths", blocks, errs)
+	}
+}

@@ -367,7 +367,9 @@ func (s *source) Poll(ctx context.Context, out connector.SourceOutput) error {
 			s.r = nil
 			continue
 		}
-		if err := s.readLine(ctx, r, now); err != nil {
+		if r.pos != 0 && s.addLines(r, now) > 0 {
+			// Whole lines of the buffer decoded in one call.
+		} else if err := s.readLine(ctx, r, now); err != nil {
 			return err
 		}
 		if s.b.Full() {
@@ -394,6 +396,33 @@ func (s *source) flush(out connector.SourceOutput) error {
 		return out.Emit(batch)
 	}
 	return nil
+}
+
+// addLines adds the records of the whole lines already in the read buffer
+// that start in range r, as one block (Batcher.AddLines), and returns the
+// number of lines consumed: 0 when the buffer holds no whole line, the
+// decoder has no block path, or the next line is one it leaves to readLine
+// (the first line of the file, which may start with a byte-order mark,
+// never gets here).
+func (s *source) addLines(r *rangeState, now int64) int {
+	buf, _ := s.r.Peek(s.r.Buffered())
+	if r.end >= 0 {
+		// Only the lines that start before the range's end (pos < end:
+		// the range is not done): the last one ends at the first newline
+		// at or after end-1.
+		if lim := r.end - r.pos; int64(len(buf)) > lim {
+			if j := bytes.IndexByte(buf[lim-1:], '\n'); j >= 0 {
+				buf = buf[:lim+int64(j)]
+			}
+		}
+	}
+	n, lines := s.b.AddLines(buf, now, s.max)
+	if n > 0 {
+		s.r.Discard(n)
+		r.pos += int64(n)
+		r.lines += int64(lines)
+	}
+	return lines
 }
 
 // readLine reads the line starting at r.pos and adds its record.

@@ -491,3 +491,53 @@ func TestSnapshotBeforeFirstPoll(t *testing.T) {
 		t.Errorf("rows %v: want the lines starting in the second half, ending with 1099", c.rows)
 	}
 }
+
+// A file of many read buffers, decoded mostly a block of lines at a time:
+// lines the block path leaves (CRLF endings, blank lines, spaces around a
+// record, a bad record, one over the limit) are read one by one, at every
+// parallelism the same rows, and an error names its line.
+func TestSourceBlocksOfLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.json")
+	var sb strings.Builder
+	var want []int64
+	const bad = 23_456 // the line of the bad record
+	for line := 1; line <= 40_000; line++ {
+		v := int64(line * 3)
+		switch {
+		case line == bad:
+			sb.WriteString("{\"a\": x}\n")
+			continue
+		case line == bad+10:
+			sb.WriteString(`{"a": 1, "pad": "` + strings.Repeat("p", 200) + "\"}\n")
+			continue
+		case line%997 == 0:
+			sb.WriteString("\n")
+			continue
+		case line%991 == 0:
+			fmt.Fprintf(&sb, "  {\"a\":%d} \n", v)
+		case line%13 == 0:
+			fmt.Fprintf(&sb, "{\"a\":%d}\r\n", v)
+		case line%101 == 0:
+			fmt.Fprintf(&sb, "{\"a\":%d,\"b\":\"extra key\"}\n", v)
+		default:
+			fmt.Fprintf(&sb, "{\"a\":%d}\n", v)
+		}
+		want = append(want, v)
+	}
+	writeFile(t, path, sb.String(), 0o644)
+	tab := table(t, path, "max_record_bytes", "100")
+	if _, err := runSource(t, tab); err == nil || err.Error() != fmt.Sprintf("%s:%d: bad record: invalid JSON at byte 6: expected value", path, bad) {
+		t.Fatalf("got %v", err)
+	}
+	tab.BadData = connector.BadDataDrop
+	c, err := runSource(t, tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.rows, want) {
+		t.Fatalf("%d rows, want %d", len(c.rows), len(want))
+	}
+	if n := c.counters[connector.CounterBadData]; n != 2 {
+		t.Fatalf("dropped %d, want 2", n)
+	}
+}

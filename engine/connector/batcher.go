@@ -47,10 +47,19 @@ func NewEncoder(t *Table, schema *types.Schema) (Encoder, error) {
 // when Full or when they pause.
 type Batcher struct {
 	dec     Decoder
+	lines   LinesDecoder // dec, if it decodes blocks of lines
 	badData string
 	max     int
-	ts      *coldata.Vec[int64]
+	// runs is the event-time column to come, run-length encoded: a
+	// source's records mostly share the time they were read at.
+	runs    []tsRun
 	dropped int64
+}
+
+// tsRun is rows consecutive rows of event time ts.
+type tsRun struct {
+	ts   int64
+	rows int
 }
 
 // NewBatcher returns a batcher for t producing batches of at most maxRows.
@@ -60,8 +69,20 @@ func NewBatcher(t *Table, maxRows int) (*Batcher, error) {
 		return nil, err
 	}
 	b := &Batcher{dec: dec, badData: t.BadData, max: maxRows}
-	b.ts = coldata.New(types.TimestampT, maxRows).(*coldata.Vec[int64])
+	b.lines, _ = dec.(LinesDecoder)
 	return b, nil
+}
+
+// addTS gives the next n rows event time ts.
+func (b *Batcher) addTS(ts int64, n int) {
+	if n <= 0 {
+		return
+	}
+	if k := len(b.runs); k > 0 && b.runs[k-1].ts == ts {
+		b.runs[k-1].rows += n
+		return
+	}
+	b.runs = append(b.runs, tsRun{ts: ts, rows: n})
 }
 
 // Add decodes one record with event time ts (nanoseconds). With bad_data =
@@ -76,10 +97,24 @@ func (b *Batcher) Add(rec []byte, ts int64) error {
 		}
 		return err
 	}
-	for r := before; r < b.dec.Rows(); r++ {
-		b.ts.Append(ts)
-	}
+	b.addTS(ts, b.dec.Rows()-before)
 	return nil
+}
+
+// AddLines decodes the records of the whole lines at the start of block,
+// all with event time ts, until the batch is full, through the decoder's
+// connector.LinesDecoder: no call per record. It returns the bytes and
+// lines consumed, which end before the first line it leaves to Add (see
+// LinesDecoder; a line longer than maxLen bytes is one), and 0, 0 if the
+// decoder cannot decode blocks.
+func (b *Batcher) AddLines(block []byte, ts int64, maxLen int) (n, lines int) {
+	if b.lines == nil {
+		return 0, 0
+	}
+	before := b.dec.Rows()
+	n, lines = b.lines.DecodeLines(block, b.max, maxLen)
+	b.addTS(ts, b.dec.Rows()-before)
+	return n, lines
 }
 
 // Reject applies the bad_data policy to a record the source itself could
@@ -114,7 +149,15 @@ func (b *Batcher) Flush() *coldata.Batch {
 	if n == 0 {
 		return nil
 	}
-	cols := append(b.dec.Flush(), b.ts)
-	b.ts = coldata.New(types.TimestampT, b.max).(*coldata.Vec[int64])
-	return coldata.NewBatch(cols, n)
+	ts := coldata.AllocVec[int64](nil, types.TimestampT, n)
+	vals := ts.Vals
+	for _, r := range b.runs {
+		run := vals[:r.rows]
+		for j := range run {
+			run[j] = r.ts
+		}
+		vals = vals[r.rows:]
+	}
+	b.runs = b.runs[:0]
+	return coldata.NewBatch(append(b.dec.Flush(), ts), n)
 }

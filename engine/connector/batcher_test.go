@@ -286,3 +286,72 @@ func TestNewBatcherErrors(t *testing.T) {
 		}
 	}
 }
+
+// test_csvish_lines is test_csvish with a block path: one integer a line.
+const csvishLines = "test_csvish_lines"
+
+func init() {
+	RegisterFormat(&Format{
+		Name: csvishLines,
+		NewDecoder: func(*types.Schema, Options) (Decoder, error) {
+			return &csvishLinesDecoder{csvishDecoder{col: newInt64s()}}, nil
+		},
+	})
+}
+
+type csvishLinesDecoder struct{ csvishDecoder }
+
+func (d *csvishLinesDecoder) DecodeLines(block []byte, maxRows, maxLen int) (n, lines int) {
+	for d.Rows() < maxRows {
+		e := strings.IndexByte(string(block[n:]), '\n')
+		if e < 0 || e > maxLen {
+			break
+		}
+		x, err := strconv.ParseInt(string(block[n:n+e]), 10, 64)
+		if err != nil {
+			break
+		}
+		d.col.Append(x)
+		n, lines = n+e+1, lines+1
+	}
+	return n, lines
+}
+
+// AddLines decodes up to the batch's size and gives the rows their time,
+// between records added one by one; a decoder without the block path
+// consumes nothing.
+func TestBatcherAddLines(t *testing.T) {
+	tab := csvishTable(BadDataFail)
+	tab.Format.Name = csvishLines
+	b, err := NewBatcher(tab, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add([]byte("1"), 10); err != nil {
+		t.Fatal(err)
+	}
+	block := []byte("2\n3\nx\n4\n")
+	if n, lines := b.AddLines(block, 20, 100); n != 4 || lines != 2 {
+		t.Fatalf("AddLines = %d, %d; want 4, 2 (stopping at the bad line)", n, lines)
+	}
+	if err := b.Add([]byte("5"), 20); err != nil {
+		t.Fatal(err)
+	}
+	if n, lines := b.AddLines([]byte("6\n7\n"), 30, 100); n != 2 || lines != 1 || !b.Full() {
+		t.Fatalf("AddLines = %d, %d, full %v; want 2, 1 and a full batch", n, lines, b.Full())
+	}
+	want := [][2]int64{{1, 10}, {2, 20}, {3, 20}, {5, 20}, {6, 30}}
+	if got := batchRows(t, b.Flush()); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if n, lines := b.AddLines([]byte("12345\n"), 40, 4); n != 0 || lines != 0 {
+		t.Fatalf("a line over maxLen: AddLines = %d, %d", n, lines)
+	}
+	plain, err := NewBatcher(csvishTable(BadDataFail), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, lines := plain.AddLines(block, 1, 100); n != 0 || lines != 0 || plain.Rows() != 0 {
+		t.Fatalf("without a block path: AddLines = %d, %d, %d rows", n, lines, plain.Rows())
+	}
+}

@@ -251,6 +251,18 @@ type Encoder interface {
 	Encode(b *coldata.Batch, emit func(rec []byte) error) error
 }
 
+// LinesDecoder is an optional Decoder capability for sources of
+// newline-delimited records: DecodeLines decodes the records of the whole
+// lines ('\n'-terminated) at the start of block, while Rows() is below
+// maxRows, stopping before the first line it leaves to Decode: one longer
+// than maxLen bytes (without its '\n'), one that needs trimming, or one
+// that does not decode (nothing of it is appended). It returns the bytes
+// and lines consumed. Whatever it accepts, Decode accepts with the same
+// rows; what it leaves, the source passes to Decode, which makes any error.
+type LinesDecoder interface {
+	DecodeLines(block []byte, maxRows, maxLen int) (n, lines int)
+}
+
 // LinesEncoder is an optional Encoder capability for sinks that write
 // newline-delimited records: AppendLines appends to dst what Encode would
 // emit for b, each record followed by '\n', with no call per record.
