@@ -648,4 +648,5 @@ func appendInt64(buf []byte, v int64) []byte {
 	}
 	return buf
 }
+
 var _ connector.LinesEncoder = (*Encoder)(nil)
