@@ -254,3 +254,58 @@ func benchDecodeCorpus(b *testing.B, d *Decoder, corpus [][]byte, unit string) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
 }
+
+// BenchmarkEncodeBids encodes the four flat columns the JSONBids query
+// writes (spec/bench_json_test.go), a record at a time (Encode, as the
+// Kafka sink does) and a batch at a time (AppendLines, as single_file).
+func BenchmarkEncodeBids(b *testing.B) {
+	fields := []types.Field{
+		{Name: "auction", Type: types.Int64T}, {Name: "bidder", Type: types.Int64T},
+		{Name: "price", Type: types.Int64T}, {Name: "datetime", Type: types.TimestampT},
+	}
+	vecs := []*coldata.Vec[int64]{}
+	cols := []coldata.Vector{}
+	for range fields {
+		v := coldata.New(types.Int64T, batchRows).(*coldata.Vec[int64])
+		vecs = append(vecs, v)
+		cols = append(cols, v)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range batchRows {
+		vecs[0].Append(1000 + r.Int64N(100))
+		vecs[1].Append(1000 + r.Int64N(1000))
+		vecs[2].Append(r.Int64N(10_000_000))
+		vecs[3].Append(1_700_000_000_000_000_000 + int64(i)*1_000_000)
+	}
+	cols[3] = coldata.RetypeVec(vecs[3], types.TimestampT)
+	batch := coldata.NewBatch(cols, batchRows)
+	e, err := NewEncoder(types.NewSchema(fields...), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Encode", func(b *testing.B) {
+		out := 0
+		emit := func(rec []byte) error { out += len(rec) + 1; return nil }
+		b.ReportAllocs()
+		events := 0
+		for events < b.N {
+			if err := e.Encode(batch, emit); err != nil {
+				b.Fatal(err)
+			}
+			events += batch.Rows()
+		}
+		b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("AppendLines", func(b *testing.B) {
+		var buf []byte
+		b.ReportAllocs()
+		events := 0
+		for events < b.N {
+			if buf, err = e.AppendLines(buf[:0], batch); err != nil {
+				b.Fatal(err)
+			}
+			events += batch.Rows()
+		}
+		b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	})
+}

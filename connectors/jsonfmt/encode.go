@@ -3,6 +3,7 @@ package jsonfmt
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -36,9 +37,15 @@ type Encoder struct {
 	prefix       []byte // {"schema":...,"payload": with json.include_schema
 	buf          []byte
 	ts           tsCache
-	keys         [][]byte // per column: "{" or ",", then its "name": (AppendLines)
-	ops          []encOp  // AppendLines' plan, reused
+	keys         [][]byte // per column: "{" or ",", then its "name":
+	plan         []encOp  // the flat plan's storage, reused
+	ops          []encOp  // the flat plan of the bound batch; nil: none
 }
+
+var (
+	_ connector.Encoder      = (*Encoder)(nil)
+	_ connector.LinesEncoder = (*Encoder)(nil)
+)
 
 // encNode is the compiled plan of one field; its vector is bound per batch.
 type encNode struct {
@@ -198,19 +205,10 @@ func (n *encNode) unbind() {
 // Encode calls emit with one JSON object per logical row of b (b.Sel is
 // respected); rec is only valid during the call.
 func (e *Encoder) Encode(b *coldata.Batch, emit func(rec []byte) error) error {
-	if len(b.Cols) < len(e.cols) {
-		return fmt.Errorf("json: batch has %d columns, the schema %d", len(b.Cols), len(e.cols))
+	if err := e.bind(b); err != nil {
+		return err
 	}
-	defer func() {
-		for _, c := range e.cols {
-			c.unbind()
-		}
-	}()
-	for i, c := range e.cols {
-		if err := c.bind(b.Cols[i]); err != nil {
-			return err
-		}
-	}
+	defer e.unbind()
 	if b.Sel != nil {
 		for _, i := range b.Sel {
 			if err := emit(e.row(int(i))); err != nil {
@@ -232,20 +230,11 @@ func (e *Encoder) Encode(b *coldata.Batch, emit func(rec []byte) error) error {
 // emit, as JSON lines, without a call per record. A sink that writes whole
 // batches uses it through connector.LinesEncoder.
 func (e *Encoder) AppendLines(dst []byte, b *coldata.Batch) ([]byte, error) {
-	if len(b.Cols) < len(e.cols) {
-		return dst, fmt.Errorf("json: batch has %d columns, the schema %d", len(b.Cols), len(e.cols))
+	if err := e.bind(b); err != nil {
+		return dst, err
 	}
-	defer func() {
-		for _, c := range e.cols {
-			c.unbind()
-		}
-	}()
-	for i, c := range e.cols {
-		if err := c.bind(b.Cols[i]); err != nil {
-			return dst, err
-		}
-	}
-	if e.unstructured || e.prefix != nil || len(e.cols) == 0 {
+	defer e.unbind()
+	if e.ops == nil {
 		if b.Sel != nil {
 			for _, i := range b.Sel {
 				dst = append(append(dst, e.row(int(i))...), '\n')
@@ -257,12 +246,46 @@ func (e *Encoder) AppendLines(dst []byte, b *coldata.Batch) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	// The flat plan: per column its key with the punctuation before it
-	// ("{" or ","), and an op chosen once per batch, so that the row loop
-	// has one switch per value and no NULL test on a column without NULLs.
-	ops := e.ops[:0]
+	ops := e.ops
+	if b.Sel != nil {
+		for _, i := range b.Sel {
+			dst = append(e.flat(dst, ops, int(i)), '\n')
+		}
+		return dst, nil
+	}
+	for i := 0; i < b.Len; i++ {
+		dst = append(e.flat(dst, ops, i), '\n')
+	}
+	return dst, nil
+}
+
+// bind binds the columns to b's vectors and, for a plain object per row
+// (not unstructured, no schema envelope), makes the flat plan e.ops: per
+// column its key with the punctuation before it ("{" or ","), and an op
+// chosen once per batch, so that the row loop has one switch per value and
+// no NULL test on a column without NULLs.
+func (e *Encoder) bind(b *coldata.Batch) error {
+	if len(b.Cols) < len(e.cols) {
+		return fmt.Errorf("json: batch has %d columns, the schema %d", len(b.Cols), len(e.cols))
+	}
+	for i, c := range e.cols {
+		if err := c.bind(b.Cols[i]); err != nil {
+			e.unbind()
+			return err
+		}
+	}
+	if e.unstructured || e.prefix != nil || len(e.cols) == 0 {
+		return nil
+	}
+	ops := e.plan[:0]
 	for k, c := range e.cols {
 		op := encOp{n: c, key: e.keys[k], nulls: c.nulls.Any(), kind: opValue}
+		if key := e.keys[k]; len(key) <= 16 {
+			var kw [16]byte
+			copy(kw[:], key)
+			op.k0, op.k1 = binary.LittleEndian.Uint64(kw[:8]), binary.LittleEndian.Uint64(kw[8:])
+			op.klen = len(key)
+		}
 		switch c.kind {
 		case types.Int64:
 			op.kind = opInt64
@@ -275,25 +298,28 @@ func (e *Encoder) AppendLines(dst []byte, b *coldata.Batch) ([]byte, error) {
 		}
 		ops = append(ops, op)
 	}
-	e.ops = ops
-	if b.Sel != nil {
-		for _, i := range b.Sel {
-			dst = e.line(dst, ops, int(i))
-		}
-		return dst, nil
-	}
-	for i := 0; i < b.Len; i++ {
-		dst = e.line(dst, ops, i)
-	}
-	return dst, nil
+	e.plan, e.ops = ops, ops
+	return nil
 }
 
-// encOp is one top-level column's step of AppendLines.
+// unbind forgets the batch (the encoder must not retain it).
+func (e *Encoder) unbind() {
+	for _, c := range e.cols {
+		c.unbind()
+	}
+	e.ops = nil
+}
+
+// encOp is one top-level column's step of the flat plan.
 type encOp struct {
-	n     *encNode
-	key   []byte // "{" or "," and the column's "name":
-	nulls bool   // the bound vector has NULL rows
-	kind  uint8
+	n   *encNode
+	key []byte // "{" or "," and the column's "name":
+	// k0, k1: key's bytes as two little-endian words, if klen, its
+	// length, is not 0 (a key of at most 16 bytes).
+	k0, k1 uint64
+	klen   int
+	nulls  bool // the bound vector has NULL rows
+	kind   uint8
 }
 
 const (
@@ -303,11 +329,27 @@ const (
 	opString
 )
 
-// line appends row i as a JSON object and a newline.
-func (e *Encoder) line(dst []byte, ops []encOp, i int) []byte {
+// flat appends row i as a JSON object through the flat plan ops.
+func (e *Encoder) flat(dst []byte, ops []encOp, i int) []byte {
 	for k := range ops {
 		op := &ops[k]
-		dst = append(dst, op.key...)
+		if op.klen > 0 {
+			// The key as two word stores rather than a copy call.
+			l := len(dst)
+			if cap(dst)-l < 16 {
+				dst = slices.Grow(dst, 16)
+			}
+			kb := dst[l : l+16]
+			binary.LittleEndian.PutUint64(kb[:8], op.k0)
+			binary.LittleEndian.PutUint64(kb[8:], op.k1)
+			dst = dst[:l+op.klen]
+		} else {
+			dst = append(dst, op.key...)
+		}
+		if op.kind == opValue {
+			dst = e.value(dst, op.n, i) // which tests for NULL itself
+			continue
+		}
 		if op.nulls && op.n.nulls.IsNull(i) {
 			dst = append(dst, "null"...)
 			continue
@@ -321,14 +363,16 @@ func (e *Encoder) line(dst []byte, ops []encOp, i int) []byte {
 			dst = append(dst, '"')
 		case opString:
 			dst = appendString(dst, op.n.vby.Get(i))
-		default:
-			dst = e.value(dst, op.n, i)
 		}
 	}
-	return append(dst, '}', '\n')
+	return append(dst, '}')
 }
 
 func (e *Encoder) row(i int) []byte {
+	if e.ops != nil {
+		e.buf = e.flat(e.buf[:0], e.ops, i)
+		return e.buf
+	}
 	buf := e.buf[:0]
 	if e.unstructured {
 		c := e.cols[0]
@@ -610,23 +654,67 @@ const digitPairs = "000102030405060708091011121314151617181920212223242526272829
 	"4041424344454647484950515253545556575859606162636465666768697071727374757677787980818283848586878889" +
 	"90919293949596979899"
 
-// appendInt64 is strconv.AppendInt(buf, v, 10) written straight into buf,
-// two digits a step: no temporary buffer and copy, no call for the
-// common BIGINT.
+// appendInt64 is strconv.AppendInt(buf, v, 10) written straight into buf:
+// values below 10^16 as words of eight digits (digits8), larger ones two
+// digits a step; no temporary buffer and copy, no call for the common
+// BIGINT.
 func appendInt64(buf []byte, v int64) []byte {
 	u := uint64(v)
 	if v < 0 {
 		buf = append(buf, '-')
 		u = -u
 	}
+	if u < 1e8 {
+		w := digits8(u)
+		// Leading zero digits are the low zero bytes (0 itself keeps one).
+		lz := bits.TrailingZeros64(w|1<<56) >> 3
+		return appendWord(buf, (w>>(lz*8))+asciiZeros, 8-lz)
+	}
+	if u < 1e16 {
+		hi, lo := u/1e8, u%1e8
+		w := digits8(hi)
+		lz := bits.TrailingZeros64(w) >> 3
+		buf = appendWord(buf, (w>>(lz*8))+asciiZeros, 8-lz)
+		return appendWord(buf, digits8(lo)+asciiZeros, 8)
+	}
+	return appendUint64Pairs(buf, u)
+}
+
+// asciiZeros is '0' in each byte of a word.
+const asciiZeros = 0x3030303030303030
+
+// digits8 returns the eight decimal digits of u < 10^8 as byte values
+// (0-9, not yet ASCII), the most significant in the lowest byte, so that
+// the word stored little-endian reads as the number: the value is split
+// in two lanes of four digits, each lane in two of two digits, each of
+// those in two digits, dividing every lane at once by multiplying with a
+// reciprocal (exact for the lanes' ranges: x/100 = x*10486>>20 for
+// x < 10^4, x/10 = x*103>>10 for x < 100).
+func digits8(u uint64) uint64 {
+	x := u/10000 | (u%10000)<<32
+	q := (x * 10486 >> 20) & 0x0000007F_0000007F
+	x = q | (x-q*100)<<16
+	q = (x * 103 >> 10) & 0x000F_000F_000F_000F
+	return q | (x-q*10)<<8
+}
+
+// appendWord appends the n low bytes of w (stored little-endian) to buf.
+func appendWord(buf []byte, w uint64, n int) []byte {
+	l := len(buf)
+	if cap(buf)-l < 8 {
+		buf = slices.Grow(buf, 8)
+	}
+	binary.LittleEndian.PutUint64(buf[l:l+8], w)
+	return buf[:l+n]
+}
+
+// appendUint64Pairs appends u (at least 10^16) two digits a step.
+func appendUint64Pairs(buf []byte, u uint64) []byte {
 	// The number of digits: log10 from the bit length (1233/4096 is
 	// just above log10(2)), one less if u is below that power of ten.
 	n := bits.Len64(u|1) * 1233 >> 12
 	if u >= pow10[n] {
 		n++
-	}
-	if n == 0 {
-		n = 1
 	}
 	l := len(buf)
 	if cap(buf)-l < n {
@@ -648,5 +736,3 @@ func appendInt64(buf []byte, v int64) []byte {
 	}
 	return buf
 }
-
-var _ connector.LinesEncoder = (*Encoder)(nil)

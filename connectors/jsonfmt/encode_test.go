@@ -442,19 +442,23 @@ func TestAppendStringWords(t *testing.T) {
 	}
 }
 
-// appendLinesViaEncode is what AppendLines must append: Encode's records,
-// each followed by a newline.
-func appendLinesViaEncode(t *testing.T, e *Encoder, dst []byte, b *coldata.Batch) []byte {
+// treeLines encodes b's rows through the general path alone (the
+// encoder's tree of nodes, no flat plan), each followed by a newline.
+func treeLines(t *testing.T, e *Encoder, dst []byte, b *coldata.Batch) []byte {
 	t.Helper()
-	for _, rec := range encodeAll(t, e, b) {
-		dst = append(append(dst, rec...), '\n')
+	if err := e.bind(b); err != nil {
+		t.Fatal(err)
 	}
+	defer e.unbind()
+	e.ops = nil
+	b.ForEach(func(i int) { dst = append(append(dst, e.row(i)...), '\n') })
 	return dst
 }
 
-// TestAppendLinesMatchesEncode holds the batch path to the per-record one:
-// the same bytes for every type, NULLs or none, with and without a
-// selection, for each option that changes the encoding.
+// TestAppendLinesMatchesEncode holds the flat plan (Encode's and
+// AppendLines') to the general path: the same bytes for every type, NULLs
+// or none, with and without a selection, for each option that changes the
+// encoding.
 func TestAppendLinesMatchesEncode(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	scalars := []types.Field{
@@ -529,13 +533,20 @@ func TestAppendLinesMatchesEncode(t *testing.T) {
 					sel = sel[:1]
 				}
 				b.Sel = sel
-				want := appendLinesViaEncode(t, e, []byte("before\n"), b)
+				want := treeLines(t, e, []byte("before\n"), b)
 				got, err := e.AppendLines([]byte("before\n"), b)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if string(got) != string(want) {
-					t.Fatalf("sel %v: got\n%s\nwant\n%s", sel, got, want)
+					t.Fatalf("sel %v: AppendLines gave\n%s\nwant\n%s", sel, got, want)
+				}
+				recs := "before\n"
+				for _, rec := range encodeAll(t, e, b) {
+					recs += rec + "\n"
+				}
+				if recs != string(want) {
+					t.Fatalf("sel %v: Encode gave\n%s\nwant\n%s", sel, recs, want)
 				}
 			}
 		})
