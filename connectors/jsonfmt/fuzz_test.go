@@ -129,3 +129,47 @@ func FuzzUnstructured(f *testing.F) {
 		checkVector(t, "value", d.Flush()[0], map[bool]int{true: 1, false: 0}[err == nil])
 	})
 }
+
+// FuzzDecodeLines checks that the block path takes a line only as Decode
+// would: for a block of a good record, any bytes, and a good record, the
+// lines DecodeLines consumes decode one by one to the same rows, and the
+// line it stops at (if any) is one Decode refuses or one a line source
+// must trim or size-check first. Run with
+//
+//	go test ./connectors/jsonfmt -run '^$' -fuzz FuzzDecodeLines -fuzztime 30s
+func FuzzDecodeLines(f *testing.F) {
+	for _, s := range []string{`{"id":1,"s":"x"}`, `{"id":1}` + "\r", ` {"id":2}`, `{"id":3}` + "\n" + `{"id":`, `{"id":4,"id":5}`, ``, `[1]`} {
+		f.Add([]byte(s))
+	}
+	d := newDecoder(f, nil, fuzzFields...)
+	ref := newDecoder(f, nil, fuzzFields...)
+	probe := newDecoder(f, nil, fuzzFields...)
+	good := []byte(`{"id":0,"st":{"a":"g","l":[0],"n":{"x":0}},"l":[{"k":0,"v":[0]}],"j":[0],"s":"g"}`)
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		block := append(append(append(append(append([]byte(nil), good...), '\n'), rec...), '\n'), good...)
+		block = append(block, '\n')
+		const maxLen = 200
+		n, lines := d.DecodeLines(block, 1<<20, maxLen)
+		all := bytes.Split(block[:len(block)-1], []byte{'\n'})
+		if lines > len(all) || n != len(bytes.Join(all[:lines], []byte{'\n'}))+min(lines, 1) {
+			t.Fatalf("consumed %d bytes, %d lines of %q", n, lines, block)
+		}
+		for _, line := range all[:lines] {
+			if err := ref.Decode(bytes.TrimSuffix(line, []byte{'\r'})); err != nil || len(line) > maxLen {
+				t.Fatalf("the block path took %q, which Decode refuses (%v) or is too long", line, err)
+			}
+		}
+		if lines < len(all) {
+			line := all[lines]
+			trimmed := bytes.TrimSuffix(line, []byte{'\r'})
+			plain := len(line) <= maxLen && len(trimmed) >= 2 && trimmed[0] == '{' && trimmed[len(trimmed)-1] == '}'
+			if err := probe.Decode(trimmed); plain && err == nil {
+				t.Fatalf("the block path stopped at %q, which Decode takes", line)
+			}
+			probe.Flush()
+		}
+		if got, want := rowsOf(d.Flush()), rowsOf(ref.Flush()); !reflect.DeepEqual(got, want) {
+			t.Fatalf("rows %v, one by one %v", got, want)
+		}
+	})
+}
