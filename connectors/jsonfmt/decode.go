@@ -40,6 +40,9 @@ type Decoder struct {
 	scratch      []byte // unescaped keys and strings that need parsing
 	ts           timefmt.Cache
 	tsFast       tsPrefix
+	// rowCap is the last maxRows DecodeLines was given: a line source's
+	// batch size, which new builders need no room beyond.
+	rowCap int
 }
 
 // tsPrefix remembers the "YYYY-MM-DDTHH:MM" of the last timestamp string
@@ -148,6 +151,9 @@ type node struct {
 
 	// Sizes at the last flush, to size the next builders.
 	lastRows, lastData int
+	// capRows, if not 0, bounds the rows of the next builders: a column's
+	// batches stop there (Decoder.rowCap).
+	capRows int
 }
 
 // NewDecoder returns a decoder for rows of schema, which must not contain
@@ -216,9 +222,12 @@ func rawName(name string) bool {
 	})
 }
 
-// fresh gives every node a new, empty builder sized like the last batch.
+// fresh gives every node a new, empty builder sized like the last batch
+// (with room to grow by an eighth, unless the batches are known to stop
+// at d.rowCap rows).
 func (d *Decoder) fresh() {
 	for _, f := range d.root.fields {
+		f.capRows = d.rowCap
 		f.fresh()
 	}
 	d.rows = 0
@@ -226,6 +235,9 @@ func (d *Decoder) fresh() {
 
 func (n *node) fresh() {
 	c := n.lastRows + n.lastRows/8
+	if n.capRows > 0 {
+		c = min(c, n.capRows)
+	}
 	switch n.kind {
 	case types.Bool:
 		n.vb = &coldata.Vec[bool]{T: n.typ, Vals: make([]bool, 0, c)}
@@ -386,6 +398,7 @@ func (d *Decoder) DecodeLines(block []byte, maxRows, maxLen int) (n, lines int) 
 	if d.unstructured {
 		return 0, 0
 	}
+	d.rowCap = maxRows
 	for d.rows < maxRows {
 		e := bytes.IndexByte(block[n:], '\n')
 		if e < 0 || e > maxLen {
