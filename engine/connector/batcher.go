@@ -43,8 +43,10 @@ func NewEncoder(t *Table, schema *types.Schema) (Encoder, error) {
 
 // Batcher turns records of a byte-oriented source into batches: it decodes
 // each record with the table's format, applies the bad_data policy and
-// appends the event-time column. Sources call Add per record and emit Flush
-// when Full or when they pause.
+// appends the event-time column. Sources call Add per record, or AddLines
+// per block of newline-delimited records where the format decodes blocks
+// (Add then takes the lines AddLines leaves), and emit Flush when Full or
+// when they pause.
 type Batcher struct {
 	dec     Decoder
 	lines   LinesDecoder // dec, if it decodes blocks of lines
