@@ -1,10 +1,13 @@
 package ops
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/arroyogo/arroyo/engine/state"
 )
 
 // TestRowSlabModel runs random operations on a rowSlab and on a map of
@@ -64,6 +67,51 @@ func TestRowSlabModel(t *testing.T) {
 				t.Fatalf("seed %d step %d: ranged over %d keys, model %d", seed, step, seen, len(model))
 			}
 		}
+		// The slab tracks its changes by key group; every few steps its
+		// parts are brought up to date, and must equal an encoding from
+		// scratch: a key group left alone keeps its blob and slot (a
+		// change the tracking missed would show there).
+		const groups = 128
+		prefix := []byte("pfx\x00\x01\x02\x03\x04")
+		s.track(groups)
+		var prev [][]byte
+		var prevSlots []*state.PartSlot
+		reused, encoded := 0, 0
+		checkParts := func(step int) {
+			t.Helper()
+			if s.parts != nil {
+				prev = slices.Clone(s.parts.bufs)
+				prevSlots = slices.Clone(s.parts.slots)
+			}
+			if err := s.encodeParts(0, groups, groups, prefix); err != nil {
+				t.Fatal(err)
+			}
+			want := refParts(s, groups, prefix)
+			bytes := 0
+			for g := range groups {
+				got := s.parts.bufs[g]
+				bytes += len(got)
+				if !slices.Equal(got, want[g]) {
+					t.Fatalf("seed %d step %d: key group %d: parts %x, want %x", seed, step, g, got, want[g])
+				}
+				if (s.parts.count[g] > 0) != (s.parts.slots[g] != nil) {
+					t.Fatalf("seed %d step %d: key group %d: %d entries, slot %p", seed, step, g, s.parts.count[g], s.parts.slots[g])
+				}
+				if prev != nil && len(got) > 0 {
+					if len(prev[g]) > 0 && &prev[g][0] == &got[0] {
+						reused++
+						if prevSlots[g] != s.parts.slots[g] {
+							t.Fatalf("seed %d step %d: key group %d: the same blob with a new slot", seed, step, g)
+						}
+					} else {
+						encoded++
+					}
+				}
+			}
+			if bytes != s.partBytes {
+				t.Fatalf("seed %d step %d: parts hold %d bytes, partBytes %d", seed, step, bytes, s.partBytes)
+			}
+		}
 		for step := 0; step < 20000; step++ {
 			key := fmt.Sprintf("k%d", r.IntN(600))
 			h := hashOf(key)
@@ -72,13 +120,17 @@ func TestRowSlabModel(t *testing.T) {
 				row := fmt.Sprintf("r%d-%s", r.IntN(5), key)
 				side := r.IntN(2)
 				k := s.lookup([]byte(key), h)
-				s.appendRow(k, side, []byte(row), 1)
+				copies := int32(1)
+				if r.IntN(8) == 0 {
+					copies = 1 + r.Int32N(200) // a restored row's copies
+				}
+				s.appendRow(k, side, []byte(row), copies)
 				m := model[key]
 				if m == nil {
 					m = &[2][]mrow{}
 					model[key] = m
 				}
-				m[side] = append(m[side], mrow{row, 1})
+				m[side] = append(m[side], mrow{row, copies})
 			case op < 80:
 				row := fmt.Sprintf("r%d-%s", r.IntN(5), key)
 				side := r.IntN(2)
@@ -94,12 +146,19 @@ func TestRowSlabModel(t *testing.T) {
 				if got := s.removeRow(k, side, []byte(row)); got != (i >= 0) {
 					t.Fatalf("seed %d step %d: removeRow %q %q = %v", seed, step, key, row, got)
 				}
-				if i >= 0 {
+				if i >= 0 && m[side][i].count > 1 {
+					m[side][i].count--
+				} else if i >= 0 {
 					m[side] = slices.Delete(m[side], i, i+1)
 				}
 				if s.empty(k) {
 					s.deleteKey(k)
 					delete(model, key)
+				}
+			case op < 85:
+				// An updating join's last event time.
+				if k := s.find([]byte(key), h); k >= 0 {
+					s.touch(k, int64(r.IntN(1000)))
 				}
 			case op < 90:
 				if k := s.find([]byte(key), h); k >= 0 {
@@ -141,7 +200,48 @@ func TestRowSlabModel(t *testing.T) {
 			if step%97 == 0 {
 				check(step)
 			}
+			if step%7 == 0 {
+				checkParts(step)
+			}
 		}
 		check(-1)
+		checkParts(-1)
+		if reused == 0 || encoded == 0 {
+			t.Errorf("seed %d: %d key groups' parts reused, %d encoded: the test exercises neither", seed, reused, encoded)
+		}
 	}
+}
+
+// refParts is the join's checkpoint encoding of s's key groups [0,
+// groups), built entry by entry with state.AppendEntryParts (what the
+// join wrote before encodeParts), keys in index order.
+func refParts(s *rowSlab, groups int, prefix []byte) [][]byte {
+	entries := make([][]byte, groups)
+	count := make([]int, groups)
+	for k := range s.keys {
+		e := &s.keys[k]
+		if !e.live {
+			continue
+		}
+		val := binary.LittleEndian.AppendUint64(nil, e.hash)
+		val = binary.AppendVarint(val, e.seen)
+		for side := 0; side < 2; side++ {
+			val = binary.AppendUvarint(val, uint64(e.n[side]))
+			for r := e.head[side]; r >= 0; r = s.rows[r].next {
+				val = binary.AppendUvarint(val, uint64(s.rows[r].count))
+				val = binary.AppendUvarint(val, uint64(len(s.row(r))))
+				val = append(val, s.row(r)...)
+			}
+		}
+		g := state.KeyGroupOf(e.hash, groups)
+		entries[g] = state.AppendEntryParts(entries[g], prefix, s.key(int32(k)), val, state.NoExpiry)
+		count[g]++
+	}
+	out := make([][]byte, groups)
+	for g := range out {
+		if count[g] > 0 {
+			out[g] = append(state.AppendGroupHeader(nil, groupTable, count[g]), entries[g]...)
+		}
+	}
+	return out
 }
