@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -505,7 +506,6 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 	} else if ok {
 		j.watermark = wm
 	}
-	bad := fmt.Errorf("malformed join entry")
 	// slabOf returns the slab of an entry and the key without its
 	// event time; the last one is kept (entries come slab by slab).
 	var lastT int64
@@ -515,7 +515,7 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 			return j.all, key, nil
 		}
 		if len(key) < 8 {
-			return nil, nil, bad
+			return nil, nil, errBadJoinEntry
 		}
 		t := int64(binary.BigEndian.Uint64(key))
 		if last == nil || t != lastT {
@@ -523,32 +523,45 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 		}
 		return last, key[8:], nil
 	}
-	type size struct{ keys, keyBytes, data int }
+	// The slabs' sizes, and whether each was empty: a restore's keys
+	// are distinct (one entry per key of a slab), so those of a slab
+	// empty before it are added without a look-up.
+	type size struct {
+		keys, keyBytes, rows, data int
+		fresh                      bool
+	}
 	sizes := map[*rowSlab]*size{}
 	var sz *size
 	var szOf *rowSlab
+	sizeOf := func(bk *rowSlab) *size {
+		if bk != szOf {
+			if sz = sizes[bk]; sz == nil {
+				sz = &size{fresh: len(bk.keys) == 0}
+				sizes[bk] = sz
+			}
+			szOf = bk
+		}
+		return sz
+	}
 	err = st.RangeRestoredKeyed(groupTable, func(_ int, key, val []byte, _ int64) error {
 		bk, key, err := slabOf(key)
 		if err != nil {
 			return err
 		}
-		if bk != szOf {
-			if sz = sizes[bk]; sz == nil {
-				sz = &size{}
-				sizes[bk] = sz
-			}
-			szOf = bk
-		}
+		sz := sizeOf(bk)
 		sz.keys++
 		sz.keyBytes += len(key)
-		sz.data += len(val)
-		return nil
+		_, _, err = parseJoinValue(val, func(_ int, _ int32, row []byte) {
+			sz.rows++
+			sz.data += len(row)
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("restore join: %w", err)
 	}
 	for bk, sz := range sizes {
-		bk.reserve(sz.keys, sz.keyBytes, sz.data)
+		bk.reserve(sz.keys, sz.keyBytes, sz.rows, sz.data)
 	}
 	last = nil
 	err = st.RangeRestoredKeyed(groupTable, func(_ int, key, val []byte, _ int64) error {
@@ -557,56 +570,75 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 			return err
 		}
 		if len(val) < 8 {
-			return bad
+			return errBadJoinEntry
 		}
 		h := binary.LittleEndian.Uint64(val)
-		val = val[8:]
-		seen, n := binary.Varint(val)
-		if n <= 0 {
-			return bad
-		}
-		val = val[n:]
 		var e int32
-		if len(key) > 0 && key[0] == 0xff {
+		switch {
+		case len(key) > 0 && key[0] == 0xff:
 			// A NULL-keyed row's own key: new ones must not take its
 			// number.
 			c, n := binary.Uvarint(key[1:])
 			if n <= 0 {
-				return bad
+				return errBadJoinEntry
 			}
 			bk.nextNull = max(bk.nextNull, c+1)
 			e = bk.addKey(key, h, false)
-		} else {
+		case sizeOf(bk).fresh:
+			e = bk.addKey(key, h, true)
+		default:
 			e = bk.lookup(key, h)
 		}
+		_, seen, err := parseJoinValue(val, func(side int, count int32, row []byte) {
+			bk.appendRow(e, side, row, count)
+		})
 		bk.touch(e, seen)
-		for side := 0; side < 2; side++ {
-			cnt, n := binary.Uvarint(val)
-			if n <= 0 {
-				return bad
-			}
-			val = val[n:]
-			for i := uint64(0); i < cnt; i++ {
-				c, n1 := binary.Uvarint(val)
-				if n1 <= 0 || c > math.MaxInt32 {
-					return bad
-				}
-				val = val[n1:]
-				l, n2 := binary.Uvarint(val)
-				if n2 <= 0 || uint64(len(val)-n2) < l {
-					return bad
-				}
-				if c > 0 {
-					bk.appendRow(e, side, val[n2:n2+int(l)], int32(c))
-				}
-				val = val[n2+int(l):]
-			}
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("restore join: %w", err)
 	}
 	j.charge.set(j.stateBytes())
 	return nil
+}
+
+var errBadJoinEntry = errors.New("malformed join entry")
+
+// parseJoinValue reads the value of a join's entry (Checkpoint): it
+// returns the routing hash and last event time and calls row with each
+// row record that has copies. row's bytes are val's.
+func parseJoinValue(val []byte, row func(side int, count int32, row []byte)) (h uint64, seen int64, err error) {
+	if len(val) < 8 {
+		return 0, 0, errBadJoinEntry
+	}
+	h = binary.LittleEndian.Uint64(val)
+	val = val[8:]
+	seen, n := binary.Varint(val)
+	if n <= 0 {
+		return 0, 0, errBadJoinEntry
+	}
+	val = val[n:]
+	for side := 0; side < 2; side++ {
+		cnt, n := binary.Uvarint(val)
+		if n <= 0 {
+			return 0, 0, errBadJoinEntry
+		}
+		val = val[n:]
+		for i := uint64(0); i < cnt; i++ {
+			c, n1 := binary.Uvarint(val)
+			if n1 <= 0 || c > math.MaxInt32 {
+				return 0, 0, errBadJoinEntry
+			}
+			val = val[n1:]
+			l, n2 := binary.Uvarint(val)
+			if n2 <= 0 || uint64(len(val)-n2) < l {
+				return 0, 0, errBadJoinEntry
+			}
+			if c > 0 {
+				row(side, int32(c), val[n2:n2+int(l)])
+			}
+			val = val[n2+int(l):]
+		}
+	}
+	return h, seen, nil
 }

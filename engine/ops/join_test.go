@@ -2,6 +2,8 @@ package ops_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -457,4 +459,129 @@ func TestJoinIncrementalChain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// joinState fills a join subtask (parallelism 1) with rows: rows rows on
+// the left side over rows/10 keys, one event time (windowed).
+func joinState(b *testing.B, windowed bool, rows int) *ops.Join {
+	j, err := ops.NewJoin(joinNode(program.JoinInner, windowed), allTask)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const chunk = 4096
+	batch := make([][3]int64, 0, chunk)
+	for i := 0; i < rows; i++ {
+		batch = append(batch, [3]int64{int64(i % (rows / 10)), int64(i), 9})
+		if len(batch) == chunk || i == rows-1 {
+			if err := j.Process(context.Background(), 0, keyed(batch...), discard{}); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	return j
+}
+
+// BenchmarkJoinCheckpoint measures one Checkpoint of a join holding 1M
+// buffered rows (100K keys, 8-byte rows; a windowed join's one event
+// time, or an updating join's state), and the snapshot's encoding as the
+// durable writer streams it (Snapshot.EncodeTo, to io.Discard): after a
+// row in every key group (changed=all: everything is encoded again),
+// after rows of three keys (changed=3keys) and after nothing
+// (changed=none). ns/op includes the few rows fed before each
+// checkpoint. BenchmarkJoinRestore restores that state.
+//
+//	go test ./engine/ops -run '^$' -bench 'Join(Checkpoint|Restore)' -benchtime 20x
+func BenchmarkJoinCheckpoint(b *testing.B) {
+	const rows = 1_000_000
+	// One key per key group (state.MaxKeyGroups of them), and three keys.
+	var all, three [][3]int64
+	seen := map[int]bool{}
+	for k := int64(0); len(seen) < state.MaxKeyGroups; k++ {
+		if g := keyGroupOf(k); !seen[g] {
+			seen[g] = true
+			all = append(all, [3]int64{k, -k, 9})
+		}
+	}
+	three = all[:3]
+	for _, windowed := range []bool{true, false} {
+		kind := "updating"
+		if windowed {
+			kind = "windowed"
+		}
+		j := joinState(b, windowed, rows)
+		for _, c := range []struct {
+			name string
+			feed [][3]int64
+		}{{"all", all}, {"3keys", three}, {"none", nil}} {
+			for _, encode := range []bool{false, true} {
+				name := fmt.Sprintf("%s/changed=%s", kind, c.name)
+				if encode {
+					name += "/encoded"
+				}
+				b.Run(name, func(b *testing.B) {
+					var size int64
+					for i := 0; b.Loop(); i++ {
+						if c.feed != nil {
+							if err := j.Process(context.Background(), 0, keyed(c.feed...), discard{}); err != nil {
+								b.Fatal(err)
+							}
+						}
+						h, err := j.Checkpoint(context.Background(), ops.Barrier{Epoch: uint64(i + 1)}, discard{})
+						if err != nil {
+							b.Fatal(err)
+						}
+						if encode {
+							if size, _, err = h.(*state.Snapshot).EncodeTo(io.Discard); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					if encode {
+						b.ReportMetric(float64(size)/rows, "bytes/row")
+					}
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkJoinRestore(b *testing.B) {
+	const rows = 1_000_000
+	for _, windowed := range []bool{true, false} {
+		kind := "updating"
+		if windowed {
+			kind = "windowed"
+		}
+		h, err := joinState(b, windowed, rows).Checkpoint(context.Background(), ops.Barrier{Epoch: 1}, discard{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := h.(*state.Snapshot).MarshalBinary()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				snap, err := state.DecodeSnapshot(data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				j, err := ops.NewJoin(joinNode(program.JoinInner, windowed), allTask)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := j.RestoreKeyed(context.Background(), []any{snap}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// keyGroupOf is the key group of BIGINT key k.
+func keyGroupOf(k int64) int {
+	h := []uint64{0}
+	coldata.HashInto(&coldata.Vec[int64]{T: types.Int64T, Vals: []int64{k}}, []int32{0}, h)
+	return state.KeyGroupOf(h[0], state.MaxKeyGroups)
 }

@@ -626,13 +626,13 @@ func (s *rowSlab) appendEntry(b []byte, k int32, prefix []byte) []byte {
 }
 
 // reserve makes room in s for keys more keys of keyBytes bytes and rows
-// of up to dataBytes bytes (a restore, which knows them), so filling it
-// grows nothing, the index included.
-func (s *rowSlab) reserve(keys, keyBytes, dataBytes int) {
+// more rows of dataBytes bytes (a restore, which knows them), so filling
+// it grows nothing, the index included.
+func (s *rowSlab) reserve(keys, keyBytes, rows, dataBytes int) {
 	s.keys = slices.Grow(s.keys, keys)
 	s.keyData = slices.Grow(s.keyData, keyBytes)
 	s.data = slices.Grow(s.data, dataBytes)
-	s.rows = slices.Grow(s.rows, keys)
+	s.rows = slices.Grow(s.rows, rows)
 	if want := s.live + keys; (want+1)*8 > len(s.index)*5 {
 		live := s.live
 		s.live = want
