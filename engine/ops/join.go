@@ -424,13 +424,13 @@ func (j *Join) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, e
 				continue
 			}
 			binary.BigEndian.PutUint64(prefix[:], uint64(t))
-			if err := bk.encodeParts(lo, hi, j.task.MaxKeyGroups, prefix[:]); err != nil {
+			if err := bk.encodeParts(lo, hi, j.task.MaxKeyGroups, prefix[:], joinEntries); err != nil {
 				return nil, err
 			}
 			tab.parts = append(tab.parts, bk.parts)
 		}
 	} else if j.all.live > 0 {
-		if err := j.all.encodeParts(lo, hi, j.task.MaxKeyGroups, nil); err != nil {
+		if err := j.all.encodeParts(lo, hi, j.task.MaxKeyGroups, nil, joinEntries); err != nil {
 			return nil, err
 		}
 		tab.parts = append(tab.parts, j.all.parts)

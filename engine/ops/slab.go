@@ -482,16 +482,30 @@ type slabParts struct {
 	size  []int // scratch: the bytes of each changed group's entries
 }
 
+// slabFormat is the entry encoding of a slab's checkpoint (encodeParts).
+// The key is the same for all: a prefix (the bucket's event time) then
+// the key's bytes.
+type slabFormat uint8
+
+const (
+	// joinEntries (Join.Checkpoint): value = routing hash (little
+	// endian), last event time (varint), then per side the count of row
+	// records and per record its copies (uvarint), length (uvarint) and
+	// bytes.
+	joinEntries slabFormat = iota
+	// winFuncEntries (WindowFunc.Checkpoint): value = routing hash
+	// (little endian), the count of side 0's rows (uvarint), and per row
+	// its length (uvarint) and bytes; each row is one copy.
+	winFuncEntries
+)
+
 // encodeParts brings s.parts up to date for the key groups [lo, hi) of
 // groups: the key groups changed since the last call (all at the first)
-// are encoded again, in the join's entry encoding: key = prefix (a
-// windowed join's event time) then the key's bytes; value = routing hash
-// (little endian), last event time (varint), then per side the count of
-// row records and per record its copies (uvarint), length (uvarint) and
-// bytes. It reads the key records in order, twice (count and size, then
+// are encoded again, in format f, which must not change between calls.
+// It reads the key records in order, twice (count and size, then
 // encode: one exactly sized buffer per changed key group), and follows
 // each key's rows; an unchanged slab costs a look at its bits.
-func (s *rowSlab) encodeParts(lo, hi, groups int, prefix []byte) error {
+func (s *rowSlab) encodeParts(lo, hi, groups int, prefix []byte, f slabFormat) error {
 	s.track(groups)
 	n := hi - lo
 	p := s.parts
@@ -528,7 +542,7 @@ func (s *rowSlab) encodeParts(lo, hi, groups int, prefix []byte) error {
 			continue
 		}
 		p.count[g]++
-		p.size[g] += entrySize(len(prefix)+int(e.klen), valueSize(e))
+		p.size[g] += entrySize(len(prefix)+int(e.klen), valueSize(e, f))
 	}
 	slots := make([]state.PartSlot, 0, changed)
 	for i := 0; i < n; i++ {
@@ -549,7 +563,7 @@ func (s *rowSlab) encodeParts(lo, hi, groups int, prefix []byte) error {
 		if !s.isDirty(g + lo) {
 			continue
 		}
-		p.bufs[g] = s.appendEntry(p.bufs[g], int32(k), prefix)
+		p.bufs[g] = s.appendEntry(p.bufs[g], int32(k), prefix, f)
 	}
 	for i := 0; i < n; i++ {
 		if s.isDirty(lo + i) {
@@ -570,8 +584,12 @@ func (s *rowSlab) groupOf(h uint64) int {
 
 func (s *rowSlab) isDirty(g int) bool { return s.dirty[g>>6]&(1<<(g&63)) != 0 }
 
-// valueSize is the size of key e's entry value, if its vbytes is right.
-func valueSize(e *slabKey) int {
+// valueSize is the size of key e's entry value in format f, if its
+// vbytes is right.
+func valueSize(e *slabKey, f slabFormat) int {
+	if f == winFuncEntries {
+		return 8 + uvarintLen(uint64(e.n[0])) + int(e.vbytes) - int(e.n[0]) // no copies
+	}
 	return 8 + varintLen(e.seen) + uvarintLen(uint64(e.n[0])) + uvarintLen(uint64(e.n[1])) + int(e.vbytes)
 }
 
@@ -595,26 +613,35 @@ func varintLen(v int64) int {
 	return uvarintLen(u)
 }
 
-// appendEntry appends key k's entry (encodeParts) to b: as
+// appendEntry appends key k's entry (encodeParts) in format f to b: as
 // state.AppendEntryParts would, with the value written in place.
-func (s *rowSlab) appendEntry(b []byte, k int32, prefix []byte) []byte {
+func (s *rowSlab) appendEntry(b []byte, k int32, prefix []byte, f slabFormat) []byte {
 	e := &s.keys[k]
 	b = binary.AppendUvarint(b, uint64(len(prefix))+uint64(e.klen))
 	b = append(b, prefix...)
 	b = append(b, s.key(k)...)
-	want := valueSize(e)
+	want := valueSize(e, f)
 	at := len(b)
 	b = binary.AppendUvarint(b, uint64(want))
 	start := len(b)
 	b = binary.LittleEndian.AppendUint64(b, e.hash)
-	b = binary.AppendVarint(b, e.seen)
-	for side := 0; side < 2; side++ {
-		b = binary.AppendUvarint(b, uint64(e.n[side]))
-		for r := e.head[side]; r >= 0; r = s.rows[r].next {
+	if f == winFuncEntries {
+		b = binary.AppendUvarint(b, uint64(e.n[0]))
+		for r := e.head[0]; r >= 0; r = s.rows[r].next {
 			x := &s.rows[r]
-			b = binary.AppendUvarint(b, uint64(x.count))
 			b = binary.AppendUvarint(b, uint64(x.n))
 			b = append(b, s.data[x.off:x.off+uint64(x.n)]...)
+		}
+	} else {
+		b = binary.AppendVarint(b, e.seen)
+		for side := 0; side < 2; side++ {
+			b = binary.AppendUvarint(b, uint64(e.n[side]))
+			for r := e.head[side]; r >= 0; r = s.rows[r].next {
+				x := &s.rows[r]
+				b = binary.AppendUvarint(b, uint64(x.count))
+				b = binary.AppendUvarint(b, uint64(x.n))
+				b = append(b, s.data[x.off:x.off+uint64(x.n)]...)
+			}
 		}
 	}
 	if got := len(b) - start; got != want {

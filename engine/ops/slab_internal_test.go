@@ -1,13 +1,17 @@
 package ops
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
+	"github.com/arroyogo/arroyo/engine/coldata"
+	"github.com/arroyogo/arroyo/engine/program"
 	"github.com/arroyogo/arroyo/engine/state"
+	"github.com/arroyogo/arroyo/engine/types"
 )
 
 // TestRowSlabModel runs random operations on a rowSlab and on a map of
@@ -83,7 +87,7 @@ func TestRowSlabModel(t *testing.T) {
 				prev = slices.Clone(s.parts.bufs)
 				prevSlots = slices.Clone(s.parts.slots)
 			}
-			if err := s.encodeParts(0, groups, groups, prefix); err != nil {
+			if err := s.encodeParts(0, groups, groups, prefix, joinEntries); err != nil {
 				t.Fatal(err)
 			}
 			want := refParts(s, groups, prefix)
@@ -245,3 +249,81 @@ func refParts(s *rowSlab, groups int, prefix []byte) [][]byte {
 	}
 	return out
 }
+
+// TestSlabPartsWinFuncFormat: a window function's slabs encoded by
+// encodeParts in winFuncEntries hold exactly the entries
+// WindowFunc.Checkpoint writes (so it could use it), top-N prunes
+// included.
+func TestSlabPartsWinFuncFormat(t *testing.T) {
+	for _, limit := range []int64{0, 3} {
+		n := &program.Node{Op: program.OpWindowFunc, OperatorID: "wf",
+			Schema: types.NewSchema(types.Field{Name: "v", Type: types.Int64T}, types.Field{Name: "rn", Type: types.UInt64T}, types.Field{Name: types.TimestampField, Type: types.TimestampT}),
+			WindowFunc: &program.WindowFunc{Keys: 1, Cols: 1, Row: []types.Type{types.Int64T}, Limit: limit,
+				Order: []program.SortKey{{Col: 1, Desc: true, NullsFirst: true}},
+				Calls: []program.WinCall{{Func: "row_number", Arg: -1, Type: types.UInt64T}}}}
+		task := TaskInfo{OperatorID: "wf", Parallelism: 1, KeyGroups: [2]int{0, state.MaxKeyGroups}, MaxKeyGroups: state.MaxKeyGroups}
+		w, err := NewWindowFunc(n, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := &coldata.Vec[int64]{T: types.Int64T}
+		v := &coldata.Vec[int64]{T: types.Int64T}
+		ts := &coldata.Vec[int64]{T: types.TimestampT}
+		for i := int64(0); i < 20000; i++ { // 166 rows per partition: a top-3 prunes
+			k.Append(i % 40)
+			v.Append(i * 7919 % 1000)
+			ts.Append(10 * (i % 3))
+		}
+		if err := w.Process(context.Background(), 0, coldata.NewBatch([]coldata.Vector{k, v, ts}, 20000), nopCollector{}); err != nil {
+			t.Fatal(err)
+		}
+		most := int32(0)
+		for _, bk := range w.buckets {
+			for _, e := range bk.keys {
+				most = max(most, e.n[0])
+			}
+		}
+		if (limit > 0) != (most < 100) {
+			t.Fatalf("limit %d: a partition has %d rows", limit, most)
+		}
+		entries := func(snap *state.Snapshot) []string {
+			st, err := state.New(state.Config{OperatorID: "wf", Parallelism: 1, MaxKeyGroups: state.MaxKeyGroups}, []*state.Snapshot{snap})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			if err := st.RangeRestoredKeyed(groupTable, func(g int, key, val []byte, exp int64) error {
+				out = append(out, fmt.Sprintf("%d %x %x %d", g, key, val, exp))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(out)
+			return out
+		}
+		h, err := w.Checkpoint(context.Background(), Barrier{Epoch: 1}, nopCollector{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := entries(h.(*state.Snapshot))
+		st, err := state.New(state.Config{OperatorID: "wf", Parallelism: 1, MaxKeyGroups: state.MaxKeyGroups}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab := &slabTable{lo: 0}
+		for t0, bk := range w.buckets {
+			if err := bk.encodeParts(0, state.MaxKeyGroups, state.MaxKeyGroups, binary.BigEndian.AppendUint64(nil, uint64(t0)), winFuncEntries); err != nil {
+				t.Fatal(err)
+			}
+			tab.parts = append(tab.parts, bk.parts)
+		}
+		got := entries(st.SnapshotWith(1, map[string]state.TableEncoder{groupTable: tab}, 0))
+		if len(want) < 40 || !slices.Equal(got, want) {
+			t.Errorf("limit %d: %d entries, WindowFunc.Checkpoint's %d", limit, len(got), len(want))
+		}
+	}
+}
+
+type nopCollector struct{}
+
+func (nopCollector) Collect(*coldata.Batch) error { return nil }
