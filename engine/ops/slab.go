@@ -638,6 +638,14 @@ func (s *rowSlab) appendEntry(b []byte, k int32, prefix []byte, f slabFormat) []
 			b = binary.AppendUvarint(b, uint64(e.n[side]))
 			for r := e.head[side]; r >= 0; r = s.rows[r].next {
 				x := &s.rows[r]
+				if l := len(b); x.count < 0x80 && x.n < 0x80 && cap(b)-l >= 2+int(x.n) {
+					// One-byte copies and length (most rows), in the room
+					// encodeParts made.
+					b = b[:l+2+int(x.n)]
+					b[l], b[l+1] = byte(x.count), byte(x.n)
+					copy(b[l+2:], s.data[x.off:x.off+uint64(x.n)])
+					continue
+				}
 				b = binary.AppendUvarint(b, uint64(x.count))
 				b = binary.AppendUvarint(b, uint64(x.n))
 				b = append(b, s.data[x.off:x.off+uint64(x.n)]...)

@@ -321,6 +321,25 @@ func TestSlabPartsWinFuncFormat(t *testing.T) {
 		if len(want) < 40 || !slices.Equal(got, want) {
 			t.Errorf("limit %d: %d entries, WindowFunc.Checkpoint's %d", limit, len(got), len(want))
 		}
+		// The table copied group by group (state.TableEncoder, as a
+		// snapshot does when another table shares the group) holds the
+		// same entries.
+		copied := &state.Snapshot{OperatorID: "wf", Parallelism: 1, MaxKeyGroups: state.MaxKeyGroups}
+		for g := range state.MaxKeyGroups {
+			if tab.GroupLen(g) == 0 {
+				continue
+			}
+			b := state.AppendGroupHeader(nil, groupTable, tab.GroupLen(g))
+			hdr := len(b)
+			b = tab.AppendGroup(b, g)
+			if len(b)-hdr != tab.GroupSize(g) {
+				t.Fatalf("key group %d: %d bytes appended, GroupSize %d", g, len(b)-hdr, tab.GroupSize(g))
+			}
+			copied.Groups = append(copied.Groups, state.GroupState{Group: g, Data: b})
+		}
+		if got := entries(copied); !slices.Equal(got, want) {
+			t.Errorf("limit %d: %d entries copied, WindowFunc.Checkpoint's %d", limit, len(got), len(want))
+		}
 	}
 }
 
