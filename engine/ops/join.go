@@ -551,10 +551,9 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 		sz := sizeOf(bk)
 		sz.keys++
 		sz.keyBytes += len(key)
-		_, _, err = parseJoinValue(val, func(_ int, _ int32, row []byte) {
-			sz.rows++
-			sz.data += len(row)
-		})
+		rows, data, _, err := readJoinValue(val, nil, 0)
+		sz.rows += rows
+		sz.data += data
 		return err
 	})
 	if err != nil {
@@ -589,9 +588,7 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 		default:
 			e = bk.lookup(key, h)
 		}
-		_, seen, err := parseJoinValue(val, func(side int, count int32, row []byte) {
-			bk.appendRow(e, side, row, count)
-		})
+		_, _, seen, err := readJoinValue(val, bk, e)
 		bk.touch(e, seen)
 		return err
 	})
@@ -604,41 +601,58 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 
 var errBadJoinEntry = errors.New("malformed join entry")
 
-// parseJoinValue reads the value of a join's entry (Checkpoint): it
-// returns the routing hash and last event time and calls row with each
-// row record that has copies. row's bytes are val's.
-func parseJoinValue(val []byte, row func(side int, count int32, row []byte)) (h uint64, seen int64, err error) {
+// readJoinValue reads the value of a join's entry (Checkpoint): it
+// returns the number of row records with copies and their bytes, and the
+// last event time, and appends those records to key e of bk if bk is not
+// nil.
+func readJoinValue(val []byte, bk *rowSlab, e int32) (rows, data int, seen int64, err error) {
 	if len(val) < 8 {
-		return 0, 0, errBadJoinEntry
+		return 0, 0, 0, errBadJoinEntry
 	}
-	h = binary.LittleEndian.Uint64(val)
-	val = val[8:]
+	val = val[8:] // the routing hash
 	seen, n := binary.Varint(val)
 	if n <= 0 {
-		return 0, 0, errBadJoinEntry
+		return 0, 0, 0, errBadJoinEntry
 	}
 	val = val[n:]
 	for side := 0; side < 2; side++ {
 		cnt, n := binary.Uvarint(val)
 		if n <= 0 {
-			return 0, 0, errBadJoinEntry
+			return 0, 0, 0, errBadJoinEntry
 		}
 		val = val[n:]
+		p := 0 // val[p:] is left to read
 		for i := uint64(0); i < cnt; i++ {
-			c, n1 := binary.Uvarint(val)
-			if n1 <= 0 || c > math.MaxInt32 {
-				return 0, 0, errBadJoinEntry
+			var c, l uint64
+			if p+1 < len(val) && val[p] < 0x80 && val[p+1] < 0x80 {
+				// One-byte copies and length (most rows).
+				c, l = uint64(val[p]), uint64(val[p+1])
+				p += 2
+			} else {
+				var n1, n2 int
+				c, n1 = binary.Uvarint(val[p:])
+				if n1 <= 0 || c > math.MaxInt32 {
+					return 0, 0, 0, errBadJoinEntry
+				}
+				l, n2 = binary.Uvarint(val[p+n1:])
+				if n2 <= 0 {
+					return 0, 0, 0, errBadJoinEntry
+				}
+				p += n1 + n2
 			}
-			val = val[n1:]
-			l, n2 := binary.Uvarint(val)
-			if n2 <= 0 || uint64(len(val)-n2) < l {
-				return 0, 0, errBadJoinEntry
+			if uint64(len(val)-p) < l {
+				return 0, 0, 0, errBadJoinEntry
 			}
 			if c > 0 {
-				row(side, int32(c), val[n2:n2+int(l)])
+				rows++
+				data += int(l)
+				if bk != nil {
+					bk.appendRow(e, side, val[p:p+int(l)], int32(c))
+				}
 			}
-			val = val[n2+int(l):]
+			p += int(l)
 		}
+		val = val[p:]
 	}
-	return h, seen, nil
+	return rows, data, seen, nil
 }

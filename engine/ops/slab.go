@@ -142,7 +142,10 @@ func (s *rowSlab) touch(k int32, ts int64) {
 
 // rowBytes is what a row of n bytes and count copies adds to vbytes.
 func rowBytes(n uint32, count int32) uint32 {
-	return uint32(uvarintLen(uint64(count))+uvarintLen(uint64(n))) + n
+	if n < 0x80 && uint32(count) < 0x80 {
+		return n + 2
+	}
+	return uint32(uvarintLen(uint64(uint32(count)))+uvarintLen(uint64(n))) + n
 }
 
 func (s *rowSlab) slot(h uint64) int {
