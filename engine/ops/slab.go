@@ -32,6 +32,10 @@ import (
 // than half of them). reset empties a slab keeping its capacity, for the
 // next bucket.
 //
+// A slab its owner checkpoints by key group (track) also notes which key
+// groups changed, and keeps its checkpoint encoding, one immutable blob
+// per key group, re-encoding only the changed ones (encodeParts).
+//
 // Ownership: slices returned by key and row are valid until the next
 // addKey, appendRow or compact.
 type rowSlab struct {
