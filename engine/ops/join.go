@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -83,6 +84,7 @@ func NewJoin(n *program.Node, task TaskInfo) (*Join, error) {
 		j.buckets = map[int64]*rowSlab{}
 	} else {
 		j.all = &rowSlab{}
+		j.all.track(j.task.MaxKeyGroups)
 	}
 	return j, nil
 }
@@ -92,6 +94,7 @@ func (j *Join) bucket(t int64) *rowSlab {
 	bk := j.buckets[t]
 	if bk == nil {
 		bk = j.pool.get()
+		bk.track(j.task.MaxKeyGroups)
 		j.buckets[t] = bk
 	}
 	return bk
@@ -168,7 +171,7 @@ func (j *Join) Process(ctx context.Context, input int, b *coldata.Batch, out Col
 		}
 		all := j.all
 		e := all.lookup(j.keyBuf, j.hashes[k])
-		all.keys[e].seen = max(all.keys[e].seen, ts[r])
+		all.touch(e, ts[r])
 		op := program.ChangeInsert
 		if ops != nil && (ops[r] == program.ChangeDelete || ops[r] == program.ChangeUpdateBefore) {
 			if !all.removeRow(e, input, j.rowBuf) {
@@ -393,49 +396,106 @@ func (j *Join) emitBucket(t int64, bk *rowSlab, out Collector) error {
 // Checkpoint implements Checkpointer. Each key is an entry: key (event
 // time, big endian, for a windowed join; then the key's bytes), value
 // (routing hash, last event time, then per side the rows: count of
-// records, and per record copies, length, bytes).
+// records, and per record copies, length, bytes). Each slab (a windowed
+// join's event time, or an updating join's one) keeps its entries
+// encoded by key group (rowSlab.encodeParts) and encodes again only the
+// key groups a row reached since: the snapshot refers to the slabs'
+// blobs (state.GroupBlobs), each with a state.PartSlot, so a durable
+// checkpoint writes an unchanged key group of a slab once and later ones
+// refer to it (engine/checkpoint).
 func (j *Join) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	st, err := taskStore(j.task, nil)
 	if err != nil {
 		return nil, err
 	}
-	t := st.Keyed(groupTable)
-	var key, val []byte
-	put := func(prefix []byte, s *rowSlab) {
-		for k := range s.keys {
-			e := &s.keys[k]
-			if !e.live {
+	lo, hi := st.KeyGroups()
+	tab := &slabTable{lo: lo}
+	if j.buckets != nil {
+		due := j.due[:0]
+		for t := range j.buckets {
+			due = append(due, t)
+		}
+		slices.Sort(due)
+		j.due = due
+		var prefix [8]byte
+		for _, t := range due {
+			bk := j.buckets[t]
+			if bk.live == 0 {
 				continue
 			}
-			key = append(append(key[:0], prefix...), s.key(int32(k))...)
-			val = binary.LittleEndian.AppendUint64(val[:0], e.hash)
-			val = binary.AppendVarint(val, e.seen)
-			for side := 0; side < 2; side++ {
-				val = binary.AppendUvarint(val, uint64(e.n[side]))
-				for r := e.head[side]; r >= 0; r = s.rows[r].next {
-					row := s.row(r)
-					val = binary.AppendUvarint(val, uint64(s.rows[r].count))
-					val = binary.AppendUvarint(val, uint64(len(row)))
-					val = append(val, row...)
-				}
+			binary.BigEndian.PutUint64(prefix[:], uint64(t))
+			if err := bk.encodeParts(lo, hi, j.task.MaxKeyGroups, prefix[:], joinEntries); err != nil {
+				return nil, err
 			}
-			t.Put(state.KeyGroupOf(e.hash, j.task.MaxKeyGroups), key, val, state.NoExpiry)
+			tab.parts = append(tab.parts, bk.parts)
 		}
-	}
-	var prefix []byte
-	if j.buckets != nil {
-		for ts, bk := range j.buckets {
-			prefix = binary.BigEndian.AppendUint64(prefix[:0], uint64(ts))
-			put(prefix, bk)
+	} else if j.all.live > 0 {
+		if err := j.all.encodeParts(lo, hi, j.task.MaxKeyGroups, nil, joinEntries); err != nil {
+			return nil, err
 		}
-	} else {
-		put(nil, j.all)
+		tab.parts = append(tab.parts, j.all.parts)
 	}
 	putWatermark(st, j.task, j.watermark)
-	return st.Snapshot(b.Epoch), nil
+	// The snapshot refers to the slabs' blobs: it copies nothing big.
+	return st.SnapshotWith(b.Epoch, map[string]state.TableEncoder{groupTable: tab}, 0), nil
 }
 
-// RestoreKeyed implements KeyedRestorer.
+// slabTable is the join's keyed table "groups" for a snapshot: the
+// encodings of its slabs (windowed: in order of event time).
+type slabTable struct {
+	lo    int
+	parts []*slabParts
+}
+
+var (
+	_ state.TableEncoder = (*slabTable)(nil)
+	_ state.GroupSizer   = (*slabTable)(nil)
+	_ state.GroupBlobs   = (*slabTable)(nil)
+)
+
+// Blobs implements state.GroupBlobs.
+func (t *slabTable) Blobs(g int, add func([]byte, *state.PartSlot)) {
+	for _, p := range t.parts {
+		if i := g - t.lo; p.count[i] > 0 {
+			add(p.bufs[i], p.slots[i])
+		}
+	}
+}
+
+// GroupLen implements state.TableEncoder.
+func (t *slabTable) GroupLen(g int) int {
+	n := 0
+	for _, p := range t.parts {
+		n += int(p.count[g-t.lo])
+	}
+	return n
+}
+
+// GroupSize implements state.GroupSizer.
+func (t *slabTable) GroupSize(g int) int {
+	n := 0
+	for _, p := range t.parts {
+		if i := g - t.lo; p.count[i] > 0 {
+			n += len(p.bufs[i]) - groupHeaderSize(int(p.count[i]))
+		}
+	}
+	return n
+}
+
+// AppendGroup implements state.TableEncoder.
+func (t *slabTable) AppendGroup(b []byte, g int) []byte {
+	for _, p := range t.parts {
+		if i := g - t.lo; p.count[i] > 0 {
+			b = append(b, p.bufs[i][groupHeaderSize(int(p.count[i])):]...)
+		}
+	}
+	return b
+}
+
+// RestoreKeyed implements KeyedRestorer. It reads the entries in place
+// from the restored snapshots (state.Store.RangeRestoredKeyed), twice:
+// once to size each slab (keys, their bytes, rows' bytes), then to fill
+// them.
 func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 	st, err := taskStore(j.task, handles)
 	if err != nil {
@@ -446,71 +506,153 @@ func (j *Join) RestoreKeyed(ctx context.Context, handles []any) error {
 	} else if ok {
 		j.watermark = wm
 	}
-	t := st.Keyed(groupTable)
-	lo, hi := st.KeyGroups()
-	for kg := lo; kg < hi; kg++ {
-		err := t.Range(kg, func(key, val []byte, _ int64) error {
-			bad := fmt.Errorf("malformed join entry")
-			bk := j.all
-			if j.buckets != nil {
-				if len(key) < 8 {
-					return bad
-				}
-				bk = j.bucket(int64(binary.BigEndian.Uint64(key)))
-				key = key[8:]
-			}
-			if len(val) < 8 {
-				return bad
-			}
-			h := binary.LittleEndian.Uint64(val)
-			val = val[8:]
-			seen, n := binary.Varint(val)
-			if n <= 0 {
-				return bad
-			}
-			val = val[n:]
-			var e int32
-			if len(key) > 0 && key[0] == 0xff {
-				// A NULL-keyed row's own key: new ones must not take its
-				// number.
-				c, n := binary.Uvarint(key[1:])
-				if n <= 0 {
-					return bad
-				}
-				bk.nextNull = max(bk.nextNull, c+1)
-				e = bk.addKey(key, h, false)
-			} else {
-				e = bk.lookup(key, h)
-			}
-			bk.keys[e].seen = max(bk.keys[e].seen, seen)
-			for side := 0; side < 2; side++ {
-				cnt, n := binary.Uvarint(val)
-				if n <= 0 {
-					return bad
-				}
-				val = val[n:]
-				for i := uint64(0); i < cnt; i++ {
-					c, n1 := binary.Uvarint(val)
-					if n1 <= 0 || c > math.MaxInt32 {
-						return bad
-					}
-					val = val[n1:]
-					l, n2 := binary.Uvarint(val)
-					if n2 <= 0 || uint64(len(val)-n2) < l {
-						return bad
-					}
-					if c > 0 {
-						bk.appendRow(e, side, val[n2:n2+int(l)], int32(c))
-					}
-					val = val[n2+int(l):]
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("restore join: %w", err)
+	// slabOf returns the slab of an entry and the key without its
+	// event time; the last one is kept (entries come slab by slab).
+	var lastT int64
+	var last *rowSlab
+	slabOf := func(key []byte) (*rowSlab, []byte, error) {
+		if j.buckets == nil {
+			return j.all, key, nil
 		}
+		if len(key) < 8 {
+			return nil, nil, errBadJoinEntry
+		}
+		t := int64(binary.BigEndian.Uint64(key))
+		if last == nil || t != lastT {
+			last, lastT = j.bucket(t), t
+		}
+		return last, key[8:], nil
+	}
+	// The slabs' sizes, and whether each was empty: a restore's keys
+	// are distinct (one entry per key of a slab), so those of a slab
+	// empty before it are added without a look-up.
+	type size struct {
+		keys, keyBytes, rows, data int
+		fresh                      bool
+	}
+	sizes := map[*rowSlab]*size{}
+	var sz *size
+	var szOf *rowSlab
+	sizeOf := func(bk *rowSlab) *size {
+		if bk != szOf {
+			if sz = sizes[bk]; sz == nil {
+				sz = &size{fresh: len(bk.keys) == 0}
+				sizes[bk] = sz
+			}
+			szOf = bk
+		}
+		return sz
+	}
+	err = st.RangeRestoredKeyed(groupTable, func(_ int, key, val []byte, _ int64) error {
+		bk, key, err := slabOf(key)
+		if err != nil {
+			return err
+		}
+		sz := sizeOf(bk)
+		sz.keys++
+		sz.keyBytes += len(key)
+		rows, data, _, err := readJoinValue(val, nil, 0)
+		sz.rows += rows
+		sz.data += data
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("restore join: %w", err)
+	}
+	for bk, sz := range sizes {
+		bk.reserve(sz.keys, sz.keyBytes, sz.rows, sz.data)
+	}
+	last = nil
+	err = st.RangeRestoredKeyed(groupTable, func(_ int, key, val []byte, _ int64) error {
+		bk, key, err := slabOf(key)
+		if err != nil {
+			return err
+		}
+		if len(val) < 8 {
+			return errBadJoinEntry
+		}
+		h := binary.LittleEndian.Uint64(val)
+		var e int32
+		switch {
+		case len(key) > 0 && key[0] == 0xff:
+			// A NULL-keyed row's own key: new ones must not take its
+			// number.
+			c, n := binary.Uvarint(key[1:])
+			if n <= 0 {
+				return errBadJoinEntry
+			}
+			bk.nextNull = max(bk.nextNull, c+1)
+			e = bk.addKey(key, h, false)
+		case sizeOf(bk).fresh:
+			e = bk.addKey(key, h, true)
+		default:
+			e = bk.lookup(key, h)
+		}
+		_, _, seen, err := readJoinValue(val, bk, e)
+		bk.touch(e, seen)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("restore join: %w", err)
 	}
 	j.charge.set(j.stateBytes())
 	return nil
+}
+
+var errBadJoinEntry = errors.New("malformed join entry")
+
+// readJoinValue reads the value of a join's entry (Checkpoint): it
+// returns the number of row records with copies and their bytes, and the
+// last event time, and appends those records to key e of bk if bk is not
+// nil.
+func readJoinValue(val []byte, bk *rowSlab, e int32) (rows, data int, seen int64, err error) {
+	if len(val) < 8 {
+		return 0, 0, 0, errBadJoinEntry
+	}
+	val = val[8:] // the routing hash
+	seen, n := binary.Varint(val)
+	if n <= 0 {
+		return 0, 0, 0, errBadJoinEntry
+	}
+	val = val[n:]
+	for side := 0; side < 2; side++ {
+		cnt, n := binary.Uvarint(val)
+		if n <= 0 {
+			return 0, 0, 0, errBadJoinEntry
+		}
+		val = val[n:]
+		p := 0 // val[p:] is left to read
+		for i := uint64(0); i < cnt; i++ {
+			var c, l uint64
+			if p+1 < len(val) && val[p] < 0x80 && val[p+1] < 0x80 {
+				// One-byte copies and length (most rows).
+				c, l = uint64(val[p]), uint64(val[p+1])
+				p += 2
+			} else {
+				var n1, n2 int
+				c, n1 = binary.Uvarint(val[p:])
+				if n1 <= 0 || c > math.MaxInt32 {
+					return 0, 0, 0, errBadJoinEntry
+				}
+				l, n2 = binary.Uvarint(val[p+n1:])
+				if n2 <= 0 {
+					return 0, 0, 0, errBadJoinEntry
+				}
+				p += n1 + n2
+			}
+			if uint64(len(val)-p) < l {
+				return 0, 0, 0, errBadJoinEntry
+			}
+			if c > 0 {
+				rows++
+				data += int(l)
+				if bk != nil {
+					bk.appendRow(e, side, val[p:p+int(l)], int32(c))
+				}
+			}
+			p += int(l)
+		}
+		val = val[p:]
+	}
+	return rows, data, seen, nil
 }

@@ -2,12 +2,15 @@ package ops
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"slices"
 	"unsafe"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/memory"
+	"github.com/arroyogo/arroyo/engine/state"
 )
 
 // rowSlab holds the buffered rows of one bucket (a join's or a window
@@ -29,6 +32,10 @@ import (
 // than half of them). reset empties a slab keeping its capacity, for the
 // next bucket.
 //
+// A slab its owner checkpoints by key group (track) also notes which key
+// groups changed, and keeps its checkpoint encoding, one immutable blob
+// per key group, re-encoding only the changed ones (encodeParts).
+//
 // Ownership: slices returned by key and row are valid until the next
 // addKey, appendRow or compact.
 type rowSlab struct {
@@ -49,6 +56,17 @@ type rowSlab struct {
 	// nextNull numbers the keys of NULL-keyed rows (a join keeps each
 	// apart), never reused within the slab.
 	nextNull uint64
+
+	// groups is the number of key groups keys hash into when the slab
+	// tracks which ones changed (its owner checkpoints it by key group,
+	// encodeParts), 0 when it does not; dirty is a bit per key group,
+	// set by every change of one of its keys.
+	groups uint64
+	dirty  []uint64
+	// parts is the slab's checkpoint encoding (encodeParts), nil until
+	// one; partBytes is the bytes its blobs hold.
+	parts     *slabParts
+	partBytes int
 }
 
 type slabKey struct {
@@ -61,6 +79,11 @@ type slabKey struct {
 	head, tail [2]int32 // rows per side, -1 when none
 	n          [2]int32 // row records per side
 	seen       int64    // largest event time of a row (updating joins' TTL)
+	// vbytes is the size of the key's rows in a checkpoint entry: per
+	// row, uvarint copies, uvarint length and the bytes (rowBytes). It
+	// sizes buffers; it wraps for a key of more than 4 GiB of rows, and
+	// nothing depends on it being exact.
+	vbytes uint32
 }
 
 type slabRow struct {
@@ -78,12 +101,55 @@ func (s *rowSlab) reset() {
 	s.live, s.dead, s.nextNull = 0, 0, 0
 	s.thr = nil
 	s.freeKeys, s.freeRows = s.freeKeys[:0], s.freeRows[:0]
+	clear(s.dirty)
+	s.parts, s.partBytes = nil, 0
 }
 
 // memBytes is the memory s holds.
 func (s *rowSlab) memBytes() int {
 	return cap(s.keyData) + cap(s.data) + cap(s.keys)*int(unsafe.Sizeof(slabKey{})) + cap(s.rows)*int(unsafe.Sizeof(slabRow{})) +
-		(cap(s.index)+cap(s.freeKeys)+cap(s.freeRows))*4
+		(cap(s.index)+cap(s.freeKeys)+cap(s.freeRows))*4 + s.partBytes
+}
+
+// track makes s note which of groups key groups change (groups > 0),
+// every one of them changed so far.
+func (s *rowSlab) track(groups int) {
+	if s.groups == uint64(groups) {
+		return
+	}
+	s.groups = uint64(groups)
+	s.dirty = make([]uint64, (groups+63)/64)
+	s.parts, s.partBytes = nil, 0
+}
+
+// mark notes that a key of routing hash h changed.
+func (s *rowSlab) mark(h uint64) {
+	if s.groups == 0 {
+		return
+	}
+	var g uint64
+	if s.groups&(s.groups-1) == 0 {
+		g = h & (s.groups - 1)
+	} else {
+		g = h % s.groups // state.KeyGroupOf
+	}
+	s.dirty[g>>6] |= 1 << (g & 63)
+}
+
+// touch raises key k's last event time to ts.
+func (s *rowSlab) touch(k int32, ts int64) {
+	if e := &s.keys[k]; ts > e.seen {
+		e.seen = ts
+		s.mark(e.hash)
+	}
+}
+
+// rowBytes is what a row of n bytes and count copies adds to vbytes.
+func rowBytes(n uint32, count int32) uint32 {
+	if n < 0x80 && uint32(count) < 0x80 {
+		return n + 2
+	}
+	return uint32(uvarintLen(uint64(uint32(count)))+uvarintLen(uint64(n))) + n
 }
 
 func (s *rowSlab) slot(h uint64) int {
@@ -143,6 +209,7 @@ func (s *rowSlab) addKey(key []byte, h uint64, indexed bool) int32 {
 		aux: -1, head: [2]int32{-1, -1}, tail: [2]int32{-1, -1}}
 	s.keyData = append(s.keyData, key...)
 	s.live++
+	s.mark(h)
 	if indexed {
 		if (s.live+1)*8 > len(s.index)*5 {
 			s.rehash()
@@ -201,6 +268,8 @@ func (s *rowSlab) appendRow(k int32, side int, row []byte, count int32) {
 	}
 	e.tail[side] = r
 	e.n[side]++
+	e.vbytes += rowBytes(uint32(len(row)), count)
+	s.mark(e.hash)
 }
 
 // removeRow takes one copy of row away from key k's side; false if there
@@ -212,8 +281,10 @@ func (s *rowSlab) removeRow(k int32, side int, row []byte) bool {
 		if !bytes.Equal(s.row(r), row) {
 			continue
 		}
-		if s.rows[r].count > 1 {
-			s.rows[r].count--
+		if x := &s.rows[r]; x.count > 1 {
+			e.vbytes += rowBytes(x.n, x.count-1) - rowBytes(x.n, x.count)
+			x.count--
+			s.mark(e.hash)
 			return true
 		}
 		s.unlink(k, side, prev, r)
@@ -235,6 +306,8 @@ func (s *rowSlab) unlink(k int32, side int, prev, r int32) {
 		e.tail[side] = prev
 	}
 	e.n[side]--
+	e.vbytes -= rowBytes(s.rows[r].n, s.rows[r].count)
+	s.mark(e.hash)
 	s.dead += int(s.rows[r].n)
 	s.rows[r] = slabRow{next: -1}
 	s.freeRows = append(s.freeRows, r)
@@ -277,6 +350,7 @@ func (s *rowSlab) deleteKey(k int32) {
 	if e.indexed {
 		s.unindex(k)
 	}
+	s.mark(e.hash)
 	s.dead += int(e.klen)
 	s.keys[k] = slabKey{}
 	s.freeKeys = append(s.freeKeys, k)
@@ -399,4 +473,212 @@ func (c *stateCharge) set(n int) {
 		c.acct.Shrink(-d)
 	}
 	c.n = int64(n)
+}
+
+// slabParts is a rowSlab's checkpoint encoding, by key group: bufs[i] is
+// a whole state.GroupState.Data blob (state.AppendGroupHeader, then
+// count[i] entries) of key group lo+i, nil when the slab has no key
+// there, and slots[i] its state.PartSlot. A snapshot refers to the blobs,
+// so they never change: encodeParts encodes a changed key group into a
+// new blob, with a new slot.
+type slabParts struct {
+	lo    int
+	bufs  [][]byte
+	count []int32
+	slots []*state.PartSlot
+	size  []int // scratch: the bytes of each changed group's entries
+}
+
+// slabFormat is the entry encoding of a slab's checkpoint (encodeParts).
+// The key is the same for all: a prefix (the bucket's event time) then
+// the key's bytes.
+type slabFormat uint8
+
+const (
+	// joinEntries (Join.Checkpoint): value = routing hash (little
+	// endian), last event time (varint), then per side the count of row
+	// records and per record its copies (uvarint), length (uvarint) and
+	// bytes.
+	joinEntries slabFormat = iota
+	// winFuncEntries (WindowFunc.Checkpoint): value = routing hash
+	// (little endian), the count of side 0's rows (uvarint), and per row
+	// its length (uvarint) and bytes; each row is one copy.
+	winFuncEntries
+)
+
+// encodeParts brings s.parts up to date for the key groups [lo, hi) of
+// groups: the key groups changed since the last call (all at the first)
+// are encoded again, in format f, which must not change between calls.
+// It reads the key records in order, twice (count and size, then
+// encode: one exactly sized buffer per changed key group), and follows
+// each key's rows; an unchanged slab costs a look at its bits.
+func (s *rowSlab) encodeParts(lo, hi, groups int, prefix []byte, f slabFormat) error {
+	s.track(groups)
+	n := hi - lo
+	p := s.parts
+	if p == nil || p.lo != lo || len(p.bufs) != n {
+		p = &slabParts{lo: lo, bufs: make([][]byte, n), count: make([]int32, n), slots: make([]*state.PartSlot, n), size: make([]int, n)}
+		s.parts, s.partBytes = p, 0
+		for g := range s.dirty {
+			s.dirty[g] = ^uint64(0)
+		}
+	}
+	changed := 0
+	for i := 0; i < n; i++ {
+		if s.isDirty(lo + i) {
+			changed++
+			s.partBytes -= len(p.bufs[i])
+			p.bufs[i], p.slots[i], p.count[i], p.size[i] = nil, nil, 0, 0
+		}
+	}
+	if changed == 0 {
+		clear(s.dirty)
+		return nil
+	}
+	// Count and size the changed groups' entries.
+	for k := range s.keys {
+		e := &s.keys[k]
+		if !e.live {
+			continue
+		}
+		g := s.groupOf(e.hash) - lo
+		if g < 0 || g >= n {
+			return fmt.Errorf("checkpoint: a key of key group %d is on the subtask of key groups [%d, %d)", g+lo, lo, hi)
+		}
+		if !s.isDirty(g + lo) {
+			continue
+		}
+		p.count[g]++
+		p.size[g] += entrySize(len(prefix)+int(e.klen), valueSize(e, f))
+	}
+	slots := make([]state.PartSlot, 0, changed)
+	for i := 0; i < n; i++ {
+		if p.count[i] == 0 || !s.isDirty(lo+i) {
+			continue
+		}
+		b := make([]byte, 0, groupHeaderSize(int(p.count[i]))+p.size[i])
+		p.bufs[i] = state.AppendGroupHeader(b, groupTable, int(p.count[i]))
+		slots = append(slots, state.PartSlot{})
+		p.slots[i] = &slots[len(slots)-1]
+	}
+	for k := range s.keys {
+		e := &s.keys[k]
+		if !e.live {
+			continue
+		}
+		g := s.groupOf(e.hash) - lo
+		if !s.isDirty(g + lo) {
+			continue
+		}
+		p.bufs[g] = s.appendEntry(p.bufs[g], int32(k), prefix, f)
+	}
+	for i := 0; i < n; i++ {
+		if s.isDirty(lo + i) {
+			s.partBytes += len(p.bufs[i])
+		}
+	}
+	clear(s.dirty)
+	return nil
+}
+
+// groupOf is the key group of routing hash h (state.KeyGroupOf).
+func (s *rowSlab) groupOf(h uint64) int {
+	if s.groups&(s.groups-1) == 0 {
+		return int(h & (s.groups - 1))
+	}
+	return int(h % s.groups)
+}
+
+func (s *rowSlab) isDirty(g int) bool { return s.dirty[g>>6]&(1<<(g&63)) != 0 }
+
+// valueSize is the size of key e's entry value in format f, if its
+// vbytes is right.
+func valueSize(e *slabKey, f slabFormat) int {
+	if f == winFuncEntries {
+		return 8 + uvarintLen(uint64(e.n[0])) + int(e.vbytes) - int(e.n[0]) // no copies
+	}
+	return 8 + varintLen(e.seen) + uvarintLen(uint64(e.n[0])) + uvarintLen(uint64(e.n[1])) + int(e.vbytes)
+}
+
+// entrySize is the size of an entry (state.AppendEntry) of a klen-byte
+// key and a vlen-byte value, with no expiry.
+func entrySize(klen, vlen int) int {
+	return uvarintLen(uint64(klen)) + klen + uvarintLen(uint64(vlen)) + vlen + 1
+}
+
+// groupHeaderSize is the size of state.AppendGroupHeader's header of the
+// table groupTable with entries entries.
+func groupHeaderSize(entries int) int {
+	return 1 + uvarintLen(uint64(len(groupTable))) + len(groupTable) + uvarintLen(uint64(entries))
+}
+
+func varintLen(v int64) int {
+	u := uint64(v) << 1
+	if v < 0 {
+		u = ^u
+	}
+	return uvarintLen(u)
+}
+
+// appendEntry appends key k's entry (encodeParts) in format f to b: as
+// state.AppendEntryParts would, with the value written in place.
+func (s *rowSlab) appendEntry(b []byte, k int32, prefix []byte, f slabFormat) []byte {
+	e := &s.keys[k]
+	b = binary.AppendUvarint(b, uint64(len(prefix))+uint64(e.klen))
+	b = append(b, prefix...)
+	b = append(b, s.key(k)...)
+	want := valueSize(e, f)
+	at := len(b)
+	b = binary.AppendUvarint(b, uint64(want))
+	start := len(b)
+	b = binary.LittleEndian.AppendUint64(b, e.hash)
+	if f == winFuncEntries {
+		b = binary.AppendUvarint(b, uint64(e.n[0]))
+		for r := e.head[0]; r >= 0; r = s.rows[r].next {
+			x := &s.rows[r]
+			b = binary.AppendUvarint(b, uint64(x.n))
+			b = append(b, s.data[x.off:x.off+uint64(x.n)]...)
+		}
+	} else {
+		b = binary.AppendVarint(b, e.seen)
+		for side := 0; side < 2; side++ {
+			b = binary.AppendUvarint(b, uint64(e.n[side]))
+			for r := e.head[side]; r >= 0; r = s.rows[r].next {
+				x := &s.rows[r]
+				if l := len(b); x.count < 0x80 && x.n < 0x80 && cap(b)-l >= 2+int(x.n) {
+					// One-byte copies and length (most rows), in the room
+					// encodeParts made.
+					b = b[:l+2+int(x.n)]
+					b[l], b[l+1] = byte(x.count), byte(x.n)
+					copy(b[l+2:], s.data[x.off:x.off+uint64(x.n)])
+					continue
+				}
+				b = binary.AppendUvarint(b, uint64(x.count))
+				b = binary.AppendUvarint(b, uint64(x.n))
+				b = append(b, s.data[x.off:x.off+uint64(x.n)]...)
+			}
+		}
+	}
+	if got := len(b) - start; got != want {
+		// vbytes wrapped: write the length again.
+		v := append([]byte(nil), b[start:]...)
+		b = append(binary.AppendUvarint(b[:at], uint64(got)), v...)
+	}
+	return append(b, 0) // no expiry
+}
+
+// reserve makes room in s for keys more keys of keyBytes bytes and rows
+// more rows of dataBytes bytes (a restore, which knows them), so filling
+// it grows nothing, the index included.
+func (s *rowSlab) reserve(keys, keyBytes, rows, dataBytes int) {
+	s.keys = slices.Grow(s.keys, keys)
+	s.keyData = slices.Grow(s.keyData, keyBytes)
+	s.data = slices.Grow(s.data, dataBytes)
+	s.rows = slices.Grow(s.rows, rows)
+	if want := s.live + keys; (want+1)*8 > len(s.index)*5 {
+		live := s.live
+		s.live = want
+		s.rehash()
+		s.live = live
+	}
 }
