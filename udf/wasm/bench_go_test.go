@@ -259,3 +259,62 @@ func BenchmarkGoScalarInline(b *testing.B) {
 		})
 	}
 }
+
+// TestBenchChild calls one scalar UDF over batches, for instruction counts
+// under callgrind, which cannot run the benchmarks themselves (they build
+// modules in child processes, and callgrind fails at their SIGCHLD). It
+// is skipped unless ARROYO_UDF_BENCH_CHILD names a module; then
+// ARROYO_UDF_BENCH_FN is the function, ARROYO_UDF_BENCH_ARG its argument
+// ("bigint", or "text": the strings of BenchmarkScalarReverse),
+// ARROYO_UDF_BENCH_ROWS the batch size, ARROYO_UDF_BENCH_ITERS the
+// batches, ARROYO_UDF_BENCH_CACHE the compilation cache and
+// ARROYO_UDF_BENCH_LIMIT "off" for no time limit. Run it with two counts
+// of batches and take the difference, which removes the setup:
+//
+//	ARROYO_UDF_BENCH_CHILD=reverse.wasm ARROYO_UDF_BENCH_FN=my_reverse ARROYO_UDF_BENCH_ARG=text \
+//	ARROYO_UDF_BENCH_ROWS=8192 ARROYO_UDF_BENCH_ITERS=10 ARROYO_UDF_BENCH_CACHE=/tmp/c \
+//	GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind ./wasm.test -test.run '^TestBenchChild$'
+func TestBenchChild(t *testing.T) {
+	path := os.Getenv("ARROYO_UDF_BENCH_CHILD")
+	if path == "" {
+		t.Skip("run by hand under callgrind")
+	}
+	wasmBytes, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(os.Getenv("ARROYO_UDF_BENCH_ROWS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iters, err := strconv.Atoi(os.Getenv("ARROYO_UDF_BENCH_ITERS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := wasm.Config{CacheDir: os.Getenv("ARROYO_UDF_BENCH_CACHE")}
+	if os.Getenv("ARROYO_UDF_BENCH_LIMIT") == "off" {
+		cfg.CallTimeout = -1
+	}
+	h := newHost(t, cfg)
+	m := load(t, h, filepath.Base(path), wasmBytes)
+	reg := expr.Builtins().Scope()
+	if err := wasm.Register(reg, m); err != nil {
+		t.Fatal(err)
+	}
+	var in []coldata.Vector
+	typ := types.Int64T
+	switch os.Getenv("ARROYO_UDF_BENCH_ARG") {
+	case "bigint":
+		in = int64Input(n)
+	case "text":
+		in, typ = textInput(n), types.StringT
+	default:
+		t.Fatal("ARROYO_UDF_BENCH_ARG: bigint or text")
+	}
+	f := bindFunc(t, reg, os.Getenv("ARROYO_UDF_BENCH_FN"), typ)
+	for range iters {
+		if _, err := f(in, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
