@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/expr"
@@ -20,13 +21,14 @@ import (
 )
 
 // Benchmarks and checks of the Go SDK's paths: the example my_reverse
-// (the SDK's append form, an ASCII word at a time) against the built-in
+// (the SDK's batch form, straight-line words) against the built-in
 // reverse, and module loads in a new process (BenchmarkGoLoadProcess).
 
-// TestGoReverseMatchesBuiltin runs the Go example my_reverse over strings
-// of every length up to 40 (ASCII, multi-byte and mixed, so that both of
-// its loops and the switch between them run) and compares it with the
-// built-in reverse.
+// TestGoReverseMatchesBuiltin runs the Go example's my_reverse (its
+// straight-line path for ASCII values of 8 to 24 bytes and the loop it
+// hands the rest to) and my_reverse_append over strings of every length up
+// to 40 (ASCII, multi-byte and mixed, so that every path and the switches
+// between them run) and compares them with the built-in reverse.
 func TestGoReverseMatchesBuiltin(t *testing.T) {
 	h := newHost(t, wasm.Config{})
 	m := load(t, h, "reverse.wasm", wasmtest.Go(t, "examples/udfs/go/reverse"))
@@ -34,14 +36,27 @@ func TestGoReverseMatchesBuiltin(t *testing.T) {
 	if err := wasm.Register(reg, m); err != nil {
 		t.Fatal(err)
 	}
-	v := coldata.NewBytes(types.StringT, 0, 0)
-	var want []string
+	var all []string
 	for n := 0; n <= 40; n++ {
-		for _, s := range []string{
+		all = append(all,
 			strings.Repeat("abcdefghij", 4)[:n],
 			strings.Repeat("é", n),
-			strings.Repeat("abcdefgh", n/8) + "€" + strings.Repeat("x", n%8) + "ñ" + strings.Repeat("yz", n),
-		} {
+			strings.Repeat("abcdefgh", n/8)+"€"+strings.Repeat("x", n%8)+"ñ"+strings.Repeat("yz", n))
+	}
+	// The batches: every string in that order (my_reverse hands the batch
+	// to its general loop at the first, empty, string), and the ASCII
+	// strings of 8 to 24 bytes (its straight-line path) followed by all
+	// (the switch to the general loop in mid-batch).
+	var fast []string
+	for _, s := range all {
+		if len(s) >= 8 && len(s) <= 24 && utf8.RuneCountInString(s) == len(s) {
+			fast = append(fast, s)
+		}
+	}
+	for _, batch := range [][]string{all, append(fast, all...)} {
+		v := coldata.NewBytes(types.StringT, 0, 0)
+		var want []string
+		for _, s := range batch {
 			v.AppendString(s)
 			r := []rune(s)
 			for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
@@ -49,21 +64,21 @@ func TestGoReverseMatchesBuiltin(t *testing.T) {
 			}
 			want = append(want, string(r))
 		}
-	}
-	v.AppendNull()
-	for _, fn := range []string{"my_reverse", "reverse"} {
-		out, err := evalAny(t, reg, fn, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := out.(*coldata.Bytes)
-		for i, w := range want {
-			if got.IsNull(i) || got.GetString(i) != w {
-				t.Fatalf("%s(%q) = %q, want %q", fn, v.GetString(i), got.GetString(i), w)
+		v.AppendNull()
+		for _, fn := range []string{"my_reverse", "my_reverse_append", "reverse"} {
+			out, err := evalAny(t, reg, fn, v)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if !got.IsNull(len(want)) {
-			t.Fatalf("%s(NULL) = %q, want NULL", fn, got.GetString(len(want)))
+			got := out.(*coldata.Bytes)
+			for i, w := range want {
+				if got.IsNull(i) || got.GetString(i) != w {
+					t.Fatalf("%s(%q) = %q, want %q", fn, v.GetString(i), got.GetString(i), w)
+				}
+			}
+			if !got.IsNull(len(want)) {
+				t.Fatalf("%s(NULL) = %q, want NULL", fn, got.GetString(len(want)))
+			}
 		}
 	}
 }

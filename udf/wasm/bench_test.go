@@ -156,7 +156,7 @@ func benchReverse(b *testing.B, timeout time.Duration) {
 	for _, n := range batchSizes {
 		in := textInput(n)
 		for _, c := range []struct{ name, fn string }{
-			{"udf_go_my_reverse", "my_reverse"}, {"udf_c_reverse", "c_reverse"}, {"builtin_reverse", "reverse"},
+			{"udf_go_my_reverse", "my_reverse"}, {"udf_go_my_reverse_append", "my_reverse_append"}, {"udf_c_reverse", "c_reverse"}, {"builtin_reverse", "reverse"},
 			// The host's marshalling alone, and c_reverse written a byte
 			// at a time and 8 bytes at a time (testdata/strbench.c).
 			{"udf_c_echo", "s_echo"}, {"udf_c_rev_bytewise", "s_rev_bytewise"}, {"udf_c_rev_words", "s_rev_words"},
