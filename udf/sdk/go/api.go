@@ -255,19 +255,13 @@ func apply2[A, B, R any](f func(A, B) R, xs []A, ys []B, out []R) {
 	}
 }
 
-// text returns TEXT value i of the column at values with offsets offs,
-// viewing the input buffer.
-func text(values uint32, offs []uint32, i int) string {
-	return unsafe.String((*byte)(ptr(values+offs[i])), offs[i+1]-offs[i])
-}
-
 // textToText is Scalar1's loop for a function from TEXT to TEXT.
 func textToText(f func(string) string, d argDesc, n int, data []byte, offs []uint32) []byte {
-	in := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
-	offs = offs[:n+1]
-	for i := range n {
-		data = append(data, f(text(d.values, in, i))...)
-		offs[i+1] = uint32(len(data))
+	t := texts(d, n)
+	ends := offs[1 : n+1]
+	for i := range ends {
+		data = append(data, f(t.At(i))...)
+		ends[i] = uint32(len(data))
 	}
 	return data
 }
@@ -308,17 +302,22 @@ func AppendText1[A any](name string, f func(dst []byte, x A) []byte) {
 // appendTextToText is AppendText1's loop for a TEXT argument: each row's
 // string views the input buffer, each result is appended in place.
 func appendTextToText(f func([]byte, string) []byte, d argDesc, n int, data []byte, offs []uint32) []byte {
-	in := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
-	offs = offs[:n+1]
-	if need := int(in[n] - in[0]); cap(data) < need {
+	t := texts(d, n)
+	if need := t.Size(); cap(data) < need {
 		// Most functions' results are about as long as their arguments.
 		data = make([]byte, 0, need+need/4)
 	}
-	for i := range n {
-		data = f(data, text(d.values, in, i))
-		offs[i+1] = uint32(len(data))
+	ends := offs[1 : n+1]
+	for i := range ends {
+		data = f(data, t.At(i))
+		ends[i] = uint32(len(data))
 	}
 	return data
+}
+
+// texts returns the n TEXT values of the column d.
+func texts(d argDesc, n int) Texts {
+	return Texts{values: ptr(d.values), offs: unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)}
 }
 
 // Texts is a batch's column of TEXT values, viewing the input buffer:
@@ -356,7 +355,7 @@ func VectorText1(name string, f func(in Texts, dst []byte, ends []uint32) []byte
 		}
 		r.begin(in.n)
 		d := in.args[0]
-		t := Texts{values: ptr(d.values), offs: unsafe.Slice((*uint32)(ptr(d.offsets)), in.n+1)}
+		t := texts(d, in.n)
 		if need := t.Size(); cap(r.data) < need {
 			r.data = make([]byte, 0, need+need/4)
 		}
