@@ -317,8 +317,13 @@ func appendTextToText(f func([]byte, string) []byte, d argDesc, n int, data []by
 
 // texts returns the n TEXT values of the column d.
 func texts(d argDesc, n int) Texts {
+	if n == 0 { // the addresses may be 0
+		return Texts{offs: noOffsets[:]}
+	}
 	return Texts{values: ptr(d.values), offs: unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)}
 }
+
+var noOffsets = [1]uint32{0}
 
 // Texts is a batch's column of TEXT values, viewing the input buffer:
 // valid during the call only.
@@ -360,6 +365,9 @@ func VectorText1(name string, f func(in Texts, dst []byte, ends []uint32) []byte
 			r.data = make([]byte, 0, need+need/4)
 		}
 		r.data = f(t, r.data[:0], r.offs[1:in.n+1])
+		if in.n > 0 && r.offs[in.n] != uint32(len(r.data)) {
+			return fail(name + ": the last of ends is not the length of the results (VectorText1 sets ends[i] = len(dst) after each value)")
+		}
 		return r.finish(in.n)
 	})
 }
