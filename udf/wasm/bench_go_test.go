@@ -333,3 +333,14 @@ func TestBenchChild(t *testing.T) {
 		}
 	}
 }
+
+// TestGoTimeTimeRefused loads a module that registers a function of
+// time.Time: the SDK panics at registration, so the load fails, with the
+// SDK's message saying TIMESTAMP is an sdk.Timestamp.
+func TestGoTimeTimeRefused(t *testing.T) {
+	h := newHost(t, wasm.Config{})
+	_, err := h.Load(context.Background(), "timetime.wasm", wasmtest.Go(t, "spec/udfs/go/timetime"))
+	if err == nil || !strings.Contains(err.Error(), "next_hour: a TIMESTAMP argument 1 is an sdk.Timestamp") {
+		t.Fatalf("load: %v, want the SDK's message about sdk.Timestamp", err)
+	}
+}
