@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/arroyogo/arroyo/engine/coldata"
 	"github.com/arroyogo/arroyo/engine/expr"
@@ -20,13 +21,14 @@ import (
 )
 
 // Benchmarks and checks of the Go SDK's paths: the example my_reverse
-// (the SDK's append form, an ASCII word at a time) against the built-in
+// (the SDK's batch form, straight-line words) against the built-in
 // reverse, and module loads in a new process (BenchmarkGoLoadProcess).
 
-// TestGoReverseMatchesBuiltin runs the Go example my_reverse over strings
-// of every length up to 40 (ASCII, multi-byte and mixed, so that both of
-// its loops and the switch between them run) and compares it with the
-// built-in reverse.
+// TestGoReverseMatchesBuiltin runs the Go example's my_reverse (its
+// straight-line path for ASCII values of 8 to 24 bytes and the loop it
+// hands the rest to) and my_reverse_append over strings of every length up
+// to 40 (ASCII, multi-byte and mixed, so that every path and the switches
+// between them run) and compares them with the built-in reverse.
 func TestGoReverseMatchesBuiltin(t *testing.T) {
 	h := newHost(t, wasm.Config{})
 	m := load(t, h, "reverse.wasm", wasmtest.Go(t, "examples/udfs/go/reverse"))
@@ -34,14 +36,27 @@ func TestGoReverseMatchesBuiltin(t *testing.T) {
 	if err := wasm.Register(reg, m); err != nil {
 		t.Fatal(err)
 	}
-	v := coldata.NewBytes(types.StringT, 0, 0)
-	var want []string
+	var all []string
 	for n := 0; n <= 40; n++ {
-		for _, s := range []string{
+		all = append(all,
 			strings.Repeat("abcdefghij", 4)[:n],
 			strings.Repeat("é", n),
-			strings.Repeat("abcdefgh", n/8) + "€" + strings.Repeat("x", n%8) + "ñ" + strings.Repeat("yz", n),
-		} {
+			strings.Repeat("abcdefgh", n/8)+"€"+strings.Repeat("x", n%8)+"ñ"+strings.Repeat("yz", n))
+	}
+	// The batches: every string in that order (my_reverse hands the batch
+	// to its general loop at the first, empty, string), and the ASCII
+	// strings of 8 to 24 bytes (its straight-line path) followed by all
+	// (the switch to the general loop in mid-batch).
+	var fast []string
+	for _, s := range all {
+		if len(s) >= 8 && len(s) <= 24 && utf8.RuneCountInString(s) == len(s) {
+			fast = append(fast, s)
+		}
+	}
+	for _, batch := range [][]string{all, append(fast, all...)} {
+		v := coldata.NewBytes(types.StringT, 0, 0)
+		var want []string
+		for _, s := range batch {
 			v.AppendString(s)
 			r := []rune(s)
 			for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
@@ -49,21 +64,21 @@ func TestGoReverseMatchesBuiltin(t *testing.T) {
 			}
 			want = append(want, string(r))
 		}
-	}
-	v.AppendNull()
-	for _, fn := range []string{"my_reverse", "reverse"} {
-		out, err := evalAny(t, reg, fn, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := out.(*coldata.Bytes)
-		for i, w := range want {
-			if got.IsNull(i) || got.GetString(i) != w {
-				t.Fatalf("%s(%q) = %q, want %q", fn, v.GetString(i), got.GetString(i), w)
+		v.AppendNull()
+		for _, fn := range []string{"my_reverse", "my_reverse_append", "reverse"} {
+			out, err := evalAny(t, reg, fn, v)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if !got.IsNull(len(want)) {
-			t.Fatalf("%s(NULL) = %q, want NULL", fn, got.GetString(len(want)))
+			got := out.(*coldata.Bytes)
+			for i, w := range want {
+				if got.IsNull(i) || got.GetString(i) != w {
+					t.Fatalf("%s(%q) = %q, want %q", fn, v.GetString(i), got.GetString(i), w)
+				}
+			}
+			if !got.IsNull(len(want)) {
+				t.Fatalf("%s(NULL) = %q, want NULL", fn, got.GetString(len(want)))
+			}
 		}
 	}
 }
@@ -257,5 +272,75 @@ func BenchmarkGoScalarInline(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBenchChild calls one scalar UDF over batches, for instruction counts
+// under callgrind, which cannot run the benchmarks themselves (they build
+// modules in child processes, and callgrind fails at their SIGCHLD). It
+// is skipped unless ARROYO_UDF_BENCH_CHILD names a module; then
+// ARROYO_UDF_BENCH_FN is the function, ARROYO_UDF_BENCH_ARG its argument
+// ("bigint", or "text": the strings of BenchmarkScalarReverse),
+// ARROYO_UDF_BENCH_ROWS the batch size, ARROYO_UDF_BENCH_ITERS the
+// batches, ARROYO_UDF_BENCH_CACHE the compilation cache and
+// ARROYO_UDF_BENCH_LIMIT "off" for no time limit. Run it with two counts
+// of batches and take the difference, which removes the setup:
+//
+//	ARROYO_UDF_BENCH_CHILD=reverse.wasm ARROYO_UDF_BENCH_FN=my_reverse ARROYO_UDF_BENCH_ARG=text \
+//	ARROYO_UDF_BENCH_ROWS=8192 ARROYO_UDF_BENCH_ITERS=10 ARROYO_UDF_BENCH_CACHE=/tmp/c \
+//	GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind ./wasm.test -test.run '^TestBenchChild$'
+func TestBenchChild(t *testing.T) {
+	path := os.Getenv("ARROYO_UDF_BENCH_CHILD")
+	if path == "" {
+		t.Skip("run by hand under callgrind")
+	}
+	wasmBytes, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(os.Getenv("ARROYO_UDF_BENCH_ROWS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iters, err := strconv.Atoi(os.Getenv("ARROYO_UDF_BENCH_ITERS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := wasm.Config{CacheDir: os.Getenv("ARROYO_UDF_BENCH_CACHE")}
+	if os.Getenv("ARROYO_UDF_BENCH_LIMIT") == "off" {
+		cfg.CallTimeout = -1
+	}
+	h := newHost(t, cfg)
+	m := load(t, h, filepath.Base(path), wasmBytes)
+	reg := expr.Builtins().Scope()
+	if err := wasm.Register(reg, m); err != nil {
+		t.Fatal(err)
+	}
+	var in []coldata.Vector
+	typ := types.Int64T
+	switch os.Getenv("ARROYO_UDF_BENCH_ARG") {
+	case "bigint":
+		in = int64Input(n)
+	case "text":
+		in, typ = textInput(n), types.StringT
+	default:
+		t.Fatal("ARROYO_UDF_BENCH_ARG: bigint or text")
+	}
+	f := bindFunc(t, reg, os.Getenv("ARROYO_UDF_BENCH_FN"), typ)
+	for range iters {
+		if _, err := f(in, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGoTimeTimeRefused loads a module that registers a function of
+// time.Time: the SDK panics at registration, so the load fails, with the
+// SDK's message saying TIMESTAMP is an sdk.Timestamp.
+func TestGoTimeTimeRefused(t *testing.T) {
+	h := newHost(t, wasm.Config{})
+	_, err := h.Load(context.Background(), "timetime.wasm", wasmtest.Go(t, "spec/udfs/go/timetime"))
+	if err == nil || !strings.Contains(err.Error(), "next_hour: a TIMESTAMP argument 1 is an sdk.Timestamp") {
+		t.Fatalf("load: %v, want the SDK's message about sdk.Timestamp", err)
 	}
 }

@@ -25,7 +25,7 @@ import (
 var batchSizes = []int{1024, 8192}
 
 // bindFunc resolves and binds fn of reg (or a built-in) for args.
-func bindFunc(b *testing.B, reg *expr.Registry, fn string, args ...types.Type) func(args []coldata.Vector, n int) (coldata.Vector, error) {
+func bindFunc(b testing.TB, reg *expr.Registry, fn string, args ...types.Type) func(args []coldata.Vector, n int) (coldata.Vector, error) {
 	f, ok := reg.Lookup(fn)
 	if !ok {
 		b.Fatalf("no function %s", fn)
@@ -154,13 +154,9 @@ func benchReverse(b *testing.B, timeout time.Duration) {
 		b.Fatal(err)
 	}
 	for _, n := range batchSizes {
-		v := coldata.NewBytes(types.StringT, n, n*16)
-		for i := 0; i < n; i++ {
-			v.AppendString(fmt.Sprintf("row %08d text", i))
-		}
-		in := []coldata.Vector{v}
+		in := textInput(n)
 		for _, c := range []struct{ name, fn string }{
-			{"udf_go_my_reverse", "my_reverse"}, {"udf_c_reverse", "c_reverse"}, {"builtin_reverse", "reverse"},
+			{"udf_go_my_reverse", "my_reverse"}, {"udf_go_my_reverse_append", "my_reverse_append"}, {"udf_c_reverse", "c_reverse"}, {"builtin_reverse", "reverse"},
 			// The host's marshalling alone, and c_reverse written a byte
 			// at a time and 8 bytes at a time (testdata/strbench.c).
 			{"udf_c_echo", "s_echo"}, {"udf_c_rev_bytewise", "s_rev_bytewise"}, {"udf_c_rev_words", "s_rev_words"},
@@ -171,6 +167,15 @@ func benchReverse(b *testing.B, timeout time.Duration) {
 			})
 		}
 	}
+}
+
+// textInput is one TEXT column of n 17-byte ASCII strings.
+func textInput(n int) []coldata.Vector {
+	v := coldata.NewBytes(types.StringT, n, n*17)
+	for i := 0; i < n; i++ {
+		v.AppendString(fmt.Sprintf("row %08d text", i))
+	}
+	return []coldata.Vector{v}
 }
 
 // BenchmarkMedian aggregates a batch into 64 groups and takes the results

@@ -91,6 +91,7 @@ func TestHostileCalls(t *testing.T) {
 		{"spec/udfs/go/hostile", "boom", ints(1, 13), "udf boom: guest trapped: wasm error: unreachable; guest output: panic: unlucky number 13"},
 		{"spec/udfs/go/hostile", "hog", ints(make([]int64, 64)...), "(its memory reached the limit of 16 MiB (udf.memory_limit)"},
 		{"spec/udfs/go/hostile", "spin", ints(-1), "udf spin: call exceeded the time limit of 300ms (udf.call_timeout)"},
+		{"spec/udfs/go/hostile", "bad_ends", vec(types.StringT, "ab", "c"), "udf bad_ends failed: bad_ends: the last of ends is not the length of the results"},
 	} {
 		t.Run(c.file+"/"+c.fn, func(t *testing.T) {
 			h := long

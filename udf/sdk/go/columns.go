@@ -1,22 +1,23 @@
 package sdk
 
-import (
-	"time"
-	"unsafe"
-)
+import "unsafe"
 
-// col decodes one argument's column into a []A, reusing its buffers from
-// batch to batch. Fixed-width values of a plain type are not copied: the
-// slice views the input buffer.
-type col[A any] struct {
+// The column code is not generic: a Go type's values are read and written
+// through its layout, which its kind fixes (a plain fixed-width type is
+// its values; string, JSON and []byte start with a data pointer and a
+// length; a pointer type is a pointer). Generic code instantiated per
+// registration is only the row loops (api.go): a Go module's code is
+// what a cached load spends its time validating (docs/RATIONALE.md, "Go
+// UDFs: ...").
+
+// column decodes one argument's column, reusing its buffers from batch to
+// batch.
+type column struct {
 	k     kind
-	vals  []A
 	strs  []string
 	bytes [][]byte
-	times []time.Time
+	ptrs  []unsafe.Pointer
 }
-
-func newCol[A any](fn, what string) *col[A] { return &col[A]{k: kindOf[A](fn, what)} }
 
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
@@ -32,124 +33,88 @@ func bitmap(addr uint32, n int) []byte {
 	return unsafe.Slice((*byte)(ptr(addr)), (n+7)/8)
 }
 
-// read decodes n values of the column d.
-func (c *col[A]) read(d argDesc, n int) []A {
+// read decodes n > 0 values of the column d and returns the address of
+// the first, laid out as the column's Go type: fixed-width values of a
+// plain type are not copied (the address is in the input buffer).
+func (c *column) read(d argDesc, n int) unsafe.Pointer {
+	var elem unsafe.Pointer // the first value, plain
+	var size uintptr        // the distance between values
+	switch c.k.base {
+	case kString, kJSON:
+		offs := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
+		c.strs = grow(c.strs, n)
+		strs := c.strs
+		for i := range strs {
+			strs[i] = unsafe.String((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
+		}
+		elem, size = unsafe.Pointer(&strs[0]), unsafe.Sizeof("")
+	case kBytes:
+		offs := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
+		c.bytes = grow(c.bytes, n)
+		bs := c.bytes
+		for i := range bs {
+			bs[i] = unsafe.Slice((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
+		}
+		elem, size = unsafe.Pointer(&bs[0]), unsafe.Sizeof([]byte(nil))
+	default:
+		elem, size = ptr(d.values), uintptr(c.k.width())
+	}
+	if !c.k.nullable {
+		return elem
+	}
+	// A pointer type: a pointer to each value, nil for NULL.
+	nulls := bitmap(d.nulls, n)
+	c.ptrs = grow(c.ptrs, n)
+	for i := range c.ptrs {
+		if isNull(nulls, i) {
+			c.ptrs[i] = nil
+		} else {
+			c.ptrs[i] = unsafe.Add(elem, uintptr(i)*size)
+		}
+	}
+	return unsafe.Pointer(&c.ptrs[0])
+}
+
+// args returns n values of the column d as a []A (A is the column's Go
+// type).
+func args[A any](c *column, d argDesc, n int) []A {
 	if n == 0 {
 		return nil
 	}
-	nulls := bitmap(d.nulls, n)
-	var zero A
-	switch c.k.base {
-	case kString, kJSON, kBytes:
-		offs := unsafe.Slice((*uint32)(ptr(d.offsets)), n+1)
-		if c.k.base == kBytes {
-			c.bytes = grow(c.bytes, n)
-			for i := range n {
-				c.bytes[i] = unsafe.Slice((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
-			}
-			if !c.k.nullable {
-				return unsafe.Slice((*A)(unsafe.Pointer(unsafe.SliceData(c.bytes))), n)
-			}
-			c.vals = grow(c.vals, n)
-			for i := range n {
-				if isNull(nulls, i) {
-					c.vals[i] = zero
-				} else {
-					p := unsafe.Pointer(&c.bytes[i])
-					c.vals[i] = *(*A)(unsafe.Pointer(&p))
-				}
-			}
-			return c.vals
-		}
-		c.strs = grow(c.strs, n)
-		strs := c.strs
-		i := 0
-		for ; i+4 <= n; i += 4 { // unrolled: see apply1
-			strs[i] = unsafe.String((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
-			strs[i+1] = unsafe.String((*byte)(ptr(d.values+offs[i+1])), offs[i+2]-offs[i+1])
-			strs[i+2] = unsafe.String((*byte)(ptr(d.values+offs[i+2])), offs[i+3]-offs[i+2])
-			strs[i+3] = unsafe.String((*byte)(ptr(d.values+offs[i+3])), offs[i+4]-offs[i+3])
-		}
-		for ; i < n; i++ {
-			strs[i] = unsafe.String((*byte)(ptr(d.values+offs[i])), offs[i+1]-offs[i])
-		}
-		if !c.k.nullable {
-			return unsafe.Slice((*A)(unsafe.Pointer(unsafe.SliceData(c.strs))), n)
-		}
-		c.vals = grow(c.vals, n)
-		for i := range n {
-			if isNull(nulls, i) {
-				c.vals[i] = zero
-			} else {
-				p := unsafe.Pointer(&c.strs[i])
-				c.vals[i] = *(*A)(unsafe.Pointer(&p))
-			}
-		}
-		return c.vals
-	case kTime:
-		ns := unsafe.Slice((*int64)(ptr(d.values)), n)
-		c.times = grow(c.times, n)
-		for i, v := range ns {
-			c.times[i] = time.Unix(0, v).UTC()
-		}
-		if !c.k.nullable {
-			return unsafe.Slice((*A)(unsafe.Pointer(unsafe.SliceData(c.times))), n)
-		}
-		c.vals = grow(c.vals, n)
-		for i := range n {
-			if isNull(nulls, i) {
-				c.vals[i] = zero
-			} else {
-				p := unsafe.Pointer(&c.times[i])
-				c.vals[i] = *(*A)(unsafe.Pointer(&p))
-			}
-		}
-		return c.vals
-	}
-	if !c.k.nullable {
-		return unsafe.Slice((*A)(ptr(d.values)), n)
-	}
-	w := uintptr(c.k.width())
-	c.vals = grow(c.vals, n)
-	for i := range n {
-		if isNull(nulls, i) {
-			c.vals[i] = zero
-		} else {
-			p := unsafe.Pointer(uintptr(d.values) + uintptr(i)*w)
-			c.vals[i] = *(*A)(unsafe.Pointer(&p))
-		}
-	}
-	return c.vals
+	return unsafe.Slice((*A)(c.read(d, n)), n)
 }
 
 // lists returns the n+1 list offsets of an aggregate's argument.
 func lists(d argDesc, n int) []uint32 { return unsafe.Slice((*uint32)(ptr(d.lists)), n+1) }
 
-// res collects a result column of type R and encodes it for the host.
-type res[R any] struct {
+// result collects a result column and encodes it for the host.
+type result struct {
 	k       kind
-	vals    []R
 	nulls   []byte
 	anyNull bool
-	fixed   []uint64
+	fixed   []uint64         // fixed-width values, encoded
+	ptrs    []unsafe.Pointer // results of a fixed-width pointer type
 	offs    []uint32
 	data    []byte
 }
 
-func newRes[R any](fn string) *res[R] { return &res[R]{k: kindOf[R](fn, "result")} }
-
-// decl is the result as the manifest declares it: nullable when R is a
-// pointer or the function reports NULL with a bool.
-func (r *res[R]) decl(ok bool) kind {
+// decl is the result as the manifest declares it: nullable when its type
+// is a pointer or the function reports NULL with a bool.
+func (r *result) decl(ok bool) kind {
 	k := r.k
 	k.nullable = k.nullable || ok
 	return k
 }
 
-// begin returns the buffer for n results. Bytes-like results are not
-// stored there but encoded as they come (put), so a function may return a
-// string or slice that it reuses for the next row.
-func (r *res[R]) begin(n int) []R {
+func (r *result) bytesLike() bool {
+	return r.k.base == kString || r.k.base == kJSON || r.k.base == kBytes
+}
+
+// begin prepares for n results and returns where fixed-width ones go,
+// laid out as the result's Go type (nil for bytes-like results, which are
+// encoded as they come by put: a function may return a string or slice
+// that it reuses for the next row).
+func (r *result) begin(n int) unsafe.Pointer {
 	r.nulls = grow(r.nulls, (n+7)/8)
 	clear(r.nulls)
 	r.anyNull = false
@@ -159,17 +124,30 @@ func (r *res[R]) begin(n int) []R {
 		r.data = r.data[:0]
 		return nil
 	}
-	r.vals = grow(r.vals, n)
-	return r.vals
+	if n == 0 {
+		return nil
+	}
+	r.fixed = grow(r.fixed, (n*r.k.width()+7)/8)
+	if r.k.nullable {
+		r.ptrs = grow(r.ptrs, n)
+		return unsafe.Pointer(&r.ptrs[0])
+	}
+	return unsafe.Pointer(&r.fixed[0])
 }
 
-func (r *res[R]) bytesLike() bool {
-	return r.k.base == kString || r.k.base == kJSON || r.k.base == kBytes
+// out returns the buffer begin prepared as a []R.
+func out[R any](r *result, n int) []R {
+	p := r.begin(n)
+	if p == nil {
+		return nil
+	}
+	return unsafe.Slice((*R)(p), n)
 }
 
-// put encodes result i of a bytes-like type (results come in order).
-func (r *res[R]) put(i int, v R) {
-	p := unsafe.Pointer(&v)
+// put encodes bytes-like result i (results come in order) from the value
+// at p: a string or a []byte (both start with the data pointer and the
+// length), or for a pointer type a pointer to one.
+func (r *result) put(i int, p unsafe.Pointer) {
 	if r.k.nullable {
 		p = *(*unsafe.Pointer)(p)
 		if p == nil {
@@ -177,36 +155,30 @@ func (r *res[R]) put(i int, v R) {
 			return
 		}
 	}
-	var s string
-	if r.k.base == kBytes {
-		b := *(*[]byte)(p)
-		s = unsafe.String(unsafe.SliceData(b), len(b))
-	} else {
-		s = *(*string)(p)
-	}
 	// copy, not a byte loop: Go's memmove is one memory.copy, while every
 	// iteration of a Go loop in WebAssembly goes through a dispatch.
-	r.data = append(r.data, s...)
+	r.data = append(r.data, *(*string)(p)...)
 	r.offs[i+1] = uint32(len(r.data))
 }
 
-// putNull makes result i of a bytes-like type NULL.
-func (r *res[R]) putNull(i int) {
+// putNull makes bytes-like result i NULL.
+func (r *result) putNull(i int) {
 	r.setNull(i)
 	r.offs[i+1] = uint32(len(r.data))
 }
 
-func (r *res[R]) setNull(i int) {
+func (r *result) setNull(i int) {
 	r.nulls[i>>3] |= 1 << (uint(i) & 7)
 	r.anyNull = true
 }
 
-// store sets result i: a fixed-width one in the buffer begin returned,
-// a bytes-like one encoded at once; ok false makes it NULL.
-func (r *res[R]) store(out []R, i int, v R, ok bool) {
+// store sets result i to the value at p: a fixed-width one in the buffer
+// begin returned (out), a bytes-like one encoded at once; ok false makes
+// it NULL.
+func store[R any](r *result, out []R, i int, v R, ok bool) {
 	if out == nil {
 		if ok {
-			r.put(i, v)
+			r.put(i, unsafe.Pointer(&v))
 		} else {
 			r.putNull(i)
 		}
@@ -219,48 +191,29 @@ func (r *res[R]) store(out []R, i int, v R, ok bool) {
 }
 
 // finish encodes the n results and returns the descriptor.
-func (r *res[R]) finish(n int) *output {
+func (r *result) finish(n int) *output {
 	outDesc = output{}
 	outDesc[1] = uint32(n)
 	if n == 0 {
 		return &outDesc
 	}
-	switch r.k.base {
-	case kString, kJSON, kBytes:
+	if r.bytesLike() {
 		if len(r.data) == 0 {
 			r.data = append(r.data, 0)[:0]
 		}
 		outDesc[3] = addrOf(unsafe.SliceData(r.data))
 		outDesc[4] = addrOf(&r.offs[0])
-	case kTime:
-		r.fixed = grow(r.fixed, n)
-		for i := range n {
-			p := unsafe.Pointer(&r.vals[i])
-			if r.k.nullable {
-				p = *(*unsafe.Pointer)(p)
+	} else {
+		if r.k.nullable {
+			w := r.k.width()
+			dst := unsafe.Slice((*byte)(unsafe.Pointer(&r.fixed[0])), n*w)
+			for i, p := range r.ptrs[:n] {
 				if p == nil {
 					r.setNull(i)
 					continue
 				}
+				copy(dst[i*w:(i+1)*w], unsafe.Slice((*byte)(p), w))
 			}
-			r.fixed[i] = uint64((*time.Time)(p).UnixNano())
-		}
-		outDesc[3] = addrOf(&r.fixed[0])
-	default:
-		if !r.k.nullable {
-			outDesc[3] = uint32(uintptr(unsafe.Pointer(&r.vals[0])))
-			break
-		}
-		w := r.k.width()
-		r.fixed = grow(r.fixed, (n*w+7)/8)
-		dst := unsafe.Slice((*byte)(unsafe.Pointer(&r.fixed[0])), n*w)
-		for i := range n {
-			p := *(*unsafe.Pointer)(unsafe.Pointer(&r.vals[i]))
-			if p == nil {
-				r.setNull(i)
-				continue
-			}
-			copy(dst[i*w:(i+1)*w], unsafe.Slice((*byte)(p), w))
 		}
 		outDesc[3] = addrOf(&r.fixed[0])
 	}

@@ -42,6 +42,10 @@ func Inline(fns func(b *Batch)) {
 			panic("arroyo udf sdk: " + name + ": InlineScalar1 takes plain fixed-width types (bool, integers, floats); use Scalar1")
 		}
 		var buf []uint64
+		// One Batch per function, reused: fns is a func value, so a
+		// Batch it is passed escapes, and a new one would be an
+		// allocation per batch.
+		bt := new(Batch)
 		register(name, false, []kind{a}, r, func(in *input) *output {
 			if len(in.args) != 1 {
 				return fail(name + ": wrong argument count")
@@ -52,8 +56,8 @@ func Inline(fns func(b *Batch)) {
 				return &outDesc
 			}
 			buf = grow(buf, (in.n*r.width()+7)/8)
-			b := Batch{target: t, n: in.n, in: ptr(in.args[0].values), out: unsafe.Pointer(&buf[0])}
-			fns(&b)
+			*bt = Batch{target: t, n: in.n, in: ptr(in.args[0].values), out: unsafe.Pointer(&buf[0])}
+			fns(bt)
 			outDesc[3] = addrOf(&buf[0])
 			return &outDesc
 		})

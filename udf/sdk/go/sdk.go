@@ -20,7 +20,8 @@
 // initializers when the host instantiates it and never calls main.
 //
 // Types: bool, int8..int64, uint8..uint64, float32, float64, string
-// (TEXT), []byte (BYTEA), time.Time (TIMESTAMP, UTC) and JSON (JSON text).
+// (TEXT), []byte (BYTEA), Timestamp (TIMESTAMP: nanoseconds since 1970
+// UTC) and JSON (JSON text).
 // NULL: an argument of pointer type (*int64, *string ...) is nullable and
 // receives nil for NULL; an argument of a plain type is not, and the host
 // does not call the function for rows where it is NULL (their result is
@@ -35,21 +36,27 @@
 // The SDK decodes each batch's columns once, without reflection; the
 // function is called once per row (once per group for an aggregate), or,
 // declared through Inline, has its body inlined into the row loop.
-// AppendText1 appends TEXT results straight into the result column. It
-// has no dependencies beyond the standard library.
+// AppendText1 appends TEXT results straight into the result column, and
+// VectorText1 computes a TEXT function over a whole batch. It has no
+// dependencies beyond the standard library, and imports only unsafe: a
+// module links no more of Go's library than its own code uses (each load
+// validates all of a module's code).
 package sdk
 
-import (
-	"strings"
-	"time"
-	"unsafe"
-)
+import "unsafe"
 
 // ABIVersion is the version of the host ABI this SDK speaks.
 const ABIVersion = 1
 
 // JSON is JSON text, a JSON column's value.
 type JSON string
+
+// Timestamp is a TIMESTAMP value: nanoseconds since 1970-01-01 00:00 UTC.
+// It is not a time.Time so that a module need not link package time
+// (about a tenth of a small module's code, which every load validates);
+// convert with time.Unix(0, int64(ts)).UTC() and
+// sdk.Timestamp(t.UnixNano()).
+type Timestamp int64
 
 type fn struct {
 	line string
@@ -64,36 +71,35 @@ func register(name string, agg bool, args []kind, res kind, call func(in *input)
 		panic("arroyo udf sdk: function " + name + " registered twice")
 	}
 	names[name] = true
-	var b strings.Builder
+	var b []byte
 	if agg {
-		b.WriteString("aggregate ")
+		b = append(b, "aggregate "...)
 	} else {
-		b.WriteString("scalar ")
+		b = append(b, "scalar "...)
 	}
-	b.WriteString(name)
-	b.WriteByte('(')
+	b = append(b, name...)
+	b = append(b, '(')
 	for i, a := range args {
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		b.WriteString(a.sql())
+		b = append(b, a.sql()...)
 	}
-	b.WriteString(") -> ")
-	b.WriteString(res.sql())
-	funcs = append(funcs, fn{line: b.String(), call: call})
+	b = append(b, ") -> "...)
+	b = append(b, res.sql()...)
+	funcs = append(funcs, fn{line: string(b), call: call})
 }
 
 var manifestText []byte
 
 func manifest() []byte {
 	if manifestText == nil {
-		var b strings.Builder
-		b.WriteString("arroyo-udf 1\n")
+		b := []byte("arroyo-udf 1\n")
 		for _, f := range funcs {
-			b.WriteString(f.line)
-			b.WriteByte('\n')
+			b = append(b, f.line...)
+			b = append(b, '\n')
 		}
-		manifestText = []byte(b.String())
+		manifestText = b
 	}
 	return manifestText
 }
@@ -150,7 +156,13 @@ func (k kind) width() int { return widths[k.base] }
 // reflection).
 func kindOf[T any](fn, what string) kind {
 	var zero T
-	switch any(zero).(type) {
+	return kindOfValue(any(zero), fn, what)
+}
+
+// kindOfValue is kindOf of the type of zero (not generic: its code is in
+// a module once).
+func kindOfValue(zero any, fn, what string) kind {
+	switch zero.(type) {
 	case bool:
 		return kind{kBool, false}
 	case int8:
@@ -177,7 +189,7 @@ func kindOf[T any](fn, what string) kind {
 		return kind{kString, false}
 	case []byte:
 		return kind{kBytes, false}
-	case time.Time:
+	case Timestamp:
 		return kind{kTime, false}
 	case JSON:
 		return kind{kJSON, false}
@@ -207,12 +219,15 @@ func kindOf[T any](fn, what string) kind {
 		return kind{kString, true}
 	case *[]byte:
 		return kind{kBytes, true}
-	case *time.Time:
+	case *Timestamp:
 		return kind{kTime, true}
 	case *JSON:
 		return kind{kJSON, true}
 	}
-	panic("arroyo udf sdk: " + fn + ": unsupported " + what + " type (use bool, int8..int64, uint8..uint64, float32, float64, string, []byte, time.Time, sdk.JSON, or a pointer to one for NULL)")
+	if _, ok := zero.(interface{ UnixNano() int64 }); ok {
+		panic("arroyo udf sdk: " + fn + ": a TIMESTAMP " + what + " is an sdk.Timestamp (nanoseconds since 1970 UTC), not a time.Time: convert with time.Unix(0, int64(ts)).UTC() and sdk.Timestamp(t.UnixNano())")
+	}
+	panic("arroyo udf sdk: " + fn + ": unsupported " + what + " type (use bool, int8..int64, uint8..uint64, float32, float64, string, []byte, sdk.Timestamp, sdk.JSON, or a pointer to one for NULL)")
 }
 
 // ptr converts a guest address to a pointer. In a wasm module addresses

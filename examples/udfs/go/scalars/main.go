@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"math"
 	"strings"
-	"time"
 
 	sdk "github.com/arroyogo/arroyo/udf/sdk/go"
 )
@@ -48,7 +47,9 @@ func init() {
 		}
 		return out
 	})
-	sdk.Scalar1("add_hour", func(t time.Time) time.Time { return t.Add(time.Hour) })
+	// TIMESTAMP is nanoseconds since 1970 UTC (the module does not import
+	// package time, which would add to its code: see docs/udfs.md).
+	sdk.Scalar1("add_hour", func(t sdk.Timestamp) sdk.Timestamp { return t + 3600e9 })
 	sdk.Scalar1("json_kind", func(j sdk.JSON) string {
 		s := strings.TrimSpace(string(j))
 		if s == "" {

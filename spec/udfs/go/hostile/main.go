@@ -1,5 +1,6 @@
 // Command hostile is a UDF module that misbehaves on purpose, for the
-// host's sandbox tests: a panic, unbounded memory, an endless loop.
+// host's sandbox tests: a panic, unbounded memory, an endless loop, a
+// batch function whose results do not match its ends.
 package main
 
 import (
@@ -30,6 +31,13 @@ func init() {
 			x = x*3 | math.MinInt64
 		}
 		return x
+	})
+	// bad_ends appends its results but never sets ends.
+	sdk.VectorText1("bad_ends", func(in sdk.Texts, dst []byte, ends []uint32) []byte {
+		for i := range ends {
+			dst = append(dst, in.At(i)...)
+		}
+		return dst
 	})
 }
 
