@@ -118,6 +118,7 @@ var layering = []struct {
 	{"examples/udfs/go/median", []string{"udf/sdk/go"}, nil},
 	{"spec/udfs/go/hostile", []string{"udf/sdk/go"}, nil},
 	{"spec/udfs/go/clash", []string{"udf/sdk/go"}, nil},
+	{"spec/udfs/go/timetime", []string{"udf/sdk/go"}, nil},
 }
 
 func TestLayering(t *testing.T) {

@@ -31,7 +31,7 @@ import (
 // between them run) and compares them with the built-in reverse.
 func TestGoReverseMatchesBuiltin(t *testing.T) {
 	h := newHost(t, wasm.Config{})
-	m := load(t, h, "reverse.wasm", wasmtest.Go(t, "examples/udfs/go/reverse"))
+	m := load(t, h, "reverse.wasm", wasmtest.GoTags(t, "examples/udfs/go/reverse", "appendform"))
 	reg := expr.Builtins().Scope()
 	if err := wasm.Register(reg, m); err != nil {
 		t.Fatal(err)

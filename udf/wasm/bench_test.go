@@ -142,7 +142,7 @@ func BenchmarkScalarReverse(b *testing.B) {
 
 func benchReverse(b *testing.B, timeout time.Duration) {
 	h := newHost(b, wasm.Config{CallTimeout: timeout})
-	m := load(b, h, "reverse.wasm", wasmtest.Go(b, "examples/udfs/go/reverse"))
+	m := load(b, h, "reverse.wasm", wasmtest.GoTags(b, "examples/udfs/go/reverse", "appendform"))
 	c := load(b, h, "udfs.wasm", cModule(b))
 	sb, err := os.ReadFile(wasmtest.CPath(b, "udf/wasm/testdata/strbench.c"))
 	if err != nil {

@@ -64,27 +64,46 @@ func outDir(t testing.TB) string {
 // file's path.
 func GoPath(t testing.TB, pkg string) string {
 	t.Helper()
+	return GoTagsPath(t, pkg, "")
+}
+
+// GoTagsPath is GoPath with the build tags tags (comma-separated, as go
+// build's -tags takes them; "" for none).
+func GoTagsPath(t testing.TB, pkg, tags string) string {
+	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	if p, ok := built[pkg]; ok {
+	key := pkg + "#" + tags
+	if p, ok := built[key]; ok {
 		return p
 	}
 	root := Root(t)
-	out := filepath.Join(outDir(t), strings.ReplaceAll(pkg, "/", "_")+".wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, ".")
+	name := strings.ReplaceAll(pkg, "/", "_")
+	if tags != "" {
+		name += "_" + strings.ReplaceAll(tags, ",", "_")
+	}
+	out := filepath.Join(outDir(t), name+".wasm")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-tags="+tags, "-o", out, ".")
 	cmd.Dir = filepath.Join(root, pkg)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOWORK=off")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("wasmtest: build %s: %v\n%s", pkg, err, b)
+		t.Fatalf("wasmtest: build %s (tags %q): %v\n%s", pkg, tags, err, b)
 	}
-	built[pkg] = out
+	built[key] = out
 	return out
 }
 
 // Go builds the Go UDF module in pkg and returns its bytes.
 func Go(t testing.TB, pkg string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(GoPath(t, pkg))
+	return GoTags(t, pkg, "")
+}
+
+// GoTags builds the Go UDF module in pkg with the build tags tags and
+// returns its bytes.
+func GoTags(t testing.TB, pkg, tags string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(GoTagsPath(t, pkg, tags))
 	if err != nil {
 		t.Fatal(err)
 	}

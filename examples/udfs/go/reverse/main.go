@@ -1,8 +1,10 @@
 // Command reverse is a UDF module with one function, my_reverse(TEXT) -> TEXT:
-// the text with its characters (code points) in reverse order. It is
-// written twice: my_reverse computes a batch in one loop (sdk.VectorText1,
-// the fast form), my_reverse_append a value per call (sdk.AppendText1, the
-// simple form).
+// the text with its characters (code points) in reverse order, computed a
+// batch in one loop (sdk.VectorText1, the fast form). Built with the tag
+// appendform (append.go) it also exports my_reverse_append, the same
+// function a value per call (sdk.AppendText1, the simple form), which the
+// benchmarks compare; the default build exports one function, as a UDF
+// stored through the REST API must.
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o reverse.wasm .
 package main
@@ -17,7 +19,6 @@ import (
 
 func init() {
 	sdk.VectorText1("my_reverse", reverseAll)
-	sdk.AppendText1("my_reverse_append", appendReverse)
 }
 
 func main() {}
