@@ -277,9 +277,17 @@ start() {
   configure
   # A cluster id is 16 random bytes in URL-safe base64 without padding
   # (what kafka-storage random-uuid prints, without starting a JVM for it).
+  # Like Kafka's Uuid.randomUuid, never one that starts with '-': the
+  # storage tool's argument parser would read it as an option (1 run in 64
+  # failed so: "argument --cluster-id/-t: expected one argument").
   local cluster
-  cluster="$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')"
-  java_cmd kafka.tools.StorageTool format -t "$cluster" -c "$run/server.properties" \
+  cluster="$(python3 -c 'import base64, os
+while True:
+    s = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    if not s.startswith("-"):
+        break
+print(s)')"
+  java_cmd kafka.tools.StorageTool format --cluster-id="$cluster" -c "$run/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$user,password=$password]" \
     --add-scram "SCRAM-SHA-512=[name=$user,password=$password]" >>"$run/server.log" 2>&1 ||
     { log_tail; die "kafka-storage format failed"; }
