@@ -310,8 +310,14 @@ func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot
 	copy(out.Groups, sn.Groups)
 	nref := 0
 	for i := range out.Groups {
-		if d.referable(&out.Groups[i]) {
+		g := &out.Groups[i]
+		switch {
+		case d.referable(g):
 			nref++
+		case g.Data == nil && g.Ref != nil:
+			// Its bytes are gone and this writer's last checkpoint
+			// does not have them: nothing can be written.
+			return 0, 0, nil, nil, 0, fmt.Errorf("state of key group %d is a part of %s that this writer's last checkpoint (%d) does not have", g.Group, g.Ref.File, d.last)
 		}
 	}
 	var own []state.PartRef // the references' storage, one allocation
@@ -365,7 +371,14 @@ func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot
 // this one refers to it.
 func (d *Dir) referable(g *state.GroupState) bool {
 	s := g.Slot
-	return s != nil && d.written && s.Writer == d.id && s.Epoch == d.last && s.Ref.Length == int64(len(g.Data)) && len(g.Data) > 0
+	if s == nil || !d.written || s.Writer != d.id || s.Epoch != d.last {
+		return false
+	}
+	if g.Data == nil {
+		// Its owner dropped the bytes once written (g.Ref is the slot's).
+		return g.Ref != nil && s.Ref.Length > 0
+	}
+	return s.Ref.Length == int64(len(g.Data)) && len(g.Data) > 0
 }
 
 // prune deletes the checkpoints beyond Keep (older than latest) and the

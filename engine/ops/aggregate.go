@@ -60,6 +60,8 @@ type Aggregate struct {
 	// new pane or a hop window's merge reuses their slices instead of
 	// growing fresh ones row by row.
 	spare []*groups
+	// encScratch holds encodeSlots' buffers per key group, reused.
+	encScratch [][]byte
 	// sessions by key; sess holds their accumulators, a slot per session.
 	byKey map[string][]session
 	sess  *groups
@@ -84,12 +86,13 @@ type session struct {
 }
 
 var (
-	_ Operator         = (*Aggregate)(nil)
-	_ WatermarkHandler = (*Aggregate)(nil)
-	_ Checkpointer     = (*Aggregate)(nil)
-	_ KeyedRestorer    = (*Aggregate)(nil)
-	_ Finisher         = (*Aggregate)(nil)
-	_ Ticker           = (*Aggregate)(nil)
+	_ Operator           = (*Aggregate)(nil)
+	_ WatermarkHandler   = (*Aggregate)(nil)
+	_ Checkpointer       = (*Aggregate)(nil)
+	_ CheckpointNotifier = (*Aggregate)(nil)
+	_ KeyedRestorer      = (*Aggregate)(nil)
+	_ Finisher           = (*Aggregate)(nil)
+	_ Ticker             = (*Aggregate)(nil)
 )
 
 // NewAggregate builds an aggregate subtask for node n.
@@ -1161,29 +1164,77 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 	return st.SnapshotWith(b.Epoch, map[string]state.TableEncoder{groupTable: tab}, 0), nil
 }
 
+// CheckpointDone implements CheckpointNotifier: once checkpoint epoch is
+// complete, a pane whose encoding that checkpoint wrote durably (every
+// blob's slot has the writer's note of epoch) drops the encoding's bytes,
+// which would otherwise stay in memory as long as the pane, about the
+// size of the pane's state again; its next snapshots refer to the blobs
+// where they were written, through the slots, until a row reaches the
+// pane and it is encoded anew. A stale encoding (a row reached the pane
+// since) is dropped too: the next checkpoint encodes the pane again.
+// After an in-memory checkpoint the slots have no notes, and encodings
+// are kept (the next snapshot needs their bytes). The writer noted the
+// slots before the checkpoint completed, and writes them again only
+// after the next one is taken, so reading them here is safe.
+func (a *Aggregate) CheckpointDone(ctx context.Context, epoch uint64) error {
+	for _, g := range a.panes {
+		if e := g.enc; e != nil && e.buf != nil && (g.encStale || e.written(epoch)) {
+			e.buf = nil
+		}
+	}
+	return nil
+}
+
 // encodedSlots is a set of groups in the snapshot's encoding, by key
-// group: bufs[i] is a whole GroupState.Data blob (state.AppendGroupHeader,
-// hdr[i] bytes, then count[i] entries by state.AppendEntry) of key group
-// lo+i, or empty. A snapshot refers to the blobs, so they never change:
-// encoding a set again makes new ones.
+// group, in one buffer: buf[off[i]:off[i+1]] is a whole GroupState.Data
+// blob (state.AppendGroupHeader, hdr[i] bytes, then count[i] entries by
+// state.AppendEntry) of key group lo+i, or empty. One buffer per set, not
+// one per key group: a pane of a few groups in each of 128 key groups is
+// one object to allocate and for the collector to mark, not 128. A
+// snapshot refers to the blobs, so they never change: encoding a set
+// again makes a new buffer. Once a durable checkpoint has written every
+// blob (each slot says where), the buffer may be dropped (buf nil, see
+// Aggregate.CheckpointDone): later snapshots refer to the blobs by their
+// slots alone.
 type encodedSlots struct {
-	bufs  [][]byte
+	buf   []byte
+	off   []int
 	hdr   []int
 	count []int32
-	slots []state.PartSlot // the writer's notes on bufs, new with them
+	slots []state.PartSlot // the writer's notes on the blobs, new with them
+}
+
+// blob returns the blob of key group lo+i (nil if dropped or empty).
+func (e *encodedSlots) blob(i int) []byte {
+	if e.buf == nil {
+		return nil
+	}
+	return e.buf[e.off[i]:e.off[i+1]:e.off[i+1]]
+}
+
+// written reports whether a durable checkpoint epoch wrote (or referred
+// to) every non-empty blob of e: each slot has a writer's note of it.
+func (e *encodedSlots) written(epoch uint64) bool {
+	for i, c := range e.count {
+		if c > 0 && (e.slots[i].Writer == 0 || e.slots[i].Epoch != epoch) {
+			return false
+		}
+	}
+	return true
 }
 
 // encodeSlots encodes the groups slots of g into e, by key group (of
 // [lo, hi), the subtask's): key = prefix, or prefixOf(i) if not nil, then
 // the group key; value = extra(slot) (if not nil) then each accumulator's
 // snapshot, uvarint length-prefixed. It reads the groups in slot order
-// (their keys and accumulators sequentially) and appends to one new buffer
-// per key group.
+// (their keys and accumulators sequentially) and appends to a reused
+// scratch buffer per key group, then copies them into e's one new buffer.
 func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix []byte, prefixOf func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
 	n := hi - lo
 	e.count = slices.Grow(e.count[:0], n)[:n]
 	clear(e.count)
-	e.bufs = make([][]byte, n)
+	e.buf = nil
+	e.off = make([]int, n+1)
 	e.slots = make([]state.PartSlot, n)
 	e.hdr = slices.Grow(e.hdr[:0], n)[:n]
 	// The key group of each slot, relative to lo (state.KeyGroupOf).
@@ -1227,25 +1278,26 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		}
 		return patchLen(b, at)
 	}
+	if cap(a.encScratch) < n {
+		a.encScratch = make([][]byte, n)
+	}
+	scratch := a.encScratch[:n]
+	for i := range scratch {
+		scratch[i] = scratch[i][:0]
+	}
 	if len(slots) > 0 {
-		// Size the buffers from the keys and the first entry's value,
-		// unless they have room from the last time.
+		// Size the scratch buffers from the keys and the first entry's
+		// value, unless they have room from the last time.
 		per := 6 + len(appendValue(nil, slots[0])) + len(prefix)
 		if prefixOf != nil {
 			per += len(prefixOf(0))
 		}
-		for i := range e.bufs {
+		for i := range scratch {
 			if e.count[i] > 0 {
-				want := 16 + keyBytes[i] + int(e.count[i])*per
-				e.bufs[i] = make([]byte, 0, want+want/16)
+				want := keyBytes[i] + int(e.count[i])*per
+				scratch[i] = slices.Grow(scratch[i], want+want/16)
 			}
 		}
-	}
-	for i := range e.bufs {
-		if e.count[i] > 0 {
-			e.bufs[i] = state.AppendGroupHeader(e.bufs[i], groupTable, int(e.count[i]))
-		}
-		e.hdr[i] = len(e.bufs[i])
 	}
 	for i, s := range slots {
 		kg := kgs[i]
@@ -1255,36 +1307,75 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		}
 		// state.AppendEntryParts, with the value written in place.
 		key := g.slab[g.koff[s] : g.koff[s]+g.klen[s]]
-		b := binary.AppendUvarint(e.bufs[kg], uint64(len(p)+len(key)))
+		b := binary.AppendUvarint(scratch[kg], uint64(len(p)+len(key)))
 		b = append(b, p...)
 		b = append(b, key...)
 		b = appendValue(b, s)
-		e.bufs[kg] = append(b, 0) // no expiry
+		scratch[kg] = append(b, 0) // no expiry
+	}
+	var hdr [32]byte
+	size := 0
+	for i := range scratch {
+		if e.count[i] > 0 {
+			size += len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i]))) + len(scratch[i])
+		}
+	}
+	buf := make([]byte, 0, size)
+	kept := 0
+	for i := range scratch {
+		e.off[i] = len(buf)
+		e.hdr[i] = 0
+		if e.count[i] > 0 {
+			buf = state.AppendGroupHeader(buf, groupTable, int(e.count[i]))
+			e.hdr[i] = len(buf) - e.off[i]
+			buf = append(buf, scratch[i]...)
+		}
+		kept += cap(scratch[i])
+	}
+	e.off[n] = len(buf)
+	e.buf = buf
+	if kept > maxEncScratch {
+		// A large set (an updating aggregate's whole state) does not
+		// pin its size twice.
+		clear(a.encScratch)
 	}
 	return nil
 }
 
+// maxEncScratch bounds the bytes encodeSlots keeps in its scratch buffers
+// between calls.
+const maxEncScratch = 16 << 20
+
 // encodePlain is encodeSlots for groups without values (no accumulators,
-// nothing extra) under one prefix: every entry's size is known, so each
-// key group's buffer is allocated to its exact size and filled by index.
+// nothing extra) under one prefix: every entry's size is known, so the
+// buffer is allocated to its exact size and filled by index.
 func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs []uint16, keyBytes []int, prefix []byte) {
-	n := len(e.bufs)
+	n := len(e.count)
 	pos := make([]int, n)
-	for i := range e.bufs {
+	var hdr [32]byte
+	size := 0
+	for i := range n {
+		e.off[i] = size
+		e.hdr[i] = 0
 		if e.count[i] == 0 {
-			e.hdr[i] = 0
 			continue
 		}
-		hdr := state.AppendGroupHeader(nil, groupTable, int(e.count[i]))
+		h := state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i]))
+		e.hdr[i] = len(h)
 		// keyBytes counts each key's bytes and its length's; each entry
 		// adds the prefix, a 0 value length and a 0 expiry.
-		b := make([]byte, len(hdr)+keyBytes[i]+int(e.count[i])*(len(prefix)+2))
-		copy(b, hdr)
-		e.bufs[i], e.hdr[i], pos[i] = b, len(hdr), len(hdr)
+		size += len(h) + keyBytes[i] + int(e.count[i])*(len(prefix)+2)
+	}
+	e.off[n] = size
+	b := make([]byte, size)
+	for i := range n {
+		if e.count[i] > 0 {
+			pos[i] = e.off[i] + copy(b[e.off[i]:], state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i])))
+		}
 	}
 	for i, s := range slots {
 		kg := kgs[i]
-		b, o := e.bufs[kg], pos[kg]
+		o := pos[kg]
 		klen := int(g.klen[s])
 		if l := len(prefix) + klen; l < 0x80 {
 			b[o] = byte(l)
@@ -1296,6 +1387,7 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		o += copy(b[o:], g.slab[g.koff[s]:g.koff[s]+g.klen[s]])
 		pos[kg] = o + 2 // the value length and expiry bytes are 0 already
 	}
+	e.buf = b
 }
 
 // uvarintLen is the size of v's uvarint encoding.
@@ -1338,11 +1430,12 @@ var (
 )
 
 // Blobs implements state.GroupBlobs: the snapshot refers to the sets'
-// blobs (no copy).
+// blobs (no copy), or, for a set whose buffer was dropped, to where a
+// durable checkpoint wrote them (their slots).
 func (t *encodedTable) Blobs(g int, add func([]byte, *state.PartSlot)) {
 	for _, e := range t.sets {
 		if e.count[g-t.lo] > 0 {
-			add(e.bufs[g-t.lo], &e.slots[g-t.lo])
+			add(e.blob(g-t.lo), &e.slots[g-t.lo])
 		}
 	}
 }
@@ -1358,14 +1451,25 @@ func (t *encodedTable) GroupLen(g int) int {
 func (t *encodedTable) GroupSize(g int) int {
 	n := 0
 	for _, e := range t.sets {
-		n += len(e.bufs[g-t.lo]) - e.hdr[g-t.lo]
+		i := g - t.lo
+		n += e.off[i+1] - e.off[i] - e.hdr[i]
 	}
 	return n
 }
 
+// AppendGroup copies the entries of key group g. The store calls it only
+// when another keyed table has entries in g (the aggregate has none), so
+// a dropped buffer is a broken invariant.
 func (t *encodedTable) AppendGroup(b []byte, g int) []byte {
 	for _, e := range t.sets {
-		b = append(b, e.bufs[g-t.lo][e.hdr[g-t.lo]:]...)
+		i := g - t.lo
+		if e.count[i] == 0 {
+			continue
+		}
+		if e.buf == nil {
+			panic("ops: aggregate checkpoint: a key group's entries are copied, but their buffer was dropped")
+		}
+		b = append(b, e.buf[e.off[i]+e.hdr[i]:e.off[i+1]]...)
 	}
 	return b
 }

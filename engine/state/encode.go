@@ -74,7 +74,10 @@ func (e tableEncoder) AppendGroup(b []byte, g int) []byte {
 // change afterwards. It is used where the table is the only one with
 // entries in a group. Blobs calls add with each blob of group g and its
 // PartSlot (nil: the blob is not kept for a later snapshot to refer to),
-// one slot per blob, which the snapshot's GroupState carries.
+// one slot per blob, which the snapshot's GroupState carries. A nil blob
+// with a slot that has a writer's note is a blob whose bytes the owner
+// dropped after a durable checkpoint wrote it: the snapshot's part then
+// has no Data and a Ref to where it was written (see PartSlot).
 type GroupBlobs interface {
 	Blobs(g int, add func(blob []byte, slot *PartSlot))
 }
@@ -133,8 +136,10 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		start, end int
 		blob       []byte
 		slot       *PartSlot
+		written    bool // no bytes: refer to slot.Ref
 	}
 	var parts []part
+	nwritten := 0
 	buf := make([]byte, 0, sizeHint+64)
 	var with []named
 	for g := s.lo; g < s.hi; g++ {
@@ -149,8 +154,12 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		}
 		if bl, ok := with[0].enc.(GroupBlobs); ok && len(with) == 1 {
 			bl.Blobs(g, func(b []byte, slot *PartSlot) {
-				if len(b) > 0 {
+				switch {
+				case len(b) > 0:
 					parts = append(parts, part{group: g, blob: b, slot: slot})
+				case b == nil && slot != nil && slot.Writer != 0 && slot.Ref.Length > 0:
+					parts = append(parts, part{group: g, slot: slot, written: true})
+					nwritten++
 				}
 			})
 			continue
@@ -199,7 +208,16 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 	}
 
 	snap.Groups = make([]GroupState, len(parts))
+	var refs []PartRef // of the written parts, one allocation
+	if nwritten > 0 {
+		refs = make([]PartRef, 0, nwritten)
+	}
 	for i, p := range parts {
+		if p.written {
+			refs = append(refs, p.slot.Ref)
+			snap.Groups[i] = GroupState{Group: p.group, Slot: p.slot, Ref: &refs[len(refs)-1]}
+			continue
+		}
 		d := p.blob
 		if d == nil {
 			d = buf[p.start:p.end:p.end]

@@ -51,8 +51,14 @@ type GroupState struct {
 // PartSlot is a checkpoint writer's note about one immutable part: the
 // writer that stored it (0: none yet), the last checkpoint of that writer
 // that had it, and where it is. The operator that owns the part allocates
-// the slot with it (zero) and never reads or changes it; the writer,
-// which writes one checkpoint at a time, does both.
+// the slot with it (zero) and never changes it; the writer, which writes
+// one checkpoint at a time, reads and writes it. The writer makes its
+// note before the checkpoint completes and changes it only while writing
+// a later one, so the operator may read it between the two (when told the
+// checkpoint is complete, or at its next barrier): once a durable
+// checkpoint has noted every part of a blob, the operator may drop the
+// blob's bytes and hand over the slot alone (GroupBlobs), and the
+// snapshot's part is then a Ref to where the bytes are, without Data.
 type PartSlot struct {
 	Writer uint64
 	Epoch  uint64
