@@ -57,7 +57,10 @@ INSERT INTO sink %s;`, n, query)
 // (user + system) per event: on a shared machine it says more about the
 // work done than the elapsed time does. checkpoints/op is the number of complete
 // checkpoints of the run (the sink's acknowledgements: at parallelism 1
-// the sink acknowledges last), so a run that took none is visible.
+// the sink acknowledges last), so a run that took none is visible;
+// gc-%busy is the collector's share of the CPU the process used
+// (runtime/metrics), and written-MB/op what the durable checkpoints wrote
+// (their files' sizes; references to earlier files are not counted).
 func BenchmarkNexmarkCheckpoint(b *testing.B) {
 	for _, q := range []string{"q1", "q5", "q7"} {
 		query := nexmarkQuery(b, q)
@@ -94,10 +97,17 @@ INSERT INTO sink %s;`, b.N, query)
 						ckpts.Add(1)
 					}
 				}}
+				var written atomic.Int64
 				if mode.durable {
-					opts.Durable = &checkpoint.Writer{Dir: &checkpoint.Dir{Storage: checkpoint.Local{Root: b.TempDir()}, Root: "cp"}, Program: prog}
+					opts.Durable = &checkpoint.Writer{Dir: &checkpoint.Dir{Storage: checkpoint.Local{Root: b.TempDir()}, Root: "cp"}, Program: prog,
+						Written: func(_ uint64, m *checkpoint.Metadata, err error) {
+							if err == nil {
+								written.Add(m.Bytes())
+							}
+						}}
 				}
 				b.ResetTimer()
+				before := readCPUClasses()
 				cpu0, start := cpuTime(b), time.Now()
 				job, err := dataflow.Start(context.Background(), prog, opts)
 				if err != nil {
@@ -110,6 +120,12 @@ INSERT INTO sink %s;`, b.N, query)
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 				b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/event")
 				b.ReportMetric(float64(ckpts.Load()), "checkpoints/op")
+				if d := readCPUClasses().sub(before); d.total > d.idle {
+					b.ReportMetric(100*d.gc/(d.total-d.idle), "gc-%busy")
+				}
+				if mode.durable {
+					b.ReportMetric(float64(written.Load())/1e6, "written-MB/op")
+				}
 				if mode.iv > 0 && elapsed > 5*mode.iv && ckpts.Load() == 0 {
 					b.Fatalf("%v run took no checkpoint", elapsed)
 				}
