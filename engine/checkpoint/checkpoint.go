@@ -342,10 +342,9 @@ func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot
 		}
 	}
 	sort.Strings(refs)
-	at := func(i int, off int64) {
+	at := func(i int, off, length int64, crc uint32) {
 		if g := &out.Groups[i]; g.Slot != nil && len(g.Data) > 0 {
-			// (Its own checksum: those referred to have theirs.)
-			notes = append(notes, slotNote{g.Slot, state.PartRef{File: name, Offset: off, Length: int64(len(g.Data)), CRC32C: crc32.Checksum(g.Data, castagnoli)}})
+			notes = append(notes, slotNote{g.Slot, state.PartRef{File: name, Offset: off, Length: length, CRC32C: crc, Multi: g.Spans != nil}})
 		}
 	}
 	if st, ok := d.Storage.(Streamer); ok {
@@ -378,7 +377,7 @@ func (d *Dir) referable(g *state.GroupState) bool {
 		// Its owner dropped the bytes once written (g.Ref is the slot's).
 		return g.Ref != nil && s.Ref.Length > 0
 	}
-	return s.Ref.Length == int64(len(g.Data)) && len(g.Data) > 0
+	return len(g.Data) > 0 && s.Ref.Length == g.PartLen() && s.Ref.Multi == (g.Spans != nil)
 }
 
 // prune deletes the checkpoints beyond Keep (older than latest) and the

@@ -1178,65 +1178,114 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 // after the next one is taken, so reading them here is safe.
 func (a *Aggregate) CheckpointDone(ctx context.Context, epoch uint64) error {
 	for _, g := range a.panes {
-		if e := g.enc; e != nil && e.buf != nil && (g.encStale || e.written(epoch)) {
-			e.buf = nil
+		if e := g.enc; e != nil && (g.encStale || e.written(epoch)) {
+			e.drop()
 		}
 	}
 	return nil
 }
 
 // encodedSlots is a set of groups in the snapshot's encoding, by key
-// group, in one buffer: buf[off[i]:off[i+1]] is a whole GroupState.Data
-// blob (state.AppendGroupHeader, hdr[i] bytes, then count[i] entries by
-// state.AppendEntry) of key group lo+i, or empty. One buffer per set, not
-// one per key group: a pane of a few groups in each of 128 key groups is
-// one object to allocate and for the collector to mark, not 128. A
-// snapshot refers to the blobs, so they never change: encoding a set
-// again makes a new buffer. Once a durable checkpoint has written every
-// blob (each slot says where), the buffer may be dropped (buf nil, see
-// Aggregate.CheckpointDone): later snapshots refer to the blobs by their
-// slots alone.
+// group: parts, each a buffer holding the blobs (state.AppendGroupHeader,
+// then the entries by state.AppendEntry) of the key groups its spans
+// name, back to back, and a slot for a checkpoint writer's note. A set of
+// up to onePart bytes (a pane of a few groups in each of 128 key groups)
+// is one part, so its checkpoint costs one buffer, one slot and one
+// reference, not 128 of each; a larger one has a part per key group (the
+// bookkeeping is then nothing beside the bytes, and no buffer as large as
+// the set is needed). A snapshot refers to the parts, so they never
+// change: encoding a set again makes new ones. Once a durable checkpoint
+// has written every part (each slot says where), their bytes may be
+// dropped (Aggregate.CheckpointDone): later snapshots refer to them by
+// their slots alone.
 type encodedSlots struct {
-	buf   []byte
-	off   []int
-	hdr   []int
-	count []int32
-	slots []state.PartSlot // the writer's notes on the blobs, new with them
+	parts []encPart
+	count []int32 // entries per key group (lo+i)
+	lo    int
 }
 
-// blob returns the blob of key group lo+i (nil if dropped or empty).
-func (e *encodedSlots) blob(i int) []byte {
-	if e.buf == nil {
-		return nil
-	}
-	return e.buf[e.off[i]:e.off[i+1]:e.off[i+1]]
+type encPart struct {
+	buf   []byte // nil once dropped
+	spans []state.GroupSpan
+	slot  *state.PartSlot
 }
+
+// onePart is the size up to which an encoded set is a single part.
+const onePart = 8 << 20
 
 // written reports whether a durable checkpoint epoch wrote (or referred
-// to) every non-empty blob of e: each slot has a writer's note of it.
+// to) every part of e: each slot has a writer's note of it.
 func (e *encodedSlots) written(epoch uint64) bool {
-	for i, c := range e.count {
-		if c > 0 && (e.slots[i].Writer == 0 || e.slots[i].Epoch != epoch) {
+	for _, p := range e.parts {
+		if p.slot.Writer == 0 || p.slot.Epoch != epoch {
 			return false
 		}
 	}
 	return true
 }
 
+// drop forgets the parts' bytes (their spans and slots stay).
+func (e *encodedSlots) drop() {
+	for i := range e.parts {
+		e.parts[i].buf = nil
+	}
+}
+
+// setParts makes e's parts from the blobs of every non-empty key group
+// (blob(i) of key group lo+i, size(i) bytes): one part of all of them
+// (copied into one buffer) if they add up to at most onePart bytes, else
+// a part per key group, which is the blob itself. It reports whether it
+// copied the blobs.
+func (e *encodedSlots) setParts(size func(i int) int, blob func(i int) []byte) (copied bool) {
+	total, n := 0, 0
+	for i, c := range e.count {
+		if c > 0 {
+			total += size(i)
+			n++
+		}
+	}
+	e.parts = e.parts[:0]
+	if n == 0 {
+		return true
+	}
+	spans := make([]state.GroupSpan, 0, n)
+	for i, c := range e.count {
+		if c > 0 {
+			spans = append(spans, state.GroupSpan{Group: int32(e.lo + i), Len: int32(size(i))})
+		}
+	}
+	if total <= onePart {
+		buf := make([]byte, 0, total)
+		for i, c := range e.count {
+			if c > 0 {
+				buf = append(buf, blob(i)...)
+			}
+		}
+		e.parts = append(e.parts, encPart{buf: buf, spans: spans, slot: new(state.PartSlot)})
+		return true
+	}
+	slots := make([]state.PartSlot, n)
+	k := 0
+	for i, c := range e.count {
+		if c > 0 {
+			e.parts = append(e.parts, encPart{buf: blob(i), spans: spans[k : k+1 : k+1], slot: &slots[k]})
+			k++
+		}
+	}
+	return false
+}
+
 // encodeSlots encodes the groups slots of g into e, by key group (of
 // [lo, hi), the subtask's): key = prefix, or prefixOf(i) if not nil, then
 // the group key; value = extra(slot) (if not nil) then each accumulator's
 // snapshot, uvarint length-prefixed. It reads the groups in slot order
-// (their keys and accumulators sequentially) and appends to a reused
-// scratch buffer per key group, then copies them into e's one new buffer.
+// (their keys and accumulators sequentially) and appends to a buffer per
+// key group (reused scratch when the set is one part, which copies them).
 func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix []byte, prefixOf func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
 	n := hi - lo
+	e.lo = lo
 	e.count = slices.Grow(e.count[:0], n)[:n]
 	clear(e.count)
-	e.buf = nil
-	e.off = make([]int, n+1)
-	e.slots = make([]state.PartSlot, n)
-	e.hdr = slices.Grow(e.hdr[:0], n)[:n]
 	// The key group of each slot, relative to lo (state.KeyGroupOf).
 	k := uint64(a.MaxKeyGroups())
 	kgs := make([]uint16, len(slots))
@@ -1281,22 +1330,32 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 	if cap(a.encScratch) < n {
 		a.encScratch = make([][]byte, n)
 	}
-	scratch := a.encScratch[:n]
-	for i := range scratch {
-		scratch[i] = scratch[i][:0]
-	}
+	bufs := a.encScratch[:n]
+	per := 0
 	if len(slots) > 0 {
-		// Size the scratch buffers from the keys and the first entry's
-		// value, unless they have room from the last time.
-		per := 6 + len(appendValue(nil, slots[0])) + len(prefix)
+		per = 6 + len(appendValue(nil, slots[0])) + len(prefix)
 		if prefixOf != nil {
 			per += len(prefixOf(0))
 		}
-		for i := range scratch {
-			if e.count[i] > 0 {
-				want := keyBytes[i] + int(e.count[i])*per
-				scratch[i] = slices.Grow(scratch[i], want+want/16)
-			}
+	}
+	// The expected size, from the keys and the first entry's value:
+	// a set beyond onePart is a part per key group, each a new buffer.
+	want := func(i int) int { w := 16 + keyBytes[i] + int(e.count[i])*per; return w + w/16 }
+	expect := 0
+	for i := range bufs {
+		if e.count[i] > 0 {
+			expect += want(i)
+		}
+	}
+	big := expect > onePart
+	for i := range bufs {
+		if big {
+			bufs[i] = nil
+		}
+		bufs[i] = bufs[i][:0]
+		if e.count[i] > 0 {
+			bufs[i] = slices.Grow(bufs[i], want(i))
+			bufs[i] = state.AppendGroupHeader(bufs[i], groupTable, int(e.count[i]))
 		}
 	}
 	for i, s := range slots {
@@ -1307,36 +1366,22 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		}
 		// state.AppendEntryParts, with the value written in place.
 		key := g.slab[g.koff[s] : g.koff[s]+g.klen[s]]
-		b := binary.AppendUvarint(scratch[kg], uint64(len(p)+len(key)))
+		b := binary.AppendUvarint(bufs[kg], uint64(len(p)+len(key)))
 		b = append(b, p...)
 		b = append(b, key...)
 		b = appendValue(b, s)
-		scratch[kg] = append(b, 0) // no expiry
+		bufs[kg] = append(b, 0) // no expiry
 	}
-	var hdr [32]byte
-	size := 0
-	for i := range scratch {
-		if e.count[i] > 0 {
-			size += len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i]))) + len(scratch[i])
-		}
-	}
-	buf := make([]byte, 0, size)
+	copied := e.setParts(func(i int) int { return len(bufs[i]) }, func(i int) []byte { return bufs[i] })
 	kept := 0
-	for i := range scratch {
-		e.off[i] = len(buf)
-		e.hdr[i] = 0
-		if e.count[i] > 0 {
-			buf = state.AppendGroupHeader(buf, groupTable, int(e.count[i]))
-			e.hdr[i] = len(buf) - e.off[i]
-			buf = append(buf, scratch[i]...)
+	for i := range bufs {
+		if !copied {
+			bufs[i] = nil // the parts' own now
 		}
-		kept += cap(scratch[i])
+		kept += cap(bufs[i])
 	}
-	e.off[n] = len(buf)
-	e.buf = buf
 	if kept > maxEncScratch {
-		// A large set (an updating aggregate's whole state) does not
-		// pin its size twice.
+		// A large scratch (a set just under onePart) is not kept.
 		clear(a.encScratch)
 	}
 	return nil
@@ -1344,33 +1389,33 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 
 // maxEncScratch bounds the bytes encodeSlots keeps in its scratch buffers
 // between calls.
-const maxEncScratch = 16 << 20
+const maxEncScratch = 4 << 20
 
 // encodePlain is encodeSlots for groups without values (no accumulators,
 // nothing extra) under one prefix: every entry's size is known, so the
-// buffer is allocated to its exact size and filled by index.
+// parts' buffers are allocated to their exact sizes and filled by index.
 func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs []uint16, keyBytes []int, prefix []byte) {
 	n := len(e.count)
-	pos := make([]int, n)
 	var hdr [32]byte
-	size := 0
-	for i := range n {
-		e.off[i] = size
-		e.hdr[i] = 0
-		if e.count[i] == 0 {
-			continue
-		}
-		h := state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i]))
-		e.hdr[i] = len(h)
+	size := func(i int) int {
 		// keyBytes counts each key's bytes and its length's; each entry
 		// adds the prefix, a 0 value length and a 0 expiry.
-		size += len(h) + keyBytes[i] + int(e.count[i])*(len(prefix)+2)
+		return len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i]))) + keyBytes[i] + int(e.count[i])*(len(prefix)+2)
 	}
-	e.off[n] = size
-	b := make([]byte, size)
+	// One buffer, the groups' blobs back to back, which the parts are
+	// windows of (one part, or one per key group).
+	off := make([]int, n+1)
+	for i := range n {
+		off[i+1] = off[i]
+		if e.count[i] > 0 {
+			off[i+1] += size(i)
+		}
+	}
+	b := make([]byte, off[n])
+	pos := make([]int, n)
 	for i := range n {
 		if e.count[i] > 0 {
-			pos[i] = e.off[i] + copy(b[e.off[i]:], state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i])))
+			pos[i] = off[i] + copy(b[off[i]:], state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i])))
 		}
 	}
 	for i, s := range slots {
@@ -1387,7 +1432,21 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		o += copy(b[o:], g.slab[g.koff[s]:g.koff[s]+g.klen[s]])
 		pos[kg] = o + 2 // the value length and expiry bytes are 0 already
 	}
-	e.buf = b
+	if off[n] <= onePart {
+		// (setParts would copy it: it is the part already.)
+		spans := make([]state.GroupSpan, 0, n)
+		for i := range n {
+			if e.count[i] > 0 {
+				spans = append(spans, state.GroupSpan{Group: int32(e.lo + i), Len: int32(off[i+1] - off[i])})
+			}
+		}
+		e.parts = append(e.parts[:0], encPart{buf: b, spans: spans, slot: new(state.PartSlot)})
+		if len(spans) == 0 {
+			e.parts = e.parts[:0]
+		}
+		return
+	}
+	e.setParts(func(i int) int { return off[i+1] - off[i] }, func(i int) []byte { return b[off[i]:off[i+1]:off[i+1]] })
 }
 
 // uvarintLen is the size of v's uvarint encoding.
@@ -1426,16 +1485,16 @@ type encodedTable struct {
 var (
 	_ state.TableEncoder = (*encodedTable)(nil)
 	_ state.GroupSizer   = (*encodedTable)(nil)
-	_ state.GroupBlobs   = (*encodedTable)(nil)
+	_ state.GroupParts   = (*encodedTable)(nil)
 )
 
-// Blobs implements state.GroupBlobs: the snapshot refers to the sets'
-// blobs (no copy), or, for a set whose buffer was dropped, to where a
-// durable checkpoint wrote them (their slots).
-func (t *encodedTable) Blobs(g int, add func([]byte, *state.PartSlot)) {
+// Parts implements state.GroupParts: the snapshot refers to the sets'
+// parts (no copy), or, for a part whose bytes were dropped, to where a
+// durable checkpoint wrote it (its slot).
+func (t *encodedTable) Parts(add func([]byte, []state.GroupSpan, *state.PartSlot)) {
 	for _, e := range t.sets {
-		if e.count[g-t.lo] > 0 {
-			add(e.blob(g-t.lo), &e.slots[g-t.lo])
+		for _, p := range e.parts {
+			add(p.buf, p.spans, p.slot)
 		}
 	}
 }
@@ -1448,28 +1507,44 @@ func (t *encodedTable) GroupLen(g int) int {
 	return n
 }
 
+// blob returns key group g's blob in e, and the size of its header.
+func (e *encodedSlots) blob(g int) ([]byte, int) {
+	for _, p := range e.parts {
+		off := 0
+		for _, sp := range p.spans {
+			if int(sp.Group) == g {
+				if p.buf == nil {
+					panic("ops: aggregate checkpoint: a key group's entries are copied, but their bytes were dropped")
+				}
+				var hdr [32]byte
+				return p.buf[off : off+int(sp.Len)], len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[g-e.lo])))
+			}
+			off += int(sp.Len)
+		}
+	}
+	return nil, 0
+}
+
 func (t *encodedTable) GroupSize(g int) int {
 	n := 0
 	for _, e := range t.sets {
-		i := g - t.lo
-		n += e.off[i+1] - e.off[i] - e.hdr[i]
+		if e.count[g-t.lo] > 0 {
+			b, h := e.blob(g)
+			n += len(b) - h
+		}
 	}
 	return n
 }
 
-// AppendGroup copies the entries of key group g. The store calls it only
-// when another keyed table has entries in g (the aggregate has none), so
-// a dropped buffer is a broken invariant.
+// AppendGroup copies the entries of key group g. The store calls it
+// (instead of Parts) only when another keyed table has entries (the
+// aggregate has none), so a dropped part is a broken invariant.
 func (t *encodedTable) AppendGroup(b []byte, g int) []byte {
 	for _, e := range t.sets {
-		i := g - t.lo
-		if e.count[i] == 0 {
-			continue
+		if e.count[g-t.lo] > 0 {
+			blob, h := e.blob(g)
+			b = append(b, blob[h:]...)
 		}
-		if e.buf == nil {
-			panic("ops: aggregate checkpoint: a key group's entries are copied, but their buffer was dropped")
-		}
-		b = append(b, e.buf[e.off[i]+e.hdr[i]:e.off[i+1]]...)
 	}
 	return b
 }

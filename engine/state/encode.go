@@ -82,6 +82,18 @@ type GroupBlobs interface {
 	Blobs(g int, add func(blob []byte, slot *PartSlot))
 }
 
+// GroupParts is a TableEncoder whose entries are already encoded as
+// immutable multi-group parts (GroupState.Spans; each span's blob as
+// GroupBlobs has it): a snapshot whose keyed state is this table alone
+// refers to them as they are, a GroupState per part, with no work per key
+// group. Parts calls add with each part's data, spans (in group order,
+// within the store's key groups) and PartSlot; nil data with a slot that
+// has a writer's note is a part whose bytes were dropped once written
+// (see GroupBlobs). The spans must not change afterwards either.
+type GroupParts interface {
+	Parts(add func(data []byte, spans []GroupSpan, slot *PartSlot))
+}
+
 // AppendGroupHeader appends the header of a GroupState.Data blob that
 // holds entries of one table (GroupBlobs): a table count of 1, the
 // table's name and the entry count.
@@ -142,7 +154,23 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 	nwritten := 0
 	buf := make([]byte, 0, sizeHint+64)
 	var with []named
-	for g := s.lo; g < s.hi; g++ {
+	var multi []GroupState
+	if len(encs) == 1 {
+		if gp, ok := encs[0].enc.(GroupParts); ok {
+			gp.Parts(func(d []byte, spans []GroupSpan, slot *PartSlot) {
+				switch {
+				case len(spans) == 0:
+				case len(d) > 0:
+					multi = append(multi, GroupState{Group: int(spans[0].Group), Data: d, Slot: slot, Spans: spans})
+				case d == nil && slot != nil && slot.Writer != 0 && slot.Ref.Length > 0:
+					ref := slot.Ref
+					multi = append(multi, GroupState{Group: int(spans[0].Group), Slot: slot, Ref: &ref, Spans: spans})
+				}
+			})
+			encs = nil // no group by group
+		}
+	}
+	for g := s.lo; g < s.hi && len(encs) > 0; g++ {
 		with = with[:0]
 		for _, e := range encs {
 			if e.enc.GroupLen(g) > 0 {
@@ -207,7 +235,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		})
 	}
 
-	snap.Groups = make([]GroupState, len(parts))
+	snap.Groups = make([]GroupState, len(parts), len(parts)+len(multi))
 	var refs []PartRef // of the written parts, one allocation
 	if nwritten > 0 {
 		refs = make([]PartRef, 0, nwritten)
@@ -224,6 +252,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		}
 		snap.Groups[i] = GroupState{Group: p.group, Data: d, Slot: p.slot}
 	}
+	snap.Groups = append(snap.Groups, multi...)
 	if len(gspans) > 0 {
 		snap.Global = make([]GlobalEntry, len(gspans))
 		for i, e := range gspans {
