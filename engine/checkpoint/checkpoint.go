@@ -13,7 +13,7 @@
 //	  _metadata.json            written last: the checkpoint exists once it does
 //
 // Files are our own framed binary (the state package's snapshot encoding:
-// one or more parts per key group, CRC-32C trailer); `arroyo checkpoints
+// parts of one key group or of several, CRC-32C trailer); `arroyo checkpoints
 // inspect` decodes them for people. A directory without _metadata.json is
 // not a checkpoint: one never completed (ignored, and deleted), or one
 // retention dropped whose files later checkpoints still refer to.
