@@ -1077,12 +1077,14 @@ func (a *Aggregate) Finish(ctx context.Context, out Collector) error {
 // its changes (so no pending change is state), then every group's key and
 // accumulators go into a state snapshot, written straight from the groups
 // into the snapshot's encoding (state.TableEncoder). A tumbling or hopping
-// pane keeps its encoding, by key group, and reuses it at the next
+// pane keeps its encoding and reuses it at the next
 // checkpoint if no row reached it since (encStale): a checkpoint encodes
 // only the panes that changed, and its snapshot refers to the panes'
-// encodings (state.GroupBlobs), from which the file is written. Each blob
-// has a state.PartSlot, so a durable checkpoint writes an unchanged pane's
-// blobs once and later ones refer to them (engine/checkpoint).
+// encodings (state.GroupParts: a part per pane, or per pane and key group
+// for a large one), from which the file is written. Each part has a
+// state.PartSlot, so a durable checkpoint writes an unchanged pane's parts
+// once and later ones refer to them (engine/checkpoint); once written,
+// their bytes are dropped (CheckpointDone).
 func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	if a.upd != nil && !b.Stop {
 		if err := a.flush(out); err != nil {

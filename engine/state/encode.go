@@ -74,10 +74,7 @@ func (e tableEncoder) AppendGroup(b []byte, g int) []byte {
 // change afterwards. It is used where the table is the only one with
 // entries in a group. Blobs calls add with each blob of group g and its
 // PartSlot (nil: the blob is not kept for a later snapshot to refer to),
-// one slot per blob, which the snapshot's GroupState carries. A nil blob
-// with a slot that has a writer's note is a blob whose bytes the owner
-// dropped after a durable checkpoint wrote it: the snapshot's part then
-// has no Data and a Ref to where it was written (see PartSlot).
+// one slot per blob, which the snapshot's GroupState carries.
 type GroupBlobs interface {
 	Blobs(g int, add func(blob []byte, slot *PartSlot))
 }
@@ -88,8 +85,10 @@ type GroupBlobs interface {
 // refers to them as they are, a GroupState per part, with no work per key
 // group. Parts calls add with each part's data, spans (in group order,
 // within the store's key groups) and PartSlot; nil data with a slot that
-// has a writer's note is a part whose bytes were dropped once written
-// (see GroupBlobs). The spans must not change afterwards either.
+// has a writer's note is a part whose owner dropped its bytes after a
+// durable checkpoint wrote it: the snapshot's part then has no Data and a
+// Ref to where it was written (see PartSlot). The spans must not change
+// afterwards either.
 type GroupParts interface {
 	Parts(add func(data []byte, spans []GroupSpan, slot *PartSlot))
 }
@@ -148,10 +147,8 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		start, end int
 		blob       []byte
 		slot       *PartSlot
-		written    bool // no bytes: refer to slot.Ref
 	}
 	var parts []part
-	nwritten := 0
 	buf := make([]byte, 0, sizeHint+64)
 	var with []named
 	var multi []GroupState
@@ -160,11 +157,14 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 			gp.Parts(func(d []byte, spans []GroupSpan, slot *PartSlot) {
 				switch {
 				case len(spans) == 0:
-				case len(d) > 0:
+				case d != nil:
 					multi = append(multi, GroupState{Group: int(spans[0].Group), Data: d, Slot: slot, Spans: spans})
-				case d == nil && slot != nil && slot.Writer != 0 && slot.Ref.Length > 0:
+				case slot != nil && slot.Writer != 0 && slot.Ref.Length > 0:
 					ref := slot.Ref
 					multi = append(multi, GroupState{Group: int(spans[0].Group), Slot: slot, Ref: &ref, Spans: spans})
+				default:
+					// Its state would be lost.
+					panic(fmt.Sprintf("state: snapshot of %q: a part without bytes that no checkpoint wrote", s.cfg.OperatorID))
 				}
 			})
 			encs = nil // no group by group
@@ -182,12 +182,8 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		}
 		if bl, ok := with[0].enc.(GroupBlobs); ok && len(with) == 1 {
 			bl.Blobs(g, func(b []byte, slot *PartSlot) {
-				switch {
-				case len(b) > 0:
+				if len(b) > 0 {
 					parts = append(parts, part{group: g, blob: b, slot: slot})
-				case b == nil && slot != nil && slot.Writer != 0 && slot.Ref.Length > 0:
-					parts = append(parts, part{group: g, slot: slot, written: true})
-					nwritten++
 				}
 			})
 			continue
@@ -236,16 +232,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 	}
 
 	snap.Groups = make([]GroupState, len(parts), len(parts)+len(multi))
-	var refs []PartRef // of the written parts, one allocation
-	if nwritten > 0 {
-		refs = make([]PartRef, 0, nwritten)
-	}
 	for i, p := range parts {
-		if p.written {
-			refs = append(refs, p.slot.Ref)
-			snap.Groups[i] = GroupState{Group: p.group, Slot: p.slot, Ref: &refs[len(refs)-1]}
-			continue
-		}
 		d := p.blob
 		if d == nil {
 			d = buf[p.start:p.end:p.end]
