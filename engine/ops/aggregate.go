@@ -1212,8 +1212,9 @@ type encPart struct {
 	slot  *state.PartSlot
 }
 
-// onePart is the size up to which an encoded set is a single part.
-const onePart = 8 << 20
+// onePart is the size up to which an encoded set is a single part (a
+// variable for tests).
+var onePart = 8 << 20
 
 // written reports whether a durable checkpoint epoch wrote (or referred
 // to) every part of e: each slot has a writer's note of it.
