@@ -13,7 +13,7 @@
 //	  _metadata.json            written last: the checkpoint exists once it does
 //
 // Files are our own framed binary (the state package's snapshot encoding:
-// one or more parts per key group, CRC-32C trailer); `arroyo checkpoints
+// parts of one key group or of several, CRC-32C trailer); `arroyo checkpoints
 // inspect` decodes them for people. A directory without _metadata.json is
 // not a checkpoint: one never completed (ignored, and deleted), or one
 // retention dropped whose files later checkpoints still refer to.
@@ -310,8 +310,14 @@ func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot
 	copy(out.Groups, sn.Groups)
 	nref := 0
 	for i := range out.Groups {
-		if d.referable(&out.Groups[i]) {
+		g := &out.Groups[i]
+		switch {
+		case d.referable(g):
 			nref++
+		case g.Data == nil && g.Ref != nil:
+			// Its bytes are gone and this writer's last checkpoint
+			// does not have them: nothing can be written.
+			return 0, 0, nil, nil, 0, fmt.Errorf("state of key group %d is a part of %s that this writer's last checkpoint (%d) does not have", g.Group, g.Ref.File, d.last)
 		}
 	}
 	var own []state.PartRef // the references' storage, one allocation
@@ -336,10 +342,9 @@ func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot
 		}
 	}
 	sort.Strings(refs)
-	at := func(i int, off int64) {
+	at := func(i int, off, length int64, crc uint32) {
 		if g := &out.Groups[i]; g.Slot != nil && len(g.Data) > 0 {
-			// (Its own checksum: those referred to have theirs.)
-			notes = append(notes, slotNote{g.Slot, state.PartRef{File: name, Offset: off, Length: int64(len(g.Data)), CRC32C: crc32.Checksum(g.Data, castagnoli)}})
+			notes = append(notes, slotNote{g.Slot, state.PartRef{File: name, Offset: off, Length: length, CRC32C: crc, Multi: g.Spans != nil}})
 		}
 	}
 	if st, ok := d.Storage.(Streamer); ok {
@@ -365,7 +370,14 @@ func (d *Dir) writeSnapshot(ctx context.Context, name string, sn *state.Snapshot
 // this one refers to it.
 func (d *Dir) referable(g *state.GroupState) bool {
 	s := g.Slot
-	return s != nil && d.written && s.Writer == d.id && s.Epoch == d.last && s.Ref.Length == int64(len(g.Data)) && len(g.Data) > 0
+	if s == nil || !d.written || s.Writer != d.id || s.Epoch != d.last {
+		return false
+	}
+	if g.Data == nil {
+		// Its owner dropped the bytes once written (g.Ref is the slot's).
+		return g.Ref != nil && s.Ref.Length > 0
+	}
+	return len(g.Data) > 0 && s.Ref.Length == g.PartLen() && s.Ref.Multi == (g.Spans != nil)
 }
 
 // prune deletes the checkpoints beyond Keep (older than latest) and the

@@ -223,14 +223,20 @@ func Describe(h any) string {
 	case nil:
 		return "no state"
 	case *state.Snapshot:
-		n, groups := 0, 0
-		for i, g := range h.Groups {
+		n := 0
+		seen := map[int]bool{}
+		for _, g := range h.Groups {
 			n += len(g.Data)
-			// (A key group may come in several parts, in a row.)
-			if i == 0 || g.Group != h.Groups[i-1].Group {
-				groups++
+			// (A key group may come in several parts, and a part may
+			// hold several key groups.)
+			if g.Spans == nil {
+				seen[g.Group] = true
+			}
+			for _, sp := range g.Spans {
+				seen[int(sp.Group)] = true
 			}
 		}
+		groups := len(seen)
 		if parts, refd := h.Referenced(); parts > 0 {
 			return fmt.Sprintf("%d key groups (%d bytes, %d of them in %d parts referenced in earlier checkpoints' files), %d global entries", groups, n, refd, parts, len(h.Global))
 		}

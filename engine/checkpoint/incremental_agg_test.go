@@ -2,7 +2,9 @@ package checkpoint_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -92,8 +94,19 @@ func feed(t *testing.T, aggs []*ops.Aggregate, keys []int64, window int, base in
 	}
 }
 
-// checkpointAll takes every subtask's snapshot and writes them to d.
-func checkpointAll(t *testing.T, d *checkpoint.Dir, prog *program.Program, aggs []*ops.Aggregate, epoch uint64) *checkpoint.Metadata {
+// checkpointAll takes every subtask's snapshot and writes them to d; with
+// notify set it then tells every subtask the checkpoint is complete, as
+// the runtime does (ops.CheckpointNotifier).
+func checkpointAll(t *testing.T, d *checkpoint.Dir, prog *program.Program, aggs []*ops.Aggregate, epoch uint64, notify bool) *checkpoint.Metadata {
+	t.Helper()
+	m, err := tryCheckpointAll(t, d, prog, aggs, epoch, notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func tryCheckpointAll(t *testing.T, d *checkpoint.Dir, prog *program.Program, aggs []*ops.Aggregate, epoch uint64, notify bool) (*checkpoint.Metadata, error) {
 	t.Helper()
 	hs := make([]any, len(aggs))
 	for i, op := range aggs {
@@ -103,12 +116,23 @@ func checkpointAll(t *testing.T, d *checkpoint.Dir, prog *program.Program, aggs 
 		}
 		hs[i] = h
 	}
+	lastSnaps = hs
 	m, err := d.Write(context.Background(), prog, dataflow.CompletedCheckpoint{Epoch: epoch, Snapshot: dataflow.Snapshot{"agg": hs}})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return m
+	if notify {
+		for _, op := range aggs {
+			if err := op.CheckpointDone(context.Background(), epoch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return m, nil
 }
+
+// lastSnaps are the handles of the last checkpointAll.
+var lastSnaps []any
 
 func load(t *testing.T, d *checkpoint.Dir, m *checkpoint.Metadata) []any {
 	t.Helper()
@@ -136,7 +160,18 @@ func closeAll(t *testing.T, aggs []*ops.Aggregate) []string {
 // since the last checkpoint are referred to by the next one; a chain
 // written at parallelism 1, restored at 3, continued there and restored
 // at 2 emits exactly what one uninterrupted instance does.
+//
+// Notified, the subtasks are told of each complete checkpoint, as the
+// runtime tells them, and drop the encodings the checkpoint wrote: their
+// next snapshots' unchanged parts are references without bytes, which the
+// writer refers to the same way.
 func TestAggregateIncrementalChain(t *testing.T) {
+	for _, notify := range []bool{false, true} {
+		t.Run(fmt.Sprintf("notify=%v", notify), func(t *testing.T) { testAggregateIncrementalChain(t, notify) })
+	}
+}
+
+func testAggregateIncrementalChain(t *testing.T, notify bool) {
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 	keys := func(lo, hi int64) []int64 {
 		var out []int64
@@ -162,9 +197,15 @@ func TestAggregateIncrementalChain(t *testing.T) {
 	aggs := subtasks(t, n, 1, nil)
 	feed(t, aggs, keys(0, 3000), 0, base)
 	feed(t, aggs, keys(0, 3000), 1, base)
-	m1 := checkpointAll(t, d, prog1, aggs, 1)
+	m1 := checkpointAll(t, d, prog1, aggs, 1, notify)
 	feed(t, aggs, keys(0, 2000), 2, base)
-	m2 := checkpointAll(t, d, prog1, aggs, 2)
+	m2 := checkpointAll(t, d, prog1, aggs, 2, notify)
+	// Windows 0 and 1 were written by checkpoint 1: once told, the
+	// subtask keeps no bytes of them, and the snapshot's parts of them
+	// are references; window 2's parts have their bytes.
+	if dropped, kept := partsWithoutData(lastSnaps); notify && (dropped == 0 || kept == 0) || !notify && dropped != 0 {
+		t.Fatalf("checkpoint 2 (notify %v): %d parts without bytes, %d with", notify, dropped, kept)
+	}
 	// Windows 0 and 1 did not change: checkpoint 2 refers to them.
 	if m2.Referenced() == 0 || m2.Bytes() >= m1.Bytes() {
 		t.Fatalf("checkpoint 2: %d bytes of its own, %d referenced; checkpoint 1 has %d", m2.Bytes(), m2.Referenced(), m1.Bytes())
@@ -176,7 +217,10 @@ func TestAggregateIncrementalChain(t *testing.T) {
 	if desc := checkpoint.Describe(snap2["agg"][0]); !strings.Contains(desc, "referenced in earlier checkpoints' files") {
 		t.Errorf("Describe(checkpoint 2) = %q", desc)
 	}
-	m3 := checkpointAll(t, d, prog1, aggs, 3) // nothing changed
+	m3 := checkpointAll(t, d, prog1, aggs, 3, notify) // nothing changed
+	if dropped, kept := partsWithoutData(lastSnaps); notify && kept != 0 {
+		t.Fatalf("checkpoint 3 (nothing changed, notified): %d parts without bytes, %d with", dropped, kept)
+	}
 	if m3.Bytes() >= m2.Bytes() || m3.Referenced() < m2.Referenced() {
 		t.Fatalf("checkpoint 3 (no change): %d bytes of its own, %d referenced", m3.Bytes(), m3.Referenced())
 	}
@@ -186,16 +230,16 @@ func TestAggregateIncrementalChain(t *testing.T) {
 	aggs = subtasks(t, n3, 3, load(t, d, m3))
 	feed(t, aggs, keys(1000, 4000), 3, base)
 	d3 := &checkpoint.Dir{Storage: checkpoint.Local{Root: root}, Root: "cp", Keep: 2}
-	m4 := checkpointAll(t, d3, prog3, aggs, 4)
+	m4 := checkpointAll(t, d3, prog3, aggs, 4, notify)
 	if m4.Referenced() != 0 {
 		t.Errorf("a restored job's first checkpoint refers to %d bytes", m4.Referenced())
 	}
 	feed(t, aggs, keys(0, 500), 3, base)
-	m5 := checkpointAll(t, d3, prog3, aggs, 5)
+	m5 := checkpointAll(t, d3, prog3, aggs, 5, notify)
 	if m5.Referenced() == 0 {
 		t.Errorf("checkpoint 5 refers to nothing (windows 0 to 2 did not change)")
 	}
-	m6 := checkpointAll(t, d3, prog3, aggs, 6)
+	m6 := checkpointAll(t, d3, prog3, aggs, 6, notify)
 
 	// Restore at parallelism 2 and finish.
 	_, n2 := aggProgram(2)
@@ -203,5 +247,86 @@ func TestAggregateIncrementalChain(t *testing.T) {
 	feed(t, aggs, keys(0, 4000), 4, base)
 	if got := closeAll(t, aggs); !slices.Equal(got, want) {
 		t.Fatalf("after the chain 1 -> 3 -> 2: %d rows, want %d (first %q, want %q)", len(got), len(want), got[:min(3, len(got))], want[:3])
+	}
+}
+
+// partsWithoutData counts the parts of the state snapshots in hs that
+// have no bytes (a reference to where a checkpoint wrote them) and those
+// that have.
+func partsWithoutData(hs []any) (dropped, kept int) {
+	for _, h := range hs {
+		for _, g := range h.(*state.Snapshot).Groups {
+			if g.Data == nil {
+				if g.Ref == nil {
+					panic("a part with neither bytes nor a reference")
+				}
+				dropped++
+			} else {
+				kept++
+			}
+		}
+	}
+	return dropped, kept
+}
+
+// failingStore fails every write while fail is set.
+type failingStore struct {
+	checkpoint.Local
+	fail bool
+}
+
+func (f *failingStore) WriteFile(ctx context.Context, name string, data []byte) error {
+	if f.fail {
+		return errors.New("no space left on device")
+	}
+	return f.Local.WriteFile(ctx, name, data)
+}
+
+func (f *failingStore) WriteFileFrom(ctx context.Context, name string, write func(io.Writer) error) error {
+	if f.fail {
+		return errors.New("no space left on device")
+	}
+	return f.Local.WriteFileFrom(ctx, name, write)
+}
+
+// TestAggregateDroppedEncodingsAfterFailedWrite: a subtask that dropped
+// the encodings checkpoint 1 wrote refers to them again after checkpoint
+// 2 failed to write (and so completed nowhere, and was not notified); the
+// chain restores to what one uninterrupted instance emits.
+func TestAggregateDroppedEncodingsAfterFailedWrite(t *testing.T) {
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	keys := make([]int64, 2000)
+	for i := range keys {
+		keys[i] = int64(i)
+	}
+	prog, n := aggProgram(1)
+	ref := subtasks(t, n, 1, nil)
+	aggs := subtasks(t, n, 1, nil)
+	fs := &failingStore{Local: checkpoint.Local{Root: t.TempDir()}}
+	d := &checkpoint.Dir{Storage: fs, Root: "cp"}
+	for _, a := range [][]*ops.Aggregate{ref, aggs} {
+		feed(t, a, keys, 0, base)
+		feed(t, a, keys[:1000], 1, base)
+	}
+	checkpointAll(t, d, prog, aggs, 1, true)
+	for _, a := range [][]*ops.Aggregate{ref, aggs} {
+		feed(t, a, keys[500:], 2, base)
+	}
+	fs.fail = true
+	if _, err := tryCheckpointAll(t, d, prog, aggs, 2, true); err == nil {
+		t.Fatal("checkpoint 2 written on a full disk")
+	}
+	fs.fail = false
+	for _, a := range [][]*ops.Aggregate{ref, aggs} {
+		feed(t, a, keys[:10], 1, base) // window 1 changes again
+	}
+	m3 := checkpointAll(t, d, prog, aggs, 3, true)
+	if m3.Referenced() == 0 {
+		t.Fatal("checkpoint 3 refers to nothing: window 0 did not change since checkpoint 1")
+	}
+	want := closeAll(t, ref)
+	_, n2 := aggProgram(2)
+	if got := closeAll(t, subtasks(t, n2, 2, load(t, d, m3))); !slices.Equal(got, want) {
+		t.Fatalf("restored from checkpoint 3 at parallelism 2: %d rows, want %d", len(got), len(want))
 	}
 }

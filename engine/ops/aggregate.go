@@ -60,6 +60,8 @@ type Aggregate struct {
 	// new pane or a hop window's merge reuses their slices instead of
 	// growing fresh ones row by row.
 	spare []*groups
+	// encScratch holds encodeSlots' buffers per key group, reused.
+	encScratch [][]byte
 	// sessions by key; sess holds their accumulators, a slot per session.
 	byKey map[string][]session
 	sess  *groups
@@ -84,12 +86,13 @@ type session struct {
 }
 
 var (
-	_ Operator         = (*Aggregate)(nil)
-	_ WatermarkHandler = (*Aggregate)(nil)
-	_ Checkpointer     = (*Aggregate)(nil)
-	_ KeyedRestorer    = (*Aggregate)(nil)
-	_ Finisher         = (*Aggregate)(nil)
-	_ Ticker           = (*Aggregate)(nil)
+	_ Operator           = (*Aggregate)(nil)
+	_ WatermarkHandler   = (*Aggregate)(nil)
+	_ Checkpointer       = (*Aggregate)(nil)
+	_ CheckpointNotifier = (*Aggregate)(nil)
+	_ KeyedRestorer      = (*Aggregate)(nil)
+	_ Finisher           = (*Aggregate)(nil)
+	_ Ticker             = (*Aggregate)(nil)
 )
 
 // NewAggregate builds an aggregate subtask for node n.
@@ -1074,12 +1077,14 @@ func (a *Aggregate) Finish(ctx context.Context, out Collector) error {
 // its changes (so no pending change is state), then every group's key and
 // accumulators go into a state snapshot, written straight from the groups
 // into the snapshot's encoding (state.TableEncoder). A tumbling or hopping
-// pane keeps its encoding, by key group, and reuses it at the next
+// pane keeps its encoding and reuses it at the next
 // checkpoint if no row reached it since (encStale): a checkpoint encodes
 // only the panes that changed, and its snapshot refers to the panes'
-// encodings (state.GroupBlobs), from which the file is written. Each blob
-// has a state.PartSlot, so a durable checkpoint writes an unchanged pane's
-// blobs once and later ones refer to them (engine/checkpoint).
+// encodings (state.GroupParts: a part per pane, or per pane and key group
+// for a large one), from which the file is written. Each part has a
+// state.PartSlot, so a durable checkpoint writes an unchanged pane's parts
+// once and later ones refer to them (engine/checkpoint); once written,
+// their bytes are dropped (CheckpointDone).
 func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (any, error) {
 	if a.upd != nil && !b.Stop {
 		if err := a.flush(out); err != nil {
@@ -1161,31 +1166,129 @@ func (a *Aggregate) Checkpoint(ctx context.Context, b Barrier, out Collector) (a
 	return st.SnapshotWith(b.Epoch, map[string]state.TableEncoder{groupTable: tab}, 0), nil
 }
 
+// CheckpointDone implements CheckpointNotifier: once checkpoint epoch is
+// complete, a pane whose encoding that checkpoint wrote durably (every
+// blob's slot has the writer's note of epoch) drops the encoding's bytes,
+// which would otherwise stay in memory as long as the pane, about the
+// size of the pane's state again; its next snapshots refer to the blobs
+// where they were written, through the slots, until a row reaches the
+// pane and it is encoded anew. A stale encoding (a row reached the pane
+// since) is dropped too: the next checkpoint encodes the pane again.
+// After an in-memory checkpoint the slots have no notes, and encodings
+// are kept (the next snapshot needs their bytes). The writer noted the
+// slots before the checkpoint completed, and writes them again only
+// after the next one is taken, so reading them here is safe.
+func (a *Aggregate) CheckpointDone(ctx context.Context, epoch uint64) error {
+	for _, g := range a.panes {
+		if e := g.enc; e != nil && (g.encStale || e.written(epoch)) {
+			e.drop()
+		}
+	}
+	return nil
+}
+
 // encodedSlots is a set of groups in the snapshot's encoding, by key
-// group: bufs[i] is a whole GroupState.Data blob (state.AppendGroupHeader,
-// hdr[i] bytes, then count[i] entries by state.AppendEntry) of key group
-// lo+i, or empty. A snapshot refers to the blobs, so they never change:
-// encoding a set again makes new ones.
+// group: parts, each a buffer holding the blobs (state.AppendGroupHeader,
+// then the entries by state.AppendEntry) of the key groups its spans
+// name, back to back, and a slot for a checkpoint writer's note. A set of
+// up to onePart bytes (a pane of a few groups in each of 128 key groups)
+// is one part, so its checkpoint costs one buffer, one slot and one
+// reference, not 128 of each; a larger one has a part per key group (the
+// bookkeeping is then nothing beside the bytes, and no buffer as large as
+// the set is needed). A snapshot refers to the parts, so they never
+// change: encoding a set again makes new ones. Once a durable checkpoint
+// has written every part (each slot says where), their bytes may be
+// dropped (Aggregate.CheckpointDone): later snapshots refer to them by
+// their slots alone.
 type encodedSlots struct {
-	bufs  [][]byte
-	hdr   []int
-	count []int32
-	slots []state.PartSlot // the writer's notes on bufs, new with them
+	parts []encPart
+	count []int32 // entries per key group (lo+i)
+	lo    int
+}
+
+type encPart struct {
+	buf   []byte // nil once dropped
+	spans []state.GroupSpan
+	slot  *state.PartSlot
+}
+
+// onePart is the size up to which an encoded set is a single part (a
+// variable for tests).
+var onePart = 8 << 20
+
+// written reports whether a durable checkpoint epoch wrote (or referred
+// to) every part of e: each slot has a writer's note of it.
+func (e *encodedSlots) written(epoch uint64) bool {
+	for _, p := range e.parts {
+		if p.slot.Writer == 0 || p.slot.Epoch != epoch {
+			return false
+		}
+	}
+	return true
+}
+
+// drop forgets the parts' bytes (their spans and slots stay).
+func (e *encodedSlots) drop() {
+	for i := range e.parts {
+		e.parts[i].buf = nil
+	}
+}
+
+// setParts makes e's parts from the blobs of every non-empty key group
+// (blob(i) of key group lo+i, size(i) bytes): one part of all of them
+// (copied into one buffer) if they add up to at most onePart bytes, else
+// a part per key group, which is the blob itself. It reports whether it
+// copied the blobs.
+func (e *encodedSlots) setParts(size func(i int) int, blob func(i int) []byte) (copied bool) {
+	total, n := 0, 0
+	for i, c := range e.count {
+		if c > 0 {
+			total += size(i)
+			n++
+		}
+	}
+	e.parts = e.parts[:0]
+	if n == 0 {
+		return true
+	}
+	spans := make([]state.GroupSpan, 0, n)
+	for i, c := range e.count {
+		if c > 0 {
+			spans = append(spans, state.GroupSpan{Group: int32(e.lo + i), Len: int32(size(i))})
+		}
+	}
+	if total <= onePart {
+		buf := make([]byte, 0, total)
+		for i, c := range e.count {
+			if c > 0 {
+				buf = append(buf, blob(i)...)
+			}
+		}
+		e.parts = append(e.parts, encPart{buf: buf, spans: spans, slot: new(state.PartSlot)})
+		return true
+	}
+	slots := make([]state.PartSlot, n)
+	k := 0
+	for i, c := range e.count {
+		if c > 0 {
+			e.parts = append(e.parts, encPart{buf: blob(i), spans: spans[k : k+1 : k+1], slot: &slots[k]})
+			k++
+		}
+	}
+	return false
 }
 
 // encodeSlots encodes the groups slots of g into e, by key group (of
 // [lo, hi), the subtask's): key = prefix, or prefixOf(i) if not nil, then
 // the group key; value = extra(slot) (if not nil) then each accumulator's
 // snapshot, uvarint length-prefixed. It reads the groups in slot order
-// (their keys and accumulators sequentially) and appends to one new buffer
-// per key group.
+// (their keys and accumulators sequentially) and appends to a buffer per
+// key group (reused scratch when the set is one part, which copies them).
 func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix []byte, prefixOf func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
 	n := hi - lo
+	e.lo = lo
 	e.count = slices.Grow(e.count[:0], n)[:n]
 	clear(e.count)
-	e.bufs = make([][]byte, n)
-	e.slots = make([]state.PartSlot, n)
-	e.hdr = slices.Grow(e.hdr[:0], n)[:n]
 	// The key group of each slot, relative to lo (state.KeyGroupOf).
 	k := uint64(a.MaxKeyGroups())
 	kgs := make([]uint16, len(slots))
@@ -1227,25 +1330,36 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		}
 		return patchLen(b, at)
 	}
+	if cap(a.encScratch) < n {
+		a.encScratch = make([][]byte, n)
+	}
+	bufs := a.encScratch[:n]
+	per := 0
 	if len(slots) > 0 {
-		// Size the buffers from the keys and the first entry's value,
-		// unless they have room from the last time.
-		per := 6 + len(appendValue(nil, slots[0])) + len(prefix)
+		per = 6 + len(appendValue(nil, slots[0])) + len(prefix)
 		if prefixOf != nil {
 			per += len(prefixOf(0))
 		}
-		for i := range e.bufs {
-			if e.count[i] > 0 {
-				want := 16 + keyBytes[i] + int(e.count[i])*per
-				e.bufs[i] = make([]byte, 0, want+want/16)
-			}
+	}
+	// The expected size, from the keys and the first entry's value:
+	// a set beyond onePart is a part per key group, each a new buffer.
+	want := func(i int) int { w := 16 + keyBytes[i] + int(e.count[i])*per; return w + w/16 }
+	expect := 0
+	for i := range bufs {
+		if e.count[i] > 0 {
+			expect += want(i)
 		}
 	}
-	for i := range e.bufs {
-		if e.count[i] > 0 {
-			e.bufs[i] = state.AppendGroupHeader(e.bufs[i], groupTable, int(e.count[i]))
+	big := expect > onePart
+	for i := range bufs {
+		if big {
+			bufs[i] = nil
 		}
-		e.hdr[i] = len(e.bufs[i])
+		bufs[i] = bufs[i][:0]
+		if e.count[i] > 0 {
+			bufs[i] = slices.Grow(bufs[i], want(i))
+			bufs[i] = state.AppendGroupHeader(bufs[i], groupTable, int(e.count[i]))
+		}
 	}
 	for i, s := range slots {
 		kg := kgs[i]
@@ -1255,36 +1369,61 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		}
 		// state.AppendEntryParts, with the value written in place.
 		key := g.slab[g.koff[s] : g.koff[s]+g.klen[s]]
-		b := binary.AppendUvarint(e.bufs[kg], uint64(len(p)+len(key)))
+		b := binary.AppendUvarint(bufs[kg], uint64(len(p)+len(key)))
 		b = append(b, p...)
 		b = append(b, key...)
 		b = appendValue(b, s)
-		e.bufs[kg] = append(b, 0) // no expiry
+		bufs[kg] = append(b, 0) // no expiry
+	}
+	copied := e.setParts(func(i int) int { return len(bufs[i]) }, func(i int) []byte { return bufs[i] })
+	kept := 0
+	for i := range bufs {
+		if !copied {
+			bufs[i] = nil // the parts' own now
+		}
+		kept += cap(bufs[i])
+	}
+	if kept > maxEncScratch {
+		// A large scratch (a set just under onePart) is not kept.
+		clear(a.encScratch)
 	}
 	return nil
 }
 
+// maxEncScratch bounds the bytes encodeSlots keeps in its scratch buffers
+// between calls.
+const maxEncScratch = 4 << 20
+
 // encodePlain is encodeSlots for groups without values (no accumulators,
-// nothing extra) under one prefix: every entry's size is known, so each
-// key group's buffer is allocated to its exact size and filled by index.
+// nothing extra) under one prefix: every entry's size is known, so the
+// parts' buffers are allocated to their exact sizes and filled by index.
 func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs []uint16, keyBytes []int, prefix []byte) {
-	n := len(e.bufs)
-	pos := make([]int, n)
-	for i := range e.bufs {
-		if e.count[i] == 0 {
-			e.hdr[i] = 0
-			continue
-		}
-		hdr := state.AppendGroupHeader(nil, groupTable, int(e.count[i]))
+	n := len(e.count)
+	var hdr [32]byte
+	size := func(i int) int {
 		// keyBytes counts each key's bytes and its length's; each entry
 		// adds the prefix, a 0 value length and a 0 expiry.
-		b := make([]byte, len(hdr)+keyBytes[i]+int(e.count[i])*(len(prefix)+2))
-		copy(b, hdr)
-		e.bufs[i], e.hdr[i], pos[i] = b, len(hdr), len(hdr)
+		return len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i]))) + keyBytes[i] + int(e.count[i])*(len(prefix)+2)
+	}
+	// One buffer, the groups' blobs back to back, which the parts are
+	// windows of (one part, or one per key group).
+	off := make([]int, n+1)
+	for i := range n {
+		off[i+1] = off[i]
+		if e.count[i] > 0 {
+			off[i+1] += size(i)
+		}
+	}
+	b := make([]byte, off[n])
+	pos := make([]int, n)
+	for i := range n {
+		if e.count[i] > 0 {
+			pos[i] = off[i] + copy(b[off[i]:], state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i])))
+		}
 	}
 	for i, s := range slots {
 		kg := kgs[i]
-		b, o := e.bufs[kg], pos[kg]
+		o := pos[kg]
 		klen := int(g.klen[s])
 		if l := len(prefix) + klen; l < 0x80 {
 			b[o] = byte(l)
@@ -1296,6 +1435,21 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		o += copy(b[o:], g.slab[g.koff[s]:g.koff[s]+g.klen[s]])
 		pos[kg] = o + 2 // the value length and expiry bytes are 0 already
 	}
+	if off[n] <= onePart {
+		// (setParts would copy it: it is the part already.)
+		spans := make([]state.GroupSpan, 0, n)
+		for i := range n {
+			if e.count[i] > 0 {
+				spans = append(spans, state.GroupSpan{Group: int32(e.lo + i), Len: int32(off[i+1] - off[i])})
+			}
+		}
+		e.parts = append(e.parts[:0], encPart{buf: b, spans: spans, slot: new(state.PartSlot)})
+		if len(spans) == 0 {
+			e.parts = e.parts[:0]
+		}
+		return
+	}
+	e.setParts(func(i int) int { return off[i+1] - off[i] }, func(i int) []byte { return b[off[i]:off[i+1]:off[i+1]] })
 }
 
 // uvarintLen is the size of v's uvarint encoding.
@@ -1334,15 +1488,16 @@ type encodedTable struct {
 var (
 	_ state.TableEncoder = (*encodedTable)(nil)
 	_ state.GroupSizer   = (*encodedTable)(nil)
-	_ state.GroupBlobs   = (*encodedTable)(nil)
+	_ state.GroupParts   = (*encodedTable)(nil)
 )
 
-// Blobs implements state.GroupBlobs: the snapshot refers to the sets'
-// blobs (no copy).
-func (t *encodedTable) Blobs(g int, add func([]byte, *state.PartSlot)) {
+// Parts implements state.GroupParts: the snapshot refers to the sets'
+// parts (no copy), or, for a part whose bytes were dropped, to where a
+// durable checkpoint wrote it (its slot).
+func (t *encodedTable) Parts(add func([]byte, []state.GroupSpan, *state.PartSlot)) {
 	for _, e := range t.sets {
-		if e.count[g-t.lo] > 0 {
-			add(e.bufs[g-t.lo], &e.slots[g-t.lo])
+		for _, p := range e.parts {
+			add(p.buf, p.spans, p.slot)
 		}
 	}
 }
@@ -1355,17 +1510,44 @@ func (t *encodedTable) GroupLen(g int) int {
 	return n
 }
 
+// blob returns key group g's blob in e, and the size of its header.
+func (e *encodedSlots) blob(g int) ([]byte, int) {
+	for _, p := range e.parts {
+		off := 0
+		for _, sp := range p.spans {
+			if int(sp.Group) == g {
+				if p.buf == nil {
+					panic("ops: aggregate checkpoint: a key group's entries are copied, but their bytes were dropped")
+				}
+				var hdr [32]byte
+				return p.buf[off : off+int(sp.Len)], len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[g-e.lo])))
+			}
+			off += int(sp.Len)
+		}
+	}
+	return nil, 0
+}
+
 func (t *encodedTable) GroupSize(g int) int {
 	n := 0
 	for _, e := range t.sets {
-		n += len(e.bufs[g-t.lo]) - e.hdr[g-t.lo]
+		if e.count[g-t.lo] > 0 {
+			b, h := e.blob(g)
+			n += len(b) - h
+		}
 	}
 	return n
 }
 
+// AppendGroup copies the entries of key group g. The store calls it
+// (instead of Parts) only when another keyed table has entries (the
+// aggregate has none), so a dropped part is a broken invariant.
 func (t *encodedTable) AppendGroup(b []byte, g int) []byte {
 	for _, e := range t.sets {
-		b = append(b, e.bufs[g-t.lo][e.hdr[g-t.lo]:]...)
+		if e.count[g-t.lo] > 0 {
+			blob, h := e.blob(g)
+			b = append(b, blob[h:]...)
+		}
 	}
 	return b
 }

@@ -444,8 +444,25 @@ func TestAggregateTickFlushes(t *testing.T) {
 // TestAggregateRestoreLargePane restores a window of many groups (its
 // index is built in buckets of the table, not row by row) at the same and
 // at another parallelism, then adds a row to every group: each must find
-// its restored group, so every count is 2.
+// its restored group, so every count is 2. The pane's checkpoint is one
+// part (all key groups), or, when larger than the one-part limit, a part
+// per key group.
 func TestAggregateRestoreLargePane(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		limit int // 0: the default
+		parts int
+	}{{"one part", 0, 1}, {"a part per key group", 1 << 10, state.MaxKeyGroups}} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.limit > 0 {
+				defer ops.SetOnePart(c.limit)()
+			}
+			testAggregateRestoreLargePane(t, c.parts)
+		})
+	}
+}
+
+func testAggregateRestoreLargePane(t *testing.T, parts int) {
 	const keys = 60_000
 	ctx := context.Background()
 	n := aggNode(&program.Window{Kind: program.WindowTumble, Width: 10 * time.Second}, false)
@@ -469,6 +486,9 @@ func TestAggregateRestoreLargePane(t *testing.T) {
 	h, err := first.Checkpoint(ctx, ops.Barrier{Epoch: 1}, &collector2{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := len(h.(*state.Snapshot).Groups); got != parts {
+		t.Fatalf("the pane's checkpoint has %d parts, want %d", got, parts)
 	}
 	for _, par := range []int{1, 2} {
 		out := &collector2{}

@@ -51,7 +51,10 @@
 // hand over immutable blobs the snapshot refers to (GroupBlobs; a key
 // group may then have several GroupStates, format version 2), each with a
 // PartSlot in which a checkpoint writer notes where it stored the blob, so
-// that later checkpoints refer to it there (format version 3). On restore,
+// that later checkpoints refer to it there (format version 3), or hand
+// over immutable multi-group parts (GroupParts: one part holding several
+// key groups' blobs behind an index, GroupState.Spans, format version 4),
+// which a restore splits into their groups. On restore,
 // the validated groups stay in the snapshots' bytes until a keyed table is
 // first used; RangeRestoredKeyed reads them in place for an operator that
 // moves them into its own structures, so they are never copied into

@@ -79,6 +79,20 @@ type GroupBlobs interface {
 	Blobs(g int, add func(blob []byte, slot *PartSlot))
 }
 
+// GroupParts is a TableEncoder whose entries are already encoded as
+// immutable multi-group parts (GroupState.Spans; each span's blob as
+// GroupBlobs has it): a snapshot whose keyed state is this table alone
+// refers to them as they are, a GroupState per part, with no work per key
+// group. Parts calls add with each part's data, spans (in group order,
+// within the store's key groups) and PartSlot; nil data with a slot that
+// has a writer's note is a part whose owner dropped its bytes after a
+// durable checkpoint wrote it: the snapshot's part then has no Data and a
+// Ref to where it was written (see PartSlot). The spans must not change
+// afterwards either.
+type GroupParts interface {
+	Parts(add func(data []byte, spans []GroupSpan, slot *PartSlot))
+}
+
 // AppendGroupHeader appends the header of a GroupState.Data blob that
 // holds entries of one table (GroupBlobs): a table count of 1, the
 // table's name and the entry count.
@@ -137,7 +151,26 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 	var parts []part
 	buf := make([]byte, 0, sizeHint+64)
 	var with []named
-	for g := s.lo; g < s.hi; g++ {
+	var multi []GroupState
+	if len(encs) == 1 {
+		if gp, ok := encs[0].enc.(GroupParts); ok {
+			gp.Parts(func(d []byte, spans []GroupSpan, slot *PartSlot) {
+				switch {
+				case len(spans) == 0:
+				case d != nil:
+					multi = append(multi, GroupState{Group: int(spans[0].Group), Data: d, Slot: slot, Spans: spans})
+				case slot != nil && slot.Writer != 0 && slot.Ref.Length > 0:
+					ref := slot.Ref
+					multi = append(multi, GroupState{Group: int(spans[0].Group), Slot: slot, Ref: &ref, Spans: spans})
+				default:
+					// Its state would be lost.
+					panic(fmt.Sprintf("state: snapshot of %q: a part without bytes that no checkpoint wrote", s.cfg.OperatorID))
+				}
+			})
+			encs = nil // no group by group
+		}
+	}
+	for g := s.lo; g < s.hi && len(encs) > 0; g++ {
 		with = with[:0]
 		for _, e := range encs {
 			if e.enc.GroupLen(g) > 0 {
@@ -198,7 +231,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		})
 	}
 
-	snap.Groups = make([]GroupState, len(parts))
+	snap.Groups = make([]GroupState, len(parts), len(parts)+len(multi))
 	for i, p := range parts {
 		d := p.blob
 		if d == nil {
@@ -206,6 +239,7 @@ func (s *Store) SnapshotWith(epoch uint64, tables map[string]TableEncoder, sizeH
 		}
 		snap.Groups[i] = GroupState{Group: p.group, Data: d, Slot: p.slot}
 	}
+	snap.Groups = append(snap.Groups, multi...)
 	if len(gspans) > 0 {
 		snap.Global = make([]GlobalEntry, len(gspans))
 		for i, e := range gspans {

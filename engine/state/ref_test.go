@@ -21,7 +21,12 @@ func TestSnapshotReferences(t *testing.T) {
 	first := s.Snapshot(1)
 	var buf bytes.Buffer
 	offsets := map[int]int64{}
-	if _, _, err := first.EncodeParts(&buf, func(i int, off int64) { offsets[i] = off }); err != nil {
+	if _, _, err := first.EncodeParts(&buf, func(i int, off, length int64, crc uint32) {
+		if length != int64(len(first.Groups[i].Data)) || crc != crc32c(first.Groups[i].Data) {
+			t.Errorf("part %d placed with length %d, checksum %08x", i, length, crc)
+		}
+		offsets[i] = off
+	}); err != nil {
 		t.Fatal(err)
 	}
 	old := buf.Bytes()
@@ -84,5 +89,106 @@ func TestSnapshotReferences(t *testing.T) {
 	}
 	if err := g.ResolvePart(old[:ref.Offset+1]); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "outside") {
 		t.Errorf("truncated file: %v", err)
+	}
+}
+
+// TestSnapshotMultiGroupParts: a snapshot whose key groups come in
+// multi-group parts (all of a store's groups in one part, and a second
+// part with some of them again) round-trips through its encoding,
+// restores at another parallelism with each subtask taking its groups,
+// and a later snapshot's reference to a multi-group part resolves to the
+// same spans; a damaged index is ErrCorrupt.
+func TestSnapshotMultiGroupParts(t *testing.T) {
+	cfg := Config{OperatorID: "op", Parallelism: 1, MaxKeyGroups: 8}
+	s := mustNew(t, cfg, nil)
+	u := mustNew(t, cfg, nil) // more entries of the same table, other keys
+	for i := range 40 {
+		key := key8(uint64(i))
+		s.Keyed("t").Put(place(key, 8), key, []byte("value"), NoExpiry)
+		if i%3 == 0 {
+			k2 := append(key8(uint64(i)), 'x')
+			u.Keyed("t").Put(place(key, 8), k2, []byte("other"), NoExpiry)
+		}
+	}
+	multi := func(sn *Snapshot) GroupState {
+		var m GroupState
+		for i, g := range sn.Groups {
+			if i == 0 {
+				m.Group = g.Group
+			}
+			m.Spans = append(m.Spans, GroupSpan{Group: int32(g.Group), Len: int32(len(g.Data))})
+			m.Data = append(m.Data, g.Data...)
+		}
+		return m
+	}
+	snap := s.Snapshot(1)
+	snap.Groups = []GroupState{multi(snap), multi(u.Snapshot(1))}
+	var buf bytes.Buffer
+	placed := map[int][2]int64{}
+	crcs := map[int]uint32{}
+	if _, _, err := snap.EncodeParts(&buf, func(i int, off, length int64, crc uint32) {
+		placed[i] = [2]int64{off, length}
+		crcs[i] = crc
+	}); err != nil {
+		t.Fatal(err)
+	}
+	file := buf.Bytes()
+	back, err := DecodeSnapshot(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Groups) != 2 || len(back.Groups[0].Spans) != len(snap.Groups[0].Spans) || !bytes.Equal(back.Groups[0].Data, snap.Groups[0].Data) {
+		t.Fatalf("decoded %d parts, the first with %d spans", len(back.Groups), len(back.Groups[0].Spans))
+	}
+	count := func(stores ...*Store) int {
+		n := 0
+		for _, st := range stores {
+			lo, hi := st.KeyGroups()
+			for g := lo; g < hi; g++ {
+				n += st.Keyed("t").GroupLen(g)
+			}
+		}
+		return n
+	}
+	want := 40 + 14
+	a := mustNew(t, Config{OperatorID: "op", Parallelism: 2, MaxKeyGroups: 8}, []*Snapshot{back})
+	b := mustNew(t, Config{OperatorID: "op", Subtask: 1, Parallelism: 2, MaxKeyGroups: 8}, []*Snapshot{back})
+	if n := count(a, b); n != want {
+		t.Fatalf("restored at parallelism 2: %d entries, want %d", n, want)
+	}
+	// A reference to the first part, as a writer records it.
+	p := placed[0]
+	if p[1] != snap.Groups[0].PartLen() {
+		t.Fatalf("placed length %d, PartLen %d", p[1], snap.Groups[0].PartLen())
+	}
+	second := *snap
+	second.Epoch = 2
+	second.Groups = []GroupState{{Group: snap.Groups[0].Group, Ref: &PartRef{File: "f", Offset: p[0], Length: p[1], CRC32C: crcs[0], Multi: true}}, snap.Groups[1]}
+	data, err := second.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back2, err := DecodeSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back2.Groups[0].Ref == nil || !back2.Groups[0].Ref.Multi || back2.Groups[0].Spans != nil {
+		t.Fatalf("decoded reference %+v", back2.Groups[0])
+	}
+	if err := back2.Groups[0].ResolvePart(file); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(mustNew(t, cfg, []*Snapshot{back2})); n != want {
+		t.Fatalf("restored from the reference: %d entries, want %d", n, want)
+	}
+	// A damaged index: a span longer than the part.
+	bad := GroupState{Group: 0, Spans: []GroupSpan{{Group: 0, Len: 1 << 20}}, Data: []byte{1, 2, 3}}
+	if _, err := New(cfg, []*Snapshot{{OperatorID: "op", Epoch: 1, Parallelism: 1, MaxKeyGroups: 8, Groups: []GroupState{bad}}}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a span beyond its part: %v", err)
+	}
+	corrupt := bytes.Clone(file)
+	corrupt[placed[0][0]] = 200 // the first part's span count
+	if _, err := DecodeSnapshot(corrupt); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a damaged index: %v", err)
 	}
 }

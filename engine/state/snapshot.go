@@ -18,8 +18,10 @@ type Snapshot struct {
 	Subtask      int
 	Parallelism  int
 	MaxKeyGroups int
-	// Groups holds the keyed entries of every table, one blob per
-	// non-empty key group, in group order.
+	// Groups holds the keyed entries of every table: a blob per
+	// non-empty key group, in group order, or several parts of a key
+	// group in a row (an operator's immutable parts), or multi-group
+	// parts (GroupState.Spans), after the others.
 	Groups []GroupState
 	// Global holds the live entries of the subtask's global tables, in
 	// table then key order.
@@ -41,18 +43,115 @@ type Snapshot struct {
 // writer before encoding or by decoding, is where the part's bytes are. A
 // decoded part with a Ref has no Data until the reader resolves it
 // (ResolvePart); a store refuses it.
+//
+// A part with Spans is a multi-group part (version 4): Data holds the
+// blobs of several key groups back to back, Spans the group and length
+// of each in order, and Group is the first span's group. An operator
+// whose immutable unit holds few entries in each of many key groups (an
+// aggregate's 2 ms pane) hands it over as one part, so a checkpoint's
+// bookkeeping (parts, slots, references) is per unit, not per unit and
+// key group; a restore splits it into its groups (Split) before placing
+// them, so restore at another parallelism is unchanged. A referenced
+// multi-group part (Ref.Multi) has neither Data nor Spans until resolved.
 type GroupState struct {
 	Group int
 	Data  []byte
 	Slot  *PartSlot
 	Ref   *PartRef
+	Spans []GroupSpan
+}
+
+// GroupSpan is one key group's blob in a multi-group part: its group and
+// its length in bytes.
+type GroupSpan struct {
+	Group int32
+	Len   int32
+}
+
+// Split calls fn with each key group's blob of g: g itself for a
+// single-group part, each span's window into Data for a multi-group one.
+func (g *GroupState) Split(fn func(group int, data []byte) error) error {
+	if g.Spans == nil {
+		return fn(g.Group, g.Data)
+	}
+	off := 0
+	for _, sp := range g.Spans {
+		end := off + int(sp.Len)
+		if sp.Len < 0 || end > len(g.Data) {
+			return fmt.Errorf("%w: multi-group part: key group %d's %d bytes at %d are beyond its %d", ErrCorrupt, sp.Group, sp.Len, off, len(g.Data))
+		}
+		if err := fn(int(sp.Group), g.Data[off:end:end]); err != nil {
+			return err
+		}
+		off = end
+	}
+	if off != len(g.Data) {
+		return fmt.Errorf("%w: multi-group part: its groups have %d bytes of its %d", ErrCorrupt, off, len(g.Data))
+	}
+	return nil
+}
+
+// PartLen is the length of g's encoding as a part of a file, which a
+// reference to it covers: Data, after the index of a multi-group part.
+func (g *GroupState) PartLen() int64 {
+	if g.Spans == nil {
+		return int64(len(g.Data))
+	}
+	n := uvarintLen(uint64(len(g.Spans)))
+	for _, sp := range g.Spans {
+		n += uvarintLen(uint64(sp.Group)) + uvarintLen(uint64(sp.Len))
+	}
+	return int64(n + len(g.Data))
+}
+
+// appendSpans appends a multi-group part's index: uvarint span count,
+// then per span uvarint group and uvarint length.
+func appendSpans(b []byte, spans []GroupSpan) []byte {
+	b = binary.AppendUvarint(b, uint64(len(spans)))
+	for _, sp := range spans {
+		b = binary.AppendUvarint(b, uint64(sp.Group))
+		b = binary.AppendUvarint(b, uint64(sp.Len))
+	}
+	return b
+}
+
+// decodeMulti decodes a multi-group part's body (index, then data).
+func decodeMulti(body []byte, maxGroups int) ([]GroupSpan, []byte, error) {
+	r := reader{b: body}
+	n := r.count()
+	spans := make([]GroupSpan, 0, n)
+	total := 0
+	for i := 0; i < n && r.err == nil; i++ {
+		g, l := r.int(), r.int()
+		if r.err != nil {
+			break
+		}
+		if g >= maxGroups || (i > 0 && int32(g) <= spans[i-1].Group) {
+			return nil, nil, fmt.Errorf("multi-group part: key group %d out of order or range", g)
+		}
+		spans = append(spans, GroupSpan{Group: int32(g), Len: int32(l)})
+		total += l
+	}
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	if n == 0 || total != len(r.b) {
+		return nil, nil, fmt.Errorf("multi-group part: %d groups of %d bytes in %d bytes", n, total, len(r.b))
+	}
+	return spans, r.b, nil
 }
 
 // PartSlot is a checkpoint writer's note about one immutable part: the
 // writer that stored it (0: none yet), the last checkpoint of that writer
 // that had it, and where it is. The operator that owns the part allocates
-// the slot with it (zero) and never reads or changes it; the writer,
-// which writes one checkpoint at a time, does both.
+// the slot with it (zero) and never changes it; the writer, which writes
+// one checkpoint at a time, reads and writes it. The writer makes its
+// note before the checkpoint completes and changes it only while writing
+// a later one, so the operator may read it between the two (when told the
+// checkpoint is complete, or at its next barrier): once a durable
+// checkpoint has noted every part of a blob, the operator may drop the
+// blob's bytes and hand over the slot alone (GroupBlobs), and the
+// snapshot's part is then a Ref to where the bytes are, without Data.
 type PartSlot struct {
 	Writer uint64
 	Epoch  uint64
@@ -67,6 +166,8 @@ type PartRef struct {
 	Offset int64
 	Length int64
 	CRC32C uint32
+	// Multi: the part is a multi-group part (its index, then its data).
+	Multi bool
 }
 
 // ResolvePart sets the Data of a referenced part from the bytes of its
@@ -82,6 +183,14 @@ func (g *GroupState) ResolvePart(file []byte) error {
 	d := file[r.Offset : r.Offset+r.Length : r.Offset+r.Length]
 	if sum := crc32c(d); sum != r.CRC32C {
 		return fmt.Errorf("%w: part of key group %d at offset %d, %d bytes: checksum %08x, the reference says %08x", ErrCorrupt, g.Group, r.Offset, r.Length, sum, r.CRC32C)
+	}
+	if r.Multi {
+		spans, data, err := decodeMulti(d, MaxKeyGroupsLimit)
+		if err != nil {
+			return fmt.Errorf("%w: part at offset %d, %d bytes: %w", ErrCorrupt, r.Offset, r.Length, err)
+		}
+		g.Spans, g.Data = spans, data
+		return nil
 	}
 	g.Data = d
 	return nil
@@ -106,7 +215,10 @@ const (
 	// and a kind byte per part: 0, the part's bytes follow; 1, a
 	// reference (file index, offset, length, CRC-32C) to a part an
 	// earlier snapshot wrote. All three are read.
-	snapshotVersion = 3
+	// Version 4 adds multi-group parts: kind 2, a part's index (its key
+	// groups and their lengths) and data in place; kind 3, a reference
+	// to one; parts are then in any order of key group.
+	snapshotVersion = 4
 	// snapshotMin is the smallest encoding: magic, version, checksum.
 	snapshotMin = len(snapshotMagic) + 1 + 4
 )
@@ -120,7 +232,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	size := 64 + len(s.OperatorID)
 	for _, g := range s.Groups {
-		size += 2*binary.MaxVarintLen32 + 1 + len(g.Data)
+		size += 2*binary.MaxVarintLen32 + 1 + len(g.Data) + len(g.Spans)*2*binary.MaxVarintLen32
 	}
 	for _, e := range s.Global {
 		size += 3*binary.MaxVarintLen32 + len(e.Table) + len(e.Key) + len(e.Value)
@@ -154,9 +266,10 @@ func (s *Snapshot) EncodeTo(w io.Writer) (size int64, sum uint32, err error) {
 }
 
 // EncodeParts is EncodeTo that also tells placed, if not nil, where in
-// the output the bytes of every group written in place (no Ref) start:
-// a writer records them to refer to the part later.
-func (s *Snapshot) EncodeParts(w io.Writer, placed func(i int, offset int64)) (size int64, sum uint32, err error) {
+// the output every part written in place (no Ref) is: its offset, length
+// and CRC-32C, which a reference to it has (a multi-group part's cover
+// its index and data). A writer records them to refer to the part later.
+func (s *Snapshot) EncodeParts(w io.Writer, placed func(i int, offset, length int64, crc uint32)) (size int64, sum uint32, err error) {
 	if s.Subtask < 0 || s.Parallelism < 1 || s.MaxKeyGroups < 1 {
 		return 0, 0, fmt.Errorf("state: encode snapshot: subtask %d of parallelism %d, %d key groups", s.Subtask, s.Parallelism, s.MaxKeyGroups)
 	}
@@ -202,17 +315,31 @@ func (s *Snapshot) EncodeParts(w io.Writer, placed func(i int, offset int64)) (s
 	for i, g := range s.Groups {
 		head = binary.AppendUvarint(head, uint64(g.Group))
 		if r := g.Ref; r != nil {
-			head = append(head, partRef)
+			if r.Multi {
+				head = append(head, partMultiRef)
+			} else {
+				head = append(head, partRef)
+			}
 			head = binary.AppendUvarint(head, uint64(files[r.File]))
 			head = binary.AppendUvarint(head, uint64(r.Offset))
 			head = binary.AppendUvarint(head, uint64(r.Length))
 			head = binary.LittleEndian.AppendUint32(head, r.CRC32C)
 			continue
 		}
-		head = append(head, partInline)
-		head = binary.AppendUvarint(head, uint64(len(g.Data)))
-		if placed != nil {
-			placed(i, size+int64(len(head)))
+		if g.Spans != nil {
+			head = append(head, partMulti)
+			idx := len(head)
+			head = appendSpans(head, g.Spans)
+			if placed != nil {
+				// (The index may be flushed below: its checksum first.)
+				placed(i, size+int64(idx), int64(len(head)-idx+len(g.Data)), crc32.Update(crc32c(head[idx:]), castagnoli, g.Data))
+			}
+		} else {
+			head = append(head, partInline)
+			head = binary.AppendUvarint(head, uint64(len(g.Data)))
+			if placed != nil {
+				placed(i, size+int64(len(head)), int64(len(g.Data)), crc32c(g.Data))
+			}
 		}
 		if len(g.Data) < 4096 {
 			head = append(head, g.Data...)
@@ -238,8 +365,10 @@ func (s *Snapshot) EncodeParts(w io.Writer, placed func(i int, offset int64)) (s
 
 // The kinds of a version 3 part.
 const (
-	partInline = 0
-	partRef    = 1
+	partInline   = 0
+	partRef      = 1
+	partMulti    = 2
+	partMultiRef = 3
 )
 
 // Referenced reports how many of the snapshot's group parts, and how
@@ -323,12 +452,43 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 			}
 			kind, r.b = r.b[0], r.b[1:]
 		}
+		if kind >= partMulti && version < 4 {
+			return fmt.Errorf("part of key group %d has kind %d, which version %d does not have", g, kind, version)
+		}
 		switch kind {
 		case partInline:
 			gs.Data = r.bytes()
-		case partRef:
+		case partMulti:
+			if r.err != nil {
+				break
+			}
+			// The index, then the data its lengths add up to.
+			body := r.b
+			n := r.count()
+			total := 0
+			for j := 0; j < n && r.err == nil; j++ {
+				r.uvarint()
+				total += r.int()
+			}
+			if r.err == nil && total > len(r.b) {
+				r.fail("truncated multi-group part")
+			}
+			if r.err != nil {
+				break
+			}
+			end := len(body) - len(r.b) + total
+			spans, data, err := decodeMulti(body[:end:end], out.MaxKeyGroups)
+			if err != nil {
+				return fmt.Errorf("part of key group %d: %w", g, err)
+			}
+			if int(spans[0].Group) != g {
+				return fmt.Errorf("multi-group part of key group %d starts with key group %d", g, spans[0].Group)
+			}
+			gs.Spans, gs.Data = spans, data
+			r.b = r.b[total:]
+		case partRef, partMultiRef:
 			f := r.uvarint()
-			ref := &PartRef{Offset: int64(r.uvarint()), Length: int64(r.uvarint())}
+			ref := &PartRef{Offset: int64(r.uvarint()), Length: int64(r.uvarint()), Multi: kind == partMultiRef}
 			if r.err == nil && (f >= uint64(len(files)) || ref.Offset < 0 || ref.Length < 0) {
 				return fmt.Errorf("part of key group %d refers to file %d of %d, offset %d, length %d", g, f, len(files), ref.Offset, ref.Length)
 			}
@@ -344,7 +504,9 @@ func (s *Snapshot) unmarshal(data []byte, copyData bool) error {
 		default:
 			return fmt.Errorf("part of key group %d has kind %d", g, kind)
 		}
-		if r.err == nil && (g >= out.MaxKeyGroups || (i > 0 && g < out.Groups[i-1].Group)) {
+		// (From version 4 parts are in any order of key group: a
+		// multi-group part spans many.)
+		if r.err == nil && (g >= out.MaxKeyGroups || (version < 4 && i > 0 && g < out.Groups[i-1].Group)) {
 			return fmt.Errorf("key group %d out of order or range", g)
 		}
 		out.Groups = append(out.Groups, gs)

@@ -167,27 +167,35 @@ func (s *Store) restore(snaps []*Snapshot) error {
 	owners := map[string]map[string]int{}
 	for _, sn := range snaps {
 		lo, hi := KeyGroupRange(sn.Subtask, sn.Parallelism, sn.MaxKeyGroups)
-		for _, gs := range sn.Groups {
-			if gs.Group < lo || gs.Group >= hi {
-				return fmt.Errorf("snapshot of subtask %d of %d holds key group %d, outside its range [%d, %d)", sn.Subtask, sn.Parallelism, gs.Group, lo, hi)
+		for _, part := range sn.Groups {
+			if part.Ref != nil && part.Data == nil {
+				return fmt.Errorf("snapshot of subtask %d, key group %d: the part in %s at offset %d was not resolved", sn.Subtask, part.Group, part.Ref.File, part.Ref.Offset)
 			}
-			// (One snapshot may hold a group in several parts.)
-			if from, dup := groupFrom[gs.Group]; dup && from != sn.Subtask {
-				return fmt.Errorf("key group %d in the snapshots of subtasks %d and %d", gs.Group, from, sn.Subtask)
+			// A multi-group part is placed group by group.
+			err := part.Split(func(group int, data []byte) error {
+				gs := GroupState{Group: group, Data: data}
+				if gs.Group < lo || gs.Group >= hi {
+					return fmt.Errorf("snapshot of subtask %d of %d holds key group %d, outside its range [%d, %d)", sn.Subtask, sn.Parallelism, gs.Group, lo, hi)
+				}
+				// (One snapshot may hold a group in several parts.)
+				if from, dup := groupFrom[gs.Group]; dup && from != sn.Subtask {
+					return fmt.Errorf("key group %d in the snapshots of subtasks %d and %d", gs.Group, from, sn.Subtask)
+				}
+				groupFrom[gs.Group] = sn.Subtask
+				if gs.Group < s.lo || gs.Group >= s.hi {
+					return nil
+				}
+				// Validated now (a damaged group fails the restore
+				// here), loaded when a table is first used.
+				if err := rangeGroup(gs, nil); err != nil {
+					return fmt.Errorf("snapshot of subtask %d, key group %d: %w", sn.Subtask, gs.Group, err)
+				}
+				s.pending = append(s.pending, pendingGroup{gs: gs, from: sn.Subtask})
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			groupFrom[gs.Group] = sn.Subtask
-			if gs.Group < s.lo || gs.Group >= s.hi {
-				continue
-			}
-			if gs.Ref != nil && gs.Data == nil {
-				return fmt.Errorf("snapshot of subtask %d, key group %d: the part in %s at offset %d was not resolved", sn.Subtask, gs.Group, gs.Ref.File, gs.Ref.Offset)
-			}
-			// Validated now (a damaged group fails the restore here),
-			// loaded when a table is first used.
-			if err := rangeGroup(gs, nil); err != nil {
-				return fmt.Errorf("snapshot of subtask %d, key group %d: %w", sn.Subtask, gs.Group, err)
-			}
-			s.pending = append(s.pending, pendingGroup{gs: gs, from: sn.Subtask})
 		}
 		for _, e := range sn.Global {
 			if owners[e.Table] == nil {
