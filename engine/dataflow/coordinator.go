@@ -165,9 +165,10 @@ type coordinator struct {
 	cur       *inflight
 	stopAsked bool // Stop was called
 	stopSent  bool // the stop barrier was triggered
-	// completed is the last complete checkpoint's epoch and snapshots.
-	completed      uint64
-	completedSnaps map[taskKey]any
+	// completed is the last complete checkpoint's epoch. Its snapshots
+	// are not kept: the checkpoint store has them, and holding them here
+	// kept the last checkpoint's state alive until the next completed.
+	completed uint64
 }
 
 func newCoordinator(j *Job) *coordinator {
@@ -406,7 +407,7 @@ func (c *coordinator) snapshot(cp *inflight) Snapshot {
 func (c *coordinator) complete() {
 	cp := c.cur
 	c.cur = nil
-	c.completed, c.completedSnaps = cp.epoch, cp.snapshots
+	c.completed = cp.epoch
 	for _, n := range c.j.prog.Nodes {
 		for i := range n.Parallelism {
 			if !c.finished[taskKey{n.ID, i}] {
