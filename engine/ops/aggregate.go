@@ -1421,6 +1421,10 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 			pos[i] = off[i] + copy(b[off[i]:], state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i])))
 		}
 	}
+	var ps uint64
+	if len(prefix) == 8 {
+		ps = binary.BigEndian.Uint64(prefix)
+	}
 	for i, s := range slots {
 		kg := kgs[i]
 		o := pos[kg]
@@ -1431,7 +1435,14 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		} else {
 			o += binary.PutUvarint(b[o:], uint64(l))
 		}
-		o += copy(b[o:], prefix)
+		if len(prefix) == 8 {
+			// A pane start: stored in place, not by a call to memmove
+			// per entry.
+			binary.BigEndian.PutUint64(b[o:], ps)
+			o += 8
+		} else {
+			o += copy(b[o:], prefix)
+		}
 		o += copy(b[o:], g.slab[g.koff[s]:g.koff[s]+g.klen[s]])
 		pos[kg] = o + 2 // the value length and expiry bytes are 0 already
 	}
