@@ -1293,22 +1293,34 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 	k := uint64(a.MaxKeyGroups())
 	kgs := make([]uint16, len(slots))
 	keyBytes := make([]int, n)
+	// Locals, not g's fields: the compiler reloads a field after every
+	// store it cannot prove does not alias it. count has length n, so the
+	// range check on kg covers count and keyBytes.
+	count, hash, klens := e.count[:n], g.hash, g.klen
+	pow2, mask := k&(k-1) == 0, k-1
+	lenBytes, pl := prefixOf == nil, uint64(len(prefix))
 	for i, s := range slots {
 		var kg int
-		if k&(k-1) == 0 {
-			kg = int(g.hash[s]&(k-1)) - lo
+		if pow2 {
+			kg = int(hash[s]&mask) - lo
 		} else {
-			kg = int(g.hash[s]%k) - lo
+			kg = int(hash[s]%k) - lo
 		}
-		if kg < 0 || kg >= n {
+		if uint(kg) >= uint(n) {
 			return fmt.Errorf("checkpoint: a group of key group %d is on the subtask of key groups [%d, %d)", kg+lo, lo, hi)
 		}
 		kgs[i] = uint16(kg)
-		e.count[kg]++
-		keyBytes[kg] += int(g.klen[s])
-		if prefixOf == nil {
-			keyBytes[kg] += uvarintLen(uint64(len(prefix)) + uint64(g.klen[s]))
+		count[kg]++
+		l := uint64(klens[s])
+		kb := int(l)
+		if lenBytes {
+			if x := pl + l; x < 0x80 {
+				kb++
+			} else {
+				kb += uvarintLen(x)
+			}
 		}
+		keyBytes[kg] += kb
 	}
 	if extra == nil && len(g.accs) == 0 && prefixOf == nil {
 		a.encodePlain(e, g, slots, kgs, keyBytes, prefix)
@@ -1422,20 +1434,25 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		}
 	}
 	var ps uint64
-	if len(prefix) == 8 {
+	pane := len(prefix) == 8
+	if pane {
 		ps = binary.BigEndian.Uint64(prefix)
 	}
+	// Locals, not g's fields, which the stores into b would make the
+	// compiler load again for every entry.
+	slab, koff, klens := g.slab, g.koff, g.klen
+	kgs = kgs[:len(slots)]
 	for i, s := range slots {
 		kg := kgs[i]
 		o := pos[kg]
-		klen := int(g.klen[s])
-		if l := len(prefix) + klen; l < 0x80 {
+		ko, kl := koff[s], klens[s]
+		if l := len(prefix) + int(kl); l < 0x80 {
 			b[o] = byte(l)
 			o++
 		} else {
 			o += binary.PutUvarint(b[o:], uint64(l))
 		}
-		if len(prefix) == 8 {
+		if pane {
 			// A pane start: stored in place, not by a call to memmove
 			// per entry.
 			binary.BigEndian.PutUint64(b[o:], ps)
@@ -1443,7 +1460,7 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		} else {
 			o += copy(b[o:], prefix)
 		}
-		o += copy(b[o:], g.slab[g.koff[s]:g.koff[s]+g.klen[s]])
+		o += copy(b[o:], slab[ko:ko+kl])
 		pos[kg] = o + 2 // the value length and expiry bytes are 0 already
 	}
 	if off[n] <= onePart {
