@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/arroyogo/arroyo/engine/types"
 )
 
 // The row codec encodes single values of a vector into bytes and back. It
@@ -93,6 +95,24 @@ func normFloat32(f float32) float32 {
 		return float32(math.NaN())
 	}
 	return f
+}
+
+// FixedKeyWidth is the width of the bytes that follow the presence byte
+// in AppendEncoded's encoding of a value of type t, if it is one of 1, 2,
+// 4 or 8 for every value (booleans, integers, floats, dates, times,
+// timestamps, intervals), else 0. A NULL is the presence byte alone.
+func FixedKeyWidth(t types.Type) int {
+	switch t.Kind {
+	case types.Bool, types.Null, types.Int8, types.UInt8:
+		return 1
+	case types.Int16, types.UInt16:
+		return 2
+	case types.Int32, types.Date, types.UInt32, types.Float32:
+		return 4
+	case types.Int64, types.Timestamp, types.Interval, types.Time, types.UInt64, types.Float64:
+		return 8
+	}
+	return 0
 }
 
 // DecodeAppend decodes one value from src, appends it to dst and returns

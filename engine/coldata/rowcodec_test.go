@@ -130,3 +130,57 @@ func appendAny(v Vector, x any) {
 		v.CloseRow()
 	}
 }
+
+// TestFixedKeyWidth: for every type FixedKeyWidth names a width, a value's
+// encoding is the presence byte and that many bytes, and a NULL's the
+// presence byte alone; other types have no width.
+func TestFixedKeyWidth(t *testing.T) {
+	a := NewAllocator(nil)
+	for _, ty := range []types.Type{types.BoolT, types.Int8T, types.Int16T, types.Int32T, types.Int64T, types.UInt8T, types.UInt16T, types.UInt32T, types.UInt64T,
+		types.Float32T, types.Float64T, types.DateT, types.TimestampT, types.IntervalT, types.TimeT} {
+		w := FixedKeyWidth(ty)
+		if w == 0 {
+			t.Errorf("%v: no width", ty)
+			continue
+		}
+		v := a.New(ty, 2)
+		v.AppendNull()
+		switch v := v.(type) {
+		case *Vec[bool]:
+			v.Append(true)
+		case *Vec[int8]:
+			v.Append(-3)
+		case *Vec[int16]:
+			v.Append(-3)
+		case *Vec[int32]:
+			v.Append(-3)
+		case *Vec[int64]:
+			v.Append(-3)
+		case *Vec[uint8]:
+			v.Append(3)
+		case *Vec[uint16]:
+			v.Append(3)
+		case *Vec[uint32]:
+			v.Append(3)
+		case *Vec[uint64]:
+			v.Append(3)
+		case *Vec[float32]:
+			v.Append(-3.5)
+		case *Vec[float64]:
+			v.Append(-3.5)
+		default:
+			t.Fatalf("%v: vector %T", ty, v)
+		}
+		if n := len(AppendEncoded(nil, v, 1)); n != 1+w {
+			t.Errorf("%v: a value encodes in %d bytes, FixedKeyWidth says 1+%d", ty, n, w)
+		}
+		if n := len(AppendEncoded(nil, v, 0)); n != 1 {
+			t.Errorf("%v: NULL encodes in %d bytes", ty, n)
+		}
+	}
+	for _, ty := range []types.Type{types.StringT, types.BytesT, types.DecimalOf(10, 2)} {
+		if w := FixedKeyWidth(ty); w != 0 {
+			t.Errorf("%v: width %d", ty, w)
+		}
+	}
+}

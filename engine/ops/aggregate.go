@@ -60,8 +60,16 @@ type Aggregate struct {
 	// new pane or a hop window's merge reuses their slices instead of
 	// growing fresh ones row by row.
 	spare []*groups
-	// encScratch holds encodeSlots' buffers per key group, reused.
-	encScratch [][]byte
+	// encScratch holds encodeSlots' buffers per key group, reused;
+	// plainScratch encodePlain's buffer.
+	encScratch   [][]byte
+	plainScratch []byte
+	// keyWidths are the widths of the group key's columns in the row
+	// codec's key encoding when every one is fixed-width
+	// (coldata.FixedKeyWidth), else nil: a checkpoint writes such keys
+	// compactly (state.AppendCompactKey).
+	keyWidths []uint8
+	keyCols   state.KeyColumns // (Widths: keyWidths)
 	// sessions by key; sess holds their accumulators, a slot per session.
 	byKey map[string][]session
 	sess  *groups
@@ -107,6 +115,18 @@ func NewAggregate(n *program.Node, task TaskInfo) (*Aggregate, error) {
 	for _, f := range n.Schema.Fields {
 		a.out = append(a.out, f.Type)
 	}
+	for k := 0; k < a.nk && k < len(a.out); k++ {
+		w := coldata.FixedKeyWidth(a.out[k])
+		if w == 0 {
+			a.keyWidths = nil
+			break
+		}
+		a.keyWidths = append(a.keyWidths, uint8(w))
+	}
+	if a.keyWidths != nil && !state.ValidWidths(a.keyWidths) {
+		a.keyWidths = nil // (too many columns)
+	}
+	a.keyCols.Widths = a.keyWidths
 	if cfg.Window != nil {
 		a.nw = 1
 	}
@@ -1284,6 +1304,11 @@ func (e *encodedSlots) setParts(size func(i int) int, blob func(i int) []byte) (
 // snapshot, uvarint length-prefixed. It reads the groups in slot order
 // (their keys and accumulators sequentially) and appends to a buffer per
 // key group (reused scratch when the set is one part, which copies them).
+//
+// Under one prefix (prefixOf nil) the blobs are compact (state format 5):
+// one section per blob with the prefix in its header, and the group keys
+// compact when their columns are fixed-width (a.keyWidths); with a
+// prefix per slot (sessions) they are of the older form.
 func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, hi int, prefix []byte, prefixOf func(i int) []byte, extra func(v []byte, s uint32) []byte) error {
 	n := hi - lo
 	e.lo = lo
@@ -1293,12 +1318,18 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 	k := uint64(a.MaxKeyGroups())
 	kgs := make([]uint16, len(slots))
 	keyBytes := make([]int, n)
+	compact := prefixOf == nil
 	// Locals, not g's fields: the compiler reloads a field after every
 	// store it cannot prove does not alias it. count has length n, so the
 	// range check on kg covers count and keyBytes.
 	count, hash, klens := e.count[:n], g.hash, g.klen
 	pow2, mask := k&(k-1) == 0, k-1
-	lenBytes, pl := prefixOf == nil, uint64(len(prefix))
+	// keyBytes counts each key and its length's bytes: in a compact blob
+	// the key after the section's prefix, else the prefix and the key.
+	pl := uint64(len(prefix))
+	if compact {
+		pl = 0
+	}
 	for i, s := range slots {
 		var kg int
 		if pow2 {
@@ -1313,7 +1344,7 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		count[kg]++
 		l := uint64(klens[s])
 		kb := int(l)
-		if lenBytes {
+		if !compact || a.keyWidths == nil {
 			if x := pl + l; x < 0x80 {
 				kb++
 			} else {
@@ -1322,9 +1353,8 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		}
 		keyBytes[kg] += kb
 	}
-	if extra == nil && len(g.accs) == 0 && prefixOf == nil {
-		a.encodePlain(e, g, slots, kgs, keyBytes, prefix)
-		return nil
+	if extra == nil && len(g.accs) == 0 && compact {
+		return a.encodePlain(e, g, slots, kgs, keyBytes, prefix)
 	}
 	// A value is written in place after a one-byte length, patched once
 	// it is known (each accumulator's snapshot likewise).
@@ -1342,20 +1372,30 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		}
 		return patchLen(b, at)
 	}
+	var cols *state.KeyColumns
+	if compact && a.keyWidths != nil {
+		cols = &a.keyCols
+		if err := a.observeKeys(g, slots); err != nil {
+			return err
+		}
+	}
 	if cap(a.encScratch) < n {
 		a.encScratch = make([][]byte, n)
 	}
 	bufs := a.encScratch[:n]
 	per := 0
 	if len(slots) > 0 {
-		per = 6 + len(appendValue(nil, slots[0])) + len(prefix)
-		if prefixOf != nil {
+		per = 6 + len(appendValue(nil, slots[0]))
+		switch {
+		case prefixOf != nil:
 			per += len(prefixOf(0))
+		case !compact:
+			per += len(prefix)
 		}
 	}
 	// The expected size, from the keys and the first entry's value:
 	// a set beyond onePart is a part per key group, each a new buffer.
-	want := func(i int) int { w := 16 + keyBytes[i] + int(e.count[i])*per; return w + w/16 }
+	want := func(i int) int { w := 16 + len(prefix) + keyBytes[i] + int(e.count[i])*per; return w + w/16 }
 	expect := 0
 	for i := range bufs {
 		if e.count[i] > 0 {
@@ -1370,20 +1410,31 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 		bufs[i] = bufs[i][:0]
 		if e.count[i] > 0 {
 			bufs[i] = slices.Grow(bufs[i], want(i))
-			bufs[i] = state.AppendGroupHeader(bufs[i], groupTable, int(e.count[i]))
+			if compact {
+				bufs[i] = state.AppendCompactHeader(bufs[i], 1)
+				bufs[i] = state.AppendSection(bufs[i], groupTable, prefix, cols, int(e.count[i]))
+			} else {
+				bufs[i] = state.AppendGroupHeader(bufs[i], groupTable, int(e.count[i]))
+			}
 		}
 	}
 	for i, s := range slots {
 		kg := kgs[i]
-		p := prefix
-		if prefixOf != nil {
-			p = prefixOf(i)
-		}
-		// state.AppendEntryParts, with the value written in place.
 		key := g.slab[g.koff[s] : g.koff[s]+g.klen[s]]
-		b := binary.AppendUvarint(bufs[kg], uint64(len(p)+len(key)))
-		b = append(b, p...)
-		b = append(b, key...)
+		b := bufs[kg]
+		switch {
+		case cols != nil:
+			b = cols.AppendKey(b, key)
+		case compact:
+			b = binary.AppendUvarint(b, uint64(len(key)))
+			b = append(b, key...)
+		default:
+			// state.AppendEntryParts, with the value written in place.
+			p := prefixOf(i)
+			b = binary.AppendUvarint(b, uint64(len(p)+len(key)))
+			b = append(b, p...)
+			b = append(b, key...)
+		}
 		b = appendValue(b, s)
 		bufs[kg] = append(b, 0) // no expiry
 	}
@@ -1402,68 +1453,248 @@ func (a *Aggregate) encodeSlots(e *encodedSlots, g *groups, slots []uint32, lo, 
 	return nil
 }
 
+// errKeyColumns is the error of a checkpoint that finds a group key that
+// is not an encoding of the key columns' types (a bug: keys are encoded
+// from columns of those types).
+func errKeyColumns(key []byte, widths []uint8) error {
+	return fmt.Errorf("checkpoint: a group key of %d bytes is not an encoding of key columns of widths %v", len(key), widths)
+}
+
+// observeKeys sets a.keyCols' layout from the keys of slots of g.
+func (a *Aggregate) observeKeys(g *groups, slots []uint32) error {
+	cols := &a.keyCols
+	cols.Reset()
+	slab, koff, klens := g.slab, g.koff, g.klen
+	if all8(a.keyWidths) && len(a.keyWidths) <= 3 && observe8(cols, slab, koff, klens, slots, len(a.keyWidths)) {
+		cols.Finish()
+		return nil
+	}
+	cols.Reset()
+	for _, s := range slots {
+		ko, kl := koff[s], klens[s]
+		if !cols.Observe(slab[ko : ko+kl]) {
+			return errKeyColumns(slab[ko:ko+kl], a.keyWidths)
+		}
+	}
+	cols.Finish()
+	return nil
+}
+
+// observe8 is observeKeys for one to three 8-byte columns, in a loop
+// with the columns at fixed offsets (no call, no loop per column): it
+// reports false, having observed nothing, at the first key with a NULL
+// (or not of their encoding), which observeKeys' general loop then takes.
+func observe8(cols *state.KeyColumns, slab []byte, koff, klens, slots []uint32, nk int) bool {
+	lo := [3]int64{math.MaxInt64, math.MaxInt64, math.MaxInt64}
+	hi := [3]int64{math.MinInt64, math.MinInt64, math.MinInt64}
+	stride := uint32(9 * nk)
+	le := binary.LittleEndian
+	for _, s := range slots {
+		ko := koff[s]
+		if klens[s] != stride {
+			return false
+		}
+		k := slab[ko : ko+stride]
+		switch nk {
+		case 3:
+			k = k[:27]
+			if k[0]&k[9]&k[18] != 1 {
+				return false
+			}
+			v0, v1, v2 := int64(le.Uint64(k[1:9])), int64(le.Uint64(k[10:18])), int64(le.Uint64(k[19:27]))
+			lo[0], hi[0] = min(lo[0], v0), max(hi[0], v0)
+			lo[1], hi[1] = min(lo[1], v1), max(hi[1], v1)
+			lo[2], hi[2] = min(lo[2], v2), max(hi[2], v2)
+		case 2:
+			k = k[:18]
+			if k[0]&k[9] != 1 {
+				return false
+			}
+			v0, v1 := int64(le.Uint64(k[1:9])), int64(le.Uint64(k[10:18]))
+			lo[0], hi[0] = min(lo[0], v0), max(hi[0], v0)
+			lo[1], hi[1] = min(lo[1], v1), max(hi[1], v1)
+		default:
+			k = k[:9]
+			if k[0] != 1 {
+				return false
+			}
+			v0 := int64(le.Uint64(k[1:9]))
+			lo[0], hi[0] = min(lo[0], v0), max(hi[0], v0)
+		}
+	}
+	for c := range nk {
+		if lo[c] <= hi[c] {
+			cols.ObserveRange(c, lo[c], hi[c])
+		}
+	}
+	return true
+}
+
 // maxEncScratch bounds the bytes encodeSlots keeps in its scratch buffers
 // between calls.
 const maxEncScratch = 4 << 20
 
 // encodePlain is encodeSlots for groups without values (no accumulators,
-// nothing extra) under one prefix: every entry's size is known, so the
-// parts' buffers are allocated to their exact sizes and filled by index.
-func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs []uint16, keyBytes []int, prefix []byte) {
+// nothing extra) under one prefix, in compact blobs (one section each,
+// the prefix and the key columns' layout in its header). Keys of 8-byte
+// columns without NULLs (the common case) take one size each: their
+// entries are written by index straight into a buffer of the exact size,
+// a store per column. Other keys are written into regions of a scratch
+// buffer sized for the largest entries, then copied back to back. The
+// parts are windows of the one buffer (one part, or one per key group).
+func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs []uint16, keyBytes []int, prefix []byte) error {
 	n := len(e.count)
-	var hdr [32]byte
-	size := func(i int) int {
-		// keyBytes counts each key's bytes and its length's; each entry
-		// adds the prefix, a 0 value length and a 0 expiry.
-		return len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i]))) + keyBytes[i] + int(e.count[i])*(len(prefix)+2)
+	var cols *state.KeyColumns
+	if a.keyWidths != nil {
+		cols = &a.keyCols
+		if err := a.observeKeys(g, slots); err != nil {
+			return err
+		}
 	}
-	// One buffer, the groups' blobs back to back, which the parts are
-	// windows of (one part, or one per key group).
+	hdr := func(i int) int {
+		return 2 + state.SectionHeaderSize(groupTable, prefix, cols, int(e.count[i]))
+	}
+	appendHdr := func(b []byte, i int) []byte {
+		b = state.AppendCompactHeader(b, 1)
+		return state.AppendSection(b, groupTable, prefix, cols, int(e.count[i]))
+	}
+	// fixed: every entry takes per bytes.
+	fixed, per := cols != nil && !slices.Contains(cols.Nullable, true), 0
+	if cols != nil {
+		per = cols.MaxKeySize() + 2
+	}
+	// bound(i): the most key group i's blob can take.
+	bound := func(i int) int {
+		if cols == nil {
+			return hdr(i) + keyBytes[i] + 2*int(e.count[i])
+		}
+		return hdr(i) + per*int(e.count[i])
+	}
 	off := make([]int, n+1)
 	for i := range n {
 		off[i+1] = off[i]
 		if e.count[i] > 0 {
-			off[i+1] += size(i)
+			off[i+1] += bound(i)
 		}
 	}
-	b := make([]byte, off[n])
-	pos := make([]int, n)
-	for i := range n {
-		if e.count[i] > 0 {
-			pos[i] = off[i] + copy(b[off[i]:], state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[i])))
-		}
-	}
-	var ps uint64
-	pane := len(prefix) == 8
-	if pane {
-		ps = binary.BigEndian.Uint64(prefix)
-	}
-	// Locals, not g's fields, which the stores into b would make the
-	// compiler load again for every entry.
+	// Locals, not g's fields, which the stores into the buffer would make
+	// the compiler load again for every entry.
 	slab, koff, klens := g.slab, g.koff, g.klen
 	kgs = kgs[:len(slots)]
-	for i, s := range slots {
-		kg := kgs[i]
-		o := pos[kg]
-		ko, kl := koff[s], klens[s]
-		if l := len(prefix) + int(kl); l < 0x80 {
-			b[o] = byte(l)
-			o++
-		} else {
-			o += binary.PutUvarint(b[o:], uint64(l))
+	var b []byte
+	if fixed && all8(a.keyWidths) {
+		// Entries first, each column stored as 8 bytes (the next store,
+		// or the header, overwrites what goes beyond its bytes; the
+		// buffer has 8 bytes to spare at its end), headers last.
+		b = make([]byte, off[n], off[n]+8)
+		w := b[:cap(b)]
+		pos := make([]int, n)
+		for i := range n {
+			if e.count[i] > 0 {
+				pos[i] = off[i] + hdr(i)
+			}
 		}
-		if pane {
-			// A pane start: stored in place, not by a call to memmove
-			// per entry.
-			binary.BigEndian.PutUint64(b[o:], ps)
-			o += 8
-		} else {
-			o += copy(b[o:], prefix)
+		bases, nbytes := cols.Base, cols.Bytes
+		nk := len(bases)
+		nbytes = nbytes[:nk]
+		le := binary.LittleEndian
+		switch nk {
+		case 3:
+			// (q7's: one loop, the columns at fixed offsets.)
+			b0, b1, b2 := uint64(bases[0]), uint64(bases[1]), uint64(bases[2])
+			n0, n1, n2 := int(nbytes[0]), int(nbytes[1]), int(nbytes[2])
+			for i, s := range slots {
+				kg := kgs[i]
+				o := pos[kg]
+				key := slab[koff[s]:][:27]
+				le.PutUint64(w[o:], le.Uint64(key[1:9])-b0)
+				o += n0
+				le.PutUint64(w[o:], le.Uint64(key[10:18])-b1)
+				o += n1
+				le.PutUint64(w[o:], le.Uint64(key[19:27])-b2)
+				o += n2
+				w[o], w[o+1] = 0, 0 // value length, expiry
+				pos[kg] = o + 2
+			}
+		default:
+			for i, s := range slots {
+				kg := kgs[i]
+				o := pos[kg]
+				key := slab[koff[s]:][:9*nk]
+				for c := range nk {
+					d := le.Uint64(key[9*c+1:]) - uint64(bases[c])
+					le.PutUint64(w[o:], d)
+					o += int(nbytes[c])
+				}
+				w[o], w[o+1] = 0, 0 // value length, expiry
+				pos[kg] = o + 2
+			}
 		}
-		o += copy(b[o:], slab[ko:ko+kl])
-		pos[kg] = o + 2 // the value length and expiry bytes are 0 already
+		for i := range n {
+			if e.count[i] > 0 {
+				appendHdr(b[off[i]:off[i]], i)
+			}
+		}
+	} else {
+		sc := a.plainScratch
+		if cap(sc) < off[n] {
+			sc = make([]byte, off[n])
+		}
+		sc = sc[:off[n]]
+		pos := make([]int, n)
+		for i := range n {
+			if e.count[i] > 0 {
+				pos[i] = off[i] + len(appendHdr(sc[off[i]:off[i]], i))
+			}
+		}
+		for i, s := range slots {
+			kg := kgs[i]
+			o := pos[kg]
+			ko, kl := koff[s], klens[s]
+			if cols != nil {
+				o += len(cols.AppendKey(sc[o:o], slab[ko:ko+kl]))
+			} else {
+				if kl < 0x80 {
+					sc[o] = byte(kl)
+					o++
+				} else {
+					o += binary.PutUvarint(sc[o:], uint64(kl))
+				}
+				o += copy(sc[o:], slab[ko:ko+kl])
+			}
+			sc[o], sc[o+1] = 0, 0 // value length, expiry
+			pos[kg] = o + 2
+		}
+		// The regions back to back, into a buffer of their size.
+		total := 0
+		for i := range n {
+			if e.count[i] > 0 {
+				total += pos[i] - off[i]
+			}
+		}
+		b = make([]byte, total)
+		at := 0
+		for i := range n {
+			if e.count[i] > 0 {
+				m := copy(b[at:], sc[off[i]:pos[i]])
+				off[i], at = at, at+m
+			}
+		}
+		off[n] = at
+		for i := n - 1; i >= 0; i-- {
+			if e.count[i] == 0 {
+				off[i] = off[i+1]
+			}
+		}
+		if cap(sc) <= maxEncScratch {
+			a.plainScratch = sc
+		} else {
+			a.plainScratch = nil
+		}
 	}
-	if off[n] <= onePart {
+	// off: each key group's blob's start in b (an empty group's: the
+	// next one's).
+	if len(b) <= onePart {
 		// (setParts would copy it: it is the part already.)
 		spans := make([]state.GroupSpan, 0, n)
 		for i := range n {
@@ -1475,9 +1706,20 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		if len(spans) == 0 {
 			e.parts = e.parts[:0]
 		}
-		return
+		return nil
 	}
 	e.setParts(func(i int) int { return off[i+1] - off[i] }, func(i int) []byte { return b[off[i]:off[i+1]:off[i+1]] })
+	return nil
+}
+
+// all8 reports whether every width is 8 (and there is one).
+func all8(widths []uint8) bool {
+	for _, w := range widths {
+		if w != 8 {
+			return false
+		}
+	}
+	return len(widths) > 0
 }
 
 // uvarintLen is the size of v's uvarint encoding.
@@ -1515,7 +1757,6 @@ type encodedTable struct {
 
 var (
 	_ state.TableEncoder = (*encodedTable)(nil)
-	_ state.GroupSizer   = (*encodedTable)(nil)
 	_ state.GroupParts   = (*encodedTable)(nil)
 )
 
@@ -1538,8 +1779,8 @@ func (t *encodedTable) GroupLen(g int) int {
 	return n
 }
 
-// blob returns key group g's blob in e, and the size of its header.
-func (e *encodedSlots) blob(g int) ([]byte, int) {
+// blob returns key group g's blob in e.
+func (e *encodedSlots) blob(g int) []byte {
 	for _, p := range e.parts {
 		off := 0
 		for _, sp := range p.spans {
@@ -1547,34 +1788,25 @@ func (e *encodedSlots) blob(g int) ([]byte, int) {
 				if p.buf == nil {
 					panic("ops: aggregate checkpoint: a key group's entries are copied, but their bytes were dropped")
 				}
-				var hdr [32]byte
-				return p.buf[off : off+int(sp.Len)], len(state.AppendGroupHeader(hdr[:0], groupTable, int(e.count[g-e.lo])))
+				return p.buf[off : off+int(sp.Len)]
 			}
 			off += int(sp.Len)
 		}
 	}
-	return nil, 0
+	return nil
 }
 
-func (t *encodedTable) GroupSize(g int) int {
-	n := 0
-	for _, e := range t.sets {
-		if e.count[g-t.lo] > 0 {
-			b, h := e.blob(g)
-			n += len(b) - h
-		}
-	}
-	return n
-}
-
-// AppendGroup copies the entries of key group g. The store calls it
-// (instead of Parts) only when another keyed table has entries (the
-// aggregate has none), so a dropped part is a broken invariant.
+// AppendGroup copies the entries of key group g, in the older form
+// (state.AppendEntriesOf). The store calls it (instead of Parts) only
+// when another keyed table has entries (the aggregate has none), so a
+// dropped part, or a blob that does not decode, is a broken invariant.
 func (t *encodedTable) AppendGroup(b []byte, g int) []byte {
 	for _, e := range t.sets {
 		if e.count[g-t.lo] > 0 {
-			blob, h := e.blob(g)
-			b = append(b, blob[h:]...)
+			var err error
+			if b, _, err = state.AppendEntriesOf(b, e.blob(g), groupTable); err != nil {
+				panic(fmt.Sprintf("ops: aggregate checkpoint: its own blob of key group %d: %v", g, err))
+			}
 		}
 	}
 	return b

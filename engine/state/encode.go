@@ -298,6 +298,9 @@ func (s *Store) RangeRestoredKeyed(name string, fn func(g int, key, value []byte
 // each. Malformed data is an error wrapping ErrCorrupt; an error of fn is
 // returned as it is.
 func rangeGroup(gs GroupState, fn func(table string, key, value []byte, expiresAt int64) error) error {
+	if isCompact(gs.Data) {
+		return rangeCompact(gs.Data, fn)
+	}
 	r := reader{b: gs.Data}
 	tables := r.count()
 	for i := 0; i < tables && r.err == nil; i++ {

@@ -218,7 +218,10 @@ const (
 	// Version 4 adds multi-group parts: kind 2, a part's index (its key
 	// groups and their lengths) and data in place; kind 3, a reference
 	// to one; parts are then in any order of key group.
-	snapshotVersion = 4
+	// Version 5 adds compact blobs (compact.go), which tell themselves
+	// apart from the older ones; a version 5 snapshot may refer to parts
+	// of version 4 files (both forms are read wherever they are).
+	snapshotVersion = 5
 	// snapshotMin is the smallest encoding: magic, version, checksum.
 	snapshotMin = len(snapshotMagic) + 1 + 4
 )
