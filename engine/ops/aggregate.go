@@ -1552,6 +1552,7 @@ func (a *Aggregate) encodePlain(e *encodedSlots, g *groups, slots []uint32, kgs 
 		}
 	}
 	hdr := func(i int) int {
+		// (AppendCompactHeader of one section: 2 bytes.)
 		return 2 + state.SectionHeaderSize(groupTable, prefix, cols, int(e.count[i]))
 	}
 	appendHdr := func(b []byte, i int) []byte {

@@ -53,7 +53,8 @@ func AppendCompactHeader(b []byte, sections int) []byte {
 
 // AppendSection appends the header of one section of a compact blob:
 // table name, the prefix of every key, the key columns after it (nil:
-// keys by AppendSectionEntry; else set by KeyColumns.Finish), and the
+// each entry by AppendEntry with the key after the prefix; else set by
+// KeyColumns.Finish), and the
 // entry count.
 func AppendSection(b []byte, table string, prefix []byte, cols *KeyColumns, entries int) []byte {
 	b = appendString(b, table)
@@ -86,12 +87,6 @@ func SectionHeaderSize(table string, prefix []byte, cols *KeyColumns, entries in
 		n += 2 + uvarintLen(uint64(b<<1)^uint64(b>>63))
 	}
 	return n
-}
-
-// AppendSectionEntry appends an entry of a section without columns: the
-// key after the section's prefix, the value and the expiry.
-func AppendSectionEntry(b, keyRest, value []byte, expiresAt int64) []byte {
-	return AppendEntry(b, keyRest, value, expiresAt)
 }
 
 // ValidWidths reports whether widths can be a compact section's columns.
@@ -418,14 +413,7 @@ func rangeCompact(data []byte, fn func(table string, key, value []byte, expiresA
 				key = r.bytes()
 			}
 			value := r.bytes()
-			expiresAt := int64(NoExpiry)
-			switch r.uvarint() {
-			case 0:
-			case 1:
-				expiresAt = r.varint()
-			default:
-				r.fail("bad expiry tag")
-			}
+			expiresAt := r.expiry()
 			if r.err != nil {
 				break
 			}

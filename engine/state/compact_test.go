@@ -114,7 +114,7 @@ func compactBlob(t testing.TB, table string, widths []uint8, byPrefix map[string
 		if len(widths) == 0 {
 			b = AppendSection(b, table, []byte(p), nil, len(es))
 			for _, kv := range es {
-				b = AppendSectionEntry(b, kv[0][len(p):], kv[1], NoExpiry)
+				b = AppendEntry(b, kv[0][len(p):], kv[1], NoExpiry)
 			}
 			continue
 		}

@@ -308,14 +308,7 @@ func rangeGroup(gs GroupState, fn func(table string, key, value []byte, expiresA
 		entries := r.count()
 		for j := 0; j < entries && r.err == nil; j++ {
 			key, value := r.bytes(), r.bytes()
-			expiresAt := int64(NoExpiry)
-			switch r.uvarint() {
-			case 0:
-			case 1:
-				expiresAt = r.varint()
-			default:
-				r.fail("bad expiry tag")
-			}
+			expiresAt := r.expiry()
 			if r.err != nil {
 				break
 			}

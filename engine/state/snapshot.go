@@ -591,6 +591,19 @@ func (r *reader) varint() int64 {
 	return v
 }
 
+// expiry reads an entry's expiry: uvarint 0 (NoExpiry) or 1 followed by
+// a varint.
+func (r *reader) expiry() int64 {
+	switch r.uvarint() {
+	case 0:
+		return NoExpiry
+	case 1:
+		return r.varint()
+	}
+	r.fail("bad expiry tag")
+	return NoExpiry
+}
+
 // int reads a uvarint that must fit an int32 (subtasks, groups).
 func (r *reader) int() int {
 	v := r.uvarint()
